@@ -1,0 +1,98 @@
+"""Read one file and turn it into symbols, imports, references and chunks (runs in worker processes)."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+
+from .chunks import chunk_file, windows
+from .files import Limits, check_content
+from .languages import grammar, language_for
+from .model import ParsedFile
+from .store import subtokens
+from .symbols import extract
+from .tokens import count_many
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Analysis:
+    """The outcome for one file: unchanged (same hash), skipped (with reason), or parsed."""
+
+    path: str
+    hash: str = ""
+    size: int = 0
+    mtime_ns: int = 0
+    skip_reason: str | None = None
+    unchanged: bool = False
+    parsed: ParsedFile | None = None
+    tokens: list[int] = field(default_factory=list)  # per chunk: whole chunk
+    head_tokens: list[int] = field(default_factory=list)  # per chunk: collapsed view
+    terms: list[str] = field(default_factory=list)  # per chunk: lexical terms
+    text_hashes: list[str] = field(default_factory=list)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def split_lines(data: bytes) -> list[str]:
+    """Lines as tree-sitter counts them (only \\n ends a line)."""
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in data.decode("utf-8", "replace").split("\n")]
+
+
+def analyze_bytes(path: str, data: bytes, limits: Limits) -> Analysis:
+    out = Analysis(path, hash=content_hash(data), size=len(data))
+    out.skip_reason = check_content(data, limits)
+    if out.skip_reason:
+        return out
+    lines = split_lines(data)
+    spec = language_for(path)
+    g = grammar(spec.name) if spec else None
+    if g is not None:
+        try:
+            parsed = extract(g, path, data)
+            parsed.chunks = chunk_file(path, lines, parsed.symbols)
+        except Exception as exc:  # a parser failure must not stop the run: fall back to line windows
+            log.warning("%s: could not extract symbols (%s); indexing it by lines", path, exc)
+            parsed = ParsedFile(path, spec.name if spec else "text", has_errors=True)
+            parsed.chunks = windows(path, lines, [(1, len(lines))], "text")
+    else:
+        parsed = ParsedFile(path, "text")
+        parsed.chunks = windows(path, lines, [(1, len(lines))], "text")
+    out.parsed = parsed
+    heads = ["\n".join(lines[c.start_line - 1:c.head_end]) for c in parsed.chunks]
+    texts = [c.text for c in parsed.chunks]
+    counts = count_many(texts + heads)
+    out.tokens, out.head_tokens = counts[:len(texts)], counts[len(texts):]
+    stem = os.path.splitext(os.path.basename(path))[0]
+    out.terms = [" ".join(subtokens(f"{c.symbol} {stem} {c.text}")) for c in parsed.chunks]
+    out.text_hashes = [content_hash(t.encode()) for t in texts]
+    return out
+
+
+def analyze_path(job: tuple[str, str, str | None, Limits]) -> Analysis:
+    """Worker entry: (root, path, known hash, limits). Never raises: a read error becomes a skip reason."""
+    root, path, known, limits = job
+    full = os.path.join(root, path)
+    try:
+        st = os.stat(full)
+        with open(full, "rb") as f:
+            data = f.read(limits.max_file_bytes + 1)
+    except OSError as exc:
+        return Analysis(path, skip_reason=f"unreadable: {exc.strerror or exc}")
+    if len(data) > limits.max_file_bytes:
+        return Analysis(path, size=st.st_size, mtime_ns=st.st_mtime_ns,
+                        skip_reason=f"larger than {limits.max_file_bytes} bytes")
+    h = content_hash(data)
+    if h == known:
+        return Analysis(path, hash=h, size=st.st_size, mtime_ns=st.st_mtime_ns, unchanged=True)
+    try:
+        out = analyze_bytes(path, data, limits)
+    except Exception as exc:  # one bad file never aborts a run; it is reported as skipped
+        log.exception("%s: analysis failed", path)
+        return Analysis(path, hash=h, size=st.st_size, mtime_ns=st.st_mtime_ns, skip_reason=f"failed: {exc}")
+    out.size, out.mtime_ns = st.st_size, st.st_mtime_ns
+    return out

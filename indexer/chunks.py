@@ -1,0 +1,82 @@
+"""Cut a parsed file into retrievable chunks at AST boundaries, or into line windows without a grammar."""
+from __future__ import annotations
+
+from .model import Chunk, Symbol
+from .symbols import CLASS_KINDS
+
+WINDOW_LINES = 40  # module-level code and files without a grammar
+MAX_CHUNK_CHARS = 6_000  # longer chunks are collapsed: the indexed text keeps the head and elides the body
+_NOT_CHUNKED = frozenset({"constant", "macro", "type"})  # small; they live in the module-level windows
+
+
+def _text(lines: list[str], start: int, end: int) -> str:
+    return "\n".join(lines[start - 1:end])
+
+
+def _collapse(lines: list[str], start: int, end: int, head_end: int, symbol: str) -> str:
+    text = _text(lines, start, end)
+    if len(text) <= MAX_CHUNK_CHARS:
+        return text
+    head = _text(lines, start, head_end)
+    return f"{head}\n    ... ({end - head_end} lines of {symbol} elided)"[:MAX_CHUNK_CHARS]
+
+
+def _chunkable(symbols: list[Symbol]) -> list[Symbol]:
+    """Definitions at module level or directly inside class-like ones (not nested in functions)."""
+    by_qual = {s.qualname: s for s in symbols}
+    out = []
+    for s in symbols:
+        p = s.parent
+        ok = s.kind not in _NOT_CHUNKED
+        while ok and p is not None:
+            parent = by_qual.get(p)
+            ok = parent is not None and parent.kind in CLASS_KINDS
+            p = parent.parent if parent else None
+        if ok:
+            out.append(s)
+    return out
+
+
+def windows(path: str, lines: list[str], spans: list[tuple[int, int]], kind: str) -> list[Chunk]:
+    """Line windows over the given spans, skipping blank-only ones."""
+    out = []
+    for lo, hi in spans:
+        for s in range(lo, hi + 1, WINDOW_LINES):
+            e = min(hi, s + WINDOW_LINES - 1)
+            text = _text(lines, s, e)
+            if text.strip():
+                out.append(Chunk(path, s, e, min(e, s + 15), kind, "", text[:MAX_CHUNK_CHARS]))
+    return out
+
+
+def chunk_file(path: str, lines: list[str], symbols: list[Symbol]) -> list[Chunk]:
+    """One chunk per definition; a class-like definition with members keeps only its header (members are chunks
+    of their own); module-level code outside definitions goes into windows."""
+    defs = _chunkable(symbols)
+    children: dict[str, list[Symbol]] = {}
+    for s in defs:
+        if s.parent is not None:
+            children.setdefault(s.parent, []).append(s)
+    out: list[Chunk] = []
+    covered = bytearray(len(lines) + 2)
+    for s in defs:
+        end = s.end_line
+        members = children.get(s.qualname)
+        if members:
+            end = max(s.start_line, min(m.start_line for m in members) - 1)
+        head_end = min(s.head_end, end)
+        out.append(Chunk(path, s.start_line, end, head_end, s.kind, s.qualname,
+                         _collapse(lines, s.start_line, end, head_end, s.qualname)))
+        covered[s.start_line:s.end_line + 1] = b"\1" * (s.end_line - s.start_line + 1)
+    spans, lo = [], None
+    for ln in range(1, len(lines) + 1):
+        if not covered[ln] and lo is None:
+            lo = ln
+        elif covered[ln] and lo is not None:
+            spans.append((lo, ln - 1))
+            lo = None
+    if lo is not None:
+        spans.append((lo, len(lines)))
+    out.extend(windows(path, lines, spans, "module"))
+    out.sort(key=lambda c: (c.start_line, c.end_line))
+    return out

@@ -1,0 +1,35 @@
+"""Where an index lives and how it is built: data directory, embedder, vector store, file limits."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .files import Limits
+
+
+def default_data_dir(root: Path) -> Path:
+    """A per-repository folder under $RAGLS_HOME (default: $XDG_CACHE_HOME/ragls or ~/.cache/ragls)."""
+    base = os.environ.get("RAGLS_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ragls")
+    root = root.resolve()
+    slug = re.sub(r"[^A-Za-z0-9._-]", "_", root.name)[:40] or "root"
+    return Path(base) / f"{slug}-{hashlib.sha1(str(root).encode()).hexdigest()[:12]}"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexConfig:
+    """Settings of one repository's index."""
+
+    root: Path
+    data_dir: Path | None = None  # None: default_data_dir(root)
+    embedder: str | None = None  # "static" (default) or "openai:MODEL"
+    store_url: str | None = None  # http://HOST:PORT of a `chroma run` server; None: embedded on disk
+    limits: Limits = field(default_factory=Limits)
+    workers: int = 0  # parser processes; 0: one per core for large jobs
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir or default_data_dir(self.root)

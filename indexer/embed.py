@@ -1,0 +1,82 @@
+"""Embedders: an offline static model by default, or any OpenAI-compatible /v1/embeddings endpoint."""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+MAX_EMBED_CHARS = 1_000  # the head of a chunk says what it is; the static model averages anyway
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length float32 vectors. `name` identifies the vector space (model and dimension)."""
+
+    name: str
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
+class StaticEmbedder:
+    """tokenlearn-static-model: a 64-dimension static model whose weights ship in the wheel (no download)."""
+
+    name = "static-64"
+
+    def __init__(self) -> None:
+        try:
+            import static_model
+        except ImportError as exc:
+            raise RuntimeError("the default embedder needs: pip install tokenlearn-static-model") from exc
+        self._model = static_model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 64), dtype=np.float32)
+        vectors = self._model.get_embeddings([t[:MAX_EMBED_CHARS] for t in texts])
+        return _normalize(np.asarray(vectors, dtype=np.float32))
+
+
+@dataclass
+class OpenAIEmbedder:
+    """Any OpenAI-compatible embeddings endpoint (OpenAI, Ollama, vLLM, LM Studio), chosen by base URL."""
+
+    model: str
+    base_url: str | None = None
+    api_key: str | None = None
+    batch_size: int = 128
+
+    @property
+    def name(self) -> str:
+        return f"openai:{self.model}"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import openai
+
+        client = openai.OpenAI(base_url=self.base_url or os.environ.get("OPENAI_BASE_URL"),
+                               api_key=self.api_key or os.environ.get("OPENAI_API_KEY") or "unused", max_retries=3)
+        out: list[list[float]] = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = [t[:MAX_EMBED_CHARS * 4] or " " for t in texts[i:i + self.batch_size]]
+            reply = client.embeddings.create(model=self.model, input=batch)
+            out.extend(d.embedding for d in sorted(reply.data, key=lambda d: d.index))
+        return _normalize(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
+
+
+def make_embedder(spec: str | None = None) -> Embedder:
+    """"static" (default) or "openai:MODEL" (base URL and key from OPENAI_BASE_URL / OPENAI_API_KEY or
+    RAGLS_EMBED_BASE_URL / RAGLS_EMBED_API_KEY)."""
+    spec = spec or os.environ.get("RAGLS_EMBEDDER") or "static"
+    if spec == "static":
+        return StaticEmbedder()
+    if spec.startswith("openai:"):
+        return OpenAIEmbedder(spec.split(":", 1)[1], os.environ.get("RAGLS_EMBED_BASE_URL"),
+                              os.environ.get("RAGLS_EMBED_API_KEY"))
+    raise ValueError(f"unknown embedder {spec!r}: use 'static' or 'openai:MODEL'")

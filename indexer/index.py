@@ -1,0 +1,77 @@
+"""One repository's index: its catalog, vector store and embedder, opened lazily."""
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+
+from .config import IndexConfig
+from .embed import Embedder, make_embedder
+from .lock import WriteLock
+from .store import Store
+from .vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+
+class IndexMissing(RuntimeError):
+    """No index was built for this repository yet."""
+
+
+class Index:
+    """Entry point of the engine for a repository: `refresh` it, then ask its `retriever`."""
+
+    def __init__(self, config: IndexConfig) -> None:
+        self.config = config
+        self.root = config.root.resolve()
+        self.data_dir = config.data_path
+
+    @classmethod
+    def open(cls, root: str | Path, **kwargs) -> "Index":
+        return cls(IndexConfig(root=Path(root), **kwargs))
+
+    @cached_property
+    def store(self) -> Store:
+        store = Store(self.data_dir / "index.db")
+        name = self.embedder_name
+        if store.meta("embedder") not in (None, name):
+            log.warning("embedder changed to %s: clearing cached vectors", name)
+            with store.transaction() as db:
+                db.execute("DELETE FROM vectors")
+                db.execute("UPDATE files SET hash='', mtime_ns=0")
+        store.set_meta("embedder", name)
+        return store
+
+    @cached_property
+    def embedder_name(self) -> str:
+        spec = self.config.embedder or "static"
+        return "static-64" if spec == "static" else spec
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return make_embedder(self.config.embedder)
+
+    @cached_property
+    def vectors(self) -> VectorStore:
+        slug = re.sub(r"[^A-Za-z0-9_-]", "-", f"ragls-{self.data_dir.name}-{self.embedder_name}")[:60].strip("-")
+        return VectorStore(slug, self.data_dir / "chroma" if not self.config.store_url else None, self.config.store_url)
+
+    def exists(self) -> bool:
+        return (self.data_dir / "index.db").exists()
+
+    @contextmanager
+    def write_lock(self):
+        with WriteLock(self.data_dir / "write.lock"):
+            yield
+
+    def refresh(self, progress: bool | None = None):
+        from .refresh import refresh
+
+        return refresh(self, progress)
+
+    def update_file(self, rel: str, data: bytes | None = None):
+        from .refresh import update_file
+
+        return update_file(self, rel, data)

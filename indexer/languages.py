@@ -1,0 +1,80 @@
+"""Language support as data: file extensions, grammar, and the tags query of each language."""
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import tree_sitter as ts
+
+log = logging.getLogger(__name__)
+QUERY_DIR = Path(__file__).parent / "queries"
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSpec:
+    """How to parse one language. `doc_style` says where a definition's documentation lives:
+    "docstring" (first string of the body) or "comment" (comments right above the definition)."""
+
+    name: str
+    extensions: tuple[str, ...]
+    module: str  # the grammar wheel's import name
+    entry: str = "language"  # the function in that module returning the grammar
+    doc_style: str = "comment"
+    query: str = ""  # file under queries/; defaults to NAME.scm
+
+
+LANGUAGES: tuple[LanguageSpec, ...] = (
+    LanguageSpec("python", (".py", ".pyi"), "tree_sitter_python", doc_style="docstring"),
+    LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript"),
+    LanguageSpec("typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript"),
+    LanguageSpec("tsx", (".tsx",), "tree_sitter_typescript", "language_tsx", query="typescript.scm"),
+    LanguageSpec("go", (".go",), "tree_sitter_go"),
+    LanguageSpec("rust", (".rs",), "tree_sitter_rust"),
+    LanguageSpec("java", (".java",), "tree_sitter_java"),
+    LanguageSpec("c", (".c",), "tree_sitter_c"),
+    LanguageSpec("cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx", ".h++"), "tree_sitter_cpp"),
+)
+_BY_EXT = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
+_BY_NAME = {spec.name: spec for spec in LANGUAGES}
+
+
+def language_for(path: str) -> LanguageSpec | None:
+    """The language of a path by its extension, or None (the file is chunked by line windows)."""
+    return _BY_EXT.get(Path(path).suffix.lower())
+
+
+def spec(name: str) -> LanguageSpec:
+    return _BY_NAME[name]
+
+
+@dataclass(frozen=True, slots=True)
+class Grammar:
+    """A loaded grammar with its compiled tags query."""
+
+    spec: LanguageSpec
+    language: ts.Language
+    query: ts.Query
+
+    def parser(self) -> ts.Parser:
+        return ts.Parser(self.language)
+
+
+@cache
+def grammar(name: str) -> Grammar | None:
+    """Load a grammar and its query once per process; None (logged) when the wheel is missing."""
+    s = _BY_NAME[name]
+    try:
+        module = importlib.import_module(s.module)
+    except ImportError:
+        log.warning("no grammar for %s (pip install %s); its files are chunked by lines", name, s.module.replace("_", "-"))
+        return None
+    language = ts.Language(getattr(module, s.entry)())
+    try:
+        source = (QUERY_DIR / (s.query or f"{name}.scm")).read_text(encoding="utf-8")
+        return Grammar(s, language, ts.Query(language, source))
+    except (OSError, ts.QueryError) as exc:
+        log.error("tags query for %s is unusable (%s); its files are chunked by lines", name, exc)
+        return None

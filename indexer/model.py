@@ -1,0 +1,71 @@
+"""The index's value types: what flows between discovery, parsing, storage and retrieval."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    """A definition found by a tags query. Lines are 1-based and inclusive."""
+
+    name: str
+    qualname: str  # "Class.method"
+    kind: str  # function, method, class, interface, type, enum, module, constant, ...
+    path: str
+    start_line: int  # includes decorators and leading doc comments
+    end_line: int
+    head_end: int  # last line of the signature and docstring: the collapsed view
+    signature: str
+    doc: str = ""
+    parent: str | None = None  # qualname of the enclosing definition
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRef:
+    """One name an import statement binds. `name` None imports the module itself; "*" imports everything."""
+
+    module: str  # as written: ".models", "./util", "crate::a::b", "fmt", "x.h"
+    name: str | None
+    alias: str | None
+    line: int
+
+    @property
+    def binds(self) -> str | None:
+        """The local name this import introduces (None for star imports)."""
+        if self.alias:
+            return self.alias
+        if self.name == "*":
+            return None
+        if self.name:
+            return self.name
+        return self.module.split(".")[0] if self.module else None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrievable unit: one definition (or a class header, or a window of module-level code)."""
+
+    path: str
+    start_line: int
+    end_line: int
+    head_end: int  # the collapsed view is start_line..head_end
+    kind: str
+    symbol: str  # qualname, or "" for module-level code
+    text: str  # what is embedded and indexed lexically
+
+    @property
+    def key(self) -> str:
+        return f"{self.path}:{self.start_line}-{self.end_line}"
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    """Everything extracted from one file."""
+
+    path: str
+    language: str
+    symbols: list[Symbol] = field(default_factory=list)
+    imports: list[ImportRef] = field(default_factory=list)
+    references: dict[str, int] = field(default_factory=dict)  # name -> count of uses
+    chunks: list[Chunk] = field(default_factory=list)
+    has_errors: bool = False

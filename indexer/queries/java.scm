@@ -1,0 +1,37 @@
+; Java tags: definitions, references and imports.
+
+; Definitions
+(class_declaration name: (identifier) @name) @definition.class
+(record_declaration name: (identifier) @name) @definition.class
+(interface_declaration name: (identifier) @name) @definition.interface
+(annotation_type_declaration name: (identifier) @name) @definition.interface
+(enum_declaration name: (identifier) @name) @definition.enum
+
+[
+  (method_declaration name: (identifier) @name)
+  (constructor_declaration name: (identifier) @name)
+  (compact_constructor_declaration name: (identifier) @name)
+] @definition.method
+
+; References
+(method_invocation name: (identifier) @name) @reference.call
+
+(object_creation_expression
+  type: [
+    (type_identifier) @name
+    (generic_type (type_identifier) @name)
+    (scoped_type_identifier (type_identifier) @name .)
+  ]) @reference.class
+
+(superclass (type_identifier) @name) @reference.class
+(superclass (generic_type (type_identifier) @name)) @reference.class
+(super_interfaces (type_list (type_identifier) @name)) @reference.implementation
+(super_interfaces (type_list (generic_type (type_identifier) @name))) @reference.implementation
+
+(_ type: (type_identifier) @name) @reference.type
+(generic_type (type_identifier) @name) @reference.type
+(type_arguments (type_identifier) @name) @reference.type
+(method_reference . (identifier) @name) @reference.type
+
+; Imports
+(import_declaration) @import

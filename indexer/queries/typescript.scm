@@ -1,0 +1,120 @@
+; TypeScript and TSX tags (both grammars): definitions, references and imports.
+
+; Definitions
+[
+  (class_declaration name: (type_identifier) @name)
+  (abstract_class_declaration name: (type_identifier) @name)
+] @definition.class
+
+(interface_declaration name: (type_identifier) @name) @definition.interface
+
+(type_alias_declaration name: (type_identifier) @name) @definition.type
+
+(enum_declaration name: (identifier) @name) @definition.enum
+
+[
+  (function_declaration name: (identifier) @name)
+  (generator_function_declaration name: (identifier) @name)
+  (function_signature name: (identifier) @name)
+] @definition.function
+
+[
+  (method_definition name: [(property_identifier) (private_property_identifier)] @name)
+  (method_signature name: (property_identifier) @name)
+  (abstract_method_signature name: (property_identifier) @name)
+] @definition.method
+
+(public_field_definition
+  name: [(property_identifier) (private_property_identifier)] @name
+  value: [(arrow_function) (function_expression) (generator_function)]) @definition.method
+
+; `namespace N {}` is an expression statement: capture the statement so comments attach.
+(expression_statement (internal_module name: (_) @name)) @definition.namespace
+(export_statement (internal_module name: (_) @name) @definition.namespace)
+(ambient_declaration (internal_module name: (_) @name) @definition.namespace)
+(module name: [(identifier) (nested_identifier)] @name) @definition.module
+(module name: (string (string_fragment) @name)) @definition.module
+
+; `const f = () => {}` / `let g = function () {}`: the whole declaration, so `export` and comments attach.
+(lexical_declaration
+  (variable_declarator
+    name: (identifier) @name
+    value: [(arrow_function) (function_expression) (generator_function)])) @definition.function
+
+(variable_declaration
+  (variable_declarator
+    name: (identifier) @name
+    value: [(arrow_function) (function_expression) (generator_function)])) @definition.function
+
+; Top-level `const NAME = <literal>`.
+(program
+  (lexical_declaration
+    kind: "const"
+    (variable_declarator
+      name: (identifier) @name
+      value: [(number) (string) (template_string) (object) (array) (regex) (true) (false)
+              (new_expression) (binary_expression) (unary_expression) (as_expression)])) @definition.constant)
+
+(export_statement
+  (lexical_declaration
+    kind: "const"
+    (variable_declarator
+      name: (identifier) @name
+      value: [(number) (string) (template_string) (object) (array) (regex) (true) (false)
+              (new_expression) (binary_expression) (unary_expression) (as_expression)])) @definition.constant)
+
+; References
+((call_expression function: (identifier) @name) @reference.call
+  (#not-eq? @name "require"))
+
+(call_expression
+  function: (member_expression property: (property_identifier) @name)) @reference.call
+
+(new_expression
+  constructor: [
+    (identifier) @name
+    (member_expression property: (property_identifier) @name)
+  ]) @reference.class
+
+(extends_clause
+  value: [
+    (identifier) @name
+    (member_expression property: (property_identifier) @name)
+  ]) @reference.class
+
+(implements_clause (type_identifier) @name) @reference.type
+
+(extends_type_clause (type_identifier) @name) @reference.type
+
+(type_annotation (type_identifier) @name) @reference.type
+
+(generic_type name: (type_identifier) @name) @reference.type
+
+(type_arguments (type_identifier) @name) @reference.type
+
+(array_type (type_identifier) @name) @reference.type
+
+(union_type (type_identifier) @name) @reference.type
+
+(constraint (type_identifier) @name) @reference.type
+
+(as_expression (type_identifier) @name) @reference.type
+
+; Imports: ES modules, `import x = require()`, re-exports and CommonJS `require`.
+(import_statement) @import
+
+(export_statement source: (string)) @import
+
+((lexical_declaration
+  (variable_declarator
+    value: (call_expression
+      function: (identifier) @_require
+      arguments: (arguments . (string) .)))) @import
+  (#eq? @_require "require"))
+
+((variable_declaration
+  (variable_declarator
+    value: (call_expression
+      function: (identifier) @_require
+      arguments: (arguments . (string) .)))) @import
+  (#eq? @_require "require"))

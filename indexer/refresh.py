@@ -1,0 +1,253 @@
+"""Bring an index up to date with the files: only changed files are parsed, only new chunk texts are embedded."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .analyze import Analysis, analyze_bytes, analyze_path
+from .files import discover, is_secret
+from .index import Index
+
+log = logging.getLogger(__name__)
+BATCH_FILES = 400  # files per transaction: a killed run loses at most one batch of work
+PARALLEL_MIN = 48  # fewer changed files than this are parsed in-process
+
+
+@dataclass(slots=True)
+class Summary:
+    """What a refresh did."""
+
+    files: int = 0
+    changed: int = 0
+    removed: int = 0
+    symbols: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        skipped = sum(self.skipped.values())
+        why = ", ".join(f"{n} {r}" for r, n in self.skipped.most_common())
+        return (f"indexed {self.files} files ({self.changed} changed, {self.removed} removed): {self.symbols} symbols, "
+                f"{self.chunks} chunks, {self.embedded} embedded; skipped {skipped}{f' ({why})' if why else ''}; "
+                f"{self.seconds:.2f} s")
+
+
+def _vec_ids(path: str, hashes: list[str]) -> list[str]:
+    """Content-derived vector ids: the same text at the same path keeps its id when lines move."""
+    seen: Counter = Counter()
+    out = []
+    for h in hashes:
+        seen[h] += 1
+        out.append(hashlib.sha1(f"{path}\0{h}\0{seen[h]}".encode()).hexdigest()[:24])
+    return out
+
+
+def _progress(total: int, enabled: bool | None):
+    from tqdm import tqdm
+
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    return tqdm(total=total, unit="file", disable=not enabled or total < 2, leave=False, file=sys.stderr)
+
+
+def _analyze_all(index: Index, jobs: list[tuple], progress: bool | None) -> Iterator[Analysis]:
+    workers = index.config.workers or min(os.cpu_count() or 1, 4)
+    bar = _progress(len(jobs), progress)
+    try:
+        if len(jobs) < PARALLEL_MIN or workers < 2:
+            for job in jobs:
+                yield analyze_path(job)
+                bar.update()
+            return
+        ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            for result in pool.map(analyze_path, jobs, chunksize=8):
+                yield result
+                bar.update()
+    finally:
+        bar.close()
+
+
+def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Store a batch of analysed files in one transaction. Returns (vector ids no longer used, new id -> vector)."""
+    store = index.store
+    hashes = sorted({h for a in batch if a.parsed for h in a.text_hashes})
+    cached = store.cached_vectors(hashes)
+    missing = [h for h in hashes if h not in cached]
+    if missing:
+        texts = {h: t for a in batch if a.parsed for h, t in zip(a.text_hashes, (c.text for c in a.parsed.chunks))}
+        vectors = index.embedder.embed([texts[h] for h in missing])
+        cached.update(zip(missing, vectors))
+        summary.embedded += len(missing)
+    added: dict[str, np.ndarray] = {}
+    with store.transaction() as db:
+        old = set(store.remove_files(db, [a.path for a in batch]))
+        db.executemany("INSERT OR IGNORE INTO vectors VALUES(?, ?)",
+                       [(h, cached[h].astype(np.float32).tobytes()) for h in missing])
+        for a in batch:
+            p = a.parsed
+            db.execute("INSERT INTO files VALUES(?,?,?,?,?,?,?)", (a.path, a.hash, a.size, a.mtime_ns,
+                       p.language if p else None, int(p.has_errors) if p else 0, a.skip_reason))
+            if p is None:
+                continue
+            db.executemany("INSERT INTO symbols(path,name,qualname,kind,start_line,end_line,head_end,signature,doc,"
+                           "parent) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                           [(s.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.head_end, s.signature,
+                             s.doc, s.parent) for s in p.symbols])
+            db.executemany("INSERT INTO imports VALUES(?,?,?,?,?)",
+                           [(a.path, i.module, i.name, i.alias, i.line) for i in p.imports])
+            db.executemany("INSERT INTO refs VALUES(?,?,?)", [(a.path, n, c) for n, c in p.references.items()])
+            ids = _vec_ids(a.path, a.text_hashes)
+            for c, tok, head, terms, h, vid in zip(p.chunks, a.tokens, a.head_tokens, a.terms, a.text_hashes, ids):
+                cur = db.execute("INSERT INTO chunks(path,start_line,end_line,head_end,kind,symbol,text_hash,vec_id,"
+                                 "tokens,head_tokens) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                                 (a.path, c.start_line, c.end_line, c.head_end, c.kind, c.symbol, h, vid, tok, head))
+                db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", (cur.lastrowid, terms))
+                if vid not in old:
+                    added[vid] = cached[h]
+                old.discard(vid)
+            summary.symbols += len(p.symbols)
+            summary.chunks += len(p.chunks)
+        db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
+    return sorted(old), added
+
+
+def _sync_vectors(index: Index, gone: list[str], added: dict[str, np.ndarray]) -> None:
+    if gone:
+        index.vectors.delete(gone)
+    if added:
+        index.vectors.upsert(list(added), np.stack(list(added.values())))
+
+
+def reconcile(index: Index) -> None:
+    """After an interrupted run: make the vector store hold exactly the chunks in the catalog."""
+    want = dict(index.store.db.execute("SELECT vec_id, text_hash FROM chunks").fetchall())
+    have = index.vectors.ids()
+    if not index.vectors.shared:
+        index.vectors.delete(sorted(have - want.keys()))
+    missing = sorted(want.keys() - have)
+    if missing:
+        cached = index.store.cached_vectors(sorted({want[v] for v in missing}))
+        lost = sorted({want[v] for v in missing if want[v] not in cached})
+        if lost:
+            log.warning("%d chunk vectors were lost; re-indexing their files", len(lost))
+        _sync_vectors(index, [], {v: cached[want[v]] for v in missing if want[v] in cached})
+    log.info("vector store reconciled: %d removed, %d restored", len(have - want.keys()), len(missing))
+
+
+def refresh(index: Index, progress: bool | None = None) -> Summary:
+    """Index every changed file of the repository and drop removed ones. Holds the write lock."""
+    t0 = time.perf_counter()
+    summary = Summary()
+    with index.write_lock():
+        store = index.store
+        if store.meta("vectors_dirty") == "1":
+            reconcile(index)
+        found = discover(index.root)
+        summary.skipped.update(found.skipped.values())
+        catalog = store.catalog()
+        jobs, keep = [], set()
+        for rel in found.files:
+            keep.add(rel)
+            known = catalog.get(rel)
+            try:
+                st = os.stat(index.root / rel)
+            except OSError:
+                continue
+            if known and known[1] == st.st_size and known[2] == st.st_mtime_ns:
+                if known[3]:
+                    summary.skipped[known[3]] += 1
+                continue
+            jobs.append((str(index.root), rel, known[0] if known else None, index.config.limits))
+        removed = [p for p in catalog if p not in keep]
+        summary.removed = len(removed)
+        gone: list[str] = []
+        if removed:
+            with store.transaction() as db:
+                gone = store.remove_files(db, removed)
+                db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
+        _apply(index, _analyze_all(index, jobs, progress), summary, gone)
+        store.set_meta("vectors_dirty", "0")
+        _count(index, summary)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _apply(index: Index, results: Iterable[Analysis], summary: Summary, gone: list[str]) -> None:
+    batch: list[Analysis] = []
+    touched: list[Analysis] = []
+
+    def flush() -> None:
+        nonlocal gone
+        if batch:
+            g, added = _write(index, batch, summary)
+            _sync_vectors(index, gone + g, added)
+            gone = []
+            batch.clear()
+
+    for a in results:
+        if a.unchanged:
+            touched.append(a)
+            continue
+        summary.changed += 1
+        if a.skip_reason:
+            summary.skipped[a.skip_reason] += 1
+        batch.append(a)
+        if len(batch) >= BATCH_FILES:
+            flush()
+    flush()
+    if gone:
+        _sync_vectors(index, gone, {})
+    if touched:
+        with index.store.transaction() as db:
+            db.executemany("UPDATE files SET size=?, mtime_ns=? WHERE path=?",
+                           [(a.size, a.mtime_ns, a.path) for a in touched])
+
+
+def _count(index: Index, summary: Summary) -> None:
+    db = index.store.db
+    summary.files = db.execute("SELECT count(*) FROM files WHERE skip_reason IS NULL").fetchone()[0]
+    summary.symbols = db.execute("SELECT count(*) FROM symbols").fetchone()[0]
+    summary.chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+
+def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
+    """Re-index one file now (an editor's buffer when `data` is given, else the disk); removes it when it is gone
+    or not indexable. The fast path behind freshness."""
+    t0 = time.perf_counter()
+    summary = Summary()
+    with index.write_lock():
+        path = index.root / rel
+        reason = "may hold secrets" if is_secret(rel) else None
+        if reason is None and data is None:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                data = None
+        if data is None or reason:
+            with index.store.transaction() as db:
+                gone = index.store.remove_files(db, [rel])
+            _sync_vectors(index, gone, {})
+            summary.removed = 1
+        else:
+            a = analyze_bytes(rel, data, index.config.limits)
+            try:
+                st = path.stat()
+                a.mtime_ns = st.st_mtime_ns if st.st_size == len(data) else 0
+            except OSError:
+                a.mtime_ns = 0
+            _apply(index, [a], summary, [])
+    summary.seconds = time.perf_counter() - t0
+    return summary

@@ -1,0 +1,113 @@
+"""The on-disk catalog: files by content hash, symbols, imports, chunks, a lexical FTS5 index and cached vectors."""
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, hash TEXT, size INTEGER, mtime_ns INTEGER, language TEXT,
+    has_errors INTEGER, skip_reason TEXT);
+CREATE TABLE IF NOT EXISTS symbols(id INTEGER PRIMARY KEY, path TEXT, name TEXT, qualname TEXT, kind TEXT,
+    start_line INTEGER, end_line INTEGER, head_end INTEGER, signature TEXT, doc TEXT, parent TEXT);
+CREATE INDEX IF NOT EXISTS symbols_path ON symbols(path);
+CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name);
+CREATE TABLE IF NOT EXISTS imports(path TEXT, module TEXT, name TEXT, alias TEXT, line INTEGER);
+CREATE INDEX IF NOT EXISTS imports_path ON imports(path);
+CREATE TABLE IF NOT EXISTS refs(path TEXT, name TEXT, count INTEGER);
+CREATE INDEX IF NOT EXISTS refs_path ON refs(path);
+CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
+CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT, start_line INTEGER,
+    end_line INTEGER, head_end INTEGER, kind TEXT, symbol TEXT, text_hash TEXT, vec_id TEXT, tokens INTEGER,
+    head_tokens INTEGER);
+CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
+CREATE INDEX IF NOT EXISTS chunks_vec ON chunks(vec_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms);
+CREATE TABLE IF NOT EXISTS vectors(text_hash TEXT PRIMARY KEY, vec BLOB);
+"""
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def subtokens(text: str) -> list[str]:
+    """Identifiers split at snake_case and camelCase boundaries, lowercased, two characters or more."""
+    out = []
+    for ident in _IDENT.findall(text):
+        for part in ident.split("_"):
+            out.extend(t.lower() for t in _CAMEL.findall(part) if len(t) > 1)
+    return out
+
+
+class Store:
+    """One SQLite database per repository (WAL: readers never block the indexer, a killed writer loses only
+    its open transaction)."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(_SCHEMA)
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
+            self.db.commit()
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.db:
+            yield self.db
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
+
+    def catalog(self) -> dict[str, tuple[str, int, int, str | None]]:
+        """path -> (hash, size, mtime_ns, skip_reason)."""
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in self.db.execute(
+            "SELECT path, hash, size, mtime_ns, skip_reason FROM files")}
+
+    def remove_files(self, db: sqlite3.Connection, paths: Iterable[str]) -> list[str]:
+        """Delete everything about these files; returns the vector ids that were theirs."""
+        gone: list[str] = []
+        for p in paths:
+            rows = db.execute("SELECT id, vec_id FROM chunks WHERE path=?", (p,)).fetchall()
+            gone.extend(r[1] for r in rows)
+            db.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(r[0],) for r in rows])
+            for table in ("chunks", "symbols", "imports", "refs", "files"):
+                db.execute(f"DELETE FROM {table} WHERE path=?", (p,))
+        return gone
+
+    def cached_vectors(self, hashes: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(hashes), 500):
+            part = hashes[i:i + 500]
+            q = f"SELECT text_hash, vec FROM vectors WHERE text_hash IN ({','.join('?' * len(part))})"
+            out.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in self.db.execute(q, part))
+        return out
+
+    def lexical(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
+        """(chunk id, score) best first: BM25 over identifier sub-tokens (higher is better)."""
+        uniq = sorted(set(terms))
+        if not uniq:
+            return []
+        match = " OR ".join(f'"{t}"' for t in uniq[:256])
+        rows = self.db.execute("SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                               "ORDER BY bm25(chunks_fts) LIMIT ?", (match, limit)).fetchall()
+        return [(r[0], -r[1]) for r in rows]

@@ -1,0 +1,125 @@
+"""Parse a file with tree-sitter and extract its definitions, references and imports via the tags query."""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import tree_sitter as ts
+
+from .imports import READERS
+from .languages import Grammar
+from .model import ImportRef, ParsedFile, Symbol
+
+log = logging.getLogger(__name__)
+
+CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "impl", "module", "namespace", "union", "object"})
+HEAD_MAX_LINES = 16  # a collapsed view never exceeds this many lines
+SIGNATURE_MAX_CHARS = 300
+_WRAPPERS = frozenset({"decorated_definition", "export_statement", "template_declaration"})
+
+
+def _line(point_row: int) -> int:
+    return point_row + 1
+
+
+def _outer(node: ts.Node) -> ts.Node:
+    """The node including its decorators / `export` / `template<>` wrapper."""
+    while node.parent is not None and node.parent.type in _WRAPPERS:
+        node = node.parent
+    return node
+
+
+def _leading_comments(node: ts.Node) -> tuple[int, str]:
+    """Start row and text of the comments (and attributes) directly above a node."""
+    start, docs, cur = node.start_point.row, [], node.prev_sibling
+    while cur is not None and ("comment" in cur.type or cur.type in ("attribute_item", "annotation")) \
+            and cur.end_point.row >= start - 1:
+        if "comment" in cur.type:
+            docs.append(cur.text.decode("utf-8", "replace") if cur.text else "")
+        start, cur = cur.start_point.row, cur.prev_sibling
+    return start, "\n".join(reversed(docs))
+
+
+def _docstring(body: ts.Node | None) -> tuple[int | None, str]:
+    """End row and text of a Python docstring: the first statement of a body, if it is a string."""
+    if body is None or body.named_child_count == 0:
+        return None, ""
+    first = body.named_children[0]
+    if first.type == "expression_statement" and first.named_child_count and first.named_children[0].type == "string":
+        return first.end_point.row, (first.text or b"").decode("utf-8", "replace")
+    return None, ""
+
+
+def _clean_doc(doc: str) -> str:
+    lines = [ln.strip().lstrip("/*#!").strip().strip("\"'").strip() for ln in doc.splitlines()]
+    return " ".join(ln for ln in lines if ln)[:500]
+
+
+def _definition(grammar: Grammar, node: ts.Node, name: str, kind: str, path: str, lines: list[str]) -> Symbol:
+    outer = _outer(node)
+    start_row, end_row = outer.start_point.row, node.end_point.row
+    doc = ""
+    if grammar.spec.doc_style == "comment":
+        start_row, doc = _leading_comments(outer)
+    body = node.child_by_field_name("body")
+    if body is None or body.start_point.row < node.start_point.row:
+        sig_end = end_row if end_row - node.start_point.row < 3 else node.start_point.row
+    elif grammar.spec.doc_style == "docstring":
+        sig_end = max(node.start_point.row, body.start_point.row - 1)
+        doc_end, doc = _docstring(body)
+        if doc_end is not None:
+            sig_end = doc_end
+    else:
+        sig_end = body.start_point.row
+    head_end = min(sig_end, start_row + HEAD_MAX_LINES - 1, end_row)
+    last_sig_row = sig_end
+    if body is not None and body.start_point.row > node.start_point.row:
+        last_sig_row = body.start_point.row - (1 if grammar.spec.doc_style == "docstring" else 0)
+    sig_lines = lines[node.start_point.row: max(node.start_point.row, min(sig_end, last_sig_row)) + 1]
+    signature = " ".join(" ".join(sig_lines).split())[:SIGNATURE_MAX_CHARS]
+    return Symbol(name=name, qualname=name, kind=kind, path=path, start_line=_line(start_row), end_line=_line(end_row),
+                  head_end=_line(head_end), signature=signature, doc=_clean_doc(doc))
+
+
+def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
+    """Definitions (with qualified names and parents), call references and imports of one file.
+    A file with syntax errors yields whatever parses."""
+    tree = grammar.parser().parse(source)
+    lines = source.decode("utf-8", "replace").splitlines()
+    parsed = ParsedFile(path=path, language=grammar.spec.name, has_errors=tree.root_node.has_error)
+    found: dict[tuple[int, int], tuple[ts.Node, Symbol]] = {}
+    reader = READERS.get(grammar.spec.name)
+    for _, caps in ts.QueryCursor(grammar.query).matches(tree.root_node):
+        names = caps.get("name")
+        for key, nodes in caps.items():
+            if key.startswith("definition.") and names:
+                node = nodes[0]
+                span = (node.start_byte, node.end_byte)
+                if span not in found:
+                    name = (names[0].text or b"").decode("utf-8", "replace")
+                    found[span] = (node, _definition(grammar, node, name, key.split(".", 1)[1], path, lines))
+            elif key.startswith("reference.") and names:
+                name = (names[0].text or b"").decode("utf-8", "replace")
+                parsed.references[name] = parsed.references.get(name, 0) + 1
+            elif key == "import" and reader is not None:
+                parsed.imports.extend(reader(nodes[0]))
+    parsed.symbols = _nest(sorted(found.values(), key=lambda ns: (ns[0].start_byte, -ns[0].end_byte)))
+    return parsed
+
+
+def _nest(defs: list[tuple[ts.Node, Symbol]]) -> list[Symbol]:
+    """Give each definition its parent and qualified name from byte-range containment."""
+    out: list[Symbol] = []
+    stack: list[tuple[ts.Node, Symbol]] = []
+    for node, sym in defs:
+        while stack and stack[-1][0].end_byte < node.end_byte:
+            stack.pop()
+        parent = stack[-1][1] if stack else None
+        kind = sym.kind
+        if parent is not None and parent.kind in CLASS_KINDS and kind == "function":
+            kind = "method"
+        sym = replace(sym, kind=kind, parent=parent.qualname if parent else None,
+                      qualname=f"{parent.qualname}.{sym.name}" if parent else sym.name)
+        out.append(sym)
+        stack.append((node, sym))
+    return out

@@ -1,0 +1,1 @@
+"""Prompt templates as data, and the one module that renders them within a token budget."""

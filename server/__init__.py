@@ -1,0 +1,1 @@
+"""The ragls language server (LSP edge): settings, session and one module per feature."""
