@@ -66,12 +66,23 @@ def _git_files(root: Path, extra_ignored: bool) -> tuple[list[str], list[str]] |
     """(visible, ignored) paths as git sees them, or None when root is not inside a git work tree."""
     try:
         g = git.Git(str(root))
+        top = Path(g.rev_parse("--show-toplevel"))
+        if top.resolve() != root.resolve() and _is_ignored(g, root):
+            return None  # an ignored folder inside a work tree (a vendored or downloaded tree): walk it
         visible = g.ls_files("-z", "--cached", "--others", "--exclude-standard").split("\0")
         ignored = g.ls_files("-z", "--others", "--ignored", "--exclude-standard").split("\0") if extra_ignored else []
     except (git.GitCommandError, git.GitCommandNotFound) as exc:
         log.debug("not a git work tree (%s); walking the directory", exc)
         return None
     return [p for p in visible if p], [p for p in ignored if p]
+
+
+def _is_ignored(g: git.Git, root: Path) -> bool:
+    try:
+        g.check_ignore("-q", str(root))
+        return True
+    except git.GitCommandError:
+        return False
 
 
 def _walk(root: Path) -> tuple[list[str], list[str]]:

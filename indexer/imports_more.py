@@ -157,7 +157,8 @@ def rust_imports(node: ts.Node) -> list[ImportRef]:
         return [ImportRef(name, None, name, line)]
     if node.type == "extern_crate_declaration":
         alias = node.child_by_field_name("alias")
-        return [ImportRef(_text(node.child_by_field_name("name")), None, _text(alias) if alias is not None else None, line)]
+        name = _text(node.child_by_field_name("name"))
+        return [ImportRef(name, None, _text(alias) if alias is not None else None, line)]
     argument = node.child_by_field_name("argument")
     return _rust_use(argument, "", line) if argument is not None else []
 

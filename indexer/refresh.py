@@ -180,6 +180,8 @@ def refresh(index: Index, progress: bool | None = None) -> Summary:
                 db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
         _apply(index, _analyze_all(index, jobs, progress), summary, gone)
         store.set_meta("vectors_dirty", "0")
+        if summary.changed or summary.removed:
+            store.set_meta("generation", str(time.time_ns()))
         _count(index, summary)
     summary.seconds = time.perf_counter() - t0
     return summary
@@ -249,5 +251,6 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
             except OSError:
                 a.mtime_ns = 0
             _apply(index, [a], summary, [])
+        index.store.set_meta("generation", str(time.time_ns()))
     summary.seconds = time.perf_counter() - t0
     return summary

@@ -19,7 +19,6 @@
 (object_creation_expression
   type: [
     (type_identifier) @name
-    (generic_type (type_identifier) @name)
     (scoped_type_identifier (type_identifier) @name .)
   ]) @reference.class
 
@@ -28,7 +27,18 @@
 (super_interfaces (type_list (type_identifier) @name)) @reference.implementation
 (super_interfaces (type_list (generic_type (type_identifier) @name))) @reference.implementation
 
-(_ type: (type_identifier) @name) @reference.type
+[
+  (formal_parameter type: (type_identifier) @name)
+  (spread_parameter (type_identifier) @name)
+  (local_variable_declaration type: (type_identifier) @name)
+  (field_declaration type: (type_identifier) @name)
+  (method_declaration type: (type_identifier) @name)
+  (cast_expression type: (type_identifier) @name)
+  (instanceof_expression right: (type_identifier) @name)
+  (catch_type (type_identifier) @name)
+  (array_type element: (type_identifier) @name)
+  (type_bound (type_identifier) @name)
+] @reference.type
 (generic_type (type_identifier) @name) @reference.type
 (type_arguments (type_identifier) @name) @reference.type
 (method_reference . (identifier) @name) @reference.type

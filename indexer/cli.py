@@ -1,0 +1,196 @@
+"""The `ragls` command line: index a repository, show the context retrieved for a position, search."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger("ragls")
+
+
+def _repo_root(start: Path) -> Path:
+    """The git work tree containing `start`, or `start` itself."""
+    import git
+
+    try:
+        return Path(git.Repo(start, search_parent_directories=True).working_tree_dir or start).resolve()
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return start.resolve()
+
+
+def _open(args: argparse.Namespace, root: Path):
+    from .index import Index
+
+    return Index.open(root, data_dir=Path(args.data_dir) if args.data_dir else None, embedder=args.embedder,
+                      store_url=args.store)
+
+
+def _ensure_index(index, quiet: bool = True) -> None:
+    if not index.exists() or index.store.meta("generation") is None:
+        summary = index.refresh(progress=None if not quiet else False)
+        print(summary.line(), file=sys.stderr)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    root = Path(args.path).resolve()
+    if not root.is_dir():
+        print(f"ragls: {root} is not a directory", file=sys.stderr)
+        return 2
+    index = _open(args, root)
+    summary = index.refresh(progress=False if args.quiet else None)
+    if args.json:
+        print(json.dumps({"files": summary.files, "changed": summary.changed, "removed": summary.removed,
+                          "symbols": summary.symbols, "chunks": summary.chunks, "embedded": summary.embedded,
+                          "skipped": dict(summary.skipped), "seconds": round(summary.seconds, 3),
+                          "data_dir": str(index.data_dir)}))
+    else:
+        print(summary.line())
+    return 0
+
+
+def _parse_position(spec: str) -> tuple[str, int, int | None]:
+    parts = spec.rsplit(":", 2)
+    try:
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            return parts[0], int(parts[1]), int(parts[2])
+        path, line = spec.rsplit(":", 1)
+        return path, int(line), None
+    except ValueError:
+        raise SystemExit(f"ragls: expected PATH:LINE[:COL], got {spec!r}") from None
+
+
+def _relative(root: Path, path: str) -> str:
+    p = Path(path)
+    full = (p if p.is_absolute() else (Path.cwd() / p)).resolve()
+    if not full.exists() and not p.is_absolute():
+        full = (root / p).resolve()
+    try:
+        return full.relative_to(root).as_posix()
+    except ValueError:
+        raise SystemExit(f"ragls: {path} is outside the repository {root}") from None
+
+
+def _print_items(items, as_json: bool, latency_ms: float | None = None) -> None:
+    if as_json:
+        out = {"items": [i.to_json() for i in items]}
+        if latency_ms is not None:
+            out["latency_ms"] = round(latency_ms, 3)
+        print(json.dumps(out), flush=True)
+        return
+    total = sum(i.tokens for i in items)
+    for i in items:
+        print(f"{i.score:7.3f}  {i.path}:{i.start_line}-{i.end_line}  {i.symbol or '(module code)'} [{i.kind}]  "
+              f"{i.tokens} tokens")
+    print(f"{len(items)} items, {total} tokens" + (f", {latency_ms:.1f} ms" if latency_ms is not None else ""))
+
+
+def cmd_context(args: argparse.Namespace) -> int:
+    from .retrieve import Query, Retriever, timed_context
+
+    root = Path(args.repo).resolve() if args.repo else None
+    if args.batch:
+        root = root or _repo_root(Path.cwd())
+        index = _open(args, root)
+        _ensure_index(index)
+        retriever = Retriever(index)
+        with open(args.batch, encoding="utf-8") as f:
+            for n, raw in enumerate(f, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    obj = json.loads(raw)
+                    q = Query(_relative(root, obj["path"]), int(obj["line"]), obj.get("col"), obj.get("end_line"))
+                    items, ms = timed_context(retriever, q, k=args.k, budget=args.budget, same_file=args.same_file)
+                    _print_items(items, True, ms)
+                except (ValueError, KeyError, TypeError, OSError, SystemExit) as exc:
+                    log.error("query %d: %s", n, exc)
+                    print(json.dumps({"items": [], "error": str(exc)}), flush=True)
+        return 0
+    if not args.position:
+        print("ragls context: give PATH:LINE[:COL] or --batch FILE", file=sys.stderr)
+        return 2
+    path, line, col = _parse_position(args.position)
+    root = root or _repo_root(Path(path).resolve().parent if Path(path).exists() else Path.cwd())
+    index = _open(args, root)
+    _ensure_index(index)
+    q = Query(_relative(root, path), line, col, args.end_line)
+    try:
+        items, ms = timed_context(Retriever(index), q, k=args.k, budget=args.budget, same_file=args.same_file)
+    except OSError as exc:
+        print(f"ragls: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    _print_items(items, args.json, ms)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .retrieve import Retriever
+
+    root = Path(args.repo).resolve() if args.repo else _repo_root(Path.cwd())
+    index = _open(args, root)
+    _ensure_index(index)
+    t0 = time.perf_counter()
+    items = Retriever(index).search(args.query, k=args.k, budget=args.budget)
+    _print_items(items, args.json, (time.perf_counter() - t0) * 1000)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ragls", description="Retrieval-augmented language server and its engine.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="index folder (default: a per-repository folder under ~/.cache/ragls)")
+    common.add_argument("--store", metavar="URL", help="use a Chroma server (chroma run) at http://HOST:PORT")
+    common.add_argument("--embedder", help="'static' (default, offline) or 'openai:MODEL' (OPENAI_BASE_URL)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    common.add_argument("-v", "--verbose", action="count", default=0, help="log more (to stderr)")
+    s = sub.add_parser("index", parents=[common], help="index (or refresh the index of) a repository")
+    s.add_argument("path", nargs="?", default=".")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s.set_defaults(func=cmd_index)
+
+    s = sub.add_parser("context", parents=[common], help="show the context retrieved for a cursor or selection")
+    s.add_argument("position", nargs="?", help="PATH:LINE[:COL] (line 1-based, column 0-based)")
+    s.add_argument("--repo", help="repository root (default: the git work tree of PATH)")
+    s.add_argument("--end-line", type=int, help="select lines LINE..END_LINE (explain/fix) instead of a cursor")
+    s.add_argument("--k", type=int, default=10, help="number of items (default 10)")
+    s.add_argument("--budget", type=int, help="token budget (default 1500 for a cursor, 2000 for a selection)")
+    s.add_argument("--same-file", action="store_true", help="also return definitions from the query's own file")
+    s.add_argument("--json", action="store_true", help="one JSON object: {items, latency_ms}")
+    s.add_argument("--batch", metavar="FILE", help='JSONL queries {"path","line","col"[,"end_line"]}: one JSON line each')
+    s.set_defaults(func=cmd_context)
+
+    s = sub.add_parser("search", parents=[common], help="search the index with words or identifiers")
+    s.add_argument("query")
+    s.add_argument("--repo", help="repository root (default: the git work tree of the current folder)")
+    s.add_argument("--k", type=int, default=10)
+    s.add_argument("--budget", type=int)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_search)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING - 10 * min(args.verbose, 2),
+                        format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    from .lock import IndexLocked
+
+    try:
+        return args.func(args)
+    except IndexLocked as exc:
+        print(f"ragls: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("ragls: interrupted; the index keeps what was stored and the next run completes it", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""The symbol graph in memory: definitions by file and name, imports resolved across files (Python modules,
+and per-language path rules for the others)."""
+from __future__ import annotations
+
+import logging
+import posixpath
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .model import ImportRef
+from .store import Store
+
+log = logging.getLogger(__name__)
+MAX_DEPTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Def:
+    """A definition as the graph knows it, with the chunk that holds it."""
+
+    path: str
+    qualname: str
+    name: str
+    kind: str
+    start_line: int
+    end_line: int
+    chunk: int | None  # chunk id
+
+
+# A resolved target: ("def", Def) | ("mod", module key) | ("files", tuple of paths)
+Target = tuple[str, object]
+
+
+def python_module(path: str, has_init: set[str]) -> tuple[str, str]:
+    """Dotted module name and package of a .py file: the package root is the shallowest ancestor folder with an
+    __init__.py (so src/ layouts and scripts folders work)."""
+    dirs, stem = path.split("/")[:-1], posixpath.splitext(path.split("/")[-1])[0]
+    j = next((j for j in range(len(dirs)) if "/".join(dirs[: j + 1]) in has_init), len(dirs))
+    parts = dirs[j:] + ([] if stem == "__init__" else [stem])
+    return ".".join(parts), ".".join(parts if stem == "__init__" else parts[:-1])
+
+
+class Graph:
+    """Loaded from the catalog once; `generation` tells when it must be reloaded."""
+
+    def __init__(self, store: Store) -> None:
+        db = store.db
+        self.language: dict[str, str] = dict(db.execute("SELECT path, language FROM files WHERE skip_reason IS NULL"))
+        chunk_of = {(p, s): i for i, p, s in db.execute("SELECT id, path, symbol FROM chunks WHERE symbol != ''")}
+        self.defs: dict[str, dict[str, Def]] = defaultdict(dict)  # path -> qualname -> Def
+        self.by_name: dict[str, list[Def]] = defaultdict(list)
+        for path, name, qual, kind, start, end in db.execute(
+                "SELECT path, name, qualname, kind, start_line, end_line FROM symbols ORDER BY id"):
+            d = Def(path, qual, name, kind, start, end, chunk_of.get((path, qual)))
+            self.defs[path].setdefault(qual, d)
+            self.by_name[name].append(d)
+        self.imports: dict[str, list[ImportRef]] = defaultdict(list)
+        for path, module, name, alias, line in db.execute("SELECT path, module, name, alias, line FROM imports"):
+            self.imports[path].append(ImportRef(module, name, alias, line))
+        self.def_of_chunk: dict[int, Def] = {d.chunk: d for defs in self.defs.values() for d in defs.values()
+                                             if d.chunk is not None}
+        self.members: dict[tuple[str, str], list[Def]] = defaultdict(list)  # (path, parent qualname) -> members
+        for path, defs in self.defs.items():
+            for q, d in defs.items():
+                if "." in q:
+                    self.members[(path, q.rsplit(".", 1)[0])].append(d)
+        py = [p for p, lang in self.language.items() if lang == "python"]
+        has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
+        self.module_of: dict[str, tuple[str, str]] = {p: python_module(p, has_init) for p in py}
+        self.modules: dict[str, str] = {}
+        for p, (mod, _) in sorted(self.module_of.items(), key=lambda kv: (kv[0].endswith(".pyi"), kv[0])):
+            self.modules.setdefault(mod, p)
+        self._paths = None
+        self._tables: dict[str, tuple[dict[str, tuple], list[str]]] = {}
+
+    # ---- Python -------------------------------------------------------------------------------------------
+    def python_table(self, path: str, refs: list[ImportRef] | None = None) -> tuple[dict[str, tuple], list[str]]:
+        """Bindings of a Python file's imports: name -> ("mod", module) | ("sym", module, name), and star modules."""
+        if refs is None and path in self._tables:
+            return self._tables[path]
+        pkg = self.module_of.get(path, ("", ""))[1]
+        table: dict[str, tuple] = {}
+        stars: list[str] = []
+        for r in self.imports.get(path, []) if refs is None else refs:
+            base = self._absolute(r.module, pkg)
+            if base is None:
+                continue
+            if r.name is None:
+                if r.alias:
+                    table[r.alias] = ("mod", base)
+                else:
+                    table.setdefault(base.split(".")[0], ("mod", base.split(".")[0]))
+            elif r.name == "*":
+                stars.append(base)
+            else:
+                table[r.alias or r.name] = ("sym", base, r.name)
+        if refs is None:
+            self._tables[path] = (table, stars)
+        return table, stars
+
+    @staticmethod
+    def _absolute(module: str, pkg: str) -> str | None:
+        level = len(module) - len(module.lstrip("."))
+        if not level:
+            return module
+        parts = pkg.split(".") if pkg else []
+        if level - 1 > len(parts):
+            return None
+        parts = parts[: len(parts) - (level - 1)]
+        rest = module[level:]
+        return ".".join(parts + ([rest] if rest else []))
+
+    def resolve_symbol(self, module: str, name: str, depth: int = 0) -> Target | None:
+        path = self.modules.get(module)
+        if path is None or depth > MAX_DEPTH:
+            return None
+        d = self.defs.get(path, {}).get(name)
+        if d is not None and d.kind != "constant":
+            return ("def", d)
+        if module + "." + name in self.modules:
+            return ("mod", module + "." + name)
+        table, stars = self.python_table(path)
+        if name in table:
+            return self.resolve_binding(table[name], depth + 1)
+        for s in stars:
+            if (r := self.resolve_symbol(s, name, depth + 1)) is not None:
+                return r
+        return ("def", d) if d is not None else None
+
+    def resolve_binding(self, ref: tuple, depth: int = 0) -> Target | None:
+        if ref[0] == "mod":
+            return ("mod", ref[1]) if ref[1] in self.modules else None
+        return self.resolve_symbol(ref[1], ref[2], depth)
+
+    # ---- all languages ------------------------------------------------------------------------------------
+    def resolve_attr(self, target: Target, attr: str) -> Target | None:
+        """`module.attr`, `Class.member`, or a name exported by a set of files."""
+        kind, x = target
+        if kind == "mod":
+            return self.resolve_symbol(str(x), attr)
+        if kind == "files":
+            for p in x:  # type: ignore[union-attr]
+                if (d := self.defs.get(p, {}).get(attr)) is not None:
+                    return ("def", d)
+            return None
+        d = x  # type: ignore[assignment]
+        m = self.defs.get(d.path, {}).get(f"{d.qualname}.{attr}")  # type: ignore[union-attr]
+        return ("def", m) if m is not None else None
+
+    def module_members(self, target: Target) -> list[Def]:
+        """Top-level definitions of a module (or files), or the members of a class."""
+        kind, x = target
+        if kind == "mod":
+            path = self.modules.get(str(x))
+            return [d for q, d in self.defs.get(path, {}).items() if "." not in q] if path else []
+        if kind == "files":
+            return [d for p in x for q, d in self.defs.get(p, {}).items() if "." not in q]  # type: ignore[union-attr]
+        d = x
+        return list(self.members.get((d.path, d.qualname), []))  # type: ignore[union-attr]
+
+    def bindings(self, path: str, language: str, refs: list[ImportRef]) -> tuple[dict[str, Target], list[Target]]:
+        """What the given imports of a file bind: local name -> target, plus star-imported modules/files."""
+        out: dict[str, Target] = {}
+        stars: list[Target] = []
+        if language == "python":
+            table, star_mods = self.python_table(path, refs)
+            for name, ref in table.items():
+                if (t := self.resolve_binding(ref)) is not None:
+                    out[name] = t
+            stars = [("mod", m) for m in star_mods if m in self.modules]
+            return out, stars
+        try:
+            from .resolve_paths import PathIndex, resolve_import
+        except ImportError:  # per-language path rules not available: names still match by the by_name index
+            return out, stars
+        if self._paths is None:
+            self._paths = PathIndex(self.language)
+        for r in refs:
+            files = tuple(p for p in resolve_import(language, path, r, self._paths) if p in self.language)
+            if not files:
+                continue
+            if r.name == "*":
+                stars.append(("files", files))
+            elif r.name in (None, "default"):
+                if r.binds:
+                    out[r.binds] = ("files", files)
+            elif r.binds:
+                t = self.resolve_attr(("files", files), r.name)
+                out[r.binds] = t if t is not None else ("files", files)
+        return out, stars

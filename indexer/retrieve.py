@@ -1,0 +1,319 @@
+"""Hybrid retrieval: the symbol graph, lexical BM25 and vector similarity fused into one ranking, fitted to a
+token budget."""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+
+from .graph import Def, Graph, Target
+from .index import Index
+from .lexical import Lexical
+from .store import subtokens
+from .visible import Visible, read
+
+log = logging.getLogger(__name__)
+
+WINDOW_LINES = 30  # lines before the cursor that count as "what is being written"
+VECTOR_LINES = 12
+FULL_VIEW_MAX_TOKENS = 120  # a chunk this small is shown whole; a larger one by its signature and docstring
+DEFAULT_BUDGET = {"cursor": 1500, "selection": 2000}
+_KEYWORDS = frozenset("""self this cls super None True False null nil true false return if else elif for while in not and
+or is def class import from as with try except finally raise yield await async lambda pass break continue new let const
+var function func fn pub use mod struct impl enum trait match type interface package static public private protected
+void int char float double bool string str list dict set tuple object print len range isinstance super""".split())
+_EXPECT_CLASS = re.compile(r"(?:\braise\s+|\bexcept\s*\(?\s*|\bisinstance\([^,]*,\s*\(?|\bissubclass\([^,]*,\s*\(?"
+                           r"|\bclass\s+\w+\s*\(|\bnew\s+|->\s*|:\s*)$")
+_EXPECT_DECORATOR = re.compile(r"^\s*@$")
+
+# Weights of the fused score. Graph evidence dominates; lexical and vector similarity order what it leaves tied.
+W = {
+    "cursor": dict(receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6, star=0.5, used_func=-1.2,
+                   used_window=0.2, class_member=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
+    "selection": dict(receiver=0.0, used=5.0, imported=0.6, unused=0.0, member=0.2, member_recent=0.3, star=0.2,
+                      class_member=0.5, name=0.8, lex=1.0, vec=0.4, kind=0.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A cursor (line, col: only the text before it counts) or a selection (line..end_line)."""
+
+    path: str
+    line: int
+    col: int | None = None
+    end_line: int | None = None
+
+    @property
+    def mode(self) -> str:
+        return "selection" if self.end_line is not None else "cursor"
+
+
+@dataclass(slots=True)
+class Item:
+    """A retrieved definition: the lines to show (start_line..end_line), their token count, and why."""
+
+    path: str
+    symbol: str
+    kind: str
+    start_line: int
+    end_line: int
+    score: float
+    tokens: int
+    why: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["score"] = round(self.score, 4)
+        return d
+
+
+@dataclass(slots=True)
+class _Cand:
+    chunk: int
+    feats: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+
+class Retriever:
+    """Answers context queries against one index. Reloads its graph when the index changes."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.store = index.store
+        self._graph: Graph | None = None
+        self._generation: str | None = None
+        self._lex: Lexical | None = None
+        self._lex_generation: str | None = None
+
+    @property
+    def graph(self) -> Graph:
+        gen = self.store.meta("generation", "0")
+        if self._graph is None or gen != self._generation:
+            self._graph, self._generation = Graph(self.store), gen
+        return self._graph
+
+    # ---- public -------------------------------------------------------------------------------------------
+    def context(self, q: Query, k: int = 10, budget: int | None = None, source: str | None = None,
+                same_file: bool = False) -> list[Item]:
+        """The definitions a prompt for this cursor or selection needs, best first, within `budget` tokens."""
+        if source is None:
+            source = (self.index.root / q.path).read_text(encoding="utf-8", errors="replace")
+        v = read(q.path, source, q.line, q.col, q.end_line)
+        cands = self._candidates(q, v)
+        self._similarity(q, v, cands)
+        return self._rank(q, v, cands, k, budget if budget is not None else DEFAULT_BUDGET[q.mode], same_file)
+
+    def search(self, text: str, k: int = 10, budget: int | None = None) -> list[Item]:
+        """Natural-language or identifier search over the whole index."""
+        cands: dict[int, _Cand] = {}
+        g = self.graph
+        for ident in set(re.findall(r"[A-Za-z_][\w]*", text)):
+            defs = g.by_name.get(ident, [])
+            for d in defs:
+                if d.chunk is not None:
+                    cands.setdefault(d.chunk, _Cand(d.chunk)).feats["name"] = 2.0 / math.sqrt(len(defs))
+        self._lexical(subtokens(text), cands)
+        self._vector(text, cands)
+        weights = dict(name=1.0, lex=1.0, vec=1.0)
+        return self._finish(cands, weights, k, budget or 4000, exclude=None)
+
+    # ---- candidates from the graph ------------------------------------------------------------------------
+    def _candidates(self, q: Query, v: Visible) -> dict[int, _Cand]:
+        g = self.graph
+        cands: dict[int, _Cand] = {}
+
+        def add(d: Def | None, feat: str, value: float = 1.0) -> None:
+            if d is None or d.chunk is None:
+                return
+            c = cands.setdefault(d.chunk, _Cand(d.chunk))
+            c.feats[feat] = max(c.feats[feat], value)
+
+        lang = v.language or ""
+        bindings, stars = g.bindings(q.path, lang, v.imports)
+        own = g.defs.get(q.path, {})
+        window_start = v.cursor_line - WINDOW_LINES + 1
+        used_defs: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses
+        used_mods: dict[str, int] = {}
+        import_lines = {r.line for r in v.imports}
+
+        def resolve_head(name: str) -> Target | None:
+            if name in bindings:
+                return bindings[name]
+            for s in stars:
+                if (t := g.resolve_attr(s, name)) is not None:
+                    return t
+            return None
+
+        for use in v.uses:
+            if use.line in import_lines or use.chain[0] in own:
+                continue
+            t = resolve_head(use.chain[0])
+            for attr in use.chain[1:] + [None]:
+                if t is None:
+                    break
+                if t[0] == "def":
+                    d = t[1]
+                    if d.chunk is not None:  # type: ignore[union-attr]
+                        used_defs[d.chunk].append(use.line)  # type: ignore[union-attr]
+                else:
+                    used_mods[str(t[1])] = max(used_mods.get(str(t[1]), 0), use.line)
+                t = g.resolve_attr(t, attr) if attr else None
+        in_sel = v.selection
+        for chunk, lines in used_defs.items():
+            c = cands.setdefault(chunk, _Cand(chunk))
+            if in_sel and any(in_sel[0] <= ln <= in_sel[1] for ln in lines):
+                c.feats["used"] = 1.0 + 0.1 * min(5, len(lines))
+            if any(ln >= v.function_start for ln in lines):
+                c.feats["used_func"] = 1.0
+            if any(ln >= window_start for ln in lines):
+                c.feats["used_window"] = 1.0
+        for name, t in bindings.items():
+            if t[0] == "def":
+                add(t[1], "imported")  # type: ignore[arg-type]
+                if t[1].chunk not in used_defs:  # type: ignore[union-attr]
+                    add(t[1], "unused")  # type: ignore[arg-type]
+                if t[1].kind in ("class", "struct", "interface"):  # type: ignore[union-attr]
+                    for m in g.module_members(t):
+                        add(m, "class_member", 0.5)
+            else:
+                recent = used_mods.get(str(t[1]), 0)
+                for d in g.module_members(t):
+                    add(d, "member")
+                    if recent >= window_start:
+                        add(d, "member_recent")
+        for s in stars:
+            for d in g.module_members(s):
+                add(d, "star")
+        for chunk in used_defs:  # members of classes in use (self.method, obj.method of an imported class)
+            d = g.def_of_chunk.get(chunk)
+            if d is not None and d.kind in ("class", "struct", "interface", "trait", "impl"):
+                for m in g.module_members(("def", d)):
+                    add(m, "class_member")
+        if v.receiver:
+            t = resolve_head(v.receiver[0])
+            for attr in v.receiver[1:]:
+                t = g.resolve_attr(t, attr) if t is not None else None
+            if t is not None:
+                for d in g.module_members(t):
+                    add(d, "receiver")
+        self._name_matches(v, cands, window_start)
+        return cands
+
+    def _name_matches(self, v: Visible, cands: dict[int, _Cand], window_start: int) -> None:
+        """Identifiers near the cursor that name a definition elsewhere (the graph for files without resolvable
+        imports), weighted by how specific the name is."""
+        g = self.graph
+        lo = v.selection[0] if v.selection else window_start
+        names = {n for u in v.uses if u.line >= lo for n in u.chain if len(n) > 2 and n not in _KEYWORDS}
+        for n in names:
+            defs = g.by_name.get(n)
+            if not defs or len(defs) > 20:
+                continue
+            w = 1.0 / math.sqrt(len(defs))
+            for d in defs:
+                if d.chunk is not None and d.path != v.path:
+                    c = cands.setdefault(d.chunk, _Cand(d.chunk))
+                    c.feats["name"] = max(c.feats["name"], w)
+
+    # ---- similarity ---------------------------------------------------------------------------------------
+    def _query_text(self, q: Query, v: Visible, n: int) -> str:
+        if v.selection:
+            return "\n".join(v.lines[v.selection[0] - 1:])
+        return "\n".join(v.lines[-n:])
+
+    def _similarity(self, q: Query, v: Visible, cands: dict[int, _Cand]) -> None:
+        self._lexical(subtokens(self._query_text(q, v, WINDOW_LINES)), cands)
+        self._vector(self._query_text(q, v, VECTOR_LINES), cands)
+
+    def _lexical(self, terms: list[str], cands: dict[int, _Cand]) -> None:
+        if not terms:
+            return
+        if self._lex is None or self._lex_generation != self._generation:
+            self._lex, self._lex_generation = Lexical(self.store), self._generation
+        hits = self._lex.scores(terms, list(cands))
+        top = max(hits.values(), default=0.0)
+        if top <= 0:
+            return
+        for chunk, s in hits.items():
+            cands.setdefault(chunk, _Cand(chunk)).feats["lex"] = s / top
+
+    def _vector(self, text: str, cands: dict[int, _Cand]) -> None:
+        if not text.strip():
+            return
+        try:
+            vec = self.index.embedder.embed([text])[0]
+            hits = self.index.vectors.query(vec, 40)
+        except Exception as exc:  # the graph and lexical ranking still answer
+            log.warning("vector search unavailable: %s", exc)
+            return
+        if not hits:
+            return
+        ids = [h[0] for h in hits]
+        rows = self.store.db.execute(f"SELECT vec_id, id FROM chunks WHERE vec_id IN ({','.join('?' * len(ids))})",
+                                     ids).fetchall()
+        chunk_of = dict(rows)
+        for vid, sim in hits:
+            if (chunk := chunk_of.get(vid)) is not None:
+                cands.setdefault(chunk, _Cand(chunk)).feats["vec"] = max(0.0, sim)
+
+    # ---- ranking and budget -------------------------------------------------------------------------------
+    def _rank(self, q: Query, v: Visible, cands: dict[int, _Cand], k: int, budget: int,
+              same_file: bool) -> list[Item]:
+        weights = dict(W[q.mode])
+        expect_class = bool(_EXPECT_CLASS.search(v.line_prefix)) if q.mode == "cursor" else False
+        if expect_class:
+            weights["kind_class"] = weights.get("kind", 0.0)
+        # Other files' definitions by default; with same_file, this file's too, but never the text at the cursor.
+        span = (v.selection or (v.cursor_line - WINDOW_LINES, v.cursor_line)) if same_file else None
+        return self._finish(cands, weights, k, budget, (q.path, span), expect_class)
+
+    def _finish(self, cands: dict[int, _Cand], weights: dict[str, float], k: int, budget: int,
+                exclude: tuple[str, tuple[int, int] | None] | None, expect_class: bool = False) -> list[Item]:
+        if not cands:
+            return []
+        rows = {}
+        ids = list(cands)
+        for i in range(0, len(ids), 900):
+            part = ids[i:i + 900]
+            for r in self.store.db.execute(
+                    "SELECT id, path, start_line, end_line, head_end, kind, symbol, tokens, head_tokens FROM chunks "
+                    f"WHERE id IN ({','.join('?' * len(part))})", part):
+                rows[r[0]] = r
+        scored = []
+        for cid, c in cands.items():
+            r = rows.get(cid)
+            if r is None:
+                continue
+            if exclude is not None and r[1] == exclude[0] and (
+                    exclude[1] is None or (r[2] <= exclude[1][1] and exclude[1][0] <= r[3])):
+                continue
+            score = sum(weights.get(f, 0.0) * val for f, val in c.feats.items())
+            if expect_class and r[5] in ("class", "struct", "interface", "enum", "type"):
+                score += weights.get("kind_class", 0.0)
+            if not r[6]:  # module-level windows and text: context of last resort
+                score *= 0.5
+            scored.append((score, cid, r, c))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        out: list[Item] = []
+        used = 0
+        for score, cid, r, c in scored:
+            if len(out) >= k:
+                break
+            _, path, start, end, head_end, kind, symbol, tokens, head_tokens = r
+            if tokens > FULL_VIEW_MAX_TOKENS:
+                end, tokens = head_end, head_tokens
+            if used + tokens > budget:
+                continue
+            used += tokens
+            why = [f"{f}={val:.2f}" for f, val in sorted(c.feats.items()) if val]
+            out.append(Item(path, symbol, kind, start, end, score, tokens, why))
+        return out
+
+
+def timed_context(retriever: Retriever, q: Query, **kwargs) -> tuple[list[Item], float]:
+    t0 = time.perf_counter()
+    items = retriever.context(q, **kwargs)
+    return items, (time.perf_counter() - t0) * 1000
