@@ -38,9 +38,9 @@ def _compact(text: str) -> str:
 
 
 def js_imports(node: ts.Node) -> list[ImportRef]:
-    """ES imports, `import x = require()`, re-exports with a source, and `const x = require('m')`."""
-    if node.type in ("lexical_declaration", "variable_declaration"):
-        return [ref for d in node.named_children if d.type == "variable_declarator" for ref in _js_require(d)]
+    """ES imports, `import x = require()`, re-exports with a source, and `x = require('m')` (a variable_declarator)."""
+    if node.type == "variable_declarator":
+        return _js_require(node)
     source = _unquote(node.child_by_field_name("source"))
     if node.type == "export_statement":
         return _js_reexports(node, source)

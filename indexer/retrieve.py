@@ -115,9 +115,19 @@ class Retriever:
             for d in defs:
                 if d.chunk is not None:
                     cands.setdefault(d.chunk, _Cand(d.chunk)).feats["name"] = 2.0 / math.sqrt(len(defs))
-        self._lexical(subtokens(text), cands)
+        terms = subtokens(text)
+        self._lexical(terms, cands)
         self._vector(text, cands)
-        weights = dict(name=1.0, lex=1.0, vec=1.0)
+        wanted = set(terms)
+        ids = list(cands)
+        for i in range(0, len(ids), 900):  # a definition named by the query's words ranks first
+            part = ids[i:i + 900]
+            for cid, symbol in self.store.db.execute(
+                    f"SELECT id, symbol FROM chunks WHERE id IN ({','.join('?' * len(part))})", part):
+                named = set(subtokens(symbol.rsplit(".", 1)[-1]))
+                if named and wanted:
+                    cands[cid].feats["named"] = len(named & wanted) / len(named) * min(1.0, len(named & wanted) / 2)
+        weights = dict(name=1.0, named=1.0, lex=1.0, vec=1.0)
         return self._finish(cands, weights, k, budget or 4000, exclude=None)
 
     # ---- candidates from the graph ------------------------------------------------------------------------
@@ -179,14 +189,16 @@ class Retriever:
                     for m in g.module_members(t):
                         add(m, "class_member", 0.5)
             else:
-                recent = used_mods.get(str(t[1]), 0)
+                recent = used_mods.get(str(t[1]))
                 for d in g.module_members(t):
                     add(d, "member")
-                    if recent >= window_start:
+                    if recent is not None and recent >= window_start:
                         add(d, "member_recent")
         for s in stars:
             for d in g.module_members(s):
                 add(d, "star")
+                if d.chunk not in used_defs:
+                    add(d, "unused", 0.5)
         for chunk in used_defs:  # members of classes in use (self.method, obj.method of an imported class)
             d = g.def_of_chunk.get(chunk)
             if d is not None and d.kind in ("class", "struct", "interface", "trait", "impl"):

@@ -95,6 +95,27 @@ def test_javascript() -> None:
     assert "require" not in refs
 
 
+def test_javascript_commonjs_fields_and_reexports() -> None:
+    source = (
+        "class A {\n  handle = () => {};\n  #priv() {}\n  static count = 0;\n}\n"
+        "exports.run = function () {};\nvar legacy = function () {};\n"
+        'const { a, b: c } = require("./x"), d = require("./d");\n'
+        'export * as ns from "./ns";\nexport { e as f } from "./e";\nexport * from "./all";\n'
+    )
+    parsed = parse_source("a.js", source)
+    assert kinds(parsed) == {
+        ("A", "class"), ("A.handle", "method"), ("A.#priv", "method"), ("run", "function"), ("legacy", "function"),
+    }
+    assert parsed.imports == [
+        ImportRef("./x", "a", None, 8),
+        ImportRef("./x", "b", "c", 8),
+        ImportRef("./d", None, "d", 8),
+        ImportRef("./ns", None, "ns", 9),
+        ImportRef("./e", "e", "f", 10),
+        ImportRef("./all", "*", None, 11),
+    ]
+
+
 def test_typescript() -> None:
     parsed = parse_fixture("sample.ts")
     assert not parsed.has_errors

@@ -105,16 +105,16 @@
 
 (export_statement source: (string)) @import
 
-((lexical_declaration
-  (variable_declarator
+(lexical_declaration
+  ((variable_declarator
     value: (call_expression
       function: (identifier) @_require
-      arguments: (arguments . (string) .)))) @import
-  (#eq? @_require "require"))
+      arguments: (arguments . (string) .))) @import
+    (#eq? @_require "require")))
 
-((variable_declaration
-  (variable_declarator
+(variable_declaration
+  ((variable_declarator
     value: (call_expression
       function: (identifier) @_require
-      arguments: (arguments . (string) .)))) @import
-  (#eq? @_require "require"))
+      arguments: (arguments . (string) .))) @import
+    (#eq? @_require "require")))

@@ -1,0 +1,43 @@
+"""Shared fixtures: isolated index homes and real git repositories made from fixture folders."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import git
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes ~/.cache/ragls, and chroma never phones home."""
+    monkeypatch.setenv("RAGLS_HOME", str(tmp_path_factory.mktemp("ragls-home")))
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+
+
+def make_git_repo(src: Path, dest: Path) -> git.Repo:
+    """Copy a fixture folder and commit it as the first commit of a new repository."""
+    shutil.copytree(src, dest)
+    repo = git.Repo.init(dest, initial_branch="main")
+    with repo.config_writer() as cw:
+        cw.set_value("user", "name", "ragls tests")
+        cw.set_value("user", "email", "tests@ragls.invalid")
+    repo.git.add(A=True)
+    repo.index.commit("initial")
+    return repo
+
+
+@pytest.fixture
+def shop_repo(tmp_path: Path) -> git.Repo:
+    return make_git_repo(FIXTURES / "pyrepo", tmp_path / "shop-repo")
+
+
+@pytest.fixture
+def shop_index(shop_repo: git.Repo, tmp_path: Path):
+    from ragls.indexer.index import Index
+
+    index = Index.open(shop_repo.working_tree_dir, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    return index

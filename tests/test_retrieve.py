@@ -1,0 +1,80 @@
+"""Retrieval on a small repository with cross-file imports: graph, budget, and what a query may see."""
+from __future__ import annotations
+
+from ragls.indexer.retrieve import Query, Retriever
+
+
+def symbols(items) -> list[str]:
+    return [i.symbol for i in items]
+
+
+def test_cursor_before_a_call_gets_the_imported_definition(shop_index):
+    r = Retriever(shop_index)
+    items = r.context(Query("shop/checkout.py", 12, 10))  # "    net = |apply_discount(...)"
+    assert items, "no context"
+    assert "apply_discount" in symbols(items)[:3]
+    hit = next(i for i in items if i.symbol == "apply_discount")
+    assert (hit.path, hit.start_line) == ("shop/pricing.py", 5)
+
+
+def test_only_text_before_the_cursor_counts(shop_index):
+    r = Retriever(shop_index)
+    # At line 7 nothing of checkout() is typed yet: TaxPolicy is imported but unused, so it ranks high,
+    # and nothing after the cursor (format_money's use on line 14) may count as a use.
+    items = r.context(Query("shop/checkout.py", 9, 4))
+    assert "TaxPolicy" in symbols(items)[:5]
+    assert all(i.path != "shop/checkout.py" for i in items)
+
+
+def test_receiver_members_come_first(shop_index):
+    r = Retriever(shop_index)
+    source = (shop_index.root / "shop/checkout.py").read_text()
+    source = source.replace("cart.add(models.LineItem(sku, price))", "cart.add(models.")
+    items = r.context(Query("shop/checkout.py", 19, len("    cart.add(models.")), source=source)
+    assert symbols(items)[0] in {"LineItem", "Cart", "EmptyCartError"}
+    assert {"LineItem", "Cart"} <= set(symbols(items)[:4])
+
+
+def test_star_import_resolves_through_all(shop_index):
+    r = Retriever(shop_index)
+    items = r.context(Query("shop/checkout.py", 14, 11))  # "    return |format_money(net + tax)"
+    hit = next(i for i in items if i.symbol == "format_money")
+    assert "star=1.00" in hit.why and hit.path == "shop/utils/money.py"
+
+
+def test_selection_gets_every_cross_file_definition_it_uses(shop_index):
+    r = Retriever(shop_index)
+    items = r.context(Query("shop/checkout.py", 8, end_line=14))
+    top = set(symbols(items)[:6])
+    assert {"apply_discount", "TaxPolicy.tax_for", "EmptyCartError", "format_money"} <= top | {"TaxPolicy"}
+    assert "apply_discount" in top and "format_money" in top
+
+
+def test_never_returns_the_text_at_the_cursor(shop_index):
+    r = Retriever(shop_index)
+    items = r.context(Query("shop/checkout.py", 12, 10), same_file=True)
+    for i in items:
+        assert not (i.path == "shop/checkout.py" and i.start_line <= 12 <= i.end_line)
+
+
+def test_budget_is_respected_and_large_chunks_collapse(shop_index):
+    r = Retriever(shop_index)
+    items = r.context(Query("shop/checkout.py", 8, end_line=14), budget=60)
+    assert sum(i.tokens for i in items) <= 60
+    everything = r.context(Query("shop/checkout.py", 8, end_line=14), budget=10_000)
+    assert len(everything) >= len(items)
+
+
+def test_search_by_words(shop_index):
+    items = Retriever(shop_index).search("round money to cents")
+    assert items[0].symbol == "round_money"
+
+
+def test_unsaved_edit_is_retrievable_after_update(shop_index):
+    r = Retriever(shop_index)
+    new = (shop_index.root / "shop/pricing.py").read_text() + (
+        "\n\ndef loyalty_bonus(points: int) -> float:\n    \"\"\"Cash value of loyalty points.\"\"\"\n"
+        "    return points / 100\n")
+    shop_index.update_file("shop/pricing.py", new.encode())
+    items = r.search("loyalty bonus points")
+    assert items[0].symbol == "loyalty_bonus"
