@@ -58,7 +58,7 @@ def score(work: Path, stem: str, mode: str) -> dict:
 def main() -> None:
     work = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/work")
     mode = sys.argv[2] if len(sys.argv) > 2 else "completion"
-    stems = sorted(p.name for p in work.iterdir() if p.is_dir() and p.name not in ("idx", "runs"))
+    stems = sorted(p.name for p in work.iterdir() if p.is_dir() and (p / "..").exists() and (p.parent / f"{p.name}.queries.jsonl").exists())
     rows = [score(work, s, mode) for s in stems]
     for r in rows:
         print("  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 
 from .chunks import chunk_file, windows
@@ -15,6 +16,7 @@ from .symbols import extract
 from .tokens import count_many
 
 log = logging.getLogger(__name__)
+RACY_NS = 2_000_000_000  # mtimes this recent may be shared by a later write (coarse clocks, FAT's 2 s)
 
 
 @dataclass(slots=True)
@@ -73,6 +75,12 @@ def analyze_bytes(path: str, data: bytes, limits: Limits) -> Analysis:
     return out
 
 
+def stable_mtime(st: os.stat_result) -> int:
+    """The mtime to record, or 0 for a file written too recently to trust it: a second write in the same clock
+    tick keeps size and mtime, so such a file is hashed again by the next refresh (git's "racily clean" rule)."""
+    return st.st_mtime_ns if time.time_ns() - st.st_mtime_ns >= RACY_NS else 0
+
+
 def analyze_path(job: tuple[str, str, str | None, Limits]) -> Analysis:
     """Worker entry: (root, path, known hash, limits). Never raises: a read error becomes a skip reason."""
     root, path, known, limits = job
@@ -83,16 +91,16 @@ def analyze_path(job: tuple[str, str, str | None, Limits]) -> Analysis:
             data = f.read(limits.max_file_bytes + 1)
     except OSError as exc:
         return Analysis(path, skip_reason=f"unreadable: {exc.strerror or exc}")
-    if len(data) > limits.max_file_bytes:
-        return Analysis(path, size=st.st_size, mtime_ns=st.st_mtime_ns,
-                        skip_reason=f"larger than {limits.max_file_bytes} bytes")
-    h = content_hash(data)
+    h = content_hash(data)  # of a too-large file: of its head, enough to tell that it is still the same
     if h == known:
-        return Analysis(path, hash=h, size=st.st_size, mtime_ns=st.st_mtime_ns, unchanged=True)
+        return Analysis(path, hash=h, size=st.st_size, mtime_ns=stable_mtime(st), unchanged=True)
+    if len(data) > limits.max_file_bytes:
+        return Analysis(path, hash=h, size=st.st_size, mtime_ns=stable_mtime(st),
+                        skip_reason=f"larger than {limits.max_file_bytes} bytes")
     try:
         out = analyze_bytes(path, data, limits)
     except Exception as exc:  # one bad file never aborts a run; it is reported as skipped
         log.exception("%s: analysis failed", path)
-        return Analysis(path, hash=h, size=st.st_size, mtime_ns=st.st_mtime_ns, skip_reason=f"failed: {exc}")
-    out.size, out.mtime_ns = st.st_size, st.st_mtime_ns
+        return Analysis(path, hash=h, size=st.st_size, mtime_ns=stable_mtime(st), skip_reason=f"failed: {exc}")
+    out.size, out.mtime_ns = st.st_size, stable_mtime(st)
     return out

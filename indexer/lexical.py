@@ -7,7 +7,8 @@ from collections import Counter
 from .store import Store
 
 K1, B = 1.2, 0.75
-COMMON_DF = 0.08  # terms in more than this share of chunks are too common to search by (still scored)
+COMMON_DF = 0.05  # terms in more than this share of chunks are too common to search by (still scored)
+SEARCH_TERMS = 16  # the rarest terms find the FTS hits; all terms score them
 
 
 class Lexical:
@@ -16,30 +17,23 @@ class Lexical:
     def __init__(self, store: Store) -> None:
         self.db = store.db
         self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, 'chunks_fts', 'row')")
+        self.df: dict[str, int] = dict(self.db.execute("SELECT term, doc FROM temp.chunks_vocab"))
         n, total = self.db.execute("SELECT count(*), total(length(terms) - length(replace(terms, ' ', '')) + 1) "
                                    "FROM chunks_fts").fetchone()
         self.n_docs = max(1, n)
         self.avgdl = max(1.0, total / self.n_docs)
 
-    def _df(self, terms: list[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for i in range(0, len(terms), 500):
-            part = terms[i:i + 500]
-            out.update(self.db.execute(
-                f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({','.join('?' * len(part))})", part))
-        return out
-
     def scores(self, terms: list[str], candidates: list[int], top_n: int = 50) -> dict[int, float]:
         """BM25 of the chunks best matching `terms` (top_n by FTS5) and of every candidate chunk."""
         qtf = Counter(terms)
-        df = self._df(list(qtf))
+        df = {t: self.df[t] for t in qtf if t in self.df}
         if not df:
             return {}
         idf = {t: math.log(1 + (self.n_docs - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         rare = [t for t, d in df.items() if d <= COMMON_DF * self.n_docs]
         ids = set(candidates)
         if rare:
-            match = " OR ".join(f'"{t}"' for t in sorted(rare, key=lambda t: df[t])[:64])
+            match = " OR ".join(f'"{t}"' for t in sorted(rare, key=lambda t: df[t])[:SEARCH_TERMS])
             ids.update(r[0] for r in self.db.execute(
                 "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?", (match, top_n)))
         out: dict[int, float] = {}

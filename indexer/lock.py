@@ -10,6 +10,24 @@ class IndexLocked(RuntimeError):
     """Another process holds the index's write lock."""
 
 
+_HELD: set[int] = set()  # lock fds this process holds
+
+
+def _drop_in_child() -> None:
+    """A forked child (a parser worker) shares the lock's open file description: close its copy (closing, unlike
+    LOCK_UN, leaves the parent's lock alone), so that a worker orphaned by a killed indexer cannot keep the index
+    locked."""
+    for fd in _HELD:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_drop_in_child)
+
+
 class WriteLock:
     """flock-based: released by the kernel when the holder exits, even on kill -9 (no stale lock files)."""
 
@@ -30,12 +48,14 @@ class WriteLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd
+        _HELD.add(fd)
 
     def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        fd, self._fd = self._fd, None
+        if fd is not None and fd in _HELD:  # not in a forked child, where the fd was closed at fork
+            _HELD.discard(fd)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
     def __enter__(self) -> "WriteLock":
         self.acquire()

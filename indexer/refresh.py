@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analyze import Analysis, analyze_bytes, analyze_path
+from .analyze import Analysis, analyze_bytes, analyze_path, stable_mtime
 from .files import discover, is_secret
 from .index import Index
 
@@ -62,6 +63,16 @@ def _progress(total: int, enabled: bool | None):
     return tqdm(total=total, unit="file", disable=not enabled or total < 2, leave=False, file=sys.stderr)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: a worker whose indexer was killed (kill -9) exits instead of idling forever."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ragls-parent-watch", daemon=True).start()
+
+
 def _analyze_all(index: Index, jobs: list[tuple], progress: bool | None) -> Iterator[Analysis]:
     workers = index.config.workers or min(os.cpu_count() or 1, 4)
     bar = _progress(len(jobs), progress)
@@ -72,7 +83,8 @@ def _analyze_all(index: Index, jobs: list[tuple], progress: bool | None) -> Iter
                 bar.update()
             return
         ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_exit_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             for result in pool.map(analyze_path, jobs, chunksize=8):
                 yield result
                 bar.update()
@@ -160,12 +172,12 @@ def refresh(index: Index, progress: bool | None = None) -> Summary:
         catalog = store.catalog()
         jobs, keep = [], set()
         for rel in found.files:
-            keep.add(rel)
             known = catalog.get(rel)
             try:
                 st = os.stat(index.root / rel)
-            except OSError:
+            except OSError:  # tracked by git but deleted from the work tree: drop it like a removed file
                 continue
+            keep.add(rel)
             if known and known[1] == st.st_size and known[2] == st.st_mtime_ns:
                 if known[3]:
                     summary.skipped[known[3]] += 1
@@ -245,9 +257,10 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
             summary.removed = 1
         else:
             a = analyze_bytes(rel, data, index.config.limits)
-            try:
+            try:  # the disk's stat only when the disk holds this text; else the next refresh re-reads the disk
                 st = path.stat()
-                a.mtime_ns = st.st_mtime_ns if st.st_size == len(data) else 0
+                same = st.st_size == len(data) and path.read_bytes() == data
+                a.mtime_ns = stable_mtime(st) if same else 0
             except OSError:
                 a.mtime_ns = 0
             _apply(index, [a], summary, [])

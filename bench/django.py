@@ -1,0 +1,101 @@
+"""Indexing and latency figures on Django 5.2's package folder: cold index, one-file re-index, context p50/p95.
+
+usage: python bench/django.py [--work bench/work] [--queries 300]
+Downloads the Django 5.2.8 sdist from PyPI once (the benchmark, not ragls, needs the network)."""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+from ragls.indexer.index import Index
+from ragls.indexer.retrieve import Query, Retriever
+
+
+def django_folder(work: Path) -> Path:
+    root = work / "django-5.2.8"
+    if not root.is_dir():
+        work.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "django==5.2.8", "--no-deps", "--no-binary",
+                        ":all:", "-d", str(work)], check=True)
+        with tarfile.open(next(work.glob("[Dd]jango-5.2.8.tar.gz"))) as t:
+            t.extractall(work, filter="data")
+    return root / "django"
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(p * len(s)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", default="bench/work")
+    ap.add_argument("--queries", type=int, default=300)
+    a = ap.parse_args()
+    work = Path(a.work).resolve()
+    repo = django_folder(work)
+    data = work / "idx-django"
+    shutil.rmtree(data, ignore_errors=True)
+    t0 = time.perf_counter()
+    out = subprocess.run(["ragls", "index", str(repo), "--data-dir", str(data), "--json", "-q"],
+                         capture_output=True, text=True, check=True)
+    cold = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    summary = json.loads(out.stdout)
+    print(f"cold index: {cold:.2f} s wall ({summary['seconds']:.2f} s in ragls), {summary['files']} files, "
+          f"{summary['symbols']} symbols, {summary['chunks']} chunks; peak RSS of the largest process {peak_mb:.0f} MB")
+
+    index = Index.open(repo, data_dir=data)
+    rng = random.Random(0)
+    py = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*.py"))
+    times = []
+    for rel in rng.sample(py, 60):
+        path = repo / rel
+        original = path.read_bytes()
+        edited = original + b"\n# edited by the benchmark\n"
+        t = time.perf_counter()
+        index.update_file(rel, edited)
+        times.append((time.perf_counter() - t) * 1000)
+        index.update_file(rel, original)
+    print(f"one changed file re-indexed (update_file): p50 {pct(times, .5):.1f} ms, p95 {pct(times, .95):.1f} ms")
+
+    t = time.perf_counter()
+    Index.open(repo, data_dir=data).refresh(progress=False)
+    print(f"no-op refresh of the whole tree: {(time.perf_counter() - t) * 1000:.0f} ms")
+
+    retriever = Retriever(index)
+    queries = []
+    for rel in rng.choices(py, k=a.queries):
+        lines = (repo / rel).read_text(errors="replace").split("\n")
+        cands = [i for i, ln in enumerate(lines, 1) if ln.strip() and i > 5]
+        if cands:
+            ln = rng.choice(cands)
+            text = lines[ln - 1]
+            queries.append(Query(rel, ln, len(text) - len(text.lstrip())))
+    retriever.context(queries[0])
+    lat = []
+    for q in queries:
+        t = time.perf_counter()
+        retriever.context(q)
+        lat.append((time.perf_counter() - t) * 1000)
+    sel = []
+    for q in queries[:100]:
+        t = time.perf_counter()
+        retriever.context(Query(q.path, max(1, q.line - 15), end_line=q.line))
+        sel.append((time.perf_counter() - t) * 1000)
+    print(f"context (cursor) over {len(lat)} random positions: p50 {pct(lat, .5):.1f} ms, p95 {pct(lat, .95):.1f} ms; "
+          f"selection (15 lines): p50 {pct(sel, .5):.1f} ms, p95 {pct(sel, .95):.1f} ms")
+    print(f"retriever process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
