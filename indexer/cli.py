@@ -97,6 +97,7 @@ def cmd_context(args: argparse.Namespace) -> int:
         index = _open(args, root)
         _ensure_index(index)
         retriever = Retriever(index)
+        retriever.warm()
         with open(args.batch, encoding="utf-8") as f:
             for n, raw in enumerate(f, 1):
                 if not raw.strip():

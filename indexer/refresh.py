@@ -190,7 +190,7 @@ def refresh(index: Index, progress: bool | None = None) -> Summary:
             with store.transaction() as db:
                 gone = store.remove_files(db, removed)
                 db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
-        _apply(index, _analyze_all(index, jobs, progress), summary, gone)
+        _apply(index, _analyze_all(index, jobs, progress), summary, gone, catalog)
         store.set_meta("vectors_dirty", "0")
         if summary.changed or summary.removed:
             store.set_meta("generation", str(time.time_ns()))
@@ -199,7 +199,8 @@ def refresh(index: Index, progress: bool | None = None) -> Summary:
     return summary
 
 
-def _apply(index: Index, results: Iterable[Analysis], summary: Summary, gone: list[str]) -> None:
+def _apply(index: Index, results: Iterable[Analysis], summary: Summary, gone: list[str],
+           catalog: dict[str, tuple] | None = None) -> None:
     batch: list[Analysis] = []
     touched: list[Analysis] = []
 
@@ -212,8 +213,11 @@ def _apply(index: Index, results: Iterable[Analysis], summary: Summary, gone: li
             batch.clear()
 
     for a in results:
-        if a.unchanged:
+        if a.unchanged:  # same content, new mtime (a checkout, a touch): still skipped for the reason it was
             touched.append(a)
+            reason = catalog[a.path][3] if catalog and a.path in catalog else None
+            if reason:
+                summary.skipped[reason] += 1
             continue
         summary.changed += 1
         if a.skip_reason:

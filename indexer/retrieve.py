@@ -96,6 +96,12 @@ class Retriever:
         return self._graph
 
     # ---- public -------------------------------------------------------------------------------------------
+    def warm(self) -> None:
+        """Load the graph, lexical statistics, embedder and vector store now rather than on the first query."""
+        _ = self.graph
+        self._lexical(["warm"], {})
+        self._vector("warm", {})
+
     def context(self, q: Query, k: int = 10, budget: int | None = None, source: str | None = None,
                 same_file: bool = False) -> list[Item]:
         """The definitions a prompt for this cursor or selection needs, best first, within `budget` tokens."""

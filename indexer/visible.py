@@ -15,7 +15,16 @@ from .model import ImportRef
 _CHAIN = re.compile(r"[A-Za-z_$][\w$]*(?:[ \t]*(?:\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*")
 _RECEIVER = re.compile(r"([A-Za-z_$][\w$]*(?:[ \t]*(?:\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*)[ \t]*(?:\.|::|->)[ \t]*$")
 _FUNC_START = re.compile(r"^\s*(?:async\s+)?(?:def|function|func|fn)\b|^\s*(?:public|private|protected|static)\b.*\(")
-_STRING_OR_COMMENT = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|#[^\n]*|//[^\n]*')
+_STRING_OR_COMMENT = re.compile(
+    r'(?P<prefix>\b[rRbBuUfF]{1,2})?(?:"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\')'
+    r'|#[^\n]*|//[^\n]*')
+
+
+def _blank(m: re.Match) -> str:
+    """Strings and comments become blank lines (line numbers stay); f-strings keep their expressions."""
+    if m.group("prefix") and "f" in m.group("prefix").lower():
+        return m.group()
+    return "\n" * m.group().count("\n")
 
 
 @dataclass(slots=True)
@@ -85,7 +94,7 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
         for _, caps in ts.QueryCursor(q).matches(tree.root_node):
             for node in caps.get("import", []):
                 v.imports.extend(reader(node))
-    code = _STRING_OR_COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
+    code = _STRING_OR_COMMENT.sub(_blank, text)
     line_no, pos = 1, 0
     for m in _CHAIN.finditer(code):
         line_no += code.count("\n", pos, m.start())
