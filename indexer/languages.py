@@ -23,14 +23,15 @@ class LanguageSpec:
     module: str  # the grammar wheel's import name
     entry: str = "language"  # the function in that module returning the grammar
     doc_style: str = "comment"
-    query: str = ""  # file under queries/; defaults to NAME.scm
+    queries: tuple[str, ...] = ()  # files under queries/, concatenated; default (NAME.scm,)
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec("python", (".py", ".pyi"), "tree_sitter_python", doc_style="docstring"),
-    LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript"),
+    LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript",
+                 queries=("javascript.scm", "jsx.scm")),
     LanguageSpec("typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript"),
-    LanguageSpec("tsx", (".tsx",), "tree_sitter_typescript", "language_tsx", query="typescript.scm"),
+    LanguageSpec("tsx", (".tsx",), "tree_sitter_typescript", "language_tsx", queries=("typescript.scm", "jsx.scm")),
     LanguageSpec("go", (".go",), "tree_sitter_go"),
     LanguageSpec("rust", (".rs",), "tree_sitter_rust"),
     LanguageSpec("java", (".java",), "tree_sitter_java"),
@@ -48,6 +49,11 @@ def language_for(path: str) -> LanguageSpec | None:
 
 def spec(name: str) -> LanguageSpec:
     return _BY_NAME[name]
+
+
+def query_source(s: LanguageSpec) -> str:
+    """The tags query of a language: its query files joined."""
+    return "\n".join((QUERY_DIR / f).read_text(encoding="utf-8") for f in s.queries or (f"{s.name}.scm",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +79,7 @@ def grammar(name: str) -> Grammar | None:
         return None
     language = ts.Language(getattr(module, s.entry)())
     try:
-        source = (QUERY_DIR / (s.query or f"{name}.scm")).read_text(encoding="utf-8")
-        return Grammar(s, language, ts.Query(language, source))
+        return Grammar(s, language, ts.Query(language, query_source(s)))
     except (OSError, ts.QueryError) as exc:
         log.error("tags query for %s is unusable (%s); its files are chunked by lines", name, exc)
         return None

@@ -51,13 +51,15 @@ def _docstring(body: ts.Node | None) -> tuple[int | None, str]:
 
 
 def _clean_doc(doc: str) -> str:
-    lines = [ln.strip().lstrip("/*#!").strip().strip("\"'").strip() for ln in doc.splitlines()]
+    lines = [ln.strip().lstrip("/*#!").removesuffix("*/").strip().strip("\"'").strip() for ln in doc.splitlines()]
     return " ".join(ln for ln in lines if ln)[:500]
 
 
 def _definition(grammar: Grammar, node: ts.Node, name: str, kind: str, path: str, lines: list[str]) -> Symbol:
     outer = _outer(node)
     start_row, end_row = outer.start_point.row, node.end_point.row
+    if node.end_point.column == 0 and end_row > node.start_point.row:  # a node that ends with its newline (#define)
+        end_row -= 1
     doc = ""
     if grammar.spec.doc_style == "comment":
         start_row, doc = _leading_comments(outer)

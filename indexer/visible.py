@@ -9,7 +9,7 @@ from functools import cache
 import tree_sitter as ts
 
 from .imports import READERS
-from .languages import Grammar, grammar, language_for
+from .languages import Grammar, grammar, language_for, query_source
 from .model import ImportRef
 
 _CHAIN = re.compile(r"[A-Za-z_$][\w$]*(?:[ \t]*(?:\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*")
@@ -66,9 +66,7 @@ def _import_query(g: Grammar) -> ts.Query | None:
 
 @cache
 def _source_of(g: Grammar) -> str:
-    from .languages import QUERY_DIR
-
-    return (QUERY_DIR / (g.spec.query or f"{g.spec.name}.scm")).read_text(encoding="utf-8")
+    return query_source(g.spec)
 
 
 def read(path: str, source: str, line: int, col: int | None, end_line: int | None) -> Visible:

@@ -500,3 +500,16 @@ def test_path_index_lookups() -> None:
     assert index.dirs_ending_with("a/b") == ["a/b", "x/a/b"]
     assert index.files_in("a") == ["a/d.c"]
     assert index.is_dir("x/a") and not index.is_dir("a/d.c")
+
+
+def test_tsx_counts_jsx_components_as_references() -> None:
+    parsed = parse_source("view.tsx", "export function Page() {\n  return <Layout><Card.Body /></Layout>;\n}\n")
+    assert parsed.references.get("Layout") == 1
+    assert parsed.references.get("Body") == 1
+
+
+def test_macro_ends_on_its_own_line_and_one_line_docs_are_clean() -> None:
+    parsed = parse_source("m.c", "/** Twice x. */\n#define TWICE(x) ((x) * 2)\nint y;\n")
+    macro = symbol(parsed, "TWICE")
+    assert (macro.start_line, macro.end_line) == (1, 2)
+    assert macro.doc == "Twice x."

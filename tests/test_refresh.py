@@ -17,7 +17,7 @@ from helpers_repo import (  # noqa: F401  (workspace and open_index are fixtures
     SMALL_PROJECT, Workspace, assert_consistent, close_index, indexed_paths, open_catalog_readonly, open_index,
     ragls_cli, rows, rows_about, skip_reasons, symbols, vec_ids, workspace,
 )
-from ragls.indexer.lock import WriteLock
+from ragls.indexer.lock import IndexLocked, WriteLock
 from ragls.indexer.retrieve import Query, Retriever
 
 SECRETS = "may hold secrets"
@@ -392,3 +392,36 @@ def test_a_second_writer_is_refused_while_the_lock_is_held(workspace, tmp_path):
     ok = ragls_cli("index", str(workspace.root), "--data-dir", str(data), "-q", "--json")
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["files"] == len(SMALL_PROJECT)
+
+
+_HOLD_AND_FORK = """
+import os, sys, time
+from pathlib import Path
+from ragls.indexer.lock import WriteLock
+WriteLock(Path(sys.argv[1])).acquire()
+child = os.fork()
+if child == 0:
+    time.sleep(60)
+    os._exit(0)
+print(child, flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_lock_dies_with_its_holder_even_if_a_forked_child_lives_on(tmp_path):
+    path = tmp_path / "write.lock"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_AND_FORK, str(path)], stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        child = int(holder.stdout.readline())
+        with pytest.raises(IndexLocked, match="write.lock"):
+            WriteLock(path).acquire()
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(10)
+        os.kill(child, 0)  # the forked child is still alive...
+        with WriteLock(path):  # ...and does not keep the index locked
+            pass
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait(10)
+        holder.stdout.close()

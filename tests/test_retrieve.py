@@ -78,3 +78,24 @@ def test_unsaved_edit_is_retrievable_after_update(shop_index):
     shop_index.update_file("shop/pricing.py", new.encode())
     items = r.search("loyalty bonus points")
     assert items[0].symbol == "loyalty_bonus"
+
+
+def test_typescript_imports_resolve_across_files(tmp_path):
+    from ragls.indexer.index import Index
+
+    repo = tmp_path / "web"
+    (repo / "src" / "lib").mkdir(parents=True)
+    (repo / "src" / "lib" / "money.ts").write_text(
+        "/** Format cents as a price label. */\nexport function formatPrice(cents: number): string {\n"
+        "  return (cents / 100).toFixed(2);\n}\n\nexport class Wallet {\n  balance = 0;\n"
+        "  deposit(cents: number): void {\n    this.balance += cents;\n  }\n}\n")
+    (repo / "src" / "lib" / "noise.ts").write_text(
+        "export function formatDate(d: Date): string {\n  return d.toISOString();\n}\n")
+    (repo / "src" / "app.ts").write_text(
+        "import { formatPrice } from './lib/money';\nimport * as noise from './lib/noise';\n\n"
+        "export function label(cents: number): string {\n  return \n}\n")
+    index = Index.open(repo, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    items = Retriever(index).context(Query("src/app.ts", 5, 9))
+    assert items[0].symbol == "formatPrice" and items[0].path == "src/lib/money.ts"
+    assert "imported=1.00" in items[0].why
