@@ -123,23 +123,50 @@ def discover(root: Path) -> Discovery:
     if extra is not None:
         candidates |= {p for p in ignored if extra.check_file(p).include is False}
     for rel in sorted(candidates):
-        parts = rel.split("/")
-        if any(p in ALWAYS_SKIP_DIRS for p in parts[:-1]):
+        reason = _classify(rel, extra)
+        if reason == "outside the indexed tree":
             continue
-        if extra is not None and extra.match_file(rel):
-            out.skipped[rel] = "ignored by .raglsignore"
-        elif SECRET_PATTERNS.match_file(rel):
-            out.skipped[rel] = "may hold secrets"
-        elif rel.lower().endswith(tuple(BINARY_EXTENSIONS)):
-            out.skipped[rel] = "binary"
-        elif parts[-1] in GENERATED_NAMES or rel.endswith(GENERATED_SUFFIXES):
-            out.skipped[rel] = "generated"
-        elif language_for(rel) is None and os.path.splitext(rel)[1].lower() not in TEXT_EXTENSIONS \
-                and parts[-1] not in TEXT_NAMES:
-            out.skipped[rel] = "not source or docs"
+        if reason:
+            out.skipped[rel] = reason
         else:
             out.files.append(rel)
     return out
+
+
+def _classify(rel: str, extra: pathspec.GitIgnoreSpec | None) -> str | None:
+    """The reason a listed path is not indexed, by its name alone."""
+    parts = rel.split("/")
+    if rel.startswith("../") or any(p in ALWAYS_SKIP_DIRS for p in parts[:-1]):
+        return "outside the indexed tree"
+    if extra is not None and extra.match_file(rel):
+        return "ignored by .raglsignore"
+    if SECRET_PATTERNS.match_file(rel):
+        return "may hold secrets"
+    if rel.lower().endswith(tuple(BINARY_EXTENSIONS)):
+        return "binary"
+    if parts[-1] in GENERATED_NAMES or rel.endswith(GENERATED_SUFFIXES):
+        return "generated"
+    if language_for(rel) is None and os.path.splitext(rel)[1].lower() not in TEXT_EXTENSIONS \
+            and parts[-1] not in TEXT_NAMES:
+        return "not source or docs"
+    return None
+
+
+def skip_reason(root: Path, rel: str) -> str | None:
+    """Why one path (an editor's file, say) is not indexed: the rules of `discover`, for a single file."""
+    extra = _raglsignore(root)
+    reason = _classify(rel, extra)
+    if reason is None and (extra is None or extra.check_file(rel).include is not False) and _git_ignored(root, rel):
+        return "ignored by git"
+    return reason
+
+
+def _git_ignored(root: Path, rel: str) -> bool:
+    try:
+        git.Git(str(root)).check_ignore("-q", rel)
+        return True
+    except (git.GitCommandError, git.GitCommandNotFound):
+        return False  # not ignored, or not a git work tree
 
 
 def is_secret(rel: str) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .analyze import Analysis, analyze_bytes, analyze_path, stable_mtime
-from .files import discover, is_secret
+from .files import discover, skip_reason
 from .index import Index
 
 log = logging.getLogger(__name__)
@@ -248,7 +248,7 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
     summary = Summary()
     with index.write_lock():
         path = index.root / rel
-        reason = "may hold secrets" if is_secret(rel) else None
+        reason = skip_reason(index.root, rel)
         if reason is None and data is None:
             try:
                 data = path.read_bytes()

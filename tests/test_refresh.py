@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers_repo import (  # noqa: F401  (workspace and open_index are fixtures)
+from ragls.indexer.lock import IndexLocked, WriteLock
+from ragls.indexer.retrieve import Query, Retriever
+
+from .helpers_repo import (  # noqa: F401  (workspace and open_index are fixtures)
     SMALL_PROJECT, Workspace, assert_consistent, close_index, indexed_paths, open_catalog_readonly, open_index,
     ragls_cli, rows, rows_about, skip_reasons, symbols, vec_ids, workspace,
 )
-from ragls.indexer.lock import IndexLocked, WriteLock
-from ragls.indexer.retrieve import Query, Retriever
 
 SECRETS = "may hold secrets"
 
@@ -399,11 +400,10 @@ import os, sys, time
 from pathlib import Path
 from ragls.indexer.lock import WriteLock
 WriteLock(Path(sys.argv[1])).acquire()
-child = os.fork()
-if child == 0:
+if os.fork() == 0:
+    print(os.getpid(), flush=True)  # after the fork hooks ran
     time.sleep(60)
     os._exit(0)
-print(child, flush=True)
 time.sleep(60)
 """
 

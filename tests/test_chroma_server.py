@@ -1,0 +1,95 @@
+"""A shared vector store: index into a real `chroma run` server instead of the embedded on-disk store."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .helpers_repo import chroma_executable, indexed_paths, open_index, rows, vec_ids  # noqa: F401
+
+STARTUP_TIMEOUT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    exe = chroma_executable()
+    if exe is None:
+        pytest.skip("the `chroma` executable (from the chromadb wheel) is not installed")
+    work = tmp_path_factory.mktemp("chroma-server")
+    port = _free_port()
+    log = (work / "server.log").open("wb")
+    server = subprocess.Popen([exe, "run", "--path", str(work / "db"), "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"chroma run exited with {server.returncode}: {(work / 'server.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1) as reply:
+                    if reply.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"chroma run did not answer within {STARTUP_TIMEOUT_S} s: "
+                            f"{(work / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+        log.close()
+
+
+def test_index_into_a_chroma_server(chroma_url, shop_repo, tmp_path, open_index):
+    import chromadb
+    from chromadb.config import Settings
+
+    data = tmp_path / "server-index"
+    index = open_index(shop_repo.working_tree_dir, data, store_url=chroma_url)
+    s = index.refresh(progress=False)
+    assert s.files > 0 and s.chunks > 0
+    assert not (data / "chroma").exists(), "a server-backed index must not create an embedded store"
+
+    ids = index.vectors.ids()
+    assert ids and ids == vec_ids(index)
+
+    host, port = chroma_url.removeprefix("http://").split(":")
+    other = chromadb.HttpClient(host=host, port=int(port), settings=Settings(anonymized_telemetry=False))
+    name = index.vectors.collection.name
+    assert name in [c.name for c in other.list_collections()]
+    seen = other.get_collection(name)
+    assert seen.count() == len(ids)
+    assert set(seen.get(include=[])["ids"]) == ids
+
+    # A deleted file's vectors leave the server too, and a no-op refresh sends nothing.
+    path = "shop/pricing.py"
+    gone = vec_ids(index, path)
+    (Path(shop_repo.working_tree_dir) / path).unlink()
+    s = index.refresh(progress=False)
+    assert s.removed == 1 and path not in indexed_paths(index)
+    assert gone and not gone & set(seen.get(include=[])["ids"])
+    assert set(seen.get(include=[])["ids"]) == vec_ids(index)
+    again = index.refresh(progress=False)
+    assert (again.changed, again.embedded) == (0, 0)
+    assert rows(index, "SELECT count(*) FROM chunks")[0][0] == seen.count()

@@ -1,0 +1,68 @@
+"""The `ragls` command line end to end, in subprocesses: index, context (single and --batch), search, errors."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def ragls(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ragls.indexer.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_index_then_context_then_search(shop_repo, tmp_path):
+    root = Path(shop_repo.working_tree_dir)
+    data = str(tmp_path / "data")
+    out = ragls("index", str(root), "--data-dir", data, "--json")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["files"] == 7 and summary["changed"] == 7 and summary["symbols"] >= 15
+    again = json.loads(ragls("index", str(root), "--data-dir", data, "--json").stdout)
+    assert again["changed"] == 0 and again["embedded"] == 0
+
+    out = ragls("context", "shop/checkout.py:12:10", "--data-dir", data, "--json", cwd=root)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["latency_ms"] > 0
+    top = result["items"][0]
+    assert {"path", "symbol", "kind", "start_line", "end_line", "score", "tokens"} <= top.keys()
+    assert any(i["symbol"] == "apply_discount" for i in result["items"][:3])
+
+    text = ragls("context", "shop/checkout.py:12:10", "--data-dir", data, cwd=root)
+    assert "shop/pricing.py:5-" in text.stdout and "tokens" in text.stdout
+
+    out = ragls("search", "tax by country", "--data-dir", data, "--json", cwd=root)
+    assert json.loads(out.stdout)["items"][0]["symbol"].startswith("TaxPolicy")
+
+
+def test_batch_prints_one_line_per_query_in_order(shop_repo, tmp_path):
+    root = Path(shop_repo.working_tree_dir)
+    queries = tmp_path / "q.jsonl"
+    queries.write_text("\n".join(json.dumps(q) for q in [
+        {"path": "shop/checkout.py", "line": 12, "col": 10},
+        {"path": "shop/missing.py", "line": 1, "col": 0},
+        {"path": "shop/checkout.py", "line": 8, "col": 0, "end_line": 14},
+        {"line": 3},
+    ]) + "\n")
+    out = ragls("context", "--repo", str(root), "--batch", str(queries), "--k", "5", "--json",
+                "--data-dir", str(tmp_path / "data"))
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(ln) for ln in out.stdout.splitlines()]
+    assert len(lines) == 4
+    assert any(i["symbol"] == "apply_discount" for i in lines[0]["items"]) and "latency_ms" in lines[0]
+    assert lines[1]["items"] == [] and "error" in lines[1]
+    assert len(lines[2]["items"]) == 5
+    assert lines[3]["items"] == [] and "error" in lines[3]
+
+
+def test_clear_errors(shop_repo, tmp_path):
+    root = Path(shop_repo.working_tree_dir)
+    data = str(tmp_path / "data")
+    bad = ragls("context", "shop/checkout.py:x", "--data-dir", data, cwd=root)
+    assert bad.returncode != 0 and "PATH:LINE" in bad.stderr
+    outside = ragls("context", str(tmp_path / "elsewhere.py") + ":1", "--repo", str(root), "--data-dir", data)
+    assert outside.returncode != 0 and "outside the repository" in outside.stderr
+    missing = ragls("index", str(tmp_path / "nope"), "--data-dir", data)
+    assert missing.returncode == 2 and "not a directory" in missing.stderr

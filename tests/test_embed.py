@@ -1,0 +1,50 @@
+"""Embedders: the offline static model, and an OpenAI-compatible /v1/embeddings endpoint chosen by settings."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ragls.indexer.embed import StaticEmbedder, make_embedder
+from ragls.indexer.retrieve import Query, Retriever
+
+from .fake_openai import FakeOpenAI
+
+
+def test_static_embedder_is_offline_and_unit_length():
+    vectors = StaticEmbedder().embed(["def parse_url(text): ...", "class HttpClient: ..."])
+    assert vectors.shape == (2, 64)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_unknown_embedder_is_a_clear_error():
+    with pytest.raises(ValueError, match="static"):
+        make_embedder("word2vec")
+
+
+def test_openai_compatible_embeddings_index_and_retrieve(shop_repo, tmp_path, monkeypatch):
+    from ragls.indexer.index import Index
+
+    with FakeOpenAI() as api:
+        monkeypatch.setenv("RAGLS_EMBED_BASE_URL", api.base_url)
+        monkeypatch.setenv("RAGLS_EMBED_API_KEY", "sk-test")
+        index = Index.open(shop_repo.working_tree_dir, data_dir=tmp_path / "data", embedder="openai:test-embed")
+        summary = index.refresh(progress=False)
+        assert summary.embedded > 0
+        paths = {p for p, _ in api.requests}
+        assert paths == {"/v1/embeddings"}
+        assert all(body["model"] == "test-embed" for _, body in api.requests)
+        items = Retriever(index).context(Query("shop/checkout.py", 12, 10))
+        assert "apply_discount" in [i.symbol for i in items][:3]
+        assert len(index.vectors.ids()) == summary.chunks
+
+
+def test_switching_embedder_re_embeds_into_a_new_space(shop_repo, tmp_path, monkeypatch):
+    from ragls.indexer.index import Index
+
+    data = tmp_path / "data"
+    Index.open(shop_repo.working_tree_dir, data_dir=data).refresh(progress=False)
+    with FakeOpenAI() as api:
+        monkeypatch.setenv("RAGLS_EMBED_BASE_URL", api.base_url)
+        index = Index.open(shop_repo.working_tree_dir, data_dir=data, embedder="openai:other")
+        summary = index.refresh(progress=False)
+        assert summary.embedded == summary.chunks > 0
