@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 
@@ -86,7 +87,9 @@ def analyze_path(job: tuple[str, str, str | None, Limits]) -> Analysis:
     root, path, known, limits = job
     full = os.path.join(root, path)
     try:
-        st = os.stat(full)
+        st = os.lstat(full)
+        if stat.S_ISLNK(st.st_mode):  # its target is indexed under its own path, or is not the repository's
+            return Analysis(path, size=st.st_size, mtime_ns=stable_mtime(st), skip_reason="symbolic link")
         with open(full, "rb") as f:
             data = f.read(limits.max_file_bytes + 1)
     except OSError as exc:

@@ -56,7 +56,11 @@ class Index:
     @cached_property
     def vectors(self) -> VectorStore:
         slug = re.sub(r"[^A-Za-z0-9_-]", "-", f"ragls-{self.data_dir.name}-{self.embedder_name}")[:60].strip("-")
-        return VectorStore(slug, self.data_dir / "chroma" if not self.config.store_url else None, self.config.store_url)
+        vectors = VectorStore(slug, self.data_dir / "chroma" if not self.config.store_url else None,
+                              self.config.store_url)
+        if vectors.rebuilt:  # empty now: the next refresh restores it from the cached vectors
+            self.store.set_meta("vectors_dirty", "1")
+        return vectors
 
     def exists(self) -> bool:
         return (self.data_dir / "index.db").exists()

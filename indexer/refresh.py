@@ -156,6 +156,7 @@ def reconcile(index: Index) -> None:
         if lost:
             log.warning("%d chunk vectors were lost; re-indexing their files", len(lost))
         _sync_vectors(index, [], {v: cached[want[v]] for v in missing if want[v] in cached})
+    index.vectors.rebuilt = False
     log.info("vector store reconciled: %d removed, %d restored", len(have - want.keys()), len(missing))
 
 
@@ -174,7 +175,7 @@ def refresh(index: Index, progress: bool | None = None) -> Summary:
         for rel in found.files:
             known = catalog.get(rel)
             try:
-                st = os.stat(index.root / rel)
+                st = os.lstat(index.root / rel)
             except OSError:  # tracked by git but deleted from the work tree: drop it like a removed file
                 continue
             keep.add(rel)
@@ -191,6 +192,8 @@ def refresh(index: Index, progress: bool | None = None) -> Summary:
                 gone = store.remove_files(db, removed)
                 db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
         _apply(index, _analyze_all(index, jobs, progress), summary, gone, catalog)
+        if "vectors" in index.__dict__ and index.vectors.rebuilt:  # first opened by this run, and found damaged
+            reconcile(index)
         store.set_meta("vectors_dirty", "0")
         if summary.changed or summary.removed:
             store.set_meta("generation", str(time.time_ns()))
@@ -248,7 +251,7 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
     summary = Summary()
     with index.write_lock():
         path = index.root / rel
-        reason = skip_reason(index.root, rel)
+        reason = skip_reason(index.root, rel) or ("symbolic link" if path.is_symlink() else None)
         if reason is None and data is None:
             try:
                 data = path.read_bytes()

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 WINDOW_LINES = 30  # lines before the cursor that count as "what is being written"
 VECTOR_LINES = 12
+FOCUS_LINES, FOCUS_BOOST = 3, 2  # lexical query terms near the cursor count this many times more
 FULL_VIEW_MAX_TOKENS = 120  # a chunk this small is shown whole; a larger one by its signature and docstring
 DEFAULT_BUDGET = {"cursor": 1500, "selection": 2000}
 _KEYWORDS = frozenset("""self this cls super None True False null nil true false return if else elif for while in not and
@@ -31,8 +32,10 @@ _EXPECT_DECORATOR = re.compile(r"^\s*@$")
 
 # Weights of the fused score. Graph evidence dominates; lexical and vector similarity order what it leaves tied.
 W = {
-    "cursor": dict(receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6, star=0.5, used_func=-1.2,
+    "cursor": dict(receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6, star=0.5, used_func=-0.6,
                    used_window=0.2, class_member=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
+    # after `module.` or `Class.`: the members of that target compete on usage and similarity alone
+    "receiver": dict(receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
     "selection": dict(receiver=0.0, used=5.0, imported=0.6, unused=0.0, member=0.2, member_recent=0.3, star=0.2,
                       class_member=0.5, name=0.8, lex=1.0, vec=0.4, kind=0.0),
 }
@@ -186,6 +189,9 @@ class Retriever:
                 c.feats["used_func"] = 1.0
             if any(ln >= window_start for ln in lines):
                 c.feats["used_window"] = 1.0
+            before = sum(ln < v.function_start for ln in lines)
+            if before:
+                c.feats["uses"] = min(1.0, math.log1p(before) / math.log(10))
         for name, t in bindings.items():
             if t[0] == "def":
                 add(t[1], "imported")  # type: ignore[arg-type]
@@ -215,6 +221,7 @@ class Retriever:
             for attr in v.receiver[1:]:
                 t = g.resolve_attr(t, attr) if t is not None else None
             if t is not None:
+                v.receiver_resolved = True
                 for d in g.module_members(t):
                     add(d, "receiver")
         self._name_matches(v, cands, window_start)
@@ -243,7 +250,13 @@ class Retriever:
         return "\n".join(v.lines[-n:])
 
     def _similarity(self, q: Query, v: Visible, cands: dict[int, _Cand]) -> None:
-        self._lexical(subtokens(self._query_text(q, v, WINDOW_LINES)), cands)
+        terms = subtokens(self._query_text(q, v, WINDOW_LINES))
+        if not v.selection:  # the line being written and the enclosing signature say most about what comes next
+            focus = v.lines[-FOCUS_LINES:]
+            if 0 < v.function_start <= len(v.lines):
+                focus.append(v.lines[v.function_start - 1])
+            terms += subtokens("\n".join(focus)) * FOCUS_BOOST
+        self._lexical(terms, cands)
         self._vector(self._query_text(q, v, VECTOR_LINES), cands)
 
     def _lexical(self, terms: list[str], cands: dict[int, _Cand]) -> None:
@@ -280,7 +293,7 @@ class Retriever:
     # ---- ranking and budget -------------------------------------------------------------------------------
     def _rank(self, q: Query, v: Visible, cands: dict[int, _Cand], k: int, budget: int,
               same_file: bool) -> list[Item]:
-        weights = dict(W[q.mode])
+        weights = dict(W["receiver" if v.receiver_resolved else q.mode])
         expect_class = bool(_EXPECT_CLASS.search(v.line_prefix)) if q.mode == "cursor" else False
         if expect_class:
             weights["kind_class"] = weights.get("kind", 0.0)

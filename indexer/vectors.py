@@ -20,27 +20,32 @@ class VectorStore:
 
         settings = Settings(anonymized_telemetry=False, allow_reset=False)
         self.shared = url is not None
+        self.rebuilt = False  # the on-disk store was unreadable and was started afresh: it needs a reconcile
         if url is not None:
             u = urlparse(url if "://" in url else f"http://{url}")
             self.client = chromadb.HttpClient(host=u.hostname or "localhost", port=u.port or 8000,
                                               ssl=u.scheme == "https", settings=settings)
         else:
             assert data_dir is not None
-            self.client = self._open_local(data_dir, settings)
+            self.client, self.rebuilt = self._open_local(data_dir, settings)
         # embedding_function=None: chroma must never load (download) a model of its own.
         self.collection = self.client.get_or_create_collection(
             collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"})
 
     @staticmethod
-    def _open_local(data_dir: Path, settings):
+    def _open_local(data_dir: Path, settings) -> tuple[object, bool]:
+        """(client, whether the store was rebuilt)."""
         import chromadb
+        from chromadb.api.shared_system_client import SharedSystemClient
 
         try:
-            return chromadb.PersistentClient(path=str(data_dir), settings=settings)
+            return chromadb.PersistentClient(path=str(data_dir), settings=settings), False
         except Exception as exc:  # a store damaged by a crash is rebuilt from the vectors cached in SQLite
             log.warning("vector store at %s is unreadable (%s); rebuilding it", data_dir, exc)
+            # chroma keeps the system that failed to start in its per-path cache; a retry would get it back
+            getattr(SharedSystemClient, "_identifier_to_system", {}).pop(str(data_dir), None)
             shutil.rmtree(data_dir, ignore_errors=True)
-            return chromadb.PersistentClient(path=str(data_dir), settings=settings)
+            return chromadb.PersistentClient(path=str(data_dir), settings=settings), True
 
     def upsert(self, ids: list[str], vectors: np.ndarray) -> None:
         for i in range(0, len(ids), 4000):

@@ -46,6 +46,7 @@ class Visible:
     imports: list[ImportRef] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
     receiver: list[str] | None = None  # the chain before a trailing "." / "::" / "->" at the cursor
+    receiver_resolved: bool = False  # set by retrieval when the receiver is a known module or class
     line_prefix: str = ""
     function_start: int = 1  # first line of the function around the cursor (heuristic)
 

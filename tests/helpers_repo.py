@@ -1,6 +1,7 @@
 """Repositories the refresh tests edit (git or plain folders), the indexes opened on them, and catalog queries.
 
-Fixtures live here, not in conftest.py, and are imported by the test modules that use them."""
+Fixtures live here, not in conftest.py: a test module imports `workspace_fixture` / `open_index_fixture` and asks for
+`workspace` / `open_index`."""
 from __future__ import annotations
 
 import os
@@ -79,8 +80,8 @@ class Workspace:
         return {p for p in self.git.ls_files("-z").split("\0") if p}
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
+@pytest.fixture(name="workspace")
+def workspace_fixture(tmp_path: Path) -> Workspace:
     """A git repository holding SMALL_PROJECT in its first commit, on branch main."""
     ws = Workspace(tmp_path / "repo")
     ws.write(SMALL_PROJECT)
@@ -88,8 +89,8 @@ def workspace(tmp_path: Path) -> Workspace:
     return ws
 
 
-@pytest.fixture
-def open_index(tmp_path: Path) -> Iterator:
+@pytest.fixture(name="open_index")
+def open_index_fixture(tmp_path: Path) -> Iterator:
     """open_index(root, data_dir=None, **config) -> Index with its data under tmp_path; closed after the test."""
     opened: list[Index] = []
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers_repo import chroma_executable, indexed_paths, open_index, rows, vec_ids  # noqa: F401
+from .helpers_repo import chroma_executable, indexed_paths, open_index_fixture, rows, vec_ids  # noqa: F401
 
 STARTUP_TIMEOUT_S = 60
 

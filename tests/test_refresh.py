@@ -16,9 +16,21 @@ import pytest
 from ragls.indexer.lock import IndexLocked, WriteLock
 from ragls.indexer.retrieve import Query, Retriever
 
-from .helpers_repo import (  # noqa: F401  (workspace and open_index are fixtures)
-    SMALL_PROJECT, Workspace, assert_consistent, close_index, indexed_paths, open_catalog_readonly, open_index,
-    ragls_cli, rows, rows_about, skip_reasons, symbols, vec_ids, workspace,
+from .helpers_repo import (  # noqa: F401  (the *_fixture names are fixtures)
+    SMALL_PROJECT,
+    Workspace,
+    assert_consistent,
+    close_index,
+    indexed_paths,
+    open_catalog_readonly,
+    open_index_fixture,
+    ragls_cli,
+    rows,
+    rows_about,
+    skip_reasons,
+    symbols,
+    vec_ids,
+    workspace_fixture,
 )
 
 SECRETS = "may hold secrets"
@@ -178,13 +190,32 @@ def test_secret_files_are_never_indexed(workspace, open_index):
     index = open_index(workspace.root)
     s = index.refresh(progress=False)
     assert s.skipped[SECRETS] == 4
-    assert not {".env", "config/.env", "id_rsa", "certs/server.pem"} & {r[0] for r in rows(index, "SELECT path FROM files")}
+    listed = {r[0] for r in rows(index, "SELECT path FROM files")}
+    assert not {".env", "config/.env", "id_rsa", "certs/server.pem"} & listed
     assert not rows(index, "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'zqxsupersecretvalue'")
 
     # Nor through the editor's path: an open .env buffer is not indexed.
     s = index.update_file(".env", data=secret.encode())
     assert s.removed == 1 and not rows(index, "SELECT * FROM files WHERE path='.env'")
     assert not rows(index, "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'zqxsupersecretvalue'")
+
+
+def test_symbolic_links_are_not_followed(workspace, open_index, tmp_path):
+    outside = tmp_path / "home" / ".aws" / "credentials"
+    outside.parent.mkdir(parents=True)
+    outside.write_text("aws_secret_access_key = zqxleakedkey\n")
+    (workspace.root / "notes.txt").symlink_to(outside)  # a harmless name for a file outside the repository
+    (workspace.root / "app" / "alias.py").symlink_to("util.py")
+    workspace.commit("links")
+    index = open_index(workspace.root)
+    s = index.refresh(progress=False)
+    assert s.skipped["symbolic link"] == 2
+    assert indexed_paths(index) == set(SMALL_PROJECT)
+    assert not rows(index, "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'zqxleakedkey'")
+    assert index.refresh(progress=False).skipped["symbolic link"] == 2
+
+    s = index.update_file("notes.txt")
+    assert s.removed == 1 and "notes.txt" not in indexed_paths(index)
 
 
 def test_odd_files_never_abort_a_run(workspace, open_index):
@@ -287,6 +318,30 @@ def test_a_rewrite_in_the_same_clock_tick_is_not_missed(workspace, open_index):
     assert (util.stat().st_size, util.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
     s = index.refresh(progress=False)
     assert s.changed == 1 and ("app/util.py", "clomp") in symbols(index)
+
+
+@pytest.mark.parametrize("first_opened_by", ["refresh", "reader"])
+def test_an_unreadable_vector_store_is_rebuilt_from_the_cached_vectors(workspace, open_index, tmp_path,
+                                                                      first_opened_by):
+    index = open_index(workspace.root)
+    index.refresh(progress=False)
+    unchanged = vec_ids(index) - vec_ids(index, "app/util.py")
+    close_index(index)
+    (tmp_path / "data" / "chroma" / "chroma.sqlite3").write_bytes(b"not a database, after a crash" * 100)
+
+    if first_opened_by == "reader":  # a reader (the language server) notices first; the next refresh repairs it
+        reader = open_index(workspace.root)
+        Retriever(reader).search("clamp")
+        close_index(reader)
+        index = open_index(workspace.root)
+    else:
+        index = open_index(workspace.root)
+        workspace.write({"app/util.py": "def clamp(x, lo, hi):\n    return min(max(x, lo), hi)\n"})
+    s = index.refresh(progress=False)
+    assert s.embedded <= 1
+    assert_consistent(index)
+    assert unchanged <= index.vectors.ids(), "the unchanged files' vectors were restored"
+    assert index.store.meta("vectors_dirty") == "0"
 
 
 # ---- processes ------------------------------------------------------------------------------------------------
