@@ -31,10 +31,14 @@ class Def:
 Target = tuple[str, object]
 
 
-def python_module(path: str, has_init: set[str]) -> tuple[str, str]:
+def python_module(path: str, has_init: set[str], root_name: str = "") -> tuple[str, str]:
     """Dotted module name and package of a .py file: the package root is the shallowest ancestor folder with an
-    __init__.py (so src/ layouts and scripts folders work)."""
+    __init__.py (so src/ layouts and scripts folders work); when the indexed folder is itself a package, its name
+    comes first."""
     dirs, stem = path.split("/")[:-1], posixpath.splitext(path.split("/")[-1])[0]
+    if root_name and "" in has_init:
+        dirs = [root_name] + dirs
+        has_init = {root_name + "/" + d if d else root_name for d in has_init}
     j = next((j for j in range(len(dirs)) if "/".join(dirs[: j + 1]) in has_init), len(dirs))
     parts = dirs[j:] + ([] if stem == "__init__" else [stem])
     return ".".join(parts), ".".join(parts if stem == "__init__" else parts[:-1])
@@ -43,7 +47,7 @@ def python_module(path: str, has_init: set[str]) -> tuple[str, str]:
 class Graph:
     """Loaded from the catalog once; `generation` tells when it must be reloaded."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, root_name: str = "") -> None:
         db = store.db
         self.language: dict[str, str] = dict(db.execute("SELECT path, language FROM files WHERE skip_reason IS NULL"))
         chunk_of = {(p, s): i for i, p, s in db.execute("SELECT id, path, symbol FROM chunks WHERE symbol != ''")}
@@ -66,7 +70,7 @@ class Graph:
                     self.members[(path, q.rsplit(".", 1)[0])].append(d)
         py = [p for p, lang in self.language.items() if lang == "python"]
         has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
-        self.module_of: dict[str, tuple[str, str]] = {p: python_module(p, has_init) for p in py}
+        self.module_of: dict[str, tuple[str, str]] = {p: python_module(p, has_init, root_name) for p in py}
         self.modules: dict[str, str] = {}
         for p, (mod, _) in sorted(self.module_of.items(), key=lambda kv: (kv[0].endswith(".pyi"), kv[0])):
             self.modules.setdefault(mod, p)
@@ -188,3 +192,37 @@ class Graph:
                 t = self.resolve_attr(("files", files), r.name)
                 out[r.binds] = t if t is not None else ("files", files)
         return out, stars
+
+
+def resolve_edges(graph: Graph, references: dict[str, dict[str, int]]) -> list[tuple[str, str, str, str, str]]:
+    """The stored symbol graph: (file, local name, target file, target qualname or "", kind) for every import a file
+    makes ("imports") and every referenced name that resolves through them ("uses")."""
+    out: list[tuple[str, str, str, str, str]] = []
+    for path, lang in graph.language.items():
+        refs = graph.imports.get(path)
+        if not refs:
+            continue
+        bindings, stars = graph.bindings(path, lang, refs)
+        for name, t in bindings.items():
+            for dst, qual in _target_files(graph, t):
+                out.append((path, name, dst, qual, "imports"))
+        for s in stars:
+            for dst, _ in _target_files(graph, s):
+                out.append((path, "*", dst, "", "imports"))
+        for name, count in references.get(path, {}).items():
+            t = bindings.get(name)
+            if t is None:
+                t = next((r for s in stars if (r := graph.resolve_attr(s, name)) is not None), None)
+            if t is not None and t[0] == "def":
+                out.append((path, name, t[1].path, t[1].qualname, "uses"))  # type: ignore[union-attr]
+    return out
+
+
+def _target_files(graph: Graph, t: Target) -> list[tuple[str, str]]:
+    kind, x = t
+    if kind == "def":
+        return [(x.path, x.qualname)]  # type: ignore[union-attr]
+    if kind == "mod":
+        p = graph.modules.get(str(x))
+        return [(p, "")] if p else []
+    return [(p, "") for p in x]  # type: ignore[union-attr]

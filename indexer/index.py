@@ -1,6 +1,7 @@
 """One repository's index: its catalog, vector store and embedder, opened lazily."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from contextlib import contextmanager
@@ -54,10 +55,20 @@ class Index:
         return make_embedder(self.config.embedder)
 
     @cached_property
+    def collection_name(self) -> str:
+        """One chroma collection per data folder and embedder (vector spaces never mix), within 60 characters."""
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", f"ragls-{self.data_dir.name}-{self.embedder_name}").strip("-")
+        if len(name) > 60:  # cutting it short could drop the embedder's name: end with a hash of the whole
+            name = f"{name[:47].rstrip('-_')}-{hashlib.sha1(name.encode()).hexdigest()[:12]}"
+        return name
+
+    @cached_property
     def vectors(self) -> VectorStore:
-        slug = re.sub(r"[^A-Za-z0-9_-]", "-", f"ragls-{self.data_dir.name}-{self.embedder_name}")[:60].strip("-")
-        vectors = VectorStore(slug, self.data_dir / "chroma" if not self.config.store_url else None,
+        vectors = VectorStore(self.collection_name, self.data_dir / "chroma" if not self.config.store_url else None,
                               self.config.store_url)
+        if not vectors.rebuilt and vectors.collection.count() == 0:
+            # a new collection (or a wiped server) for a catalog that has chunks: it needs them restored too
+            vectors.rebuilt = self.store.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
         if vectors.rebuilt:  # empty now: the next refresh restores it from the cached vectors
             self.store.set_meta("vectors_dirty", "1")
         return vectors

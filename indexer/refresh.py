@@ -195,7 +195,8 @@ def refresh(index: Index, progress: bool | None = None) -> Summary:
         if "vectors" in index.__dict__ and index.vectors.rebuilt:  # first opened by this run, and found damaged
             reconcile(index)
         store.set_meta("vectors_dirty", "0")
-        if summary.changed or summary.removed:
+        if summary.changed or summary.removed or store.meta("generation") is None or store.meta("edges_stale") == "1":
+            store_edges(index)
             store.set_meta("generation", str(time.time_ns()))
         _count(index, summary)
     summary.seconds = time.perf_counter() - t0
@@ -244,6 +245,20 @@ def _count(index: Index, summary: Summary) -> None:
     summary.chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
 
+def store_edges(index: Index) -> None:
+    """Resolve every file's imports and references across files and store them as the `edges` table."""
+    from .graph import Graph, resolve_edges
+
+    refs: dict[str, dict[str, int]] = {}
+    for path, name, count in index.store.db.execute("SELECT path, name, count FROM refs"):
+        refs.setdefault(path, {})[name] = count
+    edges = resolve_edges(Graph(index.store, index.root.name), refs)
+    with index.store.transaction() as db:
+        db.execute("DELETE FROM edges")
+        db.executemany("INSERT INTO edges VALUES(?,?,?,?,?)", edges)
+        db.execute("INSERT OR REPLACE INTO meta VALUES('edges_stale', '0')")
+
+
 def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
     """Re-index one file now (an editor's buffer when `data` is given, else the disk); removes it when it is gone
     or not indexable. The fast path behind freshness."""
@@ -271,6 +286,7 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
             except OSError:
                 a.mtime_ns = 0
             _apply(index, [a], summary, [])
+        index.store.set_meta("edges_stale", "1")  # retrieval resolves live; the stored edges catch up on refresh
         index.store.set_meta("generation", str(time.time_ns()))
     summary.seconds = time.perf_counter() - t0
     return summary

@@ -95,7 +95,7 @@ class Retriever:
     def graph(self) -> Graph:
         gen = self.store.meta("generation", "0")
         if self._graph is None or gen != self._generation:
-            self._graph, self._generation = Graph(self.store), gen
+            self._graph, self._generation = Graph(self.store, self.index.root.name), gen
         return self._graph
 
     # ---- public -------------------------------------------------------------------------------------------

@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY AUTOINCREMENT, path TEX
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE INDEX IF NOT EXISTS chunks_vec ON chunks(vec_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms);
+CREATE TABLE IF NOT EXISTS edges(src TEXT, name TEXT, dst TEXT, dst_symbol TEXT, kind TEXT);
+CREATE INDEX IF NOT EXISTS edges_src ON edges(src);
+CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst, dst_symbol);
 CREATE TABLE IF NOT EXISTS vectors(text_hash TEXT PRIMARY KEY, vec BLOB);
 """
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

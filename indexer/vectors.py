@@ -20,7 +20,7 @@ class VectorStore:
 
         settings = Settings(anonymized_telemetry=False, allow_reset=False)
         self.shared = url is not None
-        self.rebuilt = False  # the on-disk store was unreadable and was started afresh: it needs a reconcile
+        self.rebuilt = False  # started afresh (unreadable, or new and empty): it needs a reconcile
         if url is not None:
             u = urlparse(url if "://" in url else f"http://{url}")
             self.client = chromadb.HttpClient(host=u.hostname or "localhost", port=u.port or 8000,

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from .helpers_repo import chroma_executable, indexed_paths, open_index_fixture, rows, vec_ids  # noqa: F401
+from ragls.indexer.retrieve import Retriever
+
+from .helpers_repo import (  # noqa: F401  (open_index_fixture is a fixture)
+    chroma_executable,
+    close_index,
+    indexed_paths,
+    open_index_fixture,
+    rows,
+    vec_ids,
+)
 
 STARTUP_TIMEOUT_S = 60
 
@@ -93,3 +102,13 @@ def test_index_into_a_chroma_server(chroma_url, shop_repo, tmp_path, open_index)
     again = index.refresh(progress=False)
     assert (again.changed, again.embedded) == (0, 0)
     assert rows(index, "SELECT count(*) FROM chunks")[0][0] == seen.count()
+
+    # The server lost the collection (restarted without storage, say): the first query still answers, and the
+    # next refresh restores the vectors from those cached in the catalog, without embedding anything.
+    other.delete_collection(name)
+    close_index(index)
+    index = open_index(shop_repo.working_tree_dir, data, store_url=chroma_url)
+    assert Retriever(index).search("apply discount")
+    s = index.refresh(progress=False)
+    assert s.embedded == 0
+    assert set(other.get_collection(name).get(include=[])["ids"]) == vec_ids(index)

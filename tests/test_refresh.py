@@ -344,6 +344,17 @@ def test_an_unreadable_vector_store_is_rebuilt_from_the_cached_vectors(workspace
     assert index.store.meta("vectors_dirty") == "0"
 
 
+def test_collection_names_stay_distinct_per_embedder_when_long(tmp_path):
+    from ragls.indexer.index import Index
+
+    short = Index.open(tmp_path, data_dir=tmp_path / "data")
+    assert short.collection_name == "ragls-data-static-64"
+    long_dir = tmp_path / ("a-rather-long-repository-name-for-tests-" + "x" * 14)
+    names = {Index.open(tmp_path, data_dir=long_dir, embedder=e).collection_name
+             for e in (None, "openai:text-embedding-3-small", "openai:text-embedding-3-large")}
+    assert len(names) == 3 and all(len(n) <= 60 and n[0].isalnum() and n[-1].isalnum() for n in names)
+
+
 # ---- processes ------------------------------------------------------------------------------------------------
 
 def _generated_repo(root: Path, files: int) -> Workspace:

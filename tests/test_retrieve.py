@@ -99,3 +99,28 @@ def test_typescript_imports_resolve_across_files(tmp_path):
     items = Retriever(index).context(Query("src/app.ts", 5, 9))
     assert items[0].symbol == "formatPrice" and items[0].path == "src/lib/money.ts"
     assert "imported=1.00" in items[0].why
+
+
+def test_symbol_graph_is_stored_with_resolved_edges(shop_index):
+    db = shop_index.store.db
+    edges = set(db.execute("SELECT src, name, dst, dst_symbol, kind FROM edges"))
+    assert ("shop/checkout.py", "apply_discount", "shop/pricing.py", "apply_discount", "imports") in edges
+    assert ("shop/checkout.py", "models", "shop/models.py", "", "imports") in edges
+    assert ("shop/checkout.py", "*", "shop/utils/money.py", "", "imports") in edges
+    assert ("shop/checkout.py", "format_money", "shop/utils/money.py", "format_money", "uses") in edges
+    assert ("shop/pricing.py", "round_money", "shop/utils/money.py", "round_money", "uses") in edges
+
+
+def test_a_package_indexed_as_the_root_folder_resolves_absolute_imports(tmp_path):
+    from ragls.indexer.index import Index
+
+    pkg = tmp_path / "mylib"
+    (pkg / "core").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "core" / "__init__.py").write_text("")
+    (pkg / "core" / "text.py").write_text("def slugify(value):\n    \"\"\"Make a URL slug.\"\"\"\n    return value\n")
+    (pkg / "views.py").write_text("from mylib.core.text import slugify\n\n\ndef page(title):\n    return \n")
+    index = Index.open(pkg, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    items = Retriever(index).context(Query("views.py", 5, 11))
+    assert items[0].symbol == "slugify" and "imported=1.00" in items[0].why
