@@ -108,7 +108,7 @@ def test_index_into_a_chroma_server(chroma_url, shop_repo, tmp_path, open_index)
     other.delete_collection(name)
     close_index(index)
     index = open_index(shop_repo.working_tree_dir, data, store_url=chroma_url)
-    assert Retriever(index).search("apply discount")
+    assert "format_money" in [i.symbol for i in Retriever(index).search("format_money")]
     s = index.refresh(progress=False)
     assert s.embedded == 0
     assert set(other.get_collection(name).get(include=[])["ids"]) == vec_ids(index)

@@ -425,23 +425,29 @@ def test_a_killed_run_leaves_a_usable_index_and_the_next_run_completes_it(tmp_pa
     assert not _leftover_processes(proc.pid), "parser workers outlived the killed indexer"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"  # zombies have exited
+    except (OSError, IndexError):
+        return False
+
+
 def _leftover_processes(session: int) -> list[int]:
-    """Processes still in the killed indexer's session (its orphaned workers); killed here if any."""
+    """Processes still running in the killed indexer's session (its orphaned workers); killed here if any."""
     left = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if os.getsid(int(entry.name)) == session:
+                if os.getsid(int(entry.name)) == session and _alive(int(entry.name)):
                     left.append(int(entry.name))
             except (ProcessLookupError, PermissionError):
                 pass
+    deadline = time.monotonic() + 3  # they poll their parent every half second
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = [p for p in left if _alive(p)]
     if left:
-        deadline = time.monotonic() + 3  # they poll their parent every half second
-        while left and time.monotonic() < deadline:
-            time.sleep(0.1)
-            left = [p for p in left if Path(f"/proc/{p}").exists()]
-        if left:
-            os.killpg(session, signal.SIGKILL)
+        os.killpg(session, signal.SIGKILL)
     return left
 
 
