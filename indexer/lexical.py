@@ -30,7 +30,7 @@ class Lexical:
         if not df:
             return {}
         idf = {t: math.log(1 + (self.n_docs - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-        rare = [t for t, d in df.items() if d <= COMMON_DF * self.n_docs]
+        rare = [t for t, d in df.items() if d <= max(3.0, COMMON_DF * self.n_docs)]
         ids = set(candidates)
         if rare:
             match = " OR ".join(f'"{t}"' for t in sorted(rare, key=lambda t: df[t])[:SEARCH_TERMS])

@@ -195,6 +195,7 @@ def refresh(index: Index, progress: bool | None = None) -> Summary:
         if "vectors" in index.__dict__ and index.vectors.rebuilt:  # first opened by this run, and found damaged
             reconcile(index)
         store.set_meta("vectors_dirty", "0")
+        _prune_vector_cache(index)
         if summary.changed or summary.removed or store.meta("generation") is None or store.meta("edges_stale") == "1":
             store_edges(index)
             store.set_meta("generation", str(time.time_ns()))
@@ -245,6 +246,18 @@ def _count(index: Index, summary: Summary) -> None:
     summary.chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
 
+def _prune_vector_cache(index: Index) -> None:
+    """Keep the embedding cache (what makes branch switches cheap) bounded: past three times the live chunks,
+    drop the vectors no chunk uses."""
+    db = index.store.db
+    cached = db.execute("SELECT count(*) FROM vectors").fetchone()[0]
+    live = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    if cached > 3 * live + 1000:
+        with index.store.transaction() as tx:
+            tx.execute("DELETE FROM vectors WHERE text_hash NOT IN (SELECT text_hash FROM chunks)")
+        log.info("embedding cache pruned from %d to %d vectors", cached, live)
+
+
 def store_edges(index: Index) -> None:
     """Resolve every file's imports and references across files and store them as the `edges` table."""
     from .graph import Graph, resolve_edges
@@ -286,6 +299,7 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
             except OSError:
                 a.mtime_ns = 0
             _apply(index, [a], summary, [])
+        index.store.set_meta("vectors_dirty", "0")
         index.store.set_meta("edges_stale", "1")  # retrieval resolves live; the stored edges catch up on refresh
         index.store.set_meta("generation", str(time.time_ns()))
     summary.seconds = time.perf_counter() - t0

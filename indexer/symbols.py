@@ -87,7 +87,7 @@ def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
     """Definitions (with qualified names and parents), call references and imports of one file.
     A file with syntax errors yields whatever parses."""
     tree = grammar.parser().parse(source)
-    lines = source.decode("utf-8", "replace").splitlines()
+    lines = source.decode("utf-8", "replace").split("\n")  # tree-sitter rows end at \n only
     parsed = ParsedFile(path=path, language=grammar.spec.name, has_errors=tree.root_node.has_error)
     found: dict[tuple[int, int], tuple[ts.Node, Symbol]] = {}
     reader = READERS.get(grammar.spec.name)
