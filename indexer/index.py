@@ -81,7 +81,9 @@ class Index:
         with WriteLock(self.data_dir / "write.lock"):
             yield
 
-    def refresh(self, progress: bool | None = None):
+    def refresh(self, progress=None):
+        """Bring the index up to date; `progress`: a terminal bar (None: when stderr is a terminal) or a
+        callback (done, total)."""
         from .refresh import refresh
 
         return refresh(self, progress)

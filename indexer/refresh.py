@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -55,7 +55,29 @@ def _vec_ids(path: str, hashes: list[str]) -> list[str]:
     return out
 
 
-def _progress(total: int, enabled: bool | None):
+Progress = bool | None | Callable[[int, int], None]  # a bar on a terminal (None: if stderr is one), or a callback
+
+
+class _Callback:
+    """Progress for a caller (the language server's work-done progress): (done, total), at most every 0.2 s."""
+
+    def __init__(self, total: int, fn: Callable[[int, int], None]) -> None:
+        self.total, self.fn, self.done, self.last = total, fn, 0, 0.0
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= 0.2 or self.done == self.total:
+            self.last = now
+            self.fn(self.done, self.total)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, enabled: Progress):
+    if callable(enabled):
+        return _Callback(total, enabled)
     from tqdm import tqdm
 
     if enabled is None:
@@ -73,7 +95,7 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="ragls-parent-watch", daemon=True).start()
 
 
-def _analyze_all(index: Index, jobs: list[tuple], progress: bool | None) -> Iterator[Analysis]:
+def _analyze_all(index: Index, jobs: list[tuple], progress: Progress) -> Iterator[Analysis]:
     workers = index.config.workers or min(os.cpu_count() or 1, 4)
     bar = _progress(len(jobs), progress)
     try:
@@ -160,7 +182,7 @@ def reconcile(index: Index) -> None:
     log.info("vector store reconciled: %d removed, %d restored", len(have - want.keys()), len(missing))
 
 
-def refresh(index: Index, progress: bool | None = None) -> Summary:
+def refresh(index: Index, progress: Progress = None) -> Summary:
     """Index every changed file of the repository and drop removed ones. Holds the write lock."""
     t0 = time.perf_counter()
     summary = Summary()

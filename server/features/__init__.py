@@ -1,0 +1,1 @@
+"""One module per feature: transport-free logic the LSP handlers and the CLI call."""

@@ -1,0 +1,114 @@
+"""Inline completion: retrieved definitions first, then the prefix and suffix, through a FIM or chat prompt."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from ragls.indexer.languages import language_for
+from ragls.indexer.retrieve import Query
+from ragls.prompts.render import Rendered, load, render
+
+from ..llm import ModelClient
+from ..session import Session
+from .context import context_items
+from .postprocess import clean
+
+log = logging.getLogger(__name__)
+CACHE_SIZE = 256
+PREFIX_LINES, SUFFIX_LINES = 200, 60  # the budget trims further; this keeps trimming cheap
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRequest:
+    """A cursor in a document: `line` 1-based, `col` a 0-based character column; `text` the whole buffer."""
+
+    path: str  # workspace-relative
+    text: str
+    line: int
+    col: int
+
+    def split(self) -> tuple[str, str]:
+        lines = self.text.split("\n")
+        before = "\n".join(lines[: self.line - 1] + [lines[self.line - 1][: self.col]]) if lines else ""
+        return before, self.text[len(before):]
+
+
+@dataclass(slots=True)
+class Completion:
+    text: str
+    prompt: Rendered | None = None
+    context: list[dict] = field(default_factory=list)
+    cached: bool = False
+
+
+class Completer:
+    """Builds completion prompts and asks the model; caches on the prefix; a newer request for the same document
+    cancels the one still running."""
+
+    def __init__(self, session: Session, client: ModelClient | None) -> None:
+        self.session = session
+        self.client = client
+        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._running: dict[str, asyncio.Task] = {}
+
+    async def prompt(self, req: CompletionRequest) -> tuple[Rendered, list[dict]]:
+        """The prompt that would be sent, and the retrieved context in it."""
+        s = self.session.settings
+        prefix, suffix = req.split()
+        items = await self.session.context(Query(req.path, req.line, req.col), req.text, k=8,
+                                           budget=s.completion.context_budget)
+        context = context_items(self.session, items)
+        spec = language_for(req.path)
+        values = {"language": spec.name if spec else "text", "path": req.path, "context": context,
+                  "prefix": "\n".join(prefix.split("\n")[-PREFIX_LINES:]),
+                  "suffix": "\n".join(suffix.split("\n")[:SUFFIX_LINES])}
+        fim = s.model.fim_template
+        template = load("complete_fim" if fim else "complete_chat")
+        rendered = render(template, values, s.completion.budget, fim_family=fim)
+        if s.log_prompts:
+            log.info("completion prompt (%d tokens):\n%s", rendered.tokens, rendered.text or rendered.messages)
+        return rendered, context
+
+    async def complete(self, req: CompletionRequest) -> Completion:
+        """The text to insert at the cursor ("" when the model has nothing useful). Model errors propagate."""
+        key = self._key(req)
+        if (hit := self._cache.get(key)) is not None:
+            self._cache.move_to_end(key)
+            return Completion(hit, cached=True)
+        if (old := self._running.pop(req.path, None)) is not None and not old.done():
+            old.cancel()  # the user typed on: the older request is stale
+        task = asyncio.ensure_future(self._complete(req))
+        self._running[req.path] = task
+        try:
+            result = await task
+        finally:
+            if self._running.get(req.path) is task:
+                del self._running[req.path]
+        if result.text:
+            self._cache[key] = result.text
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return result
+
+    async def _complete(self, req: CompletionRequest) -> Completion:
+        if self.client is None:
+            raise RuntimeError("no model configured")
+        s = self.session.settings
+        rendered, context = await self.prompt(req)
+        prefix, suffix = req.split()
+        line_prefix = prefix.rsplit("\n", 1)[-1]
+        if rendered.text is not None:
+            reply = await self.client.complete(rendered.text, max_tokens=s.completion.max_tokens, stop=rendered.stop)
+        else:
+            reply = await self.client.chat(rendered.messages or [], max_tokens=s.completion.max_tokens,
+                                           allow_empty=True)
+        text = clean(reply, line_prefix, suffix, s.completion.multiline, rendered.stop)
+        return Completion(text, rendered, context)
+
+    @staticmethod
+    def _key(req: CompletionRequest) -> str:
+        prefix, suffix = req.split()
+        return hashlib.sha1(f"{req.path}\0{prefix[-4000:]}\0{suffix[:400]}".encode()).hexdigest()

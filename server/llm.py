@@ -1,0 +1,367 @@
+"""The model client: chat, streamed chat and FIM completion over an OpenAI-compatible endpoint, bounded retries."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx2
+import openai
+import pydantic
+
+from ragls.indexer import tokens
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+ErrorKind = Literal["not_configured", "auth", "rate_limited", "server", "timeout", "unreachable", "bad_response"]
+RETRYABLE: frozenset[str] = frozenset({"rate_limited", "server", "timeout", "unreachable"})
+NOT_CONFIGURED = ("no model configured: set ragls.model.baseUrl/chatModel in your editor settings, "
+                  "or OPENAI_BASE_URL and RAGLS_MODEL (RAGLS_COMPLETION_MODEL for completions)")
+Message = Mapping[str, Any]
+
+
+class ModelError(Exception):
+    """A model call that failed, with what kind of failure it was and how to fix it."""
+
+    def __init__(self, kind: ErrorKind, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.retry_after = retry_after  # seconds the endpoint asked us to wait (429, 503)
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+    def __repr__(self) -> str:
+        return f"ModelError({self.kind!r}, {self.message!r})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelConfig:
+    """Which endpoint and models to call, and how patiently. The API key never shows in repr or logs."""
+
+    base_url: str | None = None  # None: OpenAI's own API (then an api_key is required)
+    api_key: str | None = None
+    chat_model: str | None = None
+    completion_model: str | None = None  # None: the chat model
+    fim_family: str | None = None  # a name in prompts/fim.toml; None: complete through chat prompts
+    timeout_s: float = 30.0  # per attempt
+    max_retries: int = 2
+    max_concurrency: int = 4
+    temperature: float = 0.2
+    max_tokens: int = 512
+    backoff_s: float = 0.5  # first retry waits about this long, doubling each time
+    max_backoff_s: float = 8.0
+    retry_after_cap_s: float = 10.0  # a longer Retry-After is waited only this long
+
+    def __post_init__(self) -> None:
+        if self.timeout_s <= 0 or self.max_retries < 0 or self.max_concurrency < 1:
+            raise ValueError("ModelConfig needs timeout_s > 0, max_retries >= 0 and max_concurrency >= 1")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={'***' if f.name == 'api_key' and self.api_key else getattr(self, f.name)!r}"
+                          for f in fields(self))
+        return f"ModelConfig({shown})"
+
+    @property
+    def completion(self) -> str | None:
+        """The model for FIM completions."""
+        return self.completion_model or self.chat_model
+
+    def with_env(self, env: Mapping[str, str] | None = None) -> ModelConfig:
+        """Fill what is unset from OPENAI_BASE_URL, OPENAI_API_KEY, RAGLS_MODEL and RAGLS_COMPLETION_MODEL."""
+        env = os.environ if env is None else env
+        chat = self.chat_model or env.get("RAGLS_MODEL") or None
+        return replace(self, base_url=self.base_url or env.get("OPENAI_BASE_URL") or None,
+                       api_key=self.api_key or env.get("OPENAI_API_KEY") or None, chat_model=chat,
+                       completion_model=self.completion_model or env.get("RAGLS_COMPLETION_MODEL") or chat)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **given: Any) -> ModelConfig:
+        """A config from `given` fields, the rest from the environment."""
+        return cls(**given).with_env(env)
+
+
+class ModelClient:
+    """Calls one OpenAI-compatible endpoint: at most `max_concurrency` calls at once, each retried on rate limits,
+    server errors, timeouts and connection failures; every failure is a ModelError; cancellation propagates."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        self.config = config
+        self._limit = asyncio.Semaphore(config.max_concurrency)
+        self._openai: openai.AsyncOpenAI | None = None
+
+    def __repr__(self) -> str:
+        return f"ModelClient({self.config!r})"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.config.chat_model and (self.config.base_url or self.config.api_key))
+
+    async def aclose(self) -> None:
+        if self._openai is not None:
+            await self._openai.close()
+            self._openai = None
+
+    async def __aenter__(self) -> ModelClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def chat(self, messages: Sequence[Message], *, max_tokens: int | None = None,
+                   stop: Sequence[str] | None = None, allow_empty: bool = False) -> str:
+        """The assistant's reply to `messages`; an empty reply is a bad_response unless `allow_empty`."""
+        model = self._model(self.config.chat_model)
+        kwargs = self._params(max_tokens, stop)
+
+        async def call() -> str:
+            reply = await self._client().chat.completions.create(model=model, messages=list(messages), **kwargs)
+            choice = _first_choice(reply)
+            content = getattr(getattr(choice, "message", None), "content", None)
+            return _text(content, allow_empty)
+
+        text = await self._run("chat", model, _prompt_tokens(messages), call, prompt=list(messages))
+        log.debug("chat reply: %s", text)
+        return text
+
+    async def stream_chat(self, messages: Sequence[Message], *, max_tokens: int | None = None,
+                          stop: Sequence[str] | None = None, allow_empty: bool = False) -> AsyncIterator[str]:
+        """The reply to `messages`, piece by piece. Retries happen only before the first piece. Closing or
+        cancelling the iteration closes the HTTP request (wrap it in contextlib.aclosing to close it at once)."""
+        model = self._model(self.config.chat_model)
+        kwargs = self._params(max_tokens, stop)
+        prompt_tokens = _prompt_tokens(messages)
+
+        async def open_stream() -> openai.AsyncStream[Any]:
+            return await self._client().chat.completions.create(model=model, messages=list(messages),
+                                                                 stream=True, **kwargs)
+
+        async with self._limit:
+            stream = await self._run("stream", model, prompt_tokens, open_stream, limit=False,
+                                     prompt=list(messages))
+            start, outcome, pieces = time.monotonic(), "ok", 0
+            try:
+                async for chunk in stream:
+                    choices = getattr(chunk, "choices", None)
+                    if not isinstance(choices, list):
+                        raise ModelError("bad_response", _bad("a streamed chunk has no choices", self.config))
+                    for choice in choices:
+                        piece = getattr(getattr(choice, "delta", None), "content", None)
+                        if piece:
+                            pieces += 1
+                            yield piece
+                if not pieces and not allow_empty:
+                    raise ModelError("bad_response", _bad("the model streamed an empty reply", self.config))
+            except (asyncio.CancelledError, GeneratorExit):
+                outcome = "cancelled"
+                raise
+            except Exception as exc:
+                error = _classify(exc, self.config)
+                if error is None:
+                    outcome = f"error {type(exc).__name__}"
+                    raise
+                outcome = error.kind
+                if error is exc:
+                    raise
+                raise error from exc
+            finally:
+                await asyncio.shield(stream.close())  # close the upstream request even when cancelled
+                log.info("stream done model=%s pieces=%d latency_ms=%.0f outcome=%s",
+                         model, pieces, (time.monotonic() - start) * 1000, outcome)
+
+    async def complete(self, prompt: str, *, max_tokens: int | None = None,
+                       stop: Sequence[str] | None = None) -> str:
+        """A legacy /v1/completions call (for FIM prompts); an empty text is a valid answer."""
+        model = self._model(self.config.completion)
+        kwargs = self._params(max_tokens, stop)
+
+        async def call() -> str:
+            reply = await self._client().completions.create(model=model, prompt=prompt, **kwargs)
+            return _text(getattr(_first_choice(reply), "text", None), allow_empty=True)
+
+        text = await self._run("complete", model, tokens.count(prompt), call, prompt=prompt)
+        log.debug("completion: %s", text)
+        return text
+
+    # -- plumbing -------------------------------------------------------------------------------------------------
+
+    def _model(self, model: str | None) -> str:
+        if not model or not (self.config.base_url or self.config.api_key):
+            raise ModelError("not_configured", NOT_CONFIGURED)
+        return model
+
+    def _client(self) -> openai.AsyncOpenAI:
+        if self._openai is None:  # local servers need no key, but the library insists on one
+            self._openai = openai.AsyncOpenAI(base_url=self.config.base_url, api_key=self.config.api_key or "none",
+                                              timeout=self.config.timeout_s, max_retries=0)
+        return self._openai
+
+    def _params(self, max_tokens: int | None, stop: Sequence[str] | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"max_tokens": max_tokens or self.config.max_tokens,
+                                  "temperature": self.config.temperature}
+        if stop:
+            params["stop"] = list(stop)
+        return params
+
+    async def _run(self, op: str, model: str, prompt_tokens: int, call: Callable[[], Awaitable[T]], *,
+                   limit: bool = True, prompt: object = None) -> T:
+        """`call()` under the concurrency limit and a per-attempt deadline, retried with backoff."""
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s prompt: %s", op, prompt if isinstance(prompt, str) else
+                      json.dumps(prompt, ensure_ascii=False, default=str))
+        start = time.monotonic()
+        attempt = 0
+        async with self._limit if limit else contextlib.nullcontext():
+            while True:
+                try:
+                    async with asyncio.timeout(self.config.timeout_s):
+                        result = await call()
+                except asyncio.CancelledError:
+                    self._log(op, model, prompt_tokens, start, attempt, "cancelled")
+                    raise
+                except Exception as exc:
+                    error = _classify(exc, self.config)
+                    if error is None:
+                        self._log(op, model, prompt_tokens, start, attempt, f"error {type(exc).__name__}")
+                        raise
+                    if error.retryable and attempt < self.config.max_retries:
+                        delay = self._delay(attempt, error.retry_after)
+                        log.info("%s model=%s attempt %d failed (%s: %s); retrying in %.2fs",
+                                 op, model, attempt + 1, error.kind, error.message, delay)
+                        attempt += 1
+                        await asyncio.sleep(delay)
+                        continue
+                    self._log(op, model, prompt_tokens, start, attempt, error.kind)
+                    if error is exc:
+                        raise
+                    raise error from exc
+                self._log(op, model, prompt_tokens, start, attempt, "ok")
+                return result
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.config.retry_after_cap_s)
+        ceiling = min(self.config.max_backoff_s, self.config.backoff_s * 2 ** attempt)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    @staticmethod
+    def _log(op: str, model: str, prompt_tokens: int, start: float, attempt: int, outcome: str) -> None:
+        log.info("%s model=%s prompt_tokens=%d latency_ms=%.0f attempts=%d outcome=%s",
+                 op, model, prompt_tokens, (time.monotonic() - start) * 1000, attempt + 1, outcome)
+
+
+def _prompt_tokens(messages: Sequence[Message]) -> int:
+    total = 0
+    for m in messages:
+        content = m.get("content")
+        total += tokens.count(content if isinstance(content, str) else json.dumps(content, default=str))
+    return total
+
+
+def _first_choice(reply: object) -> object:
+    choices = getattr(reply, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        raise ModelError("bad_response", _bad("the reply has no choices", None))
+    return choices[0]
+
+
+def _text(content: object, allow_empty: bool) -> str:
+    if not isinstance(content, str):
+        raise ModelError("bad_response", _bad("the reply has no text content", None))
+    if not content and not allow_empty:
+        raise ModelError("bad_response", "the model returned an empty reply: try again, or try another model")
+    return content
+
+
+def _safe_url(url: str | None) -> str:
+    """The endpoint's URL without any user:password part."""
+    if not url:
+        return "the OpenAI API"
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
+
+
+def _bad(what: str, config: ModelConfig | None) -> str:
+    where = f" from {_safe_url(config.base_url)}" if config else ""
+    return (f"{what}{where}: check that ragls.model.baseUrl (OPENAI_BASE_URL) points at an OpenAI-compatible API, "
+            f"usually ending in /v1, and that the model serves this kind of request")
+
+
+def _retry_after(headers: httpx2.Headers) -> float | None:
+    """Seconds from Retry-After-Ms, or Retry-After in seconds or as an HTTP date."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        with contextlib.suppress(ValueError):
+            return float(value) * scale
+        with contextlib.suppress(ValueError, TypeError):  # an HTTP date, or junk: then no hint
+            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+        log.debug("ignoring unreadable %s header %r", name, value)
+    return None
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        message = error.get("message") if isinstance(error, dict) else error
+        if message:
+            return str(message)[:300]
+    return exc.message[:300]
+
+
+def _classify(exc: BaseException, config: ModelConfig) -> ModelError | None:
+    """The ModelError for a failure, or None when it is not a model failure (a bug: let it raise)."""
+    url = _safe_url(config.base_url)
+    if isinstance(exc, ModelError):
+        return exc
+    if isinstance(exc, TimeoutError | openai.APITimeoutError | httpx2.TimeoutException):
+        return ModelError("timeout", f"the model endpoint at {url} did not answer within {config.timeout_s:g}s: "
+                                     "raise ragls.model.timeoutS, or use a faster model or server")
+    if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
+        cause = exc.__cause__ or exc
+        return ModelError("unreachable", f"cannot reach the model endpoint at {url} ({cause}): is the server "
+                                         "running? check ragls.model.baseUrl or OPENAI_BASE_URL")
+    if isinstance(exc, openai.APIStatusError):
+        status, detail = exc.status_code, _server_message(exc)
+        if status in (401, 403):
+            return ModelError("auth", f"the endpoint at {url} refused the API key (HTTP {status}: {detail}): "
+                                      "set OPENAI_API_KEY (or the variable named by ragls.model.apiKeyEnv)")
+        if status == 429:
+            return ModelError("rate_limited", f"the endpoint at {url} is rate-limiting requests (HTTP 429: "
+                                              f"{detail}): wait, lower ragls.model.maxConcurrency, or raise "
+                                              "your quota", retry_after=_retry_after(exc.response.headers))
+        if status == 408:
+            return ModelError("timeout", f"the endpoint at {url} timed out the request (HTTP 408): retry later")
+        if status >= 500:
+            return ModelError("server", f"the model server at {url} failed (HTTP {status}: {detail}); if this "
+                                        "persists, check the server's logs",
+                              retry_after=_retry_after(exc.response.headers))
+        if status == 404:
+            return ModelError("not_configured", f"the endpoint at {url} has no such model or route (HTTP 404: "
+                                                f"{detail}): check ragls.model.baseUrl (usually ending in /v1) "
+                                                "and the model names")
+        return ModelError("bad_response", f"the endpoint at {url} rejected the request (HTTP {status}: {detail}): "
+                                          "the prompt may be too long for the model (lower the budget settings) "
+                                          "or the endpoint does not support this request")
+    if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | pydantic.ValidationError
+                  | openai.APIResponseValidationError):
+        return ModelError("bad_response", _bad(f"the reply is not valid JSON of the expected shape ({exc})", config))
+    if isinstance(exc, openai.APIError):
+        return ModelError("server", f"the model server at {url} reported an error: {exc.message}")
+    if isinstance(exc, openai.OpenAIError):
+        return ModelError("bad_response", _bad(f"the OpenAI client failed ({exc})", config))
+    return None

@@ -1,0 +1,103 @@
+"""A workspace's state in the server: settings, the index (one writer thread) and retrieval (one reader thread)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from ragls.indexer.index import Index
+from ragls.indexer.retrieve import Item, Query, Retriever
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Session:
+    """Writes (refresh, per-file updates) run in order on one thread; retrieval runs on another with its own
+    database connection, so requests are answered while the workspace is being indexed (SQLite WAL)."""
+
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root.resolve()
+        self.settings = settings
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="ragls-index")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="ragls-retrieve")
+        self._pending: dict[str, tuple[asyncio.TimerHandle, bytes | None]] = {}
+        self.buffers: dict[str, str] = {}  # open documents' text, by relative path (may be unsaved)
+        self.indexed = asyncio.Event()
+        self._write_index = self._open()
+        self._read_index = self._open()
+        self._retriever = Retriever(self._read_index)
+
+    def _open(self) -> Index:
+        s = self.settings.index
+        return Index.open(self.root, data_dir=Path(s.data_dir) if s.data_dir else None, embedder=s.embedder,
+                          store_url=s.store)
+
+    def relative(self, path: Path) -> str | None:
+        """The workspace-relative POSIX path, or None for files outside the workspace (never indexed or read)."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+    async def _on(self, pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
+    async def index_workspace(self, progress: Callable[[int, int], None] | None = None) -> str:
+        """Refresh the whole index (in the background of the event loop); returns the summary line."""
+        try:
+            summary = await self._on(self._writer, lambda: self._write_index.refresh(progress=progress or False))
+            log.info("%s", summary.line())
+            return summary.line()
+        finally:
+            self.indexed.set()
+
+    def schedule_update(self, rel: str, text: str | None, delay_s: float | None = None) -> None:
+        """Re-index one file after a quiet period (per file): an editor buffer's text, or the disk when None."""
+        loop = asyncio.get_running_loop()
+        if (old := self._pending.pop(rel, None)) is not None:
+            old[0].cancel()
+        delay = self.settings.index.debounce_ms / 1000 if delay_s is None else delay_s
+        data = text.encode("utf-8") if text is not None else None
+        self._pending[rel] = (loop.call_later(delay, lambda: self._start_update(rel, data)), data)
+
+    def _start_update(self, rel: str, data: bytes | None) -> None:
+        self._pending.pop(rel, None)
+        fut = asyncio.ensure_future(self._on(self._writer, self._write_index.update_file, rel, data))
+        fut.add_done_callback(lambda f: f.exception() and log.error("update of %s failed: %s", rel, f.exception()))
+
+    async def flush(self) -> None:
+        """Run the pending debounced updates now and wait for them (tests, shutdown)."""
+        for rel, (handle, data) in list(self._pending.items()):
+            handle.cancel()
+            self._pending.pop(rel, None)
+            await self._on(self._writer, self._write_index.update_file, rel, data)
+        await self._on(self._writer, lambda: None)
+
+    async def context(self, query: Query, source: str, k: int, budget: int) -> list[Item]:
+        return await self._on(self._reader, lambda: self._retriever.context(query, k=k, budget=budget,
+                                                                            source=source))
+
+    async def search(self, text: str, k: int, budget: int) -> list[Item]:
+        return await self._on(self._reader, lambda: self._retriever.search(text, k=k, budget=budget))
+
+    def read_lines(self, item: Item) -> str:
+        """The text of a retrieved item, read from disk (an item never comes from a secret or ignored file)."""
+        text = self.buffers.get(item.path)
+        if text is None:
+            try:
+                text = (self.root / item.path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                return ""
+        lines = text.split("\n")
+        return "\n".join(lines[item.start_line - 1:item.end_line])
+
+    def close(self) -> None:
+        for handle, _ in self._pending.values():
+            handle.cancel()
+        self._writer.shutdown(wait=False, cancel_futures=True)
+        self._reader.shutdown(wait=False, cancel_futures=True)
