@@ -28,6 +28,7 @@ class Session:
         self._pending: dict[str, tuple[asyncio.TimerHandle, bytes | None]] = {}
         self.buffers: dict[str, str] = {}  # open documents' text, by relative path (may be unsaved)
         self.indexed = asyncio.Event()
+        self.version = 0  # bumped after every index write: caches of retrieved context key on it
         self._write_index = self._open()
         self._read_index = self._open()
         self._retriever = Retriever(self._read_index)
@@ -51,6 +52,7 @@ class Session:
         """Refresh the whole index (in the background of the event loop); returns the summary line."""
         try:
             summary = await self._on(self._writer, lambda: self._write_index.refresh(progress=progress or False))
+            self.version += 1
             log.info("%s", summary.line())
             return summary.line()
         finally:
@@ -68,7 +70,12 @@ class Session:
     def _start_update(self, rel: str, data: bytes | None) -> None:
         self._pending.pop(rel, None)
         fut = asyncio.ensure_future(self._on(self._writer, self._write_index.update_file, rel, data))
-        fut.add_done_callback(lambda f: f.exception() and log.error("update of %s failed: %s", rel, f.exception()))
+        fut.add_done_callback(lambda f: self._updated(rel, f))
+
+    def _updated(self, rel: str, fut: asyncio.Future) -> None:
+        self.version += 1
+        if not fut.cancelled() and fut.exception() is not None:
+            log.error("update of %s failed: %s", rel, fut.exception())
 
     async def flush(self) -> None:
         """Run the pending debounced updates now and wait for them (tests, shutdown)."""
@@ -78,9 +85,9 @@ class Session:
             await self._on(self._writer, self._write_index.update_file, rel, data)
         await self._on(self._writer, lambda: None)
 
-    async def context(self, query: Query, source: str, k: int, budget: int) -> list[Item]:
+    async def context(self, query: Query, source: str, k: int, budget: int, same_file: bool = False) -> list[Item]:
         return await self._on(self._reader, lambda: self._retriever.context(query, k=k, budget=budget,
-                                                                            source=source))
+                                                                            source=source, same_file=same_file))
 
     async def search(self, text: str, k: int, budget: int) -> list[Item]:
         return await self._on(self._reader, lambda: self._retriever.search(text, k=k, budget=budget))

@@ -47,8 +47,9 @@ class ChatFeatures:
 
     async def _context(self, sel: Selection) -> list[dict]:
         s = self.session.settings.chat
+        # a selection's own file counts too (its helpers), never the selected lines themselves
         items = await self.session.context(Query(sel.path, sel.start_line, end_line=sel.end_line), sel.text, k=10,
-                                           budget=s.context_budget)
+                                           budget=s.context_budget, same_file=True)
         return context_items(self.session, items)
 
     def _language(self, path: str) -> str:

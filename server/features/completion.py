@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections import OrderedDict
@@ -19,6 +20,14 @@ from .postprocess import clean
 log = logging.getLogger(__name__)
 CACHE_SIZE = 256
 PREFIX_LINES, SUFFIX_LINES = 200, 60  # the budget trims further; this keeps trimming cheap
+
+
+def _has_first_line(text: str) -> bool:
+    """True once a reply holds a whole first line of code (after an opening Markdown fence, if any)."""
+    body = text.lstrip()
+    if body.startswith("```"):
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+    return "\n" in body.lstrip("\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +112,26 @@ class Completer:
         if rendered.text is not None:
             reply = await self.client.complete(rendered.text, max_tokens=s.completion.max_tokens, stop=rendered.stop)
         else:
-            reply = await self.client.chat(rendered.messages or [], max_tokens=s.completion.max_tokens,
-                                           allow_empty=True)
+            reply = await self._stream(rendered.messages or [], single_line=not s.completion.multiline or
+                                       bool(suffix.split("\n", 1)[0].strip()))
         text = clean(reply, line_prefix, suffix, s.completion.multiline, rendered.stop)
         return Completion(text, rendered, context)
 
-    @staticmethod
-    def _key(req: CompletionRequest) -> str:
+    async def _stream(self, messages: list[dict], single_line: bool) -> str:
+        """Stream the reply; a one-line completion stops reading (and closes the upstream call) at its line end."""
+        assert self.client is not None
+        parts: list[str] = []
+        stream = self.client.stream_chat(messages, max_tokens=self.session.settings.completion.max_tokens,
+                                         allow_empty=True)
+        async with contextlib.aclosing(stream):
+            async for piece in stream:
+                parts.append(piece)
+                if single_line and _has_first_line("".join(parts)):
+                    break
+        return "".join(parts)
+
+    def _key(self, req: CompletionRequest) -> str:
+        """The prefix and suffix near the cursor, and the index version (an edit elsewhere changes the context)."""
         prefix, suffix = req.split()
-        return hashlib.sha1(f"{req.path}\0{prefix[-4000:]}\0{suffix[:400]}".encode()).hexdigest()
+        raw = f"{self.session.version}\0{req.path}\0{prefix[-4000:]}\0{suffix[:400]}"
+        return hashlib.sha1(raw.encode()).hexdigest()

@@ -1,0 +1,156 @@
+"""The `ragls` command: the engine's commands plus `serve` and the model-backed complete, fix, explain, ask."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ragls.indexer import cli as engine_cli
+
+log = logging.getLogger("ragls")
+
+
+def _span(spec: str) -> tuple[str, int, int]:
+    """PATH:LINE[-END] -> (path, start, end)."""
+    try:
+        path, lines = spec.rsplit(":", 1)
+        start, _, end = lines.partition("-")
+        return path, int(start), int(end or start)
+    except ValueError:
+        raise SystemExit(f"ragls: expected PATH:LINE[-END], got {spec!r}") from None
+
+
+def _print_prompt(rendered, context: list[dict], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"tokens": rendered.tokens, "trimmed": rendered.trimmed, "messages": rendered.messages,
+                          "text": rendered.text, "stop": rendered.stop,
+                          "context": [{k: c[k] for k in ("path", "start_line", "end_line", "symbol")} for c in context]}))
+        return
+    if rendered.text is not None:
+        print(rendered.text)
+    for m in rendered.messages or []:
+        print(f"--- {m['role']}\n{m['content']}")
+    print(f"--- {rendered.tokens} tokens, {len(context)} retrieved definitions"
+          + (f", trimmed {rendered.trimmed}" if rendered.trimmed else ""), file=sys.stderr)
+
+
+async def _model_command(args: argparse.Namespace) -> int:
+    from .features.chat import ChatFeatures, Selection
+    from .features.completion import Completer, CompletionRequest
+    from .llm import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError
+    from .session import Session
+    from .settings import Settings, api_key, with_env
+
+    settings = with_env(Settings())
+    root = Path(args.repo).resolve() if args.repo else None
+    target = args.position if args.command != "ask" else None
+    if target is not None:
+        path = target.rsplit(":", 2 if args.command == "complete" else 1)[0]
+        root = root or engine_cli._repo_root(Path(path).resolve().parent)
+    root = root or engine_cli._repo_root(Path.cwd())
+    session = Session(root, settings)
+    summary = await session.index_workspace()
+    log.info("%s", summary)
+    m = settings.model
+    configured = bool(m.base_url or api_key(settings)) and bool(m.chat_model)
+    client = ModelClient(ModelConfig(base_url=m.base_url, api_key=api_key(settings), chat_model=m.chat_model,
+                                     completion_model=m.completion_model, fim_family=m.fim_template,
+                                     timeout_s=m.timeout_s, max_retries=m.max_retries)) if configured else None
+    if client is None and not args.show_prompt:
+        print(f"ragls: {NOT_CONFIGURED}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "complete":
+            path, line, col = engine_cli._parse_position(args.position)
+            rel = engine_cli._relative(root, path)
+            req = CompletionRequest(rel, (root / rel).read_text(encoding="utf-8", errors="replace"), line, col or 0)
+            completer = Completer(session, client)
+            if args.show_prompt:
+                _print_prompt(*(await completer.prompt(req)), args.json)
+            else:
+                result = await completer.complete(req)
+                print(json.dumps({"text": result.text}) if args.json else result.text)
+            return 0
+        chat = ChatFeatures(session, client)
+        if args.command == "ask":
+            if args.show_prompt:
+                _print_prompt(*(await chat.ask_prompt(args.question)), args.json)
+            else:
+                answer = await chat.ask(args.question)
+                print(json.dumps({"markdown": answer.text}) if args.json else answer.text)
+            return 0
+        path, start, end = _span(args.position)
+        rel = engine_cli._relative(root, path)
+        sel = Selection(rel, (root / rel).read_text(encoding="utf-8", errors="replace"), start, end)
+        if args.command == "fix":
+            if args.show_prompt:
+                _print_prompt(*(await chat.fix_prompt(sel, args.diagnostic or [])), args.json)
+            else:
+                answer = await chat.fix(sel, args.diagnostic or [])
+                print(json.dumps({"path": rel, "start_line": start, "end_line": end, "replacement": answer.text})
+                      if args.json else answer.text)
+        else:
+            if args.show_prompt:
+                _print_prompt(*(await chat.explain_prompt(sel)), args.json)
+            else:
+                answer = await chat.explain(sel)
+                print(json.dumps({"markdown": answer.text}) if args.json else answer.text)
+        return 0
+    except ModelError as exc:
+        print(f"ragls: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"ragls: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        session.close()
+        if client is not None:
+            await client.aclose()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .app import create_server
+
+    server = create_server()
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = engine_cli.build_parser()
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0, help="log more (to stderr)")
+    common.add_argument("--repo", help="repository root (default: the git work tree of the file)")
+    common.add_argument("--show-prompt", action="store_true", help="print what would be sent (no model call)")
+    common.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("serve", help="run the language server (stdio by default)")
+    s.add_argument("-v", "--verbose", action="count", default=0)
+    s.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    s.set_defaults(func=cmd_serve)
+    for name, what in (("complete", "PATH:LINE:COL"), ("fix", "PATH:LINE[-END]"), ("explain", "PATH:LINE[-END]")):
+        s = sub.add_parser(name, parents=[common], help=f"{name} at {what} with repository context")
+        s.add_argument("position", metavar=what)
+        if name == "fix":
+            s.add_argument("--diagnostic", action="append", help="a problem to fix (repeatable)")
+        s.set_defaults(func=lambda a: asyncio.run(_model_command(a)))
+    s = sub.add_parser("ask", parents=[common], help="answer a question about the codebase")
+    s.add_argument("question")
+    s.set_defaults(func=lambda a: asyncio.run(_model_command(a)))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    return engine_cli.main(argv, parser=build_parser())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Completion handlers: textDocument/inlineCompletion (LSP 3.18) and textDocument/completion as a fallback."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from .features.completion import CompletionRequest
+from .llm import ModelError
+
+if TYPE_CHECKING:
+    from .app import RaglsServer
+
+log = logging.getLogger(__name__)
+
+
+async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> str | None:
+    """The completion at a position, or None (disabled, outside the workspace, no model, failure: logged)."""
+    rel = ls.rel(uri)
+    if rel is None or ls.completer is None or not ls.settings.completion.enabled:
+        return None
+    doc = ls.workspace.get_text_document(uri)
+    pos = doc.position_from_client_units(position)
+    await asyncio.sleep(ls.settings.completion.debounce_ms / 1000)  # a newer keystroke cancels this request
+    req = CompletionRequest(rel, doc.source, pos.line + 1, pos.character)
+    try:
+        return (await ls.completer.complete(req)).text or None
+    except ModelError as exc:
+        log.warning("completion: %s (%s)", exc.message, exc.kind)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("completion failed")
+    return None
+
+
+def _supports_inline(ls: "RaglsServer") -> bool:
+    td = ls.client_capabilities.text_document
+    return bool(td and getattr(td, "inline_completion", None) is not None)
+
+
+def register(server: "RaglsServer") -> None:
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(ls: "RaglsServer", params: types.InlineCompletionParams
+                                ) -> types.InlineCompletionList | None:
+        text = await _complete(ls, params.text_document.uri, params.position)
+        if not text:
+            return None
+        at = types.Range(params.position, params.position)
+        return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=text, range=at)])
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
+    async def completion(ls: "RaglsServer", params: types.CompletionParams) -> types.CompletionList | None:
+        if _supports_inline(ls):
+            return None  # the client shows inline completions; do not call the model twice
+        text = await _complete(ls, params.text_document.uri, params.position)
+        if not text:
+            return None
+        at = types.Range(params.position, params.position)
+        item = types.CompletionItem(label=text.split("\n", 1)[0][:80] or text[:80], kind=types.CompletionItemKind.Text,
+                                    detail="ragls", sort_text="0", filter_text="",
+                                    text_edit=types.TextEdit(range=at, new_text=text))
+        return types.CompletionList(is_incomplete=True, items=[item])

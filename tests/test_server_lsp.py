@@ -1,0 +1,186 @@
+"""The real server over stdio (pytest-lsp) with VS Code's and Neovim's capabilities, against a local model."""
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+
+from .fake_openai import FakeOpenAI
+from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
+
+pytestmark = pytest.mark.asyncio(loop_scope="function")
+
+
+@pytest_asyncio.fixture
+async def api():
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest_asyncio.fixture(params=["vscode", "neovim"])
+async def lsp(request, shop_repo, api, tmp_path):
+    client, result = await start_server(Path(shop_repo.working_tree_dir), api.base_url, tmp_path / "home",
+                                        request.param)
+    client.init_result = result
+    client.root = Path(shop_repo.working_tree_dir)
+    client.kind = request.param
+    await wait_indexed(client)
+    yield client
+    await client.shutdown_session()
+
+
+def typing_checkout(root: Path) -> str:
+    """checkout.py as if the user were typing line 12: "    net = " and nothing after the cursor on it."""
+    return (root / "shop/checkout.py").read_text().replace("    net = apply_discount(cart.total(), discount)",
+                                                           "    net = ")
+
+
+def prompts(api: FakeOpenAI) -> list[str]:
+    return [json.dumps(body) for path, body in api.requests if path.endswith("/chat/completions")]
+
+
+async def inline(lsp, uri: str, line: int, character: int):
+    return await lsp.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
+
+
+async def test_capabilities_and_indexing_progress(lsp):
+    caps = lsp.init_result.capabilities
+    assert caps.inline_completion_provider is not None
+    assert caps.code_action_provider and caps.code_action_provider.resolve_provider
+    assert {"ragls.fix", "ragls.explain", "ragls.ask"} <= set(caps.execute_command_provider.commands)
+    assert caps.hover_provider is None  # hover costs a model call: off unless enabled
+    reports = [v for values in lsp.progress_reports.values() for v in values]
+    if lsp.kind == "vscode":
+        assert isinstance(reports[0], types.WorkDoneProgressBegin) and isinstance(reports[-1], types.WorkDoneProgressEnd)
+        assert "indexed" in reports[-1].message
+
+
+async def test_completion_prompt_holds_the_cross_file_definition(lsp, api):
+    api.replies.append("apply_discount(cart.total(), discount)")
+    uri = open_doc(lsp, lsp.root / "shop/checkout.py", typing_checkout(lsp.root))
+    result = await inline(lsp, uri, 11, 10)  # "    net = |"
+    assert result is not None and result.items[0].insert_text.startswith("apply_discount(cart.total()")
+    sent = prompts(api)[-1]
+    assert "def apply_discount(amount: float, percent: float)" in sent
+    assert "shop/pricing.py" in sent
+
+
+async def test_unsaved_edit_shows_up_in_the_next_prompt(lsp, api):
+    pricing = lsp.root / "shop/pricing.py"
+    checkout = lsp.root / "shop/checkout.py"
+    p_uri = open_doc(lsp, pricing)
+    change_doc(lsp, p_uri, pricing.read_text() + "\n\ndef loyalty_bonus(points: int) -> float:\n"
+               "    \"\"\"Cash value of loyalty points.\"\"\"\n    return points / 100\n", 2)
+    text = checkout.read_text().replace("from .pricing import TaxPolicy, apply_discount",
+                                        "from .pricing import TaxPolicy, apply_discount, loyalty_bonus")
+    text = text.replace("    return format_money(net + tax)", "    bonus = \n    return format_money(net + tax)")
+    c_uri = open_doc(lsp, checkout, text)
+    for _ in range(100):  # the buffer is indexed after the debounce; poll, bounded
+        api.replies.append("loyalty_bonus(10)")
+        await inline(lsp, c_uri, 13, 12)
+        if "def loyalty_bonus" in prompts(api)[-1]:
+            break
+        await asyncio.sleep(0.1)
+    assert "def loyalty_bonus(points: int)" in prompts(api)[-1]
+    assert pricing.read_text().count("loyalty_bonus") == 0  # nothing was written to disk
+
+
+async def test_fix_code_action_returns_an_edit_that_applies(lsp, api):
+    path = lsp.root / "shop/checkout.py"
+    uri = open_doc(lsp, path)
+    diag = types.Diagnostic(range=types.Range(types.Position(12, 4), types.Position(12, 41)),
+                            message="tax_for expects a positive amount", source="lint")
+    actions = await lsp.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri), range=diag.range,
+        context=types.CodeActionContext(diagnostics=[diag])))
+    fix = next(a for a in actions if a.title.startswith("ragls: fix"))
+    api.replies.append("```python\n    tax = TaxPolicy(country).tax_for(max(net, 0.0))\n```")
+    if fix.edit is None and fix.data is not None:
+        fix = await lsp.code_action_resolve_async(fix)
+        edit = fix.edit
+        assert "class TaxPolicy" in prompts(api)[-1] and "tax_for expects a positive amount" in prompts(api)[-1]
+    else:  # a client without resolve support runs the command, which applies the edit through the client
+        await lsp.workspace_execute_command_async(types.ExecuteCommandParams(fix.command.command,
+                                                                             fix.command.arguments))
+        edit = None
+    if edit is not None:
+        (change,) = edit.changes[uri]
+        lines = path.read_text().split("\n")
+        start, end = change.range.start, change.range.end
+        new = lines[:start.line] + [lines[start.line][:start.character] + change.new_text
+                                    + lines[end.line][end.character:]] + lines[end.line + 1:]
+        assert new[12] == "    tax = TaxPolicy(country).tax_for(max(net, 0.0))"
+        assert new[11] == lines[11] and new[13] == lines[13] and len(new) == len(lines)
+
+
+async def test_explain_and_ask_commands_cite_symbols(lsp, api):
+    uri = open_doc(lsp, lsp.root / "shop/checkout.py")
+    api.replies.append("It totals the cart, applies the discount and adds tax.")
+    rng = {"start": {"line": 7, "character": 0}, "end": {"line": 13, "character": 0}}
+    md = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.explain", [uri, rng]))
+    assert "applies the discount" in md and "shop/pricing.py:5" in md
+    api.replies.append("Taxes are computed by TaxPolicy.tax_for.")
+    md = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.ask", ["how is tax computed?"]))
+    assert "TaxPolicy" in md and "shop/pricing.py" in md
+
+
+async def test_cancel_stops_the_upstream_call(lsp, api):
+    api.replies.append(" ".join(f"w{i}" for i in range(40)))
+    api.stream_chunk_delay_s = 0.2
+    uri = open_doc(lsp, lsp.root / "shop/checkout.py", typing_checkout(lsp.root))
+    params = types.InlineCompletionParams(text_document=types.TextDocumentIdentifier(uri),
+                                          position=types.Position(11, 10),
+                                          context=types.InlineCompletionContext(
+                                              trigger_kind=types.InlineCompletionTriggerKind.Invoked))
+    fut = lsp.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="cancel-me")
+    for _ in range(100):
+        if api.requests and api.requests[-1][0].endswith("/chat/completions"):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    lsp.protocol.notify("$/cancelRequest", types.CancelParams(id="cancel-me"))
+    assert await asyncio.to_thread(api.wait_aborted, 1, 5.0)
+    fut.cancel()
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "timeout", "garbage"])
+async def test_model_faults_give_nothing_and_the_server_lives_on(lsp, api, fault):
+    uri = open_doc(lsp, lsp.root / "shop/checkout.py", typing_checkout(lsp.root).replace(
+        "    return format_money(net + tax)", "    return "))
+    if fault == "429":
+        api.fail_next.append((429, {"Retry-After": "0"}))
+        api.replies.append("apply_discount(1, 2)")
+    elif fault == "500":
+        api.fail_next.extend([500, 500, 500])
+    elif fault == "timeout":
+        api.delay_s = 3.0
+    else:
+        api.garbage_next = 3
+    result = await inline(lsp, uri, 11, 10)
+    if fault == "429":  # retried after Retry-After, then answered
+        assert result is not None and result.items[0].insert_text.startswith("apply_discount")
+    else:
+        assert result is None
+    api.delay_s, api.fail_next, api.garbage_next = 0.0, [], 0
+    api.replies.append("format_money(net)")
+    again = await inline(lsp, uri, 13, 11)  # "    return |"
+    assert again is not None and again.items[0].insert_text.startswith("format_money")
+
+
+async def test_explicit_command_failure_is_a_clear_message(lsp, api):
+    uri = open_doc(lsp, lsp.root / "shop/checkout.py")
+    api.fail_next.extend([500, 500, 500])
+    rng = {"start": {"line": 7, "character": 0}, "end": {"line": 13, "character": 0}}
+    with pytest.raises(Exception) as err:
+        await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.explain", [uri, rng]))
+    assert "server" in str(err.value).lower() or "500" in str(err.value)
+    assert any("ragls:" in m.message for m in lsp.messages)
+    api.fail_next.clear()
+    api.replies.append("ok")
+    assert await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.explain", [uri, rng]))
