@@ -178,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     args = (parser or build_parser()).parse_args(argv)
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING - 10 * min(args.verbose, 2),
+    level = os.environ.get("RAGLS_LOG_LEVEL", "").upper() or logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(stream=sys.stderr, level=level,
                         format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     from .lock import IndexLocked

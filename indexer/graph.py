@@ -48,26 +48,15 @@ class Graph:
     """Loaded from the catalog once; `generation` tells when it must be reloaded."""
 
     def __init__(self, store: Store, root_name: str = "") -> None:
-        db = store.db
-        self.language: dict[str, str] = dict(db.execute("SELECT path, language FROM files WHERE skip_reason IS NULL"))
-        chunk_of = {(p, s): i for i, p, s in db.execute("SELECT id, path, symbol FROM chunks WHERE symbol != ''")}
+        self.root_name = root_name
+        self.language: dict[str, str] = dict(store.db.execute(
+            "SELECT path, language FROM files WHERE skip_reason IS NULL"))
         self.defs: dict[str, dict[str, Def]] = defaultdict(dict)  # path -> qualname -> Def
         self.by_name: dict[str, list[Def]] = defaultdict(list)
-        for path, name, qual, kind, start, end in db.execute(
-                "SELECT path, name, qualname, kind, start_line, end_line FROM symbols ORDER BY id"):
-            d = Def(path, qual, name, kind, start, end, chunk_of.get((path, qual)))
-            self.defs[path].setdefault(qual, d)
-            self.by_name[name].append(d)
         self.imports: dict[str, list[ImportRef]] = defaultdict(list)
-        for path, module, name, alias, line in db.execute("SELECT path, module, name, alias, line FROM imports"):
-            self.imports[path].append(ImportRef(module, name, alias, line))
-        self.def_of_chunk: dict[int, Def] = {d.chunk: d for defs in self.defs.values() for d in defs.values()
-                                             if d.chunk is not None}
         self.members: dict[tuple[str, str], list[Def]] = defaultdict(list)  # (path, parent qualname) -> members
-        for path, defs in self.defs.items():
-            for q, d in defs.items():
-                if "." in q:
-                    self.members[(path, q.rsplit(".", 1)[0])].append(d)
+        self.def_of_chunk: dict[int, Def] = {}
+        self._load(store, None)
         py = [p for p, lang in self.language.items() if lang == "python"]
         has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
         self.module_of: dict[str, tuple[str, str]] = {p: python_module(p, has_init, root_name) for p in py}
@@ -76,6 +65,47 @@ class Graph:
             self.modules.setdefault(mod, p)
         self._paths = None
         self._tables: dict[str, tuple[dict[str, tuple], list[str]]] = {}
+
+    def _load(self, store: Store, paths: list[str] | None) -> None:
+        """Read definitions and imports of `paths` (None: all files) from the catalog."""
+        where, args = ("", []) if paths is None else (f" WHERE path IN ({','.join('?' * len(paths))})", paths)
+        db = store.db
+        chunk_of = {(p, sym): i for i, p, sym in db.execute(
+            f"SELECT id, path, symbol FROM chunks{where}{' AND' if where else ' WHERE'} symbol != ''", args)}
+        for path, name, qual, kind, start, end in db.execute(
+                f"SELECT path, name, qualname, kind, start_line, end_line FROM symbols{where} ORDER BY id", args):
+            d = Def(path, qual, name, kind, start, end, chunk_of.get((path, qual)))
+            if qual in self.defs[path]:
+                continue
+            self.defs[path][qual] = d
+            self.by_name[name].append(d)
+            if d.chunk is not None:
+                self.def_of_chunk[d.chunk] = d
+            if "." in qual:
+                self.members[(path, qual.rsplit(".", 1)[0])].append(d)
+        for path, module, name, alias, line in db.execute(
+                f"SELECT path, module, name, alias, line FROM imports{where}", args):
+            self.imports[path].append(ImportRef(module, name, alias, line))
+
+    def patch(self, store: Store, paths: list[str]) -> bool:
+        """Re-read changed files in place (an editor's edits). False when the set of files changed, which needs a
+        full reload (module names and path rules depend on it)."""
+        present = {p for p, in store.db.execute(
+            f"SELECT path FROM files WHERE skip_reason IS NULL AND path IN ({','.join('?' * len(paths))})", paths)}
+        if any((p in self.language) != (p in present) for p in paths):
+            return False
+        for p in paths:
+            for d in self.defs.pop(p, {}).values():
+                if not (rest := [x for x in self.by_name.get(d.name, []) if x.path != p]):
+                    self.by_name.pop(d.name, None)
+                else:
+                    self.by_name[d.name] = rest
+                self.def_of_chunk.pop(d.chunk, None)  # type: ignore[arg-type]
+                self.members.pop((p, d.qualname), None)
+            self.imports.pop(p, None)
+        self._load(store, paths)
+        self._tables.clear()
+        return True
 
     # ---- Python -------------------------------------------------------------------------------------------
     def python_table(self, path: str, refs: list[ImportRef] | None = None) -> tuple[dict[str, tuple], list[str]]:

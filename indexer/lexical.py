@@ -26,7 +26,7 @@ class Lexical:
     def scores(self, terms: list[str], candidates: list[int], top_n: int = 50) -> dict[int, float]:
         """BM25 of the chunks best matching `terms` (top_n by FTS5) and of every candidate chunk."""
         qtf = Counter(terms)
-        df = {t: self.df[t] for t in qtf if t in self.df}
+        df = {t: self.df.get(t, 1) for t in qtf}  # a term new since the stats were read counts as rare
         if not df:
             return {}
         idf = {t: math.log(1 + (self.n_docs - d + 0.5) / (d + 0.5)) for t, d in df.items()}

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analyze import Analysis, analyze_bytes, analyze_path, stable_mtime
+from .analyze import Analysis, analyze_bytes, analyze_path, content_hash, stable_mtime
 from .files import discover, skip_reason
 from .index import Index
+from .vectors import needs_check
 
 log = logging.getLogger(__name__)
 BATCH_FILES = 400  # files per transaction: a killed run loses at most one batch of work
@@ -104,7 +105,10 @@ def _analyze_all(index: Index, jobs: list[tuple], progress: Progress) -> Iterato
                 yield analyze_path(job)
                 bar.update()
             return
-        ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+        # fork only from a single-threaded process: forking while another thread holds a lock (a language
+        # server's stdin reader, say) deadlocks the child
+        single = threading.active_count() == 1 and sys.platform != "win32"
+        ctx = multiprocessing.get_context("fork" if single else "spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_exit_with_parent,
                                  initargs=(os.getpid(),)) as pool:
             for result in pool.map(analyze_path, jobs, chunksize=8):
@@ -214,6 +218,8 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
                 gone = store.remove_files(db, removed)
                 db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
         _apply(index, _analyze_all(index, jobs, progress), summary, gone, catalog)
+        if "vectors" not in index.__dict__ and not index.config.store_url and needs_check(index.data_dir / "chroma"):
+            _ = index.vectors  # a writer died with the store open, or it is gone: open (and probe) it now
         if "vectors" in index.__dict__ and index.vectors.rebuilt:  # first opened by this run, and found damaged
             reconcile(index)
         store.set_meta("vectors_dirty", "0")
@@ -301,6 +307,10 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
     summary = Summary()
     with index.write_lock():
         path = index.root / rel
+        known = index.store.db.execute("SELECT hash, skip_reason FROM files WHERE path=?", (rel,)).fetchone()
+        if data is not None and known is not None and known[1] is None and known[0] == content_hash(data):
+            summary.seconds = time.perf_counter() - t0
+            return summary  # the index already holds this text (a file opened or saved unchanged)
         reason = skip_reason(index.root, rel) or ("symbolic link" if path.is_symlink() else None)
         if reason is None and data is None:
             try:
@@ -308,10 +318,16 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
             except OSError:
                 data = None
         if data is None or reason:
+            if known is None:
+                summary.seconds = time.perf_counter() - t0
+                return summary  # nothing indexed, nothing to remove
             with index.store.transaction() as db:
                 gone = index.store.remove_files(db, [rel])
             _sync_vectors(index, gone, {})
             summary.removed = 1
+        elif known is not None and known[0] == content_hash(data) and known[1] is None:
+            summary.seconds = time.perf_counter() - t0
+            return summary  # the index already holds this text (a file opened or saved unchanged)
         else:
             a = analyze_bytes(rel, data, index.config.limits)
             try:  # the disk's stat only when the disk holds this text; else the next refresh re-reads the disk
@@ -321,8 +337,9 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
             except OSError:
                 a.mtime_ns = 0
             _apply(index, [a], summary, [])
-        index.store.set_meta("vectors_dirty", "0")
-        index.store.set_meta("edges_stale", "1")  # retrieval resolves live; the stored edges catch up on refresh
-        index.store.set_meta("generation", str(time.time_ns()))
+        with index.store.transaction() as db:  # readers patch their graph with the files logged here
+            db.execute("INSERT INTO changes(path) VALUES(?)", (rel,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '0')")
+            db.execute("INSERT OR REPLACE INTO meta VALUES('edges_stale', '1')")
     summary.seconds = time.perf_counter() - t0
     return summary

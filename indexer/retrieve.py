@@ -88,14 +88,22 @@ class Retriever:
         self.store = index.store
         self._graph: Graph | None = None
         self._generation: str | None = None
+        self._seq = 0
         self._lex: Lexical | None = None
         self._lex_generation: str | None = None
 
     @property
     def graph(self) -> Graph:
+        """The symbol graph: reloaded after a full refresh, patched file by file after single-file updates."""
         gen = self.store.meta("generation", "0")
+        seq = self.store.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
         if self._graph is None or gen != self._generation:
-            self._graph, self._generation = Graph(self.store, self.index.root.name), gen
+            self._graph, self._generation, self._seq = Graph(self.store, self.index.root.name), gen, seq
+        elif seq != self._seq:
+            paths = sorted({p for p, in self.store.db.execute("SELECT path FROM changes WHERE seq > ?", (self._seq,))})
+            if not self._graph.patch(self.store, paths):
+                self._graph = Graph(self.store, self.index.root.name)
+            self._seq = seq
         return self._graph
 
     # ---- public -------------------------------------------------------------------------------------------

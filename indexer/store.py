@@ -32,6 +32,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms);
 CREATE TABLE IF NOT EXISTS edges(src TEXT, name TEXT, dst TEXT, dst_symbol TEXT, kind TEXT);
 CREATE INDEX IF NOT EXISTS edges_src ON edges(src);
 CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst, dst_symbol);
+CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT);
 CREATE TABLE IF NOT EXISTS vectors(text_hash TEXT PRIMARY KEY, vec BLOB);
 """
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

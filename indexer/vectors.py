@@ -1,8 +1,12 @@
 """The vector store: chromadb, embedded on disk by default or a shared `chroma run` server; ragls supplies vectors."""
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,6 +24,7 @@ class VectorStore:
 
         settings = Settings(anonymized_telemetry=False, allow_reset=False)
         self.shared = url is not None
+        self._marker: Path | None = None
         self.rebuilt = False  # started afresh (unreadable, or new and empty): it needs a reconcile
         if url is not None:
             u = urlparse(url if "://" in url else f"http://{url}")
@@ -32,14 +37,30 @@ class VectorStore:
         self.collection = self.client.get_or_create_collection(
             collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"})
 
-    @staticmethod
-    def _open_local(data_dir: Path, settings) -> tuple[object, bool]:
+    def close(self) -> None:
+        """Mark this process's use of the local store as ended cleanly."""
+        if self._marker is not None:
+            self._marker.unlink(missing_ok=True)
+            self._marker = None
+
+    def _open_local(self, data_dir: Path, settings) -> tuple[object, bool]:
         """(client, whether the store was rebuilt)."""
         import chromadb
         from chromadb.api.shared_system_client import SharedSystemClient
 
+        wiped = False
+        if _left_unclean(data_dir) and not _probe(data_dir):
+            # chroma's native code can crash (not raise) on files a killed writer left half-written: the store was
+            # opened in a child process first, which died; rebuild it from the vectors cached in SQLite
+            log.warning("vector store at %s is damaged (a probe crashed); rebuilding it", data_dir)
+            shutil.rmtree(data_dir, ignore_errors=True)
+            wiped = True
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._marker = data_dir / f".in-use-{os.getpid()}"
+        self._marker.touch()
+        atexit.register(self.close)
         try:
-            return chromadb.PersistentClient(path=str(data_dir), settings=settings), False
+            return chromadb.PersistentClient(path=str(data_dir), settings=settings), wiped
         except Exception as exc:  # a store damaged by a crash is rebuilt from the vectors cached in SQLite
             log.warning("vector store at %s is unreadable (%s); rebuilding it", data_dir, exc)
             # chroma keeps the system that failed to start in its per-path cache; a retry would get it back
@@ -65,3 +86,51 @@ class VectorStore:
             return []
         res = self.collection.query(query_embeddings=[vector], n_results=min(n, count), include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0])]
+
+
+def needs_check(data_dir: Path) -> bool:
+    """Cheap (no chroma import): the local store is missing, or a process died with it open."""
+    if not (data_dir / "chroma.sqlite3").exists():
+        return True
+    for marker in data_dir.glob(".in-use-*"):
+        try:
+            os.kill(int(marker.name.rsplit("-", 1)[1]), 0)
+        except ProcessLookupError:
+            return True
+        except (ValueError, PermissionError):
+            continue
+    return False
+
+
+def _left_unclean(data_dir: Path) -> bool:
+    """True when a process that had the store open died without closing it (kill -9, a crash)."""
+    dead = False
+    for marker in data_dir.glob(".in-use-*"):
+        try:
+            os.kill(int(marker.name.rsplit("-", 1)[1]), 0)
+        except ProcessLookupError:
+            dead = True
+            marker.unlink(missing_ok=True)
+        except (ValueError, PermissionError):
+            continue
+    return dead
+
+
+_PROBE = """
+import sys, chromadb
+from chromadb.config import Settings
+c = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
+for col in c.list_collections():
+    c.get_collection(col.name if hasattr(col, "name") else col).count()
+"""
+
+
+def _probe(data_dir: Path) -> bool:
+    """Open the store in a child process: False if that crashes or fails."""
+    try:
+        done = subprocess.run([sys.executable, "-c", _PROBE, str(data_dir)], capture_output=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return False
+    if done.returncode != 0:
+        log.debug("vector store probe failed (%s): %s", done.returncode, done.stderr[-500:])
+    return done.returncode == 0

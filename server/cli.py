@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -115,12 +116,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .app import create_server
 
     server = create_server()
-    if args.tcp:
-        host, _, port = args.tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
-    return 0
+    try:
+        if args.tcp:
+            host, _, port = args.tcp.rpartition(":")
+            server.start_tcp(host or "127.0.0.1", int(port))
+        else:
+            server.start_io()
+    finally:
+        if server.session is not None:
+            server.session.close()
+        logging.shutdown()
+        # The client is gone (exit, or stdin closed): leave now. Every index write is a committed transaction and
+        # the write lock is released by the kernel, so background threads need not be waited for.
+        os._exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -106,5 +106,8 @@ class Session:
     def close(self) -> None:
         for handle, _ in self._pending.values():
             handle.cancel()
+        for index in (self._write_index, self._read_index):
+            if "vectors" in index.__dict__:
+                index.vectors.close()
         self._writer.shutdown(wait=False, cancel_futures=True)
         self._reader.shutdown(wait=False, cancel_futures=True)

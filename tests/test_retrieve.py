@@ -124,3 +124,17 @@ def test_a_package_indexed_as_the_root_folder_resolves_absolute_imports(tmp_path
     index.refresh(progress=False)
     items = Retriever(index).context(Query("views.py", 5, 11))
     assert items[0].symbol == "slugify" and "imported=1.00" in items[0].why
+
+
+def test_single_file_updates_patch_the_graph_in_place(shop_index):
+    r = Retriever(shop_index)
+    graph = r.graph
+    new = (shop_index.root / "shop/pricing.py").read_text().replace("def apply_discount", "def apply_rebate")
+    shop_index.update_file("shop/pricing.py", new.encode())
+    assert r.graph is graph  # patched, not reloaded
+    assert "apply_rebate" in graph.by_name and "apply_discount" not in graph.by_name
+    items = r.context(Query("shop/checkout.py", 12, 10))  # the import of apply_discount no longer resolves
+    assert "apply_discount" not in [i.symbol for i in items]
+    (shop_index.root / "shop/extra.py").write_text("def helper():\n    pass\n")
+    shop_index.update_file("shop/extra.py")
+    assert r.graph is not graph and "helper" in r.graph.by_name  # a new file: module names are rebuilt

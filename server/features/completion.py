@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -19,7 +20,22 @@ from .postprocess import clean
 
 log = logging.getLogger(__name__)
 CACHE_SIZE = 256
-PREFIX_LINES, SUFFIX_LINES = 200, 60  # the budget trims further; this keeps trimming cheap
+
+
+def _tail(text: str, chars: int) -> str:
+    """The last whole lines of text within about `chars` characters (the renderer trims exactly; this keeps
+    its token counting cheap: ~4 characters a token)."""
+    if len(text) <= chars:
+        return text
+    cut = text[-chars:]
+    return cut[cut.find("\n") + 1:] if "\n" in cut else cut
+
+
+def _head(text: str, chars: int) -> str:
+    if len(text) <= chars:
+        return text
+    cut = text[:chars]
+    return cut[: cut.rfind("\n")] if "\n" in cut else cut
 
 
 def _has_first_line(text: str) -> bool:
@@ -72,8 +88,7 @@ class Completer:
         context = context_items(self.session, items)
         spec = language_for(req.path)
         values = {"language": spec.name if spec else "text", "path": req.path, "context": context,
-                  "prefix": "\n".join(prefix.split("\n")[-PREFIX_LINES:]),
-                  "suffix": "\n".join(suffix.split("\n")[:SUFFIX_LINES])}
+                  "prefix": _tail(prefix, 4 * s.completion.budget), "suffix": _head(suffix, s.completion.budget)}
         fim = s.model.fim_template
         template = load("complete_fim" if fim else "complete_chat")
         rendered = render(template, values, s.completion.budget, fim_family=fim)
@@ -106,7 +121,9 @@ class Completer:
         if self.client is None:
             raise RuntimeError("no model configured")
         s = self.session.settings
+        t0 = time.perf_counter()
         rendered, context = await self.prompt(req)
+        t1 = time.perf_counter()
         prefix, suffix = req.split()
         line_prefix = prefix.rsplit("\n", 1)[-1]
         if rendered.text is not None:
@@ -115,6 +132,8 @@ class Completer:
             reply = await self._stream(rendered.messages or [], single_line=not s.completion.multiline or
                                        bool(suffix.split("\n", 1)[0].strip()))
         text = clean(reply, line_prefix, suffix, s.completion.multiline, rendered.stop)
+        log.info("completion %s:%d: context+prompt %.1f ms (%d tokens), model %.1f ms", req.path, req.line,
+                 (t1 - t0) * 1000, rendered.tokens, (time.perf_counter() - t1) * 1000)
         return Completion(text, rendered, context)
 
     async def _stream(self, messages: list[dict], single_line: bool) -> str:
