@@ -112,12 +112,14 @@ def parse(data: Any) -> tuple[Settings, list[str]]:
 
 
 def with_env(settings: Settings, env: dict[str, str] | None = None) -> Settings:
-    """Fill what settings leave open from the environment: OPENAI_BASE_URL, RAGLS_MODEL, RAGLS_COMPLETION_MODEL."""
+    """Fill what settings leave open from the environment: OPENAI_BASE_URL, RAGLS_MODEL, RAGLS_COMPLETION_MODEL,
+    RAGLS_FIM_TEMPLATE."""
     env = dict(os.environ) if env is None else env
     m = settings.model
     chat = m.chat_model or env.get("RAGLS_MODEL")
     model = replace(m, base_url=m.base_url or env.get("OPENAI_BASE_URL"), chat_model=chat,
-                    completion_model=m.completion_model or env.get("RAGLS_COMPLETION_MODEL") or chat)
+                    completion_model=m.completion_model or env.get("RAGLS_COMPLETION_MODEL") or chat,
+                    fim_template=m.fim_template or env.get("RAGLS_FIM_TEMPLATE") or None)
     return replace(settings, model=model)
 
 

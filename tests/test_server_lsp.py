@@ -184,3 +184,23 @@ async def test_explicit_command_failure_is_a_clear_message(lsp, api):
     api.fail_next.clear()
     api.replies.append("ok")
     assert await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.explain", [uri, rng]))
+
+
+async def test_hover_when_enabled_and_settings_changes_apply(shop_repo, api, tmp_path):
+    root = Path(shop_repo.working_tree_dir)
+    client, result = await start_server(root, api.base_url, tmp_path / "home", "vscode", {"chat": {"hover": True}})
+    try:
+        assert result.capabilities.hover_provider is not None
+        await wait_indexed(client)
+        uri = open_doc(client, root / "shop/checkout.py", typing_checkout(root))
+        api.replies.append("Applies the discount.")
+        hover = await client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri), position=types.Position(12, 12)))
+        assert "Applies the discount." in hover.contents.value
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+            settings={"ragls": {"completion": {"enabled": False}}}))
+        before = len(api.requests)
+        assert await inline(client, uri, 11, 10) is None
+        assert len(api.requests) == before  # disabled: no model call
+    finally:
+        await client.shutdown_session()
