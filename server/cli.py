@@ -64,41 +64,37 @@ async def _model_command(args: argparse.Namespace) -> int:
         print(f"ragls: {NOT_CONFIGURED}", file=sys.stderr)
         return 2
     try:
+        # per command: the prompt it would send, and the call with its output as (JSON object, text)
+        chat = ChatFeatures(session, client)
         if args.command == "complete":
             path, line, col = engine_cli._parse_position(args.position)
             rel = engine_cli._relative(root, path)
             req = CompletionRequest(rel, (root / rel).read_text(encoding="utf-8", errors="replace"), line, col or 0)
             completer = Completer(session, client)
-            if args.show_prompt:
-                _print_prompt(*(await completer.prompt(req)), args.json)
-            else:
-                result = await completer.complete(req)
-                print(json.dumps({"text": result.text}) if args.json else result.text)
-            return 0
-        chat = ChatFeatures(session, client)
-        if args.command == "ask":
-            if args.show_prompt:
-                _print_prompt(*(await chat.ask_prompt(args.question)), args.json)
-            else:
-                answer = await chat.ask(args.question)
-                print(json.dumps({"markdown": answer.text}) if args.json else answer.text)
-            return 0
-        path, start, end = _span(args.position)
-        rel = engine_cli._relative(root, path)
-        sel = Selection(rel, (root / rel).read_text(encoding="utf-8", errors="replace"), start, end)
-        if args.command == "fix":
-            if args.show_prompt:
-                _print_prompt(*(await chat.fix_prompt(sel, args.diagnostic or [])), args.json)
-            else:
-                answer = await chat.fix(sel, args.diagnostic or [])
-                print(json.dumps({"path": rel, "start_line": start, "end_line": end, "replacement": answer.text})
-                      if args.json else answer.text)
+            prompt, call = completer.prompt(req), completer.complete(req)
+            shape = lambda r: ({"text": r.text}, r.text)  # noqa: E731
+        elif args.command == "ask":
+            prompt, call = chat.ask_prompt(args.question), chat.ask(args.question)
+            shape = lambda r: ({"markdown": r.text}, r.text)  # noqa: E731
         else:
-            if args.show_prompt:
-                _print_prompt(*(await chat.explain_prompt(sel)), args.json)
+            path, start, end = _span(args.position)
+            rel = engine_cli._relative(root, path)
+            sel = Selection(rel, (root / rel).read_text(encoding="utf-8", errors="replace"), start, end)
+            if args.command == "fix":
+                diags = args.diagnostic or []
+                prompt, call = chat.fix_prompt(sel, diags), chat.fix(sel, diags)
+                shape = lambda r: ({"path": rel, "start_line": start, "end_line": end, "replacement": r.text},  # noqa
+                                   r.text)
             else:
-                answer = await chat.explain(sel)
-                print(json.dumps({"markdown": answer.text}) if args.json else answer.text)
+                prompt, call = chat.explain_prompt(sel), chat.explain(sel)
+                shape = lambda r: ({"markdown": r.text}, r.text)  # noqa: E731
+        if args.show_prompt:
+            call.close()  # never awaited: no model call
+            _print_prompt(*(await prompt), args.json)
+        else:
+            prompt.close()
+            as_json, text = shape(await call)
+            print(json.dumps(as_json) if args.json else text)
         return 0
     except ModelError as exc:
         print(f"ragls: {exc.message}", file=sys.stderr)
