@@ -22,6 +22,11 @@ async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> st
     if rel is None or ls.completer is None or not ls.settings.completion.enabled:
         return None
     doc = ls.workspace.get_text_document(uri)
+    lines = doc.lines
+    if position.line > len(lines) or (position.line == len(lines) and position.character > 0) or (
+            position.line < len(lines) and position.character > len(lines[position.line].encode("utf-16-le")) // 2):
+        log.warning("completion at %d:%d is outside %s", position.line, position.character, uri)
+        return None
     pos = doc.position_from_client_units(position)
     await asyncio.sleep(ls.settings.completion.debounce_ms / 1000)  # a newer keystroke cancels this request
     req = CompletionRequest(rel, doc.source, pos.line + 1, pos.character)

@@ -204,3 +204,17 @@ async def test_hover_when_enabled_and_settings_changes_apply(shop_repo, api, tmp
         assert len(api.requests) == before  # disabled: no model call
     finally:
         await client.shutdown_session()
+
+
+async def test_bad_requests_get_clear_answers_and_the_server_lives_on(lsp, api):
+    uri = open_doc(lsp, lsp.root / "shop/checkout.py", typing_checkout(lsp.root))
+    assert await inline(lsp, uri, 500, 3) is None  # past the end of the document
+    outside = (lsp.root.parent / "elsewhere.py").as_uri()
+    assert await inline(lsp, outside, 0, 0) is None  # outside the workspace: never read
+    with pytest.raises(Exception):
+        await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.explain", ["not-a-uri"]))
+    with pytest.raises(Exception):
+        await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.ask", [""]))
+    api.replies.append("apply_discount(cart.total(), discount)")
+    result = await inline(lsp, uri, 11, 10)
+    assert result is not None and result.items[0].insert_text.startswith("apply_discount")
