@@ -218,3 +218,19 @@ async def test_bad_requests_get_clear_answers_and_the_server_lives_on(lsp, api):
     api.replies.append("apply_discount(cart.total(), discount)")
     result = await inline(lsp, uri, 11, 10)
     assert result is not None and result.items[0].insert_text.startswith("apply_discount")
+
+
+async def test_external_edits_reach_the_index_through_watched_files(lsp, api):
+    pricing = lsp.root / "shop/pricing.py"
+    pricing.write_text(pricing.read_text().replace("def apply_discount(amount: float, percent: float)",
+                                                   "def apply_discount(amount: float, percent: float, cap: float)"))
+    lsp.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+        uri=pricing.as_uri(), type=types.FileChangeType.Changed)]))
+    uri = open_doc(lsp, lsp.root / "shop/checkout.py", typing_checkout(lsp.root))
+    for _ in range(100):  # debounced, then indexed: poll, bounded
+        api.replies.append("apply_discount(1, 2, 3)")
+        await inline(lsp, uri, 11, 10)
+        if "cap: float" in prompts(api)[-1]:
+            break
+        await asyncio.sleep(0.1)
+    assert "percent: float, cap: float)" in prompts(api)[-1]
