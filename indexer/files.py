@@ -169,11 +169,6 @@ def _git_ignored(root: Path, rel: str) -> bool:
         return False  # not ignored, or not a git work tree
 
 
-def is_secret(rel: str) -> bool:
-    """True for paths that may hold credentials (.env, keys): never read into an index or a prompt."""
-    return bool(SECRET_PATTERNS.match_file(rel))
-
-
 def check_content(data: bytes, limits: Limits) -> str | None:
     """The reason to skip a file's content, or None to index it."""
     if len(data) > limits.max_file_bytes:

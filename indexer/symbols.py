@@ -8,7 +8,7 @@ import tree_sitter as ts
 
 from .imports import READERS
 from .languages import Grammar
-from .model import ImportRef, ParsedFile, Symbol
+from .model import ParsedFile, Symbol
 
 log = logging.getLogger(__name__)
 
