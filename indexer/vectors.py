@@ -80,11 +80,8 @@ class VectorStore:
         return set(self.collection.get(include=[])["ids"])
 
     def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """(id, cosine similarity) best first."""
-        count = self.collection.count()
-        if count == 0:
-            return []
-        res = self.collection.query(query_embeddings=[vector], n_results=min(n, count), include=["distances"])
+        """(id, cosine similarity) best first (fewer when the collection holds fewer)."""
+        res = self.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0])]
 
 

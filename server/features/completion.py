@@ -20,6 +20,7 @@ from .postprocess import clean
 
 log = logging.getLogger(__name__)
 CACHE_SIZE = 256
+TEMPLATE_TOKENS = 250  # the completion templates' own text and delimiters
 
 
 def _tail(text: str, chars: int) -> str:
@@ -87,8 +88,11 @@ class Completer:
                                            budget=s.completion.context_budget)
         context = context_items(self.session, items)
         spec = language_for(req.path)
+        # What the retrieved definitions leave of the budget goes 3:1 to prefix and suffix; cutting them near that
+        # size first (at ~3.5 characters a token) spares the renderer most of its exact, slower trimming.
+        room = max(256, s.completion.budget - sum(i.tokens for i in items) - TEMPLATE_TOKENS)
         values = {"language": spec.name if spec else "text", "path": req.path, "context": context,
-                  "prefix": _tail(prefix, 4 * s.completion.budget), "suffix": _head(suffix, s.completion.budget)}
+                  "prefix": _tail(prefix, int(room * 0.75 * 3.5)), "suffix": _head(suffix, int(room * 0.25 * 3.5))}
         fim = s.model.fim_template
         template = load("complete_fim" if fim else "complete_chat")
         rendered = render(template, values, s.completion.budget, fim_family=fim)
