@@ -122,7 +122,12 @@ def discover(root: Path) -> Discovery:
     candidates = set(visible)
     if extra is not None:
         candidates |= {p for p in ignored if extra.check_file(p).include is False}
+    # a virtual environment not ignored by name (.venv2/, env-3.12/) is someone's installed packages, not the project
+    venvs = tuple(rel[: -len("pyvenv.cfg")] for rel in candidates if rel.endswith("/pyvenv.cfg"))
     for rel in sorted(candidates):
+        if venvs and rel.startswith(venvs):
+            out.skipped[rel] = "virtual environment"
+            continue
         reason = _classify(rel, extra)
         if reason == "outside the indexed tree":
             continue

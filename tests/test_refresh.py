@@ -497,3 +497,16 @@ def test_the_lock_dies_with_its_holder_even_if_a_forked_child_lives_on(tmp_path)
         os.killpg(holder.pid, signal.SIGKILL)
         holder.wait(10)
         holder.stdout.close()
+
+
+def test_an_unignored_virtual_environment_is_skipped(tmp_path):
+    from ragls.indexer.files import discover
+
+    (tmp_path / "app.py").write_text("x = 1\n")
+    venv = tmp_path / "env-3.12"
+    (venv / "lib" / "site-packages" / "pkg").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (venv / "lib" / "site-packages" / "pkg" / "mod.py").write_text("def f():\n    pass\n")
+    found = discover(tmp_path)
+    assert found.files == ["app.py"]
+    assert found.skipped["env-3.12/lib/site-packages/pkg/mod.py"] == "virtual environment"
