@@ -66,3 +66,39 @@ def test_clear_errors(shop_repo, tmp_path):
     assert outside.returncode != 0 and "outside the repository" in outside.stderr
     missing = ragls("index", str(tmp_path / "nope"), "--data-dir", data)
     assert missing.returncode == 2 and "not a directory" in missing.stderr
+
+
+def test_progress_bar_on_a_terminal_then_one_summary_line(shop_repo, tmp_path):
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    root = Path(shop_repo.working_tree_dir)
+    for i in range(60):  # enough files for the parallel path too
+        (root / f"gen_{i}.py").write_text(f"def generated_{i}(x):\n    return x + {i}\n")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "ragls.indexer.cli", "index", str(root), "--data-dir",
+                             str(tmp_path / "data")], stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.3)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    out = proc.stdout.read().decode()
+    assert proc.wait() == 0
+    assert b"file/s" in shown and b"/67" in shown  # the bar, on the terminal (stderr)
+    assert out.count("\n") == 1 and out.startswith("indexed 67 files")
