@@ -89,10 +89,10 @@ class Completer:
         context = context_items(self.session, items)
         spec = language_for(req.path)
         # What the retrieved definitions leave of the budget goes 3:1 to prefix and suffix; cutting them near that
-        # size first (at ~3.5 characters a token) spares the renderer most of its exact, slower trimming.
+        # size first (at ~3.2 characters a token) spares the renderer most of its exact, slower trimming.
         room = max(256, s.completion.budget - sum(i.tokens for i in items) - TEMPLATE_TOKENS)
         values = {"language": spec.name if spec else "text", "path": req.path, "context": context,
-                  "prefix": _tail(prefix, int(room * 0.75 * 3.5)), "suffix": _head(suffix, int(room * 0.25 * 3.5))}
+                  "prefix": _tail(prefix, int(room * 0.75 * 3.2)), "suffix": _head(suffix, int(room * 0.25 * 3.2))}
         fim = s.model.fim_template
         template = load("complete_fim" if fim else "complete_chat")
         rendered = render(template, values, s.completion.budget, fim_family=fim)
