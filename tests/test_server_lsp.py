@@ -234,3 +234,16 @@ async def test_external_edits_reach_the_index_through_watched_files(lsp, api):
             break
         await asyncio.sleep(0.1)
     assert "percent: float, cap: float)" in prompts(api)[-1]
+
+
+async def test_typing_through_a_suggestion_needs_no_new_model_call(lsp, api):
+    text = typing_checkout(lsp.root)
+    uri = open_doc(lsp, lsp.root / "shop/checkout.py", text)
+    api.replies.append("apply_discount(cart.total(), discount)")
+    first = await inline(lsp, uri, 11, 10)
+    assert first.items[0].insert_text == "apply_discount(cart.total(), discount)"
+    calls = len(prompts(api))
+    change_doc(lsp, uri, text.replace("    net = \n", "    net = apply_\n"), 2)
+    second = await inline(lsp, uri, 11, 16)
+    assert second.items[0].insert_text == "discount(cart.total(), discount)"
+    assert len(prompts(api)) == calls

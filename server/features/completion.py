@@ -79,6 +79,7 @@ class Completer:
         self.client = client
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._running: dict[str, asyncio.Task] = {}
+        self._last: dict[str, tuple[str, str, str]] = {}  # path -> (prefix, suffix, completion) last shown
 
     async def prompt(self, req: CompletionRequest) -> tuple[Rendered, list[dict]]:
         """The prompt that would be sent, and the retrieved context in it."""
@@ -106,6 +107,8 @@ class Completer:
         if (hit := self._cache.get(key)) is not None:
             self._cache.move_to_end(key)
             return Completion(hit, cached=True)
+        if (rest := self._typed_through(req)) is not None:
+            return Completion(rest, cached=True)
         if (old := self._running.pop(req.path, None)) is not None and not old.done():
             old.cancel()  # the user typed on: the older request is stale
         task = asyncio.ensure_future(self._complete(req))
@@ -119,7 +122,21 @@ class Completer:
             self._cache[key] = result.text
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
+            self._last[req.path] = (*req.split(), result.text)
         return result
+
+    def _typed_through(self, req: CompletionRequest) -> str | None:
+        """The rest of the last completion when the user has typed its beginning (no model call): typing through
+        a suggestion must not ask for it again."""
+        last = self._last.get(req.path)
+        if last is None:
+            return None
+        old_prefix, old_suffix, text = last
+        prefix, suffix = req.split()
+        typed = prefix[len(old_prefix):] if prefix.startswith(old_prefix) else None
+        if not typed or suffix != old_suffix or len(typed) >= len(text) or not text.startswith(typed):
+            return None
+        return text[len(typed):]
 
     async def _complete(self, req: CompletionRequest) -> Completion:
         if self.client is None:
