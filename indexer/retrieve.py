@@ -136,16 +136,13 @@ class Retriever:
         self._lexical(terms, cands)
         self._vector(text, cands)
         wanted = set(terms)
-        ids = list(cands)
-        for i in range(0, len(ids), 900):  # a definition named by the query's words ranks first
-            part = ids[i:i + 900]
-            for cid, symbol in self.store.db.execute(
-                    f"SELECT id, symbol FROM chunks WHERE id IN ({','.join('?' * len(part))})", part):
-                named = set(subtokens(symbol.rsplit(".", 1)[-1]))
-                if named and wanted:
-                    cands[cid].feats["named"] = len(named & wanted) / len(named) * min(1.0, len(named & wanted) / 2)
+        rows = self._rows(list(cands))
+        for cid, r in rows.items():  # a definition named by the query's words ranks first
+            named = set(subtokens(r[6].rsplit(".", 1)[-1]))
+            if named and wanted:
+                cands[cid].feats["named"] = len(named & wanted) / len(named) * min(1.0, len(named & wanted) / 2)
         weights = dict(name=1.0, named=1.0, lex=1.0, vec=1.0)
-        return self._finish(cands, weights, k, budget or 4000, exclude=None)
+        return self._finish(cands, weights, k, budget or 4000, exclude=None, rows=rows)
 
     # ---- candidates from the graph ------------------------------------------------------------------------
     def _candidates(self, q: Query, v: Visible) -> dict[int, _Cand]:
@@ -309,18 +306,23 @@ class Retriever:
         span = (v.selection or (v.cursor_line - WINDOW_LINES, v.cursor_line)) if same_file else None
         return self._finish(cands, weights, k, budget, (q.path, span), expect_class)
 
-    def _finish(self, cands: dict[int, _Cand], weights: dict[str, float], k: int, budget: int,
-                exclude: tuple[str, tuple[int, int] | None] | None, expect_class: bool = False) -> list[Item]:
-        if not cands:
-            return []
+    def _rows(self, ids: list[int]) -> dict[int, tuple]:
+        """Chunk rows by id: (id, path, start_line, end_line, head_end, kind, symbol, tokens, head_tokens)."""
         rows = {}
-        ids = list(cands)
         for i in range(0, len(ids), 900):
             part = ids[i:i + 900]
             for r in self.store.db.execute(
                     "SELECT id, path, start_line, end_line, head_end, kind, symbol, tokens, head_tokens FROM chunks "
                     f"WHERE id IN ({','.join('?' * len(part))})", part):
                 rows[r[0]] = r
+        return rows
+
+    def _finish(self, cands: dict[int, _Cand], weights: dict[str, float], k: int, budget: int,
+                exclude: tuple[str, tuple[int, int] | None] | None, expect_class: bool = False,
+                rows: dict[int, tuple] | None = None) -> list[Item]:
+        if not cands:
+            return []
+        rows = rows if rows is not None else self._rows(list(cands))
         scored = []
         for cid, c in cands.items():
             r = rows.get(cid)

@@ -87,27 +87,25 @@ class VectorStore:
 
 def needs_check(data_dir: Path) -> bool:
     """Cheap (no chroma import): the local store is missing, or a process died with it open."""
-    if not (data_dir / "chroma.sqlite3").exists():
-        return True
-    for marker in data_dir.glob(".in-use-*"):
-        try:
-            os.kill(int(marker.name.rsplit("-", 1)[1]), 0)
-        except ProcessLookupError:
-            return True
-        except (ValueError, PermissionError):
-            continue
-    return False
+    return not (data_dir / "chroma.sqlite3").exists() or bool(_dead_markers(data_dir))
 
 
 def _left_unclean(data_dir: Path) -> bool:
-    """True when a process that had the store open died without closing it (kill -9, a crash)."""
-    dead = False
+    """True when a process that had the store open died without closing it (kill -9, a crash); clears its marks."""
+    dead = _dead_markers(data_dir)
+    for marker in dead:
+        marker.unlink(missing_ok=True)
+    return bool(dead)
+
+
+def _dead_markers(data_dir: Path) -> list[Path]:
+    """The in-use marks of processes that no longer run."""
+    dead = []
     for marker in data_dir.glob(".in-use-*"):
         try:
             os.kill(int(marker.name.rsplit("-", 1)[1]), 0)
         except ProcessLookupError:
-            dead = True
-            marker.unlink(missing_ok=True)
+            dead.append(marker)
         except (ValueError, PermissionError):
             continue
     return dead

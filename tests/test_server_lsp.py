@@ -43,6 +43,17 @@ def prompts(api: FakeOpenAI) -> list[str]:
     return [json.dumps(body) for path, body in api.requests if path.endswith("/chat/completions")]
 
 
+async def prompt_with(lsp, api, uri: str, line: int, character: int, reply: str, needle: str) -> str:
+    """The last prompt sent once it contains `needle`: edits are indexed after a debounce, so poll (bounded)."""
+    for _ in range(100):
+        api.replies.append(reply)
+        await inline(lsp, uri, line, character)
+        if needle in prompts(api)[-1]:
+            break
+        await asyncio.sleep(0.1)
+    return prompts(api)[-1]
+
+
 async def inline(lsp, uri: str, line: int, character: int):
     return await lsp.text_document_inline_completion_async(types.InlineCompletionParams(
         text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character),
@@ -81,13 +92,8 @@ async def test_unsaved_edit_shows_up_in_the_next_prompt(lsp, api):
                                         "from .pricing import TaxPolicy, apply_discount, loyalty_bonus")
     text = text.replace("    return format_money(net + tax)", "    bonus = \n    return format_money(net + tax)")
     c_uri = open_doc(lsp, checkout, text)
-    for _ in range(100):  # the buffer is indexed after the debounce; poll, bounded
-        api.replies.append("loyalty_bonus(10)")
-        await inline(lsp, c_uri, 13, 12)
-        if "def loyalty_bonus" in prompts(api)[-1]:
-            break
-        await asyncio.sleep(0.1)
-    assert "def loyalty_bonus(points: int)" in prompts(api)[-1]
+    sent = await prompt_with(lsp, api, c_uri, 13, 12, "loyalty_bonus(10)", "def loyalty_bonus")
+    assert "def loyalty_bonus(points: int)" in sent
     assert pricing.read_text().count("loyalty_bonus") == 0  # nothing was written to disk
 
 
@@ -227,13 +233,8 @@ async def test_external_edits_reach_the_index_through_watched_files(lsp, api):
     lsp.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
         uri=pricing.as_uri(), type=types.FileChangeType.Changed)]))
     uri = open_doc(lsp, lsp.root / "shop/checkout.py", typing_checkout(lsp.root))
-    for _ in range(100):  # debounced, then indexed: poll, bounded
-        api.replies.append("apply_discount(1, 2, 3)")
-        await inline(lsp, uri, 11, 10)
-        if "cap: float" in prompts(api)[-1]:
-            break
-        await asyncio.sleep(0.1)
-    assert "percent: float, cap: float)" in prompts(api)[-1]
+    sent = await prompt_with(lsp, api, uri, 11, 10, "apply_discount(1, 2, 3)", "cap: float")
+    assert "percent: float, cap: float)" in sent
 
 
 async def test_typing_through_a_suggestion_needs_no_new_model_call(lsp, api):
