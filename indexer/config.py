@@ -10,10 +10,15 @@ from pathlib import Path
 from .files import Limits
 
 
+def ragls_home() -> Path:
+    """$RAGLS_HOME (default: $XDG_CACHE_HOME/ragls or ~/.cache/ragls): indexes and derived model files."""
+    return Path(os.environ.get("RAGLS_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ragls"))
+
+
 def default_data_dir(root: Path) -> Path:
-    """A per-repository folder under $RAGLS_HOME (default: $XDG_CACHE_HOME/ragls or ~/.cache/ragls)."""
-    base = os.environ.get("RAGLS_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ragls")
+    """A per-repository folder under ragls_home()."""
+    base = ragls_home()
     root = root.resolve()
     slug = re.sub(r"[^A-Za-z0-9._-]", "_", root.name)[:40] or "root"
     return Path(base) / f"{slug}-{hashlib.sha1(str(root).encode()).hexdigest()[:12]}"

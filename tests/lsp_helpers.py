@@ -16,7 +16,7 @@ CLIENTS = {"vscode": "visual-studio-code", "neovim": "neovim@v0.11.0"}
 async def start_server(root: Path, base_url: str, home: Path, client: str = "vscode",
                        options: dict[str, Any] | None = None) -> tuple[LanguageClient, types.InitializeResult]:
     """A client connected to `python -m ragls.server`, initialised with a real client's capabilities."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_")) or k == "RAGLS_LOG_LEVEL"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_")) or k in ("RAGLS_LOG_LEVEL", "RAGLS_MODELS")}
     env.update({"RAGLS_HOME": str(home), "OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-test-secret",
                 "RAGLS_MODEL": "test-chat", "ANONYMIZED_TELEMETRY": "False"})
     lsp = make_test_lsp_client()

@@ -16,6 +16,21 @@ def test_static_embedder_is_offline_and_unit_length():
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
 
 
+def test_static_embedder_reproduces_the_wheels_vectors_for_code():
+    """The cut vocabulary segments ASCII text exactly as the wheel's full one: same vectors."""
+    import static_model
+
+    texts = ["def parse_url(text: str) -> Url:\n    return Url(*text.split('://', 1))",
+             'class HttpClient:\n    """Sends requests; retries 3 times."""\n    timeout = 30',
+             "for (let i = 0; i < xs.length; i++) { total += xs[i] * 2; }", "x"]
+    ours = StaticEmbedder().embed(texts)
+    theirs = np.asarray(static_model.get_embeddings(texts), dtype=np.float32)
+    theirs /= np.linalg.norm(theirs, axis=1, keepdims=True)
+    assert np.allclose(ours, theirs, atol=1e-5)
+    odd = StaticEmbedder().embed(["", "   ", "naïve café — ünïcode 日本語"])  # nothing to embed, non-ASCII: no error
+    assert not odd[0].any() and odd.shape == (3, 64)
+
+
 def test_unknown_embedder_is_a_clear_error():
     with pytest.raises(ValueError, match="static"):
         make_embedder("word2vec")

@@ -348,7 +348,7 @@ def test_collection_names_stay_distinct_per_embedder_when_long(tmp_path):
     from ragls.indexer.index import Index
 
     short = Index.open(tmp_path, data_dir=tmp_path / "data")
-    assert short.collection_name == "ragls-data-static-64"
+    assert short.collection_name == "ragls-data-static-64-ascii"
     long_dir = tmp_path / ("a-rather-long-repository-name-for-tests-" + "x" * 14)
     names = {Index.open(tmp_path, data_dir=long_dir, embedder=e).collection_name
              for e in (None, "openai:text-embedding-3-small", "openai:text-embedding-3-large")}

