@@ -54,6 +54,8 @@ class FakeOpenAI:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # connections kept alive, as real model servers keep them
+
             def log_message(self, *args: object) -> None:
                 pass
 
@@ -66,6 +68,7 @@ class FakeOpenAI:
                     outer.max_active = max(outer.max_active, outer.active)
                 try:
                     if outer.delay_s and outer._stop.wait(outer.delay_s):
+                        self.close_connection = True
                         return  # the server is shutting down
                     self._answer(body)
                 except (BrokenPipeError, ConnectionResetError):
@@ -129,15 +132,20 @@ class FakeOpenAI:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
-                self.send_header("Connection", "close")
+                self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 try:
                     for i, event in enumerate(events):
                         if i and outer.stream_chunk_delay_s and outer._stop.wait(outer.stream_chunk_delay_s):
+                            self.close_connection = True
                             return
-                        self.wfile.write(event.encode())
+                        data = event.encode()
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                         self.wfile.flush()
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
                     with outer._lock:
                         outer.aborted += 1
                         outer._lock.notify_all()
