@@ -55,6 +55,7 @@ class FakeOpenAI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # connections kept alive, as real model servers keep them
+            disable_nagle_algorithm = True  # else a small event waits for the client's delayed ACK (40 ms)
 
             def log_message(self, *args: object) -> None:
                 pass
