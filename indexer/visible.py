@@ -2,7 +2,9 @@
 it uses, and the syntax right before the cursor."""
 from __future__ import annotations
 
+import bisect
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -14,6 +16,7 @@ from .model import ImportRef
 
 _CHAIN = re.compile(r"[A-Za-z_$][\w$]*(?:[ \t]*(?:\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*")
 _RECEIVER = re.compile(r"([A-Za-z_$][\w$]*(?:[ \t]*(?:\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*)[ \t]*(?:\.|::|->)[ \t]*$")
+_TRIPLE = re.compile(r"\"\"\"|\'\'\'")
 _FUNC_START = re.compile(r"^\s*(?:async\s+)?(?:def|function|func|fn)\b|^\s*(?:public|private|protected|static)\b.*\(")
 _STRING_OR_COMMENT = re.compile(
     r'(?P<prefix>\b[rRbBuUfF]{1,2})?(?:"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\')'
@@ -70,9 +73,11 @@ def _source_of(g: Grammar) -> str:
     return query_source(g.spec)
 
 
-def read(path: str, source: str, line: int, col: int | None, end_line: int | None) -> Visible:
+def read(path: str, source: str, line: int, col: int | None, end_line: int | None,
+         scans: Scans | None = None) -> Visible:
     """Cut `source` to what the query may see and analyse it. `line` is 1-based, `col` a 0-based character
-    column; a selection (end_line) sees whole lines up to end_line."""
+    column; a selection (end_line) sees whole lines up to end_line. With `scans`, the analysis of the same file's
+    previous query is reused up to where the two texts differ."""
     all_lines = source.split("\n")
     if end_line is not None:
         lines = all_lines[:end_line]
@@ -86,23 +91,13 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     text = "\n".join(lines)
     spec = language_for(path)
     v = Visible(path, spec.name if spec else None, text, lines, cursor_line, selection)
-    g = grammar(spec.name) if spec else None
-    reader = READERS.get(spec.name) if spec else None
-    if g is not None and reader is not None and (q := _import_query(g)) is not None:
-        tree = g.parser().parse(text.encode("utf-8"))
-        for _, caps in ts.QueryCursor(q).matches(tree.root_node):
-            for node in caps.get("import", []):
-                v.imports.extend(reader(node))
-    code = _STRING_OR_COMMENT.sub(_blank, text)
-    line_no, pos = 1, 0
-    for m in _CHAIN.finditer(code):
-        line_no += code.count("\n", pos, m.start())
-        pos = m.start()
-        v.uses.append(Use(re.split(r"[ \t]*(?:\.|::|->)[ \t]*", m.group()), line_no))
+    scan = (scans or Scans(0)).scan(path, text, spec.name if spec else None)
+    v.imports = [ref for _, ref in scan.imports]
+    v.uses = scan.uses
     if selection is None and lines:
         v.line_prefix = lines[-1]
         if (m := _RECEIVER.search(lines[-1])) is not None:
-            v.receiver = re.split(r"[ \t]*(?:\.|::|->)[ \t]*", m.group(1))
+            v.receiver = _split_chain(m.group(1))
         for i in range(len(lines) - 1, -1, -1):
             if _FUNC_START.match(lines[i]):
                 v.function_start = i + 1
@@ -110,3 +105,128 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     elif selection is not None:
         v.function_start = selection[0]
     return v
+
+
+def _split_chain(chain: str) -> list[str]:
+    return re.split(r"[ \t]*(?:\.|::|->)[ \t]*", chain)
+
+
+@dataclass(slots=True)
+class _Scan:
+    """One text's imports (with their end byte), name-chain uses, blanked string and comment spans, and tree."""
+
+    text: str
+    data: bytes
+    tree: ts.Tree | None
+    imports: list[tuple[int, ImportRef]]
+    uses: list[Use]
+    blanks: list[tuple[int, int]]  # character spans of strings and comments
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix (slice comparisons run in C; a bisection keeps them few)."""
+    lo, hi = 0, min(len(a), len(b))
+    if a[:hi] == b[:hi]:
+        return hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _unclosed(scan: _Scan, before: int) -> int | None:
+    """The first triple quote before `before` that no blanked span holds whole: a string the scan saw no end of
+    (text after it may close it, which changes everything in between)."""
+    starts = [s for s, _ in scan.blanks]
+    for m in _TRIPLE.finditer(scan.text, 0, before):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i < 0 or scan.blanks[i][1] < m.end():
+            return m.start()
+    return None
+
+
+def _point(data: bytes, at: int) -> tuple[int, int]:
+    row = data.count(b"\n", 0, at)
+    return row, at - (data.rfind(b"\n", 0, at) + 1)
+
+
+class Scans:
+    """The last analysis of each of a few files: a query in the same file as an earlier one (the user typing on, or
+    the cursor moving) re-reads only from the line where the texts differ, and re-parses incrementally."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._last: OrderedDict[str, _Scan] = OrderedDict()
+
+    def scan(self, path: str, text: str, language: str | None) -> _Scan:
+        old = self._last.pop(path, None)
+        new = _rescan(old, text, language)
+        if self.size:
+            self._last[path] = new
+            while len(self._last) > self.size:
+                self._last.popitem(last=False)
+        return new
+
+
+def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
+    data = text.encode("utf-8")
+    same = _common_prefix(old.text, text) if old is not None else 0
+    restart = text.rfind("\n", 0, same) + 1  # a line start: no name chain spans it
+    while old is not None and restart > 0:
+        moved = restart
+        for s, e in old.blanks:  # nor may a string: re-read from the line where one that crosses it starts
+            if s < restart < e:
+                restart = old.text.rfind("\n", 0, s) + 1
+                break
+        if (opening := _unclosed(old, restart)) is not None:  # a string left open there may be closed now
+            restart = old.text.rfind("\n", 0, opening) + 1
+        if restart == moved:
+            break
+    if old is None or restart == 0:
+        old, restart = None, 0
+    # strings, comments and name chains from `restart` on
+    first_line = text.count("\n", 0, restart) + 1
+    uses = [u for u in old.uses if u.line < first_line] if old else []
+    blanks = [(s, e) for s, e in old.blanks if e <= restart] if old else []
+    tail = text[restart:]
+    spans: list[tuple[int, int]] = []
+
+    def blank(m: re.Match) -> str:
+        spans.append((restart + m.start(), restart + m.end()))
+        return _blank(m)
+
+    code = _STRING_OR_COMMENT.sub(blank, tail)
+    blanks.extend(spans)
+    line_no, pos = first_line, 0
+    for m in _CHAIN.finditer(code):
+        line_no += code.count("\n", pos, m.start())
+        pos = m.start()
+        uses.append(Use(_split_chain(m.group()), line_no))
+    # imports: an incremental parse, and the import query over the changed part only
+    g = grammar(language) if language else None
+    reader = READERS.get(language) if language else None
+    q = _import_query(g) if g is not None and reader is not None else None
+    tree, imports = None, []
+    if q is not None and g is not None and reader is not None:
+        parser = g.parser()
+        changed = len(text[:restart].encode("utf-8")) if old is not None else 0
+        if old is not None and old.tree is not None:
+            old.tree.edit(start_byte=changed, old_end_byte=len(old.data), new_end_byte=len(data),
+                          start_point=_point(data, changed), old_end_point=_point(old.data, len(old.data)),
+                          new_end_point=_point(data, len(data)))
+            tree = parser.parse(data, old.tree)
+            imports = [(end, ref) for end, ref in old.imports if end <= changed]
+        else:
+            tree = parser.parse(data)
+        cursor = ts.QueryCursor(q)
+        cursor.set_byte_range(changed, len(data))
+        seen = {end for end, _ in imports}
+        for _, caps in cursor.matches(tree.root_node):
+            for node in caps.get("import", []):
+                if node.end_byte not in seen or node.end_byte > changed:
+                    imports.extend((node.end_byte, ref) for ref in reader(node))
+        imports.sort(key=lambda x: x[1].line)
+    return _Scan(text, data, tree, imports, uses, blanks)

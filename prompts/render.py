@@ -147,15 +147,14 @@ def render(template: Template, variables: Mapping[str, Value], budget: int, *,
     fmt = fim_format(fim_family) if template.kind == "fim" else None
     values = dict(variables)
     out = _build(template, values, fmt)
+    trimmed = {}
     if out.tokens > budget:
         values = _fit(template, values, budget, fmt)
         out = _build(template, values, fmt)
-    trimmed = {}
-    for name in template.trim:
-        removed = _var_tokens(template, variables, name) - _var_tokens(template, values, name)
-        if removed > 0:
-            trimmed[name] = removed
-    if trimmed:
+        for name in template.trim:
+            removed = _var_tokens(template, variables, name) - _var_tokens(template, values, name)
+            if removed > 0:
+                trimmed[name] = removed
         log.debug("prompt %s trimmed to %d tokens: %s", template.name, out.tokens, trimmed)
     return Rendered(tokens=out.tokens, trimmed=trimmed, messages=out.messages, text=out.text, stop=out.stop)
 

@@ -1,4 +1,4 @@
-"""Code actions (fix, explain), commands (ragls.fix, ragls.explain, ragls.ask, ragls.reindex) and hover."""
+"""Code actions (fix, explain), commands (ragls.fix, .explain, .ask, .reindex, .status) and hover."""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .app import RaglsServer
 
 log = logging.getLogger(__name__)
-FIX, EXPLAIN, ASK, REINDEX = "ragls.fix", "ragls.explain", "ragls.ask", "ragls.reindex"
+FIX, EXPLAIN, ASK, REINDEX, STATUS = "ragls.fix", "ragls.explain", "ragls.ask", "ragls.reindex", "ragls.status"
 
 
 class CommandError(Exception):
@@ -120,8 +120,12 @@ def register(server: "RaglsServer") -> None:
     async def reindex_command(ls: Any, *args: Any) -> str:
         if ls.session is None:
             raise CommandError("the server is still starting")
-        return await ls.session.index_workspace()
+        ls.index_summary = await ls.session.index_workspace()
+        return ls.index_summary
 
+    @server.command(STATUS)
+    def status_command(ls: Any, *args: Any) -> dict:
+        return ls.status()
 
 
 def register_hover(server: "RaglsServer") -> None:

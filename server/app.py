@@ -12,7 +12,7 @@ from pygls.uris import to_fs_path
 
 from . import actions, inline
 from .features.chat import ChatFeatures
-from .features.completion import Completer
+from .features.completion import Completer, Timings
 from .llm import ModelClient, ModelConfig
 from .session import Session
 from .settings import SECTION, Settings, api_key, parse, with_env
@@ -34,6 +34,8 @@ class RaglsServer(LanguageServer):
         self.chat: ChatFeatures | None = None
         self.root: Path | None = None
         self.indexing: asyncio.Task | None = None
+        self.index_summary: str | None = None  # the last indexing run's one-line summary, or why it failed
+        self.timings = Timings()
 
     def apply_settings(self, settings: Settings) -> None:
         """New settings: a new model client (an index setting change needs a restart)."""
@@ -55,6 +57,21 @@ class RaglsServer(LanguageServer):
         if self.session is None or path is None:
             return None
         return self.session.relative(Path(path))
+
+    def status(self) -> dict[str, object]:
+        """What `ragls.status` answers: the index's state and the last completions' timings."""
+        m = self.settings.model
+        if self.session is None:
+            state = "starting"
+        elif self.indexing is not None and not self.indexing.done():
+            state = "indexing"
+        else:
+            state = "error" if (self.index_summary or "").startswith("indexing failed") else "ready"
+        return {"state": state, "root": str(self.root) if self.root else None, "index": self.index_summary,
+                "model": {"configured": bool(m.chat_model and (m.base_url or api_key(self.settings))),
+                          "baseUrl": m.base_url, "chatModel": m.chat_model, "completionModel": m.completion_model,
+                          "fimTemplate": m.fim_template},
+                "completion": self.timings.summary()}
 
     def show_error(self, message: str) -> None:
         self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"ragls: {message}"))
@@ -209,6 +226,7 @@ async def _index(ls: RaglsServer) -> None:
         log.exception("indexing failed")
         ls.show_error(f"indexing failed: {exc}")
         line = f"indexing failed: {exc}"
+    ls.index_summary = line
     if token is not None:
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=line))
     ls.window_log_message(types.LogMessageParams(types.MessageType.Info, f"ragls: {line}"))

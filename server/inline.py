@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -29,9 +30,12 @@ async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> st
         return None
     pos = doc.position_from_client_units(position)
     await asyncio.sleep(ls.settings.completion.debounce_ms / 1000)  # a newer keystroke cancels this request
+    start = time.perf_counter()
     req = CompletionRequest(rel, doc.source, pos.line + 1, pos.character)
     try:
-        return (await ls.completer.complete(req)).text or None
+        result = await ls.completer.complete(req)
+        ls.timings.add((time.perf_counter() - start) * 1000, result.model_ms)
+        return result.text or None
     except ModelError as exc:
         log.warning("completion: %s (%s)", exc.message, exc.kind)
     except asyncio.CancelledError:

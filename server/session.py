@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +15,7 @@ from ragls.indexer.retrieve import Item, Query, Retriever
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+LINES_CACHE = 64  # files whose lines are kept for prompt context
 
 
 class Session:
@@ -27,6 +29,7 @@ class Session:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="ragls-retrieve")
         self._pending: dict[str, tuple[asyncio.TimerHandle, bytes | None]] = {}
         self.buffers: dict[str, str] = {}  # open documents' text, by relative path (may be unsaved)
+        self._lines: OrderedDict[str, tuple[tuple[int, int], list[str]]] = OrderedDict()
         self.indexed = asyncio.Event()
         self.version = 0  # bumped after every index write: caches of retrieved context key on it
         self._write_index = self._open()
@@ -93,15 +96,28 @@ class Session:
         return await self._on(self._reader, lambda: self._retriever.search(text, k=k, budget=budget))
 
     def read_lines(self, item: Item) -> str:
-        """The text of a retrieved item, read from disk (an item never comes from a secret or ignored file)."""
+        """The text of a retrieved item: the open buffer's, else the disk's (an item never comes from a secret or
+        ignored file)."""
         text = self.buffers.get(item.path)
-        if text is None:
-            try:
-                text = (self.root / item.path).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                return ""
-        lines = text.split("\n")
+        lines = text.split("\n") if text is not None else self._disk_lines(item.path)
         return "\n".join(lines[item.start_line - 1:item.end_line])
+
+    def _disk_lines(self, rel: str) -> list[str]:
+        """A file's lines, remembered while its size and mtime stay the same (prompts cite the same files)."""
+        path = self.root / rel
+        try:
+            st = path.stat()
+            key = (st.st_mtime_ns, st.st_size)
+            if (hit := self._lines.get(rel)) is not None and hit[0] == key:
+                self._lines.move_to_end(rel)
+                return hit[1]
+            lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+        except OSError:
+            return []
+        self._lines[rel] = (key, lines)
+        while len(self._lines) > LINES_CACHE:
+            self._lines.popitem(last=False)
+        return lines
 
     def close(self) -> None:
         for handle, _ in self._pending.values():

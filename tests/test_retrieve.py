@@ -1,6 +1,8 @@
 """Retrieval on a small repository with cross-file imports: graph, budget, and what a query may see."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ragls.indexer.retrieve import Query, Retriever
 
 
@@ -157,3 +159,35 @@ def test_lexical_postings_follow_single_file_edits(shop_index, monkeypatch):
     assert not lex.stale()
     monkeypatch.setattr(lexical, "REBUILD_AFTER", 0)
     assert lex.stale(), "past REBUILD_AFTER changed files the postings are read again"
+
+
+def test_incremental_reads_of_a_file_match_fresh_reads(shop_repo):
+    """The scan cache re-reads a file only from where its text changed: the same imports and name chains as a
+    fresh read, through typing, cursor moves and new imports; then strings opened and closed anywhere."""
+    import random
+
+    from ragls.indexer import visible
+
+    text = (Path(shop_repo.working_tree_dir) / "shop/checkout.py").read_text()
+    text += '\n\ndef later(cart):\n    """Doc with words."""\n    total = cart.total()\n    return total\n'
+    rng = random.Random(7)
+    scans = visible.Scans()
+    clean = ["x", "self.items.append(", "import os\n", "from shop.pricing import apply_discount\n", ")\n", "\n    ",
+             "  # note"]
+    for step in range(400):
+        broken = step >= 200  # tree-sitter may recover from broken strings differently when it re-parses
+        lines = text.split("\n")
+        if rng.random() < 0.4:
+            ln = rng.randrange(len(lines))
+            col = rng.randrange(len(lines[ln]) + 1)
+            lines[ln] = lines[ln][:col] + rng.choice(clean + (["\'\'\'doc", '"', '"""'] if broken else [])) + lines[ln][col:]
+            text = "\n".join(lines)
+            lines = text.split("\n")
+        ln = rng.randrange(1, len(lines) + 1)
+        col = rng.randrange(len(lines[ln - 1]) + 1)
+        end = None if rng.random() < 0.8 else min(len(lines), ln + rng.randrange(10))
+        cached = visible.read("shop/checkout.py", text, ln, col, end, scans)
+        fresh = visible.read("shop/checkout.py", text, ln, col, end)
+        assert [(u.line, u.chain) for u in cached.uses] == [(u.line, u.chain) for u in fresh.uses]
+        if not broken:
+            assert cached.imports == fresh.imports

@@ -248,3 +248,17 @@ async def test_typing_through_a_suggestion_needs_no_new_model_call(lsp, api):
     second = await inline(lsp, uri, 11, 16)
     assert second.items[0].insert_text == "discount(cart.total(), discount)"
     assert len(prompts(api)) == calls
+
+
+async def test_status_reports_the_index_and_completion_timings(lsp, api):
+    status = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status"))
+    assert status["state"] == "ready" and "indexed" in status["index"]
+    assert status["model"]["configured"] and status["model"]["chatModel"] == "test-chat"
+    assert status["completion"]["requests"] == 0
+    uri = open_doc(lsp, lsp.root / "shop/checkout.py", typing_checkout(lsp.root))
+    api.replies.append("apply_discount(cart.total(), discount)")
+    await inline(lsp, uri, 11, 10)
+    status = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status"))
+    timing = status["completion"]
+    assert timing["requests"] == 1 and timing["own_ms"]["p50"] >= 0 and timing["model_ms"]["p50"] > 0
+    assert "sk-test-secret" not in json.dumps(status), "the key is never reported"

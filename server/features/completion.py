@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from ragls.indexer.languages import language_for
@@ -68,6 +68,30 @@ class Completion:
     prompt: Rendered | None = None
     context: list[dict] = field(default_factory=list)
     cached: bool = False
+    model_ms: float = 0.0  # waiting on the model (the rest of a request's time is ragls's own)
+
+
+class Timings:
+    """The last requests' own time (all but the model's) and model time, in milliseconds: `ragls.status`."""
+
+    def __init__(self, keep: int = 500) -> None:
+        self.own: deque[float] = deque(maxlen=keep)
+        self.model: deque[float] = deque(maxlen=keep)
+        self.count = 0
+
+    def add(self, total_ms: float, model_ms: float) -> None:
+        self.count += 1
+        self.own.append(max(0.0, total_ms - model_ms))
+        if model_ms:
+            self.model.append(model_ms)
+
+    def summary(self) -> dict[str, object]:
+        def pct(values: deque[float]) -> dict[str, float] | None:
+            if not values:
+                return None
+            s = sorted(values)
+            return {p: round(s[min(len(s) - 1, int(q * len(s)))], 2) for p, q in (("p50", .5), ("p95", .95))}
+        return {"requests": self.count, "own_ms": pct(self.own), "model_ms": pct(self.model)}
 
 
 class Completer:
@@ -152,10 +176,11 @@ class Completer:
         else:
             reply = await self._stream(rendered.messages or [], single_line=not s.completion.multiline or
                                        bool(suffix.split("\n", 1)[0].strip()))
+        t2 = time.perf_counter()
         text = clean(reply, line_prefix, suffix, s.completion.multiline, rendered.stop)
         log.info("completion %s:%d: context+prompt %.1f ms (%d tokens), model %.1f ms", req.path, req.line,
-                 (t1 - t0) * 1000, rendered.tokens, (time.perf_counter() - t1) * 1000)
-        return Completion(text, rendered, context)
+                 (t1 - t0) * 1000, rendered.tokens, (t2 - t1) * 1000)
+        return Completion(text, rendered, context, model_ms=(t2 - t1) * 1000)
 
     async def _stream(self, messages: list[dict], single_line: bool) -> str:
         """Stream the reply; a one-line completion stops reading (and closes the upstream call) at its line end."""
