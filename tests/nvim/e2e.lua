@@ -132,6 +132,15 @@ local function main()
   wait_for("the answer", function() return answer_text():find(params.expect.ask, 1, true) end)
   results.steps.ask = answer_text()
 
+  -- the server's "explain" code action, through Neovim's own code action menu
+  vim.lsp.buf.code_action({
+    range = { start = { 17, 0 }, ["end"] = { 20, 0 } }, -- (1-based rows) quick_cart
+    filter = function(a) return a.title:find("explain", 1, true) ~= nil end,
+    apply = true,
+  })
+  wait_for("the code action's explanation", function() return answer_text():find(params.expect.action, 1, true) end)
+  results.steps.code_action = answer_text()
+
   -- a model that is down: an ERROR notification, not silence
   ragls.update_settings({ model = { baseUrl = params.dead_url } })
   vim.cmd("8,14RaglsExplain")
@@ -141,6 +150,9 @@ local function main()
   wait_for("an error notification", function() return #errors() > 0 end)
   wait_for("the failed request's answer", function() return next(client.requests) == nil end)
   results.steps.model_down = errors()
+
+  vim.cmd("checkhealth ragls")
+  results.steps.health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
   finish(0)
 end
 
