@@ -1,0 +1,74 @@
+/** The `ragls` settings section: what the server receives, defaults from the manifest, and what a change needs. */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Section = { [key: string]: Json };
+
+export const SECTION = "ragls";
+/** Groups of the section that only the extension reads (how to start the server, the protocol trace). */
+const EXTENSION_ONLY = new Set(["server", "trace"]);
+/** Server settings read once when it starts: changing one restarts the server. */
+const RESTART_KEYS = ["server", "index", "chat.hover", "model.apiKeyEnv"];
+/** Server settings the running server applies on `workspace/didChangeConfiguration`. */
+const LIVE_KEYS = ["model", "completion", "chat", "logPrompts"];
+
+function isObject(value: unknown): value is Section {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function emptyToNull(value: Json): Json {
+  if (value === "") return null; // an empty string setting means "unset": the server's default or env applies
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, emptyToNull(v)]));
+  return value;
+}
+
+/** The section as the server reads it: the extension's own keys dropped, empty strings as null. */
+export function serverSettings(section: Section): Section {
+  return Object.fromEntries(Object.entries(section).filter(([key]) => !EXTENSION_ONLY.has(key))
+    .map(([key, value]) => [key, emptyToNull(value)]));
+}
+
+/** `initializationOptions` of the `initialize` request: `{"ragls": {...}}`, as the server expects. */
+export function initializationOptions(section: Section): { [SECTION]: Section } {
+  return { [SECTION]: serverSettings(section) };
+}
+
+/** Nested settings from dotted keys: {"model.baseUrl": x} -> {model: {baseUrl: x}}, later keys winning. */
+export function nest(flat: { [key: string]: Json }): Section {
+  const out: Section = {};
+  for (const [dotted, value] of Object.entries(flat)) {
+    const parts = dotted.split(".");
+    let node = out;
+    for (const part of parts.slice(0, -1)) {
+      if (!isObject(node[part])) node[part] = {};
+      node = node[part];
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+  return out;
+}
+
+interface Manifest {
+  contributes?: { configuration?: { properties?: { [key: string]: { default?: Json } } } };
+}
+
+/** The section VS Code would hand out with no user settings: the manifest's defaults, then `overrides`
+ * (dotted keys without the `ragls.` prefix, as in settings.json). */
+export function sectionFromManifest(manifest: Manifest, overrides: { [key: string]: Json } = {}): Section {
+  const flat: { [key: string]: Json } = {};
+  for (const [key, spec] of Object.entries(manifest.contributes?.configuration?.properties ?? {})) {
+    if (key.startsWith(`${SECTION}.`)) flat[key.slice(SECTION.length + 1)] = spec.default ?? null;
+  }
+  return nest({ ...flat, ...overrides });
+}
+
+export type ChangeEffect = "restart" | "update" | "none";
+
+/** What a configuration change needs, given VS Code's `affectsConfiguration` for it: a server restart (how it
+ * starts, the index, hover registration, the API key's variable), pushing new settings, or nothing (trace only:
+ * the language client applies it). */
+export function changeEffect(affects: (key: string) => boolean): ChangeEffect {
+  if (!affects(SECTION)) return "none";
+  if (RESTART_KEYS.some((key) => affects(`${SECTION}.${key}`))) return "restart";
+  if (LIVE_KEYS.some((key) => affects(`${SECTION}.${key}`))) return "update";
+  return "none";
+}

@@ -1,0 +1,42 @@
+/** Unit tests of the settings section: what the server receives and what a change needs. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import manifest from "../../package.json";
+import { changeEffect, initializationOptions, nest, sectionFromManifest, serverSettings } from "../../src/logic/settings";
+
+test("the server gets its own settings, with empty strings as unset", () => {
+  const section = sectionFromManifest(manifest, { "model.baseUrl": "http://localhost:11434/v1", "completion.debounceMs": 50 });
+  const sent = serverSettings(section);
+  assert.deepEqual(Object.keys(sent).sort(), ["chat", "completion", "index", "logPrompts", "model"]);
+  assert.deepEqual(sent.model, {
+    baseUrl: "http://localhost:11434/v1", apiKeyEnv: "OPENAI_API_KEY", chatModel: null, completionModel: null,
+    fimTemplate: null, timeoutS: 30, maxRetries: 2, maxConcurrency: 4,
+  });
+  assert.equal((sent.completion as { debounceMs: number }).debounceMs, 50);
+  assert.deepEqual(sent.index, { embedder: null, store: null, dataDir: null, debounceMs: 300 });
+});
+
+test("initializationOptions wrap the section as the server expects", () => {
+  const options = initializationOptions({ server: { command: "ragls" }, trace: { server: "off" }, chat: { hover: true } });
+  assert.deepEqual(options, { ragls: { chat: { hover: true } } });
+});
+
+test("the manifest's defaults nest like VS Code's configuration object", () => {
+  const section = sectionFromManifest(manifest);
+  assert.deepEqual(section.server, { command: "ragls", args: ["serve"], pythonPath: "", env: {} });
+  assert.deepEqual(section.trace, { server: "off" });
+  assert.deepEqual(nest({ "a.b": 1, "a.c": 2, d: 3 }), { a: { b: 1, c: 2 }, d: 3 });
+});
+
+test("a change restarts the server only for what it reads at start", () => {
+  const effect = (...keys: string[]) => changeEffect((key) => keys.some((k) => k === key || k.startsWith(`${key}.`)));
+  assert.equal(effect("ragls.server.command"), "restart");
+  assert.equal(effect("ragls.index.store"), "restart");
+  assert.equal(effect("ragls.chat.hover"), "restart");
+  assert.equal(effect("ragls.model.apiKeyEnv"), "restart");
+  assert.equal(effect("ragls.model.chatModel"), "update");
+  assert.equal(effect("ragls.completion.enabled"), "update");
+  assert.equal(effect("ragls.logPrompts"), "update");
+  assert.equal(effect("ragls.trace.server"), "none");
+  assert.equal(effect("editor.fontSize"), "none");
+});
