@@ -12,6 +12,7 @@ from .llm import ModelError
 
 if TYPE_CHECKING:
     from .app import RaglsServer
+    from .folders import Folder
 
 log = logging.getLogger(__name__)
 FIX, EXPLAIN, ASK, REINDEX, STATUS = "ragls.fix", "ragls.explain", "ragls.ask", "ragls.reindex", "ragls.status"
@@ -21,14 +22,26 @@ class CommandError(Exception):
     """An explicit command failed; the message says why and how to fix it (the client shows it)."""
 
 
-def _selection(ls: "RaglsServer", uri: str, rng: types.Range) -> Selection:
-    rel = ls.rel(uri)
-    if rel is None:
-        raise CommandError(f"{uri} is outside the workspace")
+def _selection(ls: "RaglsServer", uri: str, rng: types.Range) -> tuple["Folder", Selection]:
+    hit = ls.folder(uri)
+    if hit is None:
+        raise CommandError(f"{uri} is outside the workspace folders" if ls.folders else
+                           "the server is still starting")
+    folder, rel = hit
     doc = ls.workspace.get_text_document(uri)
     start = rng.start.line + 1
     end = rng.end.line + (0 if rng.end.character == 0 and rng.end.line > rng.start.line else 1)
-    return Selection(rel, doc.source, start, max(start, end))
+    return folder, Selection(rel, doc.source, start, max(start, end))
+
+
+def _folder_for(ls: "RaglsServer", uri: Any) -> "Folder":
+    """The folder of an optional document URI argument; else the only (or first) folder."""
+    hit = ls.folder(uri) if isinstance(uri, str) and uri else None
+    if hit is not None:
+        return hit[0]
+    if not ls.folders:
+        raise CommandError("the server is still starting")
+    return ls.folders[0]
 
 
 def _diagnostics_text(diags: list[types.Diagnostic]) -> list[str]:
@@ -36,11 +49,9 @@ def _diagnostics_text(diags: list[types.Diagnostic]) -> list[str]:
 
 
 async def _fix_edit(ls: "RaglsServer", uri: str, rng: types.Range, diags: list[str]) -> types.WorkspaceEdit:
-    if ls.chat is None:
-        raise CommandError("the server is still starting")
-    sel = _selection(ls, uri, rng)
+    folder, sel = _selection(ls, uri, rng)
     try:
-        answer = await ls.chat.fix(sel, diags)
+        answer = await folder.chat.fix(sel, diags)
     except ModelError as exc:
         raise CommandError(exc.message) from exc
     doc = ls.workspace.get_text_document(uri)
@@ -102,26 +113,25 @@ def register(server: "RaglsServer") -> None:
 
     @server.command(EXPLAIN)
     async def explain_command(ls: Any, *args: Any) -> str:
-        if ls.chat is None:
-            raise CommandError("the server is still starting")
-        sel = _selection(ls, args[0], _range(args[1]))
-        return (await _guard(ls, ls.chat.explain(sel))).text
+        folder, sel = _selection(ls, args[0], _range(args[1]))
+        return (await _guard(ls, folder.chat.explain(sel))).text
 
     @server.command(ASK)
     async def ask_command(ls: Any, *args: Any) -> str:
-        if ls.chat is None:
-            raise CommandError("the server is still starting")
         question = str(args[0]) if args else ""
         if not question.strip():
             raise CommandError("ragls.ask needs a question")
-        return (await _guard(ls, ls.chat.ask(question))).text
+        folder = _folder_for(ls, args[1] if len(args) > 1 else None)
+        return (await _guard(ls, folder.chat.ask(question))).text
 
     @server.command(REINDEX)
     async def reindex_command(ls: Any, *args: Any) -> str:
-        if ls.session is None:
+        folders = [_folder_for(ls, args[0])] if args and args[0] else list(ls.folders)
+        if not folders:
             raise CommandError("the server is still starting")
-        ls.index_summary = await ls.session.index_workspace()
-        return ls.index_summary
+        for folder in folders:
+            folder.summary = await folder.session.index_workspace()
+        return "\n".join(f.summary or "" for f in folders)
 
     @server.command(STATUS)
     def status_command(ls: Any, *args: Any) -> dict:
@@ -132,12 +142,13 @@ def register_hover(server: "RaglsServer") -> None:
     """Hover explanations cost a model call each: registered (and advertised) only when enabled at initialize."""
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: "RaglsServer", params: types.HoverParams) -> types.Hover | None:
-        if ls.chat is None or not ls.settings.chat.hover or ls.rel(params.text_document.uri) is None:
+        if not ls.settings.chat.hover or ls.folder(params.text_document.uri) is None:
             return None
         line = params.position.line
         rng = types.Range(types.Position(line, 0), types.Position(line + 1, 0))
         try:
-            answer = await ls.chat.explain(_selection(ls, params.text_document.uri, rng))
+            folder, sel = _selection(ls, params.text_document.uri, rng)
+            answer = await folder.chat.explain(sel)
         except (ModelError, CommandError) as exc:
             log.warning("hover: %s", exc)
             return None

@@ -11,10 +11,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from . import actions, inline
-from .features.chat import ChatFeatures
-from .features.completion import Completer, Timings
+from .features.completion import Timings
+from .folders import Folder
 from .llm import ModelClient, ModelConfig
-from .session import Session
 from .settings import SECTION, Settings, api_key, parse, with_env
 
 log = logging.getLogger(__name__)
@@ -23,58 +22,99 @@ BULK_CHANGES = 50  # more watched-file events than this at once (a branch switch
 
 
 class RaglsServer(LanguageServer):
-    """Holds the session once the workspace is known; handlers reach everything through it."""
+    """Holds one Folder per workspace folder once they are known; handlers reach everything through it."""
 
     def __init__(self) -> None:
         super().__init__("ragls", VERSION)
         self.settings: Settings = with_env(Settings())
-        self.session: Session | None = None
         self.client: ModelClient | None = None
-        self.completer: Completer | None = None
-        self.chat: ChatFeatures | None = None
-        self.root: Path | None = None
-        self.indexing: asyncio.Task | None = None
-        self.index_summary: str | None = None  # the last indexing run's one-line summary, or why it failed
+        self.roots: list[tuple[Path, str]] = []  # from initialize: (folder, name)
+        self.folders: list[Folder] = []
         self.timings = Timings()
 
     def apply_settings(self, settings: Settings) -> None:
-        """New settings: a new model client (an index setting change needs a restart)."""
+        """New settings: a new model client for every folder (an index setting change needs a restart)."""
         self.settings = with_env(settings)
         m = self.settings.model
         config = ModelConfig(base_url=m.base_url, api_key=api_key(self.settings), chat_model=m.chat_model,
                              completion_model=m.completion_model, fim_family=m.fim_template, timeout_s=m.timeout_s,
                              max_retries=m.max_retries, max_concurrency=m.max_concurrency)
-        self.client = ModelClient(config)
-        if self.session is not None:
-            self.session.settings = self.settings
-            self.completer = Completer(self.session, self.client)
-            self.chat = ChatFeatures(self.session, self.client)
+        old, self.client = self.client, ModelClient(config)
+        for f in self.folders:
+            f.use(self.settings, self.client)
+        if old is not None:
+            _close_later(old)
         log.info("settings: model %s at %s, fim %s", m.chat_model, m.base_url or "(default)", m.fim_template)
 
-    def rel(self, uri: str) -> str | None:
-        """Workspace-relative path of a document URI; None outside the workspace (such files are never read)."""
+    def folder(self, uri: str) -> tuple[Folder, str] | None:
+        """The folder holding a document URI (the innermost, when folders nest) and the document's path in it;
+        None outside every folder (such files are never read)."""
         path = to_fs_path(uri)
-        if self.session is None or path is None:
+        if path is None:
             return None
-        return self.session.relative(Path(path))
+        resolved = Path(path).resolve()
+        best: tuple[Folder, str] | None = None
+        for f in self.folders:
+            rel = f.session.relative(resolved)
+            if rel is not None and (best is None or len(f.root.parts) > len(best[0].root.parts)):
+                best = (f, rel)
+        return best
+
+    def rel(self, uri: str) -> str | None:
+        """The document's path in its workspace folder, or None outside every folder."""
+        hit = self.folder(uri)
+        return hit[1] if hit else None
 
     def status(self) -> dict[str, object]:
-        """What `ragls.status` answers: the index's state and the last completions' timings."""
+        """What `ragls.status` answers: each folder's index state and the last completions' timings."""
         m = self.settings.model
-        if self.session is None:
-            state = "starting"
-        elif self.indexing is not None and not self.indexing.done():
-            state = "indexing"
-        else:
-            state = "error" if (self.index_summary or "").startswith("indexing failed") else "ready"
-        return {"state": state, "root": str(self.root) if self.root else None, "index": self.index_summary,
+        states = [f.state for f in self.folders]
+        state = next((s for s in ("error", "indexing", "starting") if s in states), "ready" if states else "starting")
+        return {"state": state, "folders": [{"root": str(f.root), "name": f.name, "state": f.state,
+                                             "index": f.summary} for f in self.folders],
                 "model": {"configured": bool(m.chat_model and (m.base_url or api_key(self.settings))),
                           "baseUrl": m.base_url, "chatModel": m.chat_model, "completionModel": m.completion_model,
                           "fimTemplate": m.fim_template},
                 "completion": self.timings.summary()}
 
+    def add_folder(self, root: Path, name: str = "") -> Folder | None:
+        root = root.resolve()
+        if any(f.root == root for f in self.folders):
+            return None
+        f = Folder.open(root, self.settings, self.client, name)
+        self.folders.append(f)
+        f.indexing = asyncio.ensure_future(_index(self, f))
+        return f
+
+    def remove_folder(self, root: Path) -> None:
+        root = root.resolve()
+        for f in [f for f in self.folders if f.root == root]:
+            self.folders.remove(f)
+            f.close()
+
     def show_error(self, message: str) -> None:
         self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"ragls: {message}"))
+
+
+def _close_later(client: ModelClient) -> None:
+    """Close a replaced model client once its requests are done (it may be serving one now)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    loop.call_later(60, lambda: asyncio.ensure_future(client.aclose()))
+
+
+def _roots(params: types.InitializeParams) -> list[tuple[Path, str]]:
+    folders = [(f.uri, f.name) for f in params.workspace_folders or []]
+    if not folders and (params.root_uri or params.root_path):
+        folders = [(params.root_uri, "")] if params.root_uri else [(Path(params.root_path).as_uri(), "")]
+    out = []
+    for uri, name in folders:
+        path = to_fs_path(uri)
+        if path is not None:
+            out.append((Path(path).resolve(), name))
+    return out
 
 
 def create_server() -> RaglsServer:
@@ -84,10 +124,7 @@ def create_server() -> RaglsServer:
     def initialize(ls: RaglsServer, params: types.InitializeParams) -> None:
         settings, problems = parse(params.initialization_options)
         ls.apply_settings(settings)
-        folders = params.workspace_folders or []
-        uri = folders[0].uri if folders else params.root_uri
-        root = to_fs_path(uri) if uri else params.root_path
-        ls.root = Path(root).resolve() if root else None
+        ls.roots = _roots(params)
         for p in problems:
             log.warning("initializationOptions: %s", p)
         if ls.settings.chat.hover and types.TEXT_DOCUMENT_HOVER not in ls.protocol.fm.features:
@@ -95,14 +132,23 @@ def create_server() -> RaglsServer:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: RaglsServer, params: types.InitializedParams) -> None:
-        if ls.root is None:
+        if not ls.roots:
             ls.show_error("no workspace folder: open a folder to get repository context")
             return
         await _pull_configuration(ls)
-        ls.session = Session(ls.root, ls.settings)
         ls.apply_settings(ls.settings)
+        for root, name in ls.roots:
+            ls.add_folder(root, name)
         await _watch_files(ls)
-        ls.indexing = asyncio.ensure_future(_index(ls))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_workspace_folders(ls: RaglsServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        for removed in params.event.removed:
+            if (path := to_fs_path(removed.uri)) is not None:
+                ls.remove_folder(Path(path))
+        for added in params.event.added:
+            if (path := to_fs_path(added.uri)) is not None:
+                ls.add_folder(Path(path), added.name)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: RaglsServer, params: types.DidChangeConfigurationParams) -> None:
@@ -129,28 +175,30 @@ def create_server() -> RaglsServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: RaglsServer, params: types.DidCloseTextDocumentParams) -> None:
-        rel = ls.rel(params.text_document.uri)
-        if rel is not None and ls.session is not None:
-            ls.session.buffers.pop(rel, None)
-            ls.session.schedule_update(rel, None)  # back to the disk's text
+        if (hit := ls.folder(params.text_document.uri)) is not None:
+            folder, rel = hit
+            folder.session.buffers.pop(rel, None)
+            folder.session.schedule_update(rel, None)  # back to the disk's text
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: RaglsServer, params: types.DidChangeWatchedFilesParams) -> None:
-        if ls.session is None:
-            return
-        if len(params.changes) > BULK_CHANGES:
-            if ls.indexing is None or ls.indexing.done():
-                ls.indexing = asyncio.ensure_future(_index(ls))
-            return
+        by_folder: dict[Folder, list[str]] = {}
         for change in params.changes:
-            rel = ls.rel(change.uri)
-            if rel is not None and rel not in ls.session.buffers:
-                ls.session.schedule_update(rel, None)
+            if (hit := ls.folder(change.uri)) is not None:
+                by_folder.setdefault(hit[0], []).append(hit[1])
+        for folder, paths in by_folder.items():
+            if len(paths) > BULK_CHANGES:
+                if folder.indexing is None or folder.indexing.done():
+                    folder.indexing = asyncio.ensure_future(_index(ls, folder))
+                continue
+            for rel in paths:
+                if rel not in folder.session.buffers:
+                    folder.session.schedule_update(rel, None)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: RaglsServer, params: None) -> None:
-        if ls.session is not None:
-            ls.session.close()
+        for folder in ls.folders:
+            folder.close()
         if ls.client is not None:
             await ls.client.aclose()
 
@@ -160,12 +208,12 @@ def create_server() -> RaglsServer:
 
 
 def _buffer_changed(ls: RaglsServer, uri: str) -> None:
-    rel = ls.rel(uri)
-    if rel is None or ls.session is None:
+    if (hit := ls.folder(uri)) is None:
         return
+    folder, rel = hit
     text = ls.workspace.get_text_document(uri).source
-    ls.session.buffers[rel] = text
-    ls.session.schedule_update(rel, text)
+    folder.session.buffers[rel] = text
+    folder.session.schedule_update(rel, text)
 
 
 async def _pull_configuration(ls: RaglsServer) -> None:
@@ -198,16 +246,16 @@ async def _watch_files(ls: RaglsServer) -> None:
         log.warning("could not register file watchers: %s", exc)
 
 
-async def _index(ls: RaglsServer) -> None:
-    """Index the workspace in the background, reporting work-done progress when the client supports it."""
-    assert ls.session is not None
+async def _index(ls: RaglsServer, folder: Folder) -> None:
+    """Index a workspace folder in the background, reporting work-done progress when the client supports it."""
+    title = "ragls: indexing" + (f" {folder.name}" if len(ls.folders) > 1 else "")
     window = ls.client_capabilities.window
     token: str | None = None
     if window and window.work_done_progress:
         token = str(uuid.uuid4())
         try:
             await ls.work_done_progress.create_async(token)
-            ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title="ragls: indexing", percentage=0,
+            ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, percentage=0,
                                                                            cancellable=False))
         except Exception as exc:
             log.warning("no work-done progress: %s", exc)
@@ -221,12 +269,12 @@ async def _index(ls: RaglsServer) -> None:
                 message=f"{done}/{total} files", percentage=pct))
 
     try:
-        line = await ls.session.index_workspace(progress)
+        line = await folder.session.index_workspace(progress)
     except Exception as exc:
         log.exception("indexing failed")
         ls.show_error(f"indexing failed: {exc}")
         line = f"indexing failed: {exc}"
-    ls.index_summary = line
+    folder.summary = line
     if token is not None:
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=line))
     ls.window_log_message(types.LogMessageParams(types.MessageType.Info, f"ragls: {line}"))

@@ -19,9 +19,10 @@ log = logging.getLogger(__name__)
 
 async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> str | None:
     """The completion at a position, or None (disabled, outside the workspace, no model, failure: logged)."""
-    rel = ls.rel(uri)
-    if rel is None or ls.completer is None or not ls.settings.completion.enabled:
+    hit = ls.folder(uri)
+    if hit is None or not ls.settings.completion.enabled:
         return None
+    folder, rel = hit
     doc = ls.workspace.get_text_document(uri)
     lines = doc.lines
     if position.line > len(lines) or (position.line == len(lines) and position.character > 0) or (
@@ -33,7 +34,7 @@ async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> st
     start = time.perf_counter()
     req = CompletionRequest(rel, doc.source, pos.line + 1, pos.character)
     try:
-        result = await ls.completer.complete(req)
+        result = await folder.completer.complete(req)
         ls.timings.add((time.perf_counter() - start) * 1000, result.model_ms)
         return result.text or None
     except ModelError as exc:

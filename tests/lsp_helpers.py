@@ -14,7 +14,8 @@ CLIENTS = {"vscode": "visual-studio-code", "neovim": "neovim@v0.11.0"}
 
 
 async def start_server(root: Path, base_url: str, home: Path, client: str = "vscode",
-                       options: dict[str, Any] | None = None) -> tuple[LanguageClient, types.InitializeResult]:
+                       options: dict[str, Any] | None = None, more_folders: tuple[Path, ...] = ()
+                       ) -> tuple[LanguageClient, types.InitializeResult]:
     """A client connected to `python -m ragls.server`, initialised with a real client's capabilities."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_")) or k in ("RAGLS_LOG_LEVEL", "RAGLS_MODELS")}
     env.update({"RAGLS_HOME": str(home), "OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-test-secret",
@@ -25,7 +26,8 @@ async def start_server(root: Path, base_url: str, home: Path, client: str = "vsc
     opts = {"ragls": {"completion": {"debounceMs": 0}, "index": {"debounceMs": 50}, "model": {"timeoutS": 2,
             "maxRetries": 1}, **(options or {})}}
     result = await lsp.initialize_session(types.InitializeParams(
-        capabilities=caps, root_uri=root.as_uri(), workspace_folders=[types.WorkspaceFolder(root.as_uri(), "ws")],
+        capabilities=caps, root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(p.as_uri(), p.name) for p in (root, *more_folders)],
         initialization_options=opts))
     return lsp, result
 

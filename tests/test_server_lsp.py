@@ -252,7 +252,7 @@ async def test_typing_through_a_suggestion_needs_no_new_model_call(lsp, api):
 
 async def test_status_reports_the_index_and_completion_timings(lsp, api):
     status = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status"))
-    assert status["state"] == "ready" and "indexed" in status["index"]
+    assert status["state"] == "ready" and "indexed" in status["folders"][0]["index"]
     assert status["model"]["configured"] and status["model"]["chatModel"] == "test-chat"
     assert status["completion"]["requests"] == 0
     uri = open_doc(lsp, lsp.root / "shop/checkout.py", typing_checkout(lsp.root))
@@ -262,3 +262,44 @@ async def test_status_reports_the_index_and_completion_timings(lsp, api):
     timing = status["completion"]
     assert timing["requests"] == 1 and timing["own_ms"]["p50"] >= 0 and timing["model_ms"]["p50"] > 0
     assert "sk-test-secret" not in json.dumps(status), "the key is never reported"
+
+
+async def test_every_workspace_folder_is_indexed_and_served(shop_repo, api, tmp_path):
+    """A multi-root workspace: each folder its own index; folders added and removed while running."""
+    from .conftest import make_git_repo
+
+    def repo(name: str, module: str, func: str) -> Path:
+        src = tmp_path / f"src-{name}"
+        (src / "lib").mkdir(parents=True)
+        (src / "lib" / "__init__.py").write_text("")
+        (src / "lib" / f"{module}.py").write_text(f"def {func}(value: int) -> int:\n    return value * 7\n")
+        (src / "lib" / "main.py").write_text(f"from lib.{module} import {func}\n\n\ndef run():\n    x = \n")
+        make_git_repo(src, tmp_path / name)
+        return tmp_path / name
+
+    shop, second, third = Path(shop_repo.working_tree_dir), repo("second", "scale", "scale_seven"), \
+        repo("third", "grow", "grow_seven")
+    lsp, result = await start_server(shop, api.base_url, tmp_path / "home", "vscode", more_folders=(second,))
+    try:
+        folders = result.capabilities.workspace.workspace_folders
+        assert folders and folders.supported and folders.change_notifications
+        for _ in range(200):
+            status = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status"))
+            if [f["state"] for f in status["folders"]] == ["ready", "ready"]:
+                break
+            await asyncio.sleep(0.1)
+        assert [f["root"] for f in status["folders"]] == [str(shop.resolve()), str(second.resolve())]
+        uri = open_doc(lsp, second / "lib/main.py")
+        assert "def scale_seven(value: int)" in await prompt_with(lsp, api, uri, 4, 8, "scale_seven(1)",
+                                                                  "def scale_seven")
+        lsp.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+            types.WorkspaceFoldersChangeEvent(added=[types.WorkspaceFolder(third.as_uri(), "third")],
+                                              removed=[types.WorkspaceFolder(second.as_uri(), "second")])))
+        uri3 = open_doc(lsp, third / "lib/main.py")
+        assert "def grow_seven(value: int)" in await prompt_with(lsp, api, uri3, 4, 8, "grow_seven(1)",
+                                                                  "def grow_seven")
+        before = len(api.requests)
+        assert await inline(lsp, uri, 4, 8) is None, "a removed folder's files are no longer served"
+        assert len(api.requests) == before
+    finally:
+        await lsp.shutdown_session()

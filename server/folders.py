@@ -1,0 +1,49 @@
+"""One workspace folder in the server: its index session, completion and chat features, and indexing state."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .features.chat import ChatFeatures
+from .features.completion import Completer
+from .llm import ModelClient
+from .session import Session
+from .settings import Settings
+
+
+@dataclass(eq=False)
+class Folder:
+    """Each workspace folder has its own index (a repository each, in a multi-root workspace)."""
+
+    root: Path
+    session: Session
+    completer: Completer
+    chat: ChatFeatures
+    indexing: asyncio.Task | None = None
+    summary: str | None = None  # the last indexing run's one-line summary, or why it failed
+    name: str = field(default="")
+
+    @classmethod
+    def open(cls, root: Path, settings: Settings, client: ModelClient | None, name: str = "") -> "Folder":
+        session = Session(root, settings)
+        return cls(root, session, Completer(session, client), ChatFeatures(session, client), name=name or root.name)
+
+    def use(self, settings: Settings, client: ModelClient | None) -> None:
+        """New settings or model client (an index setting change needs a restart)."""
+        self.session.settings = settings
+        self.completer = Completer(self.session, client)
+        self.chat = ChatFeatures(self.session, client)
+
+    @property
+    def state(self) -> str:
+        if self.indexing is not None and not self.indexing.done():
+            return "indexing"
+        if self.summary is None:
+            return "starting"
+        return "error" if self.summary.startswith("indexing failed") else "ready"
+
+    def close(self) -> None:
+        if self.indexing is not None:
+            self.indexing.cancel()
+        self.session.close()
