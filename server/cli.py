@@ -119,8 +119,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         else:
             server.start_io()
     finally:
-        if server.session is not None:
-            server.session.close()
+        for folder in server.folders:
+            folder.close()
         logging.shutdown()
         # The client is gone (exit, or stdin closed): leave now. Every index write is a committed transaction and
         # the write lock is released by the kernel, so background threads need not be waited for.
