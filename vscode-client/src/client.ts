@@ -7,12 +7,11 @@ import {
 } from "vscode-languageclient/node";
 import type { Launch } from "./logic/launch";
 import { StderrLog } from "./logic/messages";
+import { SERVER_COMMANDS } from "./logic/requests";
 import { SECTION, type Section, initializationOptions, serverSettings } from "./logic/settings";
 import type { ProgressValue } from "./logic/status";
 
-/** The server's commands whose results the extension shows (or whose failures it reports). */
-export const SERVER_COMMANDS = { fix: "ragls.fix", explain: "ragls.explain", ask: "ragls.ask", reindex: "ragls.reindex", status: "ragls.status" };
-const INTERACTIVE = new Set([SERVER_COMMANDS.fix, SERVER_COMMANDS.explain, SERVER_COMMANDS.ask]);
+const INTERACTIVE = new Set<string>([SERVER_COMMANDS.fix, SERVER_COMMANDS.explain, SERVER_COMMANDS.ask]);
 
 export interface ClientHooks {
   /** A work-done progress value (indexing) of a token the server created. */

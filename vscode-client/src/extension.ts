@@ -4,10 +4,10 @@ import * as vscode from "vscode";
 import {
   DidChangeConfigurationNotification, ExecuteCommandRequest, type LanguageClient, MessageType, State,
 } from "vscode-languageclient/node";
-import { SERVER_COMMANDS, createClient, currentSection } from "./client";
+import { createClient, currentSection } from "./client";
 import { INSTALL_HINT, findExecutable, notFoundMessage, resolveLaunch, serverEnv, startFailedMessage } from "./logic/launch";
 import { MessageDeduper, errorText } from "./logic/messages";
-import { commandRange, diagnosticsText, rangeLabel, type Range } from "./logic/requests";
+import { SERVER_COMMANDS, commandRange, diagnosticsText, rangeLabel, type Range } from "./logic/requests";
 import { SECTION, changeEffect, initializationOptions } from "./logic/settings";
 import { type ServerStatus, statusMarkdown } from "./logic/status";
 import { Answers, StatusBar } from "./ui";

@@ -26,7 +26,8 @@ export function errorText(error: unknown, action: string): string | undefined {
   }
   const raw = error instanceof Error || typeof (error as ErrorLike)?.message === "string"
     ? String((error as ErrorLike).message) : String(error);
-  const message = raw.replace(/^(ragls: )+/, "").trim() || "no details (see Output › ragls)";
+  // pygls names the exception's class ("ragls.server.actions.CommandError: ..."): the user needs only its words
+  const message = raw.replace(/^[\w.]*(Error|Exception): /, "").replace(/^(ragls: )+/, "").trim() || "no details (see Output › ragls)";
   return `ragls: ${action} failed: ${message}`;
 }
 

@@ -1,5 +1,10 @@
 /** Arguments of the server's commands (ragls.explain, ragls.fix) from an editor selection, and how answers read. */
 
+/** The server's commands (workspace/executeCommand) the extension uses. */
+export const SERVER_COMMANDS = {
+  fix: "ragls.fix", explain: "ragls.explain", ask: "ragls.ask", reindex: "ragls.reindex", status: "ragls.status",
+} as const;
+
 export interface Position { line: number; character: number }
 export interface Range { start: Position; end: Position }
 export interface DiagnosticLike { range: Range; message: string; code?: string | number | { value: string | number } }

@@ -13,6 +13,7 @@ interface Percentiles { p50: number; p95: number }
 export interface ServerStatus {
   state?: string;
   index?: string | null;
+  folders?: { root?: string; name?: string; state?: string; index?: string | null }[];
   model?: { configured?: boolean; baseUrl?: string | null; chatModel?: string | null; completionModel?: string | null };
   completion?: { requests?: number; own_ms?: Percentiles | null; model_ms?: Percentiles | null };
 }
@@ -64,7 +65,8 @@ export class StatusModel {
 
   serverStatus(status: ServerStatus): void {
     this.server = status;
-    if (status.index) this.lastIndex = status.index;
+    const index = status.index ?? status.folders?.find((f) => f.index)?.index;
+    if (index) this.lastIndex = index;
   }
 
   private indexFailed(): boolean {
@@ -121,8 +123,9 @@ export function statusMarkdown(status: ServerStatus & { root?: string | null; mo
   const c = status.completion ?? {};
   return [
     `- **State**: ${status.state ?? "unknown"}`,
-    `- **Workspace**: ${status.root ?? "none"}`,
-    `- **Index**: ${status.index ?? "not built yet"}`,
+    ...(status.folders?.length
+      ? status.folders.map((f) => `- **${f.name ?? f.root ?? "folder"}** (${f.state ?? "?"}): ${f.index ?? "not indexed yet"}`)
+      : [`- **Workspace**: ${status.root ?? "none"}`, `- **Index**: ${status.index ?? "not built yet"}`]),
     `- **Model**: ${m.configured ? "configured" : "not configured"}; chat \`${m.chatModel ?? "-"}\`, completions ` +
       `\`${m.completionModel ?? "-"}\`, FIM template \`${m.fimTemplate ?? "none (chat prompts)"}\`, endpoint ` +
       `${m.baseUrl ?? "the default (OpenAI)"}`,

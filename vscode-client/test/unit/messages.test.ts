@@ -7,6 +7,8 @@ import { answerFileName, answerMarkdown, commandRange, diagnosticsText, rangeLab
 test("a failed command is one clear message; a cancelled one is none", () => {
   assert.equal(errorText({ code: -32603, message: "ragls: the model server at http://h/v1 failed (HTTP 500)" }, "explain"),
     "ragls: explain failed: the model server at http://h/v1 failed (HTTP 500)");
+  assert.equal(errorText({ code: -32603, message: "ragls.server.actions.CommandError: ragls.ask needs a question" }, "ask"),
+    "ragls: ask failed: ragls.ask needs a question");
   assert.equal(errorText({ code: -32800, message: "cancelled" }, "ask"), undefined);
   assert.ok(isCancellation(Object.assign(new Error("Canceled"), { name: "Canceled" })));
   assert.match(errorText({ code: -32096, message: "x" }, "fix") ?? "", /server is not running/);

@@ -50,4 +50,10 @@ test("the status page lists state, index, model and timings", () => {
   assert.match(md, /\*\*State\*\*: ready/);
   assert.match(md, /chat `c`/);
   assert.match(md, /none yet/);
+  const folders = statusMarkdown({ state: "ready", folders: [{ root: "/r", name: "shop", state: "ready", index: "indexed 7 files" }] });
+  assert.match(folders, /- \*\*shop\*\* \(ready\): indexed 7 files/);
+  const model = new StatusModel();
+  model.running();
+  model.serverStatus({ state: "ready", folders: [{ name: "shop", index: "indexed 7 files" }], model: { configured: true } });
+  assert.match(model.view().tooltip, /Index: indexed 7 files/);
 });
