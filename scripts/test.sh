@@ -6,4 +6,7 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+if command -v npm >/dev/null 2>&1; then  # the VS Code extension (its tests skip on a machine without node)
+    (cd vscode-client && npm ci --no-audit --no-fund && npm run compile)
+fi
 exec .venv/bin/python -m pytest "$@"
