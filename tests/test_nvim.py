@@ -27,6 +27,8 @@ FIXED = "    tax = TaxPolicy(country).tax_for(max(net, 0.0))"
 EXPLANATION = "It totals the cart, applies the discount and adds tax."
 ANSWER = "Taxes are computed by TaxPolicy.tax_for."
 ACTION = "quick_cart builds a one-item cart."
+TWO_LINES = "cart = Cart(owner)\n    return cart"
+RETURN = "format_money(net + tax)"
 
 
 def _closed_port() -> int:
@@ -66,7 +68,7 @@ def chat_prompts(api: FakeOpenAI) -> list[str]:
 def test_neovim_completes_fixes_explains_and_reports_errors(shop_repo, tmp_path):
     root = Path(shop_repo.working_tree_dir)
     with FakeOpenAI() as api:
-        api.replies += [COMPLETION, f"```python\n{FIXED}\n```", EXPLANATION, ANSWER, ACTION]
+        api.replies += [COMPLETION, RETURN, TWO_LINES, f"```python\n{FIXED}\n```", EXPLANATION, ANSWER, ACTION]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_", "XDG_", "NVIM"))}
         env.update({"OPENAI_BASE_URL": api.base_url, "OPENAI_API_KEY": "sk-test-secret", "RAGLS_MODEL": "test-chat",
                     "RAGLS_HOME": str(tmp_path / "home"), "ANONYMIZED_TELEMETRY": "False",
@@ -83,17 +85,23 @@ def test_neovim_completes_fixes_explains_and_reports_errors(shop_repo, tmp_path)
     assert "indexed" in steps["indexed"]
 
     # completion: the menu holds the model's whole suggestion, accepting it inserts all of it
-    assert any(i["word"] == COMPLETION and i["menu"] == "[ragls]" for i in steps["menu"]), steps["menu"]
+    assert steps["completeopt"] == "menu,popup,menuone"  # Neovim's default, plus what shows a single item
+    assert steps["menu"] == {"shown": True, "items": [{"word": COMPLETION, "menu": "[ragls]"}]}
     assert steps["completion"] == f"    net = {COMPLETION}"
+    assert steps["menu_hidden"] == {"shown": False, "items": [{"word": RETURN, "menu": "[ragls]"}]}
+    assert steps["completion_hidden"] == f"    return {RETURN}"
     assert "def apply_discount(amount: float, percent: float)" in prompts[0]  # a cross-file definition
     assert "shop/pricing.py" in prompts[0]
+    assert len(prompts) == 7  # one model call per completion, fix, explanation and answer; none to the dead one
+    assert steps["multiline_menu"] == {"shown": True, "items": [{"word": "cart = Cart(owner)", "menu": "[ragls]"}]}
+    assert steps["multiline"] == ["    cart = Cart(owner)", "    return cart"]
 
     # fix: the diagnostic reached the prompt; only line 13 changed
     fix = steps["fix"]
     assert fix["line13"] == FIXED
     assert fix["line12"] == f"    net = {COMPLETION}" and fix["line14"] == "    return format_money(net + tax)"
     assert fix["lines_after"] == fix["lines_before"]
-    assert "tax_for expects a positive amount" in prompts[1] and "class TaxPolicy" in prompts[1]
+    assert "tax_for expects a positive amount" in prompts[3] and "class TaxPolicy" in prompts[3]
 
     # explain and ask: Markdown in the answer split, citing definitions; the code window keeps the focus
     explain = steps["explain"]
@@ -102,6 +110,8 @@ def test_neovim_completes_fixes_explains_and_reports_errors(shop_repo, tmp_path)
     assert explain["filetype"] == "markdown" and explain["visible"] and explain["focus_kept"]
     assert steps["ask"].startswith("# Ask: how is tax computed?") and ANSWER in steps["ask"]
     assert steps["code_action"].startswith("# Explain shop/checkout.py:17-20") and ACTION in steps["code_action"]
+
+    assert steps["reindex"].startswith("ragls: indexed")
 
     # a model that cannot be reached: one ERROR notification that says so
     errors = steps["model_down"]

@@ -89,23 +89,44 @@ local function main()
   wait_for("the index", function() return ragls.is_indexed(buf) end, 120000)
   results.steps.indexed = ragls.status(buf)
 
-  -- completion: "    net = |" on line 12, asked for with the trigger key, accepted with the accept key
-  vim.api.nvim_buf_set_lines(buf, 11, 12, false, { "    net = " })
-  vim.api.nvim_win_set_cursor(0, { 12, 0 })
-  feed("A")
-  wait_for("insert mode", function() return vim.fn.mode() == "i" end)
-  feed("<M-\\>")
-  -- (headless: no UI draws the menu, so pumvisible() stays 0 while completion is active)
-  local items = wait_for("the completion menu", function()
-    local info = vim.fn.complete_info({ "items", "mode" })
-    return info.mode ~= "" and #info.items > 0 and info.items
-  end)
-  results.steps.menu = vim.tbl_map(function(i) return { word = i.word, menu = i.menu } end, items)
-  feed("<M-l>")
-  wait_for("the accepted completion", function() return vim.fn.complete_info({ "mode" }).mode == "" end)
-  feed("<Esc>")
-  wait_for("normal mode", function() return vim.fn.mode() == "n" end)
+  --- Type `text` as line `row` (ending at the cursor), ask with the trigger key, accept with the accept key.
+  local function complete(row, text)
+    vim.api.nvim_buf_set_lines(buf, row - 1, row, false, { text })
+    vim.api.nvim_win_set_cursor(0, { row, 0 })
+    feed("A")
+    wait_for("insert mode", function() return vim.fn.mode() == "i" end)
+    feed("<M-\\>")
+    local items = wait_for("the completion items", function()
+      local info = vim.fn.complete_info({ "items", "mode" })
+      return info.mode ~= "" and #info.items > 0 and info.items
+    end)
+    local shown = vim.fn.pumvisible() == 1
+    feed("<M-l>")
+    wait_for("the accepted completion", function() return vim.fn.complete_info({ "mode" }).mode == "" end)
+    feed("<Esc>")
+    wait_for("normal mode", function() return vim.fn.mode() == "n" end)
+    return { shown = shown, items = vim.tbl_map(function(i) return { word = i.word, menu = i.menu } end, items) }
+  end
+
+  -- completion: "    net = |" on line 12 (the plugin added "menuone" to 'completeopt': a menu even for one item)
+  results.steps.completeopt = vim.bo[buf].completeopt
+  results.steps.menu = complete(12, "    net = ")
   results.steps.completion = line(buf, 12)
+
+  -- "    return |" on line 14 where 'completeopt' shows no menu: the accept key selects the item and ends the
+  -- completion without CTRL-Y (which accepts only from a shown menu)
+  vim.bo[buf].completeopt = "noselect"
+  results.steps.menu_hidden = complete(14, "    return ")
+  results.steps.completion_hidden = line(buf, 14)
+  vim.bo[buf].completeopt = results.steps.completeopt
+
+  -- a suggestion of two lines: the menu shows the first line, accepting it inserts both
+  local count = vim.api.nvim_buf_line_count(buf)
+  vim.api.nvim_buf_set_lines(buf, count, count, false, { "", "", "def empty_cart(owner: str) -> Cart:", "" })
+  results.steps.multiline_menu = complete(count + 4, "    ")
+  results.steps.multiline = vim.api.nvim_buf_get_lines(buf, count + 3, -1, false)
+  results.steps.multiline_cursor = vim.api.nvim_win_get_cursor(0)
+  vim.api.nvim_buf_set_lines(buf, count, -1, false, {})
 
   -- fix: line 13 with a diagnostic on it
   local ns = vim.api.nvim_create_namespace("ragls-test-lint")
@@ -140,6 +161,12 @@ local function main()
   })
   wait_for("the code action's explanation", function() return answer_text():find(params.expect.action, 1, true) end)
   results.steps.code_action = answer_text()
+
+  -- reindex: the summary as an INFO notification
+  vim.cmd("RaglsReindex")
+  results.steps.reindex = wait_for("the reindex summary", function()
+    return vim.iter(results.notifications):find(function(n) return n.level == vim.log.levels.INFO end)
+  end).message
 
   -- a model that is down: an ERROR notification, not silence
   ragls.update_settings({ model = { baseUrl = params.dead_url } })

@@ -86,9 +86,14 @@ function M.ask(question)
     return
   end
   local bufnr = vim.api.nvim_get_current_buf()
-  local client = lsp.client(bufnr)
-  if client then
-    answer(client, "Ask: " .. question, "ragls.ask", { question }, bufnr)
+  local client = lsp.client(bufnr, true)
+  if client then -- the repository of this buffer
+    answer(client, "Ask: " .. question, "ragls.ask", { question, vim.uri_from_bufnr(bufnr) }, bufnr)
+  else -- from any buffer: a repository ragls serves
+    client = lsp.client(nil)
+    if client then
+      answer(client, "Ask: " .. question, "ragls.ask", { question }, nil)
+    end
   end
 end
 
@@ -146,13 +151,14 @@ function M.fix(bufnr, range)
   end)
 end
 
---- Re-index the workspace now (the server also keeps it fresh on its own).
+--- Re-index the repository of the current buffer now (the server also keeps it fresh on its own).
 function M.reindex()
-  local client = lsp.client(vim.api.nvim_get_current_buf())
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = lsp.client(bufnr)
   if client then
     ui.echo("indexing …")
-    lsp.execute(client, "ragls.reindex", {}, nil, function(summary)
-      ui.notify(tostring(summary), vim.log.levels.INFO)
+    lsp.execute(client, "ragls.reindex", { vim.uri_from_bufnr(bufnr) }, bufnr, function(summary)
+      ui.notify(type(summary) == "string" and summary or vim.inspect(summary), vim.log.levels.INFO)
     end)
   end
 end

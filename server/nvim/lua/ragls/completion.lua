@@ -35,15 +35,13 @@ end
 
 --- After a ragls item is accepted from the menu, put in the whole suggestion where the menu inserted a part.
 ---@param bufnr integer
-local function on_complete_done(bufnr)
-  if vim.v.event.reason ~= "accept" then
+---@param completed table v:completed_item
+local function on_complete_done(bufnr, completed)
+  local item = vim.tbl_get(completed, "user_data", "nvim", "lsp", "completion_item")
+  if not ours(item) or vim.api.nvim_get_current_buf() ~= bufnr then
     return
   end
-  local item = vim.tbl_get(vim.v.completed_item, "user_data", "nvim", "lsp", "completion_item")
-  if not ours(item) then
-    return
-  end
-  local text, word = item_text(item), vim.v.completed_item.word
+  local text, word = item_text(item), completed.word
   local row, col = unpack(vim.api.nvim_win_get_cursor(0))
   local start = col - #word
   if text == word or start < 0 or vim.api.nvim_get_current_line():sub(start + 1, col) ~= word then
@@ -54,24 +52,35 @@ local function on_complete_done(bufnr)
   vim.api.nvim_win_set_cursor(0, { row - 1 + #lines, (#lines == 1 and start or 0) + #lines[#lines] })
 end
 
---- Menu mode's accept key: take the ragls item while completion is active (its menu shown or not), else ask
---- for a suggestion.
+--- Menu mode's accept key (an expression mapping: it returns keys): take the ragls item while completion is active,
+--- else ask for a suggestion.
 ---@param lhs string
+---@return string keys
 local function accept_from_menu(lhs)
-  local info = vim.fn.complete_info({ "mode", "items", "selected" })
+  local info = vim.fn.complete_info({ "mode", "items", "selected", "pum_visible" })
   if info.mode == "" then
-    vim.lsp.completion.get()
-    return
+    vim.schedule(vim.lsp.completion.get)
+    return ""
   end
   for i, entry in ipairs(info.items) do
     if ours(vim.tbl_get(entry, "user_data", "nvim", "lsp", "completion_item")) then
       local steps = (i - 1) - info.selected -- selected is -1 when nothing is
       local move = string.rep(steps > 0 and "<C-n>" or "<C-p>", math.abs(steps))
-      vim.api.nvim_feedkeys(vim.keycode(move .. "<C-y>"), "n", false)
-      return
+      -- CTRL-Y accepts from a shown menu; with no menu shown CTRL-G u ends the completion, keeping the match
+      return move .. (info.pum_visible == 1 and "<C-y>" or "<C-g>u")
     end
   end
-  vim.api.nvim_feedkeys(vim.keycode(lhs), "n", false) -- no ragls item: the key does what it did before
+  return lhs -- no ragls item: the key does what it did before
+end
+
+--- The model's suggestion is often the only item: without "menuone" in 'completeopt' no menu would show it.
+---@param bufnr integer
+local function ensure_menuone(bufnr)
+  local cot = vim.bo[bufnr].completeopt
+  cot = cot ~= "" and cot or vim.go.completeopt
+  if not vim.tbl_contains(vim.split(cot, ","), "menuone") then
+    vim.bo[bufnr].completeopt = cot .. ",menuone"
+  end
 end
 
 --- Insert-mode keys for a buffer: accept, next, previous, trigger (each can be set to false).
@@ -79,9 +88,9 @@ end
 ---@param bufnr integer
 local function keymaps(mode, bufnr)
   local keys = config.options.keymaps
-  local function map(lhs, rhs, desc)
+  local function map(lhs, rhs, desc, expr)
     if lhs then
-      vim.keymap.set("i", lhs, rhs, { buffer = bufnr, desc = "ragls: " .. desc })
+      vim.keymap.set("i", lhs, rhs, { buffer = bufnr, desc = "ragls: " .. desc, expr = expr })
     end
   end
   if mode == "inline" then
@@ -97,7 +106,8 @@ local function keymaps(mode, bufnr)
       map(keys.prev, function() select({ bufnr = bufnr, count = -1 }) end, "previous suggestion")
     end
   else
-    map(keys.accept, function() accept_from_menu(keys.accept) end, "accept the suggestion (or ask for one)")
+    map(keys.accept, function() return accept_from_menu(keys.accept) end, "accept the suggestion (or ask for one)",
+      true)
     map(keys.trigger, function() vim.lsp.completion.get() end, "suggest")
   end
 end
@@ -118,10 +128,16 @@ function M.attach(client, bufnr)
     vim.lsp.inline_completion.enable(true, { bufnr = bufnr, client_id = client.id })
   else
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = opts.autotrigger, convert = convert })
+    ensure_menuone(bufnr)
     vim.api.nvim_create_autocmd("CompleteDone", {
       group = vim.api.nvim_create_augroup("ragls.complete." .. bufnr, { clear = true }),
       buffer = bufnr,
-      callback = function() on_complete_done(bufnr) end,
+      callback = function()
+        if vim.v.event.reason == "accept" then
+          local item = vim.v.completed_item
+          vim.schedule(function() on_complete_done(bufnr, item) end) -- once Vim has finished the completion
+        end
+      end,
     })
   end
   keymaps(mode, bufnr)

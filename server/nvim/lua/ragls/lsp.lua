@@ -110,15 +110,12 @@ function M.enable(commands, on_attach)
   vim.lsp.enable(M.name)
 end
 
---- The ragls client of a buffer (or of any buffer when bufnr is nil); reports why there is none.
+--- The ragls client attached to a buffer (any ragls client when bufnr is nil); reports why there is none.
 ---@param bufnr integer?
 ---@param quiet boolean?
 ---@return vim.lsp.Client?
 function M.client(bufnr, quiet)
   local clients = vim.lsp.get_clients({ name = M.name, bufnr = bufnr })
-  if #clients == 0 and bufnr ~= nil then
-    clients = vim.lsp.get_clients({ name = M.name })
-  end
   if clients[1] == nil and not quiet then
     ui.error("no ragls server is attached: open a file inside a repository (markers: "
       .. table.concat(config.options.root_markers, ", ") .. "); see :checkhealth ragls")
