@@ -24,6 +24,7 @@ class Extension implements vscode.Disposable {
   private readonly deduper = new MessageDeduper();
   private readonly disposables: vscode.Disposable[] = [];
   private starting?: Promise<void>;
+  private servedFolder?: string;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     const command = (id: string, run: (...args: unknown[]) => unknown) => vscode.commands.registerCommand(id, run);
@@ -40,7 +41,9 @@ class Extension implements vscode.Disposable {
       command("ragls.showOutput", () => this.output.show()),
       command("ragls.showMenu", () => this.menu()),
       vscode.workspace.onDidChangeConfiguration((e) => this.configurationChanged(e)),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => { if (!this.client) void this.start(); }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        if (this.folder()?.uri.toString() !== this.servedFolder) void this.restart(); // the server serves the first folder
+      }),
     );
     this.status.update((m) => { m.completionsEnabled = this.completionsEnabled(); });
   }
@@ -60,6 +63,7 @@ class Extension implements vscode.Disposable {
 
   private async doStart(): Promise<void> {
     const folder = this.folder();
+    this.servedFolder = folder?.uri.toString();
     if (!folder) {
       this.status.update((m) => m.stopped("open a folder to index it"));
       return;
@@ -82,6 +86,7 @@ class Extension implements vscode.Disposable {
       return;
     }
     this.status.update((m) => m.starting());
+    let reported = false;
     const client = createClient({
       folder, launch, env, output: this.output,
       startFailed: (tail) => startFailedMessage(launch, tail),
@@ -93,6 +98,7 @@ class Extension implements vscode.Disposable {
         message: (type, text) => { void this.showMessage(type, text); },
         runCommand: (command, args) => this.run(command, args),
         stopped: (reason) => {
+          reported = true;
           this.status.update((m) => m.stopped(reason));
           void this.showMessage(MessageType.Error, reason, [SHOW_OUTPUT, OPEN_SETTINGS]);
         },
@@ -110,8 +116,10 @@ class Extension implements vscode.Disposable {
     } catch (error) {
       // the close handler has reported a server that stopped while starting; anything else is reported here
       this.output.error(`the server did not start: ${String(error)}`);
-      if (client.state !== State.Stopped || this.client !== client) return;
-      this.status.update((m) => m.stopped(String(error)));
+      if (reported || this.client !== client) return;
+      const reason = `${startFailedMessage(launch, [])} (${String(error)})`;
+      this.status.update((m) => m.stopped(reason));
+      void this.showMessage(MessageType.Error, reason, [SHOW_OUTPUT, OPEN_SETTINGS]);
     }
   }
 
