@@ -26,6 +26,7 @@ from .embed import STATIC_NAME as NAME  # the vector space: a new vocabulary rul
 
 log = logging.getLogger(__name__)
 MAX_TOKENS = 512  # as the wheel truncates
+SLICE = 256  # texts embedded at once
 DIM = 64
 
 
@@ -115,6 +116,12 @@ class StaticVectors:
             raise ValueError(f"expected {DIM}-dimension vectors, got {self._table.shape}")
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        if len(texts) <= SLICE:
+            return self._embed(texts)
+        # in slices: one (tokens x 64) array for thousands of texts would cost hundreds of MB
+        return np.concatenate([self._embed(texts[i:i + SLICE]) for i in range(0, len(texts), SLICE)])
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
