@@ -91,8 +91,9 @@ export function createClient(setup: ClientSetup): LanguageClient {
     output[level](text);
   };
   const options: LanguageClientOptions = {
-    documentSelector: [{ scheme: "file", pattern: { baseUri: folder.uri.toString(), pattern: "**/*" } }],
-    workspaceFolder: folder,
+    // every folder of a multi-root workspace: the client sends them all at initialize and their changes after;
+    // the server reads no document outside them
+    documentSelector: [{ scheme: "file" }],
     outputChannel: output,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     initializationOptions: () => initializationOptions(currentSection(folder)),

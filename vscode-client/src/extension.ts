@@ -42,12 +42,14 @@ class Extension implements vscode.Disposable {
       command("ragls.showMenu", () => this.menu()),
       vscode.workspace.onDidChangeConfiguration((e) => this.configurationChanged(e)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => {
-        if (this.folder()?.uri.toString() !== this.servedFolder) void this.restart(); // the server serves the first folder
+        // the server indexes every folder and follows folder changes itself; it needs starting only for a first folder
+        if (!this.servedFolder && this.folder()) void this.start();
       }),
     );
     this.status.update((m) => { m.completionsEnabled = this.completionsEnabled(); });
   }
 
+  /** The first folder: the server's working directory and the scope its (window-wide) settings are read in. */
   private folder(): vscode.WorkspaceFolder | undefined {
     return vscode.workspace.workspaceFolders?.[0];
   }
