@@ -119,6 +119,7 @@ def _roots(params: types.InitializeParams) -> list[tuple[Path, str]]:
 
 def create_server() -> RaglsServer:
     server = RaglsServer()
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(actions.QuietCommandErrors())
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RaglsServer, params: types.InitializeParams) -> None:
