@@ -304,18 +304,3 @@ async def test_every_workspace_folder_is_indexed_and_served(shop_repo, api, tmp_
     finally:
         await lsp.shutdown_session()
 
-
-def test_a_command_failure_is_logged_as_one_line_not_a_traceback():
-    import logging
-    import sys
-
-    from ragls.server.actions import CommandError, QuietCommandErrors
-
-    try:
-        raise CommandError("the model server answered 500")
-    except CommandError:
-        record = logging.LogRecord("pygls.protocol.json_rpc", logging.ERROR, __file__, 1, "Exception occurred", (),
-                                   sys.exc_info())
-    assert QuietCommandErrors().filter(record)
-    assert record.levelname == "WARNING" and record.exc_info is None
-    assert record.getMessage() == "command failed: the model server answered 500"
