@@ -11,6 +11,8 @@ from pathlib import Path
 
 from ragls.indexer import cli as engine_cli
 
+from .review import cli as review_cli
+
 log = logging.getLogger("ragls")
 
 
@@ -154,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ask", parents=[common], help="answer a question about the codebase")
     s.add_argument("question")
     s.set_defaults(func=lambda a: asyncio.run(_model_command(a)))
+    review_cli.add_parser(sub)
     s = sub.add_parser("nvim-path", help="print the Neovim plugin's runtime folder (append it to 'runtimepath')")
     s.add_argument("-v", "--verbose", action="count", default=0)
     s.set_defaults(func=cmd_nvim_path)

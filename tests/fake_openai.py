@@ -6,6 +6,7 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 Fault = int | tuple[int, dict[str, str]]
@@ -41,6 +42,8 @@ class FakeOpenAI:
         self.headers: list[dict[str, str]] = []  # request headers (lower-case names), as `requests`
         self.fail_next: list[Fault] = []  # HTTP statuses to answer the next requests with
         self.replies: list[str] = []
+        # consulted first for chat and completion replies: (path, body) -> text, or None for the next of `replies`
+        self.responder: Callable[[str, dict[str, Any]], str | None] | None = None
         self.garbage_next = 0
         self.json_next: list[dict[str, Any]] = []
         self.delay_s = 0.0
@@ -108,7 +111,8 @@ class FakeOpenAI:
                 if outer.json_next:
                     self._send(200, outer.json_next.pop(0))
                     return
-                text = outer.replies.pop(0) if outer.replies else "pass"
+                answer = outer.responder(self.path, body) if outer.responder else None
+                text = answer if answer is not None else outer.replies.pop(0) if outer.replies else "pass"
                 model = body.get("model")
                 if not stream:
                     choice: dict[str, Any] = ({"index": 0, "finish_reason": "stop",

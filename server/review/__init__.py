@@ -1,0 +1,1 @@
+"""ragls review: code review of a change with repository context."""

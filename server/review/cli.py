@@ -1,0 +1,114 @@
+"""`ragls review`: review a change with repository context, for people and CI (exit codes, SARIF, rdjson)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from .findings import SEVERITIES, ReviewError, at_least
+
+log = logging.getLogger("ragls.review")
+OK, FOUND, FAILED = 0, 1, 2
+EPILOG = ("exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the review could not run "
+          "(bad ref, no model configured, a model failure or a malformed reply: never a silent pass)")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("review", help="review the current change with repository context (CI friendly)",
+                       description="Review the diff against the merge-base with --base: each hunk in its enclosing "
+                                   "symbol, with the definitions it uses and its callers; four specialist "
+                                   "reviewers, then a merging pass.", epilog=EPILOG)
+    s.add_argument("-v", "--verbose", action="count", default=0)
+    s.add_argument("--repo", help="repository (default: the one around the current directory)")
+    s.add_argument("--base", help="the branch or commit the change is compared with (default: origin/HEAD, main "
+                                  "or master; HEAD with --staged or --worktree)")
+    mode = s.add_mutually_exclusive_group()
+    mode.add_argument("--head", help="the commit under review (default: HEAD)")
+    mode.add_argument("--staged", action="store_true", help="review what is staged (the index)")
+    mode.add_argument("--worktree", action="store_true", help="review the working tree, untracked files included")
+    s.add_argument("--format", choices=("text", "json", "markdown", "sarif", "rdjson"), default="text")
+    s.add_argument("--output", "-o", help="write the result to this file (default: standard output)")
+    s.add_argument("--fail-on", choices=(*SEVERITIES, "never"), default="error",
+                   help="exit 1 when a finding is at least this severe (default: error)")
+    s.add_argument("--budget", type=int, default=40_000,
+                   help="prompt tokens each reviewer may spend; the least important changes beyond it are listed "
+                        "as not reviewed (default: 40000)")
+    s.add_argument("--dry-run", action="store_true", help="list what would be reviewed and its tokens; no model")
+    s.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_review(args))
+    except ReviewError as exc:
+        print(f"ragls review: {exc}", file=sys.stderr)
+        return FAILED
+    except OSError as exc:
+        print(f"ragls review: {exc}", file=sys.stderr)
+        return FAILED
+
+
+async def _review(args: argparse.Namespace) -> int:
+    from ragls.indexer.index import Index
+    from ragls.indexer.lock import IndexLocked
+
+    from ..app import VERSION
+    from ..llm import NOT_CONFIGURED, ModelClient, ModelConfig
+    from ..settings import Settings, api_key, with_env
+    from .diff import collect, open_repo
+    from .formats import Result, render
+    from .reviewers import FOCI, Reviewer, plan, run
+    from .scope import units
+
+    repo = open_repo(Path(args.repo or ".").resolve())
+    root = Path(repo.working_tree_dir or ".").resolve()
+    mode = "staged" if args.staged else "worktree" if args.worktree else "commits"
+    change = collect(root, args.base, args.head, mode)
+    settings = with_env(Settings())
+    m = settings.model
+    client = None
+    if not args.dry_run:
+        if not (m.chat_model and (m.base_url or api_key(settings))):
+            raise ReviewError(NOT_CONFIGURED)
+        client = ModelClient(ModelConfig(base_url=m.base_url, api_key=api_key(settings), chat_model=m.chat_model,
+                                         timeout_s=max(m.timeout_s, 120.0), max_retries=m.max_retries,
+                                         max_concurrency=m.max_concurrency))
+    print(f"ragls review: {len(change.files)} changed files ({change.base[:12]}..{change.head[:12]}); "
+          "indexing for context", file=sys.stderr)
+    index = Index.open(root)
+    try:
+        index.refresh(progress=None)
+    except IndexLocked:  # an editor's ragls is indexing this repository: its index is as fresh as it gets
+        log.warning("the index is being written by another ragls; using it as it is")
+    found, skipped = units(index, change)
+    p = plan(found, args.budget, settings.chat.budget)
+    skipped += p.skipped
+    texts = {f.path: f.text for f in change.files if f.text is not None}
+    if args.dry_run:
+        for u in p.units:
+            print(f"{u.path}:{u.start}-{u.end} {u.symbol or '(top level)'}: {u.tokens} tokens, "
+                  f"{len(u.definitions)} definitions, {len(u.callers)} callers")
+        for s in skipped:
+            print(f"not reviewed: {s.path}: {s.reason}")
+        return OK
+    assert client is not None
+    reviewer = Reviewer(client, settings.chat.budget, settings.log_prompts)
+    try:
+        if p.batches:
+            print(f"ragls review: {len(p.units)} changes in {len(p.batches)} prompts x {len(FOCI)} reviewers",
+                  file=sys.stderr)
+        findings = await run(reviewer, p, texts) if p.batches else []
+    finally:
+        await client.aclose()
+    result = Result(change.base, change.head, VERSION, p.units, findings, skipped, reviewer.calls)
+    out = render(result, args.format)
+    if args.output:
+        Path(args.output).write_text(out + "\n", encoding="utf-8")
+    else:
+        print(out)
+    if args.format != "text":
+        print(f"ragls review: {len(findings)} findings, {len(skipped)} not reviewed", file=sys.stderr)
+    failing = args.fail_on != "never" and any(at_least(f.severity, args.fail_on) for f in findings)
+    return FOUND if failing else OK

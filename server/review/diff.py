@@ -1,0 +1,149 @@
+"""The change under review: files and hunks (new-side line numbers) from git, against the merge-base."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git
+import unidiff
+
+from .findings import ReviewError
+
+
+@dataclass(frozen=True, slots=True)
+class Hunk:
+    """One changed region: new-side lines start..end (inclusive), the changed lines in it, its unified text."""
+
+    start: int
+    end: int
+    changed: tuple[int, ...]  # new-side numbers of added lines (empty for a pure deletion)
+    text: str
+    added: int
+    removed: int
+
+
+@dataclass(slots=True)
+class FileChange:
+    path: str  # new path (old path for a deleted file)
+    status: str  # added, modified, deleted, renamed
+    old_path: str | None = None
+    hunks: list[Hunk] = field(default_factory=list)
+    binary: bool = False
+    text: str | None = None  # the new version's text (None: deleted, binary or unreadable)
+
+
+@dataclass(slots=True)
+class Change:
+    base: str  # what the change is compared against (a commit, or "HEAD" / the index)
+    head: str  # "worktree", "staged" or a commit
+    files: list[FileChange]
+
+
+def open_repo(root: Path) -> git.Repo:
+    try:
+        return git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+        raise ReviewError(f"{root} is not inside a git repository") from exc
+
+
+def default_base(repo: git.Repo) -> str:
+    """The branch a pull request would target: origin's HEAD, else main, master, trunk or develop."""
+    try:
+        return repo.git.rev_parse("--abbrev-ref", "origin/HEAD")
+    except git.GitCommandError:
+        pass
+    for name in ("origin/main", "origin/master", "main", "master", "trunk", "develop"):
+        try:
+            repo.git.rev_parse("--verify", "--quiet", name + "^{commit}")
+            return name
+        except git.GitCommandError:
+            continue
+    raise ReviewError("no base to compare with: pass --base REF (no origin/HEAD, main or master here)")
+
+
+def _commit(repo: git.Repo, ref: str, what: str) -> str:
+    try:
+        return repo.git.rev_parse("--verify", "--quiet", ref + "^{commit}")
+    except git.GitCommandError:
+        raise ReviewError(f"{what} {ref!r} is not a commit in this repository (fetch it, or check the name)") \
+            from None
+
+
+def collect(root: Path, base: str | None, head: str | None, mode: str) -> Change:
+    """The change to review. mode: "commits" (merge-base of base and head .. head), "staged" (the index against
+    base, default HEAD) or "worktree" (the working tree, untracked files included, against base, default HEAD)."""
+    repo = open_repo(root)
+    if mode == "commits":
+        head_sha = _commit(repo, head or "HEAD", "--head")
+        base_sha = _commit(repo, base or default_base(repo), "--base")
+        merge = repo.merge_base(base_sha, head_sha)
+        if not merge:
+            raise ReviewError(f"{base!r} and {head or 'HEAD'!r} have no common ancestor")
+        start = merge[0].hexsha
+        raw = repo.git.diff(start, head_sha, "--no-color", "--no-ext-diff", "--find-renames", "-U3")
+        change = Change(start, head_sha, _parse(raw))
+        for f in change.files:
+            f.text = _show(repo, f"{head_sha}:{f.path}") if f.status != "deleted" and not f.binary else None
+        return change
+    start = _commit(repo, base or "HEAD", "--base") if repo.head.is_valid() or base else None
+    if start is None:
+        raise ReviewError("the repository has no commit yet to compare with")
+    if mode == "staged":
+        raw = repo.git.diff("--cached", start, "--no-color", "--no-ext-diff", "--find-renames", "-U3")
+        change = Change(start, "staged", _parse(raw))
+        for f in change.files:
+            f.text = _show(repo, f":{f.path}") if f.status != "deleted" and not f.binary else None
+        return change
+    raw = repo.git.diff(start, "--no-color", "--no-ext-diff", "--find-renames", "-U3")
+    change = Change(start, "worktree", _parse(raw))
+    work = Path(repo.working_tree_dir or root)
+    for rel in repo.untracked_files:  # new files git does not track yet (ignored ones are not listed)
+        change.files.append(_untracked(work, rel))
+    for f in change.files:
+        if f.text is None and f.status != "deleted" and not f.binary:
+            f.text = _read(work / f.path)
+    return change
+
+
+def _parse(raw: str) -> list[FileChange]:
+    out = []
+    for pf in unidiff.PatchSet(raw):
+        status = ("added" if pf.is_added_file else "deleted" if pf.is_removed_file else
+                  "renamed" if pf.is_rename else "modified")
+        path = pf.path if not pf.is_removed_file else pf.source_file.removeprefix("a/")
+        old = pf.source_file.removeprefix("a/") if pf.is_rename else None
+        fc = FileChange(path, status, old, binary=pf.is_binary_file)
+        for h in pf:
+            changed = tuple(ln.target_line_no for ln in h if ln.is_added)
+            start = h.target_start if h.target_length else max(1, h.target_start)
+            fc.hunks.append(Hunk(start, max(start, h.target_start + h.target_length - 1), changed, str(h),
+                                 h.added, h.removed))
+        out.append(fc)
+    return out
+
+
+def _untracked(work: Path, rel: str) -> FileChange:
+    text = _read(work / rel)
+    if text is None:
+        return FileChange(rel, "added", binary=True)
+    lines = text.split("\n")
+    n = len(lines) - (1 if lines and lines[-1] == "" else 0)
+    body = "".join(f"+{line}\n" for line in lines[:n])
+    hunk = Hunk(1, max(1, n), tuple(range(1, n + 1)), f"@@ -0,0 +1,{n} @@\n{body}", n, 0)
+    return FileChange(rel, "added", hunks=[hunk] if n else [], text=text)
+
+
+def _show(repo: git.Repo, spec: str) -> str | None:
+    try:
+        data = repo.git.show(spec, stdout_as_string=False)
+    except git.GitCommandError:
+        return None
+    return None if b"\0" in data[:8192] else data.decode("utf-8", "replace")
+
+
+def _read(path: Path) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return None if b"\0" in data[:8192] else data.decode("utf-8", "replace")

