@@ -26,10 +26,12 @@ SAMPLES: dict[str, dict] = {
     "explain": {"language": "python", "path": "shop/checkout.py", "start_line": 5, "end_line": 6,
                 "selection": "def checkout(cart):\n    return vat(cart.total())\n", "context": [CART, TAX]},
     "ask": {"question": "Where is VAT applied?", "context": [CART, TAX]},
-    "review": {"focus": "correctness", "path": "shop/checkout.py", "language": "python",
-               "symbol": "def checkout(cart):",
-               "hunk": "@@ -5,2 +5,2 @@\n-    return vat(cart.total())\n+    return cart.total()\n",
+    "review": {"focus": "correctness", "guidance": "Look for logic errors.",
+               "changes": "### shop/checkout.py (python), lines 5-6\nDiff:\n@@ -5,2 +5,2 @@\n"
+                          "-    return vat(cart.total())\n+    return cart.total()\n",
                "definitions": [CART, TAX], "callers": [CART]},
+    "review_merge": {"findings": '[{"id": 0, "path": "shop/checkout.py", "start_line": 6, "title": "No VAT"}]',
+                     "changes": "### shop/checkout.py (python), lines 5-6\n+    return cart.total()\n"},
 }
 
 
