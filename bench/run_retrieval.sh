@@ -12,7 +12,8 @@ WORK=$ROOT/bench/work
 RUNS=$WORK/runs
 mkdir -p "$RUNS" "$ROOT/bench/results"
 $PY -c "import bm25s" 2>/dev/null || $PY -m pip install -q -r "$HARNESS/requirements.txt"
-export RAGLS_HOME=$WORK/ragls-home ANONYMIZED_TELEMETRY=False
+# RAGLS_MODELS outside RAGLS_HOME: the static model's cut vocabulary is derived once, as on a user's machine
+export RAGLS_HOME=$WORK/ragls-home RAGLS_MODELS=$WORK/models ANONYMIZED_TELEMETRY=False
 RAGLS="$PY -m ragls.indexer.cli"
 NAMES=""
 for spec in $PKGS; do
