@@ -71,7 +71,8 @@ def maintainability(prompt: str) -> dict:
          "message": "Same problem seen from maintainability."},  # a duplicate of correctness's: merged away
         {"path": "shop/pricing.py", "line": line - 4, "severity": "info", "rule": "magic-number",
          "title": "Magic numbers in the range check", "message": "Name the bounds."},
-        {"path": "shop/nowhere.py", "line": 3, "severity": "error", "title": "Invented", "message": "x"}]}
+        {"path": "shop/nowhere.py", "line": 3, "severity": "error", "title": "Invented", "message": "x"},
+        {"path": "shop/pricing.py", "line": 1, "severity": "error", "title": "Outside the change", "message": "x"}]}
 
 
 def run_review(repo: git.Repo, api: FakeOpenAI, monkeypatch, tmp_path, *args: str) -> tuple[int, str]:
@@ -107,7 +108,8 @@ def test_review_extends_hunks_retrieves_context_and_merges_specialists(feature, 
     assert not any("sk-live-do-not-send" in p for p in prompts), "a secret file is never sent"
     assert {"path": ".env", "reason": "may hold secrets"} in result["not_reviewed"]
     rules = sorted(f["rule"] for f in result["findings"])
-    assert rules == ["correctness/wrong-divisor", "maintainability/magic-number"], "deduplicated, invention dropped"
+    assert rules == ["correctness/wrong-divisor", "maintainability/magic-number"], \
+        "deduplicated; an invented file and a line outside the reviewed code dropped"
     bug = next(f for f in result["findings"] if f["severity"] == "error")
     assert bug["start_line"] == 9 and bug["suggestion"] and len(bug["fingerprint"]) == 32
 
@@ -144,10 +146,13 @@ def test_rdjson_for_reviewdog_and_fail_on(feature, monkeypatch, tmp_path):
                                "--fail-on", "never")
         assert code == 0
         (diag,) = json.loads(out)["diagnostics"]
-        assert diag["location"] == {"path": "shop/pricing.py",
-                                    "range": {"start": {"line": 9, "column": 1}, "end": {"line": 10, "column": 1}}}
+        assert json.loads(out)["source"] == {"name": "ragls"}
+        # line-wise ranges (no columns): line 9 whole, replaced by the suggestion's text
+        assert diag["location"] == {"path": "shop/pricing.py", "range": {"start": {"line": 9}, "end": {"line": 9}}}
         assert diag["severity"] == "ERROR" and diag["code"]["value"] == "correctness/wrong-divisor"
-        assert diag["suggestions"][0]["text"].endswith("percent / 100))\n")
+        assert diag["message"].startswith("Discount divides by 10, not 100: percent is 0-100")
+        assert diag["suggestions"] == [{"range": {"start": {"line": 9}, "end": {"line": 9}},
+                                        "text": "    return round_money(amount * (1 - percent / 100))"}]
         api.responder = reviewer({"correctness": {"findings": [{"path": "shop/pricing.py", "line": 9,
                                                                 "severity": "warning", "title": "Suspicious"}]}})
         assert run_review(feature, api, monkeypatch, tmp_path, "--base", "main")[0] == 0  # default: errors fail
@@ -159,8 +164,9 @@ def test_what_does_not_fit_the_budget_is_listed(feature, monkeypatch, tmp_path):
         code, out = run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--budget", "10",
                                "--format", "markdown")
     assert code == 0 and not chat_prompts(api)
-    assert "Not reviewed" in out and "`shop/pricing.py`: shop/pricing.py:5-9 (apply_discount): over the review " \
-        "budget of 10 tokens" in out
+    assert "Not reviewed" in out
+    assert "- `shop/pricing.py` lines 5-9 (apply_discount): over the review budget of 10 tokens" in out
+    assert "- `.env`: may hold secrets" in out
 
 
 @pytest.mark.parametrize("reply, why", [("<html>502 Bad Gateway</html>", "not JSON (malformed"),

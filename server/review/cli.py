@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from pathlib import Path
+
+import git
 
 from .findings import SEVERITIES, ReviewError, at_least
 
@@ -35,7 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--budget", type=int, default=40_000,
                    help="prompt tokens each reviewer may spend; the least important changes beyond it are listed "
                         "as not reviewed (default: 40000)")
-    s.add_argument("--dry-run", action="store_true", help="list what would be reviewed and its tokens; no model")
+    s.add_argument("--dry-run", action="store_true",
+                   help="list what would be reviewed, its tokens and what would be left out; no model call "
+                        "(--format json for JSON)")
     s.set_defaults(func=main)
 
 
@@ -44,6 +49,10 @@ def main(args: argparse.Namespace) -> int:
         return asyncio.run(_review(args))
     except ReviewError as exc:
         print(f"ragls review: {exc}", file=sys.stderr)
+        return FAILED
+    except git.GitCommandError as exc:
+        print(f"ragls review: git {' '.join(map(str, exc.command[1:3]))} failed: "
+              f"{(exc.stderr or '').strip() or exc}", file=sys.stderr)
         return FAILED
     except OSError as exc:
         print(f"ragls review: {exc}", file=sys.stderr)
@@ -57,9 +66,10 @@ async def _review(args: argparse.Namespace) -> int:
     from ..app import VERSION
     from ..llm import NOT_CONFIGURED, ModelClient, ModelConfig
     from ..settings import Settings, api_key, with_env
-    from .diff import collect, open_repo
+    from .diff import collect, open_repo, repository_url
     from .formats import Result, render
-    from .reviewers import FOCI, Reviewer, plan, run
+    from .plan import FOCI, plan, room
+    from .reviewers import Reviewer, run
     from .scope import units
 
     repo = open_repo(Path(args.repo or ".").resolve())
@@ -82,19 +92,21 @@ async def _review(args: argparse.Namespace) -> int:
         index.refresh(progress=None)
     except IndexLocked:  # an editor's ragls is indexing this repository: its index is as fresh as it gets
         log.warning("the index is being written by another ragls; using it as it is")
-    found, skipped = units(index, change)
-    p = plan(found, args.budget, settings.chat.budget)
+    prompt_budget = settings.chat.budget
+    try:
+        found, skipped = units(index, change, room(prompt_budget))
+    finally:  # the index's handles; Index itself has no close
+        for handle in ("vectors", "store"):
+            if handle in index.__dict__:
+                index.__dict__[handle].close()
+    p = plan(found, args.budget, prompt_budget)
     skipped += p.skipped
     texts = {f.path: f.text for f in change.files if f.text is not None}
     if args.dry_run:
-        for u in p.units:
-            print(f"{u.path}:{u.start}-{u.end} {u.symbol or '(top level)'}: {u.tokens} tokens, "
-                  f"{len(u.definitions)} definitions, {len(u.callers)} callers")
-        for s in skipped:
-            print(f"not reviewed: {s.path}: {s.reason}")
+        _emit(_dry_run(p, skipped, args.format == "json"), args.output)
         return OK
     assert client is not None
-    reviewer = Reviewer(client, settings.chat.budget, settings.log_prompts)
+    reviewer = Reviewer(client, prompt_budget, settings.log_prompts)
     try:
         if p.batches:
             print(f"ragls review: {len(p.units)} changes in {len(p.batches)} prompts x {len(FOCI)} reviewers",
@@ -102,13 +114,43 @@ async def _review(args: argparse.Namespace) -> int:
         findings = await run(reviewer, p, texts) if p.batches else []
     finally:
         await client.aclose()
-    result = Result(change.base, change.head, VERSION, p.units, findings, skipped, reviewer.calls)
-    out = render(result, args.format)
-    if args.output:
-        Path(args.output).write_text(out + "\n", encoding="utf-8")
-    else:
-        print(out)
-    if args.format != "text":
+    result = Result(change.base, change.head, VERSION, p.units, findings, skipped, reviewer.calls,
+                    repository_url(repo))
+    _emit(render(result, args.format), args.output)
+    if args.format != "text" or args.output:
         print(f"ragls review: {len(findings)} findings, {len(skipped)} not reviewed", file=sys.stderr)
     failing = args.fail_on != "never" and any(at_least(f.severity, args.fail_on) for f in findings)
     return FOUND if failing else OK
+
+
+def _emit(out: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(out + "\n", encoding="utf-8")
+    else:
+        print(out)
+
+
+def _dry_run(p, skipped: list, as_json: bool) -> str:
+    """What would be sent: the units per prompt with their tokens, and what would be left out."""
+    from .plan import FOCI
+
+    if as_json:
+        return json.dumps({
+            "prompts": [[{"path": u.path, "start_line": u.start, "end_line": u.end, "symbol": u.symbol,
+                          "tokens": u.own_tokens, "context_tokens": u.context_tokens,
+                          "definitions": len(u.definitions), "callers": len(u.callers)} for u in b]
+                        for b in p.batches],
+            "model_calls": len(p.batches) * len(FOCI) + (1 if p.batches else 0), "tokens_per_reviewer": p.tokens,
+            "not_reviewed": [{"path": s.path, "reason": s.reason, **({"where": s.where} if s.where else {})}
+                             for s in skipped]}, indent=2)
+    out = []
+    for n, batch in enumerate(p.batches, 1):
+        out.append(f"prompt {n} (to each of {len(FOCI)} reviewers):")
+        out += [f"  {u.path}:{u.start}-{u.end} {u.symbol or '(top level)'}: {u.own_tokens} tokens, "
+                f"{len(u.definitions)} definitions and {len(u.callers)} callers ({u.context_tokens} tokens)"
+                for u in batch]
+    out.append(f"{len(p.batches)} prompts, at most {p.tokens} tokens per reviewer; "
+               f"{len(p.batches) * len(FOCI) + (1 if p.batches else 0)} model calls at most (one more per reply "
+               "to ask again)")
+    out += [f"not reviewed: {s}" for s in skipped]
+    return "\n".join(out)

@@ -1,8 +1,10 @@
 """The change under review: files and hunks (new-side line numbers) from git, against the merge-base."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import git
 import unidiff
@@ -78,7 +80,9 @@ def collect(root: Path, base: str | None, head: str | None, mode: str) -> Change
         base_sha = _commit(repo, base or default_base(repo), "--base")
         merge = repo.merge_base(base_sha, head_sha)
         if not merge:
-            raise ReviewError(f"{base!r} and {head or 'HEAD'!r} have no common ancestor")
+            shallow = " (this clone is shallow: fetch the whole history, e.g. actions/checkout with " \
+                "fetch-depth: 0)" if (Path(repo.git_dir) / "shallow").exists() else ""
+            raise ReviewError(f"{base or 'the base'!r} and {head or 'HEAD'!r} have no common ancestor{shallow}")
         start = merge[0].hexsha
         raw = repo.git.diff(start, head_sha, "--no-color", "--no-ext-diff", "--find-renames", "-U3")
         change = Change(start, head_sha, _parse(raw))
@@ -103,6 +107,26 @@ def collect(root: Path, base: str | None, head: str | None, mode: str) -> Change
         if f.text is None and f.status != "deleted" and not f.binary:
             f.text = _read(work / f.path)
     return change
+
+
+def repository_url(repo: git.Repo) -> str | None:
+    """origin's web address (https, never with credentials), or None."""
+    try:
+        url = repo.remote("origin").url
+    except (ValueError, git.GitCommandError):
+        return None
+    scheme = "https"
+    if m := re.fullmatch(r"[\w.-]+@([\w.-]+):(?!/)(.+)", url):  # scp-like: git@github.com:owner/repo.git
+        host, path = m[1], "/" + m[2]
+    else:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https", "ssh", "git") or not parts.hostname:
+            return None
+        host, path = parts.hostname, parts.path
+        if parts.scheme in ("http", "https"):
+            scheme = parts.scheme
+            host += f":{parts.port}" if parts.port else ""
+    return urlunsplit((scheme, host, path.rstrip("/").removesuffix(".git"), "", ""))
 
 
 def _parse(raw: str) -> list[FileChange]:

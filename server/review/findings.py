@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass
 SEVERITIES = ("error", "warning", "info")
 _ALIASES = {"critical": "error", "high": "error", "blocker": "error", "major": "warning", "medium": "warning",
             "minor": "info", "low": "info", "note": "info", "suggestion": "info", "nit": "info"}
-_FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
+_FENCE = re.compile(r"```[a-zA-Z]*[ \t]*\n(.*?)\n[ \t]*```", re.DOTALL)
+Ranges = dict[str, list[tuple[int, int]]]  # reviewed lines (first, last) per path
 
 
 class ReviewError(Exception):
@@ -18,6 +19,10 @@ class ReviewError(Exception):
 
 class ReplyError(ValueError):
     """A model reply that is not the JSON the prompt asked for (malformed, truncated, wrong shape)."""
+
+    def __init__(self, who: str, problem: str, reply: str) -> None:
+        super().__init__(f"{who}'s reply {problem}: {_clip(reply)}")
+        self.problem = problem  # what was wrong, for asking again
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +41,38 @@ class Finding:
         return asdict(self)
 
 
-def parse_reply(reply: str, focus: str) -> list[dict]:
-    """The "findings" list of a reply: one JSON object, optionally in a Markdown fence. Raises ReplyError."""
+def _json(reply: str, who: str) -> object:
+    """The one JSON value of a reply: all of it, or the one Markdown code block in it. Raises ReplyError."""
     text = reply.strip()
-    if m := _FENCE.match(text):
-        text = m.group(1)
+    blocks = _FENCE.findall(text)
+    if len(blocks) == 1 and not text.startswith(("{", "[")):
+        text = blocks[0].strip()
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = "truncated" if text.count("{") > text.count("}") or text.count("[") > text.count("]") else "malformed"
-        raise ReplyError(f"the {focus} reviewer's reply is not JSON ({hint}: {exc.msg} at character {exc.pos}): "
-                         f"{_clip(reply)}") from None
+        opened = text.count("{") - text.count("}") + text.count("[") - text.count("]")
+        hint = "truncated" if opened > 0 or exc.msg.startswith("Unterminated") else "malformed"
+        raise ReplyError(who, f"is not JSON ({hint}: {exc.msg} at character {exc.pos})", reply) from None
+
+
+def parse_reply(reply: str, focus: str) -> list[dict]:
+    """The "findings" list of a specialist's reply. Raises ReplyError."""
+    who = f"the {focus} reviewer"
+    data = _json(reply, who)
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
-        raise ReplyError(f'the {focus} reviewer\'s reply has no "findings" list: {_clip(reply)}')
-    return [f for f in data["findings"] if isinstance(f, dict)]
+        raise ReplyError(who, 'has no "findings" list', reply)
+    if not all(isinstance(f, dict) for f in data["findings"]):
+        raise ReplyError(who, 'has "findings" that are not all objects', reply)
+    return data["findings"]
+
+
+def parse_keep(reply: str) -> list[int]:
+    """The "keep" list of finding ids of the merge pass's reply. Raises ReplyError."""
+    data = _json(reply, "the merge pass")
+    keep = data.get("keep") if isinstance(data, dict) else None
+    if not isinstance(keep, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in keep):
+        raise ReplyError("the merge pass", 'has no "keep" list of finding ids', reply)
+    return keep
 
 
 def _clip(text: str, n: int = 160) -> str:
@@ -57,19 +80,19 @@ def _clip(text: str, n: int = 160) -> str:
     return repr(text if len(text) <= n else text[:n] + "…")
 
 
-def to_finding(raw: dict, focus: str, lines_of: dict[str, int]) -> Finding | None:
-    """A finding from one reply item, or None when it names no reviewed file or line (a model's invention)."""
+def to_finding(raw: dict, focus: str, ranges: Ranges) -> Finding | None:
+    """A finding from one reply item, or None when it names no reviewed file or lines (a model's invention):
+    its first line must be in a reviewed range, its last is kept within that range."""
     path = str(raw.get("path") or "").removeprefix("./").removeprefix("b/")
-    if path not in lines_of:
-        return None
     try:
         start = int(raw.get("line") or raw.get("start_line") or 0)
         end = int(raw.get("end_line") or start)
     except (TypeError, ValueError):
         return None
-    if not 1 <= start <= lines_of[path]:
+    around = next(((lo, hi) for lo, hi in ranges.get(path, ()) if lo <= start <= hi), None)
+    if around is None:
         return None
-    end = min(max(start, end), lines_of[path])
+    end = min(max(start, end), around[1])
     severity = str(raw.get("severity") or "warning").lower()
     severity = _ALIASES.get(severity, severity if severity in SEVERITIES else "warning")
     title = " ".join(str(raw.get("title") or "").split())[:200]

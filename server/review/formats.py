@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from .findings import Finding
 from .scope import Skipped, Unit
 
-TOOL_URI = "https://github.com/ragls/ragls"
 SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 RDJSON_SEVERITY = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
 
@@ -21,6 +20,7 @@ class Result:
     findings: list[Finding]
     not_reviewed: list[Skipped] = field(default_factory=list)
     model_calls: int = 0
+    repository: str | None = None  # the repository's https URL (origin), for SARIF's version control provenance
 
 
 def render(result: Result, fmt: str) -> str:
@@ -31,7 +31,7 @@ def text(r: Result) -> str:
     out = [f"{f.path}:{f.start_line}{'-' + str(f.end_line) if f.end_line != f.start_line else ''}: "
            f"{f.severity} [{f.rule}] {f.title}\n    " + f.message.replace("\n", "\n    ") for f in r.findings]
     out.append(_summary(r))
-    out += [f"  not reviewed: {s.path}: {s.reason}" for s in r.not_reviewed]
+    out += [f"  not reviewed: {s}" for s in r.not_reviewed]
     return "\n".join(out)
 
 
@@ -50,8 +50,12 @@ def as_json(r: Result) -> str:
         "reviewed": [{"path": u.path, "start_line": u.start, "end_line": u.end, "symbol": u.symbol,
                       "definitions": [f"{d['path']}:{d['start_line']}" for d in u.definitions],
                       "callers": [f"{c['path']}:{c['start_line']}" for c in u.callers]} for u in r.reviewed],
-        "not_reviewed": [{"path": s.path, "reason": s.reason} for s in r.not_reviewed],
+        "not_reviewed": _not_reviewed(r),
         "model_calls": r.model_calls}, indent=2)
+
+
+def _not_reviewed(r: Result) -> list[dict]:
+    return [{"path": s.path, "reason": s.reason, **({"where": s.where} if s.where else {})} for s in r.not_reviewed]
 
 
 def markdown(r: Result) -> str:
@@ -70,7 +74,7 @@ def markdown(r: Result) -> str:
         out.append("No problems found in the reviewed changes.")
     if r.not_reviewed:
         out += ["", "<details><summary>Not reviewed</summary>", ""]
-        out += [f"- `{s.path}`: {s.reason}" for s in r.not_reviewed]
+        out += [f"- `{s.path}`{' ' + s.where if s.where else ''}: {s.reason}" for s in r.not_reviewed]
         out += ["", "</details>"]
     return "\n".join(out)
 
@@ -91,32 +95,30 @@ def sarif(r: Result) -> str:
                                                                     {"text": f.suggestion}}]}]}]
         results.append(res)
     run = {
-        "tool": {"driver": {"name": "ragls", "version": r.version, "informationUri": TOOL_URI,
+        "tool": {"driver": {"name": "ragls", "version": r.version,
                             "rules": [{"id": rule, "name": rule.replace("/", "-"),
                                        "shortDescription": {"text": rule.replace("/", ": ").replace("-", " ")},
                                        "properties": {"tags": [rule.split("/", 1)[0]]}} for rule in rules]}},
         "originalUriBaseIds": {"SRCROOT": {"description": {"text": "the repository root"}}},
-        "versionControlProvenance": [{"repositoryUri": TOOL_URI, "revisionId": r.head}]
-        if len(r.head) == 40 else [],
         "results": results,
-        "properties": {"base": r.base, "head": r.head,
-                       "notReviewed": [{"path": s.path, "reason": s.reason} for s in r.not_reviewed]},
+        "properties": {"base": r.base, "head": r.head, "notReviewed": _not_reviewed(r)},
     }
-    if not run["versionControlProvenance"]:
-        del run["versionControlProvenance"]
+    if r.repository and len(r.head) == 40:
+        run["versionControlProvenance"] = [{"repositoryUri": r.repository, "revisionId": r.head}]
     return json.dumps({"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
                        "runs": [run]}, indent=2)
 
 
 def rdjson(r: Result) -> str:
+    """reviewdog's DiagnosticResult. Ranges are line-wise (no columns): start..end, the end line included, so a
+    suggestion replaces whole lines and its text has no final line break."""
     diags = []
     for f in r.findings:
-        rng = {"start": {"line": f.start_line, "column": 1}, "end": {"line": f.end_line + 1, "column": 1}}
+        rng = {"start": {"line": f.start_line}, "end": {"line": f.end_line}}
         d: dict = {"message": f"{f.title}: {f.message}" if f.message != f.title else f.title,
                    "location": {"path": f.path, "range": rng},
                    "severity": RDJSON_SEVERITY[f.severity], "code": {"value": f.rule}}
         if f.suggestion:
-            d["suggestions"] = [{"range": rng, "text": f.suggestion if f.suggestion.endswith("\n")
-                                 else f.suggestion + "\n"}]
+            d["suggestions"] = [{"range": rng, "text": f.suggestion.removesuffix("\n")}]
         diags.append(d)
-    return json.dumps({"source": {"name": "ragls", "url": TOOL_URI}, "diagnostics": diags}, indent=2)
+    return json.dumps({"source": {"name": "ragls"}, "diagnostics": diags}, indent=2)

@@ -4,79 +4,33 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TypeVar
 
 from ragls.prompts.render import BudgetError, load, render
 
 from ..llm import ModelClient, ModelError
-from .findings import Finding, ReplyError, ReviewError, dedupe, fingerprint, parse_reply, to_finding
-from .scope import Skipped, Unit
+from .findings import (Finding, Ranges, ReplyError, ReviewError, dedupe, fingerprint, parse_keep, parse_reply,
+                       to_finding)
+from .plan import FOCI, Plan
+from .scope import Unit
 
 log = logging.getLogger(__name__)
-FOCI = {
-    "correctness": "Look for logic errors, wrong conditions or arithmetic, off-by-one errors, unhandled None or "
-                   "error cases, broken contracts with the definitions and callers shown, and race conditions.",
-    "security": "Look for injection (SQL, shell, templates), unsafe deserialisation, path traversal, secrets in "
-                "code, missing authorisation or validation of untrusted input, and weak cryptography.",
-    "performance": "Look for needless quadratic work, repeated I/O or queries in loops, unbounded memory, blocking "
-                   "calls on hot or async paths, and work that could be cached or hoisted.",
-    "maintainability": "Look for misleading names or comments, dead or duplicated code, functions doing too "
-                       "much, and changes that break the conventions of the surrounding code.",
-}
-PROMPT_OVERHEAD = 700  # tokens of the review template's own text
+T = TypeVar("T")
 REPLY_TOKENS = 2000
-
-
-@dataclass(slots=True)
-class Plan:
-    batches: list[list[Unit]]  # units per prompt, most important first
-    skipped: list[Skipped] = field(default_factory=list)
-
-    @property
-    def units(self) -> list[Unit]:
-        return [u for b in self.batches for u in b]
-
-
-def plan(units: list[Unit], budget: int, prompt_budget: int) -> Plan:
-    """Most important units first while their tokens fit `budget` (per reviewer); packed into prompts of at most
-    `prompt_budget` tokens. What does not fit is listed, with why."""
-    room = prompt_budget - PROMPT_OVERHEAD
-    ordered = sorted(units, key=lambda u: -u.importance)
-    p = Plan([])
-    used = 0
-    for u in ordered:
-        own = u.tokens - sum(_t(d) for d in u.definitions + u.callers)  # definitions and callers can be trimmed
-        if own > room:
-            p.skipped.append(Skipped(u.path, f"{_where(u)}: too large for one prompt ({own} tokens)"))
-            continue
-        cost = min(u.tokens, room)
-        if used + cost > budget:
-            p.skipped.append(Skipped(u.path, f"{_where(u)}: over the review budget of {budget} tokens"))
-            continue
-        used += cost
-        if p.batches and sum(min(x.tokens, room) for x in p.batches[-1]) + cost <= room:
-            p.batches[-1].append(u)
-        else:
-            p.batches.append([u])
-    return p
-
-
-def _t(item: dict) -> int:
-    return max(1, len(item["text"]) // 4)
-
-
-def _where(u: Unit) -> str:
-    return f"{u.path}:{u.start}-{u.end}" + (f" ({u.symbol})" if u.symbol else "")
+RETRY = ("That reply cannot be used: {error}. Answer again with only the JSON object asked for, complete and "
+         "valid; if there is a lot to report, keep the most important findings and short messages.")
 
 
 def changes_text(batch: list[Unit]) -> str:
-    parts = []
-    for u in batch:
-        numbered = "\n".join(f"{n:>5} | {line}".rstrip() for n, line in enumerate(u.code.split("\n"), u.start))
-        hunks = "\n".join(h.text.rstrip("\n") for h in u.hunks)
-        parts.append(f"### {u.path} ({u.language}){' — ' + u.symbol if u.symbol else ''}, lines {u.start}-{u.end}\n"
-                     f"Diff:\n{hunks}\nAfter the change:\n{numbered}")
-    return "\n\n".join(parts)
+    return "\n\n".join(u.show() for u in batch)
+
+
+def _shown(item: dict, batch: list[Unit]) -> bool:
+    """Whether a context item's lines are already in the prompt as changed code."""
+    return any(u.path == item["path"] and u.start <= item["end_line"] and item["start_line"] <= u.end
+               for u in batch)
 
 
 def _unique(items: list[dict]) -> list[dict]:
@@ -99,10 +53,9 @@ class Reviewer:
         self.calls = 0
 
     def prompt(self, focus: str, batch: list[Unit]) -> list[dict]:
-        batch_paths = {u.path for u in batch}
         values = {"focus": focus, "guidance": FOCI[focus], "changes": changes_text(batch),
-                  "definitions": _unique([d for u in batch for d in u.definitions if d["path"] not in batch_paths]),
-                  "callers": _unique([c for u in batch for c in u.callers])}
+                  "definitions": _unique([d for u in batch for d in u.definitions if not _shown(d, batch)]),
+                  "callers": _unique([c for u in batch for c in u.callers if not _shown(c, batch)])}
         try:
             rendered = render(load("review"), values, self.prompt_budget)
         except BudgetError as exc:
@@ -111,8 +64,9 @@ class Reviewer:
             log.info("review prompt (%s, %d tokens):\n%s", focus, rendered.tokens, rendered.messages)
         return rendered.messages or []
 
-    async def _ask(self, messages: list[dict], what: str, parse) -> object:
-        """One model call whose reply must parse; a malformed reply is asked again once, then is an error."""
+    async def _ask(self, messages: list[dict], what: str, parse: Callable[[str], T]) -> T:
+        """One model call whose reply must parse; a malformed reply is asked again once, saying what was wrong,
+        then is an error."""
         for attempt in (1, 2):
             self.calls += 1
             try:
@@ -123,17 +77,19 @@ class Reviewer:
                 return parse(reply)
             except ReplyError as exc:
                 if attempt == 2:
-                    raise ReviewError(str(exc)) from exc
+                    raise ReviewError(f"{exc} (asked twice)") from exc
                 log.warning("%s; asking again", exc)
+                messages = [*messages, {"role": "assistant", "content": reply},
+                            {"role": "user", "content": RETRY.format(error=exc.problem)}]
         raise AssertionError("unreachable")
 
-    async def specialist(self, focus: str, batch: list[Unit], lines_of: dict[str, int]) -> list[Finding]:
+    async def specialist(self, focus: str, batch: list[Unit], ranges: Ranges) -> list[Finding]:
         raw = await self._ask(self.prompt(focus, batch), f"the {focus} reviewer",
                               lambda r: parse_reply(r, focus))
-        out = [f for item in raw if (f := to_finding(item, focus, lines_of)) is not None]  # type: ignore[union-attr]
-        if len(out) < len(raw):  # type: ignore[arg-type]
+        out = [f for item in raw if (f := to_finding(item, focus, ranges)) is not None]
+        if len(out) < len(raw):
             log.warning("%s reviewer: %d findings named no reviewed file or line and were dropped", focus,
-                        len(raw) - len(out))  # type: ignore[arg-type]
+                        len(raw) - len(out))
         return out
 
     async def merge(self, findings: list[Finding], batches: list[list[Unit]]) -> list[Finding]:
@@ -148,26 +104,17 @@ class Reviewer:
             log.warning("too many findings (%d) for the merge pass; kept after de-duplication", len(findings))
             return findings
 
-        def parse(reply: str) -> list[int]:
-            text = reply.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ReplyError(f"the merge pass's reply is not JSON ({exc.msg}): {reply[:160]!r}") from None
-            keep = data.get("keep") if isinstance(data, dict) else None
-            if not isinstance(keep, list) or not all(isinstance(i, int) for i in keep):
-                raise ReplyError(f'the merge pass\'s reply has no "keep" list of ids: {reply[:160]!r}')
-            return keep
-
-        keep = await self._ask(rendered.messages or [], "the merge pass", parse)
-        ids = {i for i in keep if 0 <= i < len(findings)}  # type: ignore[union-attr]
+        keep = await self._ask(rendered.messages or [], "the merge pass", parse_keep)
+        ids = {i for i in keep if 0 <= i < len(findings)}
         return [f for n, f in enumerate(findings) if n in ids]
 
 
 async def run(reviewer: Reviewer, p: Plan, texts: dict[str, str]) -> list[Finding]:
     """Every specialist over every batch, concurrently; de-duplicated; merged; fingerprinted."""
-    lines_of = {path: len(text.split("\n")) for path, text in texts.items()}
-    jobs = [reviewer.specialist(focus, batch, lines_of) for batch in p.batches for focus in FOCI]
+    ranges: Ranges = {}
+    for u in p.units:
+        ranges.setdefault(u.path, []).append((u.start, u.end))
+    jobs = [reviewer.specialist(focus, batch, ranges) for batch in p.batches for focus in FOCI]
     results = await asyncio.gather(*jobs, return_exceptions=True)
     errors = [r for r in results if isinstance(r, BaseException)]
     if errors:  # never a partial review passed off as a whole one

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 CONTEXT_BUDGET = 1200  # tokens of definitions a unit may carry
 CALLERS = 3  # call sites shown per changed symbol
 ENCLOSING = ("function", "method", "class", "struct", "interface", "impl", "trait", "enum", "type", "module")
+AROUND = 8  # lines shown around the hunks of a definition too large to show whole
+ITEM_OVERHEAD = 24  # tokens a context item adds to a prompt besides its text (fence, header, line numbers' share)
 
 
 @dataclass(slots=True)
@@ -34,43 +36,67 @@ class Unit:
     code: str = ""  # the new version's lines start..end
     definitions: list[dict] = field(default_factory=list)  # context items {path, start_line, end_line, symbol, text}
     callers: list[dict] = field(default_factory=list)
-    tokens: int = 0
+    own_tokens: int = 0  # the unit as shown (diff and numbered code): never trimmed
+    context_tokens: int = 0  # its definitions and callers: trimmed first when a prompt is full
     importance: float = 0.0
 
     @property
     def changed(self) -> int:
         return sum(h.added + h.removed for h in self.hunks)
 
+    @property
+    def where(self) -> str:
+        return f"lines {self.start}-{self.end}" + (f" ({self.symbol})" if self.symbol else "")
 
-@dataclass(slots=True)
+    def show(self) -> str:
+        """How the unit appears in a review prompt: its diff hunks, then its code after the change, numbered."""
+        numbered = "\n".join(f"{n:>5} | {line}".rstrip() for n, line in enumerate(self.code.split("\n"), self.start))
+        hunks = "\n".join(h.text.rstrip("\n") for h in self.hunks)
+        return (f"### {self.path} ({self.language}){' — ' + self.symbol if self.symbol else ''}, "
+                f"lines {self.start}-{self.end}\nDiff:\n{hunks}\nAfter the change:\n{numbered}")
+
+
+@dataclass(frozen=True, slots=True)
 class Skipped:
+    """A file, or a part of one (`where`: its lines and symbol), left out of the review, and why."""
+
     path: str
     reason: str
+    where: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}{' ' + self.where if self.where else ''}: {self.reason}"
 
 
-def units(index: Index, change: Change) -> tuple[list[Unit], list[Skipped]]:
-    """Units for every reviewable file of the change, and the files left out with why (never silently)."""
+def units(index: Index, change: Change, max_tokens: int) -> tuple[list[Unit], list[Skipped]]:
+    """Units for every reviewable file of the change, each shown in at most about `max_tokens` tokens (a large
+    definition is cut to the lines around its hunks), and the files left out with why (never silently)."""
     out: list[Unit] = []
     skipped: list[Skipped] = []
     retriever = Retriever(index)
     root = Path(index.root)
     for f in change.files:
         reason = _why_not(root, f)
-        if reason:
-            skipped.append(Skipped(f.path, reason))
+        a = None
+        if reason is None:
+            assert f.text is not None
+            a = analyze_bytes(f.path, f.text.encode("utf-8"), Limits())
+            reason = a.skip_reason  # generated, minified, too large
+        if reason or a is None:
+            skipped.append(Skipped(f.path, reason or "unreadable"))
             continue
-        assert f.text is not None
-        out.extend(_file_units(retriever, root, f))
+        symbols = [s for s in a.parsed.symbols if s.kind in ENCLOSING] if a.parsed is not None else []
+        out.extend(_file_units(retriever, root, f, symbols, max_tokens))
     return out, skipped
 
 
 def _why_not(root: Path, f: FileChange) -> str | None:
-    """Why a changed file is not reviewed: the indexer's rules (secrets, ignored, generated, binary: nothing of
-    such a file is ever sent to a model), or nothing to read."""
-    if f.status == "deleted":
-        return "deleted"
+    """Why a changed file is not reviewed by its name and kind: the indexer's rules (secrets, ignored, binary:
+    nothing of such a file is ever sent to a model), deleted, or nothing to read."""
     if reason := skip_reason(root, f.path):
         return reason
+    if f.status == "deleted":
+        return "deleted"
     if f.binary or f.text is None:
         return "binary"
     if not f.hunks:
@@ -78,14 +104,10 @@ def _why_not(root: Path, f: FileChange) -> str | None:
     return None
 
 
-def _file_units(retriever: Retriever, root: Path, f: FileChange) -> list[Unit]:
+def _file_units(retriever: Retriever, root: Path, f: FileChange, symbols: list, max_tokens: int) -> list[Unit]:
     assert f.text is not None
     spec = language_for(f.path)
     lines = f.text.split("\n")
-    symbols = []
-    a = analyze_bytes(f.path, f.text.encode("utf-8"), Limits())
-    if a.parsed is not None:
-        symbols = [s for s in a.parsed.symbols if s.kind in ENCLOSING]
     groups: dict[tuple[str, int, int], list[Hunk]] = {}
     for h in f.hunks:
         # each changed line goes to the innermost definition holding it (a long one is not shown whole); blank
@@ -109,12 +131,21 @@ def _file_units(retriever: Retriever, root: Path, f: FileChange) -> list[Unit]:
     for (symbol, start, end), hunks in groups.items():
         u = Unit(f.path, spec.name if spec else "text", symbol, start, end, hunks)
         u.code = "\n".join(lines[start - 1:end])
+        u.own_tokens = count(u.show())
+        if u.own_tokens > max_tokens and (start, end) != _around(hunks, start, end):
+            u.start, u.end = _around(hunks, start, end)  # too large whole: the lines around its hunks
+            u.code = "\n".join(lines[u.start - 1:u.end])
+            u.own_tokens = count(u.show())
         _context(retriever, root, u, f.text)
-        u.tokens = count(u.code) + sum(count(h.text) for h in hunks) + sum(
-            count(d["text"]) for d in u.definitions + u.callers)
+        u.context_tokens = sum(count(i["text"]) + ITEM_OVERHEAD for i in u.definitions + u.callers)
         u.importance = _importance(u)
         out.append(u)
     return out
+
+
+def _around(hunks: list[Hunk], start: int, end: int) -> tuple[int, int]:
+    """The hunks' lines with AROUND lines each side, within start..end."""
+    return max(start, min(h.start for h in hunks) - AROUND), min(end, max(h.end for h in hunks) + AROUND)
 
 
 def _context(retriever: Retriever, root: Path, u: Unit, text: str) -> None:

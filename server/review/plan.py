@@ -1,0 +1,73 @@
+"""What the reviewers see within the token budget: units most important first, packed into prompts; the rest listed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ragls.prompts.render import load, render
+
+from .scope import Skipped, Unit
+
+FOCI = {
+    "correctness": "Look for logic errors, wrong conditions or arithmetic, off-by-one errors, unhandled None or "
+                   "error cases, broken contracts with the definitions and callers shown, and race conditions.",
+    "security": "Look for injection (SQL, shell, templates), unsafe deserialisation, path traversal, secrets in "
+                "code, missing authorisation or validation of untrusted input, and weak cryptography.",
+    "performance": "Look for needless quadratic work, repeated I/O or queries in loops, unbounded memory, blocking "
+                   "calls on hot or async paths, and work that could be cached or hoisted.",
+    "maintainability": "Look for misleading names or comments, dead or duplicated code, functions doing too "
+                       "much, and changes that break the conventions of the surrounding code.",
+}
+SEPARATOR = 2  # tokens between two units in one prompt
+
+
+@dataclass(slots=True)
+class Plan:
+    """Units per prompt (each prompt goes to every specialist), most important first, and what was left out."""
+
+    batches: list[list[Unit]]
+    skipped: list[Skipped] = field(default_factory=list)
+    tokens: int = 0  # prompt tokens each specialist will be sent, at most
+
+    @property
+    def units(self) -> list[Unit]:
+        return [u for b in self.batches for u in b]
+
+
+def overhead() -> int:
+    """Tokens of a review prompt with no changes in it: the template's own text and the longest guidance."""
+    focus = max(FOCI, key=lambda f: len(FOCI[f]))
+    return render(load("review"), {"focus": focus, "guidance": FOCI[focus], "changes": "", "definitions": [],
+                                   "callers": []}, 1 << 30).tokens
+
+
+def room(prompt_budget: int) -> int:
+    """Tokens one prompt has for units (their code, diff, definitions and callers)."""
+    return prompt_budget - overhead()
+
+
+def plan(units: list[Unit], budget: int, prompt_budget: int) -> Plan:
+    """The most important units while each specialist's prompts stay within `budget` tokens in all, packed into
+    prompts of at most `prompt_budget` tokens. A unit's definitions and callers count as far as its prompt has room
+    (the renderer trims them); a unit whose own code does not fit one prompt, or beyond the budget, is listed."""
+    space, fixed = room(prompt_budget), overhead()
+    p = Plan([])
+    filled = 0  # tokens of units in the last prompt
+    for u in sorted(units, key=lambda u: -u.importance):
+        if u.own_tokens > space:
+            p.skipped.append(Skipped(u.path, f"too large for one prompt ({u.own_tokens} tokens; the prompt "
+                                             f"budget chat.budget is {prompt_budget})", u.where))
+            continue
+        cost = min(u.own_tokens + u.context_tokens, space) + SEPARATOR
+        fits_last = bool(p.batches) and filled + cost <= space
+        extra = cost if fits_last else cost + fixed
+        if p.tokens + extra > budget:
+            p.skipped.append(Skipped(u.path, f"over the review budget of {budget} tokens", u.where))
+            continue
+        p.tokens += extra
+        if fits_last:
+            p.batches[-1].append(u)
+            filled += cost
+        else:
+            p.batches.append([u])
+            filled = cost
+    return p
