@@ -14,14 +14,18 @@ from .findings import ReviewError
 
 @dataclass(frozen=True, slots=True)
 class Hunk:
-    """One changed region: new-side lines start..end (inclusive), the changed lines in it, its unified text."""
+    """One changed region: new-side lines start..end (inclusive, with git's context lines), the lines it added,
+    and the lines it removed, each placed before the new-side line it now precedes."""
 
     start: int
     end: int
     changed: tuple[int, ...]  # new-side numbers of added lines (empty for a pure deletion)
-    text: str
-    added: int
-    removed: int
+    removed: tuple[tuple[int, str], ...] = ()  # (the new-side line it stood before, its text)
+
+    @property
+    def places(self) -> tuple[int, ...]:
+        """Where the hunk changed something: its added lines, and where lines were removed."""
+        return tuple(sorted({*self.changed, *(n for n, _ in self.removed)}))
 
 
 @dataclass(slots=True)
@@ -138,10 +142,18 @@ def _parse(raw: str) -> list[FileChange]:
         old = pf.source_file.removeprefix("a/") if pf.is_rename else None
         fc = FileChange(path, status, old, binary=pf.is_binary_file)
         for h in pf:
-            changed = tuple(ln.target_line_no for ln in h if ln.is_added)
-            start = h.target_start if h.target_length else max(1, h.target_start)
-            fc.hunks.append(Hunk(start, max(start, h.target_start + h.target_length - 1), changed, str(h),
-                                 h.added, h.removed))
+            after = h.target_start + h.target_length  # the new-side line after the hunk
+            removed, pending = [], []
+            for ln in h:
+                if ln.is_removed:
+                    pending.append(ln.value.rstrip("\r\n"))
+                elif ln.target_line_no is not None:
+                    removed += [(ln.target_line_no, text) for text in pending]
+                    pending = []
+            removed += [(after, text) for text in pending]
+            start = max(1, h.target_start)
+            fc.hunks.append(Hunk(start, max(start, after - 1), tuple(ln.target_line_no for ln in h if ln.is_added),
+                                 tuple(removed)))
         out.append(fc)
     return out
 
@@ -152,8 +164,7 @@ def _untracked(work: Path, rel: str) -> FileChange:
         return FileChange(rel, "added", binary=True)
     lines = text.split("\n")
     n = len(lines) - (1 if lines and lines[-1] == "" else 0)
-    body = "".join(f"+{line}\n" for line in lines[:n])
-    hunk = Hunk(1, max(1, n), tuple(range(1, n + 1)), f"@@ -0,0 +1,{n} @@\n{body}", n, 0)
+    hunk = Hunk(1, max(1, n), tuple(range(1, n + 1)))
     return FileChange(rel, "added", hunks=[hunk] if n else [], text=text)
 
 

@@ -45,29 +45,48 @@ def room(prompt_budget: int) -> int:
     return prompt_budget - overhead()
 
 
+def cost(u: Unit) -> int:
+    """Tokens a unit is counted for: its code, and its definitions and callers up to as much again (the renderer
+    trims what a full prompt has no room for, and a prompt's units share their definitions)."""
+    return u.own_tokens + min(u.context_tokens, u.own_tokens) + SEPARATOR
+
+
 def plan(units: list[Unit], budget: int, prompt_budget: int) -> Plan:
     """The most important units while each specialist's prompts stay within `budget` tokens in all, packed into
-    prompts of at most `prompt_budget` tokens. A unit's definitions and callers count as far as its prompt has room
-    (the renderer trims them); a unit whose own code does not fit one prompt, or beyond the budget, is listed."""
+    prompts of at most `prompt_budget` tokens, a file's units together and in order. A unit whose code does not
+    fit one prompt, or beyond the budget, is listed with why."""
     space, fixed = room(prompt_budget), overhead()
     p = Plan([])
-    filled = 0  # tokens of units in the last prompt
+    chosen: list[Unit] = []
     for u in sorted(units, key=lambda u: -u.importance):
         if u.own_tokens > space:
             p.skipped.append(Skipped(u.path, f"too large for one prompt ({u.own_tokens} tokens; the prompt "
                                              f"budget chat.budget is {prompt_budget})", u.where))
             continue
-        cost = min(u.own_tokens + u.context_tokens, space) + SEPARATOR
-        fits_last = bool(p.batches) and filled + cost <= space
-        extra = cost if fits_last else cost + fixed
-        if p.tokens + extra > budget:
+        batches = _pack([*chosen, u], space)
+        tokens = sum(min(sum(map(cost, b)), space) for b in batches) + fixed * len(batches)
+        if tokens > budget:
             p.skipped.append(Skipped(u.path, f"over the review budget of {budget} tokens", u.where))
             continue
-        p.tokens += extra
-        if fits_last:
-            p.batches[-1].append(u)
-            filled += cost
-        else:
-            p.batches.append([u])
-            filled = cost
+        chosen.append(u)
+        p.batches, p.tokens = batches, tokens
     return p
+
+
+def _pack(units: list[Unit], space: int) -> list[list[Unit]]:
+    """Units into prompts of `space` tokens in reading order: files by their most important unit, a file's units
+    by line."""
+    rank: dict[str, float] = {}
+    for u in units:
+        rank[u.path] = max(rank.get(u.path, 0.0), u.importance)
+    batches: list[list[Unit]] = []
+    filled = 0
+    for u in sorted(units, key=lambda u: (-rank[u.path], u.path, u.start)):
+        c = min(cost(u), space)
+        if batches and filled + c <= space:
+            batches[-1].append(u)
+            filled += c
+        else:
+            batches.append([u])
+            filled = c
+    return batches

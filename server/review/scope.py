@@ -1,4 +1,4 @@
-"""Review units: each changed hunk extended to its enclosing symbol, with the definitions it uses and its callers."""
+"""Review units: the changed lines grown to their enclosing symbols, with the definitions they use and callers."""
 from __future__ import annotations
 
 import logging
@@ -19,41 +19,63 @@ log = logging.getLogger(__name__)
 CONTEXT_BUDGET = 1200  # tokens of definitions a unit may carry
 CALLERS = 3  # call sites shown per changed symbol
 ENCLOSING = ("function", "method", "class", "struct", "interface", "impl", "trait", "enum", "type", "module")
-AROUND = 8  # lines shown around the hunks of a definition too large to show whole
+AROUND = 8  # lines shown around the changes of a definition too large to show whole
+TOP_LEVEL_AROUND = 3  # lines shown around changes outside any definition
+HEADER = 40  # tokens of a unit's header line, at most
+LINE_OVERHEAD = 5  # tokens a shown line adds besides its text (its number and marker)
 ITEM_OVERHEAD = 24  # tokens a context item adds to a prompt besides its text (fence, header, line numbers' share)
 
 
 @dataclass(slots=True)
 class Unit:
-    """One thing to review: the hunks of one file inside one symbol (or one top-level region)."""
+    """One thing to review: the changes of one file inside one symbol (or one top-level region), shown whole."""
 
     path: str
     language: str
     symbol: str  # qualified name, or "" for top-level code
     start: int  # new-side lines shown as the code under review
     end: int
-    hunks: list[Hunk]
+    hunks: list[Hunk]  # the hunks that change something in start..end
     code: str = ""  # the new version's lines start..end
     definitions: list[dict] = field(default_factory=list)  # context items {path, start_line, end_line, symbol, text}
     callers: list[dict] = field(default_factory=list)
-    own_tokens: int = 0  # the unit as shown (diff and numbered code): never trimmed
+    own_tokens: int = 0  # the unit as shown (the changed code, numbered): never trimmed
     context_tokens: int = 0  # its definitions and callers: trimmed first when a prompt is full
     importance: float = 0.0
 
     @property
+    def added(self) -> set[int]:
+        return {n for h in self.hunks for n in h.changed if self.start <= n <= self.end}
+
+    @property
+    def removed(self) -> dict[int, list[str]]:
+        """Removed lines by the new-side line they stood before (end + 1: after the last line shown)."""
+        out: dict[int, list[str]] = {}
+        for h in self.hunks:
+            for n, text in h.removed:
+                if self.start <= n <= self.end + 1:
+                    out.setdefault(n, []).append(text)
+        return out
+
+    @property
     def changed(self) -> int:
-        return sum(h.added + h.removed for h in self.hunks)
+        return len(self.added) + sum(map(len, self.removed.values()))
 
     @property
     def where(self) -> str:
         return f"lines {self.start}-{self.end}" + (f" ({self.symbol})" if self.symbol else "")
 
     def show(self) -> str:
-        """How the unit appears in a review prompt: its diff hunks, then its code after the change, numbered."""
-        numbered = "\n".join(f"{n:>5} | {line}".rstrip() for n, line in enumerate(self.code.split("\n"), self.start))
-        hunks = "\n".join(h.text.rstrip("\n") for h in self.hunks)
-        return (f"### {self.path} ({self.language}){' — ' + self.symbol if self.symbol else ''}, "
-                f"lines {self.start}-{self.end}\nDiff:\n{hunks}\nAfter the change:\n{numbered}")
+        """How the unit appears in a review prompt: the code after the change with its line numbers, added lines
+        marked `+`, removed ones shown unnumbered, marked `-`, where they were."""
+        added, removed = self.added, self.removed
+        out = [f"### {self.path} ({self.language}){' — ' + self.symbol if self.symbol else ''}, "
+               f"lines {self.start}-{self.end}"]
+        for n, line in enumerate(self.code.split("\n"), self.start):
+            out += [f"{'':>5} -| {old}".rstrip() for old in removed.get(n, ())]
+            out.append(f"{n:>5} {'+' if n in added else ' '}| {line}".rstrip())
+        out += [f"{'':>5} -| {old}".rstrip() for old in removed.get(self.end + 1, ())]
+        return "\n".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,37 +127,52 @@ def _why_not(root: Path, f: FileChange) -> str | None:
 
 
 def _file_units(retriever: Retriever, root: Path, f: FileChange, symbols: list, max_tokens: int) -> list[Unit]:
+    """Each changed line goes to the innermost definition holding it, and the definition is shown whole; a
+    definition changed around a nested one that changed too (a class and its method) is reviewed as one when it
+    fits. A definition too large to show whole gives the lines around its changes; changed lines outside any
+    definition give the regions around them."""
     assert f.text is not None
     spec = language_for(f.path)
     lines = f.text.split("\n")
-    groups: dict[tuple[str, int, int], list[Hunk]] = {}
+    last = max(1, len(lines) - (lines[-1] == ""))
+    size = {}  # tokens of a line range as shown, estimated line by line
+
+    def fits(start: int, end: int) -> bool:
+        if (start, end) not in size:
+            size[start, end] = sum(count(line) + LINE_OVERHEAD for line in lines[start - 1:end])
+        return size[start, end] <= max_tokens - HEADER
+
+    marks: dict[tuple[str, int, int] | None, set[int]] = {}
     for h in f.hunks:
-        # each changed line goes to the innermost definition holding it (a long one is not shown whole); blank
-        # lines, and a pure deletion, to the definition around them if there is one
-        focus = [n for n in h.changed if n <= len(lines) and lines[n - 1].strip()] or list(h.changed) or [h.start]
-        for n in focus:
-            inner = [s for s in symbols if s.start_line <= n <= s.end_line and s.end_line - s.start_line <= 400]
+        # where it changed: non-blank added lines, and the line a removal stood before (or after, when that is
+        # blank: the end of a definition); blank added lines only when nothing else changed
+        places = {n for n in h.changed if n <= last and lines[n - 1].strip()}
+        places |= {m if lines[m - 1].strip() or m == 1 else m - 1 for m in (min(n, last) for n, _ in h.removed)}
+        for n in places or [min(n, last) for n in h.changed] or [min(h.start, last)]:
+            inner = [s for s in symbols if s.start_line <= n <= s.end_line]
             best = min(inner, key=lambda s: s.end_line - s.start_line, default=None)
-            key = ((best.qualname, best.start_line, best.end_line) if best is not None else
-                   ("", max(1, h.start), min(len(lines), h.end)))
-            if h not in groups.setdefault(key, []):
-                groups[key].append(h)
-    # a definition changed around a nested one that changed too (a class and its method): review them as one
-    keys = sorted(groups, key=lambda k: (k[1], -k[2]))
+            marks.setdefault((best.qualname, best.start_line, best.end_line) if best else None, set()).add(n)
+    keys = sorted((k for k in marks if k is not None), key=lambda k: (k[1], -k[2]))
     for outer in keys:
         for inner in keys:
-            if inner != outer and inner in groups and outer in groups and outer[1] <= inner[1] and \
-                    inner[2] <= outer[2]:
-                groups[outer] += [h for h in groups.pop(inner) if h not in groups[outer]]
+            if inner != outer and inner in marks and outer in marks and outer[1] <= inner[1] and \
+                    inner[2] <= outer[2] and fits(outer[1], outer[2]):
+                marks[outer] |= marks.pop(inner)
+    regions: list[tuple[str, int, int]] = []
+    for key, marked in marks.items():
+        if key is not None and fits(key[1], key[2]):
+            regions.append(key)
+            continue
+        symbol, lo, hi = key if key is not None else ("", 1, last)
+        around = AROUND if key is not None else TOP_LEVEL_AROUND
+        for first, final in _clusters(sorted(marked), 2 * around):
+            start, end = max(lo, first - around), min(hi, final + around)
+            regions += [(symbol, a, b) for a, b in _windows(start, end, fits)]
     out = []
-    for (symbol, start, end), hunks in groups.items():
-        u = Unit(f.path, spec.name if spec else "text", symbol, start, end, hunks)
-        u.code = "\n".join(lines[start - 1:end])
+    for symbol, start, end in sorted(_tidy(regions, lines), key=lambda r: r[1]):
+        hunks = [h for h in f.hunks if any(start <= n <= end + 1 for n in h.places)]
+        u = Unit(f.path, spec.name if spec else "text", symbol, start, end, hunks, "\n".join(lines[start - 1:end]))
         u.own_tokens = count(u.show())
-        if u.own_tokens > max_tokens and (start, end) != _around(hunks, start, end):
-            u.start, u.end = _around(hunks, start, end)  # too large whole: the lines around its hunks
-            u.code = "\n".join(lines[u.start - 1:u.end])
-            u.own_tokens = count(u.show())
         _context(retriever, root, u, f.text)
         u.context_tokens = sum(count(i["text"]) + ITEM_OVERHEAD for i in u.definitions + u.callers)
         u.importance = _importance(u)
@@ -143,9 +180,46 @@ def _file_units(retriever: Retriever, root: Path, f: FileChange, symbols: list, 
     return out
 
 
-def _around(hunks: list[Hunk], start: int, end: int) -> tuple[int, int]:
-    """The hunks' lines with AROUND lines each side, within start..end."""
-    return max(start, min(h.start for h in hunks) - AROUND), min(end, max(h.end for h in hunks) + AROUND)
+def _tidy(regions: list[tuple[str, int, int]], lines: list[str]) -> list[tuple[str, int, int]]:
+    """Top-level regions without blank edges or the lines a definition's region shows anyway."""
+    held = [(a, b) for symbol, a, b in regions if symbol]
+
+    def spare(n: int) -> bool:
+        return not lines[n - 1].strip() or any(a <= n <= b for a, b in held)
+
+    out = []
+    for symbol, start, end in regions:
+        if not symbol:
+            while start < end and spare(start):
+                start += 1
+            while end > start and spare(end):
+                end -= 1
+        out.append((symbol, start, end))
+    return out
+
+
+def _clusters(marked: list[int], gap: int) -> list[tuple[int, int]]:
+    """Runs of sorted line numbers, split where two are more than `gap` lines apart."""
+    out: list[tuple[int, int]] = []
+    for n in marked:
+        if out and n - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return out
+
+
+def _windows(start: int, end: int, fits) -> list[tuple[int, int]]:
+    """start..end in consecutive pieces that each fit (a single line always counts as one piece)."""
+    out = []
+    while start <= end:
+        lo, hi = start, end  # the longest start..x that fits: bisect
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if fits(start, mid) else (lo, mid - 1)
+        out.append((start, lo))
+        start = lo + 1
+    return out
 
 
 def _context(retriever: Retriever, root: Path, u: Unit, text: str) -> None:
