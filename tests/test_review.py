@@ -193,6 +193,11 @@ def test_model_errors_and_missing_configuration_exit_2(feature, monkeypatch, tmp
         assert code == 2 and "500" in capsys.readouterr().err
         assert run_review(feature, api, monkeypatch, tmp_path, "--base", "no-such-branch")[0] == 2
         assert "'no-such-branch' is not a commit" in capsys.readouterr().err
+        assert run_review(feature, api, monkeypatch, tmp_path, "--prompt-budget", "10")[0] == 2
+        assert "--prompt-budget must be at least 1000 tokens" in capsys.readouterr().err
+        with pytest.raises(SystemExit) as usage:
+            main(["review", "--staged", "--worktree"])
+        assert usage.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
     monkeypatch.delenv("RAGLS_MODEL")
     monkeypatch.delenv("OPENAI_BASE_URL")
     monkeypatch.delenv("OPENAI_API_KEY")

@@ -8,9 +8,15 @@ import logging
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import git
 
 from .findings import SEVERITIES, ReviewError, at_least
+
+if TYPE_CHECKING:
+    from .plan import Plan
+    from .scope import Skipped
 
 log = logging.getLogger("ragls.review")
 OK, FOUND, FAILED = 0, 1, 2
@@ -38,6 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--budget", type=int, default=40_000,
                    help="prompt tokens each reviewer may spend; the least important changes beyond it are listed "
                         "as not reviewed (default: 40000)")
+    s.add_argument("--prompt-budget", type=int,
+                   help="tokens of one review prompt (default: the chat budget, 6000); larger definitions are cut "
+                        "to the lines around their changes")
     s.add_argument("--dry-run", action="store_true",
                    help="list what would be reviewed, its tokens and what would be left out; no model call "
                         "(--format json for JSON)")
@@ -51,8 +60,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"ragls review: {exc}", file=sys.stderr)
         return FAILED
     except git.GitCommandError as exc:
-        print(f"ragls review: git {' '.join(map(str, exc.command[1:3]))} failed: "
-              f"{(exc.stderr or '').strip() or exc}", file=sys.stderr)
+        said = (exc.stderr or "").strip().removeprefix("stderr:").strip().strip("'").strip()
+        print(f"ragls review: git {' '.join(map(str, exc.command[1:2]))} failed: {said or exc}", file=sys.stderr)
         return FAILED
     except OSError as exc:
         print(f"ragls review: {exc}", file=sys.stderr)
@@ -72,6 +81,8 @@ async def _review(args: argparse.Namespace) -> int:
     from .reviewers import Reviewer, run
     from .scope import units
 
+    if (args.prompt_budget is not None and args.prompt_budget < 1000) or args.budget < 1:
+        raise ReviewError("--prompt-budget must be at least 1000 tokens, and --budget positive")
     repo = open_repo(Path(args.repo or ".").resolve())
     root = Path(repo.working_tree_dir or ".").resolve()
     mode = "staged" if args.staged else "worktree" if args.worktree else "commits"
@@ -92,7 +103,7 @@ async def _review(args: argparse.Namespace) -> int:
         index.refresh(progress=None)
     except IndexLocked:  # an editor's ragls is indexing this repository: its index is as fresh as it gets
         log.warning("the index is being written by another ragls; using it as it is")
-    prompt_budget = settings.chat.budget
+    prompt_budget = args.prompt_budget or settings.chat.budget
     try:
         found, skipped = units(index, change, room(prompt_budget))
     finally:  # the index's handles; Index itself has no close
@@ -130,17 +141,18 @@ def _emit(out: str, output: str | None) -> None:
         print(out)
 
 
-def _dry_run(p, skipped: list, as_json: bool) -> str:
+def _dry_run(p: Plan, skipped: list[Skipped], as_json: bool) -> str:
     """What would be sent: the units per prompt with their tokens, and what would be left out."""
     from .plan import FOCI
 
+    calls = len(p.batches) * len(FOCI) + (1 if p.batches else 0)  # the specialists, then the merge pass
     if as_json:
         return json.dumps({
             "prompts": [[{"path": u.path, "start_line": u.start, "end_line": u.end, "symbol": u.symbol,
                           "tokens": u.own_tokens, "context_tokens": u.context_tokens,
                           "definitions": len(u.definitions), "callers": len(u.callers)} for u in b]
                         for b in p.batches],
-            "model_calls": len(p.batches) * len(FOCI) + (1 if p.batches else 0), "tokens_per_reviewer": p.tokens,
+            "model_calls": calls, "tokens_per_reviewer": p.tokens,
             "not_reviewed": [{"path": s.path, "reason": s.reason, **({"where": s.where} if s.where else {})}
                              for s in skipped]}, indent=2)
     out = []
@@ -149,8 +161,7 @@ def _dry_run(p, skipped: list, as_json: bool) -> str:
         out += [f"  {u.path}:{u.start}-{u.end} {u.symbol or '(top level)'}: {u.own_tokens} tokens, "
                 f"{len(u.definitions)} definitions and {len(u.callers)} callers ({u.context_tokens} tokens)"
                 for u in batch]
-    out.append(f"{len(p.batches)} prompts, at most {p.tokens} tokens per reviewer; "
-               f"{len(p.batches) * len(FOCI) + (1 if p.batches else 0)} model calls at most (one more per reply "
-               "to ask again)")
+    out.append(f"{len(p.batches)} prompts, at most {p.tokens} tokens per reviewer; {calls} model calls (one more "
+               "for each reply that must be asked again)")
     out += [f"not reviewed: {s}" for s in skipped]
     return "\n".join(out)

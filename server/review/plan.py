@@ -60,8 +60,8 @@ def plan(units: list[Unit], budget: int, prompt_budget: int) -> Plan:
     chosen: list[Unit] = []
     for u in sorted(units, key=lambda u: -u.importance):
         if u.own_tokens > space:
-            p.skipped.append(Skipped(u.path, f"too large for one prompt ({u.own_tokens} tokens; the prompt "
-                                             f"budget chat.budget is {prompt_budget})", u.where))
+            p.skipped.append(Skipped(u.path, f"too large for one prompt ({u.own_tokens} tokens; "
+                                             f"--prompt-budget is {prompt_budget})", u.where))
             continue
         batches = _pack([*chosen, u], space)
         tokens = sum(min(sum(map(cost, b)), space) for b in batches) + fixed * len(batches)
