@@ -60,7 +60,7 @@ def _not_reviewed(r: Result) -> list[dict]:
 
 def markdown(r: Result) -> str:
     icon = {"error": "🔴", "warning": "🟠", "info": "🔵"}
-    out = ["## ragls review", "", _summary(r), ""]
+    out = ["## ragls review", "", _summary(r).removeprefix("ragls review: ").capitalize(), ""]
     if r.findings:
         out += ["| | location | finding |", "|---|---|---|"]
         for f in r.findings:

@@ -53,9 +53,12 @@ class Reviewer:
         self.calls = 0
 
     def prompt(self, focus: str, batch: list[Unit]) -> list[dict]:
+        definitions = _unique([d for u in batch for d in u.definitions if not _shown(d, batch)])
+        callers = [c for c in _unique([c for u in batch for c in u.callers if not _shown(c, batch)])
+                   if not any(d["path"] == c["path"] and d["start_line"] <= c["start_line"] and
+                              c["end_line"] <= d["end_line"] for d in definitions)]  # not twice
         values = {"focus": focus, "guidance": FOCI[focus], "changes": changes_text(batch),
-                  "definitions": _unique([d for u in batch for d in u.definitions if not _shown(d, batch)]),
-                  "callers": _unique([c for u in batch for c in u.callers if not _shown(c, batch)])}
+                  "definitions": definitions, "callers": callers}
         try:
             rendered = render(load("review"), values, self.prompt_budget)
         except BudgetError as exc:
