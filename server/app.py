@@ -14,7 +14,7 @@ from . import actions, inline
 from .features.completion import Timings
 from .folders import Folder
 from .llm import ModelClient, ModelConfig
-from .settings import SECTION, Settings, api_key, parse, with_env
+from .settings import SECTION, Settings, model_configured, parse, with_env
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -36,10 +36,7 @@ class RaglsServer(LanguageServer):
         """New settings: a new model client for every folder (an index setting change needs a restart)."""
         self.settings = with_env(settings)
         m = self.settings.model
-        config = ModelConfig(base_url=m.base_url, api_key=api_key(self.settings), chat_model=m.chat_model,
-                             completion_model=m.completion_model, fim_family=m.fim_template, timeout_s=m.timeout_s,
-                             max_retries=m.max_retries, max_concurrency=m.max_concurrency)
-        old, self.client = self.client, ModelClient(config)
+        old, self.client = self.client, ModelClient(ModelConfig.from_settings(self.settings))
         for f in self.folders:
             f.use(self.settings, self.client)
         if old is not None:
@@ -72,7 +69,7 @@ class RaglsServer(LanguageServer):
         state = next((s for s in ("error", "indexing", "starting") if s in states), "ready" if states else "starting")
         return {"state": state, "folders": [{"root": str(f.root), "name": f.name, "state": f.state,
                                              "index": f.summary} for f in self.folders],
-                "model": {"configured": bool(m.chat_model and (m.base_url or api_key(self.settings))),
+                "model": {"configured": model_configured(self.settings),
                           "baseUrl": m.base_url, "chatModel": m.chat_model, "completionModel": m.completion_model,
                           "fimTemplate": m.fim_template},
                 "completion": self.timings.summary()}

@@ -45,7 +45,7 @@ async def _model_command(args: argparse.Namespace) -> int:
     from .features.completion import Completer, CompletionRequest
     from .llm import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError
     from .session import Session
-    from .settings import Settings, api_key, with_env
+    from .settings import Settings, model_configured, with_env
 
     settings = with_env(Settings())
     root = Path(args.repo).resolve() if args.repo else None
@@ -57,11 +57,7 @@ async def _model_command(args: argparse.Namespace) -> int:
     session = Session(root, settings)
     summary = await session.index_workspace()
     log.info("%s", summary)
-    m = settings.model
-    configured = bool(m.base_url or api_key(settings)) and bool(m.chat_model)
-    client = ModelClient(ModelConfig(base_url=m.base_url, api_key=api_key(settings), chat_model=m.chat_model,
-                                     completion_model=m.completion_model, fim_family=m.fim_template,
-                                     timeout_s=m.timeout_s, max_retries=m.max_retries)) if configured else None
+    client = ModelClient(ModelConfig.from_settings(settings)) if model_configured(settings) else None
     if client is None and not args.show_prompt:
         print(f"ragls: {NOT_CONFIGURED}", file=sys.stderr)
         return 2

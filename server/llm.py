@@ -20,6 +20,8 @@ import pydantic
 
 from ragls.indexer import tokens
 
+from .settings import Settings, api_key
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -68,6 +70,14 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.timeout_s <= 0 or self.max_retries < 0 or self.max_concurrency < 1:
             raise ValueError("ModelConfig needs timeout_s > 0, max_retries >= 0 and max_concurrency >= 1")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> "ModelConfig":
+        """The model settings (and the key from the environment), with `overrides` on top."""
+        m = settings.model
+        return replace(cls(base_url=m.base_url, api_key=api_key(settings), chat_model=m.chat_model,
+                           completion_model=m.completion_model, fim_family=m.fim_template, timeout_s=m.timeout_s,
+                           max_retries=m.max_retries, max_concurrency=m.max_concurrency), **overrides)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={'***' if f.name == 'api_key' and self.api_key else getattr(self, f.name)!r}"

@@ -126,3 +126,9 @@ def with_env(settings: Settings, env: dict[str, str] | None = None) -> Settings:
 def api_key(settings: Settings) -> str | None:
     """The API key, from the environment only."""
     return os.environ.get(settings.model.api_key_env) or None
+
+
+def model_configured(settings: Settings) -> bool:
+    """A chat model and an endpoint to call it at (a base URL, or OpenAI's own API with a key)."""
+    m = settings.model
+    return bool(m.chat_model and (m.base_url or api_key(settings)))

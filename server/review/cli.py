@@ -74,7 +74,7 @@ async def _review(args: argparse.Namespace) -> int:
 
     from ..app import VERSION
     from ..llm import NOT_CONFIGURED, ModelClient, ModelConfig
-    from ..settings import Settings, api_key, with_env
+    from ..settings import Settings, model_configured, with_env
     from .diff import collect, open_repo, repository_url
     from .formats import Result, render
     from .plan import FOCI, plan, room
@@ -88,14 +88,11 @@ async def _review(args: argparse.Namespace) -> int:
     mode = "staged" if args.staged else "worktree" if args.worktree else "commits"
     change = collect(root, args.base, args.head, mode)
     settings = with_env(Settings())
-    m = settings.model
     client = None
     if not args.dry_run:
-        if not (m.chat_model and (m.base_url or api_key(settings))):
+        if not model_configured(settings):
             raise ReviewError(NOT_CONFIGURED)
-        client = ModelClient(ModelConfig(base_url=m.base_url, api_key=api_key(settings), chat_model=m.chat_model,
-                                         timeout_s=max(m.timeout_s, 120.0), max_retries=m.max_retries,
-                                         max_concurrency=m.max_concurrency))
+        client = ModelClient(ModelConfig.from_settings(settings, timeout_s=max(settings.model.timeout_s, 120.0)))
     print(f"ragls review: {len(change.files)} changed files ({change.base[:12]}..{change.head[:12]}); "
           "indexing for context", file=sys.stderr)
     index = Index.open(root)
