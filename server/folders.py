@@ -16,18 +16,22 @@ from .settings import Settings
 class Folder:
     """Each workspace folder has its own index (a repository each, in a multi-root workspace)."""
 
-    root: Path
     session: Session
-    completer: Completer
-    chat: ChatFeatures
+    name: str
+    completer: Completer = field(init=False)
+    chat: ChatFeatures = field(init=False)
     indexing: asyncio.Task | None = None
     summary: str | None = None  # the last indexing run's one-line summary, or why it failed
-    name: str = field(default="")
 
     @classmethod
     def open(cls, root: Path, settings: Settings, client: ModelClient | None, name: str = "") -> "Folder":
-        session = Session(root, settings)
-        return cls(root, session, Completer(session, client), ChatFeatures(session, client), name=name or root.name)
+        folder = cls(Session(root, settings), name or root.name)
+        folder.use(settings, client)
+        return folder
+
+    @property
+    def root(self) -> Path:
+        return self.session.root
 
     def use(self, settings: Settings, client: ModelClient | None) -> None:
         """New settings or model client (an index setting change needs a restart)."""

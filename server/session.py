@@ -42,9 +42,10 @@ class Session:
                           store_url=s.store)
 
     def relative(self, path: Path) -> str | None:
-        """The workspace-relative POSIX path, or None for files outside the workspace (never indexed or read)."""
+        """The workspace-relative POSIX path of a resolved path (symbolic links followed: the caller resolves it
+        once for every folder), or None for files outside the workspace (never indexed or read)."""
         try:
-            return path.resolve().relative_to(self.root).as_posix()
+            return path.relative_to(self.root).as_posix()
         except ValueError:
             return None
 
