@@ -21,7 +21,7 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
-def _normalize(vectors: np.ndarray) -> np.ndarray:
+def unit_length(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
 
@@ -63,7 +63,7 @@ class OpenAIEmbedder:
             batch = [t[:MAX_EMBED_CHARS * 4] or " " for t in texts[i:i + self.batch_size]]
             reply = client.embeddings.create(model=self.model, input=batch)
             out.extend(d.embedding for d in sorted(reply.data, key=lambda d: d.index))
-        return _normalize(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
+        return unit_length(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
 
 
 def make_embedder(spec: str | None = None) -> Embedder:

@@ -70,13 +70,12 @@ class Lexical:
         length = np.frombuffer(lengths, dtype=np.int32).astype(np.float32)
         self.avgdl = max(1.0, float(length.mean()) if len(length) else 1.0)
         self.norm = K1 * (1 - B + B * length / self.avgdl)
-        self.docs_of_path: dict[str, np.ndarray] = {}
         by_path: dict[str, list[int]] = {}
         index = {int(r): n for n, r in enumerate(self.rowids)}
         for rowid, path in self.db.execute("SELECT id, path FROM chunks"):
             if (n := index.get(rowid)) is not None:
                 by_path.setdefault(path, []).append(n)
-        self.docs_of_path = {p: np.asarray(v, dtype=np.int64) for p, v in by_path.items()}
+        self.docs_of_path: dict[str, np.ndarray] = {p: np.asarray(v, dtype=np.int64) for p, v in by_path.items()}
         self._overlay: _Overlay | None = None
 
     def stale(self) -> bool:
@@ -104,8 +103,8 @@ class Lexical:
             return {}
         overlay = self._current_overlay()
         df = {t: self.df(t) or 1 for t in qtf}  # a term new since the postings were read counts as rare
-        weight = {t: math.log(1 + (self.n_docs - d + 0.5) / (d + 0.5)) * (1 + math.log(q)) * (K1 + 1)
-                  for t, d in df.items() for q in (qtf[t],)}
+        weight = {t: math.log(1 + (self.n_docs - d + 0.5) / (d + 0.5)) * (1 + math.log(qtf[t])) * (K1 + 1)
+                  for t, d in df.items()}
         rare = sorted((t for t, d in df.items() if d <= max(3.0, COMMON_DF * self.n_docs)), key=df.get)
         rare = rare[:SEARCH_TERMS]
 

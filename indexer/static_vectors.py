@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import ragls_home
-from .embed import STATIC_NAME as NAME  # the vector space: a new vocabulary rule needs a new name
+from .embed import STATIC_NAME as NAME, unit_length  # the vector space: a new vocabulary rule needs a new name
 
 log = logging.getLogger(__name__)
 MAX_TOKENS = 512  # as the wheel truncates
@@ -97,8 +97,6 @@ def _safetensors(path: Path) -> dict[str, np.ndarray]:
 class StaticVectors:
     """Texts -> unit-length 64-dimension vectors, offline."""
 
-    name = NAME
-
     def __init__(self, folder: Path | None = None) -> None:
         from tokenizers import Tokenizer
 
@@ -135,8 +133,7 @@ class StaticVectors:
         filled = sizes > 0
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[filled]
         out[filled] = np.add.reduceat(rows, starts, axis=0)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1, norms)
+        return unit_length(out)
 
 
 if __name__ == "__main__":  # python -m ragls.indexer.static_vectors SRC DST: build a cut vocabulary
