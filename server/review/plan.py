@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from ragls.prompts.render import load, render
 
@@ -33,6 +34,7 @@ class Plan:
         return [u for b in self.batches for u in b]
 
 
+@cache
 def overhead() -> int:
     """Tokens of a review prompt with no changes in it: the template's own text and the longest guidance."""
     focus = max(FOCI, key=lambda f: len(FOCI[f]))
