@@ -10,7 +10,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from . import actions, inline
+from . import actions, inline, protocol
 from .features.completion import Timings
 from .folders import Folder
 from .llm import ModelClient, ModelConfig
@@ -202,6 +202,7 @@ def create_server() -> RaglsServer:
 
     inline.register(server)
     actions.register(server)
+    protocol.install(server)
     return server
 
 
