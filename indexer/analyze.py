@@ -1,6 +1,7 @@
 """Read one file and turn it into symbols, imports, references and chunks (runs in worker processes)."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -9,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from .chunks import chunk_file, windows
-from .files import Limits, check_content
+from .files import Limits, NotRegular, check_content, read_regular
 from .languages import grammar, language_for
 from .model import ParsedFile
 from .store import subtokens
@@ -90,8 +91,11 @@ def analyze_path(job: tuple[str, str, str | None, Limits]) -> Analysis:
         st = os.lstat(full)
         if stat.S_ISLNK(st.st_mode):  # its target is indexed under its own path, or is not the repository's
             return Analysis(path, size=st.st_size, mtime_ns=stable_mtime(st), skip_reason="symbolic link")
-        with open(full, "rb") as f:
-            data = f.read(limits.max_file_bytes + 1)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block the read forever; a device never ends
+            return Analysis(path, size=st.st_size, mtime_ns=stable_mtime(st), skip_reason="not a regular file")
+        data, st = read_regular(full, limits.max_file_bytes + 1)
+    except NotRegular as exc:
+        return Analysis(path, skip_reason="symbolic link" if exc.errno == errno.ELOOP else "not a regular file")
     except OSError as exc:
         return Analysis(path, skip_reason=f"unreadable: {exc.strerror or exc}")
     h = content_hash(data)  # of a too-large file: of its head, enough to tell that it is still the same

@@ -1,9 +1,12 @@
-"""Which files of a repository get indexed: git's view or .gitignore rules, .raglsignore, and skip reasons."""
+"""Which files get indexed and which may ever reach a model (the confinement rule), with the reason for each left out."""
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import git
@@ -14,14 +17,18 @@ from .languages import language_for
 log = logging.getLogger(__name__)
 
 IGNORE_FILE = ".raglsignore"
+SECRET_FILES_ENV = "RAGLS_SECRET_FILES"  # more secret-file patterns (gitignore syntax), comma-separated
 ALWAYS_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
                               ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ragls"})
-# Files that may hold credentials: never indexed, so never sent to a model.
-SECRET_PATTERNS = pathspec.GitIgnoreSpec.from_lines([
-    ".env", ".env.*", "*.env", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "id_rsa*", "id_dsa*",
-    "id_ecdsa*", "id_ed25519*", ".npmrc", ".pypirc", ".netrc", ".git-credentials", "credentials", "credentials.*",
-    "*.kdbx", "secrets.*", "*.secret", "*.secrets",
-])
+# Files that may hold credentials, by name (gitignore syntax): never indexed, never sent to a model, not even as the
+# document a request is made in. Users add patterns with $RAGLS_SECRET_FILES, projects with .raglsignore.
+SECRET_FILES = (
+    ".env", ".env.*", "*.env", ".envrc", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.kdbx",
+    "*.asc", "*.gpg", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", ".npmrc", ".pypirc", ".netrc", "_netrc",
+    ".git-credentials", ".htpasswd", ".pgpass", "credentials", "credentials.*", "secrets.*", "*.secret", "*.secrets",
+    "*.tfstate", "*.tfstate.*", "*.tfvars", ".aws/", ".ssh/", ".gnupg/", ".docker/config.json", ".kube/config",
+    ".git/", ".hg/", ".svn/",
+)
 BINARY_EXTENSIONS = frozenset(
     ".png .jpg .jpeg .gif .bmp .ico .webp .tiff .pdf .zip .gz .tgz .bz2 .xz .7z .rar .jar .war .whl .egg .so .dll "
     ".dylib .exe .bin .o .a .lib .class .pyc .pyo .wasm .ttf .otf .woff .woff2 .eot .mp3 .mp4 .wav .ogg .flac .avi "
@@ -55,11 +62,64 @@ class Discovery:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def _raglsignore(root: Path) -> pathspec.GitIgnoreSpec | None:
-    f = root / IGNORE_FILE
-    if not f.is_file():
+class NotRegular(OSError):
+    """A path that is not a regular file (a FIFO, socket, device or directory): never opened for reading."""
+
+
+def read_regular(path: str | os.PathLike[str], limit: int) -> tuple[bytes, os.stat_result]:
+    """At most `limit` bytes of a regular file and its stat. Never follows a symbolic link (the path's own last
+    component) and never blocks on a FIFO or device: such paths raise NotRegular."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegular(errno.ELOOP, "a symbolic link", str(path)) from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegular(errno.EINVAL, "not a regular file", str(path))
+        return f.read(limit), st
+
+
+def ignore_spec(lines: list[str], where: str) -> pathspec.GitIgnoreSpec:
+    """A gitignore spec; a line git would not understand (a lone "!", a bad range) is skipped as git skips it,
+    with a warning, instead of failing the whole file."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except Exception:  # pathspec raises plain errors (re.error, GitIgnorePatternError) for single bad lines
+        pass
+    good = []
+    for n, line in enumerate(lines, 1):
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+            good.append(line)
+        except Exception as exc:
+            log.warning("%s:%d: ignoring an invalid pattern %r (%s)", where, n, line, exc)
+    return pathspec.GitIgnoreSpec.from_lines(good)
+
+
+def _read_spec(path: Path) -> pathspec.GitIgnoreSpec | None:
+    try:
+        data, _ = read_regular(path, 1_000_000)
+    except OSError:
         return None
-    return pathspec.GitIgnoreSpec.from_lines(f.read_text(encoding="utf-8", errors="replace").splitlines())
+    return ignore_spec(data.decode("utf-8", "replace").splitlines(), str(path))
+
+
+@cache
+def _secret_spec(extra: str) -> pathspec.GitIgnoreSpec:
+    more = [p.strip() for p in extra.split(",") if p.strip()]
+    return ignore_spec([*SECRET_FILES, *more], f"secret-file patterns (${SECRET_FILES_ENV})")
+
+
+def is_secret(rel: str) -> bool:
+    """True for a path that may hold credentials by its name (SECRET_FILES, $RAGLS_SECRET_FILES)."""
+    return _secret_spec(os.environ.get(SECRET_FILES_ENV, "")).match_file(rel)
+
+
+def _raglsignore(root: Path) -> pathspec.GitIgnoreSpec | None:
+    return _read_spec(root / IGNORE_FILE)
 
 
 def _git_files(root: Path, extra_ignored: bool) -> tuple[list[str], list[str]] | None:
@@ -85,31 +145,77 @@ def _is_ignored(g: git.Git, root: Path) -> bool:
         return False
 
 
-def _walk(root: Path) -> tuple[list[str], list[str]]:
-    """(visible, ignored) for a plain directory, applying every .gitignore on the way down."""
-    visible, ignored = [], []
+def _ignored_by(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str) -> bool:
+    """The verdict of the .gitignore files in `specs` (outermost first) on `rel` (a folder ends in "/")."""
+    verdict = None
+    for base, s in specs:
+        if rel.startswith(base):
+            r = s.check_file(rel[len(base):])
+            if r.include is not None:
+                verdict = r.include
+    return bool(verdict)
+
+
+def _walk(root: Path) -> tuple[list[str], list[str], dict[str, str]]:
+    """(visible, ignored, skipped) for a plain directory, applying every .gitignore on the way down. Symbolic links
+    and special files (FIFOs, sockets, devices) are never followed nor opened: they are skipped with the reason."""
+    visible: list[str] = []
+    ignored: list[str] = []
+    skipped: dict[str, str] = {}
+    stack: list[tuple[Path, str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [(root, "", [])]
+    while stack:
+        folder, rel_dir, specs = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            log.warning("cannot list %s: %s", folder, exc.strerror or exc)
+            continue
+        if (gi := _read_spec(folder / ".gitignore")) is not None:
+            specs = [*specs, (rel_dir, gi)]
+        for entry in entries:
+            rel = rel_dir + entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = entry.is_file(follow_symlinks=False)
+                is_link = entry.is_symlink()
+            except OSError:
+                is_dir = is_file = is_link = False
+            if is_dir:
+                if entry.name not in ALWAYS_SKIP_DIRS and not _ignored_by(specs, rel + "/"):
+                    stack.append((Path(entry.path), rel + "/", specs))
+            elif _ignored_by(specs, rel):
+                ignored.append(rel)
+            elif is_file:
+                visible.append(rel)
+            else:
+                skipped[rel] = "symbolic link" if is_link else "not a regular file"
+    return sorted(visible), sorted(ignored), skipped
+
+
+def _plain_ignored(root: Path, rel: str) -> bool:
+    """`_walk`'s verdict on one path of a plain directory: the .gitignore files from the root down to its folder,
+    each folder on the way checked too (a file in an ignored folder is ignored)."""
+    parts = rel.split("/")
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
-    for dirpath, dirs, files in os.walk(root):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir + "/"
-        specs = [(base, s) for base, s in specs if rel_dir.startswith(base)]
-        gi = Path(dirpath) / ".gitignore"
-        if gi.is_file():
-            specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(gi.read_text(errors="replace").splitlines())))
+    for depth in range(len(parts)):
+        base = "/".join(parts[:depth]) + "/" if depth else ""
+        if (gi := _read_spec(root / base / ".gitignore")) is not None:
+            specs.append((base, gi))
+        leaf = depth == len(parts) - 1
+        if not leaf and parts[depth] in ALWAYS_SKIP_DIRS:
+            return True
+        if _ignored_by(specs, "/".join(parts[:depth + 1]) + ("" if leaf else "/")):
+            return True
+    return False
 
-        def is_ignored(rel: str) -> bool:
-            verdict = None
-            for base, s in specs:
-                r = s.check_file(rel[len(base):])
-                if r.include is not None:
-                    verdict = r.include
-            return bool(verdict)
 
-        dirs[:] = sorted(d for d in dirs if d not in ALWAYS_SKIP_DIRS and not is_ignored(f"{rel_dir}{d}/"))
-        for name in sorted(files):
-            rel = rel_dir + name
-            (ignored if is_ignored(rel) else visible).append(rel)
-    return visible, ignored
+def _undecodable(rel: str) -> bool:
+    """A file name that is not valid UTF-8 (decoded with surrogate escapes): it cannot be stored or sent."""
+    try:
+        rel.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
 
 
 def discover(root: Path) -> Discovery:
@@ -117,14 +223,20 @@ def discover(root: Path) -> Discovery:
     extra = _raglsignore(root)
     wants_reinclude = extra is not None and any(not p.include for p in extra.patterns if p.include is not None)
     listed = _git_files(root, wants_reinclude)
-    visible, ignored = listed if listed is not None else _walk(root)
     out = Discovery()
+    if listed is not None:
+        visible, ignored = listed
+    else:
+        visible, ignored, out.skipped = _walk(root)
     candidates = set(visible)
     if extra is not None:
         candidates |= {p for p in ignored if extra.check_file(p).include is False}
     # a virtual environment not ignored by name (.venv2/, env-3.12/) is someone's installed packages, not the project
     venvs = tuple(rel[: -len("pyvenv.cfg")] for rel in candidates if rel.endswith("/pyvenv.cfg"))
     for rel in sorted(candidates):
+        if _undecodable(rel):
+            out.skipped[rel.encode("utf-8", "replace").decode("utf-8")] = "file name not valid UTF-8"
+            continue
         if venvs and rel.startswith(venvs):
             out.skipped[rel] = "virtual environment"
             continue
@@ -145,7 +257,7 @@ def _classify(rel: str, extra: pathspec.GitIgnoreSpec | None) -> str | None:
         return "outside the indexed tree"
     if extra is not None and extra.match_file(rel):
         return "ignored by .raglsignore"
-    if SECRET_PATTERNS.match_file(rel):
+    if is_secret(rel):
         return "may hold secrets"
     if rel.lower().endswith(tuple(BINARY_EXTENSIONS)):
         return "binary"
@@ -159,19 +271,76 @@ def _classify(rel: str, extra: pathspec.GitIgnoreSpec | None) -> str | None:
 
 def skip_reason(root: Path, rel: str) -> str | None:
     """Why one path (an editor's file, say) is not indexed: the rules of `discover`, for a single file."""
+    if _undecodable(rel):
+        return "file name not valid UTF-8"
     extra = _raglsignore(root)
     reason = _classify(rel, extra)
-    if reason is None and (extra is None or extra.check_file(rel).include is not False) and _git_ignored(root, rel):
-        return "ignored by git"
+    if reason is None and (extra is None or extra.check_file(rel).include is not False):
+        reason = _ignored(root, rel)
     return reason
 
 
-def _git_ignored(root: Path, rel: str) -> bool:
+def _ignored(root: Path, rel: str) -> str | None:
+    """"ignored by git" in a work tree, "ignored by .gitignore" by the rules of a plain directory, else None."""
     try:
-        git.Git(str(root)).check_ignore("-q", rel)
-        return True
-    except (git.GitCommandError, git.GitCommandNotFound):
-        return False  # not ignored, or not a git work tree
+        git.Git(str(root)).check_ignore("-q", "--", rel)
+        return "ignored by git"
+    except git.GitCommandError as exc:
+        if exc.status == 1:  # not ignored
+            return None
+    except git.GitCommandNotFound:
+        pass
+    # 128: not a git work tree (or git failed): the same rules, applied here
+    return "ignored by .gitignore" if _plain_ignored(root, rel) else None
+
+
+def refusal(root: Path, path: str | os.PathLike[str]) -> str | None:
+    """Why the file at `path` (absolute, or relative to the workspace `root`) must never reach a model, or None
+    when it may: the one confinement rule. A file may be sent only if it is inside the workspace once symbolic links
+    are resolved, is a regular file (or not on disk yet: an unsaved editor buffer), is not a secret by name (its own
+    name or, for a link, its target's) and is not ignored (git, the same rules on a plain folder, .raglsignore)."""
+    root = Path(os.path.abspath(root))
+    given = Path(path) if os.path.isabs(path) else root / path
+    lexical = Path(os.path.normpath(given))
+    real_root = root.resolve()
+    try:
+        names = [lexical.relative_to(root).as_posix()]
+    except ValueError:
+        try:
+            names = [lexical.relative_to(real_root).as_posix()]
+        except ValueError:
+            return "outside the workspace"
+    real = lexical.resolve()
+    try:
+        target = real.relative_to(real_root).as_posix()
+    except ValueError:
+        return "a symbolic link out of the workspace"
+    if target != names[0]:
+        names.append(target)
+    extra = _raglsignore(real_root)
+    for rel in names:
+        if rel in (".", ""):
+            return "not a file"
+        if _undecodable(rel):
+            return "a file name that is not valid UTF-8"
+        parts = rel.split("/")
+        if rel.startswith("../"):
+            return "outside the workspace"
+        if is_secret(rel) or any(p in (".git", ".hg", ".svn") for p in parts[:-1]):
+            return "a file that may hold secrets"
+        if extra is not None and extra.match_file(rel):
+            return "ignored by .raglsignore"
+        if any(p in ALWAYS_SKIP_DIRS for p in parts[:-1]):
+            return "in a folder that is never indexed"
+        if (extra is None or extra.check_file(rel).include is not False) and (why := _ignored(real_root, rel)):
+            return why
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        return None  # not saved yet: the editor's text is all there is
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    return None if stat.S_ISREG(st.st_mode) else "not a regular file"
 
 
 def check_content(data: bytes, limits: Limits) -> str | None:
