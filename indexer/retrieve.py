@@ -307,7 +307,7 @@ class Retriever:
     def _rank(self, q: Query, v: Visible, cands: dict[int, _Cand], k: int, budget: int,
               same_file: bool) -> list[Item]:
         weights = dict(W["receiver" if v.receiver_resolved else q.mode])
-        expect_class = bool(_EXPECT_CLASS.search(v.line_prefix)) if q.mode == "cursor" else False
+        expect_class = bool(_EXPECT_CLASS.search(v.line_prefix[-200:])) if q.mode == "cursor" else False
         if expect_class:
             weights["kind_class"] = weights.get("kind", 0.0)
         # Other files' definitions by default; with same_file, this file's too, but never the text at the cursor.

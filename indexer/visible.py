@@ -14,8 +14,9 @@ from .imports import READERS
 from .languages import Grammar, grammar, language_for, query_source
 from .model import ImportRef
 
+LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or the end before the cursor
+FUNCTION_LOOKBACK = 5000  # lines searched upwards for the start of the function around the cursor
 _CHAIN = re.compile(r"[A-Za-z_$][\w$]*(?:[ \t]*(?:\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*")
-_RECEIVER = re.compile(r"([A-Za-z_$][\w$]*(?:[ \t]*(?:\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*)[ \t]*(?:\.|::|->)[ \t]*$")
 _TRIPLE = re.compile(r"\"\"\"|\'\'\'")
 _FUNC_START = re.compile(r"^\s*(?:async\s+)?(?:def|function|func|fn)\b|^\s*(?:public|private|protected|static)\b.*\(")
 _STRING_OR_COMMENT = re.compile(
@@ -88,6 +89,7 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
         if lines:
             lines[-1] = lines[-1][: col if col is not None else len(lines[-1])]
         selection, cursor_line = None, line
+    lines = _bounded(lines, tail_last=selection is None)
     text = "\n".join(lines)
     spec = language_for(path)
     v = Visible(path, spec.name if spec else None, text, lines, cursor_line, selection)
@@ -96,15 +98,56 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     v.uses = scan.uses
     if selection is None and lines:
         v.line_prefix = lines[-1]
-        if (m := _RECEIVER.search(lines[-1])) is not None:
-            v.receiver = _split_chain(m.group(1))
-        for i in range(len(lines) - 1, -1, -1):
+        v.receiver = receiver(lines[-1])
+        for i in range(len(lines) - 1, max(-1, len(lines) - 1 - FUNCTION_LOOKBACK), -1):
             if _FUNC_START.match(lines[i]):
                 v.function_start = i + 1
                 break
     elif selection is not None:
         v.function_start = selection[0]
     return v
+
+
+def _bounded(lines: list[str], tail_last: bool) -> list[str]:
+    """Lines cut to LINE_WINDOW characters (a minified bundle, a base64 literal): every later step is then bounded
+    by the window, whatever the file holds. The cursor's line keeps its end, the text right before the cursor."""
+    if not lines or max(map(len, lines)) <= LINE_WINDOW:
+        return lines
+    out = [ln if len(ln) <= LINE_WINDOW else ln[:LINE_WINDOW] for ln in lines]
+    if tail_last and len(lines[-1]) > LINE_WINDOW:
+        out[-1] = lines[-1][-LINE_WINDOW:]
+    return out
+
+
+def _is_name_char(c: str) -> bool:
+    return c.isalnum() or c in "_$"
+
+
+def receiver(line: str) -> list[str] | None:
+    """The name chain before a trailing "." / "::" / "->" at the end of `line` (`a.b.` -> ["a", "b"]), or None.
+    One backward pass: a regular expression anchored at the end is tried from every start, quadratic in the line."""
+    s = line[-LINE_WINDOW:]
+    end = len(s)
+    parts: list[str] = []
+    while True:
+        end = len(s[:end].rstrip(" \t"))
+        if s.endswith(".", 0, end):
+            end -= 1
+        elif s.endswith(("::", "->"), 0, end):
+            end -= 2
+        else:
+            break
+        end = len(s[:end].rstrip(" \t"))
+        start = end
+        while start > 0 and _is_name_char(s[start - 1]):
+            start -= 1
+        while start < end and s[start].isdigit():
+            start += 1
+        if start == end:
+            break
+        parts.append(s[start:end])
+        end = start
+    return parts[::-1] or None
 
 
 def _split_chain(chain: str) -> list[str]:
