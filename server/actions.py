@@ -1,13 +1,16 @@
 """Code actions (fix, explain), commands (ragls.fix, .explain, .ask, .reindex, .status) and hover."""
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
-from .features.chat import Selection
+from ragls.prompts.render import BudgetError
+
+from . import documents
+from .features.chat import Answer, Selection
 from .llm import ModelError
 
 if TYPE_CHECKING:
@@ -15,6 +18,7 @@ if TYPE_CHECKING:
     from .folders import Folder
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 FIX, EXPLAIN, ASK, REINDEX, STATUS = "ragls.fix", "ragls.explain", "ragls.ask", "ragls.reindex", "ragls.status"
 
 
@@ -34,16 +38,22 @@ class QuietCommandErrors(logging.Filter):
         return True
 
 
-def _selection(ls: "RaglsServer", uri: str, rng: types.Range) -> tuple["Folder", Selection]:
-    hit = ls.folder(uri)
+async def _selection(ls: "RaglsServer", uri: Any, rng: types.Range) -> tuple["Folder", Selection]:
+    """The selected lines of a document, unless the confinement rule refuses its file (CommandError: why)."""
+    hit = ls.folder(uri) if isinstance(uri, str) else None
     if hit is None:
         raise CommandError(f"{uri} is outside the workspace folders" if ls.folders else
                            "the server is still starting")
     folder, rel = hit
-    doc = ls.workspace.get_text_document(uri)
+    if (why := await folder.session.refusal(rel)) is not None:
+        raise CommandError(f"{rel}: {why}; ragls sends nothing of it to a model")
+    try:
+        source = documents.text(ls.workspace, uri, str(folder.root / rel))
+    except documents.Unreadable as exc:
+        raise CommandError(str(exc)) from None
     start = rng.start.line + 1
     end = rng.end.line + (0 if rng.end.character == 0 and rng.end.line > rng.start.line else 1)
-    return folder, Selection(rel, doc.source, start, max(start, end))
+    return folder, Selection(rel, source, start, max(start, end))
 
 
 def _folder_for(ls: "RaglsServer", uri: Any) -> "Folder":
@@ -61,16 +71,13 @@ def _diagnostics_text(diags: list[types.Diagnostic]) -> list[str]:
 
 
 async def _fix_edit(ls: "RaglsServer", uri: str, rng: types.Range, diags: list[str]) -> types.WorkspaceEdit:
-    folder, sel = _selection(ls, uri, rng)
-    try:
-        answer = await folder.chat.fix(sel, diags)
-    except ModelError as exc:
-        raise CommandError(exc.message) from exc
-    doc = ls.workspace.get_text_document(uri)
-    last = sel.end_line - 1
-    end_char = len(doc.lines[last].rstrip("\r\n")) if last < len(doc.lines) else 0
-    target = types.Range(types.Position(sel.start_line - 1, 0), types.Position(last, end_char))
-    target = doc.range_to_client_units(doc.range_from_client_units(target))
+    folder, sel = await _selection(ls, uri, rng)
+    answer = await folder.chat.fix(sel, diags)
+    lines = sel.text.split("\n")
+    last = min(sel.end_line, len(lines)) - 1
+    end = types.Position(last, len(lines[last].rstrip("\r")) if last >= 0 else 0)
+    end = ls.workspace.position_codec.position_to_client_units(lines, end)
+    target = types.Range(types.Position(sel.start_line - 1, 0), end)
     return types.WorkspaceEdit(changes={uri: [types.TextEdit(range=target, new_text=answer.text)]})
 
 
@@ -85,9 +92,10 @@ def register(server: "RaglsServer") -> None:
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=kinds,
                                                                             resolve_provider=True))
-    def code_action(ls: "RaglsServer", params: types.CodeActionParams) -> list[types.CodeAction] | None:
-        if ls.rel(params.text_document.uri) is None:
-            return None
+    async def code_action(ls: "RaglsServer", params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        hit = ls.folder(params.text_document.uri)
+        if hit is None or await hit[0].session.refusal(hit[1]) is not None:
+            return None  # nothing of a refused file goes to a model: no action to offer
         uri, rng, diags = params.text_document.uri, params.range, list(params.context.diagnostics)
         selected = rng.start != rng.end
         if not diags and not selected:
@@ -109,24 +117,30 @@ def register(server: "RaglsServer") -> None:
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve(ls: "RaglsServer", action: types.CodeAction) -> types.CodeAction:
-        data = action.data or {}
+        data = action.data if isinstance(action.data, dict) else {}
         if data.get("command") == FIX:
-            uri, rng, diags = data["arguments"]
-            action.edit = await _fix_edit(ls, uri, _range(rng), diags)
+            args = data.get("arguments")
+            if not isinstance(args, list) or len(args) != 3 or not isinstance(args[2], list):
+                raise CommandError("invalid code action data: expected [uri, range, diagnostics]")
+            action.edit = await _guard(ls, _fix_edit(ls, args[0], _range(args[1]), [str(d) for d in args[2]]),
+                                       show=False)
         return action
 
     @server.command(FIX)
     async def fix_command(ls: Any, *args: Any) -> dict:
+        if len(args) < 2:
+            raise CommandError("ragls.fix takes [uri, range, diagnostics?]")
         uri, rng = args[0], _range(args[1])
-        diags = args[2] if len(args) > 2 else []
+        diags = [str(d) for d in args[2]] if len(args) > 2 and isinstance(args[2], list) else []
         edit = await _guard(ls, _fix_edit(ls, uri, rng, diags))
         result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label="ragls: fix"))
         return {"applied": result.applied}
 
     @server.command(EXPLAIN)
     async def explain_command(ls: Any, *args: Any) -> str:
-        folder, sel = _selection(ls, args[0], _range(args[1]))
-        return (await _guard(ls, folder.chat.explain(sel))).text
+        if len(args) < 2:
+            raise CommandError("ragls.explain takes [uri, range]")
+        return (await _guard(ls, _explain(ls, args[0], _range(args[1])))).text
 
     @server.command(ASK)
     async def ask_command(ls: Any, *args: Any) -> str:
@@ -159,26 +173,33 @@ def register_hover(server: "RaglsServer") -> None:
         line = params.position.line
         rng = types.Range(types.Position(line, 0), types.Position(line + 1, 0))
         try:
-            folder, sel = _selection(ls, params.text_document.uri, rng)
-            answer = await folder.chat.explain(sel)
-        except (ModelError, CommandError) as exc:
+            answer = await _explain(ls, params.text_document.uri, rng)
+        except (ModelError, CommandError, BudgetError) as exc:
             log.warning("hover: %s", exc)
             return None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=answer.text))
 
 
-async def _guard(ls: "RaglsServer", coro):
-    """Run an explicit command's work; a failure is shown to the user and returned as a clear error."""
+async def _explain(ls: "RaglsServer", uri: Any, rng: types.Range) -> Answer:
+    folder, sel = await _selection(ls, uri, rng)
+    return await folder.chat.explain(sel)
+
+
+async def _guard(ls: "RaglsServer", coro: Awaitable[T], show: bool = True) -> T:
+    """Run an explicit command's work; a failure is a CommandError with a clear message (shown to the user once
+    when `show`: a code action's resolve is answered with the error, which the client shows itself)."""
     try:
         return await coro
     except ModelError as exc:
-        ls.show_error(exc.message)
-        raise CommandError(exc.message) from exc
+        error = CommandError(exc.message)
+    except BudgetError as exc:
+        error = CommandError(f"the selection does not fit the prompt budget: select less, or raise "
+                             f"ragls.chat.budget ({exc})")
     except CommandError as exc:
-        ls.show_error(str(exc))
-        raise
-    except asyncio.CancelledError:
-        raise
+        error = exc
+    if show:
+        ls.show_error(str(error))
+    raise error
 
 
 def _plain(rng: types.Range) -> dict:
@@ -187,7 +208,15 @@ def _plain(rng: types.Range) -> dict:
 
 
 def _range(value: Any) -> types.Range:
+    """A range argument, from a Range or its JSON form; CommandError for anything else."""
     if isinstance(value, types.Range):
         return value
-    s, e = value["start"], value["end"]
-    return types.Range(types.Position(s["line"], s["character"]), types.Position(e["line"], e["character"]))
+    try:
+        s, e = value["start"], value["end"]
+        numbers = [s["line"], s["character"], e["line"], e["character"]]
+    except (KeyError, TypeError):
+        numbers = []
+    if len(numbers) != 4 or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**31
+                                    for n in numbers):
+        raise CommandError(f"invalid range {str(value)[:80]!r}: expected {{start: {{line, character}}, end: ...}}")
+    return types.Range(types.Position(numbers[0], numbers[1]), types.Position(numbers[2], numbers[3]))

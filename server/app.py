@@ -10,7 +10,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from . import actions, inline, protocol
+from . import actions, documents, inline, positions, protocol
 from .features.completion import Timings
 from .folders import Folder
 from .llm import ModelClient, ModelConfig
@@ -120,6 +120,7 @@ def create_server() -> RaglsServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RaglsServer, params: types.InitializeParams) -> None:
+        positions.install(ls.workspace)
         settings, problems = parse(params.initialization_options)
         ls.apply_settings(settings)
         ls.roots = _roots(params)
@@ -185,6 +186,8 @@ def create_server() -> RaglsServer:
             if (hit := ls.folder(change.uri)) is not None:
                 by_folder.setdefault(hit[0], []).append(hit[1])
         for folder, paths in by_folder.items():
+            if any(_rules_file(rel) for rel in paths):
+                folder.session.forget_refusals()
             if len(paths) > BULK_CHANGES:
                 if folder.indexing is None or folder.indexing.done():
                     folder.indexing = asyncio.ensure_future(_index(ls, folder))
@@ -207,12 +210,19 @@ def create_server() -> RaglsServer:
 
 
 def _buffer_changed(ls: RaglsServer, uri: str) -> None:
-    if (hit := ls.folder(uri)) is None:
+    if (hit := ls.folder(uri)) is None or (doc := documents.opened(ls.workspace, uri)) is None:
         return
     folder, rel = hit
-    text = ls.workspace.get_text_document(uri).source
+    text = documents.clean(doc.source)
+    if _rules_file(rel):
+        folder.session.forget_refusals()
     folder.session.buffers[rel] = text
     folder.session.schedule_update(rel, text)
+
+
+def _rules_file(rel: str) -> bool:
+    """A file whose change may change what the confinement rule lets through (ignore rules)."""
+    return rel.rsplit("/", 1)[-1] in (".gitignore", ".raglsignore") or rel == ".git/info/exclude"
 
 
 async def _pull_configuration(ls: RaglsServer) -> None:

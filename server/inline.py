@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from ragls.prompts.render import BudgetError
+
+from . import documents
 from .features.completion import CompletionRequest
 from .llm import ModelError
 
@@ -18,27 +21,35 @@ log = logging.getLogger(__name__)
 
 
 async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> str | None:
-    """The completion at a position, or None (disabled, outside the workspace, no model, failure: logged)."""
+    """The completion at a position, or None (disabled, outside the workspace, a refused file, no model, failure:
+    logged)."""
     hit = ls.folder(uri)
     if hit is None or not ls.settings.completion.enabled:
         return None
     folder, rel = hit
-    doc = ls.workspace.get_text_document(uri)
+    doc = documents.opened(ls.workspace, uri)
+    if doc is None:
+        log.warning("completion in %s, which the client has not opened", uri)
+        return None
+    if (why := await folder.session.refusal(rel)) is not None:
+        log.info("no completion in %s: %s (nothing of it is sent to a model)", rel, why)
+        return None
     lines = doc.lines
     if position.line > len(lines) or (position.line == len(lines) and position.character > 0) or (
-            position.line < len(lines) and position.character > len(lines[position.line].encode("utf-16-le")) // 2):
+            position.line < len(lines) and position.character > len(lines[position.line].encode("utf-16-le",
+                                                                                                "surrogatepass")) // 2):
         log.warning("completion at %d:%d is outside %s", position.line, position.character, uri)
         return None
     pos = doc.position_from_client_units(position)
     await asyncio.sleep(ls.settings.completion.debounce_ms / 1000)  # a newer keystroke cancels this request
     start = time.perf_counter()
-    req = CompletionRequest(rel, doc.source, pos.line + 1, pos.character)
+    req = CompletionRequest(rel, documents.clean(doc.source), pos.line + 1, pos.character)
     try:
         result = await folder.completer.complete(req)
         ls.timings.add((time.perf_counter() - start) * 1000, result.model_ms)
         return result.text or None
-    except ModelError as exc:
-        log.warning("completion: %s (%s)", exc.message, exc.kind)
+    except (ModelError, BudgetError) as exc:
+        log.warning("completion: %s", exc.message if isinstance(exc, ModelError) else exc)
     except asyncio.CancelledError:
         raise
     except Exception:

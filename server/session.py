@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ragls.indexer.files import read_regular, refusal
 from ragls.indexer.index import Index
 from ragls.indexer.retrieve import Item, Query, Retriever
 
@@ -16,6 +18,9 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 LINES_CACHE = 64  # files whose lines are kept for prompt context
+MAX_FILE_BYTES = 2_000_000  # a cited file is read up to here (indexed files are at most 1 MB)
+REFUSALS_TTL_S = 10.0  # how long a file's confinement verdict is trusted (ignore-file changes clear them at once)
+REFUSALS_CACHE = 512
 
 
 class Session:
@@ -30,6 +35,7 @@ class Session:
         self._pending: dict[str, tuple[asyncio.TimerHandle, bytes | None]] = {}
         self.buffers: dict[str, str] = {}  # open documents' text, by relative path (may be unsaved)
         self._lines: OrderedDict[str, tuple[tuple[int, int], list[str]]] = OrderedDict()
+        self._refusals: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
         self.indexed = asyncio.Event()
         self.version = 0  # bumped after every index write: caches of retrieved context key on it
         self._write_index = self._open()
@@ -51,6 +57,29 @@ class Session:
 
     async def _on(self, pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` on the retrieval thread: prompt assembly (reading files, counting tokens) never runs on the
+        event loop."""
+        return await self._on(self._reader, fn, *args)
+
+    async def refusal(self, rel: str) -> str | None:
+        """Why the document at `rel` must never reach a model (secret, ignored, not a regular file, ...), or None:
+        the confinement rule of `ragls.indexer.files.refusal`, remembered for a few seconds (it may ask git)."""
+        now = time.monotonic()
+        hit = self._refusals.get(rel)
+        if hit is not None and now - hit[0] < REFUSALS_TTL_S:
+            return hit[1]
+        reason = await asyncio.to_thread(refusal, self.root, rel)
+        self._refusals[rel] = (now, reason)
+        self._refusals.move_to_end(rel)
+        while len(self._refusals) > REFUSALS_CACHE:
+            self._refusals.popitem(last=False)
+        return reason
+
+    def forget_refusals(self) -> None:
+        """An ignore file changed: every verdict is asked again."""
+        self._refusals.clear()
 
     async def index_workspace(self, progress: Callable[[int, int], None] | None = None) -> str:
         """Refresh the whole index (in the background of the event loop); returns the summary line."""
@@ -104,17 +133,20 @@ class Session:
         return "\n".join(lines[item.start_line - 1:item.end_line])
 
     def _disk_lines(self, rel: str) -> list[str]:
-        """A file's lines, remembered while its size and mtime stay the same (prompts cite the same files)."""
+        """A file's lines, remembered while its size and mtime stay the same (prompts cite the same files). Read
+        without following a symbolic link or opening anything but a regular file (it may have changed since it was
+        indexed)."""
         path = self.root / rel
         try:
-            st = path.stat()
+            st = path.lstat()
             key = (st.st_mtime_ns, st.st_size)
             if (hit := self._lines.get(rel)) is not None and hit[0] == key:
                 self._lines.move_to_end(rel)
                 return hit[1]
-            lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+            data, _ = read_regular(path, MAX_FILE_BYTES)
         except OSError:
             return []
+        lines = data.decode("utf-8", "replace").split("\n")
         self._lines[rel] = (key, lines)
         while len(self._lines) > LINES_CACHE:
             self._lines.popitem(last=False)

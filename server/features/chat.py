@@ -11,6 +11,7 @@ from ragls.prompts.render import Rendered, load, render
 
 from ..llm import ModelClient, ModelError
 from ..session import Session
+from .completion import head_lines
 from .context import citations, context_items
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class ChatFeatures:
         # a selection's own file counts too (its helpers), never the selected lines themselves
         items = await self.session.context(Query(sel.path, sel.start_line, end_line=sel.end_line), sel.text, k=10,
                                            budget=s.context_budget, same_file=True)
-        return context_items(self.session, items)
+        return await self.session.run(context_items, self.session, items)
 
     def _language(self, path: str) -> str:
         spec = language_for(path)
@@ -61,19 +62,22 @@ class ChatFeatures:
         values = {"language": self._language(sel.path), "path": sel.path, "start_line": sel.start_line,
                   "end_line": sel.end_line, "diagnostics": "\n".join(diagnostics) or "(none reported)",
                   "selection": sel.code, "context": context}
-        return self._render("fix", values), context
+        return await self.session.run(self._render, "fix", values), context
 
     async def explain_prompt(self, sel: Selection) -> tuple[Rendered, list[dict]]:
         context = await self._context(sel)
+        # explain may show the beginning of a selection too large for its prompt: cut it near the budget first
+        # (~8 characters a token at most in code), so that exact trimming counts tokens of a bounded text
+        code = head_lines(sel.code, self.session.settings.chat.budget * 8)
         values = {"language": self._language(sel.path), "path": sel.path, "start_line": sel.start_line,
-                  "end_line": sel.end_line, "selection": sel.code, "context": context}
-        return self._render("explain", values), context
+                  "end_line": sel.end_line, "selection": code, "context": context}
+        return await self.session.run(self._render, "explain", values), context
 
     async def ask_prompt(self, question: str) -> tuple[Rendered, list[dict]]:
         s = self.session.settings.chat
         items = await self.session.search(question, k=10, budget=s.context_budget)
-        context = context_items(self.session, items)
-        return self._render("ask", {"question": question, "context": context}), context
+        context = await self.session.run(context_items, self.session, items)
+        return await self.session.run(self._render, "ask", {"question": question, "context": context}), context
 
     def _render(self, name: str, values: dict) -> Rendered:
         rendered = render(load(name), values, self.session.settings.chat.budget)

@@ -10,7 +10,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from ragls.indexer.languages import language_for
-from ragls.indexer.retrieve import Query
+from ragls.indexer.retrieve import Item, Query
 from ragls.prompts.render import Rendered, load, render
 
 from ..llm import ModelClient
@@ -21,9 +21,10 @@ from .postprocess import clean
 log = logging.getLogger(__name__)
 CACHE_SIZE = 256
 TEMPLATE_TOKENS = 250  # the completion templates' own text and delimiters
+MIN_REPLY_CHARS, CHARS_PER_TOKEN_CAP = 2000, 16  # a completion reply is read up to max_tokens x 16 characters
 
 
-def _tail(text: str, chars: int) -> str:
+def tail_lines(text: str, chars: int) -> str:
     """The last whole lines of text within about `chars` characters (the renderer trims exactly; this keeps
     its token counting cheap: ~4 characters a token)."""
     if len(text) <= chars:
@@ -32,7 +33,8 @@ def _tail(text: str, chars: int) -> str:
     return cut[cut.find("\n") + 1:] if "\n" in cut else cut
 
 
-def _head(text: str, chars: int) -> str:
+def head_lines(text: str, chars: int) -> str:
+    """The first whole lines of text within about `chars` characters (a cut line when the first is longer)."""
     if len(text) <= chars:
         return text
     cut = text[:chars]
@@ -106,18 +108,21 @@ class Completer:
         self._last: dict[str, tuple[str, str, str]] = {}  # path -> (prefix, suffix, completion) last shown
 
     async def prompt(self, req: CompletionRequest) -> tuple[Rendered, list[dict]]:
-        """The prompt that would be sent, and the retrieved context in it."""
+        """The prompt that would be sent, and the retrieved context in it (assembled off the event loop)."""
+        items = await self.session.context(Query(req.path, req.line, req.col), req.text, k=8,
+                                           budget=self.session.settings.completion.context_budget)
+        return await self.session.run(self._render, req, items)
+
+    def _render(self, req: CompletionRequest, items: list[Item]) -> tuple[Rendered, list[dict]]:
         s = self.session.settings
         prefix, suffix = req.split()
-        items = await self.session.context(Query(req.path, req.line, req.col), req.text, k=8,
-                                           budget=s.completion.context_budget)
         context = context_items(self.session, items)
         spec = language_for(req.path)
         # What the retrieved definitions leave of the budget goes 3:1 to prefix and suffix; cutting them near that
         # size first (at ~3.2 characters a token) spares the renderer most of its exact, slower trimming.
         room = max(256, s.completion.budget - sum(i.tokens for i in items) - TEMPLATE_TOKENS)
         values = {"language": spec.name if spec else "text", "path": req.path, "context": context,
-                  "prefix": _tail(prefix, int(room * 0.75 * 3.2)), "suffix": _head(suffix, int(room * 0.25 * 3.2))}
+                  "prefix": tail_lines(prefix, int(room * 0.75 * 3.2)), "suffix": head_lines(suffix, int(room * 0.25 * 3.2))}
         fim = s.model.fim_template
         template = load("complete_fim" if fim else "complete_chat")
         rendered = render(template, values, s.completion.budget, fim_family=fim)
@@ -172,7 +177,8 @@ class Completer:
         prefix, suffix = req.split()
         line_prefix = prefix.rsplit("\n", 1)[-1]
         if rendered.text is not None:
-            reply = await self.client.complete(rendered.text, max_tokens=s.completion.max_tokens, stop=rendered.stop)
+            reply = await self.client.complete(rendered.text, max_tokens=s.completion.max_tokens, stop=rendered.stop,
+                                               max_chars=self._max_chars())
         else:
             reply = await self._stream(rendered.messages or [], single_line=not s.completion.multiline or
                                        bool(suffix.split("\n", 1)[0].strip()))
@@ -187,13 +193,17 @@ class Completer:
         assert self.client is not None
         parts: list[str] = []
         stream = self.client.stream_chat(messages, max_tokens=self.session.settings.completion.max_tokens,
-                                         allow_empty=True)
+                                         allow_empty=True, max_chars=self._max_chars())
         async with contextlib.aclosing(stream):
             async for piece in stream:
                 parts.append(piece)
                 if single_line and _has_first_line("".join(parts)):
                     break
         return "".join(parts)
+
+    def _max_chars(self) -> int:
+        """The most characters of a reply read for one completion (a misbehaving endpoint may send megabytes)."""
+        return max(MIN_REPLY_CHARS, self.session.settings.completion.max_tokens * CHARS_PER_TOKEN_CAP)
 
     def _key(self, req: CompletionRequest) -> str:
         """The prefix and suffix near the cursor, and the index version (an edit elsewhere changes the context)."""
