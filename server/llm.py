@@ -25,8 +25,10 @@ from .settings import Settings, api_key
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-ErrorKind = Literal["not_configured", "auth", "rate_limited", "server", "timeout", "unreachable", "bad_response"]
-RETRYABLE: frozenset[str] = frozenset({"rate_limited", "server", "timeout", "unreachable"})
+ErrorKind = Literal["not_configured", "auth", "rate_limited", "server", "timeout", "unreachable", "interrupted",
+                    "bad_response"]
+RETRYABLE: frozenset[str] = frozenset({"rate_limited", "server", "timeout", "unreachable", "interrupted"})
+MAX_REPLY_BYTES = 256 * 1024  # a chat reply is cut here (UTF-8 bytes): an endpoint gone wrong cannot flood a client
 NOT_CONFIGURED = ("no model configured: set ragls.model.baseUrl/chatModel in your editor settings, "
                   "or OPENAI_BASE_URL and RAGLS_MODEL (RAGLS_COMPLETION_MODEL for completions)")
 Message = Mapping[str, Any]
@@ -140,16 +142,18 @@ class ModelClient:
             reply = await self._client().chat.completions.create(model=model, messages=list(messages), **kwargs)
             choice = _first_choice(reply)
             content = getattr(getattr(choice, "message", None), "content", None)
-            return _text(content, allow_empty)
+            return capped(_text(content, allow_empty), MAX_REPLY_BYTES)
 
         text = await self._run("chat", model, _prompt_tokens(messages), call, prompt=list(messages))
         log.debug("chat reply: %s", text)
         return text
 
     async def stream_chat(self, messages: Sequence[Message], *, max_tokens: int | None = None,
-                          stop: Sequence[str] | None = None, allow_empty: bool = False) -> AsyncIterator[str]:
-        """The reply to `messages`, piece by piece. Retries happen only before the first piece. Closing or
-        cancelling the iteration closes the HTTP request (wrap it in contextlib.aclosing to close it at once)."""
+                          stop: Sequence[str] | None = None, allow_empty: bool = False,
+                          max_chars: int = MAX_REPLY_BYTES) -> AsyncIterator[str]:
+        """The reply to `messages`, piece by piece, ending after `max_chars` characters. Retries happen only before
+        the first piece. Closing or cancelling the iteration closes the HTTP request (wrap it in
+        contextlib.aclosing to close it at once)."""
         model = self._model(self.config.chat_model)
         kwargs = self._params(max_tokens, stop)
         prompt_tokens = _prompt_tokens(messages)
@@ -161,17 +165,22 @@ class ModelClient:
         async with self._limit:
             stream = await self._run("stream", model, prompt_tokens, open_stream, limit=False,
                                      prompt=list(messages))
-            start, outcome, pieces = time.monotonic(), "ok", 0
+            start, outcome, pieces, room = time.monotonic(), "ok", 0, max_chars
             try:
                 async for chunk in stream:
                     choices = getattr(chunk, "choices", None)
                     if not isinstance(choices, list):
                         raise ModelError("bad_response", _bad("a streamed chunk has no choices", self.config))
-                    for choice in choices:
+                    for choice in choices[:1]:
                         piece = getattr(getattr(choice, "delta", None), "content", None)
-                        if piece:
+                        if piece and isinstance(piece, str):
                             pieces += 1
-                            yield piece
+                            room -= len(piece)
+                            yield piece if room >= 0 else piece[:len(piece) + room]
+                    if room <= 0:
+                        outcome = f"cut at {max_chars} characters"
+                        log.warning("the model's streamed reply passed %d characters; the rest is not read", max_chars)
+                        break
                 if not pieces and not allow_empty:
                     raise ModelError("bad_response", _bad("the model streamed an empty reply", self.config))
             except (asyncio.CancelledError, GeneratorExit):
@@ -191,15 +200,20 @@ class ModelClient:
                 log.info("stream done model=%s pieces=%d latency_ms=%.0f outcome=%s",
                          model, pieces, (time.monotonic() - start) * 1000, outcome)
 
-    async def complete(self, prompt: str, *, max_tokens: int | None = None,
-                       stop: Sequence[str] | None = None) -> str:
-        """A legacy /v1/completions call (for FIM prompts); an empty text is a valid answer."""
+    async def complete(self, prompt: str, *, max_tokens: int | None = None, stop: Sequence[str] | None = None,
+                       max_chars: int = MAX_REPLY_BYTES) -> str:
+        """A legacy /v1/completions call (for FIM prompts), at most `max_chars` characters of its text; an empty
+        text is a valid answer."""
         model = self._model(self.config.completion)
         kwargs = self._params(max_tokens, stop)
 
         async def call() -> str:
             reply = await self._client().completions.create(model=model, prompt=prompt, **kwargs)
-            return _text(getattr(_first_choice(reply), "text", None), allow_empty=True)
+            text = _text(getattr(_first_choice(reply), "text", None), allow_empty=True)
+            if len(text) > max_chars:
+                log.warning("the model's completion was %d characters; kept the first %d", len(text), max_chars)
+                text = text[:max_chars]
+            return text
 
         text = await self._run("complete", model, tokens.count(prompt), call, prompt=prompt)
         log.debug("completion: %s", text)
@@ -295,6 +309,17 @@ def _text(content: object, allow_empty: bool) -> str:
     return content
 
 
+def capped(text: str, max_bytes: int) -> str:
+    """`text` cut to at most `max_bytes` UTF-8 bytes (at a character boundary), with a warning when cut."""
+    if len(text) * 4 <= max_bytes:
+        return text
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return text
+    log.warning("the model's reply was %d bytes; kept the first %d", len(data), max_bytes)
+    return data[:max_bytes].decode("utf-8", "ignore")
+
+
 def _safe_url(url: str | None) -> str:
     """The endpoint's URL without any user:password part."""
     if not url:
@@ -341,8 +366,12 @@ def _classify(exc: BaseException, config: ModelConfig) -> ModelError | None:
     if isinstance(exc, TimeoutError | openai.APITimeoutError | httpx2.TimeoutException):
         return ModelError("timeout", f"the model endpoint at {url} did not answer within {config.timeout_s:g}s: "
                                      "raise ragls.model.timeoutS, or use a faster model or server")
+    cause = exc.__cause__ if isinstance(exc, openai.APIConnectionError) and exc.__cause__ is not None else exc
+    if isinstance(cause, httpx2.RemoteProtocolError | httpx2.ReadError) and "without sending a response" not in str(
+            cause):
+        return ModelError("interrupted", f"the model server at {url} broke off its reply before the end ({cause}): "
+                                         "try again; if it persists, check the server's logs")
     if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
-        cause = exc.__cause__ or exc
         return ModelError("unreachable", f"cannot reach the model endpoint at {url} ({cause}): is the server "
                                          "running? check ragls.model.baseUrl or OPENAI_BASE_URL")
     if isinstance(exc, openai.APIStatusError):

@@ -32,7 +32,8 @@ class FakeOpenAI:
     Chat (/v1/chat/completions) and completion (/v1/completions) requests answer with the next of `api.replies`
     ("pass" when empty), streamed as SSE when the body says `stream: true`. Faults, consumed in this order:
     `fail_next` (HTTP statuses, or (status, headers) to send e.g. Retry-After), `garbage_next` (a count of 200
-    replies that are not JSON), `json_next` (bodies to answer verbatim). `delay_s` waits before every answer;
+    replies that are not JSON), `json_next` (bodies to answer verbatim), `cut_next` (a count of replies whose
+    connection is closed half-way: a stream after half its events, a plain reply after half its body). `delay_s` waits before every answer;
     `stream_chunk_delay_s` between streamed chunks; `aborted` counts streams the client closed early.
     """
 
@@ -45,6 +46,7 @@ class FakeOpenAI:
         # consulted first for chat and completion replies: (path, body) -> text, or None for the next of `replies`
         self.responder: Callable[[str, dict[str, Any]], str | None] | None = None
         self.garbage_next = 0
+        self.cut_next = 0
         self.json_next: list[dict[str, Any]] = []
         self.delay_s = 0.0
         self.stream_chunk_delay_s = 0.0
@@ -111,6 +113,8 @@ class FakeOpenAI:
                 if outer.json_next:
                     self._send(200, outer.json_next.pop(0))
                     return
+                cut = outer.cut_next > 0
+                outer.cut_next -= cut
                 answer = outer.responder(self.path, body) if outer.responder else None
                 text = answer if answer is not None else outer.replies.pop(0) if outer.replies else "pass"
                 model = body.get("model")
@@ -120,7 +124,8 @@ class FakeOpenAI:
                                               {"index": 0, "finish_reason": "stop", "text": text, "logprobs": None})
                     self._send(200, {"id": "fake-1", "object": "chat.completion" if chat else "text_completion",
                                      "created": 0, "model": model, "choices": [choice],
-                                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+                                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}},
+                               cut=cut)
                     return
                 events = []
                 for i, piece in enumerate(_pieces(text)):
@@ -131,9 +136,9 @@ class FakeOpenAI:
                              "created": 0, "model": model, "choices": [choice]}
                     events.append(f"data: {json.dumps(chunk)}\n\n")
                 events.append("data: [DONE]\n\n")
-                self._sse(events)
+                self._sse(events, cut=cut)
 
-            def _sse(self, events: list[str]) -> None:
+            def _sse(self, events: list[str], cut: bool = False) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
@@ -141,6 +146,9 @@ class FakeOpenAI:
                 self.end_headers()
                 try:
                     for i, event in enumerate(events):
+                        if cut and i >= max(1, len(events) // 2):
+                            self.close_connection = True
+                            return  # no terminating chunk: the client reads a stream cut mid-way
                         if i and outer.stream_chunk_delay_s and outer._stop.wait(outer.stream_chunk_delay_s):
                             self.close_connection = True
                             return
@@ -155,17 +163,21 @@ class FakeOpenAI:
                         outer.aborted += 1
                         outer._lock.notify_all()
 
-            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-                self._raw(status, json.dumps(payload).encode(), "application/json", headers)
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None,
+                      cut: bool = False) -> None:
+                self._raw(status, json.dumps(payload).encode(), "application/json", headers, cut)
 
             def _raw(self, status: int, raw: bytes, content_type: str,
-                     headers: dict[str, str] | None = None) -> None:
+                     headers: dict[str, str] | None = None, cut: bool = False) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(raw)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
                 self.end_headers()
+                if cut:  # half the body, then the connection closes
+                    self.close_connection = True
+                    raw = raw[: len(raw) // 2]
                 self.wfile.write(raw)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
