@@ -26,6 +26,38 @@ def _span(spec: str) -> tuple[str, int, int]:
         raise SystemExit(f"ragls: expected PATH:LINE[-END], got {spec!r}") from None
 
 
+def _workspace(start: Path) -> Path:
+    """The workspace of a file in folder `start`: its git work tree; outside git, the current folder when the file
+    is inside it (never a folder the user did not choose, such as /etc or a home directory)."""
+    root = engine_cli._repo_root(start)
+    if (root / ".git").exists():
+        return root
+    cwd = Path.cwd().resolve()
+    if root == cwd or cwd in root.parents:
+        return cwd
+    raise SystemExit(f"ragls: {start} is in no git repository and outside the current folder: pass --repo DIR to "
+                     "choose the workspace")
+
+
+def _document(root: Path, path: str) -> tuple[str, str]:
+    """(workspace-relative path, text) of a file a command is about, or SystemExit with why: the confinement rule
+    (nothing secret, ignored or outside the repository reaches a model), and a read that never blocks on a FIFO."""
+    from ragls.indexer.files import read_regular, refusal
+
+    from .documents import MAX_DISK_BYTES
+
+    rel = engine_cli._relative(root, path)
+    if (why := refusal(root, rel)) is not None:
+        raise SystemExit(f"ragls: {path}: {why}; ragls sends nothing of it to a model")
+    try:
+        data, _ = read_regular(root / rel, MAX_DISK_BYTES + 1)
+    except OSError as exc:
+        raise SystemExit(f"ragls: cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_DISK_BYTES:
+        raise SystemExit(f"ragls: {path} is larger than {MAX_DISK_BYTES} bytes")
+    return rel, data.decode("utf-8", "replace")
+
+
 def _print_prompt(rendered, context: list[dict], as_json: bool) -> None:
     if as_json:
         print(json.dumps({"tokens": rendered.tokens, "trimmed": rendered.trimmed, "messages": rendered.messages,
@@ -41,6 +73,8 @@ def _print_prompt(rendered, context: list[dict], as_json: bool) -> None:
 
 
 async def _model_command(args: argparse.Namespace) -> int:
+    from ragls.prompts.render import BudgetError
+
     from .features.chat import ChatFeatures, Selection
     from .features.completion import Completer, CompletionRequest
     from .llm import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError
@@ -50,9 +84,9 @@ async def _model_command(args: argparse.Namespace) -> int:
     settings = with_env(Settings())
     root = Path(args.repo).resolve() if args.repo else None
     target = args.position if args.command != "ask" else None
-    if target is not None:
+    if target is not None:  # the repository around the path as written: a symbolic link must not choose it
         path = target.rsplit(":", 2 if args.command == "complete" else 1)[0]
-        root = root or engine_cli._repo_root(Path(path).resolve().parent)
+        root = root or _workspace(Path(os.path.abspath(path)).parent)
     root = root or engine_cli._repo_root(Path.cwd())
     session = Session(root, settings)
     summary = await session.index_workspace()
@@ -66,8 +100,8 @@ async def _model_command(args: argparse.Namespace) -> int:
         chat = ChatFeatures(session, client)
         if args.command == "complete":
             path, line, col = engine_cli._parse_position(args.position)
-            rel = engine_cli._relative(root, path)
-            req = CompletionRequest(rel, (root / rel).read_text(encoding="utf-8", errors="replace"), line, col or 0)
+            rel, text = _document(root, path)
+            req = CompletionRequest(rel, text, line, col or 0)
             completer = Completer(session, client)
             prompt, call = completer.prompt(req), completer.complete(req)
             shape = lambda r: ({"text": r.text}, r.text)  # noqa: E731
@@ -76,8 +110,8 @@ async def _model_command(args: argparse.Namespace) -> int:
             shape = lambda r: ({"markdown": r.text}, r.text)  # noqa: E731
         else:
             path, start, end = _span(args.position)
-            rel = engine_cli._relative(root, path)
-            sel = Selection(rel, (root / rel).read_text(encoding="utf-8", errors="replace"), start, end)
+            rel, text = _document(root, path)
+            sel = Selection(rel, text, start, end)
             if args.command == "fix":
                 diags = args.diagnostic or []
                 prompt, call = chat.fix_prompt(sel, diags), chat.fix(sel, diags)
@@ -97,6 +131,10 @@ async def _model_command(args: argparse.Namespace) -> int:
     except ModelError as exc:
         print(f"ragls: {exc.message}", file=sys.stderr)
         return 1
+    except BudgetError as exc:
+        print(f"ragls: the prompt does not fit its budget: select less, or raise the budget ({exc})",
+              file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"ragls: {exc}", file=sys.stderr)
         return 2

@@ -1,6 +1,7 @@
 """The change under review: files and hunks (new-side line numbers) from git, against the merge-base."""
 from __future__ import annotations
 
+import errno
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,11 @@ from urllib.parse import urlsplit, urlunsplit
 import git
 import unidiff
 
+from ragls.indexer.files import NotRegular, read_regular
+
 from .findings import ReviewError
+
+MAX_BYTES = 1_000_000  # a working-tree file larger than this is not read (the indexer's limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +41,7 @@ class FileChange:
     hunks: list[Hunk] = field(default_factory=list)
     binary: bool = False
     text: str | None = None  # the new version's text (None: deleted, binary or unreadable)
+    unreadable: str | None = None  # why the working tree's file was not read (a symbolic link, a FIFO, ...)
 
 
 @dataclass(slots=True)
@@ -108,8 +114,8 @@ def collect(root: Path, base: str | None, head: str | None, mode: str) -> Change
     for rel in repo.untracked_files:  # new files git does not track yet (ignored ones are not listed)
         change.files.append(_untracked(work, rel))
     for f in change.files:
-        if f.text is None and f.status != "deleted" and not f.binary:
-            f.text = _read(work / f.path)
+        if f.text is None and f.status != "deleted" and not f.binary and f.unreadable is None:
+            f.text, f.unreadable = _read(work / f.path)
     return change
 
 
@@ -159,7 +165,9 @@ def _parse(raw: str) -> list[FileChange]:
 
 
 def _untracked(work: Path, rel: str) -> FileChange:
-    text = _read(work / rel)
+    text, unreadable = _read(work / rel)
+    if unreadable is not None:
+        return FileChange(rel, "added", unreadable=unreadable)
     if text is None:
         return FileChange(rel, "added", binary=True)
     lines = text.split("\n")
@@ -176,9 +184,15 @@ def _show(repo: git.Repo, spec: str) -> str | None:
     return None if b"\0" in data[:8192] else data.decode("utf-8", "replace")
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path) -> tuple[str | None, str | None]:
+    """(text, None) of a working-tree file; (None, None) when binary; (None, why) when it is not read at all: a
+    symbolic link is never followed (its target may be anything on the machine), a FIFO never opened."""
     try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    return None if b"\0" in data[:8192] else data.decode("utf-8", "replace")
+        data, _ = read_regular(path, MAX_BYTES + 1)
+    except NotRegular as exc:
+        return None, "symbolic link" if exc.errno == errno.ELOOP else "not a regular file"
+    except OSError as exc:
+        return None, f"unreadable: {exc.strerror or exc}"
+    if len(data) > MAX_BYTES:
+        return None, f"larger than {MAX_BYTES} bytes"
+    return (None, None) if b"\0" in data[:8192] else (data.decode("utf-8", "replace"), None)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ragls.indexer.analyze import analyze_bytes
-from ragls.indexer.files import Limits, skip_reason
+from ragls.indexer.files import Limits, refusal, skip_reason
 from ragls.indexer.index import Index
 from ragls.indexer.languages import language_for
 from ragls.indexer.retrieve import Query, Retriever
@@ -115,7 +115,11 @@ def units(index: Index, change: Change, max_tokens: int) -> tuple[list[Unit], li
 def _why_not(root: Path, f: FileChange) -> str | None:
     """Why a changed file is not reviewed by its name and kind: the indexer's rules (secrets, ignored, binary:
     nothing of such a file is ever sent to a model), deleted, or nothing to read."""
+    if f.unreadable is not None:
+        return f.unreadable
     if reason := skip_reason(root, f.path):
+        return reason
+    if f.status != "deleted" and (reason := refusal(root, f.path)):
         return reason
     if f.status == "deleted":
         return "deleted"
