@@ -123,6 +123,10 @@ def _is_name_char(c: str) -> bool:
     return c.isalnum() or c in "_$"
 
 
+def _is_name_start(c: str) -> bool:
+    return c.isascii() and (c.isalpha() or c in "_$")
+
+
 def receiver(line: str) -> list[str] | None:
     """The name chain before a trailing "." / "::" / "->" at the end of `line` (`a.b.` -> ["a", "b"]), or None.
     One backward pass: a regular expression anchored at the end is tried from every start, quadratic in the line."""
@@ -141,7 +145,7 @@ def receiver(line: str) -> list[str] | None:
         start = end
         while start > 0 and _is_name_char(s[start - 1]):
             start -= 1
-        while start < end and s[start].isdigit():
+        while start < end and not _is_name_start(s[start]):
             start += 1
         if start == end:
             break

@@ -268,3 +268,35 @@ async def test_requests_are_logged_without_the_key(api, caplog):
     assert KEY not in caplog.text
     assert KEY not in repr(cfg) and KEY not in str(cfg) and "***" in repr(cfg)
     assert KEY not in str(err.value) and KEY not in repr(err.value)
+
+
+@pytest.mark.asyncio
+async def test_a_reply_broken_off_midway_is_interrupted_not_unreachable(api):
+    async with ModelClient(config(api, max_retries=0)) as client:
+        for call in (lambda: client.chat(MESSAGES), lambda: client.complete("def f(")):
+            api.cut_next, api.replies[:] = 1, ["one two three four five six seven eight"]
+            with pytest.raises(ModelError) as err:
+                await call()
+            assert err.value.kind == "interrupted" and "broke off its reply" in err.value.message
+        api.cut_next, api.replies[:] = 1, ["one two three four five six seven eight"]
+        pieces = []
+        with pytest.raises(ModelError) as err:
+            async for piece in client.stream_chat(MESSAGES):
+                pieces.append(piece)
+        assert err.value.kind == "interrupted" and pieces  # some pieces came, then the stream broke
+    async with ModelClient(config(api, max_retries=1)) as client:  # nothing streamed yet: asked again
+        api.cut_next, api.replies[:] = 1, ["first", "second"]
+        assert await client.chat(MESSAGES) == "second"
+
+
+@pytest.mark.asyncio
+async def test_replies_are_capped(api):
+    huge = "x = 1\n" * 900_000  # 5.4 MB
+    async with ModelClient(config(api)) as client:
+        api.replies[:] = [huge, huge, huge[:200_000]]  # the test server streams word by word: a smaller one
+        reply = await client.chat(MESSAGES)
+        assert len(reply.encode()) == 256 * 1024 and huge.startswith(reply)
+        assert len(await client.complete("def f(", max_chars=2048)) == 2048
+        streamed = "".join([p async for p in client.stream_chat(MESSAGES, max_chars=3000)])
+        assert len(streamed) == 3000 and huge.startswith(streamed)
+    assert api.wait_aborted()  # the capped stream was closed, not read to its end
