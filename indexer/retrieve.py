@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from .embed import STATIC_NAME
+from .files import read_regular
 from .graph import Def, Graph, Target
 from .index import Index
 from .lexical import Lexical
@@ -23,6 +24,7 @@ VECTOR_LINES = 12
 FOCUS_LINES, FOCUS_BOOST = 3, 2  # lexical query terms near the cursor count this many times more
 FULL_VIEW_MAX_TOKENS = 120  # a chunk this small is shown whole; a larger one by its signature and docstring
 DEFAULT_BUDGET = {"cursor": 1500, "selection": 2000}
+MAX_SOURCE_BYTES = 4_000_000  # of a query's own file read from disk
 _KEYWORDS = frozenset("""self this cls super None True False null nil true false return if else elif for while in not and
 or is def class import from as with try except finally raise yield await async lambda pass break continue new let const
 var function func fn pub use mod struct impl enum trait match type interface package static public private protected
@@ -120,8 +122,9 @@ class Retriever:
     def context(self, q: Query, k: int = 10, budget: int | None = None, source: str | None = None,
                 same_file: bool = False) -> list[Item]:
         """The definitions a prompt for this cursor or selection needs, best first, within `budget` tokens."""
-        if source is None:
-            source = (self.index.root / q.path).read_text(encoding="utf-8", errors="replace")
+        if source is None:  # never a FIFO (it would block) nor through a link; a huge file only in part
+            data, _ = read_regular(self.index.root / q.path, MAX_SOURCE_BYTES)
+            source = data.decode("utf-8", "replace")
         v = read(q.path, source, q.line, q.col, q.end_line, self._scans)
         cands = self._candidates(q, v)
         self._similarity(q, v, cands)
