@@ -1,4 +1,5 @@
-"""Load prompt templates (TOML data) and render them, repository text fenced off as data, within a token budget."""
+"""Load prompt templates (TOML data) and render them, repository text fenced off as data and its secrets redacted,
+within a token budget."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +12,8 @@ from importlib import resources
 from typing import Any, Literal
 
 from ragls.indexer import tokens
+
+from .redact import Redactor, find, restore
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,19 @@ class Rendered:
     messages: list[dict[str, str]] | None = None
     text: str | None = None
     stop: list[str] = field(default_factory=list)
+    redacted: dict[str, int] = field(default_factory=dict)  # secrets replaced by placeholders, per kind
+    # placeholder -> the secret it stands for: never shown, only for `restore`
+    originals: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def redactions(self) -> int:
+        """How many secrets of the repository text were replaced by placeholders."""
+        return sum(self.redacted.values())
+
+    def restore(self, reply: str) -> str:
+        """A model's reply with this prompt's placeholders put back to their values (a fix must not write
+        `<redacted:...>` over a key in the user's file)."""
+        return restore(reply, self.originals) if self.originals else reply
 
 
 def names() -> list[str]:
@@ -138,25 +154,62 @@ def render(template: Template, variables: Mapping[str, Value], budget: int, *,
     """The prompt for `variables` (text, numbers, or lists of context items {path, start_line, end_line, symbol,
     text}), at most `budget` tokens: the template's `trim` variables are cut in order, each first down to its
     `keep` tokens, then further; context lists lose their last items, `prefix` its first lines, other text its
-    last lines. `fim_family` (a name in prompts/fim.toml) is required by FIM templates."""
+    last lines. Secrets in repository text (the template's `data`) are replaced by placeholders first (see
+    prompts/redact.py), so budgets count what is sent. `fim_family` (a name in prompts/fim.toml) is required by
+    FIM templates."""
     missing = [v for v in template.variables if v not in variables]
     extra = [v for v in variables if v not in template.variables]
     if missing or extra:
         raise ValueError(f"prompt template {template.name!r} takes {list(template.variables)}; "
                          f"missing {missing}, unexpected {extra}")
     fmt = fim_format(fim_family) if template.kind == "fim" else None
-    values = dict(variables)
+    redactor = Redactor()
+    full = _redact(template, variables, redactor)
+    values = dict(full)
     out = _build(template, values, fmt)
     trimmed = {}
     if out.tokens > budget:
         values = _fit(template, values, budget, fmt)
         out = _build(template, values, fmt)
         for name in template.trim:
-            removed = _var_tokens(template, variables, name) - _var_tokens(template, values, name)
+            removed = _var_tokens(template, full, name) - _var_tokens(template, values, name)
             if removed > 0:
                 trimmed[name] = removed
         log.debug("prompt %s trimmed to %d tokens: %s", template.name, out.tokens, trimmed)
-    return Rendered(tokens=out.tokens, trimmed=trimmed, messages=out.messages, text=out.text, stop=out.stop)
+    if redactor.counts:
+        log.info("prompt %s: %d secrets redacted (%s)", template.name, sum(redactor.counts.values()),
+                 ", ".join(f"{kind} x{n}" for kind, n in sorted(redactor.counts.items())))
+    return Rendered(tokens=out.tokens, trimmed=trimmed, messages=out.messages, text=out.text, stop=out.stop,
+                    redacted=dict(redactor.counts), originals=redactor.originals)
+
+
+# -- redacting --------------------------------------------------------------------------------------------------
+
+
+def _redact(t: Template, variables: Mapping[str, Value], redactor: Redactor) -> dict[str, Value]:
+    """The variables with the secrets of their repository text (`data`) replaced: text, and each context item's
+    text; `prefix` and `suffix` looked at together (a key can straddle the cursor). Other text (the user's
+    question, paths, the template's settings) is sent as given; a secret in it is only logged (never its value)."""
+    values = dict(variables)
+    paired = {"prefix", "suffix"} <= t.data and all(isinstance(values[v], str) for v in ("prefix", "suffix"))
+    if paired:
+        values["prefix"], values["suffix"] = redactor.pair(str(values["prefix"]), str(values["suffix"]))
+    for name, value in variables.items():
+        if name not in t.data:
+            if isinstance(value, str) and (found := find(value)):
+                log.warning("prompt %s: %s holds what looks like a secret (%s); sent as given", t.name, name,
+                            ", ".join(sorted({f.kind for f in found})))
+        elif isinstance(value, str):
+            if not (paired and name in ("prefix", "suffix")):
+                values[name] = redactor(value)
+        elif not isinstance(value, int):
+            values[name] = [_redact_item(item, redactor) for item in _items(name, value)]
+    return values
+
+
+def _redact_item(item: Mapping[str, Any], redactor: Redactor) -> Mapping[str, Any]:
+    text = redactor(item["text"])
+    return item if text is item["text"] else {**item, "text": text}
 
 
 # -- building ---------------------------------------------------------------------------------------------------
