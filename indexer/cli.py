@@ -1,13 +1,21 @@
-"""The `ragls` command line: index a repository, show the context retrieved for a position, search."""
+"""The `ragls` command line: index a repository, show the context retrieved for a position, search.
+
+Exit status: 0 done; 2 a usage error; 3 another ragls process holds the index (a damaged one included); 4 `ragls
+index` updated the catalog but not the vector store (a Chroma server down, a damaged store open elsewhere: the next
+run stores the vectors); 5 the index cannot be read or written (disk, permissions); 130 interrupted. A damaged index
+is rebuilt, not an error. `context` and `search` answer without vectors when the store is unavailable (a warning)."""
 from __future__ import annotations
 
 import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 log = logging.getLogger("ragls")
 
@@ -22,17 +30,33 @@ def _repo_root(start: Path) -> Path:
         return start.resolve()
 
 
+_OPENED: list[Path] = []  # the data folders this command opened (named by its error messages)
+T = TypeVar("T")
+
+
 def _open(args: argparse.Namespace, root: Path):
     from .index import Index
 
-    return Index.open(root, data_dir=Path(args.data_dir) if args.data_dir else None, embedder=args.embedder,
-                      store_url=args.store)
+    index = Index.open(root, data_dir=Path(args.data_dir) if args.data_dir else None, embedder=args.embedder,
+                       store_url=args.store)
+    _OPENED.append(index.data_dir)
+    return index
 
 
 def _ensure_index(index, quiet: bool = True) -> None:
     if not index.exists() or index.store.meta("generation") is None:
         summary = index.refresh(progress=None if not quiet else False)
         print(summary.line(), file=sys.stderr)
+
+
+def _answer(index, ask: Callable[[], T]) -> T:
+    """Build the index when it has none (or it was just rebuilt from damage), then ask; a catalog found damaged on
+    the way is rebuilt and the question asked once more."""
+    def run() -> T:
+        _ensure_index(index)
+        return ask()
+
+    return index.heal(run)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -46,10 +70,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(json.dumps({"files": summary.files, "changed": summary.changed, "removed": summary.removed,
                           "symbols": summary.symbols, "chunks": summary.chunks, "embedded": summary.embedded,
                           "skipped": dict(summary.skipped), "seconds": round(summary.seconds, 3),
-                          "data_dir": str(index.data_dir)}))
+                          "data_dir": str(index.data_dir), "vectors_error": summary.vectors_error}))
     else:
         print(summary.line())
-    return 0
+    return 4 if summary.vectors_error else 0
 
 
 def _parse_position(spec: str) -> tuple[str, int, int | None]:
@@ -95,9 +119,8 @@ def cmd_context(args: argparse.Namespace) -> int:
     if args.batch:
         root = root or _repo_root(Path.cwd())
         index = _open(args, root)
-        _ensure_index(index)
-        retriever = Retriever(index)
-        retriever.warm()
+        retriever = _answer(index, lambda: Retriever(index))
+        _answer(index, retriever.warm)
         with open(args.batch, encoding="utf-8") as f:
             for n, raw in enumerate(f, 1):
                 if not raw.strip():
@@ -105,7 +128,8 @@ def cmd_context(args: argparse.Namespace) -> int:
                 try:
                     obj = json.loads(raw)
                     q = Query(_relative(root, obj["path"]), int(obj["line"]), obj.get("col"), obj.get("end_line"))
-                    items, ms = timed_context(retriever, q, k=args.k, budget=args.budget, same_file=args.same_file)
+                    items, ms = _answer(index, lambda: timed_context(retriever, q, k=args.k, budget=args.budget,
+                                                                     same_file=args.same_file))
                     _print_items(items, True, ms)
                 except (ValueError, KeyError, TypeError, OSError, SystemExit) as exc:
                     log.error("query %d: %s", n, exc)
@@ -117,10 +141,10 @@ def cmd_context(args: argparse.Namespace) -> int:
     path, line, col = _parse_position(args.position)
     root = root or _repo_root(Path(path).resolve().parent if Path(path).exists() else Path.cwd())
     index = _open(args, root)
-    _ensure_index(index)
     q = Query(_relative(root, path), line, col, args.end_line)
     try:
-        items, ms = timed_context(Retriever(index), q, k=args.k, budget=args.budget, same_file=args.same_file)
+        items, ms = _answer(index, lambda: timed_context(Retriever(index), q, k=args.k, budget=args.budget,
+                                                         same_file=args.same_file))
     except OSError as exc:
         print(f"ragls: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -133,9 +157,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     root = Path(args.repo).resolve() if args.repo else _repo_root(Path.cwd())
     index = _open(args, root)
-    _ensure_index(index)
     t0 = time.perf_counter()
-    items = Retriever(index).search(args.query, k=args.k, budget=args.budget)
+    items = _answer(index, lambda: Retriever(index).search(args.query, k=args.k, budget=args.budget))
     _print_items(items, args.json, (time.perf_counter() - t0) * 1000)
     return 0
 
@@ -176,19 +199,58 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Format(logging.Formatter):
+    """Records meant for the user (`extra={"user": True}`: a repaired index, an unreachable store) as one plain
+    "ragls: ..." line; the others with their level and logger."""
+
+    def __init__(self) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, "user", False):
+            return f"ragls: {record.getMessage()}"
+        return super().format(record)
+
+
+def _about_index(exc: OSError) -> bool:
+    """The error concerns a file of an opened index (its folder unwritable, the disk full), not the repository."""
+    name = exc.filename
+    if not isinstance(name, (str, os.PathLike)):
+        return False
+    path = Path(name).absolute()
+    return any(path == d or d in path.parents or path in d.parents for d in map(Path.absolute, _OPENED))
+
+
+def _where() -> str:
+    return f" at {_OPENED[-1]}" if _OPENED else ""
+
+
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     args = (parser or build_parser()).parse_args(argv)
     level = os.environ.get("RAGLS_LOG_LEVEL", "").upper() or logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(stream=sys.stderr, level=level,
-                        format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Format())
+    logging.basicConfig(level=level, handlers=[handler])
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     from .lock import IndexLocked
+    from .vectors import VectorStoreError
 
     try:
         return args.func(args)
     except IndexLocked as exc:
         print(f"ragls: {exc}", file=sys.stderr)
         return 3
+    except VectorStoreError as exc:
+        print(f"ragls: {exc}", file=sys.stderr)
+        return 4
+    except sqlite3.Error as exc:  # not damage (that is rebuilt): a full disk, a read-only folder, an I/O error
+        print(f"ragls: the index{_where()} cannot be used: {exc}", file=sys.stderr)
+        return 5
+    except OSError as exc:
+        if not _about_index(exc):
+            raise
+        print(f"ragls: the index{_where()} cannot be used: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+        return 5
     except KeyboardInterrupt:
         print("ragls: interrupted; the index keeps what was stored and the next run completes it", file=sys.stderr)
         return 130

@@ -1,20 +1,26 @@
-"""One repository's index: its catalog, vector store and embedder, opened lazily."""
+"""One repository's index: its catalog, vector store and embedder, opened lazily (and repaired when damaged)."""
 from __future__ import annotations
 
 import hashlib
 import logging
 import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from .config import IndexConfig
 from .embed import STATIC_NAME, Embedder, make_embedder
-from .lock import WriteLock
+from .lock import IndexLocked, WriteLock
+from .repair import CatalogDamaged, is_damage, open_catalog, open_vectors, repair_catalog, restore
 from .store import Store
 from .vectors import VectorStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class IndexMissing(RuntimeError):
@@ -28,6 +34,8 @@ class Index:
         self.config = config
         self.root = config.root.resolve()
         self.data_dir = config.data_path
+        self._lock: WriteLock | None = None
+        self._lock_owner: int | None = None
 
     @classmethod
     def open(cls, root: str | Path, **kwargs) -> "Index":
@@ -35,7 +43,9 @@ class Index:
 
     @cached_property
     def store(self) -> Store:
-        store = Store(self.data_dir / "index.db")
+        return open_catalog(self, self._prepare)
+
+    def _prepare(self, store: Store) -> None:
         name = self.embedder_name
         if store.meta("embedder") not in (None, name):
             log.warning("embedder changed to %s: clearing cached vectors", name)
@@ -43,7 +53,6 @@ class Index:
                 db.execute("DELETE FROM vectors")
                 db.execute("UPDATE files SET hash='', mtime_ns=0")
         store.set_meta("embedder", name)
-        return store
 
     @cached_property
     def embedder_name(self) -> str:
@@ -64,31 +73,64 @@ class Index:
 
     @cached_property
     def vectors(self) -> VectorStore:
-        vectors = VectorStore(self.collection_name, self.data_dir / "chroma" if not self.config.store_url else None,
-                              self.config.store_url)
-        if not vectors.rebuilt and vectors.collection.count() == 0:
-            # a new collection (or a wiped server) for a catalog that has chunks: it needs them restored too
-            vectors.rebuilt = self.store.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
-        if vectors.rebuilt:  # empty now: the next refresh restores it from the cached vectors
-            self.store.set_meta("vectors_dirty", "1")
+        """The vector store; raises VectorStoreError (unreachable server, damaged store that cannot be rebuilt now:
+        retrieval goes on without it) and is then tried again on the next use."""
+        if self.config.store_url:
+            vectors = VectorStore.remote(self.collection_name, self.config.store_url)
+        else:
+            vectors = open_vectors(self)
+        if vectors.count() == 0 and self.store.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None:
+            # a new collection (the store deleted, a server wiped) for a catalog that has chunks: restore them
+            try:
+                with self.write_lock(wait_in_process=False):
+                    restore(self, vectors)
+            except IndexLocked:
+                self.store.set_meta("vectors_reconcile", "1")  # the writer at work reconciles at the end of its run
         return vectors
 
     def exists(self) -> bool:
         return (self.data_dir / "index.db").exists()
 
     @contextmanager
-    def write_lock(self):
-        with WriteLock(self.data_dir / "write.lock"):
+    def write_lock(self, wait_in_process: bool = True, check: bool = True) -> Iterator[None]:
+        """Hold the index's write lock (re-entrant in the holding thread). If the last holder died while writing,
+        the catalog gets SQLite's quick check first (CatalogDamaged: `heal` rebuilds it)."""
+        if self._lock is not None and self._lock_owner == threading.get_ident():
             yield
+            return
+        lock = WriteLock(self.data_dir / "write.lock")
+        lock.acquire(wait_in_process)
+        self._lock, self._lock_owner = lock, threading.get_ident()
+        try:
+            if check and lock.unclean and self.exists():
+                log.info("a writer of %s died while writing: checking the catalog", self.data_dir)
+                if (problem := self.store.quick_check()) is not None:
+                    raise CatalogDamaged(f"quick_check: {problem}")
+            yield
+        finally:
+            self._lock, self._lock_owner = None, None
+            lock.release()
+
+    def heal(self, fn: Callable[[], T]) -> T:
+        """Run `fn` (a refresh, an update, a query); if the catalog turns out damaged, rebuild it and run `fn` once
+        more. IndexLocked when another process holds the damaged index."""
+        try:
+            return fn()
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            why = str(exc)
+        repair_catalog(self, why)
+        return fn()
 
     def refresh(self, progress=None):
         """Bring the index up to date; `progress`: a terminal bar (None: when stderr is a terminal) or a
         callback (done, total)."""
         from .refresh import refresh
 
-        return refresh(self, progress)
+        return self.heal(lambda: refresh(self, progress))
 
     def update_file(self, rel: str, data: bytes | None = None):
         from .refresh import update_file
 
-        return update_file(self, rel, data)
+        return self.heal(lambda: update_file(self, rel, data))

@@ -18,7 +18,8 @@ import numpy as np
 from .analyze import Analysis, analyze_bytes, analyze_path, content_hash, stable_mtime
 from .files import discover, skip_reason
 from .index import Index
-from .vectors import needs_check
+from .repair import USER
+from .vectors import VectorStore, VectorStoreError, needs_check
 
 log = logging.getLogger(__name__)
 BATCH_FILES = 400  # files per transaction: a killed run loses at most one batch of work
@@ -37,6 +38,7 @@ class Summary:
     embedded: int = 0
     skipped: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    vectors_error: str | None = None  # the vector store could not be written: the catalog is, vectors follow later
 
     def line(self) -> str:
         skipped = sum(self.skipped.values())
@@ -162,28 +164,50 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
     return sorted(old), added
 
 
-def _sync_vectors(index: Index, gone: list[str], added: dict[str, np.ndarray]) -> None:
+def _sync_vectors(index: Index, gone: list[str], added: dict[str, np.ndarray], summary: Summary) -> None:
+    """Apply a committed batch to the vector store. Once it has failed in a run (a server down, a damaged store in
+    use elsewhere), the run goes on for the catalog alone: vectors_dirty stays set and the next run reconciles."""
+    if summary.vectors_error is not None or not (gone or added):
+        return
+    try:
+        _apply_vectors(index.vectors, gone, added)
+    except VectorStoreError as exc:
+        _vectors_failed(index, summary, exc)
+
+
+def _apply_vectors(vectors: VectorStore, gone: list[str], added: dict[str, np.ndarray]) -> None:
     if gone:
-        index.vectors.delete(gone)
+        vectors.delete(gone)
     if added:
-        index.vectors.upsert(list(added), np.stack(list(added.values())))
+        vectors.upsert(list(added), np.stack(list(added.values())))
 
 
-def reconcile(index: Index) -> None:
-    """After an interrupted run: make the vector store hold exactly the chunks in the catalog."""
+def _vectors_failed(index: Index, summary: Summary, exc: VectorStoreError) -> None:
+    summary.vectors_error = str(exc)
+    if not getattr(index, "_vectors_warned", False):  # once per index: the language server updates files often
+        index._vectors_warned = True  # type: ignore[attr-defined]
+        log.warning("%s; the catalog is up to date and the vectors are stored by the next run", exc, extra=USER)
+
+
+def reconcile(index: Index, vectors: VectorStore | None = None) -> int:
+    """Make the vector store hold exactly the chunks in the catalog (after an interrupted run, or into a new or
+    rebuilt store), from the vectors cached in the catalog. Returns how many it restored."""
+    vectors = vectors if vectors is not None else index.vectors
     want = dict(index.store.db.execute("SELECT vec_id, text_hash FROM chunks").fetchall())
-    have = index.vectors.ids()
-    if not index.vectors.shared:
-        index.vectors.delete(sorted(have - want.keys()))
+    have = vectors.ids()
+    if not vectors.shared:
+        vectors.delete(sorted(have - want.keys()))
     missing = sorted(want.keys() - have)
+    restored: dict[str, np.ndarray] = {}
     if missing:
         cached = index.store.cached_vectors(sorted({want[v] for v in missing}))
         lost = sorted({want[v] for v in missing if want[v] not in cached})
         if lost:
-            log.warning("%d chunk vectors were lost; re-indexing their files", len(lost))
-        _sync_vectors(index, [], {v: cached[want[v]] for v in missing if want[v] in cached})
-    index.vectors.rebuilt = False
-    log.info("vector store reconciled: %d removed, %d restored", len(have - want.keys()), len(missing))
+            log.warning("%d chunk texts have no cached vector; they are stored when their files change", len(lost))
+        restored = {v: cached[want[v]] for v in missing if want[v] in cached}
+        _apply_vectors(vectors, [], restored)
+    log.info("vector store reconciled: %d removed, %d restored", len(have - want.keys()), len(restored))
+    return len(restored)
 
 
 def refresh(index: Index, progress: Progress = None) -> Summary:
@@ -192,8 +216,7 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
     summary = Summary()
     with index.write_lock():
         store = index.store
-        if store.meta("vectors_dirty") == "1":
-            reconcile(index)
+        dirty = store.meta("vectors_dirty") == "1"  # a run stopped before storing its vectors: reconciled at the end
         found = discover(index.root)
         summary.skipped.update(found.skipped.values())
         catalog = store.catalog()
@@ -218,11 +241,7 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
                 gone = store.remove_files(db, removed)
                 db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
         _apply(index, _analyze_all(index, jobs, progress), summary, gone, catalog)
-        if "vectors" not in index.__dict__ and not index.config.store_url and needs_check(index.data_dir / "chroma"):
-            _ = index.vectors  # a writer died with the store open, or it is gone: open (and probe) it now
-        if "vectors" in index.__dict__ and index.vectors.rebuilt:  # first opened by this run, and found damaged
-            reconcile(index)
-        store.set_meta("vectors_dirty", "0")
+        _settle_vectors(index, dirty, summary)
         _prune_vector_cache(index)
         if summary.changed or summary.removed or store.meta("generation") is None or store.meta("edges_stale") == "1":
             store_edges(index)
@@ -230,6 +249,25 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
         _count(index, summary)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _settle_vectors(index: Index, dirty: bool, summary: Summary) -> None:
+    """End of a refresh: the vector store holds exactly the catalog's chunks (vectors_dirty cleared), or the run
+    could not reach it and vectors_dirty stays set."""
+    if summary.vectors_error is not None:
+        return
+    store = index.store
+    try:
+        if dirty or store.meta("vectors_reconcile") == "1":  # the latter: a reader found the store empty meanwhile
+            reconcile(index)
+        elif "vectors" not in index.__dict__ and not index.config.store_url and needs_check(index.data_dir / "chroma"):
+            _ = index.vectors  # a writer died with the store open, it is gone, or its files changed: check it now
+    except VectorStoreError as exc:
+        _vectors_failed(index, summary, exc)
+        return
+    with store.transaction() as db:
+        db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '0')")
+        db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_reconcile', '0')")
 
 
 def _apply(index: Index, results: Iterable[Analysis], summary: Summary, gone: list[str],
@@ -241,7 +279,7 @@ def _apply(index: Index, results: Iterable[Analysis], summary: Summary, gone: li
         nonlocal gone
         if batch:
             g, added = _write(index, batch, summary)
-            _sync_vectors(index, gone + g, added)
+            _sync_vectors(index, gone + g, added, summary)
             gone = []
             batch.clear()
 
@@ -260,7 +298,7 @@ def _apply(index: Index, results: Iterable[Analysis], summary: Summary, gone: li
             flush()
     flush()
     if gone:
-        _sync_vectors(index, gone, {})
+        _sync_vectors(index, gone, {}, summary)
     if touched:
         with index.store.transaction() as db:
             db.executemany("UPDATE files SET size=?, mtime_ns=? WHERE path=?",
@@ -307,6 +345,7 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
     summary = Summary()
     with index.write_lock():
         path = index.root / rel
+        was_dirty = index.store.meta("vectors_dirty") == "1"
         known = index.store.db.execute("SELECT hash, skip_reason FROM files WHERE path=?", (rel,)).fetchone()
         if data is not None and known is not None and known[1] is None and known[0] == content_hash(data):
             summary.seconds = time.perf_counter() - t0
@@ -323,7 +362,8 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
                 return summary  # nothing indexed, nothing to remove
             with index.store.transaction() as db:
                 gone = index.store.remove_files(db, [rel])
-            _sync_vectors(index, gone, {})
+                db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
+            _sync_vectors(index, gone, {}, summary)
             summary.removed = 1
         elif known is not None and known[0] == content_hash(data) and known[1] is None:
             summary.seconds = time.perf_counter() - t0
@@ -339,7 +379,8 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
             _apply(index, [a], summary, [])
         with index.store.transaction() as db:  # readers patch their graph with the files logged here
             db.execute("INSERT INTO changes(path) VALUES(?)", (rel,))
-            db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '0')")
+            if not was_dirty and summary.vectors_error is None:  # else the next refresh reconciles
+                db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '0')")
             db.execute("INSERT OR REPLACE INTO meta VALUES('edges_stale', '1')")
     summary.seconds = time.perf_counter() - t0
     return summary

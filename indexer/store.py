@@ -1,14 +1,18 @@
 """The on-disk catalog: files by content hash, symbols, imports, chunks, a lexical FTS5 index and cached vectors."""
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+log = logging.getLogger(__name__)
 SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -50,37 +54,86 @@ def subtokens(text: str) -> list[str]:
 
 class Store:
     """One SQLite database per repository (WAL: readers never block the indexer, a killed writer loses only
-    its open transaction)."""
+    its open transaction). When another process rebuilds a damaged catalog (a new file at `path`), this one follows:
+    `db` reopens it, checked at most once per FOLLOW_S."""
+
+    FOLLOW_S = 1.0
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
-        if readonly:
-            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self.readonly = readonly
+        self._db = self._connect()
+        self._file = self._identity()
+        self._checked = time.monotonic()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(_SCHEMA)
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
-            self.db.commit()
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=5000")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, check_same_thread=False)
+        try:
+            if not self.readonly:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
+                db.commit()
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=5000")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        now = time.monotonic()
+        if now - self._checked >= self.FOLLOW_S:
+            self._checked = now
+            if self.replaced():
+                log.info("the catalog %s was rebuilt by another process: reopening it", self.path)
+                self.reopen()
+        return self._db
+
+    def replaced(self) -> bool:
+        """The file at `path` is no longer the one this connection reads (rebuilt, or moved aside)."""
+        return self._identity() != self._file
+
+    def reopen(self) -> None:
+        """Connect to the file now at `path`; the old connection closes when its last cursor is done."""
+        self._db = self._connect()
+        self._file = self._identity()
+        self._checked = time.monotonic()
+
+    def quick_check(self) -> str | None:
+        """SQLite's structural check (about 2 ms per MB): None when sound, else its first complaint."""
+        rows = self._db.execute("PRAGMA quick_check(1)").fetchall()
+        return None if rows and rows[0][0] == "ok" else str(rows[0][0] if rows else "no answer")
 
     def close(self) -> None:
-        self.db.close()
+        self._db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.db:
-            yield self.db
+        db = self.db
+        with db:
+            yield db
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
+        db = self.db
+        with db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
 
     def catalog(self) -> dict[str, tuple[str, int, int, str | None]]:
         """path -> (hash, size, mtime_ns, skip_reason)."""
@@ -99,11 +152,13 @@ class Store:
         return gone
 
     def cached_vectors(self, hashes: list[str]) -> dict[str, np.ndarray]:
+        """Cached vectors by text hash; a blob that is not whole float32 values (damaged) counts as not cached."""
         out: dict[str, np.ndarray] = {}
         for i in range(0, len(hashes), 500):
             part = hashes[i:i + 500]
             q = f"SELECT text_hash, vec FROM vectors WHERE text_hash IN ({','.join('?' * len(part))})"
-            out.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in self.db.execute(q, part))
+            out.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in self.db.execute(q, part)
+                       if isinstance(v, bytes) and v and len(v) % 4 == 0)
         return out
 
     def lexical(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
