@@ -79,6 +79,7 @@ class Rule:
     gate: str | re.Pattern[str] | None = None
     fold: bool = False
     group: int | str = 0  # the part of a match that is the secret
+    skip: int = 0  # characters at the start of that part that are not (AccountKey=)
     tail: re.Pattern[str] | None = None  # grows a match over the characters that follow (keys outgrow rules)
     valid: Callable[[re.Match[str], int, int], bool] | None = None  # (match, start, end of the secret)
 
@@ -103,7 +104,7 @@ def _sk_valid(m: re.Match[str], start: int, end: int) -> bool:
 
 # what stands for a password in examples and templates: {password}, ${DB_PASS}, %(pw)s, ***, xxx, "password"
 _TEMPLATE = re.compile(r"\$\{?[\w.]+\}?|\{\{?[^{}]*\}?\}|%\(?\w*\)?s|\*+|x+|\.\.\.|<[^>]*>|"
-                       r"password|passwd|pwd|secret|your[-_]?password|changeme", re.I)
+                       r"password|passwd|pwd|secret|your[-_]?password|changeme", re.IGNORECASE)
 
 
 def _url_password_valid(m: re.Match[str], start: int, end: int) -> bool:
@@ -120,32 +121,30 @@ def _jwt_valid(m: re.Match[str], start: int, end: int) -> bool:
 
 
 def _builtin_rules() -> list[Rule]:
-    aws_id, aws_secret = AWSKeyDetector.denylist
-    slack_token, slack_hook = SlackDetector.denylist
     gitlab = re.compile(r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|GR1348941")
-    tail = {"tail": _TOKEN_TAIL}
+    tail = _TOKEN_TAIL
     return [
-        Rule("aws-access-key", aws_id, valid=_key_id),
-        Rule("aws-secret-key", aws_secret, "aws", fold=True, group=1),
-        Rule("azure-storage-key", re.compile(AzureStorageKeyDetector.denylist[0].pattern.replace(
-            "AccountKey=", "AccountKey=(", 1) + ")"), group=1),
-        *(Rule("github-token", p, **tail) for p in GitHubTokenDetector.denylist),
+        # detect-secrets' key-id rule has no group, its secret-key rule has the key as group 1
+        *(Rule("aws-secret-key", p, "aws", fold=True, group=1) if p.groups else
+          Rule("aws-access-key", p, valid=_key_id) for p in AWSKeyDetector.denylist),
+        *(Rule("azure-storage-key", p, skip=len("AccountKey=")) for p in AzureStorageKeyDetector.denylist),
+        *(Rule("github-token", p, tail=tail) for p in GitHubTokenDetector.denylist),
         Rule("github-token", re.compile(r"github_pat_[A-Za-z0-9_]{22,}")),
-        *(Rule("gitlab-token", p, gitlab, **tail) for p in GitLabTokenDetector.denylist),
-        Rule("slack-token", slack_token, "xox", fold=True, **tail),
-        Rule("slack-webhook", slack_hook, "hooks.slack.com", fold=True, **tail),
-        *(Rule("stripe-key", p, "k_live_", **tail) for p in StripeDetector.denylist),
-        *(Rule("npm-token", p, group=1) for p in NpmDetector.denylist),
-        Rule("npm-token", re.compile(r"npm_[A-Za-z0-9]{36}"), valid=_alone, **tail),
-        *(Rule("pypi-token", p, **tail) for p in PypiTokenDetector.denylist),
-        *(Rule("openai-key", p, **tail) for p in OpenAIDetector.denylist),
+        *(Rule("gitlab-token", p, gitlab, tail=tail) for p in GitLabTokenDetector.denylist),
+        *(Rule("slack-webhook", p, "hooks.slack.com", fold=True, tail=tail) if "hooks" in p.pattern else
+          Rule("slack-token", p, "xox", fold=True, tail=tail) for p in SlackDetector.denylist),
+        *(Rule("stripe-key", p, "k_live_", tail=tail) for p in StripeDetector.denylist),
+        *(Rule("npm-token", p, group=1 if p.groups else 0) for p in NpmDetector.denylist),  # .npmrc lines
+        Rule("npm-token", re.compile(r"npm_[A-Za-z0-9]{36}"), valid=_alone, tail=tail),
+        *(Rule("pypi-token", p, tail=tail) for p in PypiTokenDetector.denylist),
+        *(Rule("openai-key", p, tail=tail) for p in OpenAIDetector.denylist),
         Rule("api-key", re.compile(r"sk-[A-Za-z0-9_-]{32,}"), valid=_sk_valid),
-        *(Rule("twilio-key", p, valid=_alone, **tail) for p in TwilioKeyDetector.denylist),
-        *(Rule("sendgrid-key", p, **tail) for p in SendGridDetector.denylist),
-        *(Rule("square-secret", p, **tail) for p in SquareOAuthDetector.denylist),
+        *(Rule("twilio-key", p, valid=_alone, tail=tail) for p in TwilioKeyDetector.denylist),
+        *(Rule("sendgrid-key", p, tail=tail) for p in SendGridDetector.denylist),
+        *(Rule("square-secret", p, tail=tail) for p in SquareOAuthDetector.denylist),
         *(Rule("jwt", p, tail=_JWT_TAIL, valid=_jwt_valid) for p in JwtTokenDetector.denylist),
-        Rule("gcp-api-key", re.compile(r"AIza[0-9A-Za-z_-]{35}"), **tail),
-        Rule("gcp-oauth-secret", re.compile(r"GOCSPX-[A-Za-z0-9_-]{28}"), **tail),
+        Rule("gcp-api-key", re.compile(r"AIza[0-9A-Za-z_-]{35}"), tail=tail),
+        Rule("gcp-oauth-secret", re.compile(r"GOCSPX-[A-Za-z0-9_-]{28}"), tail=tail),
         Rule("azure-sas-signature", re.compile(r"sig=((?:[A-Za-z0-9+/]|%2[BbFf]){40,}(?:=|%3[Dd]){0,2})"),
              group=1, valid=_sas_valid),
         Rule("url-password", re.compile(r"://[^\s:/?#@\"'`<>]*:([^\s/?#\"'`<>]+)@"), group=1,
@@ -162,7 +161,7 @@ _AFTER_BEGIN = re.compile(r"[ \t\"'+,(]*(?:(?:\\[nr]|\r?\n)(?:\\[nr]|[\s\"'+,])*
 # before an END with no BEGIN: body and a line break (or \n), or nothing but the text's start
 _BEFORE_END = re.compile(r"(?:[A-Za-z0-9+/=]{16}(?:\\[nr]|\s)|\A)(?:\\[nr]|[\s\"'+,])*\Z")
 _BODY_RUN = re.compile(r"[A-Za-z0-9+/=]{16,}")
-_PUTTY = re.compile(r"PuTTY-User-Key-File-\d+:.*?(?:Private-MAC: *[0-9a-fA-F]+|\Z)", re.S)
+_PUTTY = re.compile(r"PuTTY-User-Key-File-\d+:.*?(?:Private-MAC: *[0-9a-fA-F]+|\Z)", re.DOTALL)
 _KEY_LINE = re.compile(r"[ \t]*[A-Za-z0-9+/]{40,100}={0,2}[ \t]*")
 _PART_LINE = re.compile(r"[ \t]*[A-Za-z0-9+/=]*")
 MAX_BLOCK = 32_768  # characters from BEGIN within which its END is looked for
@@ -296,7 +295,7 @@ def _scan(text: str) -> tuple[Finding, ...]:
         if isinstance(rule.gate, str):  # a literal: the rule runs on the lines holding it
             if rule.fold and lower is None:
                 lower = text.lower()
-            where = lower if rule.fold else text
+            where = lower if rule.fold and lower is not None else text
             # (a few characters lower-case to two: offsets in `lower` would not be offsets in `text`)
             found += _on_lines(rule, text, where) if len(where) == len(text) else _matches(rule, text)
             continue
@@ -330,7 +329,10 @@ def _matches(rule: Rule, text: str, pos: int = 0, endpos: int | None = None) -> 
     out = []
     for m in rule.pattern.finditer(text, pos, len(text) if endpos is None else endpos):
         start, end = m.span(rule.group)
-        if start < 0 or start == end:
+        if start < 0:  # the group took no part in the match
+            continue
+        start += rule.skip
+        if start >= end:
             continue
         if rule.tail is not None:
             end = rule.tail.match(text, end).end()  # type: ignore[union-attr]
@@ -407,7 +409,7 @@ class Redactor:
 
     def restore(self, text: str) -> str:
         """`text` (a model's reply to the prompt) with the placeholders put back to the values they stand for."""
-        return restore(text, self.originals)
+        return restore_placeholders(text, self.originals)
 
 
 def _splice(text: str, replacements: Sequence[tuple[int, int, str]]) -> str:
@@ -422,18 +424,12 @@ def _splice(text: str, replacements: Sequence[tuple[int, int, str]]) -> str:
     return "".join(parts)
 
 
-def restore(self, text: str) -> str:
-        """`text` (a model's reply to the prompt) with the placeholders put back to the values they stand for."""
-        return restore(text, self.originals)
-
-
-def restore(text: str, originals: dict[str, str]) -> str:
-    """Placeholders in `text` replaced by their values (a placeholder's trailing blank lines with it)."""
-    for name, value in originals.items():
-        if name in text:
-            blank = value.count("\n")
-            text = re.sub(re.escape(name) + (f"\n{{0,{blank}}}" if blank else ""), lambda _: value, text)
-    return text
+def restore_placeholders(text: str, originals: dict[str, str]) -> str:
+    """Placeholders in `text` replaced by their values (with the blank lines that stood for a value's lines)."""
+    if not originals or "<redacted:" not in text:
+        return text
+    pattern = "|".join(re.escape(name) + f"\n{{0,{value.count(chr(10))}}}" for name, value in originals.items())
+    return re.sub(pattern, lambda m: originals[m[0].rstrip("\n")], text)
 
 
 def redact(text: str) -> tuple[str, dict[str, int]]:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from ragls.indexer import tokens
 
-from .redact import Redactor, find, restore
+from .redact import Redactor, find, restore_placeholders
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Rendered:
     def restore(self, reply: str) -> str:
         """A model's reply with this prompt's placeholders put back to their values (a fix must not write
         `<redacted:...>` over a key in the user's file)."""
-        return restore(reply, self.originals) if self.originals else reply
+        return restore_placeholders(reply, self.originals) if self.originals else reply
 
 
 def names() -> list[str]:

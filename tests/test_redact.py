@@ -151,9 +151,9 @@ def test_no_false_positives_in_ragls_own_sources():
     found = {}
     for name in files:
         path = ROOT / name
-        if path.suffix in (".py", ".md", ".toml", ".lua", ".scm", ".ts") and path.is_file():
-            if hits := find(path.read_text("utf-8", errors="replace")):
-                found[name] = [h.kind for h in hits]
+        if path.suffix in (".py", ".md", ".toml", ".lua", ".scm", ".ts") and path.is_file() and \
+                (hits := find(path.read_text("utf-8", errors="replace"))):
+            found[name] = [h.kind for h in hits]
     assert found == {}
 
 
