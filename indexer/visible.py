@@ -15,6 +15,10 @@ from .languages import Grammar, grammar, language_for, query_source
 from .model import ImportRef
 
 LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or the end before the cursor
+# Of a large file a query reads the head (imports) and the code before the cursor, in characters; the lines between
+# read as empty (numbers kept). The tail starts at a multiple of TAIL_QUANTUM lines, so that it stays the same while
+# the cursor moves about and the previous analysis is reused.
+HEAD_CHARS, TAIL_CHARS, TAIL_QUANTUM, SELECTION_CHARS = 24_000, 64_000, 256, 256_000
 FUNCTION_LOOKBACK = 5000  # lines searched upwards for the start of the function around the cursor
 _CHAIN = re.compile(r"[A-Za-z_$][\w$]*(?:[ \t]*(?:\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*")
 _TRIPLE = re.compile(r"\"\"\"|\'\'\'")
@@ -79,7 +83,7 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     """Cut `source` to what the query may see and analyse it. `line` is 1-based, `col` a 0-based character
     column; a selection (end_line) sees whole lines up to end_line. With `scans`, the analysis of the same file's
     previous query is reused up to where the two texts differ."""
-    all_lines = source.split("\n")
+    all_lines = source.split("\n", max(line, end_line or 0))  # the rest of the file stays one piece, unread
     if end_line is not None:
         lines = all_lines[:end_line]
         selection = (line, end_line)
@@ -89,7 +93,7 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
         if lines:
             lines[-1] = lines[-1][: col if col is not None else len(lines[-1])]
         selection, cursor_line = None, line
-    lines = _bounded(lines, tail_last=selection is None)
+    lines = _window(_bounded(lines, tail_last=selection is None), selection[0] - 1 if selection else None)
     text = "\n".join(lines)
     spec = language_for(path)
     v = Visible(path, spec.name if spec else None, text, lines, cursor_line, selection)
@@ -117,6 +121,30 @@ def _bounded(lines: list[str], tail_last: bool) -> list[str]:
     if tail_last and len(lines[-1]) > LINE_WINDOW:
         out[-1] = lines[-1][-LINE_WINDOW:]
     return out
+
+
+def _window(lines: list[str], selection_start: int | None) -> list[str]:
+    """`lines` with those between the head and the tail before the cursor emptied: the work of a query is bounded
+    whatever the size of the file. A selection is kept whole up to SELECTION_CHARS."""
+    head = _reach(lines, range(len(lines)), HEAD_CHARS)
+    tail = len(lines) - _reach(lines, range(len(lines) - 1, -1, -1), TAIL_CHARS)
+    if selection_start is not None and selection_start < tail:
+        tail = max(selection_start, len(lines) - _reach(lines, range(len(lines) - 1, -1, -1), SELECTION_CHARS))
+    tail = tail // TAIL_QUANTUM * TAIL_QUANTUM
+    if tail <= head:
+        return lines
+    return lines[:head] + [""] * (tail - head) + lines[tail:]
+
+
+def _reach(lines: list[str], order: range, chars: int) -> int:
+    """How many lines, taken in `order`, fit in `chars` characters (newlines included)."""
+    n = 0
+    for i in order:
+        chars -= len(lines[i]) + 1
+        if chars < 0:
+            break
+        n += 1
+    return n
 
 
 def _is_name_char(c: str) -> bool:

@@ -31,3 +31,17 @@ def test_a_megabyte_line_is_read_through_a_window():
     assert v.lines[-1].endswith("obj.attr.") and [r.module for r in v.imports] == ["os"]
     sel = read("big.py", "import os\n" + line + "\nprint(1)\n", 2, 0, 3)
     assert all(len(ln) <= LINE_WINDOW for ln in sel.lines) and sel.lines[-1] == "print(1)"
+
+
+def test_a_large_file_is_read_through_its_head_and_the_code_before_the_cursor():
+    head = "import os\nfrom pkg.mod import helper\n"
+    body = "".join(f"value_{i} = helper({i})\n" for i in range(20_000))  # ~450 KB
+    source = head + body + "result = os.path.\n"
+    last = source.count("\n")
+    v = read("big.py", source, last, len("result = os.path."), None)
+    assert len(v.lines) == last  # line numbers are kept
+    assert sum(map(len, v.lines)) < 100_000  # but the middle of the file is not read
+    assert [r.module for r in v.imports] == ["os", "pkg.mod"] and v.receiver == ["os", "path"]
+    assert any(u.line == last - 1 and u.chain == ["helper"] for u in v.uses)
+    sel = read("big.py", source, 5_000, 0, 5_100)  # a selection in the middle sees its own lines
+    assert any(u.line == 5_050 for u in sel.uses)
