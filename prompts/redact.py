@@ -121,6 +121,7 @@ def _jwt_valid(m: re.Match[str], start: int, end: int) -> bool:
 
 
 def _builtin_rules() -> list[Rule]:
+    github = re.compile(r"gh(?:[pousr]_|ithub_pat_)")
     gitlab = re.compile(r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|GR1348941")
     tail = _TOKEN_TAIL
     return [
@@ -128,17 +129,17 @@ def _builtin_rules() -> list[Rule]:
         *(Rule("aws-secret-key", p, "aws", fold=True, group=1) if p.groups else
           Rule("aws-access-key", p, valid=_key_id) for p in AWSKeyDetector.denylist),
         *(Rule("azure-storage-key", p, skip=len("AccountKey=")) for p in AzureStorageKeyDetector.denylist),
-        *(Rule("github-token", p, tail=tail) for p in GitHubTokenDetector.denylist),
-        Rule("github-token", re.compile(r"github_pat_[A-Za-z0-9_]{22,}")),
+        *(Rule("github-token", p, github, tail=tail) for p in GitHubTokenDetector.denylist),
+        Rule("github-token", re.compile(r"github_pat_[A-Za-z0-9_]{22,}"), github),
         *(Rule("gitlab-token", p, gitlab, tail=tail) for p in GitLabTokenDetector.denylist),
         *(Rule("slack-webhook", p, "hooks.slack.com", fold=True, tail=tail) if "hooks" in p.pattern else
           Rule("slack-token", p, "xox", fold=True, tail=tail) for p in SlackDetector.denylist),
         *(Rule("stripe-key", p, "k_live_", tail=tail) for p in StripeDetector.denylist),
         *(Rule("npm-token", p, group=1 if p.groups else 0) for p in NpmDetector.denylist),  # .npmrc lines
         Rule("npm-token", re.compile(r"npm_[A-Za-z0-9]{36}"), valid=_alone, tail=tail),
-        *(Rule("pypi-token", p, tail=tail) for p in PypiTokenDetector.denylist),
-        *(Rule("openai-key", p, tail=tail) for p in OpenAIDetector.denylist),
-        Rule("api-key", re.compile(r"sk-[A-Za-z0-9_-]{32,}"), valid=_sk_valid),
+        *(Rule("pypi-token", p, "pypi-", tail=tail) for p in PypiTokenDetector.denylist),
+        *(Rule("openai-key", p, "sk-", tail=tail) for p in OpenAIDetector.denylist),
+        Rule("api-key", re.compile(r"sk-[A-Za-z0-9_-]{32,}"), "sk-", valid=_sk_valid),
         *(Rule("twilio-key", p, valid=_alone, tail=tail) for p in TwilioKeyDetector.denylist),
         *(Rule("sendgrid-key", p, tail=tail) for p in SendGridDetector.denylist),
         *(Rule("square-secret", p, tail=tail) for p in SquareOAuthDetector.denylist),
