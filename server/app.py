@@ -25,7 +25,7 @@ class RaglsServer(LanguageServer):
     """Holds one Folder per workspace folder once they are known; handlers reach everything through it."""
 
     def __init__(self) -> None:
-        super().__init__("ragls", VERSION)
+        super().__init__("ragls", VERSION, protocol_cls=protocol.RaglsProtocol)
         self.settings: Settings = with_env(Settings())
         self.client: ModelClient | None = None
         self.roots: list[tuple[Path, str]] = []  # from initialize: (folder, name)

@@ -1,11 +1,662 @@
 """JSON-RPC hygiene for the language server: every request answered, framing errors handled, logs bounded."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import contextvars
+import inspect
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+from urllib.parse import unquote
+
+import cattrs
+from lsprotocol import types
+from pygls.exceptions import FeatureNotificationError, JsonRpcException
+from pygls.io_ import StdoutWriter
+from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+from .actions import CommandError
 
 if TYPE_CHECKING:
     from .app import RaglsServer
 
+log = logging.getLogger(__name__)
+MsgId = int | str
+E = types.ErrorCodes
+MAX_BODY = 256 << 20  # a declared Content-Length above this is a framing error
+MAX_HEADER = 8192  # a header line longer than this is garbage
+MAX_IN_FLIGHT = 1024  # requests being handled at once; more are answered "busy" at once
+MAX_OUTSIDE = 256  # documents kept open outside every workspace folder (ragls never reads them)
+QUIET_S = 0.5  # an incomplete body that is already whole JSON after this long without bytes is read as it is
+CHUNK = 1 << 16
+NEXT_HEADER = re.compile(rb"content-length[ \t]*:[ \t]*\d+[ \t]*\r?\n", re.I)  # cannot occur inside valid JSON
+HEADER_NAME = re.compile(rb"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+NOTHING: Any = object()
+
+
+# -- framing ------------------------------------------------------------------------------------------------------
+@dataclass
+class Frame:
+    """What one message on the wire amounted to: a JSON value, or why its body could not be read (`error`);
+    `note` says what framing problem was recovered from on the way."""
+
+    value: Any = NOTHING
+    error: str | None = None
+    note: str | None = None
+    surrogates: bool = False
+
+
+def parse_body(body: bytes) -> Frame:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Frame(error=f"the body is not UTF-8 (byte {exc.start})")
+    try:
+        return Frame(value=json.loads(text), surrogates=SURROGATE_ESCAPE.search(body) is not None)
+    except (ValueError, RecursionError) as exc:
+        return Frame(error=f"the body is not JSON ({_clip(str(exc), 120)})")
+
+
+class Framer:
+    """Splits a byte stream into LSP messages (`Content-Length: N` headers, a blank line, N bytes of JSON).
+
+    A message whose length is missing, not a number, too large or too small is delimited instead by where the
+    next `Content-Length: N` line starts (such a line cannot occur inside JSON), or, when nothing follows, by the
+    body being whole JSON after QUIET_S without bytes. Bytes that belong to no message are skipped."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.in_body = False
+        self.length: int | None = None  # the declared length of the body being read; None: delimited by the next
+        self.note: str | None = None
+        self.scanned = 0  # how much of the body was searched for a next header already
+
+    @property
+    def waiting(self) -> bool:
+        """A body has begun but is not complete."""
+        return self.in_body and bool(self.buf.strip())
+
+    def feed(self, data: bytes) -> list[Frame]:
+        self.buf += data
+        out = []
+        while True:
+            if not self.in_body:
+                frame = self._headers()
+            else:
+                frame = self._body()
+            if frame is None:
+                return out
+            if frame is not NOTHING:
+                out.append(frame)
+
+    def quiet(self) -> list[Frame]:
+        """No bytes came for a while: a body that is whole JSON already is the message (its length was wrong)."""
+        if not self.waiting:
+            return []
+        frame = parse_body(bytes(self.buf))
+        if frame.error is not None:
+            return []
+        frame.note = self.note or f"Content-Length {self.length} is larger than the body ({len(self.buf)} bytes)"
+        self._done(len(self.buf))
+        return [frame]
+
+    def leftover(self) -> int:
+        """Bytes of an incomplete message at the end of the input."""
+        return len(self.buf.strip())
+
+    def _done(self, consumed: int) -> None:
+        del self.buf[:consumed]
+        self.in_body, self.length, self.note, self.scanned = False, None, None, 0
+
+    def _headers(self) -> Frame | None | Any:
+        buf = self.buf
+        start = len(buf) - len(buf.lstrip())  # blank lines and spaces between messages are harmless
+        if start:
+            del buf[:start]
+        pos, length, problem = 0, None, "no Content-Length header"
+        while True:
+            eol = buf.find(b"\n", pos)
+            if eol < 0:
+                if len(buf) - pos > MAX_HEADER:
+                    return self._skip(pos, "an over-long header line")
+                return None
+            line = bytes(buf[pos:eol]).rstrip(b"\r")
+            if not line:
+                break
+            name, colon, value = line.partition(b":")
+            if not colon or not HEADER_NAME.fullmatch(name.strip()):
+                return self._skip(pos, "a line that is not a header")
+            if name.strip().lower() == b"content-length":
+                v = value.strip()
+                if v.isdigit() and v.isascii() and int(v) <= MAX_BODY:
+                    length = int(v)
+                else:
+                    length, problem = None, f"bad Content-Length {_clip(v.decode('latin-1'), 40)!r}"
+            pos = eol + 1
+        del buf[:eol + 1]
+        self.in_body, self.length, self.scanned = True, length, 0
+        self.note = None if length is not None else problem
+        return NOTHING
+
+    def _skip(self, pos: int, why: str) -> Any:
+        """The header block is broken at `pos`: what lies before the next message's header is either a body that
+        lost its framing (read if it is whole JSON) or garbage (skipped)."""
+        m = NEXT_HEADER.search(self.buf, 1)
+        if m is None:
+            if len(self.buf) > MAX_HEADER + CHUNK:  # keep the tail: a header may be arriving
+                dropped = len(self.buf) - 64
+                del self.buf[:dropped]
+                return Frame(note=f"{why}: skipped {dropped} bytes")
+            return None
+        head = bytes(self.buf[:m.start()])
+        body = bytes(self.buf[pos:m.start()]).strip()
+        del self.buf[:m.start()]
+        if body[:1] == b"{":
+            frame = parse_body(body)
+            if frame.error is None:
+                frame.note = f"{why} (no blank line after the headers?): read the body up to the next header"
+                return frame
+        return Frame(note=f"{why}: skipped {len(head)} bytes ({_clip(head.decode('latin-1'), 40)!r})")
+
+    def _body(self) -> Frame | None:
+        buf, length = self.buf, self.length
+        if length is not None and len(buf) >= length:
+            frame = parse_body(bytes(buf[:length]))
+            if frame.error is None:
+                frame.note = self.note
+                self._done(length)
+                return frame
+            m = NEXT_HEADER.search(buf)
+            if m is not None:
+                return self._take(m.start(), frame)
+            if len(buf) == length:
+                self._done(length)
+                return frame
+            self.length, self.note = None, f"Content-Length {length} does not delimit a JSON body"
+            return self._body()
+        m = NEXT_HEADER.search(buf, max(0, self.scanned - 32))
+        self.scanned = len(buf)
+        if m is None:
+            if len(buf) > MAX_BODY:
+                self._done(len(buf))
+                return Frame(error=f"a body larger than {MAX_BODY} bytes")
+            return None
+        if length is not None:
+            self.note = f"Content-Length {length} is larger than the body ({m.start()} bytes)"
+        return self._take(m.start(), None)
+
+    def _take(self, end: int, declared: Frame | None) -> Frame:
+        """The body is what lies before `end`, where the next message's header starts."""
+        frame = parse_body(bytes(self.buf[:end]))
+        if frame.error is not None and declared is not None:
+            frame = declared  # the body as declared was not JSON either: say why that was
+        frame.note = self.note or (f"Content-Length {self.length} does not match the body ({end} bytes)"
+                                   if frame.error is None else None)
+        self._done(end)
+        return frame
+
+
+# -- logging ------------------------------------------------------------------------------------------------------
+def _clip(text: str, n: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as the one line a client or a log shows: a CommandError's own words, else type: message."""
+    if isinstance(exc, (CommandError, JsonRpcException)):
+        return _clip(str(exc))
+    return _clip(f"{type(exc).__name__}: {exc}")
+
+
+class Throttle:
+    """At most `per_s` log lines a second; those held back are counted in the next line that goes out."""
+
+    def __init__(self, per_s: int = 20) -> None:
+        self.per_s, self.window, self.count, self.held = per_s, 0.0, 0, 0
+
+    def __call__(self, level: int, msg: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self.window >= 1:
+            if self.held:
+                log.warning("(%d more protocol messages not logged)", self.held)
+            self.window, self.count, self.held = now, 0, 0
+        if self.count < self.per_s:
+            self.count += 1
+            log.log(level, msg, *args)
+        else:
+            self.held += 1
+
+
+class Tracebacks:
+    """A bug's traceback is logged once per place it was raised from (again after `every_s`)."""
+
+    def __init__(self, every_s: float = 600) -> None:
+        self.every_s, self.seen = every_s, dict[tuple[str, str, int], float]()
+
+    def first(self, exc: BaseException) -> bool:
+        frames = traceback.extract_tb(exc.__traceback__)
+        key = (type(exc).__name__, frames[-1].filename, frames[-1].lineno or 0) if frames else (type(exc).__name__,
+                                                                                               "", 0)
+        now = time.monotonic()
+        if now - self.seen.get(key, -self.every_s) < self.every_s:
+            return False
+        if len(self.seen) >= 256:
+            self.seen.clear()
+        self.seen[key] = now
+        return True
+
+
+# -- the protocol -------------------------------------------------------------------------------------------------
+def _is_id(value: object) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def _scrub(value: Any) -> Any:
+    """Lone UTF-16 surrogates (from "\\ud800" escapes; no UTF-8 text holds them) become U+FFFD, one code unit
+    for one, so positions stay right."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    return value
+
+
+def _describe(exc: Exception) -> str:
+    try:
+        return _clip("; ".join(cattrs.transform_error(exc, path="$")[:3]))  # type: ignore[arg-type]
+    except Exception:
+        return one_line(exc)
+
+
+class RaglsProtocol(LanguageServerProtocol):
+    """pygls's LSP protocol with JSON-RPC hygiene: messages are checked before pygls sees them, every request is
+    answered (invalid params -32602, unknown method -32601, handler failure -32603 in one line, before initialize
+    -32002, after shutdown or malformed -32600), finished work is forgotten, and failures are logged briefly."""
+
+    _server: "RaglsServer"
+
+    def __init__(self, server: Any, converter: Any) -> None:
+        super().__init__(server, converter)
+        self.in_flight: dict[MsgId, str] = {}  # requests received and not yet answered -> method
+        self.initialize_seen = False
+        self.lost = threading.Event()  # the client stopped reading
+        self.warn = Throttle()
+        self.tracebacks = Tracebacks()
+
+    # -- reading ----------------------------------------------------------------------------------------------
+    def receive(self, frame: Frame) -> None:
+        """Handle one frame from the Framer."""
+        if frame.note:
+            self.warn(logging.WARNING, "framing: %s", frame.note)
+        if frame.error is not None:
+            self.warn(logging.WARNING, "unreadable message: %s", frame.error)
+            self._error(None, E.ParseError, frame.error)
+            return
+        if frame.value is NOTHING:
+            return
+        try:
+            msg = _scrub(frame.value) if frame.surrogates else frame.value
+        except RecursionError:
+            msg = None
+        if not isinstance(msg, dict):
+            self._error(None, E.InvalidRequest, "a message is a JSON object")
+            return
+        self.dispatch(msg)
+
+    def dispatch(self, msg: dict[str, Any]) -> None:
+        method, params, msg_id = msg.get("method"), msg.get("params", {}), msg.get("id", NOTHING)
+        if method is None and msg_id is not NOTHING and ("result" in msg or "error" in msg):
+            return self._response(msg)
+        if msg.get("jsonrpc") != "2.0" or not isinstance(method, str) or not (msg_id is NOTHING or _is_id(msg_id)):
+            self.warn(logging.WARNING, "invalid JSON-RPC message: %s", _clip(json.dumps(msg, default=str), 160))
+            if msg_id is not NOTHING:
+                self._error(msg_id if _is_id(msg_id) else None, E.InvalidRequest,
+                            "not a JSON-RPC 2.0 request (jsonrpc \"2.0\", a string method, an integer or string id)")
+            return
+        if msg_id is NOTHING:
+            return self._notification(method, params)
+        return self._request(msg_id, method, params)
+
+    def _request(self, msg_id: MsgId, method: str, params: Any) -> None:
+        refusal = (
+            (E.InvalidRequest, "the server is shutting down") if self._shutdown else
+            (E.ServerNotInitialized, "the server is not initialized") if not self.initialize_seen
+            and method != types.INITIALIZE else
+            (E.InvalidRequest, "initialize was already received") if method == types.INITIALIZE
+            and self.initialize_seen else
+            (E.InvalidRequest, f"request id {msg_id!r} is already in use") if msg_id in self.in_flight else
+            (types.LSPErrorCodes.RequestFailed, f"the server is busy ({len(self.in_flight)} requests in flight)")
+            if len(self.in_flight) >= MAX_IN_FLIGHT else None)
+        if refusal is not None:
+            self.warn(logging.INFO, "request %r (%s) refused: %s", msg_id, _clip(method, 80), refusal[1])
+            return self._error(msg_id, *refusal)
+        if self._handler(method) is None:
+            self.warn(logging.INFO, "request %r: unknown method %r", msg_id, _clip(method, 80))
+            return self._error(msg_id, E.MethodNotFound, f"Method Not Found: {_clip(method, 80)}")
+        try:
+            message = self._structure(method, params, msg_id)
+        except Exception as exc:
+            text = f"invalid params for {method}: {_describe(exc)}"
+            self.warn(logging.WARNING, "request %r: %s", msg_id, text)
+            return self._error(msg_id, E.InvalidParams, text)
+        if method == types.INITIALIZE:
+            self.initialize_seen = True
+        self.in_flight[msg_id] = method
+        contextvars.copy_context().run(self._handle_request, msg_id, method, message.params)
+
+    def _notification(self, method: str, params: Any) -> None:
+        if (self._shutdown or not self.initialize_seen) and method != types.EXIT:
+            self.warn(logging.DEBUG, "notification %s ignored: %s", _clip(method, 80),
+                      "shutting down" if self._shutdown else "not initialized")
+            return
+        if method == types.CANCEL_REQUEST:
+            return self._cancel(params.get("id") if isinstance(params, dict) else None)
+        if self._handler(method) is None:
+            self.warn(logging.DEBUG if method.startswith("$/") else logging.INFO, "notification %r ignored: no handler",
+                      _clip(method, 80))
+            return
+        try:
+            message = self._structure(method, params, None)
+        except Exception as exc:
+            self.warn(logging.WARNING, "notification %s ignored: invalid params: %s", method, _describe(exc))
+            return
+        contextvars.copy_context().run(self._handle_notification, method, message.params)
+
+    def _response(self, msg: dict[str, Any]) -> None:
+        """A client's response to one of our requests; a malformed one fails the request rather than hang it."""
+        rid = msg["id"]
+        future = self._request_futures.get(rid) if _is_id(rid) else None
+        if future is None or future.done():
+            self.warn(logging.DEBUG, "response to no pending request: %r", rid)
+            return
+        rtype = self._result_types.pop(rid, None) or JsonRPCResponseMessage
+        try:
+            if "error" in msg:
+                error = self._converter.structure(msg["error"], types.ResponseError)
+                return self._handle_response(rid, None, error)
+            result = self._converter.structure({"jsonrpc": "2.0", "id": rid, "result": msg["result"]}, rtype).result
+        except Exception as exc:
+            text = f"malformed response: {_describe(exc)}"
+            self.warn(logging.WARNING, "response %r: %s", rid, text)
+            return self._handle_response(rid, None, types.ResponseError(code=E.InvalidParams, message=text))
+        self._handle_response(rid, result)
+
+    def _handler(self, method: str) -> Any:
+        return self.fm.builtin_features.get(method) or self.fm.features.get(method)
+
+    def _structure(self, method: str, params: Any, msg_id: MsgId | None) -> Any:
+        envelope: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": params}
+        if msg_id is not None:
+            envelope["id"] = msg_id
+        cls = self.get_message_type(method) or (JsonRPCNotification if msg_id is None else JsonRPCRequestMessage)
+        return self._converter.structure(envelope, cls)
+
+    def _cancel(self, msg_id: object) -> None:
+        future = self._request_futures.get(msg_id) if _is_id(msg_id) and msg_id in self.in_flight else None
+        if future is None:
+            self.warn(logging.DEBUG, "cancel for no request in flight: %r", msg_id)
+        elif future.cancel():
+            self.warn(logging.DEBUG, "request %r cancelled", msg_id)
+
+    # -- running handlers (pygls's, with finished work forgotten) ----------------------------------------------
+    def _handle_request(self, msg_id: MsgId, method_name: str, params: Any) -> None:
+        self._ctx_msg_id.set(msg_id)
+        try:
+            self._execute_handler(msg_id, self._handler(method_name), partial(self._send_handler_result,
+                                                                              msg_id=msg_id), args=(params,))
+        except Exception as exc:
+            self.in_flight.pop(msg_id, None)
+            self._answer_failure(msg_id, method_name, exc)
+
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        try:
+            self._execute_handler(str(uuid.uuid4()), self._handler(method_name),
+                                  partial(self._notification_done, method=method_name), args=(params,))
+        except Exception as exc:
+            self._failed(f"notification {method_name}", exc)
+
+    def _execute_handler(self, msg_id: MsgId, handler: Any, callback: Any, args: Any = None,
+                         kwargs: Any = None) -> None:
+        """pygls's, but a future it keeps (async, threaded and generator handlers, and each step a generator
+        handler yields) is dropped once done: pygls only drops a request's, when answering it."""
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(partial(self._forget, msg_id))
+
+    def _run_generator(self, future: Any, *, gen: Any, result_future: Any) -> None:
+        """pygls's, but a step that was cancelled (the loop closing) cancels the handler instead of raising
+        CancelledError out of a callback."""
+        if future is not None and future.cancelled():
+            gen.close()
+            result_future.cancel()
+            return
+        super()._run_generator(future, gen=gen, result_future=result_future)
+
+    def _forget(self, msg_id: MsgId, future: Any) -> None:
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
+
+    def _send_handler_result(self, future: Any, *, msg_id: MsgId) -> None:
+        method = self.in_flight.pop(msg_id, "?")
+        self._forget(msg_id, future)
+        try:
+            if future.cancelled():
+                self._error(msg_id, types.LSPErrorCodes.RequestCancelled, f"request {msg_id!r} was cancelled")
+            elif (exc := future.exception()) is not None:
+                self._answer_failure(msg_id, method, exc)
+            else:
+                self._send_response(msg_id, result=future.result())
+        except Exception as exc:  # never leave a request unanswered, whatever went wrong above
+            self._failed("answering a request", exc)
+            self._error(msg_id, E.InternalError, one_line(exc))
+
+    def _notification_done(self, future: Any, *, method: str) -> None:
+        if not future.cancelled() and (exc := future.exception()) is not None:
+            self._failed(f"notification {method}", exc, report=True)
+
+    def _answer_failure(self, msg_id: MsgId, method: str, exc: BaseException) -> None:
+        self._failed(f"request {msg_id!r} ({method})", exc)
+        code = exc.code if isinstance(exc, JsonRpcException) else E.InternalError
+        self._error(msg_id, code, one_line(exc))
+
+    def _failed(self, what: str, exc: BaseException, report: bool = False) -> None:
+        """One line for a failure; a traceback the first time an unexpected exception comes from a place."""
+        if not isinstance(exc, (JsonRpcException, CommandError)) and self.tracebacks.first(exc):
+            log.error("%s failed: %s", what, one_line(exc), exc_info=exc)
+            if report:  # a bug the user should hear of, once
+                self._server._report_server_error(exc, FeatureNotificationError)
+        else:
+            self.warn(logging.WARNING, "%s failed: %s", what, one_line(exc))
+
+    # -- writing ------------------------------------------------------------------------------------------------
+    def _error(self, msg_id: MsgId | None, code: int, message: str) -> None:
+        """An error response; with "id": null when the request's id could not be read."""
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": int(code), "message": _clip(message)}})
+
+    def _send_data(self, data: Any) -> None:
+        if self.writer is None or self.lost.is_set():
+            return
+        try:
+            body = json.dumps(data, default=self._serialize_message)
+        except Exception as exc:
+            self._failed("serialising a message", exc)
+            msg_id = getattr(data, "id", None)
+            if msg_id is None or getattr(data, "error", None) is not None:
+                return
+            body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "error": {
+                "code": int(E.InternalError), "message": f"the result could not be serialised: {one_line(exc)}"}})
+        raw = body.encode("utf-8", "surrogatepass")
+        if self._include_headers:
+            raw = b"Content-Length: %d\r\nContent-Type: %s; charset=%s\r\n\r\n%s" % (
+                len(raw), self.CONTENT_TYPE.encode(), self.CHARSET.encode(), raw)
+        try:
+            res = self.writer.write(raw)
+            if inspect.isawaitable(res):
+                asyncio.ensure_future(res)
+        except (OSError, ValueError) as exc:  # a broken pipe, a closed stream: the client is gone
+            if not self.lost.is_set():
+                log.warning("the client stopped reading (%s): stopping", one_line(exc))
+                self.lost.set()
+
+    def send_request(self, method: str, params: Any = None, callback: Any = None,
+                     msg_id: MsgId | None = None) -> Future[Any]:
+        """pygls's, and a request the server gave up waiting for (cancelled) is forgotten."""
+        msg_id = str(uuid.uuid4()) if msg_id is None else msg_id
+        future = super().send_request(method, params, callback, msg_id)
+        future.add_done_callback(lambda f: f.cancelled() and (self._forget(msg_id, f),
+                                                              self._result_types.pop(msg_id, None)))
+        return future
+
+    # -- documents ----------------------------------------------------------------------------------------------
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:
+        self.workspace.put_text_document(params.text_document)
+        self._bound_outside()
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        uri = params.text_document.uri
+        if unquote(uri) not in self.workspace.text_documents:
+            self.warn(logging.WARNING, "didChange for %s, which is not open: ignored", _clip(uri, 120))
+            return
+        for change in params.content_changes:
+            try:
+                self.workspace.update_text_document(params.text_document, change)
+            except Exception as exc:
+                self.warn(logging.WARNING, "didChange for %s not applied: %s", _clip(uri, 120), one_line(exc))
+                return
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    def _bound_outside(self) -> None:
+        """Documents outside every workspace folder are never read: past MAX_OUTSIDE, the oldest are dropped."""
+        docs = self.workspace.text_documents
+        if len(docs) <= MAX_OUTSIDE or not self._server.folders:
+            return
+        outside = [uri for uri in docs if self._server.folder(uri) is None]
+        for uri in outside[: len(outside) - MAX_OUTSIDE]:
+            docs.pop(uri, None)
+        if len(outside) > MAX_OUTSIDE:
+            self.warn(logging.INFO, "%d documents outside the workspace folders closed (more than %d open)",
+                      len(outside) - MAX_OUTSIDE, MAX_OUTSIDE)
+
+
+# -- the read loop ------------------------------------------------------------------------------------------------
+async def serve(protocol: RaglsProtocol, read: Callable[[], Awaitable[bytes]], stop: threading.Event) -> bool:
+    """Read messages and hand them to `protocol` until the input ends, `exit`, or the client stops reading.
+    False when the input ended inside a message."""
+    framer = Framer()
+    pending: asyncio.Future[bytes] | None = None
+    while not stop.is_set() and not protocol.lost.is_set():
+        if pending is None:
+            pending = asyncio.ensure_future(read())
+        done, _ = await asyncio.wait({pending}, timeout=QUIET_S if framer.waiting else None)
+        if not done:
+            frames = framer.quiet()
+        else:
+            try:
+                chunk = pending.result()
+            except (OSError, ValueError) as exc:
+                log.error("reading the input failed: %s", one_line(exc))
+                return False
+            pending = None
+            if not chunk:
+                break
+            frames = framer.feed(chunk)
+        for frame in frames:
+            try:
+                protocol.receive(frame)
+            except Exception as exc:  # a bug of ours: the loop goes on
+                protocol._failed("handling a message", exc)
+            await asyncio.sleep(0)  # let handlers run between messages
+    if leftover := framer.leftover():
+        log.error("the input ended inside a message (%d bytes unread): exiting with status 1", leftover)
+        return False
+    return True
+
+
+def _abort(server: "RaglsServer", status: int) -> NoReturn:
+    """End the process with `status` (cmd_serve would exit 0): folders closed and logs flushed first."""
+    for folder in list(server.folders):
+        folder.close()
+    logging.shutdown()
+    os._exit(status)
+
+
+def _reader(stream: IO[bytes]) -> Callable[[int], bytes]:
+    read1 = getattr(stream, "read1", None)
+    return read1 if read1 is not None else partial(os.read, stream.fileno())
+
+
+def start_io(server: "RaglsServer", stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> None:
+    """Serve on stdio with the hardened read loop (instead of pygls's run_async)."""
+    server._stop_event = stop = threading.Event()
+    server.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+    read = _reader(stdin or sys.stdin.buffer)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ragls-stdin")  # never joined: a read may block
+
+    async def main() -> bool:
+        loop = asyncio.get_running_loop()
+        return await serve(server.protocol, lambda: loop.run_in_executor(pool, read, CHUNK), stop)
+
+    ok = True
+    try:
+        ok = asyncio.run(main())
+    except (KeyboardInterrupt, SystemExit):  # `exit` ends the loop with SystemExit
+        pass
+    finally:
+        server.shutdown()
+    if not ok:
+        _abort(server, 1)
+
+
+def start_tcp(server: "RaglsServer", host: str, port: int) -> None:
+    """Serve one TCP client with the hardened read loop (instead of pygls's run_async)."""
+    server._stop_event = stop = threading.Event()
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        server.protocol.set_writer(writer)  # type: ignore[arg-type]
+        ok = await serve(server.protocol, lambda: reader.read(CHUNK), stop)
+        if not ok:
+            _abort(server, 1)
+        server.shutdown()
+
+    async def main() -> None:
+        server._server = await asyncio.start_server(connection, host, port)
+        log.info("serving on %s:%s", host, port)
+        async with server._server:
+            await server._server.serve_forever()
+
+    try:
+        asyncio.run(main())
+    except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+        pass
+
 
 def install(server: "RaglsServer") -> None:
-    """Harden `server`'s protocol handling (called once by create_server)."""
+    """Harden `server`'s protocol handling (called once by create_server): its protocol must be RaglsProtocol
+    (RaglsServer passes it to pygls); stdio and TCP are served by the read loop above."""
+    if not isinstance(server.protocol, RaglsProtocol):
+        raise TypeError("RaglsServer must be built with protocol_cls=RaglsProtocol")
+    server.start_io = partial(start_io, server)  # type: ignore[method-assign]
+    server.start_tcp = partial(start_tcp, server)  # type: ignore[method-assign]
