@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ragls.prompts import redact  # noqa: E402
-from ragls.prompts.redact import Redactor  # noqa: E402
+from ragls.indexer import secrets as redact  # noqa: E402
+from ragls.indexer.secrets import Redactor  # noqa: E402
 from ragls.prompts.render import _redact, load, render  # noqa: E402
 
 PREFIX_CHARS, SUFFIX_CHARS, CONTEXT_CHARS = 3700, 1240, 4000  # ~1,150 + 390 + 1,000 tokens at 3.2-4 chars a token

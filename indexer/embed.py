@@ -56,11 +56,13 @@ class OpenAIEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         import openai
 
+        from .secrets import redact
+
         client = openai.OpenAI(base_url=self.base_url or os.environ.get("OPENAI_BASE_URL"),
                                api_key=self.api_key or os.environ.get("OPENAI_API_KEY") or "unused", max_retries=3)
         out: list[list[float]] = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = [t[:MAX_EMBED_CHARS * 4] or " " for t in texts[i:i + self.batch_size]]
+        for i in range(0, len(texts), self.batch_size):  # texts leave the machine: their secrets are redacted
+            batch = [redact(t[:MAX_EMBED_CHARS * 4])[0] or " " for t in texts[i:i + self.batch_size]]
             reply = client.embeddings.create(model=self.model, input=batch)
             out.extend(d.embedding for d in sorted(reply.data, key=lambda d: d.index))
         return unit_length(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from ragls.indexer import tokens
 
-from .redact import Redactor, find, restore_placeholders
+from ragls.indexer.secrets import Redactor, find, restore_placeholders
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def render(template: Template, variables: Mapping[str, Value], budget: int, *,
     text}), at most `budget` tokens: the template's `trim` variables are cut in order, each first down to its
     `keep` tokens, then further; context lists lose their last items, `prefix` its first lines, other text its
     last lines. Secrets in repository text (the template's `data`) are replaced by placeholders first (see
-    prompts/redact.py), so budgets count what is sent. `fim_family` (a name in prompts/fim.toml) is required by
+    indexer/secrets.py), so budgets count what is sent. `fim_family` (a name in prompts/fim.toml) is required by
     FIM templates."""
     missing = [v for v in template.variables if v not in variables]
     extra = [v for v in variables if v not in template.variables]

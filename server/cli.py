@@ -60,7 +60,8 @@ def _document(root: Path, path: str) -> tuple[str, str]:
 
 def _print_prompt(rendered, context: list[dict], as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"tokens": rendered.tokens, "trimmed": rendered.trimmed, "messages": rendered.messages,
+        print(json.dumps({"tokens": rendered.tokens, "trimmed": rendered.trimmed, "redacted": rendered.redacted,
+                          "messages": rendered.messages,
                           "text": rendered.text, "stop": rendered.stop,
                           "context": [{k: c[k] for k in ("path", "start_line", "end_line", "symbol")} for c in context]}))
         return
@@ -68,8 +69,10 @@ def _print_prompt(rendered, context: list[dict], as_json: bool) -> None:
         print(rendered.text)
     for m in rendered.messages or []:
         print(f"--- {m['role']}\n{m['content']}")
+    redacted = ", ".join(f"{kind} x{n}" for kind, n in sorted(rendered.redacted.items()))
     print(f"--- {rendered.tokens} tokens, {len(context)} retrieved definitions"
-          + (f", trimmed {rendered.trimmed}" if rendered.trimmed else ""), file=sys.stderr)
+          + (f", trimmed {rendered.trimmed}" if rendered.trimmed else "")
+          + (f", {rendered.redactions} secrets redacted ({redacted})" if redacted else ""), file=sys.stderr)
 
 
 async def _model_command(args: argparse.Namespace) -> int:

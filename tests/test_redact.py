@@ -17,8 +17,8 @@ import pytest_asyncio
 from lsprotocol import types
 
 from ragls.indexer import tokens
-from ragls.prompts import redact as redact_module
-from ragls.prompts.redact import Redactor, find, redact, set_extra_patterns
+from ragls.indexer import secrets as redact_module
+from ragls.indexer.secrets import Redactor, find, redact, set_extra_patterns
 from ragls.prompts.render import load, render
 from ragls.server.cli import main
 
@@ -197,7 +197,7 @@ def test_extra_patterns_from_the_environment(monkeypatch, caplog):
     assert find(text) == ()
     monkeypatch.setenv(redact_module.ENV, 'ACME_KEY\\s*=\\s*"(?P<acme_key>[^"]+)"\ncorp-tok-\\d+\n(unclosed')
     try:
-        with caplog.at_level(logging.WARNING, logger="ragls.prompts.redact"):
+        with caplog.at_level(logging.WARNING, logger="ragls.indexer.secrets"):
             redact_module._load_env()
         assert "pattern 3 is not a valid regular expression" in caplog.text
         out, counts = redact(text)
@@ -359,6 +359,20 @@ def test_cli_prompts_carry_placeholders_never_secrets(secret_repo):
     assert all("<redacted:" in b for b in bodies)
     shown = ragls("explain", f"config.py:{PEM_LINES[0] + 3}-{PEM_LINES[1] - 3}", "--show-prompt", cwd=secret_repo)
     assert shown.returncode == 0 and "<redacted:private-key>" in shown.stdout and not leaked(shown.stdout)
+
+
+def test_a_fix_puts_the_real_values_back(secret_repo):
+    """The model sees placeholders and answers with them; the edit written to the user's file holds the secrets."""
+    with FakeOpenAI() as api:
+        env = {"OPENAI_BASE_URL": api.base_url, "OPENAI_API_KEY": "sk-test", "RAGLS_MODEL": "m"}
+        api.responder = lambda path, body: "```python\n" + next(
+            line for line in body["messages"][1]["content"].split("\n") if "AWS_ACCESS_KEY_ID = " in line
+        ).split("| ", 1)[1].replace('"', "'") + "\n```"
+        out = ragls("fix", "config.py:4-4", "--diagnostic", "use single quotes", "--json", cwd=secret_repo, env=env)
+        sent = json.dumps(api.requests[-1][1])
+    assert out.returncode == 0, out.stderr
+    assert AWS_KEY not in sent and "<redacted:aws-access-key>" in sent
+    assert json.loads(out.stdout)["replacement"] == f"AWS_ACCESS_KEY_ID = '{AWS_KEY}'"
 
 
 @pytest_asyncio.fixture

@@ -97,7 +97,8 @@ class ChatFeatures:
         blocks = _CODE_BLOCK.findall(reply)
         if not blocks:
             raise ModelError("bad_response", "the model's fix has no code block; try again or rephrase")
-        code = max(blocks, key=len).rstrip("\n")
+        # the prompt showed placeholders for the secrets in the selection: the edit puts the real values back
+        code = rendered.restore(max(blocks, key=len).rstrip("\n"))
         return Answer(code, rendered, context)
 
     async def explain(self, sel: Selection) -> Answer:

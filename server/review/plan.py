@@ -43,8 +43,9 @@ def overhead() -> int:
 
 
 def room(prompt_budget: int) -> int:
-    """Tokens one prompt has for units (their code, diff, definitions and callers)."""
-    return prompt_budget - overhead()
+    """Tokens one prompt has for units (their code, diff, definitions and callers), less a margin for the redaction
+    placeholders, which can be a few tokens longer than the secrets they replace (units are counted before it)."""
+    return prompt_budget - overhead() - max(50, prompt_budget // 50)
 
 
 def cost(u: Unit) -> int:
