@@ -204,8 +204,10 @@ class Framer:
         frame = parse_body(bytes(self.buf[:end]))
         if frame.error is not None and declared is not None:
             frame = declared  # the body as declared was not JSON either: say why that was
-        frame.note = self.note or (f"Content-Length {self.length} does not match the body ({end} bytes)"
-                                   if frame.error is None else None)
+        if self.note is None and frame.error is None and self.length is not None:
+            self.note = (f"Content-Length {self.length} is {'larger' if end < self.length else 'smaller'} than the "
+                         f"body ({end} bytes)")
+        frame.note = self.note
         self._done(end)
         return frame
 
@@ -230,6 +232,8 @@ class Throttle:
         self.per_s, self.window, self.count, self.held = per_s, 0.0, 0, 0
 
     def __call__(self, level: int, msg: str, *args: object) -> None:
+        if not log.isEnabledFor(level):
+            return
         now = time.monotonic()
         if now - self.window >= 1:
             if self.held:
@@ -316,6 +320,7 @@ class RaglsProtocol(LanguageServerProtocol):
         except RecursionError:
             msg = None
         if not isinstance(msg, dict):
+            self.warn(logging.WARNING, "invalid message: %s is not a JSON object", type(msg).__name__)
             self._error(None, E.InvalidRequest, "a message is a JSON object")
             return
         self.dispatch(msg)
