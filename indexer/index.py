@@ -131,6 +131,13 @@ class Index:
         return self.heal(lambda: refresh(self, progress))
 
     def update_file(self, rel: str, data: bytes | None = None):
-        from .refresh import update_file
+        """Re-index one file now (see refresh.update_file); a catalog never fully built (new, interrupted, or just
+        rebuilt from damage) is built first."""
+        from .refresh import refresh, update_file
 
-        return self.heal(lambda: update_file(self, rel, data))
+        def run():
+            if self.store.meta("generation") is None:
+                refresh(self, False)
+            return update_file(self, rel, data)
+
+        return self.heal(run)
