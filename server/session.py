@@ -119,11 +119,13 @@ class Session:
         await self._on(self._writer, lambda: None)
 
     async def context(self, query: Query, source: str, k: int, budget: int, same_file: bool = False) -> list[Item]:
-        return await self._on(self._reader, lambda: self._retriever.context(query, k=k, budget=budget,
-                                                                            source=source, same_file=same_file))
+        # heal: a catalog found damaged is rebuilt (the writer's next update builds it again) and asked once more
+        return await self._on(self._reader, lambda: self._read_index.heal(lambda: self._retriever.context(
+            query, k=k, budget=budget, source=source, same_file=same_file)))
 
     async def search(self, text: str, k: int, budget: int) -> list[Item]:
-        return await self._on(self._reader, lambda: self._retriever.search(text, k=k, budget=budget))
+        return await self._on(self._reader, lambda: self._read_index.heal(
+            lambda: self._retriever.search(text, k=k, budget=budget)))
 
     def read_lines(self, item: Item) -> str:
         """The text of a retrieved item: the open buffer's, else the disk's (an item never comes from a secret or
