@@ -37,12 +37,14 @@ MsgId = int | str
 E = types.ErrorCodes
 MAX_BODY = 256 << 20  # a declared Content-Length above this is a framing error
 MAX_HEADER = 8192  # a header line longer than this is garbage
+MAX_UNFRAMED = 16 << 20  # a body without a usable length is looked for in this many bytes at most
 MAX_IN_FLIGHT = 1024  # requests being handled at once; more are answered "busy" at once
 MAX_OUTSIDE = 256  # documents kept open outside every workspace folder (ragls never reads them)
 QUIET_S = 0.5  # an incomplete body that is already whole JSON after this long without bytes is read as it is
 CHUNK = 1 << 16
 NEXT_HEADER = re.compile(rb"content-length[ \t]*:[ \t]*\d+[ \t]*\r?\n", re.I)  # cannot occur inside valid JSON
 HEADER_NAME = re.compile(rb"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+NON_SPACE = re.compile(rb"[^ \t\r\n]")
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 NOTHING: Any = object()
@@ -60,7 +62,7 @@ class Frame:
     surrogates: bool = False
 
 
-def parse_body(body: bytes) -> Frame:
+def parse_body(body: bytes | bytearray) -> Frame:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -74,141 +76,105 @@ def parse_body(body: bytes) -> Frame:
 class Framer:
     """Splits a byte stream into LSP messages (`Content-Length: N` headers, a blank line, N bytes of JSON).
 
-    A message whose length is missing, not a number, too large or too small is delimited instead by where the
-    next `Content-Length: N` line starts (such a line cannot occur inside JSON), or, when nothing follows, by the
-    body being whole JSON after QUIET_S without bytes. Bytes that belong to no message are skipped."""
+    A body whose length is missing, not a number, too large or too small is delimited instead by where the next
+    `Content-Length: N` line starts (such a line cannot occur inside JSON), or, when nothing follows, by being
+    whole JSON after QUIET_S without bytes. Bytes that are not a header start such an unframed body too."""
 
     def __init__(self) -> None:
         self.buf = bytearray()
         self.in_body = False
-        self.length: int | None = None  # the declared length of the body being read; None: delimited by the next
-        self.note: str | None = None
-        self.scanned = 0  # how much of the body was searched for a next header already
+        self.length: int | None = None  # the body's declared length; None: delimited by the next header
+        self.note: str | None = None  # the framing problem met on the way to this body
+        self.scanned = 0  # how far the body was searched for a next header
 
     @property
     def waiting(self) -> bool:
         """A body has begun but is not complete."""
-        return self.in_body and bool(self.buf.strip())
+        return self.in_body and NON_SPACE.search(self.buf) is not None
 
     def feed(self, data: bytes) -> list[Frame]:
         self.buf += data
         out = []
-        while True:
-            if not self.in_body:
-                frame = self._headers()
-            else:
-                frame = self._body()
-            if frame is None:
-                return out
+        while (frame := self._body() if self.in_body else self._headers()) is not None:
             if frame is not NOTHING:
                 out.append(frame)
+        return out
 
     def quiet(self) -> list[Frame]:
         """No bytes came for a while: a body that is whole JSON already is the message (its length was wrong)."""
-        if not self.waiting:
+        if not self.waiting or (frame := parse_body(self.buf)).error is not None:
             return []
-        frame = parse_body(bytes(self.buf))
-        if frame.error is not None:
-            return []
-        frame.note = self.note or f"Content-Length {self.length} is larger than the body ({len(self.buf)} bytes)"
-        self._done(len(self.buf))
-        return [frame]
+        if self.note is None:
+            self.note = f"Content-Length {self.length} is larger than the body ({len(self.buf)} bytes)"
+        return [self._deliver(len(self.buf), frame)]
 
     def leftover(self) -> int:
         """Bytes of an incomplete message at the end of the input."""
-        return len(self.buf.strip())
+        m = NON_SPACE.search(self.buf)
+        return 0 if m is None else len(self.buf) - m.start()
 
-    def _done(self, consumed: int) -> None:
-        del self.buf[:consumed]
-        self.in_body, self.length, self.note, self.scanned = False, None, None, 0
-
-    def _headers(self) -> Frame | None | Any:
+    def _headers(self) -> Any:
         buf = self.buf
-        start = len(buf) - len(buf.lstrip())  # blank lines and spaces between messages are harmless
-        if start:
-            del buf[:start]
-        pos, length, problem = 0, None, "no Content-Length header"
-        while True:
-            eol = buf.find(b"\n", pos)
-            if eol < 0:
-                if len(buf) - pos > MAX_HEADER:
-                    return self._skip(pos, "an over-long header line")
-                return None
+        m = NON_SPACE.search(buf)  # blank lines and spaces between messages are harmless
+        if m is None:
+            buf.clear()
+            return None
+        del buf[:m.start()]
+        pos, length, note = 0, None, "no Content-Length header"
+        while (eol := buf.find(b"\n", pos)) >= 0:
             line = bytes(buf[pos:eol]).rstrip(b"\r")
             if not line:
-                break
+                del buf[:eol + 1]
+                return self._start(length, None if length is not None else note)
             name, colon, value = line.partition(b":")
             if not colon or not HEADER_NAME.fullmatch(name.strip()):
-                return self._skip(pos, "a line that is not a header")
+                del buf[:pos]
+                return self._start(None, f"{_clip(line.decode('latin-1'), 40)!r} is not a header")
             if name.strip().lower() == b"content-length":
                 v = value.strip()
-                if v.isdigit() and v.isascii() and int(v) <= MAX_BODY:
-                    length = int(v)
-                else:
-                    length, problem = None, f"bad Content-Length {_clip(v.decode('latin-1'), 40)!r}"
+                ok = v.isdigit() and len(v) <= 12 and int(v) <= MAX_BODY
+                length, note = (int(v), note) if ok else (None, f"bad Content-Length {_clip(v.decode('latin-1'), 40)!r}")
             pos = eol + 1
-        del buf[:eol + 1]
-        self.in_body, self.length, self.scanned = True, length, 0
-        self.note = None if length is not None else problem
-        return NOTHING
+        if len(buf) - pos > MAX_HEADER:
+            del buf[:pos]
+            return self._start(None, "an over-long header line")
+        return None
 
-    def _skip(self, pos: int, why: str) -> Any:
-        """The header block is broken at `pos`: what lies before the next message's header is either a body that
-        lost its framing (read if it is whole JSON) or garbage (skipped)."""
-        m = NEXT_HEADER.search(self.buf, 1)
-        if m is None:
-            if len(self.buf) > MAX_HEADER + CHUNK:  # keep the tail: a header may be arriving
-                dropped = len(self.buf) - 64
-                del self.buf[:dropped]
-                return Frame(note=f"{why}: skipped {dropped} bytes")
-            return None
-        head = bytes(self.buf[:m.start()])
-        body = bytes(self.buf[pos:m.start()]).strip()
-        del self.buf[:m.start()]
-        if body[:1] == b"{":
-            frame = parse_body(body)
-            if frame.error is None:
-                frame.note = f"{why} (no blank line after the headers?): read the body up to the next header"
-                return frame
-        return Frame(note=f"{why}: skipped {len(head)} bytes ({_clip(head.decode('latin-1'), 40)!r})")
+    def _start(self, length: int | None, note: str | None) -> Any:
+        self.in_body, self.length, self.note, self.scanned = True, length, note, 0
+        return NOTHING
 
     def _body(self) -> Frame | None:
         buf, length = self.buf, self.length
         if length is not None and len(buf) >= length:
-            frame = parse_body(bytes(buf[:length]))
-            if frame.error is None:
-                frame.note = self.note
-                self._done(length)
-                return frame
-            m = NEXT_HEADER.search(buf)
-            if m is not None:
+            frame = parse_body(buf[:length])
+            if frame.error is None or len(buf) == length:  # whole JSON, or a well-framed body that is not JSON
+                return self._deliver(length, frame)
+            if (m := NEXT_HEADER.search(buf)) is not None:
                 return self._take(m.start(), frame)
-            if len(buf) == length:
-                self._done(length)
-                return frame
             self.length, self.note = None, f"Content-Length {length} does not delimit a JSON body"
-            return self._body()
-        m = NEXT_HEADER.search(buf, max(0, self.scanned - 32))
-        self.scanned = len(buf)
-        if m is None:
-            if len(buf) > MAX_BODY:
-                self._done(len(buf))
-                return Frame(error=f"a body larger than {MAX_BODY} bytes")
             return None
-        if length is not None:
-            self.note = f"Content-Length {length} is larger than the body ({m.start()} bytes)"
-        return self._take(m.start(), None)
+        if (m := NEXT_HEADER.search(buf, max(0, self.scanned - 32))) is not None:
+            return self._take(m.start(), None)
+        self.scanned = len(buf)
+        if length is None and len(buf) > MAX_UNFRAMED:
+            return self._deliver(len(buf) - 64, Frame(error=f"no message boundary in {MAX_UNFRAMED} bytes"))
+        return None
 
     def _take(self, end: int, declared: Frame | None) -> Frame:
         """The body is what lies before `end`, where the next message's header starts."""
-        frame = parse_body(bytes(self.buf[:end]))
+        frame = parse_body(self.buf[:end])
         if frame.error is not None and declared is not None:
-            frame = declared  # the body as declared was not JSON either: say why that was
-        if self.note is None and frame.error is None and self.length is not None:
+            frame = declared  # not JSON either way: say why the body as declared was not
+        elif frame.error is None and self.note is None and self.length is not None:
             self.note = (f"Content-Length {self.length} is {'larger' if end < self.length else 'smaller'} than the "
                          f"body ({end} bytes)")
-        frame.note = self.note
-        self._done(end)
+        return self._deliver(end, frame)
+
+    def _deliver(self, consumed: int, frame: Frame) -> Frame:
+        frame.note = frame.note or self.note
+        del self.buf[:consumed]
+        self.in_body, self.length, self.note, self.scanned = False, None, None, 0
         return frame
 
 
@@ -478,6 +444,8 @@ class RaglsProtocol(LanguageServerProtocol):
             self._failed(f"notification {method}", exc, report=True)
 
     def _answer_failure(self, msg_id: MsgId, method: str, exc: BaseException) -> None:
+        if method == types.INITIALIZE:
+            self.initialize_seen = False  # the client may try again
         self._failed(f"request {msg_id!r} ({method})", exc)
         code = exc.code if isinstance(exc, JsonRpcException) else E.InternalError
         self._error(msg_id, code, one_line(exc))
@@ -508,7 +476,7 @@ class RaglsProtocol(LanguageServerProtocol):
                 return
             body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "error": {
                 "code": int(E.InternalError), "message": f"the result could not be serialised: {one_line(exc)}"}})
-        raw = body.encode("utf-8", "surrogatepass")
+        raw = body.encode()  # ASCII: json.dumps escapes the rest
         if self._include_headers:
             raw = b"Content-Length: %d\r\nContent-Type: %s; charset=%s\r\n\r\n%s" % (
                 len(raw), self.CONTENT_TYPE.encode(), self.CHARSET.encode(), raw)
@@ -558,12 +526,18 @@ class RaglsProtocol(LanguageServerProtocol):
         docs = self.workspace.text_documents
         if len(docs) <= MAX_OUTSIDE or not self._server.folders:
             return
-        outside = [uri for uri in docs if self._server.folder(uri) is None]
+        outside = [uri for uri in docs if self._outside(uri)]
         for uri in outside[: len(outside) - MAX_OUTSIDE]:
             docs.pop(uri, None)
         if len(outside) > MAX_OUTSIDE:
             self.warn(logging.INFO, "%d documents outside the workspace folders closed (more than %d open)",
                       len(outside) - MAX_OUTSIDE, MAX_OUTSIDE)
+
+    def _outside(self, uri: str) -> bool:
+        try:
+            return self._server.folder(uri) is None
+        except ValueError:  # a path no file system holds ("%00")
+            return True
 
 
 # -- the read loop ------------------------------------------------------------------------------------------------
@@ -575,8 +549,8 @@ async def serve(protocol: RaglsProtocol, read: Callable[[], Awaitable[bytes]], s
     while not stop.is_set() and not protocol.lost.is_set():
         if pending is None:
             pending = asyncio.ensure_future(read())
-        done, _ = await asyncio.wait({pending}, timeout=QUIET_S if framer.waiting else None)
-        if not done:
+        done, _ = await asyncio.wait({pending}, timeout=QUIET_S if framer.waiting else 1.0)
+        if not done:  # quiet for a while (and the loop looks at `lost` again)
             frames = framer.quiet()
         else:
             try:

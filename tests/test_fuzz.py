@@ -275,9 +275,10 @@ class Fuzzer:
                 yield item
 
 
-def start(root: Path, api: FakeOpenAI, home: Path, seed: int = 0) -> tuple[RawServer, Fuzzer, str]:
-    """The server, indexed, with the fixture's files open; a Fuzzer over them; checkout.py's uri."""
-    server = RawServer(root, api.base_url, home)
+def start(root: Path, base_url: str, home: Path, seed: int = 0) -> tuple[RawServer, Fuzzer, str]:
+    """The server (its model at `base_url`), indexed, with the fixture's files open; a Fuzzer over them;
+    checkout.py's uri."""
+    server = RawServer(root, base_url, home)
     server.initialize()
     inside = []
     for path in sorted(root.rglob("*.py")):
@@ -285,7 +286,8 @@ def start(root: Path, api: FakeOpenAI, home: Path, seed: int = 0) -> tuple[RawSe
         server.open(uri, text)
         inside.append((uri, text))
     inside += [((root / f"shop/new_{i}.py").as_uri(), "") for i in range(3)]
-    outside = [f"file:///tmp/ragls-fuzz-outside/{i}.py" for i in range(5)] + ["untitled:Untitled-1"]
+    outside = [f"file:///tmp/ragls-fuzz-outside/{i}.py" for i in range(5)] + [
+        "untitled:Untitled-1", "file:///tmp/ragls-fuzz-outside/nul%00.py", root.as_uri() + "/shop/nul%00.py"]
     return server, Fuzzer(random.Random(seed), inside, outside), (root / "shop/checkout.py").as_uri()
 
 
@@ -310,7 +312,7 @@ def run(server: RawServer, fuzzer: Fuzzer, n: int, timeout: float = 120) -> list
 def test_fuzz(shop_repo, tmp_path):
     root = Path(shop_repo.working_tree_dir).resolve()
     with FakeOpenAI() as api:
-        server, fuzzer, checkout = start(root, api, tmp_path / "home", SEED)
+        server, fuzzer, checkout = start(root, api.base_url, tmp_path / "home", SEED)
         try:
             run(server, fuzzer, WARMUP)  # what a first completion, ask or fix loads is loaded
             before, _ = server.rss_mb()

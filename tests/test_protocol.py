@@ -333,3 +333,51 @@ def test_input_that_ends_inside_a_message_exits_non_zero(tmp_path, tail):
     finally:
         server.kill()
     assert "ended inside a message" in server.stderr_text()
+
+
+# -- the framer and the log limits, without a server --------------------------------------------------------------
+def _frames(data: bytes, step: int) -> list[tuple[Any, str | None, str | None]]:
+    from ragls.server.protocol import Framer
+
+    framer = Framer()
+    out = []
+    for k in range(0, len(data), step):
+        out += framer.feed(data[k:k + step])
+    out += framer.quiet()
+    assert framer.leftover() == 0
+    return [(f.value.get("id") if isinstance(f.value, dict) else None, f.error, f.note) for f in out]
+
+
+@pytest.mark.parametrize("step", [1, 7, 1 << 20])
+def test_framer_reads_well_framed_messages_however_they_arrive(step):
+    data = b"".join(frame(_body(f"m{i}")) for i in range(300)) + frame("{\"id\": \"é😀\\ud83d\\ude00\"}".encode())
+    got = _frames(data, step)
+    assert got == [(f"m{i}", None, None) for i in range(300)] + [("é😀😀", None, None)]
+
+
+@pytest.mark.parametrize("step", [7, 1 << 20])
+@pytest.mark.parametrize("name,data,inner", [c for c in FRAMING if c[2] is not None])
+def test_framer_recovers_the_message_and_the_next(name, data, inner, step):
+    got = _frames(data + frame(_body("next")), step)
+    assert [g[0] for g in got if g[0] is not None] == [inner, "next"], (name, got)
+
+
+def test_tracebacks_once_per_place_and_throttled_lines(caplog):
+    from ragls.server.protocol import Throttle, Tracebacks
+
+    limit = Tracebacks()
+    seen = []
+    for value in ("a", "b", "c"):
+        try:
+            {}[value]
+        except KeyError as exc:
+            seen.append(limit.first(exc))
+    assert seen == [True, False, False]
+    warn = Throttle(per_s=5)
+    with caplog.at_level("INFO", logger="ragls.server.protocol"):
+        for i in range(50):
+            warn(20, "line %d", i)
+        warn.window -= 1  # a second later
+        warn(20, "after")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [f"line {i}" for i in range(5)] + ["(45 more protocol messages not logged)", "after"]
