@@ -123,7 +123,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def copy(pristine: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+def index_copy(pristine: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
     """A copy of the pristine index in a folder of the same name (the collection's name comes from it)."""
     root, data = pristine
     mine = tmp_path / "data"
@@ -134,8 +134,8 @@ def copy(pristine: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
 # ---- the catalog -----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("command", ["index", "context", "search"])
-def test_a_truncated_catalog_is_rebuilt_by_every_command(copy, command):
-    root, data = copy
+def test_a_truncated_catalog_is_rebuilt_by_every_command(index_copy, command):
+    root, data = index_copy
     checkpoint(data / "index.db")
     os.truncate(data / "index.db", 8192)
     args = {"index": ["index", str(root), "-q"], "context": ["context", str(root / "pkg1/mod_1.py") + ":21:23"],
@@ -152,8 +152,8 @@ def test_a_truncated_catalog_is_rebuilt_by_every_command(copy, command):
     assert state["files"] == INDEXED and state["agree"] and state["chunks"] == CHUNKS
 
 
-def test_random_bytes_over_the_catalog(copy):
-    root, data = copy
+def test_random_bytes_over_the_catalog(index_copy):
+    root, data = index_copy
     checkpoint(data / "index.db")
     garbage(data / "index.db", seed=1)
     done = cli("index", str(root), "--data-dir", str(data), "-q", "--json")
@@ -178,8 +178,8 @@ def _btree_child(db: Path, table: str) -> tuple[int, int]:
     return page_size, int.from_bytes(head[8:12], "big")
 
 
-def test_damage_in_other_tables_keeps_the_whole_embedding_cache(copy):
-    root, data = copy
+def test_damage_in_other_tables_keeps_the_whole_embedding_cache(index_copy):
+    root, data = index_copy
     db = data / "index.db"
     checkpoint(db)
     con = sqlite3.connect(db)
@@ -197,8 +197,8 @@ def test_damage_in_other_tables_keeps_the_whole_embedding_cache(copy):
     assert agreement(root, data)["agree"]
 
 
-def test_a_damaged_stretch_of_the_embedding_cache_costs_only_its_own_rows(copy):
-    root, data = copy
+def test_a_damaged_stretch_of_the_embedding_cache_costs_only_its_own_rows(index_copy):
+    root, data = index_copy
     db = data / "index.db"
     checkpoint(db)
     page_size, leaf = _btree_child(db, "vectors")
@@ -215,10 +215,10 @@ def test_a_damaged_stretch_of_the_embedding_cache_costs_only_its_own_rows(copy):
     assert agreement(root, data)["agree"]
 
 
-def test_a_writer_that_died_holding_the_lock_gets_the_catalog_checked(copy):
+def test_a_writer_that_died_holding_the_lock_gets_the_catalog_checked(index_copy):
     """A pid left in write.lock means its holder died while writing: the next writer runs SQLite's quick_check,
     which finds damage that no query of the run would have met."""
-    root, data = copy
+    root, data = index_copy
     db = data / "index.db"
     checkpoint(db)
     page_size, leaf = _btree_child(db, "vectors")  # refresh never reads the cache of unchanged files
@@ -238,8 +238,8 @@ def test_a_writer_that_died_holding_the_lock_gets_the_catalog_checked(copy):
 # ---- the vector store ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", [*SEGMENT_FILES, "chroma.sqlite3"])
-def test_garbage_in_a_chroma_file_never_crashes_search_or_index(copy, name):
-    root, data = copy
+def test_garbage_in_a_chroma_file_never_crashes_search_or_index(index_copy, name):
+    root, data = index_copy
     target = data / "chroma" / name if name == "chroma.sqlite3" else segment_dir(data) / name
     garbage(target, seed=sum(map(ord, name)))
 
@@ -253,8 +253,8 @@ def test_garbage_in_a_chroma_file_never_crashes_search_or_index(copy, name):
     assert state["agree"] and state["vectors"] == CHUNKS and state["dirty"] == "0"
 
 
-def test_index_rebuilds_a_damaged_store_instead_of_reporting_success(copy):
-    root, data = copy
+def test_index_rebuilds_a_damaged_store_instead_of_reporting_success(index_copy):
+    root, data = index_copy
     garbage(segment_dir(data) / "header.bin", seed=5, size=100)
     done = cli("index", str(root), "--data-dir", str(data), "-q", "--json")
     assert_survived(done)
@@ -264,8 +264,8 @@ def test_index_rebuilds_a_damaged_store_instead_of_reporting_success(copy):
     assert agreement(root, data)["agree"]
 
 
-def test_a_clean_open_costs_no_probe_and_a_change_behind_its_back_does(copy, monkeypatch):
-    root, data = copy
+def test_a_clean_open_costs_no_probe_and_a_change_behind_its_back_does(index_copy, monkeypatch):
+    root, data = index_copy
     chroma = data / "chroma"
     assert not needs_check(chroma), "the indexer recorded the store as it left it"
     monkeypatch.setattr(vectors_module, "probe", lambda *a, **k: pytest.fail("probed a store nobody changed"))
@@ -282,13 +282,13 @@ def test_a_clean_open_costs_no_probe_and_a_change_behind_its_back_does(copy, mon
     assert not needs_check(chroma)
 
 
-def test_the_probe_has_a_timeout(copy):
-    _, data = copy
+def test_the_probe_has_a_timeout(index_copy):
+    _, data = index_copy
     assert "took over" in probe(data / "chroma", timeout=0.01)
 
 
-def test_a_store_left_open_by_a_dead_process_is_probed(copy):
-    root, data = copy
+def test_a_store_left_open_by_a_dead_process_is_probed(index_copy):
+    root, data = index_copy
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (data / "chroma" / f".in-use-{dead.stdout.strip()}").touch()
     assert needs_check(data / "chroma")
@@ -430,7 +430,7 @@ def _files_indexed(data: Path) -> int:
 
 # ---- the language server -----------------------------------------------------------------------------------------
 
-pytestmark_async = pytest.mark.asyncio(loop_scope="function")
+on_event_loop = pytest.mark.asyncio(loop_scope="function")
 
 
 @pytest_asyncio.fixture
@@ -450,10 +450,10 @@ async def _complete(lsp, api, uri: str, line: int, character: int):
         context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
 
 
-@pytestmark_async
+@on_event_loop
 @pytest.mark.parametrize("damage", ["catalog", "data_level0.bin", "chroma.sqlite3"])
-async def test_the_language_server_survives_a_damaged_index(copy, api, tmp_path, damage):
-    root, data = copy
+async def test_the_language_server_survives_a_damaged_index(index_copy, api, tmp_path, damage):
+    root, data = index_copy
     before = segment_dir(data).name
     if damage == "catalog":
         checkpoint(data / "index.db")
@@ -488,7 +488,7 @@ async def test_the_language_server_survives_a_damaged_index(copy, api, tmp_path,
     assert state["agree"] and state["vectors"] == CHUNKS
 
 
-@pytestmark_async
+@on_event_loop
 async def test_a_language_server_killed_mid_update_leaves_a_working_index(pristine, api, tmp_path):
     root, _ = pristine
     data = tmp_path / "data"
