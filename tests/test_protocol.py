@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -381,3 +382,48 @@ def test_tracebacks_once_per_place_and_throttled_lines(caplog):
         warn(20, "after")
     lines = [r.getMessage() for r in caplog.records]
     assert lines == [f"line {i}" for i in range(5)] + ["(45 more protocol messages not logged)", "after"]
+
+
+def test_tcp_is_served_by_the_same_reader(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "RAGLS_HOME": str(tmp_path / "home"),
+           "ANONYMIZED_TELEMETRY": "False", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "ragls.server.cli", "serve", "--tcp", f"127.0.0.1:{port}"],
+                            cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "server did not listen"
+                time.sleep(0.1)
+        with sock:
+            sock.sendall(b"Content-Length: abc\r\n\r\n" + _body("a") + frame(b"{nope") + _probe(0))
+            sock.sendall(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                "params": {"processId": None, "rootUri": None, "capabilities": {}}}))
+            replies, buf = {}, b""
+            while 1 not in replies:
+                chunk = sock.recv(65536)
+                assert chunk, "connection closed"
+                buf += chunk
+                while (end := buf.find(b"\r\n\r\n")) >= 0:
+                    length = int(buf[:end].split(b"Content-Length:")[1].split(b"\r\n")[0])
+                    if len(buf) < end + 4 + length:
+                        break
+                    msg = json.loads(buf[end + 4:end + 4 + length])
+                    buf = buf[end + 4 + length:]
+                    replies[msg.get("id")] = msg
+        assert replies["a"]["error"]["code"] == -32002 and replies["probe-0"]["error"]["code"] == -32002
+        assert replies[None]["error"]["code"] == -32700
+        assert "inlineCompletionProvider" in replies[1]["result"]["capabilities"]
+        assert proc.wait(timeout=20) == 0  # the client went away
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert b"Traceback" not in proc.stderr.read()
