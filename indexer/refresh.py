@@ -132,6 +132,7 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
         cached.update(zip(missing, vectors))
         summary.embedded += len(missing)
     added: dict[str, np.ndarray] = {}
+    fresh = set(missing)
     with store.transaction() as db:
         old = set(store.remove_files(db, [a.path for a in batch]))
         db.executemany("INSERT OR IGNORE INTO vectors VALUES(?, ?)",
@@ -155,7 +156,7 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
                                  "tokens,head_tokens) VALUES(?,?,?,?,?,?,?,?,?,?)",
                                  (a.path, c.start_line, c.end_line, c.head_end, c.kind, c.symbol, h, vid, tok, head))
                 db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", (cur.lastrowid, terms))
-                if vid not in old:
+                if vid not in old or h in fresh:  # a text embedded just now cannot be in the store yet
                     added[vid] = cached[h]
                 old.discard(vid)
             summary.symbols += len(p.symbols)
@@ -202,8 +203,13 @@ def reconcile(index: Index, vectors: VectorStore | None = None) -> int:
     if missing:
         cached = index.store.cached_vectors(sorted({want[v] for v in missing}))
         lost = sorted({want[v] for v in missing if want[v] not in cached})
-        if lost:
-            log.warning("%d chunk texts have no cached vector; they are stored when their files change", len(lost))
+        if lost:  # the embedding cache lost them too (pruned, salvaged in part, cleared): parse and embed again
+            log.warning("%d chunk vectors were lost; their files are indexed again by the next refresh", len(lost))
+            with index.store.transaction() as db:
+                for i in range(0, len(lost), 500):
+                    part = lost[i:i + 500]
+                    db.execute(f"UPDATE files SET hash='', mtime_ns=0 WHERE path IN (SELECT path FROM chunks WHERE "
+                               f"text_hash IN ({','.join('?' * len(part))}))", part)
         restored = {v: cached[want[v]] for v in missing if want[v] in cached}
         _apply_vectors(vectors, [], restored)
     log.info("vector store reconciled: %d removed, %d restored", len(have - want.keys()), len(restored))

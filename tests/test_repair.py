@@ -297,6 +297,26 @@ def test_a_store_left_open_by_a_dead_process_is_probed(index_copy):
     assert not list((data / "chroma").glob(".in-use-*")) and not needs_check(data / "chroma")
 
 
+def test_vectors_lost_from_both_the_store_and_the_cache_are_embedded_again(index_copy):
+    """The worst case: the store is gone and so are the cached vectors (a cache cleared, a salvage that kept
+    nothing). The first run restores nothing and marks the files; the next one embeds them again."""
+    root, data = index_copy
+    shutil.rmtree(data / "chroma")
+    db = sqlite3.connect(data / "index.db")
+    with db:
+        db.execute("DELETE FROM vectors")
+    db.close()
+    first = cli("index", str(root), "--data-dir", str(data), "-q", "--json")
+    assert_survived(first)
+    assert f"{CHUNKS} chunk vectors were lost" in first.stderr
+    second = cli("index", str(root), "--data-dir", str(data), "-q", "--json")
+    assert_survived(second)
+    summary = json.loads(second.stdout)
+    assert summary["changed"] == FILES and summary["embedded"] == CHUNKS
+    state = agreement(root, data)
+    assert state["agree"] and state["vectors"] == CHUNKS and state["dirty"] == "0"
+
+
 # ---- a Chroma server that goes away ------------------------------------------------------------------------------
 
 def _free_port() -> int:
