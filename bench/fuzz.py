@@ -24,6 +24,7 @@ from tests.test_protocol import RawServer  # noqa: E402
 MODEL = """import sys
 from tests.fake_openai import FakeOpenAI
 with FakeOpenAI() as api:
+    api.server.handle_error = lambda request, address: None  # a client that went away mid-connection
     print(api.base_url, flush=True)
     sys.stdin.read()
 """
@@ -56,8 +57,16 @@ def fuzz(server: RawServer, fuzzer: Fuzzer, n: int, seed: int, timeout: float) -
     print(f"fuzz: {n} messages (seed {seed}) in {elapsed:.1f} s: {n / elapsed:.0f} messages/s; "
           f"requests answered {answered}/{len(sent)}; server {'alive' if server.proc.poll() is None else 'DEAD'}")
     print(f"  RSS {before:.0f} MB before, {after:.0f} MB after, {peak:.0f} MB peak (the whole run)")
-    print(f"  stderr: {len(err.splitlines())} lines, {err.count('Traceback')} tracebacks")
+    print(f"  stderr: {len(err.splitlines())} lines, {err.count('Traceback')} tracebacks{raised(err)}")
     print(f"  kinds: {', '.join(f'{k} {v - counts.get(k, 0)}' for k, v in sorted(fuzzer.counts.items()))}")
+
+
+def raised(err: str) -> str:
+    """What the tracebacks in a log were of: their last lines."""
+    lines = err.splitlines()
+    last = [next((ln for ln in lines[i + 1:] if ln and not ln.startswith(" ")), "?")
+            for i, ln in enumerate(lines) if ln.startswith("Traceback")]
+    return f" ({'; '.join(sorted(set(last)))})" if last else ""
 
 
 def completions(server: RawServer, uri: str, line: int, character: int, samples: int, version: int) -> list[float]:
@@ -168,7 +177,8 @@ def main() -> None:
                 fuzz(server, fuzzer, a.messages, a.seed, a.timeout)
                 long_line(server, root, checkout, a)
                 err = server.stderr_text()
-                print(f"whole run: stderr {len(err.splitlines())} lines, {err.count('Traceback')} tracebacks; "
+                print(f"whole run: stderr {len(err.splitlines())} lines, {err.count('Traceback')} tracebacks"
+                      f"{raised(err)}; "
                       f"exit status after shutdown/exit: {server.shutdown(120)}")
             finally:
                 server.kill()
