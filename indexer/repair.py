@@ -7,6 +7,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,24 +88,17 @@ def repair_catalog(index: "Index", why: str) -> None:
             store.reopen()
 
 
-class _repairing:
+@contextmanager
+def _repairing(index: "Index", why: str) -> Iterator[None]:
     """The index's write lock for a repair; if another process holds it, IndexLocked that says the index is
     damaged."""
-
-    def __init__(self, index: "Index", why: str) -> None:
-        self.index, self.why = index, why
-        self._held = None
-
-    def __enter__(self) -> None:
-        self._held = self.index.write_lock(check=False)
-        try:
-            self._held.__enter__()
-        except IndexLocked as exc:
-            raise IndexLocked(f"the index at {self.index.data_dir} is damaged ({self.why}); {exc}") from None
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._held is not None
-        self._held.__exit__(*exc)
+    held = ExitStack()
+    try:
+        held.enter_context(index.write_lock(check=False))
+    except IndexLocked as exc:
+        raise IndexLocked(f"the index at {index.data_dir} is damaged ({why}); {exc}") from None
+    with held:
+        yield
 
 
 def rebuild_catalog(data_dir: Path, embedder: str, why: str) -> int:

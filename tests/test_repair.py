@@ -235,6 +235,23 @@ def test_a_writer_that_died_holding_the_lock_gets_the_catalog_checked(index_copy
     assert "was damaged (quick_check:" in done.stderr
 
 
+def test_a_damaged_catalog_another_process_holds_is_one_clear_line(index_copy):
+    from ragls.indexer.lock import WriteLock
+
+    root, data = index_copy
+    checkpoint(data / "index.db")
+    os.truncate(data / "index.db", 8192)
+    position = str(root / "pkg1/mod_1.py") + ":21:23"
+    with WriteLock(data / "write.lock"):  # another writer (this test process) holds the index
+        done = cli("context", position, "--data-dir", str(data))
+    assert_survived(done, rc=3)
+    assert done.stderr.startswith(f"ragls: the index at {data} is damaged (") and "another ragls process" in \
+        done.stderr and len(done.stderr.strip().splitlines()) == 1
+    again = cli("context", position, "--data-dir", str(data), "--json")
+    assert_survived(again)
+    assert json.loads(again.stdout)["items"][0]["symbol"] == "func_0_0"
+
+
 # ---- the vector store ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", [*SEGMENT_FILES, "chroma.sqlite3"])
