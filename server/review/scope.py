@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ragls.indexer.analyze import analyze_bytes
-from ragls.indexer.files import Limits, refusal, skip_reason
+from ragls.indexer.files import Limits, read_regular, refusal, skip_reason
 from ragls.indexer.index import Index
 from ragls.indexer.languages import language_for
 from ragls.indexer.retrieve import Query, Retriever
@@ -257,9 +257,7 @@ def callers(index: Index, root: Path, path: str, qualname: str) -> list[dict]:
     pattern = re.compile(before + re.escape(name) + r"\s*\(")
     out: list[dict] = []
     for src in files:
-        try:
-            lines = (root / src).read_text(encoding="utf-8", errors="replace").split("\n")
-        except OSError:
+        if not (lines := _file_lines(root, src)):
             continue
         for n, line in enumerate(lines, 1):
             if pattern.search(line) and not re.match(r"\s*(def|function|func|fn|class)\b", line):
@@ -273,10 +271,16 @@ def callers(index: Index, root: Path, path: str, qualname: str) -> list[dict]:
 
 
 def _lines(root: Path, rel: str, start: int, end: int) -> str:
+    return "\n".join(_file_lines(root, rel)[start - 1:end])
+
+
+def _file_lines(root: Path, rel: str) -> list[str]:
+    """An indexed file's lines, read as every other read is (no link followed, no FIFO opened); [] if it cannot be."""
     try:
-        return "\n".join((root / rel).read_text(encoding="utf-8", errors="replace").split("\n")[start - 1:end])
+        data, _ = read_regular(root / rel, Limits().max_file_bytes)
     except OSError:
-        return ""
+        return []
+    return data.decode("utf-8", "replace").split("\n")
 
 
 _TEST = re.compile(r"(^|/)(tests?|spec|__tests__)/|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[jt]sx?$")
