@@ -87,6 +87,29 @@ def _parse_position(spec: str) -> tuple[str, int, int | None]:
         raise SystemExit(f"ragls: expected PATH:LINE[:COL], got {spec!r}") from None
 
 
+def _workspace(start: Path) -> Path:
+    """The workspace of a file in folder `start`: its git work tree; outside git, the current folder when the file
+    is inside it (never a folder the user did not choose, such as /etc or a home directory)."""
+    root = _repo_root(start)
+    if (root / ".git").exists():
+        return root
+    cwd = Path.cwd().resolve()
+    if root == cwd or cwd in root.parents:
+        return cwd
+    raise SystemExit(f"ragls: {start} is in no git repository and outside the current folder: pass --repo DIR to "
+                     "choose the workspace")
+
+
+def _confined(root: Path, rel: str) -> str:
+    """`rel` if the confinement rule lets it reach a model (what `context` prints is made for prompts), else
+    SystemExit with why."""
+    from .files import refusal
+
+    if (why := refusal(root, rel)) is not None:
+        raise SystemExit(f"ragls: {rel}: {why}; ragls sends nothing of it to a model")
+    return rel
+
+
 def _relative(root: Path, path: str) -> str:
     p = Path(path)
     full = (p if p.is_absolute() else (Path.cwd() / p)).resolve()
@@ -121,13 +144,25 @@ def cmd_context(args: argparse.Namespace) -> int:
         index = _open(args, root)
         retriever = _answer(index, lambda: Retriever(index))
         _answer(index, retriever.warm)
+        confined: dict[str, str | SystemExit] = {}  # a path's verdict, asked once (it may ask git)
+
+        def allowed(path: str) -> str:
+            if path not in confined:
+                try:
+                    confined[path] = _confined(root, _relative(root, path))
+                except SystemExit as exc:
+                    confined[path] = exc
+            if isinstance(verdict := confined[path], SystemExit):
+                raise verdict
+            return verdict
+
         with open(args.batch, encoding="utf-8") as f:
             for n, raw in enumerate(f, 1):
                 if not raw.strip():
                     continue
                 try:
                     obj = json.loads(raw)
-                    q = Query(_relative(root, obj["path"]), int(obj["line"]), obj.get("col"), obj.get("end_line"))
+                    q = Query(allowed(obj["path"]), int(obj["line"]), obj.get("col"), obj.get("end_line"))
                     items, ms = _answer(index, lambda: timed_context(retriever, q, k=args.k, budget=args.budget,
                                                                      same_file=args.same_file))
                     _print_items(items, True, ms)
@@ -139,9 +174,9 @@ def cmd_context(args: argparse.Namespace) -> int:
         print("ragls context: give PATH:LINE[:COL] or --batch FILE", file=sys.stderr)
         return 2
     path, line, col = _parse_position(args.position)
-    root = root or _repo_root(Path(path).resolve().parent if Path(path).exists() else Path.cwd())
+    root = root or _workspace(Path(os.path.abspath(path)).parent)  # as written: a link must not choose it
+    q = Query(_confined(root, _relative(root, path)), line, col, args.end_line)
     index = _open(args, root)
-    q = Query(_relative(root, path), line, col, args.end_line)
     try:
         items, ms = _answer(index, lambda: timed_context(Retriever(index), q, k=args.k, budget=args.budget,
                                                          same_file=args.same_file))

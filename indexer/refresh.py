@@ -1,6 +1,7 @@
 """Bring an index up to date with the files: only changed files are parsed, only new chunk texts are embedded."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import multiprocessing
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .analyze import Analysis, analyze_bytes, analyze_path, content_hash, stable_mtime
-from .files import discover, skip_reason
+from .files import NotRegular, discover, read_regular, skip_reason
 from .index import Index
 from .repair import USER
 from .vectors import VectorStore, VectorStoreError, needs_check
@@ -358,8 +359,10 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
             return summary  # the index already holds this text (a file opened or saved unchanged)
         reason = skip_reason(index.root, rel) or ("symbolic link" if path.is_symlink() else None)
         if reason is None and data is None:
-            try:
-                data = path.read_bytes()
+            try:  # never a FIFO (it would block the writer forever), nor through a link
+                data, _ = read_regular(path, index.config.limits.max_file_bytes + 1)
+            except NotRegular as exc:
+                data, reason = None, "symbolic link" if exc.errno == errno.ELOOP else "not a regular file"
             except OSError:
                 data = None
         if data is None or reason:
@@ -377,8 +380,8 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
         else:
             a = analyze_bytes(rel, data, index.config.limits)
             try:  # the disk's stat only when the disk holds this text; else the next refresh re-reads the disk
-                st = path.stat()
-                same = st.st_size == len(data) and path.read_bytes() == data
+                disk, st = read_regular(path, len(data) + 1)
+                same = disk == data
                 a.mtime_ns = stable_mtime(st) if same else 0
             except OSError:
                 a.mtime_ns = 0

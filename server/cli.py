@@ -26,19 +26,6 @@ def _span(spec: str) -> tuple[str, int, int]:
         raise SystemExit(f"ragls: expected PATH:LINE[-END], got {spec!r}") from None
 
 
-def _workspace(start: Path) -> Path:
-    """The workspace of a file in folder `start`: its git work tree; outside git, the current folder when the file
-    is inside it (never a folder the user did not choose, such as /etc or a home directory)."""
-    root = engine_cli._repo_root(start)
-    if (root / ".git").exists():
-        return root
-    cwd = Path.cwd().resolve()
-    if root == cwd or cwd in root.parents:
-        return cwd
-    raise SystemExit(f"ragls: {start} is in no git repository and outside the current folder: pass --repo DIR to "
-                     "choose the workspace")
-
-
 def _document(root: Path, path: str) -> tuple[str, str]:
     """(workspace-relative path, text) of a file a command is about, or SystemExit with why: the confinement rule
     (nothing secret, ignored or outside the repository reaches a model), and a read that never blocks on a FIFO."""
@@ -89,7 +76,7 @@ async def _model_command(args: argparse.Namespace) -> int:
     target = args.position if args.command != "ask" else None
     if target is not None:  # the repository around the path as written: a symbolic link must not choose it
         path = target.rsplit(":", 2 if args.command == "complete" else 1)[0]
-        root = root or _workspace(Path(os.path.abspath(path)).parent)
+        root = root or engine_cli._workspace(Path(os.path.abspath(path)).parent)
     root = root or engine_cli._repo_root(Path.cwd())
     session = Session(root, settings)
     summary = await session.index_workspace()

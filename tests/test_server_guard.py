@@ -98,6 +98,12 @@ async def test_a_fifo_never_opened_by_the_client_does_not_freeze_the_server(lsp,
     with pytest.raises(Exception, match="not a regular file"):
         await asyncio.wait_for(explain(lsp, fifo.as_uri()), 10)
     assert (await status(lsp))["state"] == "ready"
+    # opened (the client sends the text) and closed: the index reads the disk again, and must not open the FIFO
+    uri = open_doc(lsp, fifo, "X = 1\n")
+    lsp.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    await asyncio.sleep(0.3)  # past the index debounce (50 ms in these tests)
+    assert (await status(lsp))["state"] == "ready"
+    await asyncio.wait_for(lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.reindex", [])), 30)
 
 
 async def test_status_answers_while_a_megabyte_line_is_completed(lsp, api):
