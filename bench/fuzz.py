@@ -72,7 +72,7 @@ def raised(err: str) -> str:
 def completions(server: RawServer, uri: str, line: int, character: int, samples: int, version: int) -> list[float]:
     """Milliseconds per inline completion at the end of a line that ends at (line, character), one at a time; a
     digit is typed there before each (a new prefix: no cached suggestion answers it)."""
-    times = []
+    times: list[float] = []
     for i in range(samples):
         at = {"line": line, "character": character + i}
         server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version + i},
@@ -89,7 +89,7 @@ def completions(server: RawServer, uri: str, line: int, character: int, samples:
 
 def status_round_trips(server: RawServer, seconds: float, busy: threading.Event | None = None) -> list[float]:
     """Milliseconds per ragls.status round trip, one every 20 ms for `seconds` (or until `busy` clears)."""
-    times = []
+    times: list[float] = []
     end = time.monotonic() + seconds
     n = 0
     while time.monotonic() < end and (busy is None or busy.is_set() or not times):
@@ -164,6 +164,7 @@ def main() -> None:
     a = ap.parse_args()
     model = subprocess.Popen([sys.executable, "-c", MODEL], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)
+    assert model.stdin is not None and model.stdout is not None
     with tempfile.TemporaryDirectory(prefix="ragls-fuzz-") as tmp:
         try:
             base_url = model.stdout.readline().strip()

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 from urllib.parse import unquote
 
 import cattrs
@@ -250,7 +250,7 @@ def _scrub(value: Any) -> Any:
 
 def _describe(exc: Exception) -> str:
     try:
-        return _clip("; ".join(cattrs.transform_error(exc, path="$")[:3]))  # type: ignore[arg-type]
+        return _clip("; ".join(cattrs.transform_error(exc, path="$")[:3]))
     except Exception:
         return one_line(exc)
 
@@ -358,16 +358,17 @@ class RaglsProtocol(LanguageServerProtocol):
             self.warn(logging.DEBUG, "response to no pending request: %r", rid)
             return
         rtype = self._result_types.pop(rid, None) or JsonRPCResponseMessage
+        result, error = None, None
         try:
             if "error" in msg:
                 error = self._converter.structure(msg["error"], types.ResponseError)
-                return self._handle_response(rid, None, error)
-            result = self._converter.structure({"jsonrpc": "2.0", "id": rid, "result": msg["result"]}, rtype).result
+            else:
+                result = self._converter.structure({"jsonrpc": "2.0", "id": rid, "result": msg["result"]}, rtype).result
         except Exception as exc:
             text = f"malformed response: {_describe(exc)}"
             self.warn(logging.WARNING, "response %r: %s", rid, text)
-            return self._handle_response(rid, None, types.ResponseError(code=E.InvalidParams, message=text))
-        self._handle_response(rid, result)
+            error = types.ResponseError(code=E.InternalError, message=text)
+        self._handle_response(rid, result, error)
 
     def _handler(self, method: str) -> Any:
         return self.fm.builtin_features.get(method) or self.fm.features.get(method)
@@ -454,7 +455,7 @@ class RaglsProtocol(LanguageServerProtocol):
         """One line for a failure; a traceback the first time an unexpected exception comes from a place."""
         if not isinstance(exc, (JsonRpcException, CommandError)) and self.tracebacks.first(exc):
             log.error("%s failed: %s", what, one_line(exc), exc_info=exc)
-            if report:  # a bug the user should hear of, once
+            if report and isinstance(exc, Exception):  # a bug the user should hear of, once
                 self._server._report_server_error(exc, FeatureNotificationError)
         else:
             self.warn(logging.WARNING, "%s failed: %s", what, one_line(exc))
@@ -494,9 +495,13 @@ class RaglsProtocol(LanguageServerProtocol):
         """pygls's, and a request the server gave up waiting for (cancelled) is forgotten."""
         msg_id = str(uuid.uuid4()) if msg_id is None else msg_id
         future = super().send_request(method, params, callback, msg_id)
-        future.add_done_callback(lambda f: f.cancelled() and (self._forget(msg_id, f),
-                                                              self._result_types.pop(msg_id, None)))
+        future.add_done_callback(partial(self._given_up, msg_id))
         return future
+
+    def _given_up(self, msg_id: MsgId, future: Future[Any]) -> None:
+        if future.cancelled():
+            self._forget(msg_id, future)
+            self._result_types.pop(msg_id, None)
 
     # -- documents ----------------------------------------------------------------------------------------------
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
@@ -582,21 +587,28 @@ def _abort(server: "RaglsServer", status: int) -> NoReturn:
     os._exit(status)
 
 
-def _reader(stream: IO[bytes]) -> Callable[[int], bytes]:
+def _reader(stream: BinaryIO) -> Callable[[int], bytes]:
     read1 = getattr(stream, "read1", None)
     return read1 if read1 is not None else partial(os.read, stream.fileno())
 
 
-def start_io(server: "RaglsServer", stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> None:
+def _protocol(server: "RaglsServer") -> RaglsProtocol:
+    if not isinstance(server.protocol, RaglsProtocol):
+        raise TypeError("RaglsServer must be built with protocol_cls=RaglsProtocol")
+    return server.protocol
+
+
+def start_io(server: "RaglsServer", stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
     """Serve on stdio with the hardened read loop (instead of pygls's run_async)."""
     server._stop_event = stop = threading.Event()
-    server.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+    protocol = _protocol(server)
+    protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
     read = _reader(stdin or sys.stdin.buffer)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ragls-stdin")  # never joined: a read may block
 
     async def main() -> bool:
         loop = asyncio.get_running_loop()
-        return await serve(server.protocol, lambda: loop.run_in_executor(pool, read, CHUNK), stop)
+        return await serve(protocol, lambda: loop.run_in_executor(pool, read, CHUNK), stop)
 
     ok = True
     try:
@@ -613,9 +625,11 @@ def start_tcp(server: "RaglsServer", host: str, port: int) -> None:
     """Serve one TCP client with the hardened read loop (instead of pygls's run_async)."""
     server._stop_event = stop = threading.Event()
 
+    protocol = _protocol(server)
+
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        server.protocol.set_writer(writer)  # type: ignore[arg-type]
-        ok = await serve(server.protocol, lambda: reader.read(CHUNK), stop)
+        protocol.set_writer(writer)
+        ok = await serve(protocol, lambda: reader.read(CHUNK), stop)
         if not ok:
             _abort(server, 1)
         server.shutdown()
@@ -635,7 +649,6 @@ def start_tcp(server: "RaglsServer", host: str, port: int) -> None:
 def install(server: "RaglsServer") -> None:
     """Harden `server`'s protocol handling (called once by create_server): its protocol must be RaglsProtocol
     (RaglsServer passes it to pygls); stdio and TCP are served by the read loop above."""
-    if not isinstance(server.protocol, RaglsProtocol):
-        raise TypeError("RaglsServer must be built with protocol_cls=RaglsProtocol")
+    _protocol(server)
     server.start_io = partial(start_io, server)  # type: ignore[method-assign]
     server.start_tcp = partial(start_tcp, server)  # type: ignore[method-assign]

@@ -116,10 +116,10 @@ class Fuzzer:
                 out[key] = self.mutate(out[key], depth + 1)
             return out
         if isinstance(value, list) and value and depth < 6:
-            out = list(value)
-            i = self.rng.randrange(len(out))
-            out[i] = self.mutate(out[i], depth + 1) if self.rng.random() < 0.5 else self.rng.choice(JUNK)
-            return out
+            items = list(value)
+            i = self.rng.randrange(len(items))
+            items[i] = self.mutate(items[i], depth + 1) if self.rng.random() < 0.5 else self.rng.choice(JUNK)
+            return items
         return self.rng.choice(JUNK)
 
     # -- kinds of fuzz ------------------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ class Fuzzer:
 
     def forged_resolve(self) -> Iterator[tuple[bytes, Any]]:
         uri = self.rng.choice(self.inside)[0]
-        data = self.rng.choice([None, 5, "x", [], {"command": "ragls.fix"}, {"command": "ragls.fix", "arguments": 5},
+        data: Any = self.rng.choice([None, 5, "x", [], {"command": "ragls.fix"}, {"command": "ragls.fix", "arguments": 5},
                                 {"command": "ragls.fix", "arguments": [uri]},
                                 {"command": "ragls.fix", "arguments": [uri, "r", "d"]},
                                 {"command": "ragls.fix", "arguments": [5, {"start": 1, "end": 2}, None]},
