@@ -6,7 +6,7 @@ import logging
 import os
 import stat
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import git
@@ -123,18 +123,30 @@ def _raglsignore(root: Path) -> pathspec.GitIgnoreSpec | None:
 
 
 def _git_files(root: Path, extra_ignored: bool) -> tuple[list[str], list[str]] | None:
-    """(visible, ignored) paths as git sees them, or None when root is not inside a git work tree."""
+    """(visible, ignored) paths as git sees them, or None when git's rules do not govern root (`_under_git`)."""
+    if not _under_git(str(root)):
+        return None
     try:
         g = git.Git(str(root))
-        top = Path(g.rev_parse("--show-toplevel"))
-        if top.resolve() != root.resolve() and _is_ignored(g, root):
-            return None  # an ignored folder inside a work tree (a vendored or downloaded tree): walk it
         visible = g.ls_files("-z", "--cached", "--others", "--exclude-standard").split("\0")
         ignored = g.ls_files("-z", "--others", "--ignored", "--exclude-standard").split("\0") if extra_ignored else []
     except (git.GitCommandError, git.GitCommandNotFound) as exc:
-        log.debug("not a git work tree (%s); walking the directory", exc)
+        log.debug("git cannot list %s (%s); walking the directory", root, exc)
         return None
     return [p for p in visible if p], [p for p in ignored if p]
+
+
+@lru_cache(maxsize=64)
+def _under_git(root: str) -> bool:
+    """Whether git's view governs the folder: it is in a git work tree, and not an ignored folder of one (a vendored
+    or downloaded tree, a benchmark's checkout: then it is a plain folder with the .gitignore files it holds)."""
+    try:
+        g = git.Git(root)
+        top = Path(g.rev_parse("--show-toplevel"))
+    except (git.GitCommandError, git.GitCommandNotFound) as exc:
+        log.debug("%s is not in a git work tree (%s)", root, exc)
+        return False
+    return top.resolve() == Path(root).resolve() or not _is_ignored(g, Path(root))
 
 
 def _is_ignored(g: git.Git, root: Path) -> bool:
@@ -282,15 +294,16 @@ def skip_reason(root: Path, rel: str) -> str | None:
 
 def _ignored(root: Path, rel: str) -> str | None:
     """"ignored by git" in a work tree, "ignored by .gitignore" by the rules of a plain directory, else None."""
-    try:
-        git.Git(str(root)).check_ignore("-q", "--", rel)
-        return "ignored by git"
-    except git.GitCommandError as exc:
-        if exc.status == 1:  # not ignored
-            return None
-    except git.GitCommandNotFound:
-        pass
-    # 128: not a git work tree (or git failed): the same rules, applied here
+    if _under_git(str(root)):
+        try:
+            git.Git(str(root)).check_ignore("-q", "--", rel)
+            return "ignored by git"
+        except git.GitCommandError as exc:
+            if exc.status == 1:  # not ignored
+                return None
+        except git.GitCommandNotFound:
+            pass
+    # not a git work tree (or git failed): the same rules, applied here
     return "ignored by .gitignore" if _plain_ignored(root, rel) else None
 
 

@@ -175,3 +175,20 @@ def test_review_never_reads_an_untracked_links_target(shop_repo, tmp_path):
     left_out = {s["path"]: s["reason"] for s in plan["not_reviewed"]}
     assert left_out["notes.md"] == "symbolic link"  # git does not list the FIFO: it is neither read nor reviewed
     assert [u["path"] for batch in plan["prompts"] for u in batch] == ["shop/extra.py"]
+
+
+def test_an_ignored_folder_of_a_work_tree_is_a_workspace_of_its_own(tmp_path):
+    """A benchmark's or a vendored checkout inside a repository that ignores it: its own files may be sent, by its
+    own .gitignore rules, as `discover` indexes them."""
+    outer = tmp_path / "outer"
+    inner = outer / "work" / "pkg-1.0"
+    (inner / "src").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(outer)], check=True)
+    (outer / ".gitignore").write_text("/work/\n")
+    (inner / ".gitignore").write_text("*.tmp.py\n")
+    (inner / "src" / "api.py").write_text("def get():\n    return 1\n")
+    (inner / "src" / "x.tmp.py").write_text("X = 1\n")
+    assert refusal(inner, "src/api.py") is None
+    assert refusal(inner, "src/x.tmp.py") == "ignored by .gitignore"
+    assert discover(inner).files == ["src/api.py"]
+    assert refusal(outer, "work/pkg-1.0/src/api.py") == "ignored by git"
