@@ -7,7 +7,6 @@ The model is the tests' local OpenAI-compatible server answering at once, in a p
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -26,18 +26,6 @@ class CommandError(Exception):
     """An explicit command failed; the message says why and how to fix it (the client shows it)."""
 
 
-class QuietCommandErrors(logging.Filter):
-    """pygls logs every failed request with its traceback; a CommandError is an answer to the user (shown by the
-    client), so it is logged as one warning line instead."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, CommandError):
-            record.msg, record.args, record.exc_info, record.exc_text = "command failed: %s", (str(exc),), None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
-
-
 async def _selection(ls: "RaglsServer", uri: Any, rng: types.Range) -> tuple["Folder", Selection]:
     """The selected lines of a document, unless the confinement rule refuses its file (CommandError: why)."""
     hit = ls.folder(uri) if isinstance(uri, str) else None

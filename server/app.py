@@ -46,10 +46,13 @@ class RaglsServer(LanguageServer):
     def folder(self, uri: str) -> tuple[Folder, str] | None:
         """The folder holding a document URI (the innermost, when folders nest) and the document's path in it;
         None outside every folder (such files are never read)."""
-        path = to_fs_path(uri)
-        if path is None:
+        try:
+            path = to_fs_path(uri)
+            resolved = Path(path).resolve() if path is not None else None
+        except (ValueError, OSError):  # a name no file system holds (an embedded NUL), a loop of links
             return None
-        resolved = Path(path).resolve()
+        if resolved is None:
+            return None
         best: tuple[Folder, str] | None = None
         for f in self.folders:
             rel = f.session.relative(resolved)
@@ -116,7 +119,6 @@ def _roots(params: types.InitializeParams) -> list[tuple[Path, str]]:
 
 def create_server() -> RaglsServer:
     server = RaglsServer()
-    logging.getLogger("pygls.protocol.json_rpc").addFilter(actions.QuietCommandErrors())
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RaglsServer, params: types.InitializeParams) -> None:

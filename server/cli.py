@@ -138,19 +138,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .app import create_server
 
     server = create_server()
+    status = 0
     try:
         if args.tcp:
             host, _, port = args.tcp.rpartition(":")
             server.start_tcp(host or "127.0.0.1", int(port))
         else:
-            server.start_io()
+            status = server.start_io()
     finally:
         for folder in server.folders:
             folder.close()
         logging.shutdown()
         # The client is gone (exit, or stdin closed): leave now. Every index write is a committed transaction and
         # the write lock is released by the kernel, so background threads need not be waited for.
-        os._exit(0)
+        os._exit(status)
 
 
 def cmd_nvim_path(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> st
     folder, rel = hit
     doc = documents.opened(ls.workspace, uri)
     if doc is None:
-        log.warning("completion in %s, which the client has not opened", uri)
+        log.info("completion in %s, which the client has not opened", uri)
         return None
     if (why := await folder.session.refusal(rel)) is not None:
         log.info("no completion in %s: %s (nothing of it is sent to a model)", rel, why)
@@ -38,7 +38,7 @@ async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> st
     if position.line > len(lines) or (position.line == len(lines) and position.character > 0) or (
             position.line < len(lines) and position.character > len(lines[position.line].encode("utf-16-le",
                                                                                                 "surrogatepass")) // 2):
-        log.warning("completion at %d:%d is outside %s", position.line, position.character, uri)
+        log.info("completion at %d:%d is outside %s", position.line, position.character, uri)
         return None
     pos = doc.position_from_client_units(position)
     await asyncio.sleep(ls.settings.completion.debounce_ms / 1000)  # a newer keystroke cancels this request

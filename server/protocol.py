@@ -598,8 +598,10 @@ def _protocol(server: "RaglsServer") -> RaglsProtocol:
     return server.protocol
 
 
-def start_io(server: "RaglsServer", stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
-    """Serve on stdio with the hardened read loop (instead of pygls's run_async)."""
+def start_io(server: "RaglsServer", stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
+    """Serve on stdio with the hardened read loop (instead of pygls's run_async). Returns the exit status: 0 when
+    the client closed the input or sent `exit` after `shutdown`, 1 for `exit` without it or input that ended inside
+    a message."""
     server._stop_event = stop = threading.Event()
     protocol = _protocol(server)
     protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
@@ -610,15 +612,16 @@ def start_io(server: "RaglsServer", stdin: BinaryIO | None = None, stdout: Binar
         loop = asyncio.get_running_loop()
         return await serve(protocol, lambda: loop.run_in_executor(pool, read, CHUNK), stop)
 
-    ok = True
+    status = 0
     try:
-        ok = asyncio.run(main())
-    except (KeyboardInterrupt, SystemExit):  # `exit` ends the loop with SystemExit
+        status = 0 if asyncio.run(main()) else 1
+    except KeyboardInterrupt:
         pass
+    except SystemExit as exc:  # `exit` ends the loop with SystemExit: 1 without a shutdown before it
+        status = exc.code if isinstance(exc.code, int) else 0
     finally:
         server.shutdown()
-    if not ok:
-        _abort(server, 1)
+    return status
 
 
 def start_tcp(server: "RaglsServer", host: str, port: int) -> None:

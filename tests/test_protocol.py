@@ -75,7 +75,7 @@ class RawServer:
                 self.unframed += header
                 continue
             length = int(header.split(b":", 1)[1])
-            while (line := out.readline()) not in (b"\r\n", b""):
+            while out.readline() not in (b"\r\n", b""):
                 pass
             msg = json.loads(out.read(length))
             if "method" in msg and "id" in msg:  # a request from the server: answer it

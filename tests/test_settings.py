@@ -35,19 +35,3 @@ def test_the_key_comes_from_the_environment_only(monkeypatch):
     assert "sk-in-a-settings-file" not in repr(s)
     monkeypatch.setenv("MY_KEY", "sk-from-env")
     assert api_key(s) == "sk-from-env"
-
-
-def test_a_command_failure_is_logged_as_one_line_not_a_traceback():
-    import logging
-    import sys
-
-    from ragls.server.actions import CommandError, QuietCommandErrors
-
-    try:
-        raise CommandError("the model server answered 500")
-    except CommandError:
-        record = logging.LogRecord("pygls.protocol.json_rpc", logging.ERROR, __file__, 1, "Exception occurred", (),
-                                   sys.exc_info())
-    assert QuietCommandErrors().filter(record)
-    assert record.levelname == "WARNING" and record.exc_info is None
-    assert record.getMessage() == "command failed: the model server answered 500"
