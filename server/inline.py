@@ -34,13 +34,12 @@ async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> st
     if (why := await folder.session.refusal(rel)) is not None:
         log.info("no completion in %s: %s (nothing of it is sent to a model)", rel, why)
         return None
-    lines = doc.lines
+    lines, codec = doc.lines, doc.position_codec
     if position.line > len(lines) or (position.line == len(lines) and position.character > 0) or (
-            position.line < len(lines) and position.character > len(lines[position.line].encode("utf-16-le",
-                                                                                                "surrogatepass")) // 2):
+            position.line < len(lines) and position.character > codec.client_num_units(lines[position.line])):
         log.info("completion at %d:%d is outside %s", position.line, position.character, uri)
         return None
-    pos = doc.position_from_client_units(position)
+    pos = codec.position_from_client_units(lines, position)
     await asyncio.sleep(ls.settings.completion.debounce_ms / 1000)  # a newer keystroke cancels this request
     start = time.perf_counter()
     req = CompletionRequest(rel, documents.clean(doc.source), pos.line + 1, pos.character)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lsprotocol import types
-from pygls.workspace import Workspace
+from pygls.workspace import TextDocument, Workspace
 from pygls.workspace.position_codec import PositionCodec, ServerTextPosition
 
 # pygls counts code units one character at a time in Python: about 0.2 s for a position on a 1 MB line, on the event
@@ -44,7 +44,9 @@ class FastPositionCodec(PositionCodec):
             return ServerTextPosition(0, 0)
         if position.line >= len(lines):
             return ServerTextPosition(len(lines) - 1, self.client_num_units(lines[-1]))
-        line = lines[position.line].replace("\r\n", "\n")
+        line = lines[position.line]
+        if line.endswith("\r\n"):  # pygls replaces every CRLF: a line of splitlines(True) holds one, at its end
+            line = line[:-2] + "\n"
         client_len = self.client_num_units(line)
         if client_len == 0:
             return ServerTextPosition(position.line, 0)
@@ -59,6 +61,28 @@ class FastPositionCodec(PositionCodec):
                               character=self.client_num_units(lines[position.line][: position.character]))
 
 
+def apply_incremental_change(doc: TextDocument, change: types.TextDocumentContentChangePartial) -> None:
+    """pygls's incremental edit, as one splice of the text at two offsets: pygls copies the document line by line
+    in Python on every keystroke (a 30,000-line file: about 10 ms on the event loop). Same results (an inverted
+    range, which pygls handles in its own way, goes to pygls)."""
+    lines = doc.lines
+    rng = doc.position_codec.range_from_client_units(lines, change.range)
+    start, end = rng.start, rng.end
+    if start.line >= len(lines) or (end.line, end.character) < (start.line, start.character):
+        _PYGLS_APPLY(doc, change)
+        return
+    source = doc.source
+    at = sum(map(len, lines[:start.line])) + min(start.character, len(lines[start.line]))
+    to = len(source) if end.line >= len(lines) else (
+        sum(map(len, lines[:end.line])) + min(end.character, len(lines[end.line])))
+    doc._source = source[:at] + change.text + source[to:]
+
+
+_PYGLS_APPLY = TextDocument._apply_incremental_change
+
+
 def install(workspace: Workspace) -> None:
-    """Give the workspace (and the documents it opens from now on) the fast codec for its negotiated encoding."""
+    """Give the workspace (and the documents it opens from now on) the fast codec for its negotiated encoding, and
+    documents the one-splice incremental edit."""
     workspace._position_codec = FastPositionCodec(workspace.position_encoding)  # pygls has no public setter
+    TextDocument._apply_incremental_change = apply_incremental_change  # type: ignore[method-assign]

@@ -34,3 +34,26 @@ def test_a_position_at_the_end_of_a_megabyte_line():
     codec = FastPositionCodec(types.PositionEncodingKind.Utf16)
     assert codec.position_from_client_units([line], types.Position(0, len(line))).character == len(line)
     assert codec.position_to_client_units([line], types.Position(0, 5)).character == 5
+
+
+@pytest.mark.parametrize("encoding", list(types.PositionEncodingKind))
+def test_incremental_edits_agree_with_pygls(encoding):
+    from pygls.workspace import TextDocument
+
+    from ragls.server.positions import _PYGLS_APPLY, apply_incremental_change
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 14)))
+        lines = max(1, len(text.splitlines()))
+        start = types.Position(rng.randint(0, lines + 1), rng.randint(0, 8))
+        end = types.Position(rng.randint(start.line, lines + 1), rng.randint(0, 8)) if rng.random() < .9 else \
+            types.Position(rng.randint(0, lines + 1), rng.randint(0, 8))
+        change = types.TextDocumentContentChangePartial(range=types.Range(start, end),
+                                                        text=rng.choice(["", "x", "é\n", "\r\n😋"]))
+        ours = TextDocument("file:///a.py", text, position_codec=FastPositionCodec(encoding))
+        theirs = TextDocument("file:///a.py", text, position_codec=PositionCodec(encoding))
+        apply_incremental_change(ours, change)
+        _PYGLS_APPLY(theirs, types.TextDocumentContentChangePartial(range=types.Range(
+            types.Position(start.line, start.character), types.Position(end.line, end.character)), text=change.text))
+        assert ours.source == theirs.source, (text, change)

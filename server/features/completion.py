@@ -7,9 +7,12 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ragls.indexer.languages import language_for
+from ragls.indexer.tokens import count
 from ragls.indexer.retrieve import Item, Query
 from ragls.prompts.render import Rendered, load, render
 
@@ -41,6 +44,16 @@ def head_lines(text: str, chars: int) -> str:
     return cut[: cut.rfind("\n")] if "\n" in cut else cut
 
 
+def _near(text: str, tokens: int, cut: Callable[[str, int], str]) -> str:
+    """`text` cut (by `cut`: its last or first lines) to about `tokens` tokens: at ~3.2 characters a token, then, if
+    that is too many (dense text: numbers, punctuation, a minified line), once more by the measured ratio. The
+    renderer trims exactly; this spares it most of its search, which counts the whole prompt at every step."""
+    out = cut(text, int(tokens * 3.2))
+    if len(out) > tokens and (n := count(out)) > tokens:
+        out = cut(out, int(len(out) * tokens / n * 0.95))
+    return out
+
+
 def _has_first_line(text: str) -> bool:
     """True once a reply holds a whole first line of code (after an opening Markdown fence, if any)."""
     body = text.lstrip()
@@ -49,7 +62,7 @@ def _has_first_line(text: str) -> bool:
     return "\n" in body.lstrip("\n")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CompletionRequest:
     """A cursor in a document: `line` 1-based, `col` a 0-based character column; `text` the whole buffer."""
 
@@ -59,9 +72,15 @@ class CompletionRequest:
     col: int
 
     def split(self) -> tuple[str, str]:
-        lines = self.text.split("\n")
-        before = "\n".join(lines[: self.line - 1] + [lines[self.line - 1][: self.col]]) if lines else ""
-        return before, self.text[len(before):]
+        """(prefix, suffix): the text before and after the cursor (computed once: a request asks several times)."""
+        return self._split
+
+    @cached_property
+    def _split(self) -> tuple[str, str]:
+        head = self.text.split("\n", self.line - 1)  # the lines before the cursor's, then the rest whole
+        end = head[-1].find("\n")
+        at = sum(map(len, head[:-1])) + len(head) - 1 + min(self.col, end if end >= 0 else len(head[-1]))
+        return self.text[:at], self.text[at:]
 
 
 @dataclass(slots=True)
@@ -122,7 +141,8 @@ class Completer:
         # size first (at ~3.2 characters a token) spares the renderer most of its exact, slower trimming.
         room = max(256, s.completion.budget - sum(i.tokens for i in items) - TEMPLATE_TOKENS)
         values = {"language": spec.name if spec else "text", "path": req.path, "context": context,
-                  "prefix": tail_lines(prefix, int(room * 0.75 * 3.2)), "suffix": head_lines(suffix, int(room * 0.25 * 3.2))}
+                  "prefix": _near(prefix, int(room * 0.75), tail_lines),
+                  "suffix": _near(suffix, int(room * 0.25), head_lines)}
         fim = s.model.fim_template
         template = load("complete_fim" if fim else "complete_chat")
         rendered = render(template, values, s.completion.budget, fim_family=fim)
