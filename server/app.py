@@ -173,6 +173,8 @@ def create_server() -> RaglsServer:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: RaglsServer, params: types.DidSaveTextDocumentParams) -> None:
         _buffer_changed(ls, params.text_document.uri)
+        if (hit := ls.folder(params.text_document.uri)) is not None and _rules_file(hit[1]):
+            _reindex(ls, hit[0])  # files the new rules ignore leave the index (clients without file watchers)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: RaglsServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -188,11 +190,11 @@ def create_server() -> RaglsServer:
             if (hit := ls.folder(change.uri)) is not None:
                 by_folder.setdefault(hit[0], []).append(hit[1])
         for folder, paths in by_folder.items():
-            if any(_rules_file(rel) for rel in paths):
+            rules = any(_rules_file(rel) for rel in paths)
+            if rules:
                 folder.session.forget_refusals()
-            if len(paths) > BULK_CHANGES:
-                if folder.indexing is None or folder.indexing.done():
-                    folder.indexing = asyncio.ensure_future(_index(ls, folder))
+            if len(paths) > BULK_CHANGES or rules:  # a branch switch, or ignore rules that may drop indexed files
+                _reindex(ls, folder)
                 continue
             for rel in paths:
                 if rel not in folder.session.buffers:
@@ -220,6 +222,12 @@ def _buffer_changed(ls: RaglsServer, uri: str) -> None:
         folder.session.forget_refusals()
     folder.session.buffers[rel] = text
     folder.session.schedule_update(rel, text)
+
+
+def _reindex(ls: RaglsServer, folder: Folder) -> None:
+    """Refresh the whole folder's index in the background, unless that is under way."""
+    if folder.indexing is None or folder.indexing.done():
+        folder.indexing = asyncio.ensure_future(_index(ls, folder))
 
 
 def _rules_file(rel: str) -> bool:

@@ -24,6 +24,12 @@ from .settings import Settings, api_key
 
 log = logging.getLogger(__name__)
 
+# The openai SDK looks a loaded `httpx` up in sys.modules, without the import lock; chromadb imports httpx lazily on
+# a worker thread, and a completion once met it half-initialized ("partially initialized module 'httpx'"). Imported
+# here, on the main thread before any worker starts, it is whole whenever the SDK looks.
+with contextlib.suppress(ImportError):
+    import httpx  # noqa: F401
+
 T = TypeVar("T")
 ErrorKind = Literal["not_configured", "auth", "rate_limited", "server", "timeout", "unreachable", "interrupted",
                     "bad_response"]

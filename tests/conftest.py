@@ -21,6 +21,11 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 def make_git_repo(src: Path, dest: Path) -> git.Repo:
     """Copy a fixture folder and commit it as the first commit of a new repository."""
     shutil.copytree(src, dest)
+    return commit_all(dest)
+
+
+def commit_all(dest: Path) -> git.Repo:
+    """Make the folder a new repository whose first commit holds all its files."""
     repo = git.Repo.init(dest, initial_branch="main")
     with repo.config_writer() as cw:
         cw.set_value("user", "name", "ragls tests")

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import git
 import pytest
-
 from ragls.indexer.index import Index
 
 SMALL_PROJECT: dict[str, str] = {
@@ -178,3 +181,48 @@ def open_catalog_readonly(data_dir: Path) -> sqlite3.Connection | None:
     if not db.exists():
         return None
     return sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ChromaServer:
+    """A real `chroma run` on a free local port, stopped (or killed) by the test."""
+
+    def __init__(self, path: Path) -> None:
+        exe = chroma_executable()
+        if exe is None:
+            pytest.skip("the `chroma` executable (from the chromadb wheel) is not installed")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = path.with_suffix(".log").open("wb")
+        self.proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port",
+                                      str(self.port)], stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.proc.poll() is None, f"chroma run exited with {self.proc.returncode}"
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1) as reply:
+                    if reply.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            assert time.monotonic() < deadline, "chroma run did not answer within 60 s"
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.log.close()
+
+    def ids(self) -> set[str]:
+        import chromadb
+        from chromadb.config import Settings
+
+        client = chromadb.HttpClient(host="127.0.0.1", port=self.port, settings=Settings(anonymized_telemetry=False))
+        return {i for c in client.list_collections() for i in client.get_collection(c.name).get(include=[])["ids"]}

@@ -1,12 +1,6 @@
 """A shared vector store: index into a real `chroma run` server instead of the embedded on-disk store."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +9,7 @@ import pytest
 from ragls.indexer.retrieve import Retriever
 
 from .helpers_repo import (  # noqa: F401  (open_index_fixture is a fixture)
-    chroma_executable,
+    ChromaServer,
     close_index,
     indexed_paths,
     open_index_fixture,
@@ -23,51 +17,14 @@ from .helpers_repo import (  # noqa: F401  (open_index_fixture is a fixture)
     vec_ids,
 )
 
-STARTUP_TIMEOUT_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    exe = chroma_executable()
-    if exe is None:
-        pytest.skip("the `chroma` executable (from the chromadb wheel) is not installed")
-    work = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
-    log = (work / "server.log").open("wb")
-    server = subprocess.Popen([exe, "run", "--path", str(work / "db"), "--host", "127.0.0.1", "--port", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    url = f"http://127.0.0.1:{port}"
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "db")
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"chroma run exited with {server.returncode}: {(work / 'server.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"chroma run did not answer within {STARTUP_TIMEOUT_S} s: "
-                            f"{(work / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.1)
-        yield url
+        yield server.url
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
-        log.close()
+        server.kill()
 
 
 def test_index_into_a_chroma_server(chroma_url, shop_repo, tmp_path, open_index):

@@ -22,6 +22,7 @@ from ragls.indexer.secrets import Redactor, find, redact, set_extra_patterns
 from ragls.prompts.render import load, render
 from ragls.server.cli import main
 
+from .conftest import commit_all
 from .fake_openai import FakeOpenAI
 from .lsp_helpers import open_doc, start_server, wait_indexed
 from .test_server_cli import ragls
@@ -331,12 +332,7 @@ def secret_repo(tmp_path) -> Path:
     root.mkdir()
     (root / "config.py").write_text(CONFIG)
     (root / "app.py").write_text(APP)
-    repo = git.Repo.init(root, initial_branch="main")
-    with repo.config_writer() as cw:
-        cw.set_value("user", "name", "ragls tests")
-        cw.set_value("user", "email", "tests@ragls.invalid")
-    repo.git.add(A=True)
-    repo.index.commit("initial")
+    commit_all(root)
     return root
 
 

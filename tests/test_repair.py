@@ -12,25 +12,21 @@ import os
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from lsprotocol import types
-
 from ragls.indexer import vectors as vectors_module
 from ragls.indexer.vectors import check_local, fingerprint, needs_check, probe
 
 from .fake_openai import FakeOpenAI
-from .helpers_repo import Workspace, chroma_executable, open_catalog_readonly
+from .helpers_repo import ChromaServer, Workspace, free_port, open_catalog_readonly
 from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
 
 FILES = 300  # modules (and 25 packages): 1800 chunks, enough for chroma to write its HNSW segment files
@@ -336,51 +332,6 @@ def test_vectors_lost_from_both_the_store_and_the_cache_are_embedded_again(index
 
 # ---- a Chroma server that goes away ------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ChromaServer:
-    """A real `chroma run` on a free local port, stopped (or killed) by the test."""
-
-    def __init__(self, path: Path) -> None:
-        exe = chroma_executable()
-        if exe is None:
-            pytest.skip("the `chroma` executable (from the chromadb wheel) is not installed")
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = path.with_suffix(".log").open("wb")
-        self.proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port",
-                                      str(self.port)], stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.proc.poll() is None, f"chroma run exited with {self.proc.returncode}"
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1) as reply:
-                    if reply.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            assert time.monotonic() < deadline, "chroma run did not answer within 60 s"
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        self.log.close()
-
-    def ids(self) -> set[str]:
-        import chromadb
-        from chromadb.config import Settings
-
-        client = chromadb.HttpClient(host="127.0.0.1", port=self.port, settings=Settings(anonymized_telemetry=False))
-        return {i for c in client.list_collections() for i in client.get_collection(c.name).get(include=[])["ids"]}
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator:
     started: list[ChromaServer] = []
@@ -397,7 +348,7 @@ def chroma_server(tmp_path: Path) -> Iterator:
 def test_a_chroma_server_that_is_down_is_one_line_and_the_catalog_still_answers(pristine, tmp_path):
     root, _ = pristine
     data = tmp_path / "data"
-    url = f"http://127.0.0.1:{_free_port()}"  # nobody listens
+    url = f"http://127.0.0.1:{free_port()}"  # nobody listens
     done = cli("index", str(root), "--data-dir", str(data), "--store", url, "-q", "--json")
     assert_survived(done, rc=4)
     assert done.stderr.strip().splitlines() == [

@@ -80,6 +80,28 @@ async def test_nothing_of_a_refused_document_reaches_the_model(lsp, api):
     assert (await inline(lsp, uri, 11, 10)).items[0].insert_text.startswith("apply_discount")
 
 
+async def test_a_file_newly_ignored_leaves_the_index_and_its_prompts(lsp, api):
+    root = lsp.root
+    (root / "shop" / "vault.py").write_text("def vault_token():\n    return 'SECRET_VALUE_VAULT'\n")
+    await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.reindex", []))
+    checkout = typing_checkout(root).replace("    net = ", "    net = vault_token()\n    net = ")
+    uri = open_doc(lsp, root / "shop/checkout.py", checkout)
+    api.replies.append("1")
+    await inline(lsp, uri, 12, 10)
+    assert "def vault_token" in prompts(api)[-1]  # found by name while it is indexed
+    gitignore = root / ".gitignore"
+    gitignore.write_text(gitignore.read_text() + "shop/vault.py\n")
+    g_uri = open_doc(lsp, gitignore)
+    lsp.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(g_uri)))
+    for _ in range(100):
+        api.replies.append("2")
+        await inline(lsp, uri, 12, 11 if _ % 2 else 10)
+        if "def vault_token" not in prompts(api)[-1]:
+            break
+        await asyncio.sleep(0.1)
+    assert "SECRET_VALUE_VAULT" not in prompts(api)[-1]
+
+
 async def test_a_symbolic_link_out_of_the_workspace_is_outside_it(lsp, api, tmp_path):
     outside = tmp_path / "outside.py"
     outside.write_text("OUTSIDE = 'SECRET_VALUE_OUT'\n")
