@@ -18,6 +18,8 @@ class Unreadable(Exception):
 def clean(text: str) -> str:
     """`text` with lone UTF-16 surrogates (a client's broken JSON escapes) replaced by U+FFFD, so that it can be
     encoded, indexed and sent; the same number of code points, so positions stay."""
+    if text.isascii():  # most documents: a flag, no scan
+        return text
     try:
         text.encode("utf-8")
         return text

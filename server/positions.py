@@ -81,8 +81,21 @@ def apply_incremental_change(doc: TextDocument, change: types.TextDocumentConten
 _PYGLS_APPLY = TextDocument._apply_incremental_change
 
 
+def _lines(doc: TextDocument) -> tuple[str, ...]:
+    """pygls's `TextDocument.lines`, remembered for the text it was split from: an edit and the request after it
+    (and the next edit) split the same text once, not every time they ask."""
+    source = doc.source
+    cached = getattr(doc, "_ragls_lines", None)
+    if cached is not None and cached[0] is source:
+        return cached[1]
+    lines = tuple(source.splitlines(True))
+    doc._ragls_lines = (source, lines)  # type: ignore[attr-defined]
+    return lines
+
+
 def install(workspace: Workspace) -> None:
     """Give the workspace (and the documents it opens from now on) the fast codec for its negotiated encoding, and
-    documents the one-splice incremental edit."""
+    documents the one-splice incremental edit and their lines split once per text."""
     workspace._position_codec = FastPositionCodec(workspace.position_encoding)  # pygls has no public setter
     TextDocument._apply_incremental_change = apply_incremental_change  # type: ignore[method-assign]
+    TextDocument.lines = property(_lines)  # type: ignore[assignment,method-assign]

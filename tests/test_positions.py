@@ -57,3 +57,16 @@ def test_incremental_edits_agree_with_pygls(encoding):
         _PYGLS_APPLY(theirs, types.TextDocumentContentChangePartial(range=types.Range(
             types.Position(start.line, start.character), types.Position(end.line, end.character)), text=change.text))
         assert ours.source == theirs.source, (text, change)
+
+
+def test_lines_are_split_once_per_text():
+    from pygls.workspace import TextDocument, Workspace
+
+    from ragls.server.positions import install
+
+    install(Workspace(None))
+    doc = TextDocument("file:///a.py", "a\nb\r\nc")
+    assert doc.lines == ("a\n", "b\r\n", "c") and doc.lines is doc.lines
+    doc.apply_change(types.TextDocumentContentChangePartial(
+        range=types.Range(types.Position(1, 0), types.Position(1, 1)), text="B"))
+    assert doc.source == "a\nB\r\nc" and doc.lines == ("a\n", "B\r\n", "c")
