@@ -1,12 +1,13 @@
 """Cut a parsed file into retrievable chunks at AST boundaries, or into line windows without a grammar."""
 from __future__ import annotations
 
+from .lang.spec import SMALL_KINDS
+from .languages import language_for
 from .model import Chunk, Symbol
 from .symbols import CLASS_KINDS
 
 WINDOW_LINES = 40  # module-level code and files without a grammar
 MAX_CHUNK_CHARS = 6_000  # longer chunks are collapsed: the indexed text keeps the head and elides the body
-_NOT_CHUNKED = frozenset({"constant", "macro", "type"})  # small; they live in the module-level windows
 
 
 def _text(lines: list[str], start: int, end: int) -> str:
@@ -21,13 +22,14 @@ def _collapse(lines: list[str], start: int, end: int, head_end: int, symbol: str
     return f"{head}\n    ... ({end - head_end} lines of {symbol} elided)"[:MAX_CHUNK_CHARS]
 
 
-def _chunkable(symbols: list[Symbol]) -> list[Symbol]:
-    """Definitions at module level or directly inside class-like ones (not nested in functions)."""
+def _chunkable(symbols: list[Symbol], not_chunked: frozenset[str]) -> list[Symbol]:
+    """Definitions at module level or directly inside class-like ones (not nested in functions), but for the
+    language's small kinds (left to the module-level windows)."""
     by_qual = {s.qualname: s for s in symbols}
     out = []
     for s in symbols:
         p = s.parent
-        ok = s.kind not in _NOT_CHUNKED
+        ok = s.kind not in not_chunked
         while ok and p is not None:
             parent = by_qual.get(p)
             ok = parent is not None and parent.kind in CLASS_KINDS
@@ -52,7 +54,8 @@ def windows(path: str, lines: list[str], spans: list[tuple[int, int]], kind: str
 def chunk_file(path: str, lines: list[str], symbols: list[Symbol]) -> list[Chunk]:
     """One chunk per definition; a class-like definition with members keeps only its header (members are chunks
     of their own); module-level code outside definitions goes into windows."""
-    defs = _chunkable(symbols)
+    spec = language_for(path)
+    defs = _chunkable(symbols, spec.not_chunked if spec else SMALL_KINDS)
     children: dict[str, list[Symbol]] = {}
     for s in defs:
         if s.parent is not None:

@@ -7,6 +7,8 @@ import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
 
+from .lang.paths import PathIndex
+from .languages import LANGUAGE_NAMES, spec
 from .model import ImportRef
 from .store import Store
 
@@ -63,7 +65,7 @@ class Graph:
         self.modules: dict[str, str] = {}
         for p, (mod, _) in sorted(self.module_of.items(), key=lambda kv: (kv[0].endswith(".pyi"), kv[0])):
             self.modules.setdefault(mod, p)
-        self._paths = None
+        self._paths: PathIndex | None = None
         self._tables: dict[str, tuple[dict[str, tuple], list[str]]] = {}
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
@@ -203,14 +205,14 @@ class Graph:
                     out[name] = t
             stars = [("mod", m) for m in star_mods if m in self.modules]
             return out, stars
-        try:
-            from .resolve_paths import PathIndex, resolve_import
-        except ImportError:  # per-language path rules not available: names still match by the by_name index
+        resolver = spec(language).resolve if language in LANGUAGE_NAMES else None
+        if resolver is None:  # no path rules for it: names still match by the by_name index
             return out, stars
         if self._paths is None:
             self._paths = PathIndex(self.language)
         for r in refs:
-            files = tuple(p for p in resolve_import(language, path, r, self._paths) if p in self.language)
+            found = resolver(path, r, self._paths) if r.module else []
+            files = tuple(p for p in found if p in self.language)
             if not files:
                 continue
             if r.name == "*":

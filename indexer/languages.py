@@ -1,4 +1,4 @@
-"""Language support as data: file extensions, grammar, and the tags query of each language."""
+"""Lookups in the language registry (`ragls.indexer.lang`) and the grammars, loaded once with their tags queries."""
 from __future__ import annotations
 
 import importlib
@@ -9,37 +9,15 @@ from pathlib import Path
 
 import tree_sitter as ts
 
+from .lang import LANGUAGES, LanguageSpec
+
 log = logging.getLogger(__name__)
 QUERY_DIR = Path(__file__).parent / "queries"
 
 
-@dataclass(frozen=True, slots=True)
-class LanguageSpec:
-    """How to parse one language. `doc_style` says where a definition's documentation lives:
-    "docstring" (first string of the body) or "comment" (comments right above the definition)."""
-
-    name: str
-    extensions: tuple[str, ...]
-    module: str  # the grammar wheel's import name
-    entry: str = "language"  # the function in that module returning the grammar
-    doc_style: str = "comment"
-    queries: tuple[str, ...] = ()  # files under queries/, concatenated; default (NAME.scm,)
-
-
-LANGUAGES: tuple[LanguageSpec, ...] = (
-    LanguageSpec("python", (".py", ".pyi"), "tree_sitter_python", doc_style="docstring"),
-    LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript",
-                 queries=("javascript.scm", "jsx.scm")),
-    LanguageSpec("typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript"),
-    LanguageSpec("tsx", (".tsx",), "tree_sitter_typescript", "language_tsx", queries=("typescript.scm", "jsx.scm")),
-    LanguageSpec("go", (".go",), "tree_sitter_go"),
-    LanguageSpec("rust", (".rs",), "tree_sitter_rust"),
-    LanguageSpec("java", (".java",), "tree_sitter_java"),
-    LanguageSpec("c", (".c",), "tree_sitter_c"),
-    LanguageSpec("cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx", ".h++"), "tree_sitter_cpp"),
-)
 _BY_EXT = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
 _BY_NAME = {spec.name: spec for spec in LANGUAGES}
+LANGUAGE_NAMES = frozenset(_BY_NAME)
 
 
 def language_for(path: str) -> LanguageSpec | None:

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import tree_sitter as ts
 
-from .imports import READERS
 from .languages import Grammar
 from .model import ParsedFile, Symbol
 
@@ -90,7 +89,7 @@ def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
     lines = source.decode("utf-8", "replace").split("\n")  # tree-sitter rows end at \n only
     parsed = ParsedFile(path=path, language=grammar.spec.name, has_errors=tree.root_node.has_error)
     found: dict[tuple[int, int], tuple[ts.Node, Symbol]] = {}
-    reader = READERS.get(grammar.spec.name)
+    reader = grammar.spec.read_imports
     for _, caps in ts.QueryCursor(grammar.query).matches(tree.root_node):
         names = caps.get("name")
         for key, nodes in caps.items():

@@ -10,8 +10,7 @@ from functools import cache
 
 import tree_sitter as ts
 
-from .imports import READERS
-from .languages import Grammar, grammar, language_for, query_source
+from .languages import Grammar, grammar, language_for, query_source, spec
 from .model import ImportRef
 
 LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or the end before the cursor
@@ -282,7 +281,7 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
         uses.append(Use(_split_chain(m.group()), line_no))
     # imports: an incremental parse, and the import query over the changed part only
     g = grammar(language) if language else None
-    reader = READERS.get(language) if language else None
+    reader = spec(language).read_imports if language else None
     q = _import_query(g) if g is not None and reader is not None else None
     tree, imports = None, []
     if q is not None and g is not None and reader is not None:

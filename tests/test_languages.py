@@ -8,10 +8,15 @@ import tree_sitter as ts
 
 from ragls.indexer.languages import LANGUAGES, LanguageSpec, grammar, language_for
 from ragls.indexer.model import ImportRef, ParsedFile, Symbol
-from ragls.indexer.resolve_paths import PathIndex, resolve_import
+from ragls.indexer.lang.paths import PathIndex
 from ragls.indexer.symbols import extract
 
 FIXTURES = Path(__file__).parent / "fixtures" / "languages"
+
+
+def resolve_import(language: str, importer: str, ref: ImportRef, paths: PathIndex) -> list[str]:
+    resolver = next(s for s in LANGUAGES if s.name == language).resolve
+    return resolver(importer, ref, paths) if resolver is not None and ref.module else []
 
 
 def parse_source(path: str, source: str | bytes) -> ParsedFile:
@@ -46,6 +51,27 @@ def test_every_query_compiles_for_its_grammar(spec: LanguageSpec) -> None:
     assert loaded is not None
     assert isinstance(loaded.query, ts.Query)
     assert loaded.query.pattern_count > 0
+
+
+@pytest.mark.parametrize("spec", LANGUAGES, ids=lambda s: s.name)
+def test_every_registry_entry_keeps_the_contract(spec: LanguageSpec) -> None:
+    """One entry holds all of a language: its extensions are its own, its grammar and query load, the query finds
+    definitions and references in the language's sample, its import reader turns the sample's imports into
+    ImportRefs, and its resolver answers with indexed paths only."""
+    others = [ext for s in LANGUAGES if s is not spec for ext in s.extensions]
+    assert spec.extensions and not set(spec.extensions) & set(others)
+    assert spec.doc_style in ("docstring", "comment")
+    assert all(isinstance(k, str) for k in spec.not_chunked)
+    samples = [p for p in sorted(FIXTURES.iterdir()) if language_for(p.name) is spec]
+    assert samples, f"tests/fixtures/languages has no sample for {spec.name}"
+    parsed = parse_fixture(samples[0].name)
+    assert parsed.symbols and parsed.references
+    assert spec.read_imports is not None and parsed.imports
+    assert all(isinstance(r, ImportRef) and r.line > 0 for r in parsed.imports)
+    if spec.resolve is not None:
+        paths = PathIndex([samples[0].name])
+        for r in parsed.imports:
+            assert set(spec.resolve(samples[0].name, r, paths)) <= paths.paths
 
 
 def test_python() -> None:

@@ -1,0 +1,123 @@
+"""JavaScript and TypeScript (and JSX/TSX): ES imports, require(), re-exports; relative specifiers."""
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+
+import tree_sitter as ts
+
+from ..model import ImportRef
+from .nodes import first_line, text, unquote
+from .paths import PathIndex, first
+from .spec import LanguageSpec
+
+JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".d.ts", ".mts", ".cts")
+_JS_TS_TWINS = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
+
+
+def js_imports(node: ts.Node) -> list[ImportRef]:
+    """ES imports, `import x = require()`, re-exports with a source, and `x = require('m')` (a variable_declarator)."""
+    if node.type == "variable_declarator":
+        return _js_require(node)
+    source = unquote(node.child_by_field_name("source"))
+    if node.type == "export_statement":
+        return _js_reexports(node, source)
+    out: list[ImportRef] = []
+    for child in node.named_children:
+        if child.type == "import_clause":
+            out.extend(_js_import_clause(child, source, first_line(node)))
+        elif child.type == "import_require_clause":
+            alias = next((text(c) for c in child.named_children if c.type == "identifier"), None)
+            out.append(ImportRef(unquote(child.child_by_field_name("source")), None, alias, first_line(node)))
+    if not out and source:  # `import './side-effect'`
+        out.append(ImportRef(source, None, None, first_line(node)))
+    return out
+
+
+def _js_import_clause(clause: ts.Node, source: str, line: int) -> list[ImportRef]:
+    out: list[ImportRef] = []
+    for child in clause.named_children:
+        if child.type == "identifier":
+            out.append(ImportRef(source, "default", text(child), line))
+        elif child.type == "namespace_import":
+            alias = next((text(c) for c in child.named_children if c.type == "identifier"), None)
+            out.append(ImportRef(source, None, alias, line))
+        elif child.type == "named_imports":
+            out.extend(_js_specifiers(child, "import_specifier", source, line))
+    return out
+
+
+def _js_specifiers(parent: ts.Node, kind: str, source: str, line: int) -> list[ImportRef]:
+    """`{a, b as c}` of an import or export clause."""
+    out: list[ImportRef] = []
+    for spec in parent.named_children:
+        if spec.type == kind:
+            name = unquote(spec.child_by_field_name("name"))
+            alias = spec.child_by_field_name("alias")
+            out.append(ImportRef(source, name, unquote(alias) if alias is not None else None, line))
+    return out
+
+
+def _js_reexports(node: ts.Node, source: str) -> list[ImportRef]:
+    """`export {a as b} from 'm'`, `export * from 'm'`, `export * as ns from 'm'`."""
+    line = first_line(node)
+    for child in node.named_children:
+        if child.type == "export_clause":
+            return _js_specifiers(child, "export_specifier", source, line)
+        if child.type == "namespace_export":
+            alias = next((text(c) for c in child.named_children if c.type in ("identifier", "string")), None)
+            return [ImportRef(source, None, alias, line)]
+    return [ImportRef(source, "*", None, line)]
+
+
+def _js_require(declarator: ts.Node) -> list[ImportRef]:
+    """`x = require('m')` and `{a, b: c} = require('m')`."""
+    value = declarator.child_by_field_name("value")
+    if value is None or value.type != "call_expression" or text(value.child_by_field_name("function")) != "require":
+        return []
+    args = value.child_by_field_name("arguments")
+    strings = [c for c in args.named_children if c.type == "string"] if args is not None else []
+    if not strings:
+        return []
+    source, line, target = unquote(strings[0]), first_line(declarator), declarator.child_by_field_name("name")
+    if target is not None and target.type == "object_pattern":
+        out: list[ImportRef] = []
+        for prop in target.named_children:
+            if prop.type == "shorthand_property_identifier_pattern":
+                out.append(ImportRef(source, text(prop), None, line))
+            elif prop.type == "pair_pattern":
+                key, val = text(prop.child_by_field_name("key")), text(prop.child_by_field_name("value"))
+                out.append(ImportRef(source, key, val if val != key else None, line))
+        return out
+    alias = text(target) if target is not None and target.type == "identifier" else None
+    return [ImportRef(source, None, alias, line)]
+
+
+def _js_candidates(base: str) -> Iterable[str]:
+    yield base
+    stem, ext = posixpath.splitext(base)
+    yield from (stem + twin for twin in _JS_TS_TWINS.get(ext, ()))  # `./x.js` written for `x.ts` (ESM TypeScript)
+    yield from (base + ext for ext in JS_EXTENSIONS)
+    yield from (posixpath.join(base, "index" + ext) for ext in JS_EXTENSIONS)
+
+
+def resolve_js(importer: str, ref: ImportRef, paths: PathIndex) -> list[str]:
+    """Relative specifiers only (`./x`, `../x`): exact, with an extension, or a directory's index file."""
+    spec = ref.module
+    if not (spec in (".", "..") or spec.startswith(("./", "../"))):
+        return []
+    base = posixpath.normpath(posixpath.join(posixpath.dirname(importer), spec))
+    if base == ".." or base.startswith("../"):
+        return []
+    return first(_js_candidates("" if base == "." else base), paths)
+
+
+
+SPECS = (
+    LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript",
+                 queries=("javascript.scm", "jsx.scm"), read_imports=js_imports, resolve=resolve_js),
+    LanguageSpec("typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript",
+                 read_imports=js_imports, resolve=resolve_js),
+    LanguageSpec("tsx", (".tsx",), "tree_sitter_typescript", "language_tsx", queries=("typescript.scm", "jsx.scm"),
+                 read_imports=js_imports, resolve=resolve_js),
+)

@@ -1,0 +1,38 @@
+"""What one language's support holds: grammar, tags query, import reader, path resolver, chunk and comment rules."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import tree_sitter as ts
+
+from ..model import ImportRef
+from .paths import PathIndex
+
+ImportReader = Callable[[ts.Node], list[ImportRef]]
+# (importing file, import, the indexed files) -> the repository files the import refers to
+Resolver = Callable[[str, ImportRef, PathIndex], list[str]]
+SMALL_KINDS = frozenset({"constant", "macro", "type"})  # by default left to the module-level windows
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSpec:
+    """Everything ragls knows of one language; one entry of the registry (`ragls.indexer.lang.LANGUAGES`).
+
+    - `module`/`entry`: the grammar wheel's import name and the function in it returning the grammar;
+    - `queries`: files under indexer/queries/, concatenated (default NAME.scm): definitions, references, imports;
+    - `read_imports`: turns a node the query captured as `@import` into ImportRefs;
+    - `resolve`: the repository files an import refers to (None: resolved elsewhere, as Python's modules are);
+    - `not_chunked`: definition kinds left to the module-level windows instead of chunks of their own;
+    - `doc_style`: where a definition's documentation lives: "docstring" (the first string of its body) or
+      "comment" (the comments right above it)."""
+
+    name: str
+    extensions: tuple[str, ...]
+    module: str
+    entry: str = "language"
+    doc_style: str = "comment"
+    queries: tuple[str, ...] = ()
+    read_imports: ImportReader | None = None
+    resolve: Resolver | None = None
+    not_chunked: frozenset[str] = SMALL_KINDS
