@@ -194,6 +194,16 @@ class Graph:
         d = x
         return list(self.members.get((d.path, d.qualname), []))  # type: ignore[union-attr]
 
+    def peers(self, path: str, language: str) -> Target | None:
+        """The files whose top-level names `path` sees without an import (its package), as one target, or None."""
+        find = spec(language).peers if language in LANGUAGE_NAMES else None
+        if find is None:
+            return None
+        if self._paths is None:
+            self._paths = PathIndex(self.language)
+        files = tuple(p for p in find(path, self._paths) if p in self.language)
+        return ("files", files) if files else None
+
     def bindings(self, path: str, language: str, refs: list[ImportRef]) -> tuple[dict[str, Target], list[Target]]:
         """What the given imports of a file bind: local name -> target, plus star-imported modules/files."""
         out: dict[str, Target] = {}
@@ -231,10 +241,11 @@ def resolve_edges(graph: Graph, references: dict[str, dict[str, int]]) -> list[t
     makes ("imports") and every referenced name that resolves through them ("uses")."""
     out: list[tuple[str, str, str, str, str]] = []
     for path, lang in graph.language.items():
-        refs = graph.imports.get(path)
-        if not refs:
+        refs = graph.imports.get(path, [])
+        peers = graph.peers(path, lang)
+        if not refs and peers is None:
             continue
-        bindings, stars = graph.bindings(path, lang, refs)
+        bindings, stars = graph.bindings(path, lang, refs) if refs else ({}, [])
         for name, t in bindings.items():
             for dst, qual in _target_files(graph, t):
                 out.append((path, name, dst, qual, "imports"))
@@ -244,7 +255,8 @@ def resolve_edges(graph: Graph, references: dict[str, dict[str, int]]) -> list[t
         for name, count in references.get(path, {}).items():
             t = bindings.get(name)
             if t is None:
-                t = next((r for s in stars if (r := graph.resolve_attr(s, name)) is not None), None)
+                seen = [*stars, peers] if peers is not None else stars
+                t = next((r for s in seen if (r := graph.resolve_attr(s, name)) is not None), None)
             if t is not None and t[0] == "def":
                 out.append((path, name, t[1].path, t[1].qualname, "uses"))  # type: ignore[union-attr]
     return out

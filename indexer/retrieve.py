@@ -164,6 +164,9 @@ class Retriever:
 
         lang = v.language or ""
         bindings, stars = g.bindings(q.path, lang, v.imports)
+        peer = g.peers(q.path, lang)  # the package's own names, visible without an import
+        peer_defs = {n: d for p in (peer[1] if peer else ()) for n, d in g.defs.get(p, {}).items()  # type: ignore
+                     if "." not in n}
         own = g.defs.get(q.path, {})
         window_start = v.cursor_line - WINDOW_LINES + 1
         used_defs: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses
@@ -176,7 +179,8 @@ class Retriever:
             for s in stars:
                 if (t := g.resolve_attr(s, name)) is not None:
                     return t
-            return None
+            d = peer_defs.get(name)
+            return ("def", d) if d is not None else None
 
         for use in v.uses:
             if use.line in import_lines or use.chain[0] in own:

@@ -12,7 +12,8 @@ from .model import ParsedFile, Symbol
 log = logging.getLogger(__name__)
 
 CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "impl", "module", "namespace", "union", "object"})
-HEAD_MAX_LINES = 16  # a collapsed view never exceeds this many lines
+HEAD_MAX_LINES = 16  # a collapsed view shows at most this many lines of the definition itself
+DOC_MAX_LINES = 8  # of a definition's leading comments (JSDoc, Javadoc, ///), the lines nearest it are kept
 SIGNATURE_MAX_CHARS = 300
 _WRAPPERS = frozenset({"decorated_definition", "export_statement", "template_declaration"})
 
@@ -60,8 +61,9 @@ def _definition(grammar: Grammar, node: ts.Node, name: str, kind: str, path: str
     if node.end_point.column == 0 and end_row > node.start_point.row:  # a node that ends with its newline (#define)
         end_row -= 1
     doc = ""
-    if grammar.spec.doc_style == "comment":
-        start_row, doc = _leading_comments(outer)
+    if grammar.spec.doc_style == "comment":  # the comments above belong to it, but never more than the code
+        comments_row, doc = _leading_comments(outer)
+        start_row = max(comments_row, outer.start_point.row - DOC_MAX_LINES)
     body = node.child_by_field_name("body")
     if body is None or body.start_point.row < node.start_point.row:
         sig_end = end_row if end_row - node.start_point.row < 3 else node.start_point.row
@@ -72,7 +74,8 @@ def _definition(grammar: Grammar, node: ts.Node, name: str, kind: str, path: str
             sig_end = doc_end
     else:
         sig_end = body.start_point.row
-    head_end = min(sig_end, start_row + HEAD_MAX_LINES - 1, end_row)
+    # the collapsed view always reaches the signature (a long comment above is cut, never shown instead of it)
+    head_end = min(max(sig_end, node.start_point.row), node.start_point.row + HEAD_MAX_LINES - 1, end_row)
     last_sig_row = sig_end
     if body is not None and body.start_point.row > node.start_point.row:
         last_sig_row = body.start_point.row - (1 if grammar.spec.doc_style == "docstring" else 0)

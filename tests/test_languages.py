@@ -539,3 +539,22 @@ def test_macro_ends_on_its_own_line_and_one_line_docs_are_clean() -> None:
     macro = symbol(parsed, "TWICE")
     assert (macro.start_line, macro.end_line) == (1, 2)
     assert macro.doc == "Twice x."
+
+
+@pytest.mark.parametrize("path,code", [
+    ("long_doc.ts", "export function total(items: Item[]): number {\n  return items.length;\n}\n"),
+    ("LongDoc.java", "public class LongDoc {\n  int x;\n}\n"),
+    ("long_doc.go", "func Total(items []int) int {\n\treturn len(items)\n}\n"),
+])
+def test_a_long_leading_comment_never_hides_the_code(path: str, code: str) -> None:
+    """Of a 30-line doc comment the 8 lines nearest the definition are its; the collapsed view reaches the
+    signature (it used to stop inside the comment, so retrieval showed documentation instead of code)."""
+    comment = "/**\n" + "".join(f" * line {i} of a long explanation\n" for i in range(28)) + " */\n"
+    if path.endswith(".go"):
+        comment = "".join(f"// line {i} of a long explanation\n" for i in range(30))
+    parsed = parse_source(path, "package p;\n\n" * path.endswith(".java") + "package p\n\n" * path.endswith(".go")
+                          + comment + code)
+    first = parsed.symbols[0]
+    code_line = (comment + code).split("\n").index(code.split("\n")[0]) + 1 + 2 * (not path.endswith(".ts"))
+    assert first.start_line == code_line - 8
+    assert first.head_end >= code_line

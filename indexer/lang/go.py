@@ -1,6 +1,7 @@
 """Go: import specs (named, dot, blank) resolved to the package directory whose path ends the import path."""
 from __future__ import annotations
 
+import posixpath
 import re
 
 import tree_sitter as ts
@@ -61,4 +62,12 @@ def resolve_go(importer: str, ref: ImportRef, paths: PathIndex) -> list[str]:
 
 
 
-SPECS = (LanguageSpec("go", (".go",), "tree_sitter_go", read_imports=go_imports, resolve=resolve_go),)
+def go_peers(path: str, paths: PathIndex) -> list[str]:
+    """The other files of a Go package: its directory's .go files (a test file sees the package's tests too)."""
+    test = path.endswith("_test.go")
+    return [p for p in paths.files_in(posixpath.dirname(path))
+            if p != path and p.endswith(".go") and (test or not p.endswith("_test.go"))]
+
+
+SPECS = (LanguageSpec("go", (".go",), "tree_sitter_go", read_imports=go_imports, resolve=resolve_go,
+                      peers=go_peers),)

@@ -1,6 +1,8 @@
 """Java: single-type, on-demand and static imports, resolved to the files of the named packages."""
 from __future__ import annotations
 
+import posixpath
+
 import tree_sitter as ts
 
 from ..model import ImportRef
@@ -36,4 +38,10 @@ def resolve_java(importer: str, ref: ImportRef, paths: PathIndex) -> list[str]:
 
 
 
-SPECS = (LanguageSpec("java", (".java",), "tree_sitter_java", read_imports=java_imports, resolve=resolve_java),)
+def java_peers(path: str, paths: PathIndex) -> list[str]:
+    """The other classes of a Java package: the .java files of the same directory."""
+    return [p for p in paths.files_in(posixpath.dirname(path)) if p != path and p.endswith(".java")]
+
+
+SPECS = (LanguageSpec("java", (".java",), "tree_sitter_java", read_imports=java_imports, resolve=resolve_java,
+                      peers=java_peers),)

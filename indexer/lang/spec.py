@@ -12,6 +12,8 @@ from .paths import PathIndex
 ImportReader = Callable[[ts.Node], list[ImportRef]]
 # (importing file, import, the indexed files) -> the repository files the import refers to
 Resolver = Callable[[str, ImportRef, PathIndex], list[str]]
+# (a file, the indexed files) -> the files whose top-level definitions it sees without importing them
+Peers = Callable[[str, PathIndex], list[str]]
 SMALL_KINDS = frozenset({"constant", "macro", "type"})  # by default left to the module-level windows
 
 
@@ -23,6 +25,7 @@ class LanguageSpec:
     - `queries`: files under indexer/queries/, concatenated (default NAME.scm): definitions, references, imports;
     - `read_imports`: turns a node the query captured as `@import` into ImportRefs;
     - `resolve`: the repository files an import refers to (None: resolved elsewhere, as Python's modules are);
+    - `peers`: the files whose top-level names a file sees without an import (its package: Go, Java);
     - `not_chunked`: definition kinds left to the module-level windows instead of chunks of their own;
     - `doc_style`: where a definition's documentation lives: "docstring" (the first string of its body) or
       "comment" (the comments right above it)."""
@@ -35,4 +38,5 @@ class LanguageSpec:
     queries: tuple[str, ...] = ()
     read_imports: ImportReader | None = None
     resolve: Resolver | None = None
+    peers: Peers | None = None
     not_chunked: frozenset[str] = SMALL_KINDS
