@@ -7,12 +7,13 @@ from collections.abc import Iterable
 import tree_sitter as ts
 
 from ..model import ImportRef
+from .js_project import project
 from .nodes import first_line, text, unquote
 from .paths import PathIndex, first
 from .spec import LanguageSpec
 
 JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".d.ts", ".mts", ".cts")
-_JS_TS_TWINS = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
+_JS_TS_TWINS = {".js": (".ts", ".tsx", ".d.ts"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
 
 
 def js_imports(node: ts.Node) -> list[ImportRef]:
@@ -102,22 +103,39 @@ def _js_candidates(base: str) -> Iterable[str]:
 
 
 def resolve_js(importer: str, ref: ImportRef, paths: PathIndex) -> list[str]:
-    """Relative specifiers only (`./x`, `../x`): exact, with an extension, or a directory's index file."""
+    """The file an import names, as TypeScript's resolver finds it in the repository: a relative specifier (exact,
+    with an extension, `.js` written for `.ts`, or a directory's index file); a bare one through the importer's
+    tsconfig/jsconfig (`paths`, then `baseUrl`), then through a package.json of the repository (its `name` and
+    `exports`: a package importing itself, or a monorepo's workspace)."""
     spec = ref.module
-    if not (spec in (".", "..") or spec.startswith(("./", "../"))):
-        return []
-    base = posixpath.normpath(posixpath.join(posixpath.dirname(importer), spec))
+    if spec in (".", "..") or spec.startswith(("./", "../")):
+        return _file(posixpath.join(posixpath.dirname(importer), spec), paths)
+    proj = project(paths)
+    config = proj.compiler_paths(importer)
+    for base in config.candidates(spec) if config is not None else ():
+        if found := _file(base, paths):
+            return found
+    for target in proj.package_targets(spec, config.custom_conditions if config is not None else ()):
+        if found := _file(target, paths):
+            return found
+    return []
+
+
+def _file(base: str, paths: PathIndex) -> list[str]:
+    """The indexed file a module path (repository-relative, without extension rules applied) names, as a list."""
+    base = posixpath.normpath(base) if base else "."
     if base == ".." or base.startswith("../"):
         return []
     return first(_js_candidates("" if base == "." else base), paths)
 
 
+_TS_NOT_CHUNKED = frozenset({"constant"})  # type aliases, interfaces and enums are definitions of their own
 
 SPECS = (
     LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript",
                  queries=("javascript.scm", "jsx.scm"), read_imports=js_imports, resolve=resolve_js),
     LanguageSpec("typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript",
-                 read_imports=js_imports, resolve=resolve_js),
+                 read_imports=js_imports, resolve=resolve_js, not_chunked=_TS_NOT_CHUNKED),
     LanguageSpec("tsx", (".tsx",), "tree_sitter_typescript", "language_tsx", queries=("typescript.scm", "jsx.scm"),
-                 read_imports=js_imports, resolve=resolve_js),
+                 read_imports=js_imports, resolve=resolve_js, not_chunked=_TS_NOT_CHUNKED),
 )

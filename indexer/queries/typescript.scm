@@ -46,6 +46,30 @@
     name: (identifier) @name
     value: [(arrow_function) (function_expression) (generator_function)])) @definition.function
 
+; the same behind a type assertion, at the top level: `const f = function () {} as any as typeof g`,
+; `const f = (() => {}) satisfies F` (the constants below take the other assertions).
+(program
+  (lexical_declaration
+    (variable_declarator
+      name: (identifier) @name
+      value: [(as_expression . [(arrow_function) (function_expression) (generator_function)
+                                (parenthesized_expression [(arrow_function) (function_expression)])
+                                (as_expression . [(arrow_function) (function_expression) (generator_function)
+                                                  (parenthesized_expression [(arrow_function) (function_expression)])])])
+              (satisfies_expression . [(arrow_function) (function_expression) (generator_function)
+                                       (parenthesized_expression [(arrow_function) (function_expression)])])])) @definition.function)
+
+(export_statement
+  (lexical_declaration
+    (variable_declarator
+      name: (identifier) @name
+      value: [(as_expression . [(arrow_function) (function_expression) (generator_function)
+                                (parenthesized_expression [(arrow_function) (function_expression)])
+                                (as_expression . [(arrow_function) (function_expression) (generator_function)
+                                                  (parenthesized_expression [(arrow_function) (function_expression)])])])
+              (satisfies_expression . [(arrow_function) (function_expression) (generator_function)
+                                       (parenthesized_expression [(arrow_function) (function_expression)])])])) @definition.function)
+
 ; Top-level `const NAME = <literal>`.
 (program
   (lexical_declaration
@@ -53,7 +77,11 @@
     (variable_declarator
       name: (identifier) @name
       value: [(number) (string) (template_string) (object) (array) (regex) (true) (false)
-              (new_expression) (binary_expression) (unary_expression) (as_expression)])) @definition.constant)
+              (new_expression) (binary_expression) (unary_expression)
+              (as_expression . [(number) (string) (template_string) (object) (array) (regex) (true) (false) (null)
+                                (new_expression) (binary_expression) (unary_expression) (identifier)
+                                (member_expression) (call_expression) (as_expression . [(identifier) (object)])])
+              (satisfies_expression . [(object) (array) (as_expression . [(object) (array)])])])) @definition.constant)
 
 (export_statement
   (lexical_declaration
@@ -61,7 +89,11 @@
     (variable_declarator
       name: (identifier) @name
       value: [(number) (string) (template_string) (object) (array) (regex) (true) (false)
-              (new_expression) (binary_expression) (unary_expression) (as_expression)])) @definition.constant)
+              (new_expression) (binary_expression) (unary_expression)
+              (as_expression . [(number) (string) (template_string) (object) (array) (regex) (true) (false) (null)
+                                (new_expression) (binary_expression) (unary_expression) (identifier)
+                                (member_expression) (call_expression) (as_expression . [(identifier) (object)])])
+              (satisfies_expression . [(object) (array) (as_expression . [(object) (array)])])])) @definition.constant)
 
 ; References
 ((call_expression function: (identifier) @name) @reference.call

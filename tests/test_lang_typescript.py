@@ -1,0 +1,193 @@
+"""TypeScript and JavaScript as the compiler resolves them: tsconfig `paths`/`baseUrl`/`extends`, package.json
+`name`/`exports`, barrels that re-export, and type aliases as definitions."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from ragls.indexer.chunks import chunk_file
+from ragls.indexer.lang.javascript import resolve_js
+from ragls.indexer.lang.js_project import parse_jsonc, project
+from ragls.indexer.lang.paths import PathIndex
+from ragls.indexer.languages import grammar, spec
+from ragls.indexer.model import ImportRef
+from ragls.indexer.symbols import extract
+
+from .conftest import make_git_repo
+
+FIXTURE = Path(__file__).parent / "fixtures" / "ts"
+FILES = sorted(p.relative_to(FIXTURE).as_posix() for p in FIXTURE.rglob("*") if p.is_file())
+
+
+class FixtureFiles(PathIndex):
+    """The fixture repository's files, with the reader the graph gives resolvers (read from the fixture folder)."""
+
+    def __init__(self, root: Path = FIXTURE, files: list[str] = FILES) -> None:
+        super().__init__(files)
+        self.root = root
+        self.reads: list[str] = []
+
+    def read(self, path: str) -> str | None:
+        if path not in self.paths:
+            return None
+        self.reads.append(path)
+        return (self.root / path).read_text(encoding="utf-8")
+
+
+def ref(module: str, name: str | None = None, alias: str | None = None) -> ImportRef:
+    return ImportRef(module, name, alias, 1)
+
+
+# ---- project files -------------------------------------------------------------------------------------------
+
+def test_tsconfig_is_json_with_comments_and_trailing_commas() -> None:
+    text = '{\n  // a comment\n  "a": "http://x/*y*/", /* block\n comment */ "b": [1, 2,],\n  "c": {"d": "//",},\n}\n'
+    assert parse_jsonc(text) == {"a": "http://x/*y*/", "b": [1, 2], "c": {"d": "//"}}
+    assert parse_jsonc('{"s": "a \\" // not a comment"}') == {"s": 'a " // not a comment'}
+    with pytest.raises(ValueError):
+        parse_jsonc("{ not json }")
+
+
+@pytest.mark.parametrize(("importer", "spec", "expected"), [
+    # `paths` of the root config, reached through `extends` ("./tsconfig.base", no extension), relative to the
+    # config that holds them: an exact pattern first, else the longest matching prefix
+    ("packages/web/src/widgets/button.ts", "@acme/core/ledger", "packages/core/src/ledger.ts"),
+    ("packages/web/src/widgets/button.ts", "@acme/core", "packages/core/src/index.ts"),
+    ("packages/web/src/widgets/button.ts", "@acme/core/testing", "packages/core/src/testing.ts"),
+    # each substitution in turn: ./missing/* is not there, ./packages/*/src is
+    ("packages/core/src/ledger.ts", "@acme/web", "packages/web/src/index.ts"),
+    # the nearest config (packages/app) replaces `paths`, relative to itself
+    ("packages/app/src/main.ts", "@/format", "packages/app/src/format.ts"),
+    # not in its `paths` any more: the workspace package of that name (package.json `types`)
+    ("packages/app/src/main.ts", "@acme/core", "packages/core/src/index.ts"),
+    # package.json `exports`: a `*` subpath, conditions in their order (types names a build output that is not
+    # in the repository, browser is not a condition TypeScript holds; default is)
+    ("packages/app/src/main.ts", "@acme/web/widgets/button", "packages/web/src/widgets/button.ts"),
+    # jsconfig.json `baseUrl`
+    ("packages/legacy/src/app.js", "util/strings", "packages/legacy/src/util/strings.js"),
+    # relative specifiers as before
+    ("packages/core/src/ledger.ts", "./money", "packages/core/src/money.ts"),
+    ("packages/app/src/main.ts", "../../core/src/clock.js", "packages/core/src/clock.ts"),
+])
+def test_bare_specifiers_resolve_as_the_compiler_does(importer: str, spec: str, expected: str) -> None:
+    assert resolve_js(importer, ref(spec, "x"), FixtureFiles()) == [expected]
+
+
+@pytest.mark.parametrize(("importer", "spec"), [
+    ("packages/app/src/main.ts", "react"),  # a dependency: nothing in the repository
+    ("packages/app/src/main.ts", "@acme/core/ledger"),  # app's `paths` do not map it; core has no `exports` subpath
+    ("packages/app/src/main.ts", "@acme/web/package.json/x"),
+    ("packages/legacy/src/app.js", "@/format"),  # another package's alias
+])
+def test_what_the_project_does_not_map_stays_unresolved(importer: str, spec: str) -> None:
+    assert resolve_js(importer, ref(spec, "x"), FixtureFiles()) == []
+
+
+def test_project_files_are_read_once_per_index() -> None:
+    files = FixtureFiles()
+    for importer in ("packages/app/src/main.ts", "packages/app/src/format.ts", "packages/core/src/ledger.ts"):
+        for spec in ("@acme/core", "@/format", "@acme/web/widgets/button", "react"):
+            resolve_js(importer, ref(spec, "x"), files)
+    assert sorted(files.reads) == sorted(set(files.reads))
+    assert "packages/app/tsconfig.json" in files.reads and "tsconfig.base.json" in files.reads
+
+
+def test_broken_or_circular_configs_resolve_what_they_can(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "tsconfig.json").write_text('{"extends": "./a/tsconfig.json", "compilerOptions": {"baseUrl": "."}}')
+    (tmp_path / "a" / "tsconfig.json").write_text('{"extends": "../tsconfig.json"}')  # a cycle
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "tsconfig.json").write_text('{"compilerOptions": ')  # not JSON
+    (tmp_path / "lib.ts").write_text("export const x = 1;\n")
+    files = FixtureFiles(tmp_path, ["tsconfig.json", "a/tsconfig.json", "b/tsconfig.json", "lib.ts", "a/m.ts",
+                                    "b/m.ts"])
+    assert resolve_js("a/m.ts", ref("lib", "x"), files) == ["lib.ts"]  # baseUrl "." of the root config
+    with caplog.at_level(logging.WARNING):
+        assert resolve_js("b/m.ts", ref("lib", "x"), files) == []
+    assert "b/tsconfig.json" in caplog.text
+
+
+def test_without_a_reader_only_relative_specifiers_resolve() -> None:
+    files = PathIndex(FILES)  # an index without a reader of its files
+    assert resolve_js("packages/app/src/main.ts", ref("@/format", "x"), files) == []
+    assert resolve_js("packages/core/src/ledger.ts", ref("./money", "x"), files) == ["packages/core/src/money.ts"]
+    assert project(files).packages() == {}
+
+
+# ---- definitions and chunks ----------------------------------------------------------------------------------
+
+def parse(path: str, source: str):
+    language = "tsx" if path.endswith(".tsx") else "javascript" if path.endswith(".js") else "typescript"
+    loaded = grammar(language)
+    assert loaded is not None
+    return extract(loaded, path, source.encode())
+
+
+def test_type_aliases_interfaces_and_enums_are_chunks_of_their_own() -> None:
+    source = (FIXTURE / "packages/core/src/money.ts").read_text()
+    parsed = parse("money.ts", source)
+    chunks = {c.symbol: (c.kind, c.start_line, c.end_line) for c in chunk_file("money.ts", source.split("\n"),
+                                                                             parsed.symbols)}
+    assert chunks["Amount"] == ("type", 1, 2)  # its doc comment with it
+    assert chunks["Currency"][0] == "enum" and chunks["Money"][0] == "interface"
+    assert chunks["addMoney"][0] == "function" and chunks["zero"][0] == "function"
+    assert "constant" in spec("typescript").not_chunked and "type" not in spec("tsx").not_chunked
+
+
+@pytest.mark.parametrize("path", ["a.ts", "a.tsx"])
+def test_a_function_behind_a_type_assertion_is_a_function(path: str) -> None:
+    source = ("export const cache = function (max?: number) {\n  return new Map();\n} as any as typeof Map;\n"
+              "export type cache = Map<string, number>;\n"
+              "const handler = ((event: Event) => event.type) satisfies Handler;\n"
+              "export const SIZES = { small: 1 } as const;\n"
+              "const other = value as unknown as Other;\n")
+    found = {(s.name, s.kind, s.start_line) for s in parse(path, source).symbols}
+    assert found == {("cache", "function", 1), ("cache", "type", 4), ("handler", "function", 5),
+                     ("SIZES", "constant", 6), ("other", "constant", 7)}
+
+
+# ---- the index: imports through aliases and barrels to the defining file --------------------------------------
+
+needs_reader = pytest.mark.skipif(not hasattr(PathIndex, "read"),
+                                  reason="the graph gives resolvers no reader of project files yet")
+
+
+@pytest.fixture
+def acme_index(tmp_path: Path):
+    from ragls.indexer.index import Index
+
+    repo = make_git_repo(FIXTURE, tmp_path / "acme")
+    index = Index.open(repo.working_tree_dir, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    return index
+
+
+@needs_reader
+def test_imports_reach_the_defining_file_through_aliases_and_barrels(acme_index) -> None:
+    from ragls.indexer.retrieve import Retriever
+
+    graph = Retriever(acme_index).graph
+    bindings, _ = graph.bindings("packages/app/src/main.ts", "typescript", graph.imports["packages/app/src/main.ts"])
+    where = {name: (t[1].path, t[1].qualname) for name, t in bindings.items() if t[0] == "def"}  # type: ignore
+    assert where["Ledger"] == ("packages/core/src/ledger.ts", "Ledger")  # @acme/core -> index.ts -> export {..} from
+    assert where["Currency"] == ("packages/core/src/money.ts", "Currency")  # index.ts -> export * from
+    assert where["Money"] == ("packages/core/src/money.ts", "Money")
+    assert where["formatMoney"] == ("packages/app/src/format.ts", "formatMoney")  # @/format
+    assert where["Button"] == ("packages/web/src/widgets/button.ts", "Button")  # exports "./widgets/*"
+
+
+@needs_reader
+def test_a_cursor_gets_the_definitions_behind_the_aliases(acme_index) -> None:
+    from ragls.indexer.retrieve import Query, Retriever
+
+    r = Retriever(acme_index)
+    items = r.context(Query("packages/app/src/main.ts", 13, len("  ledger.")))  # `ledger.|post(...)`
+    assert items and items[0].symbol in ("Ledger.post", "Ledger.balance", "Ledger")
+    top = [(i.path, i.symbol) for i in items[:5]]
+    assert ("packages/core/src/ledger.ts", "Ledger.post") in top
+    items = r.context(Query("packages/app/src/main.ts", 7, len("  const button = new ")))
+    assert ("packages/web/src/widgets/button.ts", "Button") in [(i.path, i.symbol) for i in items[:3]]
+    items = r.context(Query("packages/app/src/main.ts", 5, 0, end_line=9))  # report(): a selection
+    assert {"Ledger.balance", "Button", "formatMoney", "Money"} <= {i.symbol for i in items}
