@@ -1,17 +1,18 @@
 """TypeScript and JavaScript as the compiler resolves them: tsconfig `paths`/`baseUrl`/`extends`, package.json
-`name`/`exports`, barrels that re-export, and type aliases as definitions."""
+`name`/`exports`, barrels that re-export, type aliases as definitions, and the declared types of names."""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
 import pytest
+import tree_sitter as ts
 
 from ragls.indexer.chunks import chunk_file
 from ragls.indexer.lang.javascript import resolve_js
 from ragls.indexer.lang.js_project import parse_jsonc, project
 from ragls.indexer.lang.paths import PathIndex
-from ragls.indexer.languages import grammar, spec
+from ragls.indexer.languages import grammar, spec, types_query
 from ragls.indexer.model import ImportRef
 from ragls.indexer.symbols import extract
 
@@ -146,6 +147,54 @@ def test_a_function_behind_a_type_assertion_is_a_function(path: str) -> None:
     found = {(s.name, s.kind, s.start_line) for s in parse(path, source).symbols}
     assert found == {("cache", "function", 1), ("cache", "type", 4), ("handler", "function", 5),
                      ("SIZES", "constant", 6), ("other", "constant", 7)}
+
+
+# ---- declared types (typed receivers) ------------------------------------------------------------------------
+
+TYPED = """\
+class Store extends Base {
+  private cache: Cache<string> | undefined;
+  #secret = new Secret();
+  pending = new Map<string, Job>();
+  constructor(private readonly client: api.Client, public name: string, retries?: RetryPolicy) {
+    super();
+    this.queue = new JobQueue();
+  }
+  get ledger(): Ledger { return this.make(); }
+  run(ctx: Context<Env>, { id }: Options, ...rest: Job[]) {
+    const plan: Plan = this.plan();
+    const worker = new pool.Worker(ctx);
+    const view = raw as unknown as View;
+    const checked = input satisfies Checked;
+    return rest;
+  }
+}
+const handle = (req: Request) => req.url;
+"""
+
+
+@pytest.mark.parametrize("language", ["typescript", "tsx"])
+def test_the_types_query_reads_declared_and_constructed_types(language: str) -> None:
+    query, loaded = types_query(language), grammar(language)
+    assert query is not None and loaded is not None
+    tree = loaded.parser().parse(TYPED.encode())
+    found = {((c["var"][0].text or b"").decode(), (c["type"][0].text or b"").decode())
+             for _, c in ts.QueryCursor(query).matches(tree.root_node)}
+    assert found == {
+        ("cache", "Cache<string> | undefined"), ("pending", "Map"), ("client", "api.Client"), ("name", "string"),
+        ("retries", "RetryPolicy"), ("queue", "JobQueue"), ("ledger", "Ledger"), ("ctx", "Context<Env>"),
+        ("plan", "Plan"), ("worker", "pool.Worker"), ("view", "View"), ("checked", "Checked"), ("req", "Request"),
+    }
+
+
+def test_the_javascript_types_query_reads_constructed_types() -> None:
+    query, loaded = types_query("javascript"), grammar("javascript")
+    assert query is not None and loaded is not None
+    source = "class A {\n  store = new Store();\n  constructor() { this.log = new log.Logger(); }\n}\nconst q = new Queue();\n"
+    tree = loaded.parser().parse(source.encode())
+    found = {((c["var"][0].text or b"").decode(), (c["type"][0].text or b"").decode())
+             for _, c in ts.QueryCursor(query).matches(tree.root_node)}
+    assert found == {("store", "Store"), ("log", "log.Logger"), ("q", "Queue")}
 
 
 # ---- the index: imports through aliases and barrels to the defining file --------------------------------------

@@ -133,9 +133,12 @@ _TS_NOT_CHUNKED = frozenset({"constant"})  # type aliases, interfaces and enums 
 
 SPECS = (
     LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript",
-                 queries=("javascript.scm", "jsx.scm"), read_imports=js_imports, resolve=resolve_js),
+                 queries=("javascript.scm", "jsx.scm"), read_imports=js_imports, resolve=resolve_js,
+                 types_query="javascript-types.scm"),
     LanguageSpec("typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript",
-                 read_imports=js_imports, resolve=resolve_js, not_chunked=_TS_NOT_CHUNKED),
+                 read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm",
+                 not_chunked=_TS_NOT_CHUNKED),
     LanguageSpec("tsx", (".tsx",), "tree_sitter_typescript", "language_tsx", queries=("typescript.scm", "jsx.scm"),
-                 read_imports=js_imports, resolve=resolve_js, not_chunked=_TS_NOT_CHUNKED),
+                 read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm",
+                 not_chunked=_TS_NOT_CHUNKED),
 )

@@ -1,0 +1,36 @@
+; What a name's type is, for ranking the members of `x.` (typed receivers): @var has type @type.
+; TypeScript and TSX (one file for both grammars: TSX has no `<T>x` assertion, so neither is read). Covers annotated
+; parameters (optional ones, and constructor parameter properties, which are `this.x` too), annotated variables,
+; class fields (annotated, or initialised with `new T()`), getters (their return type), `this.x = new T()`,
+; variables initialised with `new T()`, and `x as T` / `x satisfies T`. @type is the whole type: the reader keeps
+; its leading name (`Context<Env>` -> Context, `ns.Type` -> ns.Type) and drops `| undefined` / `| null`.
+
+; function f(c: Context), (c?: Context) => ..., constructor(private readonly c: Context)
+(required_parameter pattern: (identifier) @var type: (type_annotation (_) @type))
+(optional_parameter pattern: (identifier) @var type: (type_annotation (_) @type))
+
+; const c: Context = ...
+(variable_declarator name: (identifier) @var type: (type_annotation (_) @type))
+
+; const c = new Context(), const c = new ns.Context<T>()
+(variable_declarator
+  name: (identifier) @var
+  value: (new_expression constructor: [(identifier) (member_expression)] @type))
+
+; const c = x as Context, const c = x satisfies Context
+(variable_declarator name: (identifier) @var value: (as_expression (_) [(type_identifier) (nested_type_identifier) (generic_type)] @type .))
+(variable_declarator name: (identifier) @var value: (satisfies_expression (_) [(type_identifier) (nested_type_identifier) (generic_type)] @type .))
+
+; class fields: `cache: ApolloCache`, `abstract cache: ApolloCache`, `cache = new ApolloCache()`
+(public_field_definition name: (property_identifier) @var type: (type_annotation (_) @type))
+(public_field_definition
+  name: (property_identifier) @var
+  value: (new_expression constructor: [(identifier) (member_expression)] @type))
+
+; this.cache = new ApolloCache() (in a constructor or method)
+(assignment_expression
+  left: (member_expression object: (this) property: (property_identifier) @var)
+  right: (new_expression constructor: [(identifier) (member_expression)] @type))
+
+; get cache(): ApolloCache { ... }: `this.cache` has the getter's declared type
+(method_definition "get" name: (property_identifier) @var return_type: (type_annotation (_) @type))
