@@ -61,3 +61,17 @@ def grammar(name: str) -> Grammar | None:
     except (OSError, ts.QueryError) as exc:
         log.error("tags query for %s is unusable (%s); its files are chunked by lines", name, exc)
         return None
+
+
+@cache
+def types_query(name: str) -> ts.Query | None:
+    """The language's query of declared types (LanguageSpec.types_query), or None (none, or unusable: logged)."""
+    s = _BY_NAME[name]
+    g = grammar(name)
+    if g is None or s.types_query is None:
+        return None
+    try:
+        return ts.Query(g.language, (QUERY_DIR / s.types_query).read_text(encoding="utf-8"))
+    except (OSError, ts.QueryError) as exc:
+        log.error("types query for %s is unusable (%s); receivers are not typed", name, exc)
+        return None

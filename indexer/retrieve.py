@@ -32,6 +32,8 @@ void int char float double bool string str list dict set tuple object print len 
 _EXPECT_CLASS = re.compile(r"(?:\braise\s+|\bexcept\s*\(?\s*|\bisinstance\([^,]*,\s*\(?|\bissubclass\([^,]*,\s*\(?"
                            r"|\bclass\s+\w+\s*\(|\bnew\s+|->\s*|:\s*)$")
 _EXPECT_DECORATOR = re.compile(r"^\s*@$")
+_SELF = frozenset({"self", "this", "cls"})
+_TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "type", "union", "object"})
 
 # Weights of the fused score. Graph evidence dominates; lexical and vector similarity order what it leaves tied.
 W = {
@@ -39,7 +41,7 @@ W = {
                    used_window=0.2, class_member=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
     # after `module.` or `Class.`: the members of that target compete on usage and similarity alone
     "receiver": dict(receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
-    "selection": dict(receiver=0.0, used=5.0, imported=0.6, unused=0.0, member=0.2, member_recent=0.3, star=0.2,
+    "selection": dict(receiver=0.0, used=5.0, used_typed=2.0, imported=0.6, unused=0.0, member=0.2, member_recent=0.3, star=0.2,
                       class_member=0.5, name=0.8, lex=1.0, vec=0.4, kind=0.0),
 }
 
@@ -182,21 +184,50 @@ class Retriever:
             d = peer_defs.get(name)
             return ("def", d) if d is not None else None
 
+        def head(chain: list[str]) -> tuple[Target | None, list[str]]:
+            """What a chain's head names, and the rest of the chain: an imported or package name, else a name (or
+            `self.name`) whose declared type is a class-like definition."""
+            if (t := resolve_head(chain[0])) is not None:
+                return t, chain[1:]
+            if chain[0] in _SELF and len(chain) > 1 and (t := typed(chain[1])) is not None:
+                return t, chain[2:]
+            return typed(chain[0]), chain[1:]
+
+        def typed(name: str) -> Target | None:
+            if not (chain := v.types.get(name)) or chain[0] == name:
+                return None
+            t = resolve_head(chain[0])
+            if t is None and len(chain) == 1:  # not imported (the same package, a builtin): one class of that name
+                found = [d for d in g.by_name.get(chain[0], ()) if d.kind in _TYPE_KINDS]
+                t = ("def", found[0]) if len(found) == 1 else None
+            for attr in chain[1:]:
+                t = g.resolve_attr(t, attr) if t is not None else None
+            return t if t is not None and t[0] == "def" and t[1].kind in _TYPE_KINDS else None  # type: ignore
+
+        typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
         for use in v.uses:
             if use.line in import_lines or use.chain[0] in own:
                 continue
-            t = resolve_head(use.chain[0])
-            for attr in use.chain[1:] + [None]:
+            t, rest = head(use.chain)
+            via_type = len(rest) < len(use.chain) - 1 or (t is not None and resolve_head(use.chain[0]) is None)
+            for attr in rest + [None]:
                 if t is None:
                     break
                 if t[0] == "def":
                     d = t[1]
                     if d.chunk is not None:  # type: ignore[union-attr]
-                        used_defs[d.chunk].append(use.line)  # type: ignore[union-attr]
+                        (typed_uses if via_type else used_defs)[d.chunk].append(use.line)  # type: ignore
                 else:
                     used_mods[str(t[1])] = max(used_mods.get(str(t[1]), 0), use.line)
                 t = g.resolve_attr(t, attr) if attr else None
         in_sel = v.selection
+        for chunk, lines in typed_uses.items():  # a variable's type and its members: weaker evidence than an import
+            if chunk not in used_defs:
+                c = cands.setdefault(chunk, _Cand(chunk))
+                if in_sel and any(in_sel[0] <= ln <= in_sel[1] for ln in lines):
+                    c.feats["used_typed"] = 1.0 + 0.1 * min(5, len(lines))
+                if any(ln >= window_start for ln in lines):
+                    c.feats["used_window"] = 1.0
         for chunk, lines in used_defs.items():
             c = cands.setdefault(chunk, _Cand(chunk))
             if in_sel and any(in_sel[0] <= ln <= in_sel[1] for ln in lines):
@@ -233,8 +264,8 @@ class Retriever:
                 for m in g.module_members(("def", d)):
                     add(m, "class_member")
         if v.receiver:
-            t = resolve_head(v.receiver[0])
-            for attr in v.receiver[1:]:
+            t, rest = head(v.receiver)
+            for attr in rest:
                 t = g.resolve_attr(t, attr) if t is not None else None
             if t is not None:
                 v.receiver_resolved = True

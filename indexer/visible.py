@@ -10,7 +10,7 @@ from functools import cache
 
 import tree_sitter as ts
 
-from .languages import Grammar, grammar, language_for, query_source, spec
+from .languages import Grammar, grammar, language_for, query_source, spec, types_query
 from .model import ImportRef
 
 LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or the end before the cursor
@@ -53,6 +53,7 @@ class Visible:
     imports: list[ImportRef] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
     receiver: list[str] | None = None  # the chain before a trailing "." / "::" / "->" at the cursor
+    types: dict[str, list[str]] = field(default_factory=dict)  # name -> the type chain declared for it last
     receiver_resolved: bool = False  # set by retrieval when the receiver is a known module or class
     line_prefix: str = ""
     function_start: int = 1  # first line of the function around the cursor (heuristic)
@@ -98,6 +99,7 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     v = Visible(path, spec.name if spec else None, text, lines, cursor_line, selection)
     scan = (scans or Scans(0)).scan(path, text, spec.name if spec else None)
     v.imports = [ref for _, ref in scan.imports]
+    v.types = {t.name: t.chain for t in sorted(scan.typed, key=lambda t: t.line)}
     v.uses = scan.uses
     if selection is None and lines:
         v.line_prefix = lines[-1]
@@ -185,6 +187,16 @@ def _split_chain(chain: str) -> list[str]:
     return re.split(r"[ \t]*(?:\.|::|->)[ \t]*", chain)
 
 
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """`name` has type `chain` (["pkg", "Type"]) from `line` on; `end` is the name's end byte (incremental scans)."""
+
+    end: int
+    name: str
+    chain: list[str]
+    line: int
+
+
 @dataclass(slots=True)
 class _Scan:
     """One text's imports (with their end byte), name-chain uses, blanked string and comment spans, and tree."""
@@ -195,6 +207,7 @@ class _Scan:
     imports: list[tuple[int, ImportRef]]
     uses: list[Use]
     blanks: list[tuple[int, int]]  # character spans of strings and comments
+    typed: list[Typed] = field(default_factory=list)  # declared types of names, by the language's types query
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -303,4 +316,49 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
                 if node.end_byte not in seen or node.end_byte > changed:
                     imports.extend((node.end_byte, ref) for ref in reader(node))
         imports.sort(key=lambda x: x[1].line)
-    return _Scan(text, data, tree, imports, uses, blanks)
+    typed = _typed(old, tree, language, changed) if tree is not None and language else []
+    return _Scan(text, data, tree, imports, uses, blanks, typed)
+
+
+def _typed(old: _Scan | None, tree: ts.Tree, language: str, changed: int) -> list[Typed]:
+    """The declared types of names (the language's types query) over the changed part, the rest from `old`."""
+    q = types_query(language)
+    if q is None:
+        return []
+    out = [t for t in old.typed if t.end <= changed] if old is not None else []
+    cursor = ts.QueryCursor(q)
+    cursor.set_byte_range(changed, tree.root_node.end_byte)
+    for _, caps in cursor.matches(tree.root_node):
+        names, types = caps.get("var"), caps.get("type")
+        if not names or not types or names[0].end_byte <= changed:
+            continue
+        chain = type_chain((types[0].text or b"").decode("utf-8", "replace"))
+        if chain:
+            out.append(Typed(names[0].end_byte, (names[0].text or b"").decode("utf-8", "replace"), chain,
+                             names[0].start_point.row + 1))
+    out.sort(key=lambda t: t.end)
+    return out
+
+
+_NULLISH = frozenset({"None", "null", "undefined", "nil", "void"})
+_WRAPPERS = re.compile(r"^(?:typing\.)?(?:Optional|Annotated|ClassVar|Final|Readonly|ReadonlyArray)\s*[\[<]\s*(.*)[\]>]$",
+                       re.S)
+_TYPE_HEAD = re.compile(r"[A-Za-z_$][\w$]*(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)*")
+
+
+def type_chain(text: str) -> list[str] | None:
+    """The name chain of the type a declaration gives (`pkg.Type` -> ["pkg", "Type"]): quotes, pointers and
+    references stripped, `Optional[X]` / `X | None` unwrapped; None for what has no members of its own to rank
+    (slices, arrays, functions, unions of several types)."""
+    t = text.strip().strip("\"'`").strip()
+    for _ in range(3):
+        if (m := _WRAPPERS.match(t)) is not None:
+            t = m.group(1).split(",")[0].strip()
+        parts = [p.strip() for p in re.split(r"\|", t) if p.strip() and p.strip() not in _NULLISH]
+        if len(parts) != 1:
+            return None
+        t = parts[0].lstrip("*&").removeprefix("mut ").strip()
+    if t.startswith(("[", "(", "{", "func", "fn ")) or t.endswith("]") and "[" in t and not _WRAPPERS.match(t):
+        return None
+    m = _TYPE_HEAD.match(t)
+    return _split_chain(m.group()) if m is not None else None

@@ -47,8 +47,8 @@ def test_star_import_resolves_through_all(shop_index):
 def test_selection_gets_every_cross_file_definition_it_uses(shop_index):
     r = Retriever(shop_index)
     items = r.context(Query("shop/checkout.py", 8, end_line=14))
-    top = set(symbols(items)[:6])
-    assert {"apply_discount", "TaxPolicy.tax_for", "EmptyCartError", "format_money"} <= top | {"TaxPolicy"}
+    top = set(symbols(items)[:7])  # Cart.total too: `cart.total()` where `cart: Cart`
+    assert {"apply_discount", "TaxPolicy.tax_for", "EmptyCartError", "format_money", "Cart.total"} <= top
     assert "apply_discount" in top and "format_money" in top
 
 
@@ -191,3 +191,15 @@ def test_incremental_reads_of_a_file_match_fresh_reads(shop_repo):
         assert [(u.line, u.chain) for u in cached.uses] == [(u.line, u.chain) for u in fresh.uses]
         if not broken:
             assert cached.imports == fresh.imports
+
+
+def test_a_typed_name_ranks_its_type_s_members(shop_index):
+    """`cart: Cart` (a parameter's annotation) makes `cart.` rank Cart's methods; `x = Cart(...)` does too."""
+    r = Retriever(shop_index)
+    source = (shop_index.root / "shop/checkout.py").read_text()
+    typed = source.replace("    net = apply_discount(cart.total(), discount)", "    net = cart.")
+    items = r.context(Query("shop/checkout.py", 12, len("    net = cart.")), source=typed)
+    assert symbols(items)[0].startswith("Cart.") and "receiver=1.00" in items[0].why
+    built = source.replace("    cart.add(models.LineItem(sku, price))", "    cart.")
+    items = r.context(Query("shop/checkout.py", 19, len("    cart.")), source=built)
+    assert symbols(items)[0].startswith("Cart.")

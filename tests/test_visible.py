@@ -45,3 +45,14 @@ def test_a_large_file_is_read_through_its_head_and_the_code_before_the_cursor():
     assert any(u.line == last - 1 and u.chain == ["helper"] for u in v.uses)
     sel = read("big.py", source, 5_000, 0, 5_100)  # a selection in the middle sees its own lines
     assert any(u.line == 5_050 for u in sel.uses)
+
+
+def test_declared_types_of_names():
+    from ragls.indexer.visible import type_chain
+
+    assert type_chain("Optional[pkg.Baz]") == ["pkg", "Baz"] and type_chain("Foo | None") == ["Foo"]
+    assert type_chain("*Server") == ["Server"] and type_chain("Readonly<Config>") == ["Config"]
+    assert type_chain("[]Foo") is None and type_chain("list[Foo]") is None and type_chain("A | B") is None
+    src = "def f(cart: Cart, other: 'Widget' = None):\n    x = mod.Thing()\n    self.y = Gadget(1)\n    z = make()\n"
+    v = read("a.py", src, 5, 0, None)
+    assert v.types == {"cart": ["Cart"], "other": ["Widget"], "x": ["mod", "Thing"], "y": ["Gadget"]}

@@ -36,4 +36,4 @@ def python_imports(node: ts.Node) -> list[ImportRef]:
 
 
 SPECS = (LanguageSpec("python", (".py", ".pyi"), "tree_sitter_python", doc_style="docstring",
-                      read_imports=python_imports),)
+                      read_imports=python_imports, types_query="python-types.scm"),)

@@ -26,6 +26,8 @@ class LanguageSpec:
     - `read_imports`: turns a node the query captured as `@import` into ImportRefs;
     - `resolve`: the repository files an import refers to (None: resolved elsewhere, as Python's modules are);
     - `peers`: the files whose top-level names a file sees without an import (its package: Go, Java);
+    - `types_query`: a file under indexer/queries/ whose matches capture `@var` and `@type`: the name has that
+      type (a parameter's annotation, a declaration, a constructor call); it ranks the members of `x.`;
     - `not_chunked`: definition kinds left to the module-level windows instead of chunks of their own;
     - `doc_style`: where a definition's documentation lives: "docstring" (the first string of its body) or
       "comment" (the comments right above it)."""
@@ -39,4 +41,5 @@ class LanguageSpec:
     read_imports: ImportReader | None = None
     resolve: Resolver | None = None
     peers: Peers | None = None
+    types_query: str | None = None
     not_chunked: frozenset[str] = SMALL_KINDS

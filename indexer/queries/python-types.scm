@@ -1,0 +1,16 @@
+; What a name's type is, for ranking the members of `x.` (typed receivers): @var has type @type.
+; Covers annotated parameters and assignments, constructor calls of CapWords classes (PEP 8) assigned to a name or
+; to `self.attr`, and `with Cls(...) as name`.
+(typed_parameter (identifier) @var type: (type) @type)
+(typed_default_parameter name: (identifier) @var type: (type) @type)
+(assignment left: (identifier) @var type: (type) @type)
+(assignment left: (attribute object: (identifier) @_self attribute: (identifier) @var) type: (type) @type
+  (#eq? @_self "self"))
+((assignment left: (identifier) @var right: (call function: [(identifier) (attribute)] @type))
+  (#match? @type "^([A-Za-z_][A-Za-z0-9_]*[.])*_*[A-Z]"))
+((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @var)
+   right: (call function: [(identifier) (attribute)] @type))
+  (#eq? @_self "self") (#match? @type "^([A-Za-z_][A-Za-z0-9_]*[.])*_*[A-Z]"))
+((with_item value: (as_pattern (call function: [(identifier) (attribute)] @type)
+   alias: (as_pattern_target (identifier) @var)))
+  (#match? @type "^([A-Za-z_][A-Za-z0-9_]*[.])*_*[A-Z]"))
