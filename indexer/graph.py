@@ -14,6 +14,8 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 8
+MAX_BASE_DEPTH = 4  # classes up an inheritance chain whose members count
+CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "union", "object"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,9 @@ class Graph:
             self.modules.setdefault(mod, p)
         self._paths: PathIndex | None = None
         self._tables: dict[str, tuple[dict[str, tuple], list[str]]] = {}
+        self._db = store.db
+        self._bases: dict[tuple[str, str], list[Def]] = {}  # a class's resolved bases, computed when first asked
+        self._scopes: dict[str, tuple[dict[str, Target], list[Target]]] = {}
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -107,6 +112,8 @@ class Graph:
             self.imports.pop(p, None)
         self._load(store, paths)
         self._tables.clear()
+        self._bases.clear()
+        self._scopes.clear()
         return True
 
     # ---- Python -------------------------------------------------------------------------------------------
@@ -169,8 +176,8 @@ class Graph:
         return self.resolve_symbol(ref[1], ref[2], depth)
 
     # ---- all languages ------------------------------------------------------------------------------------
-    def resolve_attr(self, target: Target, attr: str) -> Target | None:
-        """`module.attr`, `Class.member`, or a name exported by a set of files."""
+    def resolve_attr(self, target: Target, attr: str, depth: int = 0) -> Target | None:
+        """`module.attr`, `Class.member` (its own, else inherited), or a name exported by a set of files."""
         kind, x = target
         if kind == "mod":
             return self.resolve_symbol(str(x), attr)
@@ -181,10 +188,17 @@ class Graph:
             return None
         d = x  # type: ignore[assignment]
         m = self.defs.get(d.path, {}).get(f"{d.qualname}.{attr}")  # type: ignore[union-attr]
-        return ("def", m) if m is not None else None
+        if m is not None:
+            return ("def", m)
+        if depth < MAX_BASE_DEPTH:
+            for base in self.bases(d):  # type: ignore[arg-type]
+                if (t := self.resolve_attr(("def", base), attr, depth + 1)) is not None:
+                    return t
+        return None
 
-    def module_members(self, target: Target) -> list[Def]:
-        """Top-level definitions of a module (or files), or the members of a class."""
+    def module_members(self, target: Target, depth: int = 0) -> list[Def]:
+        """Top-level definitions of a module (or files), or the members of a class, inherited ones after its own
+        (an override hides the base's)."""
         kind, x = target
         if kind == "mod":
             path = self.modules.get(str(x))
@@ -192,7 +206,50 @@ class Graph:
         if kind == "files":
             return [d for p in x for q, d in self.defs.get(p, {}).items() if "." not in q]  # type: ignore[union-attr]
         d = x
-        return list(self.members.get((d.path, d.qualname), []))  # type: ignore[union-attr]
+        own = list(self.members.get((d.path, d.qualname), []))  # type: ignore[union-attr]
+        if depth < MAX_BASE_DEPTH:
+            names = {m.name for m in own}
+            for base in self.bases(d):  # type: ignore[arg-type]
+                for m in self.module_members(("def", base), depth + 1):
+                    if m.name not in names:
+                        names.add(m.name)
+                        own.append(m)
+        return own
+
+    def bases(self, d: Def) -> list[Def]:
+        """The class-like definitions `d` declares as its bases (its language's `bases` rule on its signature),
+        resolved in its own file's scope: imports, the file's own definitions, its package."""
+        key = (d.path, d.qualname)
+        if (known := self._bases.get(key)) is not None:
+            return known
+        self._bases[key] = []  # a base cycle ends here
+        lang = self.language.get(d.path, "")
+        find = spec(lang).bases if lang in LANGUAGE_NAMES and d.kind in CLASS_LIKE else None
+        row = self._db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? LIMIT 1",
+                               key).fetchone() if find is not None else None
+        out: list[Def] = []
+        for chain in find(row[0] or "") if find is not None and row is not None else []:
+            t = self.in_scope(d.path, chain[0])
+            for attr in chain[1:]:
+                t = self.resolve_attr(t, attr) if t is not None else None
+            if t is not None and t[0] == "def" and t[1] is not d and t[1].kind in CLASS_LIKE:  # type: ignore
+                out.append(t[1])  # type: ignore[arg-type]
+        self._bases[key] = out
+        return out
+
+    def in_scope(self, path: str, name: str) -> Target | None:
+        """What `name` means at the top level of `path`: an import, the file's own definition, its package's."""
+        if path not in self._scopes:
+            lang = self.language.get(path, "")
+            self._scopes[path] = self.bindings(path, lang, self.imports.get(path, []))
+            if (peer := self.peers(path, lang)) is not None:
+                self._scopes[path][1].append(peer)
+        bindings, stars = self._scopes[path]
+        if name in bindings:
+            return bindings[name]
+        if (d := self.defs.get(path, {}).get(name)) is not None:
+            return ("def", d)
+        return next((t for s in stars if (t := self.resolve_attr(s, name)) is not None), None)
 
     def peers(self, path: str, language: str) -> Target | None:
         """The files whose top-level names `path` sees without an import (its package), as one target, or None."""

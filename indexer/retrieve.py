@@ -11,8 +11,9 @@ from dataclasses import asdict, dataclass, field
 
 from .embed import STATIC_NAME
 from .files import read_regular
-from .graph import Def, Graph, Target
+from .graph import CLASS_LIKE, Def, Graph, Target
 from .index import Index
+from .languages import LANGUAGE_NAMES, spec
 from .lexical import Lexical
 from .store import subtokens
 from .visible import Scans, Visible, read
@@ -184,14 +185,26 @@ class Retriever:
             d = peer_defs.get(name)
             return ("def", d) if d is not None else None
 
+        line = v.selection[0] if v.selection else v.cursor_line
+        around = [d for d in own.values() if d.kind in CLASS_LIKE and d.start_line <= line <= d.end_line]
+        enclosing = ("def", max(around, key=lambda d: d.start_line)) if around else None  # the class we are in
+        implicit_this = spec(lang).implicit_this if lang in LANGUAGE_NAMES else False
+
         def head(chain: list[str]) -> tuple[Target | None, list[str]]:
-            """What a chain's head names, and the rest of the chain: an imported or package name, else a name (or
-            `self.name`) whose declared type is a class-like definition."""
+            """What a chain's head names, and the rest of the chain: an imported or package name; else a name (or
+            `self.name`) whose declared type is a class-like definition; `self`/`this` (the enclosing class, its
+            members inherited too); a bare member name where the language reads it as `this.name`."""
             if (t := resolve_head(chain[0])) is not None:
                 return t, chain[1:]
-            if chain[0] in _SELF and len(chain) > 1 and (t := typed(chain[1])) is not None:
-                return t, chain[2:]
-            return typed(chain[0]), chain[1:]
+            if chain[0] in _SELF and len(chain) > 1:
+                if (t := typed(chain[1])) is not None:
+                    return t, chain[2:]
+                return enclosing, chain[1:]
+            if (t := typed(chain[0])) is not None:
+                return t, chain[1:]
+            if implicit_this and enclosing is not None:
+                return g.resolve_attr(enclosing, chain[0]), chain[1:]
+            return None, chain[1:]
 
         def typed(name: str) -> Target | None:
             if not (chain := v.types.get(name)) or chain[0] == name:
@@ -209,7 +222,7 @@ class Retriever:
             if use.line in import_lines or use.chain[0] in own:
                 continue
             t, rest = head(use.chain)
-            via_type = len(rest) < len(use.chain) - 1 or (t is not None and resolve_head(use.chain[0]) is None)
+            via_type = t is not None and resolve_head(use.chain[0]) is None
             for attr in rest + [None]:
                 if t is None:
                     break

@@ -10,6 +10,7 @@ from functools import cache
 
 import tree_sitter as ts
 
+from .lang.types import type_chain
 from .languages import Grammar, grammar, language_for, query_source, spec, types_query
 from .model import ImportRef
 
@@ -340,25 +341,3 @@ def _typed(old: _Scan | None, tree: ts.Tree, language: str, changed: int) -> lis
     return out
 
 
-_NULLISH = frozenset({"None", "null", "undefined", "nil", "void"})
-_WRAPPERS = re.compile(r"^(?:typing\.)?(?:Optional|Annotated|ClassVar|Final|Readonly|ReadonlyArray)\s*[\[<]\s*(.*)[\]>]$",
-                       re.S)
-_TYPE_HEAD = re.compile(r"[A-Za-z_$][\w$]*(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)*")
-
-
-def type_chain(text: str) -> list[str] | None:
-    """The name chain of the type a declaration gives (`pkg.Type` -> ["pkg", "Type"]): quotes, pointers and
-    references stripped, `Optional[X]` / `X | None` unwrapped; None for what has no members of its own to rank
-    (slices, arrays, functions, unions of several types)."""
-    t = text.strip().strip("\"'`").strip()
-    for _ in range(3):
-        if (m := _WRAPPERS.match(t)) is not None:
-            t = m.group(1).split(",")[0].strip()
-        parts = [p.strip() for p in re.split(r"\|", t) if p.strip() and p.strip() not in _NULLISH]
-        if len(parts) != 1:
-            return None
-        t = parts[0].lstrip("*&").removeprefix("mut ").strip()
-    if t.startswith(("[", "(", "{", "func", "fn ")) or t.endswith("]") and "[" in t and not _WRAPPERS.match(t):
-        return None
-    m = _TYPE_HEAD.match(t)
-    return _split_chain(m.group()) if m is not None else None

@@ -203,3 +203,26 @@ def test_a_typed_name_ranks_its_type_s_members(shop_index):
     built = source.replace("    cart.add(models.LineItem(sku, price))", "    cart.")
     items = r.context(Query("shop/checkout.py", 19, len("    cart.")), source=built)
     assert symbols(items)[0].startswith("Cart.")
+
+
+def test_inherited_members_through_self_and_typed_names(tmp_path):
+    """`self.m()` where m is defined by a base class in another file, and `x.` where x's class inherits it."""
+    from ragls.indexer.index import Index
+
+    from .conftest import commit_all
+
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "base.py").write_text("class Base:\n    def refresh_cache(self, key):\n        return key\n")
+    (root / "pkg" / "child.py").write_text(
+        "from .base import Base\n\n\nclass Child(Base):\n    def run(self):\n        return self.refresh_cache(1)\n\n\n"
+        "def use(c: Child):\n    return c.\n")
+    commit_all(root)
+    index = Index.open(root, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    r = Retriever(index)
+    items = r.context(Query("pkg/child.py", 5, end_line=6))
+    assert "Base.refresh_cache" in symbols(items)[:3]
+    items = r.context(Query("pkg/child.py", 10, len("    return c.")))
+    assert symbols(items)[0] == "Base.refresh_cache" and "receiver=1.00" in items[0].why

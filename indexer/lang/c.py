@@ -9,6 +9,7 @@ from ..model import ImportRef
 from .nodes import first_line, unquote
 from .paths import PathIndex
 from .spec import LanguageSpec
+from .types import cpp_bases
 
 
 def c_includes(node: ts.Node) -> list[ImportRef]:
@@ -32,5 +33,5 @@ def resolve_c(importer: str, ref: ImportRef, paths: PathIndex) -> list[str]:
 SPECS = (
     LanguageSpec("c", (".c",), "tree_sitter_c", read_imports=c_includes, resolve=resolve_c),
     LanguageSpec("cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx", ".h++"), "tree_sitter_cpp",
-                 read_imports=c_includes, resolve=resolve_c),
+                 read_imports=c_includes, resolve=resolve_c, bases=cpp_bases, implicit_this=True),
 )

@@ -6,6 +6,7 @@ import tree_sitter as ts
 from ..model import ImportRef
 from .nodes import text
 from .spec import LanguageSpec
+from .types import paren_bases
 
 
 def python_imports(node: ts.Node) -> list[ImportRef]:
@@ -36,4 +37,4 @@ def python_imports(node: ts.Node) -> list[ImportRef]:
 
 
 SPECS = (LanguageSpec("python", (".py", ".pyi"), "tree_sitter_python", doc_style="docstring",
-                      read_imports=python_imports, types_query="python-types.scm"),)
+                      read_imports=python_imports, types_query="python-types.scm", bases=paren_bases),)

@@ -14,6 +14,8 @@ ImportReader = Callable[[ts.Node], list[ImportRef]]
 Resolver = Callable[[str, ImportRef, PathIndex], list[str]]
 # (a file, the indexed files) -> the files whose top-level definitions it sees without importing them
 Peers = Callable[[str, PathIndex], list[str]]
+# a class's signature -> the type chains of the bases it declares
+Bases = Callable[[str], list[list[str]]]
 SMALL_KINDS = frozenset({"constant", "macro", "type"})  # by default left to the module-level windows
 
 
@@ -28,6 +30,8 @@ class LanguageSpec:
     - `peers`: the files whose top-level names a file sees without an import (its package: Go, Java);
     - `types_query`: a file under indexer/queries/ whose matches capture `@var` and `@type`: the name has that
       type (a parameter's annotation, a declaration, a constructor call); it ranks the members of `x.`;
+    - `bases`: the base classes a class's signature declares (members are inherited: `x.m`, `self.m`);
+    - `implicit_this`: a bare name inside a class may be one of its (inherited) members (Java, C++);
     - `not_chunked`: definition kinds left to the module-level windows instead of chunks of their own;
     - `doc_style`: where a definition's documentation lives: "docstring" (the first string of its body) or
       "comment" (the comments right above it)."""
@@ -42,4 +46,6 @@ class LanguageSpec:
     resolve: Resolver | None = None
     peers: Peers | None = None
     types_query: str | None = None
+    bases: Bases | None = None
+    implicit_this: bool = False
     not_chunked: frozenset[str] = SMALL_KINDS
