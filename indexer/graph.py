@@ -72,6 +72,7 @@ class Graph:
         self._db = store.db
         self._bases: dict[tuple[str, str], list[Def]] = {}  # a class's resolved bases, computed when first asked
         self._scopes: dict[str, tuple[dict[str, Target], list[Target]]] = {}
+        self._resolving: set[str] = set()
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -185,7 +186,7 @@ class Graph:
             for p in x:  # type: ignore[union-attr]
                 if (d := self.defs.get(p, {}).get(attr)) is not None:
                     return ("def", d)
-            return None
+            return self._reexported(x, attr, depth)  # type: ignore[arg-type]
         d = x  # type: ignore[assignment]
         m = self.defs.get(d.path, {}).get(f"{d.qualname}.{attr}")  # type: ignore[union-attr]
         if m is not None:
@@ -237,19 +238,45 @@ class Graph:
         self._bases[key] = out
         return out
 
+    def _reexported(self, files: tuple[str, ...], name: str, depth: int) -> Target | None:
+        """A name the files do not define but pass on from another (a barrel's `export * from`, `export {x} from`,
+        Rust's `pub use`): followed through their own imports, at most MAX_DEPTH files deep, never in a cycle."""
+        if depth >= MAX_DEPTH:
+            return None
+        for p in files:
+            if p in self._resolving or self.language.get(p) == "python":
+                continue
+            bindings, stars = self._scope(p)
+            t = bindings.get(name)
+            if t is not None and t[0] == "def":
+                return t
+            for s in stars:
+                if (t := self.resolve_attr(s, name, depth + 1)) is not None:
+                    return t
+        return None
+
+    def _scope(self, path: str) -> tuple[dict[str, Target], list[Target]]:
+        """A file's own import bindings and star imports (computed once; a file being computed is skipped by the
+        re-export search, which breaks import cycles)."""
+        if path not in self._scopes:
+            self._resolving.add(path)
+            try:
+                lang = self.language.get(path, "")
+                self._scopes[path] = self.bindings(path, lang, self.imports.get(path, []))
+            finally:
+                self._resolving.discard(path)
+        return self._scopes[path]
+
     def in_scope(self, path: str, name: str) -> Target | None:
         """What `name` means at the top level of `path`: an import, the file's own definition, its package's."""
-        if path not in self._scopes:
-            lang = self.language.get(path, "")
-            self._scopes[path] = self.bindings(path, lang, self.imports.get(path, []))
-            if (peer := self.peers(path, lang)) is not None:
-                self._scopes[path][1].append(peer)
-        bindings, stars = self._scopes[path]
+        bindings, stars = self._scope(path)
         if name in bindings:
             return bindings[name]
         if (d := self.defs.get(path, {}).get(name)) is not None:
             return ("def", d)
-        return next((t for s in stars if (t := self.resolve_attr(s, name)) is not None), None)
+        peer = self.peers(path, self.language.get(path, ""))
+        return next((t for s in [*stars, *([peer] if peer else [])] if (t := self.resolve_attr(s, name)) is not None),
+                    None)
 
     def peers(self, path: str, language: str) -> Target | None:
         """The files whose top-level names `path` sees without an import (its package), as one target, or None."""

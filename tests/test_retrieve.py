@@ -226,3 +226,27 @@ def test_inherited_members_through_self_and_typed_names(tmp_path):
     assert "Base.refresh_cache" in symbols(items)[:3]
     items = r.context(Query("pkg/child.py", 10, len("    return c.")))
     assert symbols(items)[0] == "Base.refresh_cache" and "receiver=1.00" in items[0].why
+
+
+def test_a_barrel_re_export_leads_to_the_defining_file(tmp_path):
+    """`import {formatPrice} from './lib'` where lib/index.ts only re-exports it: the definition is found."""
+    from ragls.indexer.index import Index
+
+    from .conftest import commit_all
+
+    root = tmp_path / "repo"
+    (root / "src" / "lib" / "money").mkdir(parents=True)
+    (root / "src" / "lib" / "money" / "format.ts").write_text(
+        "export function formatPrice(cents: number): string {\n  return `$${cents / 100}`;\n}\n")
+    (root / "src" / "lib" / "money" / "index.ts").write_text("export { formatPrice } from './format';\n")
+    (root / "src" / "lib" / "index.ts").write_text("export * from './money';\n")
+    (root / "src" / "app.ts").write_text(
+        "import { formatPrice } from './lib';\n\nexport function show(c: number) {\n  return formatPrice(c);\n}\n")
+    commit_all(root)
+    index = Index.open(root, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    r = Retriever(index)
+    bound = r.graph.bindings("src/app.ts", "typescript", r.graph.imports["src/app.ts"])[0]["formatPrice"]
+    assert bound[0] == "def" and bound[1].path == "src/lib/money/format.ts"  # not just "the barrel's files"
+    items = r.context(Query("src/app.ts", 3, end_line=5))
+    assert (items[0].symbol, items[0].path) == ("formatPrice", "src/lib/money/format.ts")
