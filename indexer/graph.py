@@ -6,7 +6,9 @@ import logging
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
+from .files import read_regular
 from .lang.paths import PathIndex
 from .languages import LANGUAGE_NAMES, spec
 from .model import ImportRef
@@ -14,6 +16,7 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 8
+CONFIG_MAX_BYTES = 1_000_000
 MAX_BASE_DEPTH = 4  # classes up an inheritance chain whose members count
 CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "union", "object"})
 
@@ -51,8 +54,9 @@ def python_module(path: str, has_init: set[str], root_name: str = "") -> tuple[s
 class Graph:
     """Loaded from the catalog once; `generation` tells when it must be reloaded."""
 
-    def __init__(self, store: Store, root_name: str = "") -> None:
+    def __init__(self, store: Store, root_name: str = "", root: Path | None = None) -> None:
         self.root_name = root_name
+        self.root = root  # where project configs are read (tsconfig.json, package.json, Cargo.toml)
         self.language: dict[str, str] = dict(store.db.execute(
             "SELECT path, language FROM files WHERE skip_reason IS NULL"))
         self.defs: dict[str, dict[str, Def]] = defaultdict(dict)  # path -> qualname -> Def
@@ -278,13 +282,27 @@ class Graph:
         return next((t for s in [*stars, *([peer] if peer else [])] if (t := self.resolve_attr(s, name)) is not None),
                     None)
 
+    def _path_index(self) -> PathIndex:
+        root = self.root
+
+        def read(rel: str) -> str | None:
+            if root is None:
+                return None
+            try:
+                data, _ = read_regular(root / rel, CONFIG_MAX_BYTES)
+            except OSError:
+                return None
+            return data.decode("utf-8", "replace")
+
+        return PathIndex(self.language, read)
+
     def peers(self, path: str, language: str) -> Target | None:
         """The files whose top-level names `path` sees without an import (its package), as one target, or None."""
         find = spec(language).peers if language in LANGUAGE_NAMES else None
         if find is None:
             return None
         if self._paths is None:
-            self._paths = PathIndex(self.language)
+            self._paths = self._path_index()
         files = tuple(p for p in find(path, self._paths) if p in self.language)
         return ("files", files) if files else None
 
@@ -303,7 +321,7 @@ class Graph:
         if resolver is None:  # no path rules for it: names still match by the by_name index
             return out, stars
         if self._paths is None:
-            self._paths = PathIndex(self.language)
+            self._paths = self._path_index()
         for r in refs:
             found = resolver(path, r, self._paths) if r.module else []
             files = tuple(p for p in found if p in self.language)

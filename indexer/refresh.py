@@ -338,7 +338,7 @@ def store_edges(index: Index) -> None:
     refs: dict[str, dict[str, int]] = {}
     for path, name, count in index.store.db.execute("SELECT path, name, count FROM refs"):
         refs.setdefault(path, {})[name] = count
-    edges = resolve_edges(Graph(index.store, index.root.name), refs)
+    edges = resolve_edges(Graph(index.store, index.root.name, index.root), refs)
     with index.store.transaction() as db:
         db.execute("DELETE FROM edges")
         db.executemany("INSERT INTO edges VALUES(?,?,?,?,?)", edges)

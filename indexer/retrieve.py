@@ -105,11 +105,12 @@ class Retriever:
         gen = self.store.meta("generation", "0")
         seq = self.store.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
         if self._graph is None or gen != self._generation:
-            self._graph, self._generation, self._seq = Graph(self.store, self.index.root.name), gen, seq
+            self._graph = Graph(self.store, self.index.root.name, self.index.root)
+            self._generation, self._seq = gen, seq
         elif seq != self._seq:
             paths = sorted({p for p, in self.store.db.execute("SELECT path FROM changes WHERE seq > ?", (self._seq,))})
             if not self._graph.patch(self.store, paths):
-                self._graph = Graph(self.store, self.index.root.name)
+                self._graph = Graph(self.store, self.index.root.name, self.index.root)
             self._seq = seq
         return self._graph
 

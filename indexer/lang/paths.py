@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 class PathIndex:
     """The indexed files (repo-relative POSIX paths) with lookups by path, directory, and path suffix."""
 
-    def __init__(self, paths: Iterable[str]) -> None:
+    def __init__(self, paths: Iterable[str], read: Callable[[str], str | None] | None = None) -> None:
         self.paths: frozenset[str] = frozenset(p.removeprefix("./") for p in paths)
+        self.read = read  # a file's text by its path (project configs: tsconfig.json, package.json, Cargo.toml)
         self._files_in: dict[str, list[str]] = defaultdict(list)
         self._by_name: dict[str, list[str]] = defaultdict(list)
         self._dirs_by_name: dict[str, set[str]] = defaultdict(set)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import posixpath
+import tomllib
 
 import tree_sitter as ts
 
@@ -132,14 +133,29 @@ def resolve_rust(importer: str, ref: ImportRef, paths: PathIndex) -> list[str]:
 
 
 def _rust_own_crate(importer: str, segments: list[str], paths: PathIndex) -> list[str]:
-    """`mycrate::a::B` from tests/, examples/ or benches/: a module of the crate's own src/
-    (at least `a` must be a module file)."""
+    """`mycrate::a::B` from the crate's own binaries (src/main.rs, src/bin/), tests/, examples/ or benches/: its
+    src/ tree. With the package's name (Cargo.toml, where the index can read it) the crate root itself counts (an
+    item `pub use`d there); without it at least `a` must be a module file."""
     crate = _rust_crate_dir(importer, paths)
     if crate is None or len(segments) < 2:
         return []
     src = posixpath.join(crate, "src")
-    return _rust_lookup(src, [posixpath.join(src, root) for root in _RUST_ROOTS], segments[1:], 1, paths)
+    roots = [posixpath.join(src, root) for root in _RUST_ROOTS]
+    named = _package_name(posixpath.join(crate, "Cargo.toml"), paths) == segments[0].replace("-", "_")
+    return _rust_lookup(src, roots[:1] if named else roots, segments[1:], 0 if named else 1, paths)
 
 
+def _package_name(cargo_toml: str, paths: PathIndex) -> str | None:
+    """The crate name of a Cargo.toml's [package] (`-` read as `_`, as `use` paths write it), or None."""
+    text = paths.read(cargo_toml) if paths.read is not None and paths.has(cargo_toml) else None
+    if not text:
+        return None
+    try:
+        name = tomllib.loads(text).get("package", {}).get("name")
+    except tomllib.TOMLDecodeError:
+        return None
+    return name.replace("-", "_") if isinstance(name, str) else None
 
-SPECS = (LanguageSpec("rust", (".rs",), "tree_sitter_rust", read_imports=rust_imports, resolve=resolve_rust),)
+
+SPECS = (LanguageSpec("rust", (".rs",), "tree_sitter_rust", read_imports=rust_imports, resolve=resolve_rust,
+                      types_query="rust-types.scm"),)

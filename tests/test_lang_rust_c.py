@@ -1,0 +1,67 @@
+"""Rust, C and C++ on small repositories: re-exports through `pub use`, a binary using its own crate, includes across
+folders, typed receivers and inherited members."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ragls.indexer.index import Index
+from ragls.indexer.retrieve import Query, Retriever
+
+from .conftest import commit_all
+
+
+def _index(root: Path, files: dict[str, str], tmp_path: Path) -> Retriever:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    commit_all(root)
+    index = Index.open(root, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    return Retriever(index)
+
+
+RUST = {
+    "Cargo.toml": '[package]\nname = "geom-kit"\nversion = "0.1.0"\n',
+    "src/lib.rs": "pub mod shapes;\npub use shapes::Circle;\n",
+    "src/shapes/mod.rs": "mod circle;\npub use circle::Circle;\n",
+    "src/shapes/circle.rs": ("/// A circle of a radius.\npub struct Circle {\n    pub radius: f64,\n}\n\nimpl Circle {\n"
+                             "    pub fn new(radius: f64) -> Self {\n        Circle { radius }\n    }\n\n"
+                             "    pub fn area(&self) -> f64 {\n        3.14159 * self.radius * self.radius\n    }\n}\n"),
+    "src/main.rs": ("use geom_kit::Circle;\n\nfn main() {\n    let c = Circle::new(2.0);\n"
+                    "    println!(\"{}\", c.area());\n}\n"),
+}
+
+
+def test_rust_pub_use_chain_and_a_binary_using_its_own_crate(tmp_path):
+    r = _index(tmp_path / "geom", RUST, tmp_path)
+    bound = r.graph.bindings("src/main.rs", "rust", r.graph.imports["src/main.rs"])[0]["Circle"]
+    assert bound[0] == "def" and bound[1].path == "src/shapes/circle.rs"  # lib.rs -> shapes/mod.rs -> circle.rs
+    items = r.context(Query("src/main.rs", 3, end_line=6))
+    assert {"Circle", "Circle.new", "Circle.area"} <= {i.symbol for i in items[:3]}
+    source = (tmp_path / "geom" / "src/main.rs").read_text().replace("c.area()", "c.")
+    items = r.context(Query("src/main.rs", 5, len('    println!("{}", c.')), source=source)
+    assert items[0].symbol in ("Circle.area", "Circle.new") and "receiver=1.00" in items[0].why
+
+
+C = {
+    "include/mylib/api.h": "#ifndef API_H\n#define API_H\n/* Sum of n numbers. */\nint api_sum(const int *xs, int n);\n#endif\n",
+    "src/api.c": ("#include \"mylib/api.h\"\n\nint api_sum(const int *xs, int n) {\n    int s = 0;\n"
+                  "    for (int i = 0; i < n; i++) s += xs[i];\n    return s;\n}\n"),
+    "app/main.c": ("#include <stdio.h>\n#include \"mylib/api.h\"\n\nint main(void) {\n    int xs[] = {1, 2};\n"
+                   "    printf(\"%d\\n\", api_sum(xs, 2));\n    return 0;\n}\n"),
+    "include/shapes/base.hpp": ("class Shape {\npublic:\n    virtual double area() const = 0;\n"
+                                "    double scaled(double k) const { return k * area(); }\n};\n"),
+    "src/square.cpp": ("#include \"shapes/base.hpp\"\n\nclass Square : public Shape {\npublic:\n"
+                       "    double side;\n    double area() const override { return side * side; }\n"
+                       "    double twice() const { return scaled(2.0); }\n};\n"),
+}
+
+
+def test_c_includes_across_folders_and_cpp_inherited_members(tmp_path):
+    r = _index(tmp_path / "clib", C, tmp_path)
+    bound = r.graph.bindings("app/main.c", "c", r.graph.imports["app/main.c"])
+    assert ("files", ("include/mylib/api.h",)) in bound[1]  # `#include "mylib/api.h"` from another folder
+    items = r.context(Query("app/main.c", 4, end_line=8))
+    assert items and items[0].symbol == "api_sum"
+    items = r.context(Query("src/square.cpp", 7, end_line=7), same_file=True)  # `scaled` is Shape's: this->scaled
+    assert "Shape.scaled" in [i.symbol for i in items[:3]]
