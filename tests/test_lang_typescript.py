@@ -9,7 +9,7 @@ import pytest
 import tree_sitter as ts
 
 from ragls.indexer.chunks import chunk_file
-from ragls.indexer.lang.javascript import resolve_js
+from ragls.indexer.lang.javascript import js_bases, resolve_js
 from ragls.indexer.lang.js_project import parse_jsonc, project
 from ragls.indexer.lang.paths import PathIndex
 from ragls.indexer.languages import grammar, spec, types_query
@@ -26,11 +26,11 @@ class FixtureFiles(PathIndex):
     """The fixture repository's files, with the reader the graph gives resolvers (read from the fixture folder)."""
 
     def __init__(self, root: Path = FIXTURE, files: list[str] = FILES) -> None:
-        super().__init__(files)
+        super().__init__(files, self._read)
         self.root = root
         self.reads: list[str] = []
 
-    def read(self, path: str) -> str | None:
+    def _read(self, path: str) -> str | None:
         if path not in self.paths:
             return None
         self.reads.append(path)
@@ -149,6 +149,17 @@ def test_a_function_behind_a_type_assertion_is_a_function(path: str) -> None:
                      ("SIZES", "constant", 6), ("other", "constant", 7)}
 
 
+@pytest.mark.parametrize(("signature", "bases"), [
+    ("export class Queue<T extends Task> extends Base {", [["Base"]]),  # a constraint is not a base
+    ("export interface Opts<A extends B = C, F extends (x: A) => B = D> extends Bar<A>, ns.Baz {",
+     [["Bar"], ["ns", "Baz"]]),
+    ("export abstract class Q<T> extends mixin(Base) implements R<T>, S {", [["mixin"], ["R"], ["S"]]),
+    ("class Plain {", []),
+])
+def test_the_bases_a_class_or_interface_declares(signature: str, bases: list[list[str]]) -> None:
+    assert js_bases(signature) == bases
+
+
 # ---- declared types (typed receivers) ------------------------------------------------------------------------
 
 TYPED = """\
@@ -199,10 +210,6 @@ def test_the_javascript_types_query_reads_constructed_types() -> None:
 
 # ---- the index: imports through aliases and barrels to the defining file --------------------------------------
 
-needs_reader = pytest.mark.skipif(not hasattr(PathIndex, "read"),
-                                  reason="the graph gives resolvers no reader of project files yet")
-
-
 @pytest.fixture
 def acme_index(tmp_path: Path):
     from ragls.indexer.index import Index
@@ -213,7 +220,6 @@ def acme_index(tmp_path: Path):
     return index
 
 
-@needs_reader
 def test_imports_reach_the_defining_file_through_aliases_and_barrels(acme_index) -> None:
     from ragls.indexer.retrieve import Retriever
 
@@ -227,7 +233,6 @@ def test_imports_reach_the_defining_file_through_aliases_and_barrels(acme_index)
     assert where["Button"] == ("packages/web/src/widgets/button.ts", "Button")  # exports "./widgets/*"
 
 
-@needs_reader
 def test_a_cursor_gets_the_definitions_behind_the_aliases(acme_index) -> None:
     from ragls.indexer.retrieve import Query, Retriever
 
@@ -240,3 +245,11 @@ def test_a_cursor_gets_the_definitions_behind_the_aliases(acme_index) -> None:
     assert ("packages/web/src/widgets/button.ts", "Button") in [(i.path, i.symbol) for i in items[:3]]
     items = r.context(Query("packages/app/src/main.ts", 5, 0, end_line=9))  # report(): a selection
     assert {"Ledger.balance", "Button", "formatMoney", "Money"} <= {i.symbol for i in items}
+
+
+def test_members_inherited_from_a_class_of_another_package(acme_index) -> None:
+    from ragls.indexer.retrieve import Query, Retriever
+
+    r = Retriever(acme_index)
+    items = r.context(Query("packages/app/src/close.ts", 6, len("  audited.")))  # AuditedLedger extends Ledger
+    assert ("packages/core/src/ledger.ts", "Ledger.post") in [(i.path, i.symbol) for i in items[:5]]

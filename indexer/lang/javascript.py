@@ -1,7 +1,9 @@
-"""JavaScript and TypeScript (and JSX/TSX): ES imports, require(), re-exports; relative specifiers."""
+"""JavaScript and TypeScript (and JSX/TSX): ES imports, require(), re-exports, resolved as TypeScript does (relative
+specifiers, tsconfig paths, package.json exports); the bases a class or interface declares."""
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable
 
 import tree_sitter as ts
@@ -11,9 +13,11 @@ from .js_project import project
 from .nodes import first_line, text, unquote
 from .paths import PathIndex, first
 from .spec import LanguageSpec
+from .types import extends_bases
 
 JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".d.ts", ".mts", ".cts")
 _JS_TS_TWINS = {".js": (".ts", ".tsx", ".d.ts"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
+_DECLARED = re.compile(r"\b(?:class|interface)\s+[A-Za-z_$][\w$]*\s*")
 
 
 def js_imports(node: ts.Node) -> list[ImportRef]:
@@ -129,16 +133,34 @@ def _file(base: str, paths: PathIndex) -> list[str]:
     return first(_js_candidates("" if base == "." else base), paths)
 
 
+def js_bases(signature: str) -> list[list[str]]:
+    """`class X<T extends A> extends B<T> implements C, ns.D {` and `interface X extends A, B {` -> B, C, ns.D (the
+    type parameters' constraints are not bases)."""
+    m = _DECLARED.search(signature)
+    if m is None:
+        return []
+    rest = signature[m.end():]
+    if rest.startswith("<"):  # skip the type parameter list, brackets balanced
+        depth = 0
+        for i, ch in enumerate(rest):
+            depth += ch == "<"
+            depth -= ch == ">" and (i == 0 or rest[i - 1] != "=")  # `=>` in a constraint is not a bracket
+            if depth == 0:
+                rest = rest[i + 1:]
+                break
+    return extends_bases(rest)
+
+
 _TS_NOT_CHUNKED = frozenset({"constant"})  # type aliases, interfaces and enums are definitions of their own
 
 SPECS = (
     LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript",
                  queries=("javascript.scm", "jsx.scm"), read_imports=js_imports, resolve=resolve_js,
-                 types_query="javascript-types.scm"),
+                 types_query="javascript-types.scm", bases=js_bases),
     LanguageSpec("typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript",
-                 read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm",
+                 read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm", bases=js_bases,
                  not_chunked=_TS_NOT_CHUNKED),
     LanguageSpec("tsx", (".tsx",), "tree_sitter_typescript", "language_tsx", queries=("typescript.scm", "jsx.scm"),
-                 read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm",
+                 read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm", bases=js_bases,
                  not_chunked=_TS_NOT_CHUNKED),
 )
