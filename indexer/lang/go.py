@@ -1,8 +1,11 @@
-"""Go: import specs (named, dot, blank) resolved to the package directory whose path ends the import path."""
+"""Go: import specs (named, dot, blank) resolved through the module's go.mod (else by path suffix), a package's files
+seen by each other, the export rule, and where a type is expected."""
 from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 import tree_sitter as ts
 
@@ -47,10 +50,118 @@ def _go_package_files(directory: str, paths: PathIndex) -> list[str]:
     return [p for p in paths.files_in(directory) if p.endswith(".go") and not p.endswith("_test.go")]
 
 
+@dataclass(frozen=True, slots=True)
+class GoModule:
+    """A go.mod: the folder it is in, its module path, and its local `replace` directives (path -> folder)."""
+
+    directory: str
+    path: str
+    replaces: tuple[tuple[str, str], ...] = ()
+
+
+_MODULE = re.compile(r"^\s*module\s+\"?([^\s\"/]+(?:/[^\s\"]+)*)\"?", re.MULTILINE)
+_REPLACE = re.compile(r"^\s*(?:replace\s+)?([^\s(]+)(?:\s+v[^\s]+)?\s+=>\s+(\.{1,2}(?:/[^\s]*)?)\s*$", re.MULTILINE)
+# per index of files: the module of each folder, and the workspace's modules seen from a module's folder
+_MODULES: WeakKeyDictionary[PathIndex, dict[str, GoModule | None]] = WeakKeyDictionary()
+_WORKSPACES: WeakKeyDictionary[PathIndex, dict[str, list[GoModule]]] = WeakKeyDictionary()
+
+
+def parse_go_mod(directory: str, text: str) -> GoModule | None:
+    """The module path and local replacements (`replace a/b => ./b`) of a go.mod's text; None without a module
+    line. A replacement by another module version (not a folder) is not local and is left out."""
+    m = _MODULE.search(_strip_comments(text))
+    if m is None:
+        return None
+    replaces = []
+    for old, new in _REPLACE.findall(_strip_comments(text)):
+        target = posixpath.normpath(posixpath.join(directory, new))
+        if not target.startswith("../") and target != "..":
+            replaces.append((old, "" if target == "." else target))
+    return GoModule(directory, m.group(1), tuple(replaces))
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"//[^\n]*", "", text)
+
+
+def go_module(path: str, paths: PathIndex) -> GoModule | None:
+    """The module a file belongs to: the go.mod in its folder or the nearest one above (None when the index cannot
+    read project files, or there is none)."""
+    if paths.read is None:
+        return None
+    known = _MODULES.setdefault(paths, {})
+    directory = posixpath.dirname(path)
+    seen: list[str] = []
+    found: GoModule | None = None
+    while True:
+        if directory in known:
+            found = known[directory]
+            break
+        seen.append(directory)
+        text = paths.read(posixpath.join(directory, "go.mod") if directory else "go.mod")
+        if text is not None and (found := parse_go_mod(directory, text)) is not None:
+            break
+        if not directory:
+            break
+        directory = posixpath.dirname(directory)
+    for d in seen:
+        known[d] = found
+    return found
+
+
+_USE = re.compile(r"^\s*(?:use\s+)?\"?(\.{1,2}(?:/[^\s\"]*)?)\"?\s*$", re.MULTILINE)
+
+
+def go_workspace(directory: str, paths: PathIndex) -> list[GoModule]:
+    """The modules a go.work in `directory` or above `use`s (a multi-module repository), nearest go.work only."""
+    known = _WORKSPACES.setdefault(paths, {})
+    if directory not in known:
+        known[directory] = _read_workspace(directory, paths)
+    return known[directory]
+
+
+def _read_workspace(directory: str, paths: PathIndex) -> list[GoModule]:
+    if paths.read is None:
+        return []
+    while True:
+        text = paths.read(posixpath.join(directory, "go.work") if directory else "go.work")
+        if text is not None:
+            out = []
+            for use in _USE.findall(_strip_comments(text)):
+                folder = posixpath.normpath(posixpath.join(directory, use))
+                folder = "" if folder == "." else folder
+                mod_text = None if folder.startswith("..") else paths.read(posixpath.join(folder, "go.mod").lstrip("/"))
+                if mod_text is not None and (m := parse_go_mod(folder, mod_text)) is not None:
+                    out.append(m)
+            return out
+        if not directory:
+            return []
+        directory = posixpath.dirname(directory)
+
+
 def resolve_go(importer: str, ref: ImportRef, paths: PathIndex) -> list[str]:
+    """As the go command does: an import path inside the importer's module (its go.mod's `module` path, or a local
+    `replace`) is that folder of the module; another module's path or the standard library is not in the
+    repository. Without a readable go.mod: the package folder whose path is the longest suffix of the import path."""
+    module = go_module(importer, paths)
+    if module is None:
+        return _resolve_by_suffix(ref, paths)
+    workspace = [(m.path, m.directory) for m in go_workspace(module.directory, paths) if m != module]
+    owners = [(prefix, directory) for prefix, directory in ((module.path, module.directory), *module.replaces, *workspace)
+              if ref.module == prefix or ref.module.startswith(prefix + "/")]
+    if not owners:
+        return []
+    prefix, directory = max(owners, key=lambda o: len(o[0]))  # the module whose path is the longest prefix
+    folder = posixpath.join(directory, ref.module[len(prefix):].strip("/")).strip("/")
+    return _go_package_files("" if folder == "." else folder, paths)
+
+
+def _resolve_by_suffix(ref: ImportRef, paths: PathIndex) -> list[str]:
     """The package directory whose path is the longest suffix of the import path; its non-test .go files.
     A one-segment match counts only for non-standard paths (a first segment with a dot, like github.com)."""
     segments = [s for s in ref.module.split("/") if s]
+    if not segments:
+        return []
     shortest = 1 if "." in segments[0] else 2
     for start in range(len(segments) - shortest + 1):
         suffix = "/".join(segments[start:])
@@ -61,7 +172,6 @@ def resolve_go(importer: str, ref: ImportRef, paths: PathIndex) -> list[str]:
     return []
 
 
-
 def go_peers(path: str, paths: PathIndex) -> list[str]:
     """The other files of a Go package: its directory's .go files (a test file sees the package's tests too)."""
     test = path.endswith("_test.go")
@@ -70,4 +180,4 @@ def go_peers(path: str, paths: PathIndex) -> list[str]:
 
 
 SPECS = (LanguageSpec("go", (".go",), "tree_sitter_go", read_imports=go_imports, resolve=resolve_go,
-                      peers=go_peers),)
+                      peers=go_peers, types_query="go-types.scm", not_chunked=frozenset({"field", "embed"})),)

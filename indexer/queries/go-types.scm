@@ -1,0 +1,81 @@
+; What a name's type is, for ranking the members of `x.` (typed receivers): @var has type @type.
+; Covers what Go declares or constructs with a type written out: receivers and parameters (`func (s *T) m(a pkg.U)`,
+; variadic ones), named results, `var x T`, composite literals (`x := T{}`, `x := &pkg.T{...}`, also in `var x = ...`
+; and `x = ...`), `new(T)`, conversions `(*T)(p)`, type assertions `x := y.(*T)` and `x, ok := y.(T)`.
+; A generic type is named by its type (`List[K]` -> List).
+; Also values whose type the index knows: `x := f()`, `x, err := pkg.F()`, `x := y.z`, `x := y.M()` (the type is
+; then the name chain, which retrieval resolves to the function's result or the field's type). Not here: struct
+; fields (a field is no name of its own: `s.w` is resolved through the struct's definition).
+
+(parameter_declaration name: (identifier) @var type: [
+  (type_identifier) (qualified_type)
+  (pointer_type [(type_identifier) (qualified_type)])] @type)
+(parameter_declaration name: (identifier) @var type: [
+  (generic_type type: _ @type) (pointer_type (generic_type type: _ @type))])
+(variadic_parameter_declaration name: (identifier) @var type: [
+  (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type)
+
+(var_spec name: (identifier) @var type: [
+  (type_identifier) (qualified_type)
+  (pointer_type [(type_identifier) (qualified_type)])] @type)
+(var_spec name: (identifier) @var type: [
+  (generic_type type: _ @type) (pointer_type (generic_type type: _ @type))])
+
+; x := T{...}, x := &T{...}, var x = T{...}, x = &T{...} (the first name and the first value)
+(short_var_declaration
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . [
+    (composite_literal type: [(type_identifier) (qualified_type)] @type)
+    (composite_literal type: (generic_type type: _ @type))
+    (unary_expression operator: "&" operand: (composite_literal type: [(type_identifier) (qualified_type)] @type))
+    (unary_expression operator: "&" operand: (composite_literal type: (generic_type type: _ @type)))]))
+(assignment_statement
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . [
+    (composite_literal type: [(type_identifier) (qualified_type)] @type)
+    (unary_expression operator: "&" operand: (composite_literal type: [(type_identifier) (qualified_type)] @type))]))
+(var_spec
+  name: (identifier) @var
+  value: (expression_list . [
+    (composite_literal type: [(type_identifier) (qualified_type)] @type)
+    (unary_expression operator: "&" operand: (composite_literal type: [(type_identifier) (qualified_type)] @type))]))
+
+; x := new(T)
+((short_var_declaration
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . (call_expression
+    function: (identifier) @_new
+    arguments: (argument_list . [(type_identifier) (qualified_type)] @type))))
+  (#eq? @_new "new"))
+
+; x := (*T)(p)
+(short_var_declaration
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . (call_expression
+    function: (parenthesized_expression [
+      (unary_expression operator: "*" operand: [(identifier) (selector_expression)] @type)
+      (pointer_type [(type_identifier) (qualified_type)] @type)]))))
+
+; x := y.(*T), x, ok := y.(T)
+(short_var_declaration
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . (type_assertion_expression type: [
+    (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type)))
+
+; x := f(...), x, err := pkg.F(...), x := y.z, x := y.M(...): a value whose type the index knows (a function's
+; result, a field's or variable's declared type). A chain through a call's result (`a.f().g()`) is left out while
+; type chains stop at the first call (they would name `a.f`).
+((short_var_declaration
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . [
+    (call_expression function: [(identifier) (selector_expression)])
+    (selector_expression)
+    (identifier)] @type))
+  (#not-match? @type "\\)\\s*\\."))
+((var_spec
+  name: (identifier) @var
+  !type
+  value: (expression_list . [
+    (call_expression function: [(identifier) (selector_expression)])
+    (selector_expression)] @type))
+  (#not-match? @type "\\)\\s*\\."))
