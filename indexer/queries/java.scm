@@ -13,6 +13,15 @@
   (compact_constructor_declaration name: (identifier) @name)
 ] @definition.method
 
+; Fields: a `static final` field, an interface's field and an enum constant are constants (javac's compile-time
+; constants and what a static import names); other fields are fields. A declaration with several declarators is
+; one definition, named by its first.
+(field_declaration [(modifiers "static" "final") (modifiers "final" "static")]
+  declarator: (variable_declarator name: (identifier) @name)) @definition.constant
+(constant_declaration declarator: (variable_declarator name: (identifier) @name)) @definition.constant
+(enum_constant name: (identifier) @name) @definition.constant
+(field_declaration declarator: (variable_declarator name: (identifier) @name)) @definition.field
+
 ; References
 (method_invocation name: (identifier) @name) @reference.call
 

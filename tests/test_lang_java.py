@@ -1,0 +1,184 @@
+"""Java support: fields and constants as definitions, imports as javac reads them, declared types of names, and
+retrieval on a small fixture repository (tests/fixtures/java/shelf, which javac compiles)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tree_sitter as ts
+
+from ragls.indexer.chunks import chunk_file
+from ragls.indexer.lang.java import java_imports, resolve_java
+from ragls.indexer.lang.paths import PathIndex
+from ragls.indexer.languages import grammar, types_query
+from ragls.indexer.model import ImportRef, ParsedFile
+from ragls.indexer.retrieve import Query, Retriever
+from ragls.indexer.symbols import extract
+from ragls.indexer.visible import read
+
+from .conftest import FIXTURES, make_git_repo
+
+SHELF = FIXTURES / "java" / "shelf"
+SRC = "src/main/java/com/acme/shelf/"
+
+
+def parse(path: str, source: str | None = None) -> ParsedFile:
+    loaded = grammar("java")
+    assert loaded is not None
+    data = source.encode() if source is not None else (SHELF / path).read_bytes()
+    return extract(loaded, path, data)
+
+
+def imports_of(source: str) -> list[ImportRef]:
+    loaded = grammar("java")
+    assert loaded is not None
+    tree = loaded.parser().parse(source.encode())
+    return [r for node in tree.root_node.named_children if node.type == "import_declaration"
+            for r in java_imports(node)]
+
+
+@pytest.fixture
+def shelf_index(tmp_path: Path):
+    from ragls.indexer.index import Index
+
+    make_git_repo(SHELF, tmp_path / "shelf")
+    index = Index.open(tmp_path / "shelf", data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    return index
+
+
+# Definitions
+
+def test_constants_and_fields_are_definitions() -> None:
+    """A static final field, an interface's field and an enum constant are constants; other fields are fields."""
+    kinds = {(s.qualname, s.kind) for s in parse(SRC + "model/Book.java").symbols}
+    assert {("Book.chapters", "field"), ("Book.Chapter.name", "field"), ("Book.Chapter.pages", "field"),
+            ("Book.Format.PAPERBACK", "constant"), ("Book.Format.HARDCOVER", "constant"),
+            ("Book.Format.SHORT_PAGES", "constant")} <= kinds
+    labels = {(s.qualname, s.kind) for s in parse(SRC + "util/Labels.java").symbols}
+    assert labels == {("Labels", "interface"), ("Labels.UNKNOWN", "constant"), ("Labels.NONE", "constant")}
+    item = parse(SRC + "model/Item.java")
+    constant = next(s for s in item.symbols if s.qualname == "Item.MAX_TITLE")
+    assert (constant.kind, constant.start_line, constant.end_line) == ("constant", 5, 6)  # with its Javadoc
+    assert constant.doc == "Longest title we print."
+
+
+@pytest.mark.parametrize(("declaration", "kind"), [
+    ("static final int A = 1;", "constant"),
+    ("final static int A = 1;", "constant"),
+    ("public static @Deprecated final int A = 1;", "constant"),
+    ("static int A = 1;", "field"),
+    ("final int A = 1;", "field"),
+    ('@SuppressWarnings("static") final int A = 1;', "field"),  # a word in an annotation is no modifier
+])
+def test_a_constant_is_static_and_final(declaration: str, kind: str) -> None:
+    parsed = parse("p/K.java", f"package p;\nclass K {{\n    {declaration}\n}}\n")
+    assert [(s.qualname, s.kind) for s in parsed.symbols] == [("K", "class"), ("K.A", kind)]
+
+
+def test_constants_are_chunks_and_fields_are_not() -> None:
+    """A constant is retrieved on its own (`Book.MAX_TITLE`); an instance field is no gold of any use outside its
+    class and would only crowd the class's members (measured: chunked fields cost recall on the Java benchmark)."""
+    path = SRC + "model/Item.java"
+    chunks = chunk_file(path, (SHELF / path).read_text().split("\n"), parse(path).symbols)
+    by_symbol = {c.symbol: c for c in chunks}
+    assert (by_symbol["Item.MAX_TITLE"].start_line, by_symbol["Item.MAX_TITLE"].end_line) == (5, 6)
+    assert "Item.title" not in by_symbol
+
+
+# Imports
+
+def test_imports_yield_one_ref_per_reading_of_the_dotted_name() -> None:
+    refs = imports_of("import a.b.Outer.Inner;\nimport static a.b.C.m;\nimport static a.b.C.*;\nimport a.b.*;\n")
+    assert ImportRef("a.b.Outer", "Outer.Inner", "Inner", 1) in refs  # a nested type: file a/b/Outer.java
+    assert ImportRef("a.b.Outer.Inner", "Inner", None, 1) in refs  # or a type of package a.b.Outer
+    assert ImportRef("a.b.C", "C.m", "m", 2) in refs  # a static member of C
+    assert all(r.module != "a.b.C.m" for r in refs)  # a static import's last name is a member, never a file
+    assert ImportRef("a.b.C", "C.*", None, 3) in refs and ImportRef("a.b.C", "*", None, 3) not in refs
+    assert ImportRef("a.b", "*", None, 4) in refs  # the package a.b
+    assert {r.binds for r in refs if r.line == 1} == {"Inner"} and {r.binds for r in refs if r.line == 2} == {"m"}
+
+
+PATHS = PathIndex([SRC + "Shelf.java", SRC + "Catalog.java", SRC + "model/Book.java", SRC + "model/Item.java",
+                   SRC + "util/Texts.java", SRC + "util/Labels.java"])
+
+
+@pytest.mark.parametrize(("ref", "expected"), [
+    (ImportRef("com.acme.shelf.model.Book", "Book", None, 1), [SRC + "model/Book.java"]),
+    (ImportRef("com.acme.shelf.model.Book", "Book.Chapter", "Chapter", 1), [SRC + "model/Book.java"]),
+    (ImportRef("com.acme.shelf.model.Book.Chapter", "Chapter", None, 1), []),
+    (ImportRef("com.acme.shelf.model", "model.Book", "Book", 1), []),
+    (ImportRef("com.acme.shelf.util", "*", None, 1), [SRC + "util/Labels.java", SRC + "util/Texts.java"]),
+    (ImportRef("com.acme.shelf.util.Texts", "Texts.padRight", "padRight", 1), [SRC + "util/Texts.java"]),
+    # refs of an index made before these readings
+    (ImportRef("com.acme.shelf.model", "Book", None, 1), [SRC + "model/Book.java"]),
+    (ImportRef("com.acme.shelf.util.Texts", "padRight", None, 1), [SRC + "util/Texts.java"]),
+    (ImportRef("com.acme.shelf.util.Labels", "*", None, 1), [SRC + "util/Labels.java"]),
+    (ImportRef("java.util", "List", None, 1), []),
+])
+def test_resolve_java(ref: ImportRef, expected: list[str]) -> None:
+    assert resolve_java(SRC + "Shelf.java", ref, PATHS) == expected
+
+
+def test_imports_bind_nested_types_and_static_members(shelf_index) -> None:
+    g = Retriever(shelf_index).graph
+    path = SRC + "Shelf.java"
+    bindings, _ = g.bindings(path, "java", g.imports[path])
+    bound = {name: t[1].qualname for name, t in bindings.items() if t[0] == "def"}  # type: ignore[union-attr]
+    assert bound["Book"] == "Book" and bound["Chapter"] == "Book.Chapter" and bound["padRight"] == "Texts.padRight"
+
+
+# Declared types
+
+def test_types_query_reads_declarations() -> None:
+    source = """class X {
+    private Foo foo = new Foo();
+    protected a.b.Bar<Baz> bar;
+    int count;
+    Foo[] many;
+    X(Qux q, int n) {
+        Local local = make();
+        var built = new p.Built<>();
+        var guess = make();
+        for (Item it : items) {}
+        try (Res r = open()) {} catch (Single s) {} catch (A | B e) {}
+        if (o instanceof Matched m) {}
+        run((Lam l) -> l.go());
+    }
+}
+"""
+    q = types_query("java")
+    loaded = grammar("java")
+    assert q is not None and loaded is not None
+    found = {}
+    for _, caps in ts.QueryCursor(q).matches(loaded.parser().parse(source.encode()).root_node):
+        found[caps["var"][0].text.decode()] = caps["type"][0].text.decode()
+    assert found == {"foo": "Foo", "bar": "a.b.Bar<Baz>", "q": "Qux", "local": "Local", "built": "p.Built<>",
+                     "it": "Item", "r": "Res", "s": "Single", "m": "Matched", "l": "Lam"}
+
+
+def test_visible_code_knows_the_declared_types() -> None:
+    path = SRC + "Shelf.java"
+    source = (SHELF / path).read_text()
+    v = read(path, source, 21, len("        String label = padRight(book."), None)
+    assert v.receiver == ["book"]
+    assert v.types["book"] == ["Book"] and v.types["catalog"] == ["Catalog"]
+
+
+# Retrieval
+
+def test_a_typed_receiver_ranks_its_class_members(shelf_index) -> None:
+    r = Retriever(shelf_index)
+    path = SRC + "Shelf.java"
+    source = (shelf_index.root / path).read_text().replace("return label + book.pageCount();", "return book.")
+    items = r.context(Query(path, 22, len("        return book.")), source=source)
+    members = [i.symbol for i in items if "receiver=1.00" in i.why]
+    assert members == [i.symbol for i in items[:len(members)]]  # Book's members first: its own and inherited ones
+    assert {"Book.pageCount", "Book.addChapter", "Item.shortTitle"} <= set(members)
+
+
+def test_a_selection_gets_constants_static_imports_and_same_package_classes(shelf_index) -> None:
+    r = Retriever(shelf_index)
+    items = r.context(Query(SRC + "Shelf.java", 16, end_line=23))  # describe()
+    top = {i.symbol for i in items[:10]}
+    assert {"Texts.padRight", "Item.MAX_TITLE", "Catalog.find", "Book.pageCount"} <= top
