@@ -366,7 +366,9 @@ def check_content(data: bytes, limits: Limits) -> str | None:
     if any(m in head for m in GENERATED_MARKERS):
         return "generated"
     if len(data) > 2048:
-        long_bytes = sum(len(ln) for ln in data.split(b"\n") if len(ln) > limits.max_line_chars)
-        if long_bytes > len(data) // 2:
+        lines = data.split(b"\n")
+        long = [len(ln) for ln in lines if len(ln) > limits.max_line_chars]
+        # mostly long lines, and not one long literal among short code lines (an inline SVG path, a data URL)
+        if sum(long) > len(data) // 2 and len(long) * 4 >= len(lines):
             return "minified"
     return None

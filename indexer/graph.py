@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import posixpath
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .files import read_regular
@@ -33,6 +33,10 @@ class Def:
     end_line: int
     chunk: int | None  # chunk id
 
+
+# Which of a name's declarations of different kinds in one file the graph keeps (TypeScript's declaration merging):
+# a class over a function or enum, over an interface or type alias, over the rest (a namespace); the first of equals.
+_MERGE_RANK = {"class": 0, "struct": 0, "function": 1, "enum": 1, "interface": 2, "type": 2}
 
 # A resolved target: ("def", Def) | ("mod", module key) | ("files", tuple of paths)
 Target = tuple[str, object]
@@ -82,15 +86,25 @@ class Graph:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
         where, args = ("", []) if paths is None else (f" WHERE path IN ({','.join('?' * len(paths))})", paths)
         db = store.db
-        chunk_of = {(p, sym): i for i, p, sym in db.execute(
-            f"SELECT id, path, symbol FROM chunks{where}{' AND' if where else ' WHERE'} symbol != ''", args)}
+        chunk_of: dict[tuple[str, str, int], int] = {}
+        last_chunk: dict[tuple[str, str], int] = {}
+        for i, p, sym, start in db.execute(
+                f"SELECT id, path, symbol, start_line FROM chunks{where}{' AND' if where else ' WHERE'} symbol != '' "
+                "ORDER BY id", args):
+            chunk_of[(p, sym, start)] = i
+            last_chunk[(p, sym)] = i
+        groups: dict[tuple[str, str], list[Def]] = defaultdict(list)  # a name declared more than once in a file
         for path, name, qual, kind, start, end in db.execute(
                 f"SELECT path, name, qualname, kind, start_line, end_line FROM symbols{where} ORDER BY id", args):
-            d = Def(path, qual, name, kind, start, end, chunk_of.get((path, qual)))
-            if qual in self.defs[path]:
-                continue
+            groups[(path, qual)].append(Def(path, qual, name, kind, start, end, chunk_of.get((path, qual, start))))
+        for (path, qual), decls in groups.items():
+            if len({x.kind for x in decls}) == 1:  # one kind (overloads, a getter and its setter): the first
+                d = replace(decls[0], chunk=last_chunk.get((path, qual)))  # with the last chunk, its implementation
+            else:  # TypeScript's merged declarations: the one that defines most (a class over its namespace)
+                best = min(decls, key=lambda x: (_MERGE_RANK.get(x.kind, len(_MERGE_RANK)), x.chunk is None))
+                d = best if best.chunk is not None else replace(best, chunk=last_chunk.get((path, qual)))
             self.defs[path][qual] = d
-            self.by_name[name].append(d)
+            self.by_name[d.name].append(d)
             if d.chunk is not None:
                 self.def_of_chunk[d.chunk] = d
             if "." in qual:

@@ -558,3 +558,12 @@ def test_a_long_leading_comment_never_hides_the_code(path: str, code: str) -> No
     code_line = (comment + code).split("\n").index(code.split("\n")[0]) + 1 + 2 * (not path.endswith(".ts"))
     assert first.start_line == code_line - 8
     assert first.head_end >= code_line
+
+
+def test_one_long_literal_among_code_is_not_minified() -> None:
+    from ragls.indexer.files import Limits, check_content
+
+    code = "".join(f"export const line{i} = {i};\n" for i in range(40))
+    svg = 'export const Icon = () => <path d="' + "M0 0L1 1 " * 600 + '" />;\n'
+    assert check_content((code + svg + code).encode(), Limits()) is None  # an inline SVG path in a component
+    assert check_content((("var a=1;" * 800 + "\n") * 3).encode(), Limits()) == "minified"

@@ -250,3 +250,23 @@ def test_a_barrel_re_export_leads_to_the_defining_file(tmp_path):
     assert bound[0] == "def" and bound[1].path == "src/lib/money/format.ts"  # not just "the barrel's files"
     items = r.context(Query("src/app.ts", 3, end_line=5))
     assert (items[0].symbol, items[0].path) == ("formatPrice", "src/lib/money/format.ts")
+
+
+def test_typescript_merged_declarations_keep_the_class(tmp_path):
+    """A class and a namespace of the same name (declaration merging): the graph keeps the class, with its chunk."""
+    from ragls.indexer.index import Index
+
+    from .conftest import commit_all
+
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "store.ts").write_text(
+        "export class Store {\n  get(key: string): string {\n    return key;\n  }\n}\n\n"
+        "export namespace Store {\n  export type Key = string;\n}\n")
+    (root / "src" / "app.ts").write_text("import { Store } from './store';\n\nexport const s = new Store();\n")
+    commit_all(root)
+    index = Index.open(root, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    r = Retriever(index)
+    d = r.graph.defs["src/store.ts"]["Store"]
+    assert d.kind == "class" and r.graph.def_of_chunk[d.chunk] is d and d.start_line == 1
