@@ -261,12 +261,12 @@ def test_typescript_merged_declarations_keep_the_class(tmp_path):
     root = tmp_path / "repo"
     (root / "src").mkdir(parents=True)
     (root / "src" / "store.ts").write_text(
-        "export class Store {\n  get(key: string): string {\n    return key;\n  }\n}\n\n"
-        "export namespace Store {\n  export type Key = string;\n}\n")
+        "export namespace Store {\n  export type Key = string;\n}\n\n"
+        "export class Store {\n  get(key: string): string {\n    return key;\n  }\n}\n")
     (root / "src" / "app.ts").write_text("import { Store } from './store';\n\nexport const s = new Store();\n")
     commit_all(root)
     index = Index.open(root, data_dir=tmp_path / "data")
     index.refresh(progress=False)
     r = Retriever(index)
     d = r.graph.defs["src/store.ts"]["Store"]
-    assert d.kind == "class" and r.graph.def_of_chunk[d.chunk] is d and d.start_line == 1
+    assert d.kind == "class" and r.graph.def_of_chunk[d.chunk] is d and d.start_line == 5
