@@ -2,12 +2,14 @@
 token budget."""
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from .embed import STATIC_NAME
 from .files import read_regular
@@ -37,14 +39,33 @@ _SELF = frozenset({"self", "this", "cls"})
 _TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "type", "union", "object"})
 
 # Weights of the fused score. Graph evidence dominates; lexical and vector similarity order what it leaves tied.
-W = {
+# Fitted weights ship as data (ranking.json beside this module, written by bench/train_ranker.py) and replace these.
+HAND_WEIGHTS = {
     "cursor": dict(receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6, star=0.5, used_func=-0.6,
                    used_window=0.2, class_member=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
     # after `module.` or `Class.`: the members of that target compete on usage and similarity alone
     "receiver": dict(receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
-    "selection": dict(receiver=0.0, used=5.0, used_typed=2.0, imported=0.6, unused=0.0, member=0.2, member_recent=0.3, star=0.2,
-                      class_member=0.5, name=0.8, lex=1.0, vec=0.4, kind=0.0),
+    "selection": dict(receiver=0.0, used=5.0, used_typed=2.0, imported=0.6, unused=0.0, member=0.2,
+                      member_recent=0.3, star=0.2, class_member=0.5, name=0.8, lex=1.0, vec=0.4, kind=0.0),
 }
+
+
+def load_weights(path: Path | None = None) -> dict[str, dict[str, float]]:
+    """The fusion weights per mode: the fitted ones shipped as data when present and well-formed, else the hand-set
+    ones (a mode or feature the data leaves out keeps its hand-set weight)."""
+    path = path or Path(__file__).with_name("ranking.json")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        fitted = {mode: {f: float(w) for f, w in data["weights"][mode].items()} for mode in HAND_WEIGHTS}
+    except FileNotFoundError:
+        return HAND_WEIGHTS
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("%s is unusable (%s); using the hand-set ranking weights", path, exc)
+        return HAND_WEIGHTS
+    return {mode: {**HAND_WEIGHTS[mode], **fitted[mode]} for mode in HAND_WEIGHTS}
+
+
+W = load_weights()
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,9 +412,9 @@ class Retriever:
             if exclude is not None and r[1] == exclude[0] and (
                     exclude[1] is None or (r[2] <= exclude[1][1] and exclude[1][0] <= r[3])):
                 continue
-            score = sum(weights.get(f, 0.0) * val for f, val in c.feats.items())
             if expect_class and r[5] in ("class", "struct", "interface", "enum", "type"):
-                score += weights.get("kind_class", 0.0)
+                c.feats["kind_class"] = 1.0  # a feature like the others (the item's `why` shows it)
+            score = sum(weights.get(f, 0.0) * val for f, val in c.feats.items())
             if not r[6]:  # module-level windows and text: context of last resort
                 score *= 0.5
             scored.append((score, cid, r, c))

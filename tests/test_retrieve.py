@@ -270,3 +270,14 @@ def test_typescript_merged_declarations_keep_the_class(tmp_path):
     r = Retriever(index)
     d = r.graph.defs["src/store.ts"]["Store"]
     assert d.kind == "class" and r.graph.def_of_chunk[d.chunk] is d and d.start_line == 5
+
+
+def test_fitted_weights_are_loaded_from_data(tmp_path, caplog):
+    from ragls.indexer.retrieve import HAND_WEIGHTS, load_weights
+
+    assert load_weights(tmp_path / "none.json") is HAND_WEIGHTS
+    (tmp_path / "r.json").write_text('{"weights": {"cursor": {"lex": 2.5}, "receiver": {}, "selection": {}}}')
+    w = load_weights(tmp_path / "r.json")
+    assert w["cursor"]["lex"] == 2.5 and w["cursor"]["receiver"] == HAND_WEIGHTS["cursor"]["receiver"]
+    (tmp_path / "bad.json").write_text('{"weights": {"cursor": {"lex": "x"}}}')
+    assert load_weights(tmp_path / "bad.json") is HAND_WEIGHTS and "unusable" in caplog.text
