@@ -50,15 +50,17 @@
     [(type_identifier) (qualified_type) (pointer_type) (generic_type) (slice_type) (array_type) (map_type)
      (channel_type) (function_type) (interface_type) (struct_type)] @type]?) @definition.method
 
-; Package-level constants and variables.
+; Package-level constants and variables (the blank identifier `_` declares nothing).
 (source_file
   ((const_declaration . (const_spec name: (identifier) @name) .) @definition.constant
-    (#not-match? @definition.constant "^const\\s*\\(")))
-(source_file (const_declaration "(" (const_spec name: (identifier) @name) @definition.constant))
+    (#not-match? @definition.constant "^const\\s*\\(") (#not-eq? @name "_")))
+(source_file ((const_declaration "(" (const_spec name: (identifier) @name) @definition.constant) (#not-eq? @name "_")))
 (source_file
   ((var_declaration . (var_spec name: (identifier) @name type: (_)? @type) .) @definition.constant
-    (#not-match? @definition.constant "^var\\s*\\(")))
-(source_file (var_declaration (var_spec_list (var_spec name: (identifier) @name type: (_)? @type) @definition.constant)))
+    (#not-match? @definition.constant "^var\\s*\\(") (#not-eq? @name "_")))
+(source_file
+  ((var_declaration (var_spec_list (var_spec name: (identifier) @name type: (_)? @type) @definition.constant))
+    (#not-eq? @name "_")))
 
 ; References
 (call_expression
