@@ -116,6 +116,11 @@ def test_package_level_constants_variables_and_types_are_chunks() -> None:
     assert (cents.start_line, cents.end_line) == (9, 10)  # its doc comment and its line
 
 
+def test_the_blank_identifier_declares_nothing() -> None:
+    parsed = parse("p.go", "package p\n\nvar _ io.Writer = (*T)(nil)\n\nconst (\n\t_ = iota\n\tB\n)\n\nvar (\n\t_ = 1\n\tc T\n)\n")
+    assert [s.qualname for s in parsed.symbols] == ["B", "c"]
+
+
 def test_types_query_reads_what_go_writes_out() -> None:
     assert types_query("go") is not None
     source = (
