@@ -81,6 +81,7 @@ class Graph:
         self._bases: dict[tuple[str, str], list[Def]] = {}  # a class's resolved bases, computed when first asked
         self._scopes: dict[str, tuple[dict[str, Target], list[Target]]] = {}
         self._resolving: set[str] = set()
+        self._passed: dict[tuple[str, str], Target | None] = {}  # (file, name) -> what the file passes on
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -133,6 +134,7 @@ class Graph:
         self._tables.clear()
         self._bases.clear()
         self._scopes.clear()
+        self._passed.clear()
         return True
 
     # ---- Python -------------------------------------------------------------------------------------------
@@ -258,19 +260,34 @@ class Graph:
 
     def _reexported(self, files: tuple[str, ...], name: str, depth: int) -> Target | None:
         """A name the files do not define but pass on from another (a barrel's `export * from`, `export {x} from`,
-        Rust's `pub use`): followed through their own imports, at most MAX_DEPTH files deep, never in a cycle."""
+        Rust's `pub use`, a C header's includes): followed through their own imports, at most MAX_DEPTH files deep,
+        never in a cycle. Each (file, name) is searched once per graph, so a name nothing defines (a standard
+        library's) costs one visit per file, however the files import each other."""
         if depth >= MAX_DEPTH:
             return None
         for p in files:
-            if p in self._resolving or self.language.get(p) == "python":
+            lang = self.language.get(p, "")
+            if p in self._resolving or lang == "python" or (lang in LANGUAGE_NAMES and not spec(lang).reexports):
                 continue
-            bindings, stars = self._scope(p)
-            t = bindings.get(name)
-            if t is not None and t[0] == "def":
+            key = (p, name)
+            if key in self._passed:
+                t = self._passed[key]
+            else:
+                self._passed[key] = None  # a cycle through this file ends here
+                t = self._passes_on(p, name, depth)
+                self._passed[key] = t
+            if t is not None:
                 return t
-            for s in stars:
-                if (t := self.resolve_attr(s, name, depth + 1)) is not None:
-                    return t
+        return None
+
+    def _passes_on(self, path: str, name: str, depth: int) -> Target | None:
+        bindings, stars = self._scope(path)
+        t = bindings.get(name)
+        if t is not None and t[0] == "def":
+            return t
+        for s in stars:
+            if (t := self.resolve_attr(s, name, depth + 1)) is not None:
+                return t
         return None
 
     def _scope(self, path: str) -> tuple[dict[str, Target], list[Target]]:

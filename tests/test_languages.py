@@ -292,17 +292,27 @@ def test_java() -> None:
         ("InvoiceService.TaxPolicy.taxFor", "method"), ("InvoiceService.Status", "enum"),
         ("InvoiceService.Status.isFinal", "method"), ("InvoiceService.Line", "class"),
         ("InvoiceService.Line.Line", "method"), ("InvoiceService.sum", "method"),
+        ("InvoiceService.ledger", "field"), ("InvoiceService.policy", "field"),
+        ("InvoiceService.Status.DRAFT", "constant"), ("InvoiceService.Status.SENT", "constant"),
     }
     service = symbol(parsed, "InvoiceService")
     assert lines(service) == (8, 55, 11)
     assert service.doc == "Issues invoices and keeps a running ledger."
     assert lines(symbol(parsed, "InvoiceService.issue")) == (19, 25, 20)
     assert lines(symbol(parsed, "InvoiceService.toString")) == (27, 30, 28)  # the annotation is part of the method
-    assert parsed.imports == [
-        ImportRef("java.util", "ArrayList", None, 3),
-        ImportRef("java.util", "List", None, 4),
+    assert parsed.imports == [  # one ref per reading of the dotted name: the file of its top-level type, the name in it
+        ImportRef("java.util", "util.ArrayList", "ArrayList", 3),
+        ImportRef("java.util.ArrayList", "ArrayList", None, 3),
+        ImportRef("java.util", "util.List", "List", 4),
+        ImportRef("java.util.List", "List", None, 4),
         ImportRef("com.acme.billing.model", "*", None, 5),
-        ImportRef("com.acme.billing.util.Money", "round", None, 6),
+        ImportRef("com.acme", "acme.billing.model.*", None, 5),
+        ImportRef("com.acme.billing", "billing.model.*", None, 5),
+        ImportRef("com.acme.billing.model", "model.*", None, 5),
+        ImportRef("com.acme", "acme.billing.util.Money.round", "round", 6),
+        ImportRef("com.acme.billing", "billing.util.Money.round", "round", 6),
+        ImportRef("com.acme.billing.util", "util.Money.round", "round", 6),
+        ImportRef("com.acme.billing.util.Money", "Money.round", "round", 6),
     ]
     refs = parsed.references
     assert refs["Invoice"] == 4 and refs["TaxPolicy"] == 2 and refs["round"] == 1 and refs["taxFor"] == 1

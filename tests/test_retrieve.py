@@ -252,6 +252,39 @@ def test_a_barrel_re_export_leads_to_the_defining_file(tmp_path):
     assert (items[0].symbol, items[0].path) == ("formatPrice", "src/lib/money/format.ts")
 
 
+def test_a_name_nothing_defines_searches_each_barrel_once(tmp_path, monkeypatch):
+    """Twelve barrels that `export *` from each other (every pair, both ways) and a name none defines (a standard
+    library's): the re-export search visits each file once, not once per path through the web."""
+    from ragls.indexer.graph import Graph
+    from ragls.indexer.index import Index
+
+    from .conftest import commit_all
+
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    n = 12
+    for i in range(n):
+        stars = "".join(f"export * from './m{j}';\n" for j in range(n) if j != i)
+        (root / "src" / f"m{i}.ts").write_text(f"{stars}export const v{i} = {i};\n")
+    (root / "src" / "app.ts").write_text("import { Missing, v7 } from './m0';\n\nexport const x = v7 + Missing;\n")
+    commit_all(root)
+    index = Index.open(root, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    visits: list[tuple[str, str]] = []
+    passes_on = Graph._passes_on
+
+    def counted(self, path, name, depth):
+        visits.append((path, name))
+        return passes_on(self, path, name, depth)
+
+    monkeypatch.setattr(Graph, "_passes_on", counted)
+    r = Retriever(index)
+    bound = r.graph.bindings("src/app.ts", "typescript", r.graph.imports["src/app.ts"])[0]
+    assert bound["v7"][1].path == "src/m7.ts"  # found through the barrels
+    assert bound["Missing"][0] == "files"  # not found: the import still binds the module it names
+    assert len(visits) == len(set(visits)) and len(visits) <= 2 * n
+
+
 def test_typescript_merged_declarations_keep_the_class(tmp_path):
     """A class and a namespace of the same name (declaration merging): the graph keeps the class, with its chunk."""
     from ragls.indexer.index import Index

@@ -180,4 +180,4 @@ def go_peers(path: str, paths: PathIndex) -> list[str]:
 
 
 SPECS = (LanguageSpec("go", (".go",), "tree_sitter_go", read_imports=go_imports, resolve=resolve_go,
-                      peers=go_peers, types_query="go-types.scm", not_chunked=frozenset({"field", "embed"})),)
+                      peers=go_peers, types_query="go-types.scm", reexports=False, not_chunked=frozenset({"field", "embed"})),)

@@ -89,4 +89,4 @@ def java_peers(path: str, paths: PathIndex) -> list[str]:
 
 SPECS = (LanguageSpec("java", (".java",), "tree_sitter_java", read_imports=java_imports, resolve=resolve_java,
                       peers=java_peers, types_query="java-types.scm",
-                      bases=java_bases, implicit_this=True, not_chunked=frozenset({"field"})),)
+                      bases=java_bases, implicit_this=True, reexports=False, not_chunked=frozenset({"field"})),)

@@ -32,6 +32,8 @@ class LanguageSpec:
       type (a parameter's annotation, a declaration, a constructor call); it ranks the members of `x.`;
     - `bases`: the base classes a class's signature declares (members are inherited: `x.m`, `self.m`);
     - `implicit_this`: a bare name inside a class may be one of its (inherited) members (Java, C++);
+    - `reexports`: a file's imports may pass names on to the files importing it (TypeScript's `export * from`,
+      Rust's `pub use`, C's `#include`); False where an import binds a name in its own file only (Java, Go);
     - `not_chunked`: definition kinds left to the module-level windows instead of chunks of their own;
     - `doc_style`: where a definition's documentation lives: "docstring" (the first string of its body) or
       "comment" (the comments right above it)."""
@@ -48,4 +50,5 @@ class LanguageSpec:
     types_query: str | None = None
     bases: Bases | None = None
     implicit_this: bool = False
+    reexports: bool = True
     not_chunked: frozenset[str] = SMALL_KINDS
