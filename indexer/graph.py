@@ -68,6 +68,7 @@ class Graph:
         self.imports: dict[str, list[ImportRef]] = defaultdict(list)
         self.members: dict[tuple[str, str], list[Def]] = defaultdict(list)  # (path, parent qualname) -> members
         self.def_of_chunk: dict[int, Def] = {}
+        self.overloads: dict[tuple[str, str], list[Def]] = {}  # (path, qualname) -> its declarations, in order
         self._load(store, None)
         py = [p for p, lang in self.language.items() if lang == "python"]
         has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
@@ -82,6 +83,7 @@ class Graph:
         self._scopes: dict[str, tuple[dict[str, Target], list[Target]]] = {}
         self._resolving: set[str] = set()
         self._passed: dict[tuple[str, str], Target | None] = {}  # (file, name) -> what the file passes on
+        self._arity: dict[tuple[str, int], tuple[int, int | None] | None] = {}
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -105,6 +107,8 @@ class Graph:
                 best = min(decls, key=lambda x: (_MERGE_RANK.get(x.kind, len(_MERGE_RANK)), x.chunk is None))
                 d = best if best.chunk is not None else replace(best, chunk=last_chunk.get((path, qual)))
             self.defs[path][qual] = d
+            if len(decls) > 1 and len({x.kind for x in decls}) == 1 and all(x.chunk is not None for x in decls):
+                self.overloads[(path, qual)] = decls  # each with a body of its own (Java, C++ overloads)
             self.by_name[d.name].append(d)
             if d.chunk is not None:
                 self.def_of_chunk[d.chunk] = d
@@ -129,12 +133,14 @@ class Graph:
                     self.by_name[d.name] = rest
                 self.def_of_chunk.pop(d.chunk, None)  # type: ignore[arg-type]
                 self.members.pop((p, d.qualname), None)
+                self.overloads.pop((p, d.qualname), None)
             self.imports.pop(p, None)
         self._load(store, paths)
         self._tables.clear()
         self._bases.clear()
         self._scopes.clear()
         self._passed.clear()
+        self._arity.clear()
         return True
 
     # ---- Python -------------------------------------------------------------------------------------------
@@ -236,6 +242,28 @@ class Graph:
                         names.add(m.name)
                         own.append(m)
         return own
+
+    def overloads_of(self, d: Def, args: int | None) -> list[Def]:
+        """The declarations a use of `d` may mean: of several overloads, those whose parameters take `args`
+        arguments (the language's arity rule; all of them when the count or the rule is unknown, or none fits)."""
+        decls = self.overloads.get((d.path, d.qualname))
+        if not decls:
+            return [d]
+        lang = self.language.get(d.path, "")
+        rule = spec(lang).arity if lang in LANGUAGE_NAMES else None
+        if args is None or rule is None:
+            return decls
+        fits = []
+        for o in decls:
+            key = (o.path, o.start_line)
+            if key not in self._arity:
+                row = self._db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? AND start_line=?",
+                                       (o.path, o.qualname, o.start_line)).fetchone()
+                self._arity[key] = rule(o.name, row[0] or "") if row is not None else None
+            ar = self._arity[key]
+            if ar is None or (ar[0] <= args and (ar[1] is None or args <= ar[1])):
+                fits.append(o)
+        return fits or decls
 
     def bases(self, d: Def) -> list[Def]:
         """The class-like definitions `d` declares as its bases (its language's `bases` rule on its signature),

@@ -249,9 +249,9 @@ class Retriever:
                 if t is None:
                     break
                 if t[0] == "def":
-                    d = t[1]
-                    if d.chunk is not None:  # type: ignore[union-attr]
-                        (typed_uses if via_type else used_defs)[d.chunk].append(use.line)  # type: ignore
+                    for d in g.overloads_of(t[1], use.args if attr is None else None):  # type: ignore[arg-type]
+                        if d.chunk is not None:
+                            (typed_uses if via_type else used_defs)[d.chunk].append(use.line)
                 else:
                     used_mods[str(t[1])] = max(used_mods.get(str(t[1]), 0), use.line)
                 t = g.resolve_attr(t, attr) if attr else None

@@ -29,16 +29,19 @@ _STRING_OR_COMMENT = re.compile(
 
 
 def _blank(m: re.Match) -> str:
-    """Strings and comments become blank lines (line numbers stay); f-strings keep their expressions."""
+    """Comments become blank lines and strings a `0` (an argument still, no name); line numbers stay; f-strings
+    keep their expressions."""
     if m.group("prefix") and "f" in m.group("prefix").lower():
         return m.group()
-    return "\n" * m.group().count("\n")
+    text = m.group()
+    return "\n" * text.count("\n") if text[0] in "#/" else "0" + "\n" * text.count("\n")
 
 
 @dataclass(slots=True)
 class Use:
     chain: list[str]
     line: int
+    args: int | None = None  # the number of arguments when the chain is called right there
 
 
 @dataclass(slots=True)
@@ -184,6 +187,36 @@ def receiver(line: str) -> list[str] | None:
     return parts[::-1] or None
 
 
+_BRACKET = re.compile(r"[()\[\]{},]")
+
+
+def _call_arguments(code: str) -> dict[int, int]:
+    """Where each closed `(` of `code` (strings and comments blanked) is -> how many arguments it holds, read in one
+    pass over the brackets and commas: a comma counts only directly inside its parentheses."""
+    out: dict[int, int] = {}
+    stack: list[list[int]] = []  # [where it opens, commas directly inside, 1 if a paren]
+    for m in _BRACKET.finditer(code):
+        ch, at = m.group(), m.start()
+        if ch in "([{":
+            stack.append([at, 0, ch == "("])
+        elif ch == ",":
+            if stack:
+                stack[-1][1] += 1
+        elif stack:
+            start, commas, paren = stack.pop()
+            if paren:
+                out[start] = commas + 1 if commas or code[start + 1:at].strip() else 0
+    return out
+
+
+def _arguments(code: str, at: int, calls: dict[int, int]) -> int | None:
+    """The number of arguments of a call whose `(` follows `at` (after blanks), or None when no closed call does."""
+    i = at
+    while i < len(code) and code[i] in " \t":
+        i += 1
+    return calls.get(i)
+
+
 def _split_chain(chain: str) -> list[str]:
     return re.split(r"[ \t]*(?:\.|::|->)[ \t]*", chain)
 
@@ -289,10 +322,11 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     code = _STRING_OR_COMMENT.sub(blank, tail)
     blanks.extend(spans)
     line_no, pos = first_line, 0
+    calls = _call_arguments(code)
     for m in _CHAIN.finditer(code):
         line_no += code.count("\n", pos, m.start())
         pos = m.start()
-        uses.append(Use(_split_chain(m.group()), line_no))
+        uses.append(Use(_split_chain(m.group()), line_no, _arguments(code, m.end(), calls)))
     # imports: an incremental parse, and the import query over the changed part only
     g = grammar(language) if language else None
     reader = spec(language).read_imports if language else None

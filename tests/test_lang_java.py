@@ -182,3 +182,28 @@ def test_a_selection_gets_constants_static_imports_and_same_package_classes(shel
     items = r.context(Query(SRC + "Shelf.java", 16, end_line=23))  # describe()
     top = {i.symbol for i in items[:10]}
     assert {"Texts.padRight", "Item.MAX_TITLE", "Catalog.find", "Book.pageCount"} <= top
+
+
+def test_a_call_picks_the_overload_its_arguments_fit(shelf_index) -> None:
+    """javac's first step: of `padRight(s)` and `padRight(s, width)`, a two-argument call means the second."""
+    r = Retriever(shelf_index)
+    items = r.context(Query(SRC + "Shelf.java", 16, end_line=23))  # describe(): padRight(book.shortTitle(), ...)
+    pads = [i for i in items if i.symbol == "Texts.padRight"]
+    assert [i.start_line for i in pads][:1] == [13]  # the two-argument one (its doc comment first)
+    d = r.graph.defs[SRC + "util/Texts.java"]["Texts.padRight"]
+    assert [o.start_line for o in r.graph.overloads_of(d, 1)] == [8]
+    assert [o.start_line for o in r.graph.overloads_of(d, 2)] == [13]
+    assert [o.start_line for o in r.graph.overloads_of(d, None)] == [8, 13]  # unknown: either
+
+
+@pytest.mark.parametrize(("signature", "arity"), [
+    ("public static String padRight(String s, int width)", (2, 2)),
+    ("static <K, V> Map<K, V> of(Map<K, V> m, Pair<K, V>... more)", (1, None)),
+    ("Texts()", (0, 0)),
+    ("void run(", None),
+])
+def test_java_arity(signature: str, arity) -> None:
+    from ragls.indexer.lang.java import java_arity
+
+    name = signature.split("(")[0].split()[-1]
+    assert java_arity(name, signature) == arity

@@ -56,3 +56,14 @@ def test_declared_types_of_names():
     src = "def f(cart: Cart, other: 'Widget' = None):\n    x = mod.Thing()\n    self.y = Gadget(1)\n    z = make()\n"
     v = read("a.py", src, 5, 0, None)
     assert v.types == {"cart": ["Cart"], "other": ["Widget"], "x": ["mod", "Thing"], "y": ["Gadget"]}
+
+
+def test_a_called_chain_knows_its_argument_count() -> None:
+    """Overloads are picked by arity: each use called right there carries its number of arguments (commas in
+    nested calls, lists and strings do not count); a call still open at the cursor has none."""
+    from ragls.indexer.visible import read
+
+    source = 'a.f(x, g(1, 2), [3, 4], "p, q")\nh()\nk ( y )\nm.n(z,\n'
+    v = read("m.py", source, 5, 0, None)
+    args = {".".join(u.chain): u.args for u in v.uses}
+    assert args == {"a.f": 4, "g": 2, "x": None, "h": 0, "k": 1, "y": None, "m.n": None, "z": None}

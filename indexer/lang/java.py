@@ -82,6 +82,33 @@ def java_bases(signature: str) -> list[list[str]]:
             if re.fullmatch(r"[\w$]+(?:\s*\.\s*[\w$]+)*", p)]
 
 
+def java_arity(name: str, signature: str) -> tuple[int, int | None] | None:
+    """How many arguments a method or constructor takes: its parameters, a varargs one any number (0 or more)."""
+    m = re.search(r"(?<![\w$])" + re.escape(name) + r"\s*\(", signature)
+    if m is None:
+        return None
+    depth, params, cur = 0, [], []
+    for ch in signature[m.end():]:
+        if ch in "(<[":
+            depth += 1
+        elif ch in ")>]":
+            if ch == ")" and depth == 0:
+                params.append("".join(cur).strip())
+                break
+            depth -= 1
+        elif ch == "," and depth == 0:
+            params.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(ch)
+    else:
+        return None  # a signature cut before its `)`
+    params = [p for p in params if p]
+    if params and "..." in params[-1]:
+        return len(params) - 1, None
+    return len(params), len(params)
+
+
 def java_peers(path: str, paths: PathIndex) -> list[str]:
     """The other classes of a Java package: the .java files of the same directory."""
     return [p for p in paths.files_in(posixpath.dirname(path)) if p != path and p.endswith(".java")]
@@ -89,4 +116,5 @@ def java_peers(path: str, paths: PathIndex) -> list[str]:
 
 SPECS = (LanguageSpec("java", (".java",), "tree_sitter_java", read_imports=java_imports, resolve=resolve_java,
                       peers=java_peers, types_query="java-types.scm",
-                      bases=java_bases, implicit_this=True, reexports=False, not_chunked=frozenset({"field"})),)
+                      bases=java_bases, implicit_this=True, reexports=False,
+                      arity=java_arity, not_chunked=frozenset({"field"})),)

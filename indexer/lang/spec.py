@@ -16,6 +16,8 @@ Resolver = Callable[[str, ImportRef, PathIndex], list[str]]
 Peers = Callable[[str, PathIndex], list[str]]
 # a class's signature -> the type chains of the bases it declares
 Bases = Callable[[str], list[list[str]]]
+# (a definition's name, its signature) -> the fewest and most arguments it takes (None: no limit), or None
+Arity = Callable[[str, str], "tuple[int, int | None] | None"]
 SMALL_KINDS = frozenset({"constant", "macro", "type"})  # by default left to the module-level windows
 
 
@@ -34,6 +36,7 @@ class LanguageSpec:
     - `implicit_this`: a bare name inside a class may be one of its (inherited) members (Java, C++);
     - `reexports`: a file's imports may pass names on to the files importing it (TypeScript's `export * from`,
       Rust's `pub use`, C's `#include`); False where an import binds a name in its own file only (Java, Go);
+    - `arity`: how many arguments a function's signature takes: a call picks among overloads (Java) by it;
     - `not_chunked`: definition kinds left to the module-level windows instead of chunks of their own;
     - `doc_style`: where a definition's documentation lives: "docstring" (the first string of its body) or
       "comment" (the comments right above it)."""
@@ -51,4 +54,5 @@ class LanguageSpec:
     bases: Bases | None = None
     implicit_this: bool = False
     reexports: bool = True
+    arity: Arity | None = None
     not_chunked: frozenset[str] = SMALL_KINDS
