@@ -32,8 +32,10 @@ def _chunkable(symbols: list[Symbol], not_chunked: frozenset[str]) -> list[Symbo
         ok = s.kind not in not_chunked
         while ok and p is not None:
             parent = by_qual.get(p)
-            ok = parent is not None and parent.kind in CLASS_KINDS
-            p = parent.parent if parent else None
+            if parent is None or not parent.start_line <= s.start_line <= parent.end_line:
+                break  # a member declared outside its owner (Go's methods): chunked like a top-level one
+            ok = parent.kind in CLASS_KINDS
+            p = parent.parent
         if ok:
             out.append(s)
     return out
@@ -64,7 +66,7 @@ def chunk_file(path: str, lines: list[str], symbols: list[Symbol]) -> list[Chunk
     covered = bytearray(len(lines) + 2)
     for s in defs:
         end = s.end_line
-        members = children.get(s.qualname)
+        members = [m for m in children.get(s.qualname, []) if s.start_line <= m.start_line <= s.end_line]
         if members:
             end = max(s.start_line, min(m.start_line for m in members) - 1)
         head_end = min(s.head_end, end)

@@ -84,6 +84,7 @@ class Graph:
         self._resolving: set[str] = set()
         self._passed: dict[tuple[str, str], Target | None] = {}  # (file, name) -> what the file passes on
         self._arity: dict[tuple[str, int], tuple[int, int | None] | None] = {}
+        self._peers: dict[str, Target | None] = {}
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -214,9 +215,9 @@ class Graph:
                     return ("def", d)
             return self._reexported(x, attr, depth)  # type: ignore[arg-type]
         d = x  # type: ignore[assignment]
-        m = self.defs.get(d.path, {}).get(f"{d.qualname}.{attr}")  # type: ignore[union-attr]
-        if m is not None:
-            return ("def", m)
+        for p in self._member_paths(d):  # type: ignore[arg-type]
+            if (m := self.defs.get(p, {}).get(f"{d.qualname}.{attr}")) is not None:  # type: ignore[union-attr]
+                return ("def", m)
         if depth < MAX_BASE_DEPTH:
             for base in self.bases(d):  # type: ignore[arg-type]
                 if (t := self.resolve_attr(("def", base), attr, depth + 1)) is not None:
@@ -233,7 +234,7 @@ class Graph:
         if kind == "files":
             return [d for p in x for q, d in self.defs.get(p, {}).items() if "." not in q]  # type: ignore[union-attr]
         d = x
-        own = list(self.members.get((d.path, d.qualname), []))  # type: ignore[union-attr]
+        own = [m for p in self._member_paths(d) for m in self.members.get((p, d.qualname), [])]  # type: ignore
         if depth < MAX_BASE_DEPTH:
             names = {m.name for m in own}
             for base in self.bases(d):  # type: ignore[arg-type]
@@ -242,6 +243,14 @@ class Graph:
                         names.add(m.name)
                         own.append(m)
         return own
+
+    def _member_paths(self, d: Def) -> list[str]:
+        """Where members of `d` are declared: its file, and for a top-level type of a language with packages its
+        package's other files (Go declares a type's methods in any file of its package)."""
+        if "." in d.qualname:
+            return [d.path]
+        peer = self.peers(d.path, self.language.get(d.path, ""))
+        return [d.path, *(peer[1] if peer else ())]  # type: ignore[misc]
 
     def overloads_of(self, d: Def, args: int | None) -> list[Def]:
         """The declarations a use of `d` may mean: of several overloads, those whose parameters take `args`
@@ -357,13 +366,16 @@ class Graph:
 
     def peers(self, path: str, language: str) -> Target | None:
         """The files whose top-level names `path` sees without an import (its package), as one target, or None."""
+        if path in self._peers:  # the set of files is fixed for a graph's life (a new file reloads it)
+            return self._peers[path]
         find = spec(language).peers if language in LANGUAGE_NAMES else None
         if find is None:
             return None
         if self._paths is None:
             self._paths = self._path_index()
         files = tuple(p for p in find(path, self._paths) if p in self.language)
-        return ("files", files) if files else None
+        self._peers[path] = ("files", files) if files else None
+        return self._peers[path]
 
     def bindings(self, path: str, language: str, refs: list[ImportRef]) -> tuple[dict[str, Target], list[Target]]:
         """What the given imports of a file bind: local name -> target, plus star-imported modules/files."""

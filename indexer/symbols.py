@@ -99,9 +99,13 @@ def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
             if key.startswith("definition.") and names:
                 node = nodes[0]
                 span = (node.start_byte, node.end_byte)
-                if span not in found:
+                if span not in found or ("owner" in caps and found[span][1].parent is None):
                     name = (names[0].text or b"").decode("utf-8", "replace")
-                    found[span] = (node, _definition(grammar, node, name, key.split(".", 1)[1], path, lines))
+                    sym = _definition(grammar, node, name, key.split(".", 1)[1], path, lines)
+                    if owner := caps.get("owner"):  # declared apart from its type (Go's methods): "Type.name"
+                        parent = (owner[0].text or b"").decode("utf-8", "replace")
+                        sym = replace(sym, qualname=f"{parent}.{name}", parent=parent)
+                    found[span] = (node, sym)
             elif key.startswith("reference.") and names:
                 name = (names[0].text or b"").decode("utf-8", "replace")
                 parsed.references[name] = parsed.references.get(name, 0) + 1
@@ -119,6 +123,10 @@ def _nest(defs: list[tuple[ts.Node, Symbol]]) -> list[Symbol]:
         while stack and stack[-1][0].end_byte < node.end_byte:
             stack.pop()
         parent = stack[-1][1] if stack else None
+        if parent is None and sym.parent is not None:  # its owner's member, outside it
+            out.append(sym)
+            stack.append((node, sym))
+            continue
         kind = sym.kind
         if parent is not None and parent.kind in CLASS_KINDS and kind == "function":
             kind = "method"

@@ -200,17 +200,17 @@ def test_go() -> None:
     assert not parsed.has_errors
     assert kinds(parsed) == {
         ("DefaultSize", "constant"), ("ErrMissing", "constant"), ("Entry", "struct"), ("Store", "interface"),
-        ("Store.Save", "method"), ("Keys", "type"), ("Cache", "struct"), ("New", "function"), ("Get", "method"),
-        ("Len", "method"), ("evict", "function"),
+        ("Store.Save", "method"), ("Keys", "type"), ("Cache", "struct"), ("New", "function"), ("Cache.Get", "method"),
+        ("Cache.Len", "method"), ("evict", "function"),
     }
     entry = symbol(parsed, "Entry")
     assert lines(entry) == (20, 25, 21)
     assert entry.doc == "Entry is one cached value with its deadline."
-    get = symbol(parsed, "Get")
+    get = symbol(parsed, "Cache.Get")
     assert lines(get) == (49, 57, 50)
     assert get.doc == "Get returns the value stored under key and marks it recently used."
     assert get.signature == "func (c *Cache) Get(key string) (any, error) {"
-    assert lines(symbol(parsed, "Len")) == (59, 61, 59)
+    assert lines(symbol(parsed, "Cache.Len")) == (59, 61, 59)
     assert parsed.imports == [
         ImportRef("container/list", None, "list", 5),
         ImportRef("fmt", None, "fmt", 6),
