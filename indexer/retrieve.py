@@ -293,6 +293,8 @@ class Retriever:
                 add(d, "star")
                 if d.chunk not in used_defs:
                     add(d, "unused", 0.5)
+        for d in peer_defs.values():  # the package's names are in scope as a star import's are
+            add(d, "star")
         for chunk in used_defs:  # members of classes in use (self.method, obj.method of an imported class)
             d = g.def_of_chunk.get(chunk)
             if d is not None and d.kind in ("class", "struct", "interface", "trait", "impl"):

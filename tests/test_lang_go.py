@@ -169,6 +169,15 @@ def test_a_package_sees_its_other_files(shop: Retriever) -> None:
     assert all(i.path != "cart/cart.go" for i in items)
 
 
+def test_a_package_name_not_used_yet_is_in_scope(shop: Retriever) -> None:
+    """At the start of a statement nothing names the package's other files yet: their top-level names are
+    candidates still (in scope as a star import's are), not left to text similarity alone."""
+    source = (SHOP / "cart/store.go").read_text().replace("\treturn c.Sum(), nil\n", "\t\n")
+    items = shop.context(Query("cart/store.go", 18, 1), source=source)
+    scoped = {i.symbol for i in items if any(w.startswith("star=") for w in i.why)}
+    assert {"Cart", "New", "Item"} <= scoped
+
+
 @needs_owner
 def test_methods_belong_to_their_receiver_type_across_files(shop: Retriever) -> None:
     cart = shop.graph.defs["cart/cart.go"]["Cart"]
