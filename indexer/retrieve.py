@@ -263,10 +263,14 @@ class Retriever:
                     c.feats["used_typed"] = 1.0 + 0.1 * min(5, len(lines))
                 if any(ln >= window_start for ln in lines):
                     c.feats["used_window"] = 1.0
+        whole = in_sel and any(d.start_line <= in_sel[0] <= d.start_line + 30 and d.end_line <= in_sel[1]
+                               for d in own.values())  # the selection is a definition: it starts with its signature
+        sig_end = _signature_end(v.lines, in_sel) if in_sel and whole else 0
         for chunk, lines in used_defs.items():
             c = cands.setdefault(chunk, _Cand(chunk))
             if in_sel and any(in_sel[0] <= ln <= in_sel[1] for ln in lines):
-                c.feats["used"] = 1.0 + 0.1 * min(5, len(lines))
+                body = [ln for ln in lines if sig_end < ln <= in_sel[1]]  # a signature's types say less than the body
+                c.feats["used"] = 1.0 + 0.1 * min(5, len(body)) if body else 0.2
             if any(ln >= v.function_start for ln in lines):
                 c.feats["used_func"] = 1.0
             if any(ln >= window_start for ln in lines):
@@ -435,6 +439,16 @@ class Retriever:
             why = [f"{f}={val:.2f}" for f, val in sorted(c.feats.items()) if val]
             out.append(Item(path, symbol, kind, start, end, score, tokens, why))
         return out
+
+
+def _signature_end(lines: list[str], selection: tuple[int, int]) -> int:
+    """The last line of the signature a selection starts with (the first line that ends a header: `{`, `=>`, `:`),
+    or the line before the selection when there is none in its first lines (a one-line definition)."""
+    for ln in range(selection[0], min(selection[1], selection[0] + 30) + 1):
+        text = lines[ln - 1].split("//")[0].split("#")[0].rstrip() if ln <= len(lines) else ""
+        if text.endswith(("{", "=>", ":")):
+            return ln if ln < selection[1] else selection[0] - 1
+    return selection[0] - 1
 
 
 def timed_context(retriever: Retriever, q: Query, **kwargs) -> tuple[list[Item], float]:

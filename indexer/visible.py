@@ -20,7 +20,7 @@ LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or
 # the cursor moves about and the previous analysis is reused.
 HEAD_CHARS, TAIL_CHARS, TAIL_QUANTUM, SELECTION_CHARS = 24_000, 64_000, 256, 256_000
 FUNCTION_LOOKBACK = 5000  # lines searched upwards for the start of the function around the cursor
-_CHAIN = re.compile(r"[A-Za-z_$][\w$]*(?:[ \t]*(?:\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*")
+_CHAIN = re.compile(r"[A-Za-z_$][\w$]*(?:[ \t]*(?:[?!]?\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*")
 _TRIPLE = re.compile(r"\"\"\"|\'\'\'")
 _FUNC_START = re.compile(r"^\s*(?:async\s+)?(?:def|function|func|fn)\b|^\s*(?:public|private|protected|static)\b.*\(")
 _STRING_OR_COMMENT = re.compile(
@@ -107,7 +107,10 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     v.uses = scan.uses
     if selection is None and lines:
         v.line_prefix = lines[-1]
-        v.receiver = receiver(lines[-1])
+        last = lines[-1]
+        if last.lstrip().startswith(".") and len(lines) > 1:  # a chain continued on this line: `x\n  .`
+            last = lines[-2].rstrip() + last.lstrip()
+        v.receiver = receiver(last)
         for i in range(len(lines) - 1, max(-1, len(lines) - 1 - FUNCTION_LOOKBACK), -1):
             if _FUNC_START.match(lines[i]):
                 v.function_start = i + 1
@@ -170,6 +173,8 @@ def receiver(line: str) -> list[str] | None:
         end = len(s[:end].rstrip(" \t"))
         if s.endswith(".", 0, end):
             end -= 1
+            if s.endswith(("?", "!"), 0, end):  # `a?.` (optional chaining), `a!.` (TypeScript's non-null)
+                end -= 1
         elif s.endswith(("::", "->"), 0, end):
             end -= 2
         else:
@@ -218,7 +223,7 @@ def _arguments(code: str, at: int, calls: dict[int, int]) -> int | None:
 
 
 def _split_chain(chain: str) -> list[str]:
-    return re.split(r"[ \t]*(?:\.|::|->)[ \t]*", chain)
+    return re.split(r"[ \t]*(?:[?!]?\.|::|->)[ \t]*", chain)
 
 
 @dataclass(frozen=True, slots=True)

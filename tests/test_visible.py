@@ -67,3 +67,11 @@ def test_a_called_chain_knows_its_argument_count() -> None:
     v = read("m.py", source, 5, 0, None)
     args = {".".join(u.chain): u.args for u in v.uses}
     assert args == {"a.f": 4, "g": 2, "x": None, "h": 0, "k": 1, "y": None, "m.n": None, "z": None}
+
+
+def test_optional_and_non_null_chains_and_a_chain_continued_on_the_next_line() -> None:
+    assert receiver("  client?.") == ["client"]
+    assert receiver("  a.b!.") == ["a", "b"]
+    v = read("m.ts", "const q = client?.watchQuery(opts);\nthis.manager\n  .", 3, 3, None)
+    assert ["client", "watchQuery"] in [u.chain for u in v.uses]
+    assert v.receiver == ["this", "manager"]
