@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import logging
 import os
 import stat
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .chunks import chunk_file, windows
 from .files import Limits, NotRegular, check_content, read_regular
@@ -18,6 +20,23 @@ from .symbols import extract
 from .tokens import count_many
 
 log = logging.getLogger(__name__)
+# The code whose change changes what a file's analysis holds (symbols, chunks, imports, what is skipped): an index
+# made by another version of it is re-read (not re-embedded: vectors are cached by chunk text).
+_EXTRACTOR_FILES = ("analyze.py", "chunks.py", "files.py", "languages.py", "model.py", "symbols.py", "tokens.py",
+                    "lang/*.py", "queries/*.scm")
+
+
+@functools.cache
+def extractor_version() -> str:
+    """A hash of the analysis code: what an index records, and re-reads its files when it differs."""
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for pattern in _EXTRACTOR_FILES:
+        for p in sorted(here.glob(pattern)):
+            h.update(p.relative_to(here).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
 RACY_NS = 2_000_000_000  # mtimes this recent may be shared by a later write (coarse clocks, FAT's 2 s)
 
 

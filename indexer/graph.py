@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .files import read_regular
 from .lang.paths import PathIndex
+from .lang.types import type_chain
 from .languages import LANGUAGE_NAMES, spec
 from .model import ImportRef
 from .store import Store
@@ -32,6 +33,7 @@ class Def:
     start_line: int
     end_line: int
     chunk: int | None  # chunk id
+    type: str = ""  # its declared type (a field's, a variable's) or a function's result type, as written
 
 
 # Which of a name's declarations of different kinds in one file the graph keeps (TypeScript's declaration merging):
@@ -85,6 +87,7 @@ class Graph:
         self._passed: dict[tuple[str, str], Target | None] = {}  # (file, name) -> what the file passes on
         self._arity: dict[tuple[str, int], tuple[int, int | None] | None] = {}
         self._peers: dict[str, Target | None] = {}
+        self._types: dict[tuple[str, str, str], Target | None] = {}
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -98,9 +101,12 @@ class Graph:
             chunk_of[(p, sym, start)] = i
             last_chunk[(p, sym)] = i
         groups: dict[tuple[str, str], list[Def]] = defaultdict(list)  # a name declared more than once in a file
-        for path, name, qual, kind, start, end in db.execute(
-                f"SELECT path, name, qualname, kind, start_line, end_line FROM symbols{where} ORDER BY id", args):
-            groups[(path, qual)].append(Def(path, qual, name, kind, start, end, chunk_of.get((path, qual, start))))
+        typed = "type" in {r[1] for r in db.execute("PRAGMA table_info(symbols)")}  # not in a 0.x catalog
+        for path, name, qual, kind, start, end, ty in db.execute(
+                f"SELECT path, name, qualname, kind, start_line, end_line, {'type' if typed else 'NULL'} "
+                f"FROM symbols{where} ORDER BY id", args):
+            groups[(path, qual)].append(Def(path, qual, name, kind, start, end, chunk_of.get((path, qual, start)),
+                                            ty or ""))
         for (path, qual), decls in groups.items():
             if len({x.kind for x in decls}) == 1:  # one kind (overloads, a getter and its setter): the first
                 d = replace(decls[0], chunk=last_chunk.get((path, qual)))  # with the last chunk, its implementation
@@ -142,6 +148,7 @@ class Graph:
         self._scopes.clear()
         self._passed.clear()
         self._arity.clear()
+        self._types.clear()
         return True
 
     # ---- Python -------------------------------------------------------------------------------------------
@@ -215,6 +222,9 @@ class Graph:
                     return ("def", d)
             return self._reexported(x, attr, depth)  # type: ignore[arg-type]
         d = x  # type: ignore[assignment]
+        if d.kind not in CLASS_LIKE and d.type:  # type: ignore[union-attr]  # a field, a call: its type's member
+            t = self.type_of(d)  # type: ignore[arg-type]
+            return self.resolve_attr(t, attr, depth + 1) if t is not None and depth < MAX_BASE_DEPTH else None
         for p in self._member_paths(d):  # type: ignore[arg-type]
             if (m := self.defs.get(p, {}).get(f"{d.qualname}.{attr}")) is not None:  # type: ignore[union-attr]
                 return ("def", m)
@@ -234,6 +244,9 @@ class Graph:
         if kind == "files":
             return [d for p in x for q, d in self.defs.get(p, {}).items() if "." not in q]  # type: ignore[union-attr]
         d = x
+        if d.kind not in CLASS_LIKE and d.type:  # type: ignore[union-attr]  # `x.field.`, `x.f().`: its type's
+            t = self.type_of(d)  # type: ignore[arg-type]
+            return self.module_members(t, depth + 1) if t is not None and depth < MAX_BASE_DEPTH else []
         own = [m for p in self._member_paths(d) for m in self.members.get((p, d.qualname), [])]  # type: ignore
         if depth < MAX_BASE_DEPTH:
             names = {m.name for m in own}
@@ -243,6 +256,22 @@ class Graph:
                         names.add(m.name)
                         own.append(m)
         return own
+
+    def type_of(self, d: Def) -> Target | None:
+        """The class-like definition a definition's declared or result type names, read in its own file's scope
+        (`Desc protoreflect.MessageDescriptor`, `func New() *Cart`), or None."""
+        key = (d.path, d.qualname, d.type)
+        if key in self._types:
+            return self._types[key]
+        self._types[key] = None  # a type that names itself ends here
+        chain = type_chain(d.type) if d.type else None
+        t = self.in_scope(d.path, chain[0]) if chain else None
+        for attr in (chain or [])[1:]:
+            t = self.resolve_attr(t, attr) if t is not None else None
+        if t is not None and not (t[0] == "def" and t[1].kind in CLASS_LIKE):  # type: ignore[union-attr]
+            t = None
+        self._types[key] = t
+        return t
 
     def _member_paths(self, d: Def) -> list[str]:
         """Where members of `d` are declared: its file, and for a top-level type of a language with packages its
@@ -275,8 +304,9 @@ class Graph:
         return fits or decls
 
     def bases(self, d: Def) -> list[Def]:
-        """The class-like definitions `d` declares as its bases (its language's `bases` rule on its signature),
-        resolved in its own file's scope: imports, the file's own definitions, its package."""
+        """The class-like definitions `d` declares as its bases (its language's `bases` rule on its signature) or
+        embeds (members of kind "embed", Go's), resolved in its own file's scope: imports, its definitions, its
+        package."""
         key = (d.path, d.qualname)
         if (known := self._bases.get(key)) is not None:
             return known
@@ -291,6 +321,9 @@ class Graph:
             for attr in chain[1:]:
                 t = self.resolve_attr(t, attr) if t is not None else None
             if t is not None and t[0] == "def" and t[1] is not d and t[1].kind in CLASS_LIKE:  # type: ignore
+                out.append(t[1])  # type: ignore[arg-type]
+        for m in self.members.get(key, []) if d.kind in CLASS_LIKE else []:  # embedded types (Go)
+            if m.kind == "embed" and (t := self.type_of(m)) is not None and t[1] is not d:
                 out.append(t[1])  # type: ignore[arg-type]
         self._bases[key] = out
         return out

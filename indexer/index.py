@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
+from .analyze import extractor_version
 from .config import IndexConfig
 from .embed import STATIC_NAME, Embedder, make_embedder
 from .lock import IndexLocked, WriteLock
@@ -53,6 +54,12 @@ class Index:
                 db.execute("DELETE FROM vectors")
                 db.execute("UPDATE files SET hash='', mtime_ns=0")
         store.set_meta("embedder", name)
+        if store.meta("extractor") != (version := extractor_version()):
+            if store.meta("extractor") is not None or store.db.execute("SELECT 1 FROM files LIMIT 1").fetchone():
+                log.info("the index was made by another version of ragls's analysis: its files are read again")
+                with store.transaction() as db:
+                    db.execute("UPDATE files SET hash='', mtime_ns=0")
+            store.set_meta("extractor", version)
 
     @cached_property
     def embedder_name(self) -> str:

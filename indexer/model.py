@@ -18,6 +18,7 @@ class Symbol:
     signature: str
     doc: str = ""
     parent: str | None = None  # qualname of the enclosing definition
+    type: str = ""  # its declared type (a field's, a variable's) or a function's result type, as written
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,9 +145,9 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
             if p is None:
                 continue
             db.executemany("INSERT INTO symbols(path,name,qualname,kind,start_line,end_line,head_end,signature,doc,"
-                           "parent) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                           "parent,type) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
                            [(s.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.head_end, s.signature,
-                             s.doc, s.parent) for s in p.symbols])
+                             s.doc, s.parent, s.type) for s in p.symbols])
             db.executemany("INSERT INTO imports VALUES(?,?,?,?,?)",
                            [(a.path, i.module, i.name, i.alias, i.line) for i in p.imports])
             db.executemany("INSERT INTO refs VALUES(?,?,?)", [(a.path, n, c) for n, c in p.references.items()])

@@ -237,6 +237,8 @@ class Retriever:
                 t = ("def", found[0]) if len(found) == 1 else None
             for attr in chain[1:]:
                 t = g.resolve_attr(t, attr) if t is not None else None
+            if t is not None and t[0] == "def" and t[1].kind not in _TYPE_KINDS:  # type: ignore[union-attr]
+                t = g.type_of(t[1])  # type: ignore[arg-type]  # a call's value: what the function returns
             return t if t is not None and t[0] == "def" and t[1].kind in _TYPE_KINDS else None  # type: ignore
 
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type

@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, hash TEXT, size INTEGER, mtime_ns INTEGER, language TEXT,
     has_errors INTEGER, skip_reason TEXT);
 CREATE TABLE IF NOT EXISTS symbols(id INTEGER PRIMARY KEY, path TEXT, name TEXT, qualname TEXT, kind TEXT,
-    start_line INTEGER, end_line INTEGER, head_end INTEGER, signature TEXT, doc TEXT, parent TEXT);
+    start_line INTEGER, end_line INTEGER, head_end INTEGER, signature TEXT, doc TEXT, parent TEXT, type TEXT);
 CREATE INDEX IF NOT EXISTS symbols_path ON symbols(path);
 CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name);
 CREATE TABLE IF NOT EXISTS imports(path TEXT, module TEXT, name TEXT, alias TEXT, line INTEGER);
@@ -76,6 +76,8 @@ class Store:
             if not self.readonly:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.executescript(_SCHEMA)
+                if "type" not in {r[1] for r in db.execute("PRAGMA table_info(symbols)")}:  # a catalog of 0.x
+                    db.execute("ALTER TABLE symbols ADD COLUMN type TEXT")
                 db.execute("INSERT OR IGNORE INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
                 db.commit()
             db.execute("PRAGMA synchronous=NORMAL")

@@ -105,6 +105,8 @@ def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
                     if owner := caps.get("owner"):  # declared apart from its type (Go's methods): "Type.name"
                         parent = (owner[0].text or b"").decode("utf-8", "replace")
                         sym = replace(sym, qualname=f"{parent}.{name}", parent=parent)
+                    if declared := caps.get("type"):  # a field's or variable's type, a function's result type
+                        sym = replace(sym, type=(declared[0].text or b"").decode("utf-8", "replace")[:200])
                     found[span] = (node, sym)
             elif key.startswith("reference.") and names:
                 name = (names[0].text or b"").decode("utf-8", "replace")

@@ -39,13 +39,6 @@ def shop(tmp_path: Path) -> Retriever:
     return Retriever(index)
 
 
-def owner_rule() -> bool:
-    """Whether the symbol extractor honours the query's @owner (a method is `Type.Method`): the shared change
-    proposed in /tmp/issue9-go-proposals.md; the tests of typed receivers need it."""
-    return any(s.qualname == "T.M" for s in parse("p.go", "package p\n\nfunc (t *T) M() {}\n").symbols)
-
-
-needs_owner = pytest.mark.skipif(not owner_rule(), reason="methods are not yet Type.Method (symbols.py @owner)")
 
 
 # Import resolution
@@ -158,8 +151,7 @@ def test_imports_by_module_path_and_not_the_standard_library(shop: Retriever) ->
     items = shop.context(Query("cmd/shop/main.go", line, len("\tprice, err := money.")), source=source)
     members = {i.symbol for i in items if "receiver=1.00" in i.why}
     assert {"Parse", "Amount", "Cents", "Zero"} <= members
-    if owner_rule():  # methods are members of Amount, not of the package
-        assert members == {"Parse", "Amount", "Cents", "Zero"}
+    assert members == {"Parse", "Amount", "Cents", "Zero"}
 
 
 def test_a_package_sees_its_other_files(shop: Retriever) -> None:
@@ -178,7 +170,6 @@ def test_a_package_name_not_used_yet_is_in_scope(shop: Retriever) -> None:
     assert {"Cart", "New", "Item"} <= scoped
 
 
-@needs_owner
 def test_methods_belong_to_their_receiver_type_across_files(shop: Retriever) -> None:
     cart = shop.graph.defs["cart/cart.go"]["Cart"]
     members = {d.qualname for d in shop.graph.module_members(("def", cart))}
@@ -189,13 +180,30 @@ def test_methods_belong_to_their_receiver_type_across_files(shop: Retriever) -> 
     assert all("receiver=1.00" in i.why for i in items[:3])
 
 
-def result_types() -> bool:
-    """Whether definitions carry their declared or result type (Symbol.type: /tmp/issue9-go-proposals.md)."""
-    return any(getattr(s, "type", "") == "*T" for s in parse("p.go", "package p\n\nfunc F() *T { return nil }\n").symbols)
-
-
-@pytest.mark.skipif(not result_types(), reason="definitions do not carry their result types yet")
 def test_a_value_has_the_type_its_function_returns(shop: Retriever) -> None:
     source = (SHOP / "cmd/shop/main.go").read_text().replace("if err := c.Add(", "if err := c.")
     items = shop.context(Query("cmd/shop/main.go", 17, len("\tif err := c.")), source=source)  # c := cart.New()
     assert items[0].symbol in ("Cart.Add", "Cart.Sum", "Cart.Count") and "receiver=1.00" in items[0].why
+
+
+def test_fields_and_embedded_types_lead_to_members(tmp_path: Path) -> None:
+    """`m.Desc.` ranks the members of the field's type, with those of the interfaces it embeds (promoted)."""
+    from .conftest import commit_all
+
+    root = tmp_path / "repo"
+    (root / "desc").mkdir(parents=True)
+    (root / "go.mod").write_text("module example.com/m\n\ngo 1.21\n")
+    (root / "desc" / "desc.go").write_text(
+        "package desc\n\n// Base names a descriptor.\ntype Base interface {\n\t// Name is its short name.\n"
+        "\tName() string\n}\n\n// Message describes a message.\ntype Message interface {\n\tBase\n"
+        "\t// Fields counts its fields.\n\tFields() int\n}\n")
+    (root / "gen.go").write_text(
+        'package m\n\nimport "example.com/m/desc"\n\n// Msg is a message to generate.\ntype Msg struct {\n'
+        "\tDesc desc.Message\n}\n\nfunc gen(m *Msg) int {\n\treturn m.Desc.\n}\n")
+    commit_all(root)
+    index = Index.open(root, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    r = Retriever(index)
+    items = r.context(Query("gen.go", 11, len("\treturn m.Desc.")))
+    assert {i.symbol for i in items[:2]} == {"Message.Fields", "Base.Name"}
+    assert all("receiver=1.00" in i.why for i in items[:2])

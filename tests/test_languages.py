@@ -201,7 +201,8 @@ def test_go() -> None:
     assert kinds(parsed) == {
         ("DefaultSize", "constant"), ("ErrMissing", "constant"), ("Entry", "struct"), ("Store", "interface"),
         ("Store.Save", "method"), ("Keys", "type"), ("Cache", "struct"), ("New", "function"), ("Cache.Get", "method"),
-        ("Cache.Len", "method"), ("evict", "function"),
+        ("Cache.Len", "method"), ("evict", "function"), ("Entry.Key", "field"), ("Entry.Value", "field"),
+        ("Entry.expires", "field"), ("Cache.items", "field"), ("Cache.size", "field"), ("Cache.order", "field"),
     }
     entry = symbol(parsed, "Entry")
     assert lines(entry) == (20, 25, 21)
@@ -232,7 +233,7 @@ def test_go_grouped_declarations() -> None:
     )
     parsed = parse_source("g.go", source)
     assert kinds(parsed) == {
-        ("Point", "struct"), ("Shape", "interface"), ("Shape.Area", "method"), ("ID", "type"),
+        ("Point", "struct"), ("Point.X", "field"), ("Shape", "interface"), ("Shape.Area", "method"), ("ID", "type"),
         ("A", "constant"), ("B", "constant"),
     }
     assert [ref.binds for ref in parsed.imports] == ["yaml", "proj"]

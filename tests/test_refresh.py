@@ -59,6 +59,24 @@ def test_second_refresh_changes_and_embeds_nothing(workspace, open_index):
     assert (rows(index, "SELECT * FROM chunks ORDER BY id"), rows(index, "SELECT * FROM symbols ORDER BY id")) == before
 
 
+def test_an_index_made_by_other_analysis_code_is_read_again_without_embedding(workspace, open_index, tmp_path):
+    """After an upgrade (other queries, other symbol rules) every file is parsed again, so no stale qualified name
+    lingers; the vectors are reused (chunk texts are cached by hash). A catalog older than the `type` column gets it."""
+    index = open_index(workspace.root)
+    first = index.refresh(progress=False)
+    index.store.set_meta("extractor", "an older ragls")
+    with index.store.transaction() as db:
+        db.execute("ALTER TABLE symbols DROP COLUMN type")
+    close_index(index)
+    again = open_index(workspace.root)
+    s = again.refresh(progress=False)
+    assert (s.changed, s.embedded) == (first.files, 0)
+    assert again.store.meta("extractor") not in (None, "an older ragls")
+    assert rows(again, "SELECT count(*) FROM symbols WHERE type IS NOT NULL")[0][0] == s.symbols
+    assert_consistent(again)
+    assert again.refresh(progress=False).changed == 0
+
+
 def test_editing_one_file_reindexes_only_it(workspace, open_index):
     index = open_index(workspace.root)
     index.refresh(progress=False)

@@ -50,6 +50,18 @@
     [(type_identifier) (qualified_type) (pointer_type) (generic_type) (slice_type) (array_type) (map_type)
      (channel_type) (function_type) (interface_type) (struct_type)] @type]?) @definition.method
 
+; A struct's fields with their types, and the types it embeds (kind embed: their fields and methods are promoted, as
+; a base class's are); an interface's embedded interfaces likewise.
+(field_declaration name: (field_identifier) @name type: (_) @type) @definition.field
+(field_declaration !name type: [
+    (type_identifier) @name
+    (qualified_type name: (type_identifier) @name)
+    (generic_type type: [(type_identifier) @name (qualified_type name: (type_identifier) @name)])] @type) @definition.embed
+(interface_type (type_elem . [
+    (type_identifier) @name
+    (qualified_type name: (type_identifier) @name)
+    (generic_type type: [(type_identifier) @name (qualified_type name: (type_identifier) @name)])] @type .) @definition.embed)
+
 ; Package-level constants and variables (the blank identifier `_` declares nothing).
 (source_file
   ((const_declaration . (const_spec name: (identifier) @name) .) @definition.constant
