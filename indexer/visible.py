@@ -180,6 +180,9 @@ def receiver(line: str) -> list[str] | None:
         else:
             break
         end = len(s[:end].rstrip(" \t"))
+        if s.endswith(")", 0, end):  # a call's value: `a.f(x).` reads as `a.f` (its result type has the members)
+            end = _call_start(s, end - 1)
+            end = len(s[:end].rstrip(" \t")) if end > 0 else 0
         start = end
         while start > 0 and _is_name_char(s[start - 1]):
             start -= 1
@@ -192,13 +195,28 @@ def receiver(line: str) -> list[str] | None:
     return parts[::-1] or None
 
 
+def _call_start(s: str, close: int) -> int:
+    """Where the `(` matching the `)` at `close` is, or 0 when the line holds none (one backward pass)."""
+    depth = 0
+    for i in range(close, -1, -1):
+        ch = s[i]
+        if ch == ")":
+            depth += 1
+        elif ch == "(":
+            depth -= 1
+            if depth == 0:
+                return i
+    return 0
+
+
 _BRACKET = re.compile(r"[()\[\]{},]")
+_AFTER_CALL = re.compile(r"[ \t]*(?:[?!]?\.|::|->)[ \t]*(?=[A-Za-z_$])")
 
 
-def _call_arguments(code: str) -> dict[int, int]:
-    """Where each closed `(` of `code` (strings and comments blanked) is -> how many arguments it holds, read in one
-    pass over the brackets and commas: a comma counts only directly inside its parentheses."""
-    out: dict[int, int] = {}
+def _call_arguments(code: str) -> dict[int, tuple[int, int]]:
+    """Where each closed `(` of `code` (strings and comments blanked) is -> how many arguments it holds and where
+    its `)` is, read in one pass over the brackets and commas: a comma counts only directly inside its parentheses."""
+    out: dict[int, tuple[int, int]] = {}
     stack: list[list[int]] = []  # [where it opens, commas directly inside, 1 if a paren]
     for m in _BRACKET.finditer(code):
         ch, at = m.group(), m.start()
@@ -210,12 +228,12 @@ def _call_arguments(code: str) -> dict[int, int]:
         elif stack:
             start, commas, paren = stack.pop()
             if paren:
-                out[start] = commas + 1 if commas or code[start + 1:at].strip() else 0
+                out[start] = (commas + 1 if commas or code[start + 1:at].strip() else 0, at)
     return out
 
 
-def _arguments(code: str, at: int, calls: dict[int, int]) -> int | None:
-    """The number of arguments of a call whose `(` follows `at` (after blanks), or None when no closed call does."""
+def _call_after(code: str, at: int, calls: dict[int, tuple[int, int]]) -> tuple[int, int] | None:
+    """The call whose `(` follows `at` (after blanks): its argument count and where it closes; None when none."""
     i = at
     while i < len(code) and code[i] in " \t":
         i += 1
@@ -328,10 +346,18 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     blanks.extend(spans)
     line_no, pos = first_line, 0
     calls = _call_arguments(code)
+    after_call: dict[int, list[str]] = {}  # where a chain continues a call's value (`a.f(x).g`) -> `a.f`
     for m in _CHAIN.finditer(code):
         line_no += code.count("\n", pos, m.start())
         pos = m.start()
-        uses.append(Use(_split_chain(m.group()), line_no, _arguments(code, m.end(), calls)))
+        chain = _split_chain(m.group())
+        if (value_of := after_call.pop(m.start(), None)) is not None:
+            chain = value_of + chain
+        call = _call_after(code, m.end(), calls)
+        if call is not None and (cont := _AFTER_CALL.match(code, call[1] + 1)) is not None \
+                and "\n" not in code[m.end():call[1]]:  # on one line: a re-read from a line start never splits it
+            after_call[cont.end()] = chain
+        uses.append(Use(chain, line_no, call[0] if call else None))
     # imports: an incremental parse, and the import query over the changed part only
     g = grammar(language) if language else None
     reader = spec(language).read_imports if language else None

@@ -207,3 +207,15 @@ def test_java_arity(signature: str, arity) -> None:
 
     name = signature.split("(")[0].split()[-1]
     assert java_arity(name, signature) == arity
+
+
+def test_a_call_s_result_type_leads_to_its_members(shelf_index) -> None:
+    """`catalog.find(title).` ranks Book's members: `find` is declared to return a Book."""
+    r = Retriever(shelf_index)
+    path = SRC + "Shelf.java"
+    source = (shelf_index.root / path).read_text().replace("return label + book.pageCount();",
+                                                           "return catalog.find(title).")
+    items = r.context(Query(path, 22, len("        return catalog.find(title).")), source=source)
+    members = [i.symbol for i in items if "receiver=1.00" in i.why]
+    assert members == [i.symbol for i in items[:len(members)]]
+    assert {"Book.pageCount", "Book.addChapter", "Item.shortTitle"} <= set(members)

@@ -17,7 +17,7 @@ def _old_receiver(line: str) -> list[str] | None:
 
 def test_receiver_agrees_with_the_regular_expression():
     rng = random.Random(3)
-    alphabet = list("ab1_$ \t.:->()xé") + ["self.", "::", "->"]
+    alphabet = list("ab1_$ \t.:->xé") + ["self.", "::", "->"]  # calls: test_a_call_s_value_continues_a_chain
     for _ in range(50_000):
         line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
         assert receiver(line) == _old_receiver(line), repr(line)
@@ -75,3 +75,18 @@ def test_optional_and_non_null_chains_and_a_chain_continued_on_the_next_line() -
     v = read("m.ts", "const q = client?.watchQuery(opts);\nthis.manager\n  .", 3, 3, None)
     assert ["client", "watchQuery"] in [u.chain for u in v.uses]
     assert v.receiver == ["this", "manager"]
+
+
+def test_a_call_s_value_continues_a_chain() -> None:
+    """`a.f(x).g`: the value of the call leads on (its declared result type has `g`), at the cursor and in uses;
+    the names inside the arguments are uses of their own."""
+    assert receiver("  return catalog.find(title).") == ["catalog", "find"]
+    assert receiver("m.Desc.Fields().Get(i).") == ["m", "Desc", "Fields", "Get"]
+    assert receiver("f(g(x)) .") == ["f"]
+    assert receiver("(x).") is None and receiver("a).") is None
+    v = read("m.go", "n := m.Desc.Fields().Get(len(xs)).Name()\n", 2, 0, None)
+    chains = [(u.chain, u.args) for u in v.uses]
+    assert (["m", "Desc", "Fields", "Get", "Name"], 0) in chains and (["len"], 1) in chains
+    assert (["xs"], None) in chains and (["m", "Desc", "Fields"], 0) in chains
+    v = read("m.py", "x = f(1)\n.g\n", 3, 0, None)  # a chain does not continue over a line break after the call
+    assert ["g"] in [u.chain for u in v.uses]

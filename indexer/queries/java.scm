@@ -7,8 +7,9 @@
 (annotation_type_declaration name: (identifier) @name) @definition.interface
 (enum_declaration name: (identifier) @name) @definition.enum
 
+; A method's result type and a field's type (@type) let `a.b().c` and `a.field.c` reach the members of that type.
+(method_declaration type: (_) @type name: (identifier) @name) @definition.method
 [
-  (method_declaration name: (identifier) @name)
   (constructor_declaration name: (identifier) @name)
   (compact_constructor_declaration name: (identifier) @name)
 ] @definition.method
@@ -16,11 +17,11 @@
 ; Fields: a `static final` field, an interface's field and an enum constant are constants (javac's compile-time
 ; constants and what a static import names); other fields are fields. A declaration with several declarators is
 ; one definition, named by its first.
-(field_declaration [(modifiers "static" "final") (modifiers "final" "static")]
+(field_declaration [(modifiers "static" "final") (modifiers "final" "static")] type: (_) @type
   declarator: (variable_declarator name: (identifier) @name)) @definition.constant
-(constant_declaration declarator: (variable_declarator name: (identifier) @name)) @definition.constant
+(constant_declaration type: (_) @type declarator: (variable_declarator name: (identifier) @name)) @definition.constant
 (enum_constant name: (identifier) @name) @definition.constant
-(field_declaration declarator: (variable_declarator name: (identifier) @name)) @definition.field
+(field_declaration type: (_) @type declarator: (variable_declarator name: (identifier) @name)) @definition.field
 
 ; References
 (method_invocation name: (identifier) @name) @reference.call
