@@ -27,6 +27,8 @@ def ranks(cs: CandSet, w: Weights) -> np.ndarray:
     used, count = np.zeros(len(score), np.int64), np.zeros(len(score), np.int64)
     out = np.full(score.shape, -1, np.int64)
     for j in range(score.shape[1]):
+        if (count >= K).all():
+            break
         c = order[:, j]
         t = cs.tokens[q, c]
         take = cs.valid[q, c] & (count < K) & (used + t <= BUDGET[cs.mode])
