@@ -99,15 +99,19 @@ def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
             if key.startswith("definition.") and names:
                 node = nodes[0]
                 span = (node.start_byte, node.end_byte)
-                if span not in found or ("owner" in caps and found[span][1].parent is None):
+                kind = key.split(".", 1)[1]
+                earlier = found[span][1] if span in found else None
+                if earlier is None or ("owner" in caps and earlier.parent is None) \
+                        or (earlier.kind == "field" and kind != "field"):  # a function-valued field is a method
                     name = (names[0].text or b"").decode("utf-8", "replace")
-                    sym = _definition(grammar, node, name, key.split(".", 1)[1], path, lines)
+                    sym = _definition(grammar, node, name, kind, path, lines)
                     if owner := caps.get("owner"):  # declared apart from its type (Go's methods): "Type.name"
                         parent = (owner[0].text or b"").decode("utf-8", "replace")
                         sym = replace(sym, qualname=f"{parent}.{name}", parent=parent)
-                    if declared := caps.get("type"):  # a field's or variable's type, a function's result type
-                        sym = replace(sym, type=(declared[0].text or b"").decode("utf-8", "replace")[:200])
                     found[span] = (node, sym)
+                if (declared := caps.get("type")) and not found[span][1].type:  # a field's type, a result type
+                    found[span] = (node, replace(found[span][1],
+                                                 type=(declared[0].text or b"").decode("utf-8", "replace")[:200]))
             elif key.startswith("reference.") and names:
                 name = (names[0].text or b"").decode("utf-8", "replace")
                 parsed.references[name] = parsed.references.get(name, 0) + 1
