@@ -198,14 +198,18 @@ class Retriever:
         used_mods: dict[str, int] = {}
         import_lines = {r.line for r in v.imports}
 
+        heads: dict[str, Target | None] = {}  # a name means one thing throughout a request
+
         def resolve_head(name: str) -> Target | None:
-            if name in bindings:
-                return bindings[name]
-            for s in stars:
-                if (t := g.resolve_attr(s, name)) is not None:
-                    return t
-            d = peer_defs.get(name)
-            return ("def", d) if d is not None else None
+            if name in heads:
+                return heads[name]
+            t = bindings.get(name)
+            if t is None:
+                t = next((x for s in stars if (x := g.resolve_attr(s, name)) is not None), None)
+            if t is None and (d := peer_defs.get(name)) is not None:
+                t = ("def", d)
+            heads[name] = t
+            return t
 
         line = v.selection[0] if v.selection else v.cursor_line
         around = [d for d in own.values() if d.kind in CLASS_LIKE and d.start_line <= line <= d.end_line]
@@ -225,8 +229,12 @@ class Retriever:
             if (t := typed(chain[0])) is not None:
                 return t, chain[1:]
             if implicit_this and enclosing is not None:
-                return g.resolve_attr(enclosing, chain[0]), chain[1:]
+                if chain[0] not in members_of_this:
+                    members_of_this[chain[0]] = g.resolve_attr(enclosing, chain[0])
+                return members_of_this[chain[0]], chain[1:]
             return None, chain[1:]
+
+        members_of_this: dict[str, Target | None] = {}
 
         def typed(name: str) -> Target | None:
             if not (chain := v.types.get(name)) or chain[0] == name:
