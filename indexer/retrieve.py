@@ -240,6 +240,8 @@ class Retriever:
             if not (chain := v.types.get(name)) or chain[0] == name:
                 return None
             t = resolve_head(chain[0])
+            if t is None and (d := own.get(chain[0])) is not None:  # a type of this very file
+                t = ("def", d)
             if t is None and len(chain) == 1:  # not imported (the same package, a builtin): one class of that name
                 found = [d for d in g.by_name.get(chain[0], ()) if d.kind in _TYPE_KINDS]
                 t = ("def", found[0]) if len(found) == 1 else None

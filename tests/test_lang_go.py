@@ -207,3 +207,11 @@ def test_fields_and_embedded_types_lead_to_members(tmp_path: Path) -> None:
     items = r.context(Query("gen.go", 11, len("\treturn m.Desc.")))
     assert {i.symbol for i in items[:2]} == {"Message.Fields", "Base.Name"}
     assert all("receiver=1.00" in i.why for i in items[:2])
+
+
+def test_a_receiver_typed_by_a_type_of_the_same_file(shop: Retriever) -> None:
+    """In `func (c *Cart) Sum()`, `c.` ranks Cart's members, though Cart is declared in this very file (and its
+    method Count in another of the package)."""
+    source = (SHOP / "cart/cart.go").read_text().replace("\treturn c.total\n", "\treturn c.\n")
+    items = shop.context(Query("cart/cart.go", 36, len("\treturn c.")), source=source)
+    assert "Cart.Count" in {i.symbol for i in items if "receiver=1.00" in i.why}
