@@ -210,6 +210,9 @@ def _call_start(s: str, close: int) -> int:
 
 
 _BRACKET = re.compile(r"[()\[\]{},]")
+_CALL_OPENERS = ("(", " ", "\t")
+# a call on one line, its arguments nested up to three deep (first characters disjoint: no backtracking)
+_ONE_LINE_CALL = re.compile(r"[ \t]*\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)")
 _AFTER_CALL = re.compile(r"[ \t]*(?:[?!]?\.|::|->)[ \t]*(?=[A-Za-z_$])")
 
 
@@ -240,8 +243,13 @@ def _call_after(code: str, at: int, calls: dict[int, tuple[int, int]]) -> tuple[
     return calls.get(i)
 
 
+_CHAIN_SEPARATOR = re.compile(r"[ \t]*(?:[?!]?\.|::|->)[ \t]*")
+
+
 def _split_chain(chain: str) -> list[str]:
-    return re.split(r"[ \t]*(?:[?!]?\.|::|->)[ \t]*", chain)
+    if "." not in chain and ":" not in chain and ">" not in chain:  # most chains are one name
+        return [chain]
+    return _CHAIN_SEPARATOR.split(chain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,19 +353,26 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     code = _STRING_OR_COMMENT.sub(blank, tail)
     blanks.extend(spans)
     line_no, pos = first_line, 0
-    calls = _call_arguments(code)
+    # argument counts where a language picks overloads by them; else only one-line calls, for a call's value
+    calls = _call_arguments(code) if language and spec(language).arity is not None else None
     after_call: dict[int, list[str]] = {}  # where a chain continues a call's value (`a.f(x).g`) -> `a.f`
     for m in _CHAIN.finditer(code):
         line_no += code.count("\n", pos, m.start())
         pos = m.start()
         chain = _split_chain(m.group())
-        if (value_of := after_call.pop(m.start(), None)) is not None:
+        if after_call and (value_of := after_call.pop(m.start(), None)) is not None:
             chain = value_of + chain
-        call = _call_after(code, m.end(), calls)
-        if call is not None and (cont := _AFTER_CALL.match(code, call[1] + 1)) is not None \
-                and "\n" not in code[m.end():call[1]]:  # on one line: a re-read from a line start never splits it
+        e, args, close = m.end(), None, None
+        if code.startswith(_CALL_OPENERS, e):
+            if calls is not None:
+                if (call := _call_after(code, e, calls)) is not None:
+                    args, close = call
+            elif (one := _ONE_LINE_CALL.match(code, e)) is not None:
+                close = one.end() - 1
+        if close is not None and (cont := _AFTER_CALL.match(code, close + 1)) is not None \
+                and "\n" not in code[e:close]:  # on one line: a re-read from a line start never splits it
             after_call[cont.end()] = chain
-        uses.append(Use(chain, line_no, call[0] if call else None))
+        uses.append(Use(chain, line_no, args))
     # imports: an incremental parse, and the import query over the changed part only
     g = grammar(language) if language else None
     reader = spec(language).read_imports if language else None
