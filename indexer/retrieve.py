@@ -252,20 +252,22 @@ class Retriever:
             return t if t is not None and t[0] == "def" and t[1].kind in _TYPE_KINDS else None  # type: ignore
 
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
+        chains: dict[tuple[tuple[str, ...], int | None], list[int]] = {}  # a chain means one thing in a request
         for use in v.uses:
-            if use.line in import_lines or use.chain[0] in own:
-                continue
-            t, rest = head(use.chain)
-            via_type = t is not None and resolve_head(use.chain[0]) is None
+            if use.line not in import_lines and use.chain[0] not in own:
+                chains.setdefault((tuple(use.chain), use.args), []).append(use.line)
+        for (chain, args), lines in chains.items():
+            t, rest = head(list(chain))
+            via_type = t is not None and resolve_head(chain[0]) is None
             for attr in rest + [None]:
                 if t is None:
                     break
                 if t[0] == "def":
-                    for d in g.overloads_of(t[1], use.args if attr is None else None):  # type: ignore[arg-type]
+                    for d in g.overloads_of(t[1], args if attr is None else None):  # type: ignore[arg-type]
                         if d.chunk is not None:
-                            (typed_uses if via_type else used_defs)[d.chunk].append(use.line)
+                            (typed_uses if via_type else used_defs)[d.chunk].extend(lines)
                 else:
-                    used_mods[str(t[1])] = max(used_mods.get(str(t[1]), 0), use.line)
+                    used_mods[str(t[1])] = max(used_mods.get(str(t[1]), 0), lines[-1])
                 t = g.resolve_attr(t, attr) if attr else None
         in_sel = v.selection
         for chunk, lines in typed_uses.items():  # a variable's type and its members: weaker evidence than an import
