@@ -325,7 +325,8 @@ class Retriever:
             if t is not None:
                 v.receiver_resolved = True
                 for d in g.module_members(t):
-                    add(d, "receiver")
+                    if not _constructor(d):  # `x.` never calls one
+                        add(d, "receiver")
         self._name_matches(v, cands, window_start)
         return cands
 
@@ -453,6 +454,12 @@ class Retriever:
             why = [f"{f}={val:.2f}" for f, val in sorted(c.feats.items()) if val]
             out.append(Item(path, symbol, kind, start, end, score, tokens, why))
         return out
+
+
+def _constructor(d: Def) -> bool:
+    """A member named as its class (Java, C#, C++) or `constructor` (TypeScript, JavaScript)."""
+    parts = d.qualname.split(".")
+    return d.name == "constructor" or (len(parts) > 1 and parts[-2] == d.name)
 
 
 def _signature_end(lines: list[str], selection: tuple[int, int]) -> int:

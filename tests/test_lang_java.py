@@ -175,6 +175,7 @@ def test_a_typed_receiver_ranks_its_class_members(shelf_index) -> None:
     members = [i.symbol for i in items if "receiver=1.00" in i.why]
     assert members == [i.symbol for i in items[:len(members)]]  # Book's members first: its own and inherited ones
     assert {"Book.pageCount", "Book.addChapter", "Item.shortTitle"} <= set(members)
+    assert "Book.Book" not in members and "Item.Item" not in members  # `book.` never calls a constructor
 
 
 def test_a_selection_gets_constants_static_imports_and_same_package_classes(shelf_index) -> None:
