@@ -35,6 +35,24 @@ def commit_all(dest: Path) -> git.Repo:
     return repo
 
 
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write files (relative path -> text) under root and commit them as a new repository."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    commit_all(root)
+    return root
+
+
+def index_of(root: Path, data: Path):
+    """A fresh index of the repository at root, its data under data."""
+    from ragls.indexer.index import Index
+
+    index = Index.open(root, data_dir=data)
+    index.refresh(progress=False)
+    return index
+
+
 @pytest.fixture
 def shop_repo(tmp_path: Path) -> git.Repo:
     return make_git_repo(FIXTURES / "pyrepo", tmp_path / "shop-repo")

@@ -188,22 +188,17 @@ def test_a_value_has_the_type_its_function_returns(shop: Retriever) -> None:
 
 def test_fields_and_embedded_types_lead_to_members(tmp_path: Path) -> None:
     """`m.Desc.` ranks the members of the field's type, with those of the interfaces it embeds (promoted)."""
-    from .conftest import commit_all
+    from .conftest import index_of, write_tree
 
-    root = tmp_path / "repo"
-    (root / "desc").mkdir(parents=True)
-    (root / "go.mod").write_text("module example.com/m\n\ngo 1.21\n")
-    (root / "desc" / "desc.go").write_text(
-        "package desc\n\n// Base names a descriptor.\ntype Base interface {\n\t// Name is its short name.\n"
-        "\tName() string\n}\n\n// Message describes a message.\ntype Message interface {\n\tBase\n"
-        "\t// Fields counts its fields.\n\tFields() int\n}\n")
-    (root / "gen.go").write_text(
-        'package m\n\nimport "example.com/m/desc"\n\n// Msg is a message to generate.\ntype Msg struct {\n'
-        "\tDesc desc.Message\n}\n\nfunc gen(m *Msg) int {\n\treturn m.Desc.\n}\n")
-    commit_all(root)
-    index = Index.open(root, data_dir=tmp_path / "data")
-    index.refresh(progress=False)
-    r = Retriever(index)
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "desc/desc.go": "package desc\n\n// Base names a descriptor.\ntype Base interface {\n\t// Name is its short name."
+                        "\n\tName() string\n}\n\n// Message describes a message.\ntype Message interface {\n\tBase\n"
+                        "\t// Fields counts its fields.\n\tFields() int\n}\n",
+        "gen.go": 'package m\n\nimport "example.com/m/desc"\n\n// Msg is a message to generate.\ntype Msg struct {\n'
+                  "\tDesc desc.Message\n}\n\nfunc gen(m *Msg) int {\n\treturn m.Desc.\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("gen.go", 11, len("\treturn m.Desc.")))
     assert {i.symbol for i in items[:2]} == {"Message.Fields", "Base.Name"}
     assert all("receiver=1.00" in i.why for i in items[:2])

@@ -263,20 +263,15 @@ def test_a_name_nothing_defines_searches_each_barrel_once(tmp_path, monkeypatch)
     """Twelve barrels that `export *` from each other (every pair, both ways) and a name none defines (a standard
     library's): the re-export search visits each file once, not once per path through the web."""
     from ragls.indexer.graph import Graph
-    from ragls.indexer.index import Index
 
-    from .conftest import commit_all
+    from .conftest import index_of, write_tree
 
-    root = tmp_path / "repo"
-    (root / "src").mkdir(parents=True)
     n = 12
-    for i in range(n):
-        stars = "".join(f"export * from './m{j}';\n" for j in range(n) if j != i)
-        (root / "src" / f"m{i}.ts").write_text(f"{stars}export const v{i} = {i};\n")
-    (root / "src" / "app.ts").write_text("import { Missing, v7 } from './m0';\n\nexport const x = v7 + Missing;\n")
-    commit_all(root)
-    index = Index.open(root, data_dir=tmp_path / "data")
-    index.refresh(progress=False)
+    files = {f"src/m{i}.ts": "".join(f"export * from './m{j}';\n" for j in range(n) if j != i) + f"export const v{i} = {i};\n"
+             for i in range(n)}
+    root = write_tree(tmp_path / "repo", {**files, "src/app.ts": "import { Missing, v7 } from './m0';\n\n"
+                                                                 "export const x = v7 + Missing;\n"})
+    index = index_of(root, tmp_path / "data")
     visits: list[tuple[str, str]] = []
     passes_on = Graph._passes_on
 
