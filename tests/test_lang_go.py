@@ -192,9 +192,9 @@ def test_fields_and_embedded_types_lead_to_members(tmp_path: Path) -> None:
 
     root = write_tree(tmp_path / "repo", {
         "go.mod": "module example.com/m\n\ngo 1.21\n",
-        "desc/desc.go": "package desc\n\n// Base names a descriptor.\ntype Base interface {\n\t// Name is its short name."
-                        "\n\tName() string\n}\n\n// Message describes a message.\ntype Message interface {\n\tBase\n"
-                        "\t// Fields counts its fields.\n\tFields() int\n}\n",
+        "desc/desc.go": "package desc\n\n// Base names a descriptor.\ntype Base interface {\n"
+                        "\t// Name is its short name.\n\tName() string\n}\n\n// Message describes a message.\n"
+                        "type Message interface {\n\tBase\n\t// Fields counts its fields.\n\tFields() int\n}\n",
         "gen.go": 'package m\n\nimport "example.com/m/desc"\n\n// Msg is a message to generate.\ntype Msg struct {\n'
                   "\tDesc desc.Message\n}\n\nfunc gen(m *Msg) int {\n\treturn m.Desc.\n}\n",
     })

@@ -267,8 +267,8 @@ def test_a_name_nothing_defines_searches_each_barrel_once(tmp_path, monkeypatch)
     from .conftest import index_of, write_tree
 
     n = 12
-    files = {f"src/m{i}.ts": "".join(f"export * from './m{j}';\n" for j in range(n) if j != i) + f"export const v{i} = {i};\n"
-             for i in range(n)}
+    files = {f"src/m{i}.ts": "".join(f"export * from './m{j}';\n" for j in range(n) if j != i)
+             + f"export const v{i} = {i};\n" for i in range(n)}
     root = write_tree(tmp_path / "repo", {**files, "src/app.ts": "import { Missing, v7 } from './m0';\n\n"
                                                                  "export const x = v7 + Missing;\n"})
     index = index_of(root, tmp_path / "data")
