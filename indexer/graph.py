@@ -20,6 +20,7 @@ MAX_DEPTH = 8
 CONFIG_MAX_BYTES = 1_000_000
 MAX_BASE_DEPTH = 4  # classes up an inheritance chain whose members count
 CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "union", "object"})
+TYPE_LIKE = CLASS_LIKE | {"type"}  # what a declared type may name: a Go defined type (`type Value value`) has methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +269,7 @@ class Graph:
         t = self.in_scope(d.path, chain[0]) if chain else None
         for attr in (chain or [])[1:]:
             t = self.resolve_attr(t, attr) if t is not None else None
-        if t is not None and not (t[0] == "def" and t[1].kind in CLASS_LIKE):  # type: ignore[union-attr]
+        if t is not None and not (t[0] == "def" and t[1].kind in TYPE_LIKE):  # type: ignore[union-attr]
             t = None
         self._types[key] = t
         return t

@@ -210,3 +210,19 @@ def test_a_receiver_typed_by_a_type_of_the_same_file(shop: Retriever) -> None:
     source = (SHOP / "cart/cart.go").read_text().replace("\treturn c.total\n", "\treturn c.\n")
     items = shop.context(Query("cart/cart.go", 36, len("\treturn c.")), source=source)
     assert "Cart.Count" in {i.symbol for i in items if "receiver=1.00" in i.why}
+
+
+def test_a_defined_type_s_methods_follow_a_call(tmp_path: Path) -> None:
+    """`type Value value` has methods of its own: `conv.Of(x).` ranks them (Of returns a Value)."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "val/val.go": "package val\n\ntype value struct{ n int }\n\n// Value is one value.\ntype Value value\n\n"
+                      "// Key is the value as a key.\nfunc (v Value) Key() string { return \"\" }\n",
+        "conv.go": 'package m\n\nimport "example.com/m/val"\n\n// Conv converts.\ntype Conv interface {\n'
+                   "\tOf(x int) val.Value\n}\n\nfunc use(c Conv) string {\n\treturn c.Of(1).\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("conv.go", 11, len("\treturn c.Of(1).")))
+    assert items[0].symbol == "Value.Key" and "receiver=1.00" in items[0].why
