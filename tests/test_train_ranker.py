@@ -94,7 +94,7 @@ def test_train_ranker_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
                            "--folds", "2", "--passes", "1", "--out", str(out)],
                           check=False, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "CV held-out completion sim_fit" in proc.stdout
+    assert "CV held-out python completion sim_fit" in proc.stdout
     shipped = json.loads(out.read_text())
     assert shipped["provenance"]["train"] == ["alpha", "beta"]
     assert shipped["provenance"]["folds"] == [["alpha"], ["beta"]]

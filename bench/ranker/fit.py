@@ -69,6 +69,8 @@ def objective(sets: list[CandSet], w: Weights, mode: str) -> float:
     """What the fit maximises: the headline recall (strict@5 and @10 for completion, all@10 for explain), less a
     penalty for tokens over the target's cap."""
     m = macro(sets, w)
+    if not m:
+        return 0.0
     k, cap = TOKEN_CAP[mode]
     over = max(0.0, m[f"tokens@{k}"] - cap) / cap
     if mode == "completion":
@@ -79,22 +81,44 @@ def objective(sets: list[CandSet], w: Weights, mode: str) -> float:
 @dataclass(frozen=True, slots=True)
 class FitConfig:
     """Coordinate search: multiplicative and additive steps around each weight, `passes` sweeps, an L1 pull
-    toward the hand weights (`prior`) so that flat directions keep their hand-set value."""
+    toward the hand weights (`prior`) so that flat directions keep their hand-set value, `guard` times a
+    language's loss against the hand weights taken off the objective."""
 
     passes: int = 3
     prior: float = 0.002
+    guard: float = 1.0
+    guard_by: str = "lang"
     factors: tuple[float, ...] = (0.0, 0.25, 0.5, 0.7, 0.85, 1.15, 1.4, 2.0, 3.0)
     steps: tuple[float, ...] = (-1.0, -0.5, -0.2, 0.2, 0.5, 1.0)
 
 
+def groups(sets: list[CandSet], by: str) -> dict[str, list[CandSet]]:
+    """The sets by language (by="lang") or one group per package (by="package")."""
+    out: dict[str, list[CandSet]] = {}
+    for cs in sets:
+        out.setdefault(cs.lang if by == "lang" else cs.package, []).append(cs)
+    return out
+
+
+def guarded(sets: list[CandSet], w: Weights, mode: str, floor: dict[str, float], guard: float = 1.0,
+            by: str = "lang") -> float:
+    """objective() over all packages (macro), less `guard` times what any group (a language, or a package) loses
+    against its `floor` (its objective under the hand weights): a gain on one may not be paid for by another."""
+    by_group = {g: objective(part, w, mode) for g, part in groups(sets, by).items()}
+    n = {g: len(part) for g, part in groups(sets, by).items()}
+    overall = sum(by_group[g] * n[g] for g in by_group) / len(sets)
+    return overall - guard * sum(max(0.0, floor[g] - by_group[g]) for g in by_group)
+
+
 def fit(sets: list[CandSet], hand: Weights, mode: str, cfg: FitConfig = FitConfig()) -> Weights:
-    """Weights of the mode's weight sets maximising objective() on `sets` (other sets keep the hand weights)."""
+    """Weights of the mode's weight sets maximising guarded() on `sets` (other sets keep the hand weights)."""
     w = {ws: dict(v) for ws, v in hand.items()}
     feats = sorted({f for cs in sets for f in cs.features})
+    floor = {g: objective(part, hand, mode) for g, part in groups(sets, cfg.guard_by).items()}
 
     def total(cand: Weights) -> float:
         pull = sum(abs(cand[ws].get(f, 0.0) - hand[ws].get(f, 0.0)) for ws in FITTED_SETS[mode] for f in feats)
-        return objective(sets, cand, mode) - cfg.prior * pull
+        return guarded(sets, cand, mode, floor, cfg.guard, cfg.guard_by) - cfg.prior * pull
 
     best = total(w)
     for p in range(cfg.passes):
