@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .embed import STATIC_NAME
 from .files import read_regular
-from .graph import CLASS_LIKE, Def, Graph, Target
+from .graph import CLASS_LIKE, TYPE_LIKE, Def, Graph, Target
 from .index import Index
 from .languages import LANGUAGE_NAMES, spec
 from .lexical import Lexical
@@ -36,7 +36,6 @@ _EXPECT_CLASS = re.compile(r"(?:\braise\s+|\bexcept\s*\(?\s*|\bisinstance\([^,]*
                            r"|\bclass\s+\w+\s*\(|\bnew\s+|->\s*|:\s*)$")
 _EXPECT_DECORATOR = re.compile(r"^\s*@$")
 _SELF = frozenset({"self", "this", "cls"})
-_TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "type", "union", "object"})
 
 # Weights of the fused score. Graph evidence dominates; lexical and vector similarity order what it leaves tied.
 # Fitted weights ship as data (ranking.json beside this module, written by bench/train_ranker.py) and replace these.
@@ -216,6 +215,8 @@ class Retriever:
         enclosing = ("def", max(around, key=lambda d: d.start_line)) if around else None  # the class we are in
         implicit_this = spec(lang).implicit_this if lang in LANGUAGE_NAMES else False
 
+        members_of_this: dict[str, Target | None] = {}
+
         def head(chain: list[str]) -> tuple[Target | None, list[str]]:
             """What a chain's head names, and the rest of the chain: an imported or package name; else a name (or
             `self.name`) whose declared type is a class-like definition; `self`/`this` (the enclosing class, its
@@ -234,8 +235,6 @@ class Retriever:
                 return members_of_this[chain[0]], chain[1:]
             return None, chain[1:]
 
-        members_of_this: dict[str, Target | None] = {}
-
         def typed(name: str) -> Target | None:
             if not (chain := v.types.get(name)) or chain[0] == name:
                 return None
@@ -243,13 +242,13 @@ class Retriever:
             if t is None and (d := own.get(chain[0])) is not None:  # a type of this very file
                 t = ("def", d)
             if t is None and len(chain) == 1:  # not imported (the same package, a builtin): one class of that name
-                found = [d for d in g.by_name.get(chain[0], ()) if d.kind in _TYPE_KINDS]
+                found = [d for d in g.by_name.get(chain[0], ()) if d.kind in TYPE_LIKE]
                 t = ("def", found[0]) if len(found) == 1 else None
             for attr in chain[1:]:
                 t = g.resolve_attr(t, attr) if t is not None else None
-            if t is not None and t[0] == "def" and t[1].kind not in _TYPE_KINDS:  # type: ignore[union-attr]
+            if t is not None and t[0] == "def" and t[1].kind not in TYPE_LIKE:  # type: ignore[union-attr]
                 t = g.type_of(t[1])  # type: ignore[arg-type]  # a call's value: what the function returns
-            return t if t is not None and t[0] == "def" and t[1].kind in _TYPE_KINDS else None  # type: ignore
+            return t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None  # type: ignore
 
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
         chains: dict[tuple[tuple[str, ...], int | None], list[int]] = {}  # a chain means one thing in a request

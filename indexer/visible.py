@@ -20,7 +20,8 @@ LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or
 # the cursor moves about and the previous analysis is reused.
 HEAD_CHARS, TAIL_CHARS, TAIL_QUANTUM, SELECTION_CHARS = 24_000, 64_000, 256, 256_000
 FUNCTION_LOOKBACK = 5000  # lines searched upwards for the start of the function around the cursor
-_CHAIN = re.compile(r"[A-Za-z_$][\w$]*(?:[ \t]*(?:[?!]?\.|::|->)[ \t]*[A-Za-z_$][\w$]*)*")
+_SEPARATOR = r"[ \t]*(?:[?!]?\.|::|->)[ \t]*"  # between a chain's names: `.`, `?.`, `!.`, `::`, `->`
+_CHAIN = re.compile(rf"[A-Za-z_$][\w$]*(?:{_SEPARATOR}[A-Za-z_$][\w$]*)*")
 _TRIPLE = re.compile(r"\"\"\"|\'\'\'")
 _FUNC_START = re.compile(r"^\s*(?:async\s+)?(?:def|function|func|fn)\b|^\s*(?:public|private|protected|static)\b.*\(")
 _STRING_OR_COMMENT = re.compile(
@@ -213,7 +214,7 @@ _BRACKET = re.compile(r"[()\[\]{},]")
 _CALL_OPENERS = ("(", " ", "\t")
 # a call on one line, its arguments nested up to three deep (first characters disjoint: no backtracking)
 _ONE_LINE_CALL = re.compile(r"[ \t]*\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)")
-_AFTER_CALL = re.compile(r"[ \t]*(?:[?!]?\.|::|->)[ \t]*(?=[A-Za-z_$])")
+_AFTER_CALL = re.compile(rf"{_SEPARATOR}(?=[A-Za-z_$])")
 
 
 def _call_arguments(code: str) -> dict[int, tuple[int, int]]:
@@ -243,7 +244,7 @@ def _call_after(code: str, at: int, calls: dict[int, tuple[int, int]]) -> tuple[
     return calls.get(i)
 
 
-_CHAIN_SEPARATOR = re.compile(r"[ \t]*(?:[?!]?\.|::|->)[ \t]*")
+_CHAIN_SEPARATOR = re.compile(_SEPARATOR)
 
 
 def _split_chain(chain: str) -> list[str]:
@@ -419,5 +420,3 @@ def _typed(old: _Scan | None, tree: ts.Tree, language: str, changed: int) -> lis
                              names[0].start_point.row + 1))
     out.sort(key=lambda t: t.end)
     return out
-
-
