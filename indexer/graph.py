@@ -89,6 +89,7 @@ class Graph:
         self._arity: dict[tuple[str, int], tuple[int, int | None] | None] = {}
         self._peers: dict[str, Target | None] = {}
         self._types: dict[tuple[str, str, str], Target | None] = {}
+        self._members_of: dict[tuple, list[Def]] = {}  # module_members' answers (a request asks for the same often)
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -150,6 +151,7 @@ class Graph:
         self._passed.clear()
         self._arity.clear()
         self._types.clear()
+        self._members_of.clear()
         return True
 
     # ---- Python -------------------------------------------------------------------------------------------
@@ -237,7 +239,17 @@ class Graph:
 
     def module_members(self, target: Target, depth: int = 0) -> list[Def]:
         """Top-level definitions of a module (or files), or the members of a class, inherited ones after its own
-        (an override hides the base's)."""
+        (an override hides the base's). The list is shared: callers read it, never change it."""
+        if depth:
+            return self._module_members(target, depth)
+        kind, x = target
+        key = (kind, x.path, x.qualname, x.start_line) if kind == "def" else (  # type: ignore[union-attr]
+            kind, tuple(x) if kind == "files" else str(x))  # type: ignore[arg-type]
+        if (found := self._members_of.get(key)) is None:
+            found = self._members_of[key] = self._module_members(target, 0)
+        return found
+
+    def _module_members(self, target: Target, depth: int) -> list[Def]:
         kind, x = target
         if kind == "mod":
             path = self.modules.get(str(x))
