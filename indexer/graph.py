@@ -326,14 +326,18 @@ class Graph:
         self._bases[key] = []  # a base cycle ends here
         lang = self.language.get(d.path, "")
         find = spec(lang).bases if lang in LANGUAGE_NAMES and d.kind in CLASS_LIKE else None
-        row = self._db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? LIMIT 1",
-                               key).fetchone() if find is not None else None
+        # every declaration of the name: a TypeScript class merged with a namespace, interfaces that merge, a
+        # class defined in two branches; `d`'s own first
+        rows = self._db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? ORDER BY start_line != ?, "
+                                "start_line", (*key, d.start_line)).fetchall() if find is not None else []
+        chains = [c for (sig,) in rows for c in find(sig or "")] if find is not None else []
         out: list[Def] = []
-        for chain in find(row[0] or "") if find is not None and row is not None else []:
+        for chain in chains:
             t = self.in_scope(d.path, chain[0])
             for attr in chain[1:]:
                 t = self.resolve_attr(t, attr) if t is not None else None
-            if t is not None and t[0] == "def" and t[1] is not d and t[1].kind in CLASS_LIKE:  # type: ignore
+            if t is not None and t[0] == "def" and t[1] is not d and t[1].kind in CLASS_LIKE \
+                    and t[1] not in out:  # type: ignore
                 out.append(t[1])  # type: ignore[arg-type]
         for m in self.members.get(key, []) if d.kind in CLASS_LIKE else []:  # embedded types (Go)
             if m.kind == "embed" and (t := self.type_of(m)) is not None and t[1] is not d:
