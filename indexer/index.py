@@ -80,8 +80,7 @@ class Index:
         and a folder outside git keep one per data folder."""
         identity = self.repository_identity() if self.config.store_url else None
         if identity is not None:
-            slug, key = identity
-            base = f"ragls-{slug[:24]}-{hashlib.sha1(key.encode()).hexdigest()[:12]}-{self.embedder_name}"
+            base = f"ragls-{hashlib.sha1(identity.encode()).hexdigest()[:16]}-{self.embedder_name}"
         else:
             base = f"ragls-{self.data_dir.name}-{self.embedder_name}"
         name = re.sub(r"[^A-Za-z0-9_-]", "-", base).strip("-")
@@ -89,17 +88,15 @@ class Index:
             name = f"{name[:47].rstrip('-_')}-{hashlib.sha1(name.encode()).hexdigest()[:12]}"
         return name
 
-    def repository_identity(self) -> tuple[str, str] | None:
-        """(a readable name, a key) that every clone of this repository shares: its root commit(s), the `origin`
-        remote (normalized: scheme, user and `.git` dropped) and the indexed folder within it; None outside git or
-        before the first commit. Remembered in the catalog (walking a long history takes a while)."""
+    def repository_identity(self) -> str | None:
+        """What every clone of this repository shares (see `repository_identity`); remembered in the catalog, since
+        walking a long history takes a while."""
         known = self.store.meta("repository")
         if known:
-            slug, _, key = known.partition("\n")
-            return slug, key
+            return known
         found = repository_identity(self.root)
         if found is not None:
-            self.store.set_meta("repository", "\n".join(found))
+            self.store.set_meta("repository", found)
         return found
 
     @cached_property
@@ -187,28 +184,30 @@ class Index:
         return self.heal(run)
 
 
-def repository_identity(root: Path) -> tuple[str, str] | None:
-    """See Index.repository_identity."""
+def repository_identity(root: Path) -> str | None:
+    """The repository's root commit(s) and the indexed folder within it: the same in every clone, whatever its path,
+    remote or branch (forks share it too, which only saves work: vector ids derive from path and text). A shallow
+    clone's oldest commits depend on its depth, so it is named by its `origin` remote instead. None outside git,
+    before the first commit, or for a shallow clone without a remote (a collection per data folder then)."""
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60)
+            done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120)
         except (OSError, subprocess.TimeoutExpired) as exc:
             log.debug("git %s: %s", args[0], exc)
             return None
         return done.stdout.strip() if done.returncode == 0 else None
 
+    prefix = (git("rev-parse", "--show-prefix") or "").rstrip("/")
+    if git("rev-parse", "--is-shallow-repository") == "true":
+        remote = normalize_remote(git("config", "--get", "remote.origin.url") or "")
+        return f"remote {remote}\n{prefix}" if remote else None
     roots = git("rev-list", "--max-parents=0", "HEAD")
-    if not roots:
-        return None
-    remote = normalize_remote(git("config", "--get", "remote.origin.url") or "")
-    prefix = git("rev-parse", "--show-prefix") or ""
-    slug = (remote.rsplit("/", 1)[-1] if remote else "") or root.name
-    return slug, "\n".join([*sorted(roots.split()), remote, prefix.rstrip("/")])
+    return f"roots {' '.join(sorted(roots.split()))}\n{prefix}" if roots else None
 
 
 def normalize_remote(url: str) -> str:
-    """One spelling of a remote for every way to clone it: `git@host:org/repo.git`, `ssh://git@host/org/repo` and
-    `https://user@host/org/repo/` all become `host/org/repo` (credentials never kept)."""
+    """One spelling of a remote for every way to clone it (shallow clones are named by it): `git@host:org/repo.git`,
+    `ssh://git@host/org/repo` and `https://user@host/org/repo/` all become `host/org/repo` (credentials dropped)."""
     url = url.strip()
     if not url:
         return ""

@@ -20,7 +20,7 @@ from .analyze import Analysis, analyze_bytes, analyze_path, content_hash, stable
 from .files import NotRegular, discover, read_regular, skip_reason
 from .index import Index
 from .repair import USER
-from .vectors import VectorStore, VectorStoreError, needs_check
+from .vectors import VectorStore, VectorStoreError, VectorStoreGone, needs_check
 
 log = logging.getLogger(__name__)
 BATCH_FILES = 400  # files per transaction: a killed run loses at most one batch of work
@@ -230,6 +230,8 @@ def _apply_vectors(vectors: VectorStore, gone: list[str], added: dict[str, np.nd
 
 def _vectors_failed(index: Index, summary: Summary, exc: VectorStoreError) -> None:
     summary.vectors_error = str(exc)
+    if isinstance(exc, VectorStoreGone):
+        index.__dict__.pop("vectors", None)  # opened anew next time: found empty, restored
     if not getattr(index, "_vectors_warned", False):  # once per index: the language server updates files often
         index._vectors_warned = True  # type: ignore[attr-defined]
         log.warning("%s; the catalog is up to date and the vectors are stored by the next run", exc, extra=USER)
@@ -316,6 +318,8 @@ def _settle_vectors(index: Index, dirty: bool, summary: Summary) -> None:
             reconcile(index)
         elif "vectors" not in index.__dict__ and not index.config.store_url and needs_check(index.data_dir / "chroma"):
             _ = index.vectors  # a writer died with the store open, it is gone, or its files changed: check it now
+        elif "vectors" not in index.__dict__ and index.config.store_url:
+            _ = index.vectors  # a shared collection dropped (stale vectors collected) is found empty and restored
     except VectorStoreError as exc:
         _vectors_failed(index, summary, exc)
         return

@@ -18,6 +18,7 @@ from .index import Index
 from .languages import LANGUAGE_NAMES, spec
 from .lexical import Lexical
 from .store import subtokens
+from .vectors import VectorStoreGone
 from .visible import Scans, Visible, read
 
 log = logging.getLogger(__name__)
@@ -389,6 +390,8 @@ class Retriever:
             if str(exc) != getattr(self, "_vector_down", None):  # once, not at every query
                 log.warning("vector search unavailable: %s", exc)
             self._vector_down = str(exc)
+            if isinstance(exc, VectorStoreGone):
+                self.index.__dict__.pop("vectors", None)  # opened anew next time: found empty, restored
             return
         self._vector_down = None
         if not hits:

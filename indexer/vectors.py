@@ -49,6 +49,11 @@ class VectorStoreRefused(VectorStoreUnreachable):
     """A Chroma server (or the proxy in front of it) that refuses ragls: no token, or not the right one."""
 
 
+class VectorStoreGone(VectorStoreError):
+    """A shared collection dropped on the server while ragls used it (to collect stale vectors, say): it is opened
+    anew, found empty and restored from the catalog's cache on the next use."""
+
+
 class VectorStoreDamaged(VectorStoreError):
     """A local store that failed its check and could not be rebuilt now (another process has it open)."""
 
@@ -211,6 +216,11 @@ class VectorStore:
                     from None
             if self.shared and (status := _refused(exc)) is not None:
                 raise VectorStoreRefused(_refusal(self.url or "", status)) from None
+            from chromadb.errors import NotFoundError
+
+            if self.shared and isinstance(exc, NotFoundError):
+                raise VectorStoreGone(f"the collection {self.name} was dropped from the vector store at {self.url}; "
+                                      "it is restored from this index's cache") from None
             raise
 
 

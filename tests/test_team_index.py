@@ -20,6 +20,7 @@ from .helpers_repo import (  # noqa: F401  (the *_fixture names are fixtures)
     ChromaServer,
     Workspace,
     chroma_server_fixture,
+    close_index,
     free_port,
     indexed_paths,
     open_index_fixture,
@@ -101,6 +102,15 @@ def test_two_clones_share_one_collection(chroma_server, clones, tmp_path, open_i
         ids = {vid for vid, _ in index.vectors.query(index.embedder.embed(["brand_new_stage"])[0], 400)}
         assert ids - vec_ids(index), "the shared collection also holds vectors this catalog does not know"
         assert all(i.path in indexed_paths(index) for i in Retriever(index).search("scale and shift", k=20))
+
+    # Stale vectors are collected by dropping the collection: a clone's next run restores its live vectors from its
+    # own cache, embedding nothing.
+    chroma_server.client().delete_collection(first.collection_name)
+    close_index(second)
+    again = open_index(two, tmp_path / "data-bob", store_url=chroma_server.url)
+    s5 = again.refresh(progress=False)
+    assert (s5.changed, s5.embedded) == (0, 0)
+    assert set(chroma_server.client().get_collection(first.collection_name).get(include=[])["ids"]) == vec_ids(again)
 
 
 def test_a_server_down_mid_index_is_one_line(tmp_path, clones, open_index, monkeypatch, caplog):
