@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from ragls.indexer import refresh as refresh_mod
-from ragls.indexer.index import normalize_remote
+from ragls.indexer.index import normalize_remote, repository_identity
 from ragls.indexer.retrieve import Retriever
 from ragls.indexer.vectors import TOKEN_ENV, VectorStore, VectorStoreError
 
@@ -166,9 +166,16 @@ def test_an_unreachable_server_from_the_command_line(tmp_path, clones):
     assert len(lines) == 1 and "unreachable" in lines[0] and "Traceback" not in done.stderr
 
 
-def test_repository_identity_ignores_how_it_was_cloned():
+def test_repository_identity(clones, tmp_path):
+    one, two = clones
+    assert repository_identity(one) == repository_identity(two) is not None  # the root commit, not the path
+    shallow = tmp_path / "shallow"
+    git.Repo.clone_from(f"file://{one}", shallow, depth=1)
+    assert repository_identity(shallow) == f"remote {one}\n"  # a shallow clone's oldest commit depends on its depth
+    (tmp_path / "plain").mkdir()
+    assert repository_identity(tmp_path / "plain") is None  # outside git: a collection per data folder
     same = {normalize_remote(u) for u in ("git@github.com:org/repo.git", "ssh://git@github.com/org/repo",
-                                           "https://user:secret@github.com/org/repo/", "https://github.com/org/repo.git")}
+                                           "https://user:pw@github.com/org/repo/", "https://github.com/org/repo.git")}
     assert same == {"github.com/org/repo"}
     assert normalize_remote("/srv/git/repo.git") == "/srv/git/repo"
 
