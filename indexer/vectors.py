@@ -207,7 +207,9 @@ class VectorStore:
             record_fingerprint(self.data_dir)
 
     def _call(self, fn: Callable[[], T]) -> T:
-        """A server that went away mid-run is one VectorStoreUnreachable, not a transport traceback."""
+        """A shared store's failures are VectorStoreErrors (one line), not tracebacks: a server that went away mid-run
+        (VectorStoreUnreachable), refused ragls (VectorStoreRefused), dropped the collection (VectorStoreGone), or
+        failed otherwise."""
         try:
             return fn()
         except Exception as exc:
@@ -216,11 +218,14 @@ class VectorStore:
                     from None
             if self.shared and (status := _refused(exc)) is not None:
                 raise VectorStoreRefused(_refusal(self.url or "", status)) from None
-            from chromadb.errors import NotFoundError
+            import httpx
+            from chromadb.errors import ChromaError, NotFoundError
 
             if self.shared and isinstance(exc, NotFoundError):
                 raise VectorStoreGone(f"the collection {self.name} was dropped from the vector store at {self.url}; "
                                       "it is restored from this index's cache") from None
+            if self.shared and isinstance(exc, (ChromaError, httpx.HTTPStatusError)):  # the server failed (a full disk)
+                raise VectorStoreError(f"the vector store at {self.url} failed: {_reason(exc)}") from None
             raise
 
 

@@ -14,7 +14,7 @@ import pytest
 from ragls.indexer import refresh as refresh_mod
 from ragls.indexer.index import normalize_remote, repository_identity
 from ragls.indexer.retrieve import Retriever
-from ragls.indexer.vectors import TOKEN_ENV, VectorStore, VectorStoreError
+from ragls.indexer.vectors import TOKEN_ENV, VectorStore, VectorStoreError, VectorStoreGone
 
 from .helpers_repo import (  # noqa: F401  (the *_fixture names are fixtures)
     ChromaServer,
@@ -225,3 +225,6 @@ def test_vectors_by_id_and_by_text(chroma_server):
     assert np.allclose(store.fetch(["a"])["a"], vecs[0])
     assert set(store.by_hash(["hb", "hz"])) == {"hb"}
     assert store.present(["a", "zz"]) == {"a"}
+    chroma_server.client().delete_collection("ragls-lookup-test")  # collected while in use
+    with pytest.raises(VectorStoreGone):
+        store.fetch(["a"])
