@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -228,3 +229,33 @@ def test_vectors_by_id_and_by_text(chroma_server):
     chroma_server.client().delete_collection("ragls-lookup-test")  # collected while in use
     with pytest.raises(VectorStoreGone):
         store.fetch(["a"])
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_the_language_server_with_a_store_that_is_down(clones, tmp_path):
+    """The editor's index: the catalog is built, completions and questions are answered, one warning is logged."""
+    from lsprotocol import types
+
+    from .fake_openai import FakeOpenAI
+    from .lsp_helpers import open_doc, start_server, wait_indexed
+
+    one, _ = clones
+    dead = f"http://127.0.0.1:{free_port()}"
+    with FakeOpenAI() as api:
+        lsp, _ = await start_server(one, api.base_url, tmp_path / "home", options={
+            "index": {"debounceMs": 50, "dataDir": str(tmp_path / "data-lsp"), "store": dead}})
+        try:
+            assert f"indexed {FILES} files" in await wait_indexed(lsp, timeout=180)
+            uri = open_doc(lsp, one / "pipeline/stage_2.py")
+            api.replies.append("step_1_0(value)")
+            done = await lsp.text_document_inline_completion_async(types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri), position=types.Position(3, 4),
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
+            assert done is not None and done.items
+            api.replies.append("It scales the value.")
+            answer = await lsp.workspace_execute_command_async(types.ExecuteCommandParams(
+                "ragls.ask", ["what does step_4_1 do?"]))
+            assert "scales" in answer and "def step_4_1" in json.dumps(api.requests[-1][1])
+            assert lsp._server.returncode is None, "the server is alive"
+        finally:
+            await lsp.shutdown_session()
