@@ -19,6 +19,7 @@ from .index import Index
 from .languages import LANGUAGE_NAMES, spec
 from .lexical import Lexical
 from .store import subtokens
+from .vectors import VectorStoreGone
 from .visible import Scans, Visible, read
 
 log = logging.getLogger(__name__)
@@ -392,10 +393,17 @@ class Retriever:
             return
         try:
             vec = self.index.embedder.embed([text])[0]
-            hits = self.index.vectors.query(vec, 40)
+            vectors = self.index.vectors
+            # a shared collection also holds other branches' and clones' vectors, dropped below: ask for more
+            hits = vectors.query(vec, 160 if vectors.shared else 40)
         except Exception as exc:  # the graph and lexical ranking still answer
-            log.warning("vector search unavailable: %s", exc)
+            if str(exc) != getattr(self, "_vector_down", None):  # once, not at every query
+                log.warning("vector search unavailable: %s", exc)
+            self._vector_down = str(exc)
+            if isinstance(exc, VectorStoreGone):
+                self.index.__dict__.pop("vectors", None)  # opened anew next time: found empty, restored
             return
+        self._vector_down = None
         if not hits:
             return
         ids = [h[0] for h in hits]
