@@ -440,9 +440,9 @@ def main() -> None:
         asyncio.run(measure_server(a, repo, env, out, queries))
     out["bench_wall_s"] = time.perf_counter() - t0
     head = (f"ragls scale benchmark: {out['corpus']} at ragls {out['commit']}"
-            + (f", {out['files']} files, {out['lines']} lines of Python, {out['chunks']} chunks" if "files" in out
-               else "") + f"; parse floor {out.get('parse_floor_cpu_s', float('nan')):.1f} s CPU; "
-            f"{os.cpu_count()} cores; bench {out['bench_wall_s']:.0f} s")
+            + (f", {out['files']} files, {out['lines']} lines of Python, {out['chunks']} chunks; parse floor "
+               f"{out['parse_floor_cpu_s']:.1f} s CPU" if "files" in out else "")
+            + f"; {os.cpu_count()} cores; bench {out['bench_wall_s']:.0f} s")
     print(head)
     print(table(out))
     if a.json:
