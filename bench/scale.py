@@ -20,8 +20,9 @@ Figures (targets from issue 10):
   many in their last 10% (deep), the per-query latency ragls reports (p50/p95; target p95 <= 30 ms, deep/shallow
   p95 <= 2);
 - the language server (`python -m ragls.server`, driven over stdio by pytest-lsp's client): its RSS (a) after
-  indexing an unbuilt index itself, (b) started on the built index, after its own refresh, and (c) after
-  --requests inline completions against a local fake model (target: a <= 350 MB and a <= 1.5 x b).
+  indexing an unbuilt index itself, (b) started on the built index, after its own refresh, (c) after
+  --requests inline completions against a local fake model, and (d) after unsaved edits of --edits open documents
+  (their updates load the embedder and the vector store) (target: a <= 350 MB and a <= 1.5 x b).
 Latencies are noisy on a shared machine; CPU time and RSS are robust."""
 from __future__ import annotations
 
@@ -104,6 +105,26 @@ def tree_rss_mb(pid: int) -> float:
         total += rss_mb(p)
         stack.extend(kids.get(p, ()))
     return total
+
+
+def cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+async def idle(pid: int, quiet_s: float = 3.0, limit_s: float = 600.0) -> None:
+    """Wait until a process has used no CPU for `quiet_s` (its debounced work is done)."""
+    start, last, since = time.monotonic(), cpu_ticks(pid), time.monotonic()
+    while time.monotonic() - start < limit_s:
+        await asyncio.sleep(0.5)
+        now = cpu_ticks(pid)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
 
 
 @dataclass
@@ -297,7 +318,7 @@ async def measure_server(a: argparse.Namespace, repo: Path, env: dict[str, str],
     from lsprotocol import types
 
     from tests.fake_openai import FakeOpenAI
-    from tests.lsp_helpers import open_doc, start_server, wait_indexed
+    from tests.lsp_helpers import change_doc, open_doc, start_server, wait_indexed
 
     saved = dict(os.environ)
     os.environ.update({k: env[k] for k in ("RAGLS_HOME", "RAGLS_MODELS")})  # start_server passes these on
@@ -343,6 +364,13 @@ async def measure_server(a: argparse.Namespace, repo: Path, env: dict[str, str],
                 own_ms = status["completion"]["own_ms"]
                 out["completion_own_p50_ms"], out["completion_own_p95_ms"] = own_ms["p50"], own_ms["p95"]
                 out["model_requests"] = sum(1 for path, _ in api.requests if path.endswith("completions"))
+                edited = list(uris)[:a.edits]
+                log(f"server (d): unsaved edits of {len(edited)} open documents")
+                for n, rel in enumerate(edited):
+                    text = (repo / rel).read_text() + EDIT.decode().replace("_ragls_bench_edit", f"_bench_edit_{n}")
+                    change_doc(lsp, uris[rel], text, 2)
+                await idle(pid)
+                out["rss_after_edits_mb"], out["hwm_after_edits_mb"] = rss_mb(pid), hwm_mb(pid)
             finally:
                 await lsp.shutdown_session()
     finally:
@@ -377,6 +405,8 @@ ROWS: list[tuple[str, str, str, float | None]] = [  # key, label, unit, target (
     ("own_over_built", "server: RSS (a) / (b)", "x", 1.5),
     ("rss_after_requests_mb", "server (c): RSS after the inline completions", "MB", None),
     ("hwm_after_requests_mb", "server (c): peak RSS of the server process", "MB", None),
+    ("rss_after_edits_mb", "server (d): RSS after unsaved edits (+ model, store)", "MB", None),
+    ("hwm_after_edits_mb", "server (d): peak RSS of the server process", "MB", None),
     ("completion_own_p50_ms", "server (c): completion, ragls's own time p50", "ms", None),
     ("completion_own_p95_ms", "server (c): completion, ragls's own time p95", "ms", None),
 ]
