@@ -127,11 +127,23 @@ class Session:
         if local:
             self._pause_vectors()
         try:
-            return indexer.run(progress)
+            line = indexer.run(progress)
         finally:
             self._indexer = None
             if local:
                 self._resume_vectors()
+        self._warm_writer()
+        return line
+
+    def _warm_writer(self) -> None:
+        """Load the embedder and open the vector store for the per-file updates that follow, as an in-process
+        refresh leaves them: the first edit does not then load them (seconds of holding the GIL) while
+        completions wait."""
+        try:
+            _ = self._write_index.embedder
+            _ = self._write_index.vectors
+        except Exception as exc:  # a store down or damaged: the first update tries again and says why
+            log.warning("the index is not ready for updates yet: %s", exc)
 
     def _pause_vectors(self) -> None:
         """Close this process's local vector store (writer's and reader's) before an indexer process writes it."""
