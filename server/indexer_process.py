@@ -42,6 +42,8 @@ class IndexerProcess:
         self._proc: subprocess.Popen[str] | None = None
         self._stopped = False
         self._guard = threading.Lock()
+        self._tail: deque[str] = deque(maxlen=40)  # the child's last log lines: its failure message
+        self._relay: threading.Thread | None = None
 
     @property
     def pid(self) -> int | None:
@@ -50,6 +52,11 @@ class IndexerProcess:
     def run(self, progress: Callable[[int, int], None] | None = None) -> str:
         """Index, calling `progress(done, total)` as files are analysed; returns the summary line. Raises
         IndexingFailed with the indexer's own message, IndexingStopped when `stop` ended it."""
+        self.start()
+        return self.wait(progress)
+
+    def start(self) -> None:
+        """Start the child (its log is relayed from now on); IndexingStopped if `stop` came first."""
         with self._guard:
             if self._stopped:
                 raise IndexingStopped("indexing was stopped")
@@ -57,9 +64,14 @@ class IndexerProcess:
             self._proc = proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                                  stderr=subprocess.PIPE, text=True, env=env)
         log.info("indexing in process %d: %s", proc.pid, " ".join(self.cmd[1:]))
-        tail: deque[str] = deque(maxlen=40)
-        relay = threading.Thread(target=_relay, args=(proc.stderr, tail), name="ragls-indexer-log", daemon=True)
-        relay.start()
+        self._relay = threading.Thread(target=_relay, args=(proc.stderr, self._tail), name="ragls-indexer-log",
+                                       daemon=True)
+        self._relay.start()
+
+    def wait(self, progress: Callable[[int, int], None] | None = None) -> str:
+        """Read the started child's progress until it ends (its progress lines wait in the pipe until then)."""
+        proc, tail, relay = self._proc, self._tail, self._relay
+        assert proc is not None and relay is not None
         summary: dict | None = None
         assert proc.stdout is not None
         for raw in proc.stdout:

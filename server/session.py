@@ -127,21 +127,26 @@ class Session:
         if local:
             self._pause_vectors()
         try:
-            line = indexer.run(progress)
+            indexer.start()
+            self._warm_writer(vectors=False)  # while the child works
+            line = indexer.wait(progress)
         finally:
             self._indexer = None
             if local:
                 self._resume_vectors()
-        self._warm_writer()
+        self._warm_writer(vectors=True)
         return line
 
-    def _warm_writer(self) -> None:
-        """Load the embedder and open the vector store for the per-file updates that follow, as an in-process
-        refresh leaves them: the first edit does not then load them (seconds of holding the GIL) while
-        completions wait."""
+    def _warm_writer(self, vectors: bool) -> None:
+        """Load the embedder (and chroma's code, or open the vector store) for the per-file updates that follow, as
+        an in-process refresh leaves them: the first edit does not then load them (seconds of holding the GIL)
+        while completions wait."""
         try:
             _ = self._write_index.embedder
-            _ = self._write_index.vectors
+            if vectors:
+                _ = self._write_index.vectors
+            else:
+                import chromadb  # noqa: F401  (the store is opened once the child has written it)
         except Exception as exc:  # a store down or damaged: the first update tries again and says why
             log.warning("the index is not ready for updates yet: %s", exc)
 
