@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -11,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ragls.indexer.files import read_regular, refusal
+from ragls.indexer.files import discover, read_regular, refusal
 from ragls.indexer.index import Index
 from ragls.indexer.retrieve import Item, Query, Retriever
 from ragls.indexer.vectors import VectorStore, VectorStoreError
@@ -24,6 +26,7 @@ LINES_CACHE = 64  # files whose lines are kept for prompt context
 MAX_FILE_BYTES = 2_000_000  # a cited file is read up to here (indexed files are at most 1 MB)
 REFUSALS_TTL_S = 10.0  # how long a file's confinement verdict is trusted (ignore-file changes clear them at once)
 REFUSALS_CACHE = 512
+SMALL_REFRESH = 100  # files to read again or drop that a refresh in the server itself handles (else a child does)
 
 
 class _VectorsPaused:
@@ -117,7 +120,14 @@ class Session:
 
     def _refresh_in_child(self, progress: Callable[[int, int], None] | None) -> str:
         """On the writer thread: run the indexer process to its end. A local vector store is closed in this process
-        first and reopened afterwards, from the files the child left."""
+        first and reopened afterwards, from the files the child left. A built index with at most SMALL_REFRESH
+        files to read again or drop (an ignore rule saved, a few files changed outside the editor) is refreshed
+        here: that takes little memory, and a child would cost a process start."""
+        changed = self._changed_files()
+        if changed is not None and changed <= SMALL_REFRESH:
+            line = self._write_index.refresh(progress=progress or False).line()
+            self._warm_writer(vectors=True)
+            return line
         s = self.settings.index
         indexer = IndexerProcess(self.root, self._write_index.data_dir, s.embedder, s.store)
         self._indexer = indexer
@@ -128,7 +138,9 @@ class Session:
             self._pause_vectors()
         try:
             indexer.start()
-            self._warm_writer(vectors=False)  # while the child works
+            # while the child works; the embedder only where it was used before (a new machine's child derives
+            # the model files first: deriving them twice at once would slow both)
+            self._warm_writer(vectors=False, embedder=changed is not None)
             line = indexer.wait(progress)
         finally:
             self._indexer = None
@@ -137,12 +149,35 @@ class Session:
         self._warm_writer(vectors=True)
         return line
 
-    def _warm_writer(self, vectors: bool) -> None:
+    def _changed_files(self) -> int | None:
+        """How many files a refresh would read again or drop (their size or mtime differ from the catalog's), or
+        None when the index was never fully built."""
+        index = self._write_index
+        try:
+            if not index.exists() or index.store.meta("generation") is None:
+                return None
+            catalog = index.store.catalog()
+        except sqlite3.Error as exc:  # damaged, locked, unreadable: the indexer process repairs or says why
+            log.info("the catalog could not be compared with the files (%s): indexing in a child process", exc)
+            return None
+        changed = 0
+        for rel in discover(self.root).files:
+            known = catalog.pop(rel, None)
+            try:
+                st = os.lstat(self.root / rel)
+            except OSError:
+                continue
+            if known is None or known[1] != st.st_size or known[2] != st.st_mtime_ns:
+                changed += 1
+        return changed + len(catalog)
+
+    def _warm_writer(self, vectors: bool, embedder: bool = True) -> None:
         """Load the embedder (and chroma's code, or open the vector store) for the per-file updates that follow, as
         an in-process refresh leaves them: the first edit does not then load them (seconds of holding the GIL)
         while completions wait."""
         try:
-            _ = self._write_index.embedder
+            if embedder:
+                _ = self._write_index.embedder
             if vectors:
                 _ = self._write_index.vectors
             else:

@@ -66,14 +66,14 @@ async def test_a_full_refresh_runs_in_a_child_and_its_index_answers(shop_repo, s
         items = await session.context(Query("shop/checkout.py", 12, 10), source, 5, 1500)
         assert "apply_discount" in {i.symbol for i in items}
         assert "apply_discount" in {i.symbol for i in await session.search("apply discount", 5, 1500)}
-        # an edit made while a second refresh runs is applied after it (the child holds the write lock meanwhile)
+        # an edit made while a second refresh runs is applied after it
         (root / "shop/extra.py").write_text("def brand_new_helper(x: int) -> int:\n    return x\n")
         again = asyncio.ensure_future(session.index_workspace())
         await asyncio.sleep(0)
         session.schedule_update("shop/checkout.py", source.replace("def checkout(", "def renamed_checkout("), 0)
-        assert "1 changed" in await again
+        assert "1 changed" in await again  # a small refresh of a built index: in the server, no process start
         await session.flush()
-        assert len(started) == 2
+        assert len(started) == 1
         found = {i.symbol for i in await session.search("brand_new_helper renamed_checkout", 10, 3000)}
         assert {"brand_new_helper", "renamed_checkout"} <= found
     finally:
