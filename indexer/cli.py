@@ -64,16 +64,47 @@ def cmd_index(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"ragls: {root} is not a directory", file=sys.stderr)
         return 2
+    if args.exit_with_parent:
+        _exit_with_parent()
     index = _open(args, root)
-    summary = index.refresh(progress=False if args.quiet else None)
+    progress: Callable[[int, int], None] | bool | None = False if args.quiet else None
+    if args.progress_json:
+        progress = lambda done, total: print(json.dumps({"done": done, "total": total}), flush=True)  # noqa: E731
+    summary = index.refresh(progress=progress)
     if args.json:
         print(json.dumps({"files": summary.files, "changed": summary.changed, "removed": summary.removed,
                           "symbols": summary.symbols, "chunks": summary.chunks, "embedded": summary.embedded,
                           "skipped": dict(summary.skipped), "seconds": round(summary.seconds, 3),
-                          "data_dir": str(index.data_dir), "vectors_error": summary.vectors_error}))
+                          "data_dir": str(index.data_dir), "vectors_error": summary.vectors_error,
+                          "line": summary.line()}), flush=True)
     else:
         print(summary.line())
     return 4 if summary.vectors_error else 0
+
+
+def _exit_with_parent() -> None:
+    """Stop as on Ctrl-C when the process that started this indexer exits (a language server killed or gone): the
+    run ends cleanly, its lock released and its vector store closed. On Linux the kernel signals it (no thread: the
+    parser workers are still forked); elsewhere a thread watches the parent."""
+    import signal
+
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGINT) == 0:
+            if os.getppid() != parent:  # the parent left before the request took effect
+                raise KeyboardInterrupt
+            return
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, name="ragls-parent-watch", daemon=True).start()
 
 
 def _parse_position(spec: str) -> tuple[str, int, int | None]:
@@ -211,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path", nargs="?", default=".")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s.add_argument("--progress-json", action="store_true",
+                   help='print progress as JSON lines {"done": N, "total": M} on stdout (for a parent process)')
+    s.add_argument("--exit-with-parent", action="store_true",
+                   help="stop (as on Ctrl-C) when the process that started this one exits")
     s.set_defaults(func=cmd_index)
 
     s = sub.add_parser("context", parents=[common], help="show the context retrieved for a cursor or selection")

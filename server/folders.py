@@ -25,7 +25,7 @@ class Folder:
 
     @classmethod
     def open(cls, root: Path, settings: Settings, client: ModelClient | None, name: str = "") -> "Folder":
-        folder = cls(Session(root, settings), name or root.name)
+        folder = cls(Session(root, settings, refresh_in_process=False), name or root.name)
         folder.use(settings, client)
         return folder
 

@@ -1,8 +1,11 @@
-"""A workspace's state in the server: settings, the index (one writer thread) and retrieval (one reader thread)."""
+"""A workspace's state in the server: settings, the index (one writer thread, a child process for full refreshes)
+and retrieval (one reader thread)."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -10,10 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ragls.indexer.files import read_regular, refusal
+from ragls.indexer.files import discover, read_regular, refusal
 from ragls.indexer.index import Index
 from ragls.indexer.retrieve import Item, Query, Retriever
+from ragls.indexer.vectors import VectorStore, VectorStoreError
 
+from .indexer_process import IndexerProcess
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -21,15 +26,33 @@ LINES_CACHE = 64  # files whose lines are kept for prompt context
 MAX_FILE_BYTES = 2_000_000  # a cited file is read up to here (indexed files are at most 1 MB)
 REFUSALS_TTL_S = 10.0  # how long a file's confinement verdict is trusted (ignore-file changes clear them at once)
 REFUSALS_CACHE = 512
+SMALL_REFRESH = 100  # files to read again or drop that a refresh in the server itself handles (else a child does)
+
+
+class _VectorsPaused:
+    """Stands in for a local vector store while an indexer process writes it (chroma's files are not shared between
+    processes that write them): searches go on without vectors meanwhile."""
+
+    def query(self, vector: object, n: int) -> list[tuple[str, float]]:
+        raise VectorStoreError("the vector store is being refreshed by the indexer")
+
+    def close(self) -> None:
+        pass
 
 
 class Session:
     """Writes (refresh, per-file updates) run in order on one thread; retrieval runs on another with its own
-    database connection, so requests are answered while the workspace is being indexed (SQLite WAL)."""
+    database connection, so requests are answered while the workspace is being indexed (SQLite WAL). With
+    `refresh_in_process` false (the language server), a full refresh runs in a child process that holds the write
+    lock meanwhile (the writer thread waits for it, so per-file updates queue behind it), and the server keeps none
+    of the memory indexing takes; its readers follow the new generation the child stores."""
 
-    def __init__(self, root: Path, settings: Settings) -> None:
+    def __init__(self, root: Path, settings: Settings, refresh_in_process: bool = True) -> None:
         self.root = root.resolve()
         self.settings = settings
+        self.refresh_in_process = refresh_in_process
+        self._indexer: IndexerProcess | None = None
+        self._closed = False
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="ragls-index")
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="ragls-retrieve")
         self._pending: dict[str, tuple[asyncio.TimerHandle, bytes | None]] = {}
@@ -84,12 +107,101 @@ class Session:
     async def index_workspace(self, progress: Callable[[int, int], None] | None = None) -> str:
         """Refresh the whole index (in the background of the event loop); returns the summary line."""
         try:
-            summary = await self._on(self._writer, lambda: self._write_index.refresh(progress=progress or False))
+            if self.refresh_in_process:
+                line = (await self._on(self._writer, lambda: self._write_index.refresh(progress=progress or False))
+                        ).line()
+            else:
+                line = await self._on(self._writer, self._refresh_in_child, progress)
             self.version += 1
-            log.info("%s", summary.line())
-            return summary.line()
+            log.info("%s", line)
+            return line
         finally:
             self.indexed.set()
+
+    def _refresh_in_child(self, progress: Callable[[int, int], None] | None) -> str:
+        """On the writer thread: run the indexer process to its end. A local vector store is closed in this process
+        first and reopened afterwards, from the files the child left. A built index with at most SMALL_REFRESH
+        files to read again or drop (an ignore rule saved, a few files changed outside the editor) is refreshed
+        here: that takes little memory, and a child would cost a process start."""
+        changed = self._changed_files()
+        if changed is not None and changed <= SMALL_REFRESH:
+            line = self._write_index.refresh(progress=progress or False).line()
+            self._warm_writer(vectors=True)
+            return line
+        s = self.settings.index
+        indexer = IndexerProcess(self.root, self._write_index.data_dir, s.embedder, s.store)
+        self._indexer = indexer
+        if self._closed:
+            indexer.stop()
+        local = not s.store
+        if local:
+            self._pause_vectors()
+        try:
+            indexer.start()
+            # while the child works; the embedder only where it was used before (a new machine's child derives
+            # the model files first: deriving them twice at once would slow both)
+            self._warm_writer(vectors=False, embedder=changed is not None)
+            line = indexer.wait(progress)
+        finally:
+            self._indexer = None
+            if local:
+                self._resume_vectors()
+        self._warm_writer(vectors=True)
+        return line
+
+    def _changed_files(self) -> int | None:
+        """How many files a refresh would read again or drop (their size or mtime differ from the catalog's), or
+        None when the index was never fully built."""
+        index = self._write_index
+        try:
+            if not index.exists() or index.store.meta("generation") is None:
+                return None
+            catalog = index.store.catalog()
+        except sqlite3.Error as exc:  # damaged, locked, unreadable: the indexer process repairs or says why
+            log.info("the catalog could not be compared with the files (%s): indexing in a child process", exc)
+            return None
+        changed = 0
+        for rel in discover(self.root).files:
+            known = catalog.pop(rel, None)
+            try:
+                st = os.lstat(self.root / rel)
+            except OSError:
+                continue
+            if known is None or known[1] != st.st_size or known[2] != st.st_mtime_ns:
+                changed += 1
+        return changed + len(catalog)
+
+    def _warm_writer(self, vectors: bool, embedder: bool = True) -> None:
+        """Load the embedder (and chroma's code, or open the vector store) for the per-file updates that follow, as
+        an in-process refresh leaves them: the first edit does not then load them (seconds of holding the GIL)
+        while completions wait."""
+        try:
+            if embedder:
+                _ = self._write_index.embedder
+            if vectors:
+                _ = self._write_index.vectors
+            else:
+                import chromadb  # noqa: F401  (the store is opened once the child has written it)
+        except Exception as exc:  # a store down or damaged: the first update tries again and says why
+            log.warning("the index is not ready for updates yet: %s", exc)
+
+    def _pause_vectors(self) -> None:
+        """Close this process's local vector store (writer's and reader's) before an indexer process writes it."""
+        opened = _drop_vectors(self._write_index)
+        try:
+            opened |= self._reader.submit(_drop_vectors, self._read_index, _VectorsPaused()).result()
+        except RuntimeError:  # the session is closing: the reader pool is shut down
+            pass
+        if opened:  # chroma keeps one system per path: the next open must read the files the child leaves
+            from ragls.indexer.vectors import forget_client
+
+            forget_client(self._write_index.data_dir / "chroma")
+
+    def _resume_vectors(self) -> None:
+        try:
+            self._reader.submit(_drop_vectors, self._read_index).result()
+        except RuntimeError:
+            pass
 
     def schedule_update(self, rel: str, text: str | None, delay_s: float | None = None) -> None:
         """Re-index one file after a quiet period (per file): an editor buffer's text, or the disk when None."""
@@ -155,6 +267,9 @@ class Session:
         return lines
 
     def close(self) -> None:
+        self._closed = True
+        if (indexer := self._indexer) is not None:
+            indexer.stop()
         for handle, _ in self._pending.values():
             handle.cancel()
         for index in (self._write_index, self._read_index):
@@ -162,3 +277,15 @@ class Session:
                 index.vectors.close()
         self._writer.shutdown(wait=False, cancel_futures=True)
         self._reader.shutdown(wait=False, cancel_futures=True)
+
+
+def _drop_vectors(index: Index, stand_in: object | None = None) -> bool:
+    """Close an index's open vector store (it is opened again on its next use, or `stand_in` answers meanwhile);
+    True when a store was open."""
+    store = index.__dict__.pop("vectors", None)
+    if stand_in is not None:
+        index.__dict__["vectors"] = stand_in
+    if isinstance(store, VectorStore):
+        store.close()
+        return True
+    return False

@@ -1,0 +1,146 @@
+"""The language server indexes a workspace in a child process: progress comes back, queries answer from what it
+stored, edits made meanwhile are applied after it, stopping the session stops it, and a failing child is one clear
+message while the server keeps answering."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+
+from ragls.indexer.lock import IndexLocked, WriteLock
+from ragls.indexer.retrieve import Query
+from ragls.server import indexer_process
+from ragls.server.indexer_process import IndexingStopped
+from ragls.server.session import Session
+from ragls.server.settings import Settings
+
+from .conftest import write_tree
+from .fake_openai import FakeOpenAI
+from .lsp_helpers import open_doc, start_server, wait_indexed
+from .test_server_lsp import inline, prompts
+
+pytestmark = pytest.mark.asyncio(loop_scope="function")
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen]:
+    """The child processes the indexer runs, as they start."""
+    seen: list[subprocess.Popen] = []
+    real = subprocess.Popen
+
+    def popen(cmd, *args, **kwargs):
+        proc = real(cmd, *args, **kwargs)
+        if "ragls.indexer.cli" in cmd:  # not the derivation of the model files, say
+            seen.append(proc)
+        return proc
+
+    monkeypatch.setattr(indexer_process.subprocess, "Popen", popen)
+    return seen
+
+
+def many_files(root: Path, n: int) -> Path:
+    """A repository of `n` modules, each calling a function of the one before (enough work to stop midway)."""
+    files = {"pkg/__init__.py": ""}
+    for i in range(n):
+        prev = f"from pkg.m{i - 1} import f{i - 1}\n\n\n" if i else ""
+        body = f"f{i - 1}(value) + {i}" if i else "value"
+        files[f"pkg/m{i}.py"] = f'{prev}def f{i}(value: int) -> int:\n    """Step {i}."""\n    return {body}\n'
+    return write_tree(root, files)
+
+
+async def test_a_full_refresh_runs_in_a_child_and_its_index_answers(shop_repo, started):
+    root = Path(shop_repo.working_tree_dir)
+    session = Session(root, Settings(), refresh_in_process=False)
+    reports: list[tuple[int, int]] = []
+    try:
+        line = await session.index_workspace(lambda done, total: reports.append((done, total)))
+        assert line.startswith("indexed ") and session.indexed.is_set()
+        assert [p.args[3:5] for p in started] == [["index", str(root.resolve())]]
+        assert started[0].returncode == 0
+        assert reports and reports[-1][0] == reports[-1][1] > 0
+        source = (root / "shop/checkout.py").read_text()
+        items = await session.context(Query("shop/checkout.py", 12, 10), source, 5, 1500)
+        assert "apply_discount" in {i.symbol for i in items}
+        assert "apply_discount" in {i.symbol for i in await session.search("apply discount", 5, 1500)}
+        # an edit made while a second refresh runs is applied after it
+        (root / "shop/extra.py").write_text("def brand_new_helper(x: int) -> int:\n    return x\n")
+        again = asyncio.ensure_future(session.index_workspace())
+        await asyncio.sleep(0)
+        session.schedule_update("shop/checkout.py", source.replace("def checkout(", "def renamed_checkout("), 0)
+        assert "1 changed" in await again  # a small refresh of a built index: in the server, no process start
+        await session.flush()
+        assert len(started) == 1
+        found = {i.symbol for i in await session.search("brand_new_helper renamed_checkout", 10, 3000)}
+        assert {"brand_new_helper", "renamed_checkout"} <= found
+    finally:
+        session.close()
+
+
+async def test_closing_the_session_stops_the_child_and_frees_the_index(tmp_path, started):
+    root = many_files(tmp_path / "big", 400)
+    session = Session(root, Settings(), refresh_in_process=False)
+    first = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    run = asyncio.ensure_future(session.index_workspace(lambda d, t: loop.call_soon_threadsafe(first.set)))
+    await asyncio.wait_for(first.wait(), 120)  # the child is analysing files, holding the write lock
+    lock = WriteLock(session._write_index.data_dir / "write.lock")
+    with pytest.raises(IndexLocked):
+        lock.acquire(wait_in_process=False)
+    session.close()
+    with pytest.raises((IndexingStopped, asyncio.CancelledError)):
+        await asyncio.wait_for(run, 60)
+    assert await asyncio.to_thread(started[0].wait, 30) != 0
+    lock.acquire(wait_in_process=False)  # the child released the lock on its way out
+    lock.release()
+
+
+@pytest_asyncio.fixture
+async def api():
+    with FakeOpenAI() as server:
+        yield server
+
+
+async def test_a_failing_child_is_one_clear_message_and_the_server_answers_on(shop_repo, api, tmp_path):
+    root, data = Path(shop_repo.working_tree_dir), tmp_path / "index"
+    held = WriteLock(data / "write.lock")  # another ragls process indexing this repository: the child fails
+    held.acquire()
+    lsp, _ = await start_server(root, api.base_url, tmp_path / "home", "vscode", {"index": {"dataDir": str(data)}})
+    try:
+        line = await wait_indexed(lsp)
+        assert line.startswith("ragls: indexing failed: another ragls process") and "\n" not in line
+        shown = [m.message for m in lsp.messages if "indexing failed" in m.message]
+        assert len(shown) == 1 and "\n" not in shown[0] and "Traceback" not in shown[0]
+        status = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status"))
+        assert status["state"] == "error" and "another ragls process" in status["folders"][0]["index"]
+        uri = open_doc(lsp, root / "shop/checkout.py")
+        api.replies.append("apply_discount(cart.total(), discount)")
+        await inline(lsp, uri, 11, 10)  # answered (with what the index holds), not a dead server
+        held.release()
+        summary = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.reindex"))
+        assert summary.startswith("indexed ")
+        status = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status"))
+        assert status["folders"][0]["state"] == "ready"
+    finally:
+        held.release()
+        await lsp.shutdown_session()
+
+
+async def test_the_server_indexes_in_a_child_with_progress(shop_repo, api, tmp_path):
+    root = Path(shop_repo.working_tree_dir)
+    lsp, _ = await start_server(root, api.base_url, tmp_path / "home", "vscode")
+    try:
+        assert "indexed" in await wait_indexed(lsp)
+        reports = [v for values in lsp.progress_reports.values() for v in values]
+        assert isinstance(reports[0], types.WorkDoneProgressBegin)
+        assert any(isinstance(r, types.WorkDoneProgressReport) and r.message and "/" in r.message for r in reports)
+        assert isinstance(reports[-1], types.WorkDoneProgressEnd) and "indexed" in reports[-1].message
+        uri = open_doc(lsp, root / "shop/checkout.py")
+        api.replies.append("apply_discount(cart.total(), discount)")
+        await inline(lsp, uri, 11, 10)
+        assert "def apply_discount" in prompts(api)[-1]
+    finally:
+        await lsp.shutdown_session()
