@@ -111,6 +111,9 @@ class TreeMemory:
         self.pid, self.interval = pid, interval
         self.peak_rss = self.peak_pss = 0
         self.peak_procs = 0
+        self.peak_at = 0.0  # seconds after the start
+        self.peak_parts: list[int] = []  # RSS (kB) of each process at the peak, the indexer first
+        self._t0 = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -122,6 +125,7 @@ class TreeMemory:
             rss, pss = sum(m[0] for m in mem), sum(m[1] for m in mem)
             if rss > self.peak_rss:
                 self.peak_rss, self.peak_procs = rss, len([m for m in mem if m[0]])
+                self.peak_at, self.peak_parts = time.perf_counter() - self._t0, [m[0] for m in mem if m[0]]
             self.peak_pss = max(self.peak_pss, pss)
             self._stop.wait(self.interval)
 
@@ -148,6 +152,7 @@ def cold_index(root: Path, data: Path, env: dict[str, str], profile: Path | None
         raise SystemExit(f"ragls index failed ({proc.returncode}): {err[-2000:]}")
     return {"user": after.ru_utime - before.ru_utime, "sys": after.ru_stime - before.ru_stime, "wall": wall,
             "peak_rss_mb": mem.peak_rss / 1024, "peak_pss_mb": mem.peak_pss / 1024, "procs": mem.peak_procs,
+            "peak_at": mem.peak_at, "peak_parts_mb": [round(k / 1024) for k in mem.peak_parts],
             "max_rss_one_mb": after.ru_maxrss / 1024, "summary": json.loads(out)}
 
 
@@ -235,6 +240,7 @@ def main() -> None:
                   f"ratio {cpu / floor:.1f}x the parse floor (target <= 8x); wall {r['wall']:.1f} s; "
                   f"peak RSS summed over {r['procs']} processes {r['peak_rss_mb']:.0f} MB (PSS {r['peak_pss_mb']:.0f} MB; "
                   f"target <= 500 MB); largest single process {r['max_rss_one_mb']:.0f} MB")
+            print(f"  at the peak ({r['peak_at']:.0f} s in): RSS MB per process {r['peak_parts_mb']}")
             print(f"  {s['files']} files, {s['symbols']} symbols, {s['chunks']} chunks, {s['embedded']} embedded; "
                   f"{s['seconds']:.1f} s in ragls")
         if len(runs) > 1:

@@ -9,9 +9,9 @@ import os
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +25,8 @@ from .vectors import VectorStore, VectorStoreError, needs_check
 log = logging.getLogger(__name__)
 BATCH_FILES = 400  # files per transaction: a killed run loses at most one batch of work
 PARALLEL_MIN = 48  # fewer changed files than this are parsed in-process
+CHUNK_FILES = 8  # files a worker analyses per task
+AHEAD_PER_WORKER = 4  # tasks submitted ahead of the one being consumed, per worker
 
 
 @dataclass(slots=True)
@@ -114,11 +116,26 @@ def _analyze_all(index: Index, jobs: list[tuple], progress: Progress) -> Iterato
         ctx = multiprocessing.get_context("fork" if single else "spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_exit_with_parent,
                                  initargs=(os.getpid(),)) as pool:
-            for result in pool.map(analyze_path, jobs, chunksize=8):
-                yield result
-                bar.update()
+            # a bounded window of work ahead (not `pool.map`, which submits everything): while this process embeds
+            # and writes a batch, finished analyses wait here, and without a bound they would pile up in memory
+            pending: deque[Future[list[Analysis]]] = deque()
+            for start in range(0, len(jobs), CHUNK_FILES):
+                pending.append(pool.submit(_analyze_many, jobs[start:start + CHUNK_FILES]))
+                if len(pending) >= AHEAD_PER_WORKER * workers:
+                    for result in pending.popleft().result():
+                        yield result
+                        bar.update()
+            while pending:
+                for result in pending.popleft().result():
+                    yield result
+                    bar.update()
     finally:
         bar.close()
+
+
+def _analyze_many(jobs: list[tuple]) -> list[Analysis]:
+    """Worker entry for a few files at once (one round trip)."""
+    return [analyze_path(job) for job in jobs]
 
 
 def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[str], dict[str, np.ndarray]]:
