@@ -102,10 +102,13 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _analyze_all(index: Index, jobs: list[tuple], progress: Progress) -> Iterator[Analysis]:
-    workers = index.config.workers or min(os.cpu_count() or 1, 4)
+    cores = os.cpu_count() or 1
+    # one core is left to this process, which embeds and writes while the workers parse (and each worker costs
+    # about 100 MB): on two cores, one worker
+    workers = index.config.workers or max(1, min(cores - 1, 4))
     bar = _progress(len(jobs), progress)
     try:
-        if len(jobs) < PARALLEL_MIN or workers < 2:
+        if len(jobs) < PARALLEL_MIN or cores < 2:
             for job in jobs:
                 yield analyze_path(job)
                 bar.update()
@@ -151,6 +154,7 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
         summary.embedded += len(missing)
     added: dict[str, np.ndarray] = {}
     fresh = set(missing)
+    fts: list[tuple[int, str]] = []  # (chunk id, its terms), written at once
     with store.transaction() as db:
         old = set(store.remove_files(db, [a.path for a in batch]))
         db.executemany("INSERT OR IGNORE INTO vectors VALUES(?, ?)",
@@ -173,12 +177,13 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
                 cur = db.execute("INSERT INTO chunks(path,start_line,end_line,head_end,kind,symbol,text_hash,vec_id,"
                                  "tokens,head_tokens) VALUES(?,?,?,?,?,?,?,?,?,?)",
                                  (a.path, c.start_line, c.end_line, c.head_end, c.kind, c.symbol, h, vid, tok, head))
-                db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", (cur.lastrowid, terms))
+                fts.append((cur.lastrowid, terms))
                 if vid not in old or h in fresh:  # a text embedded just now cannot be in the store yet
                     added[vid] = cached[h]
                 old.discard(vid)
             summary.symbols += len(p.symbols)
             summary.chunks += len(p.chunks)
+        db.executemany("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", fts)
         db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
     return sorted(old), added
 
