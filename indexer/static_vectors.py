@@ -131,21 +131,22 @@ class StaticVectors:
         each word, then Unigram), after a normalizer that changes no printable ASCII character: so a text of plain
         ASCII is the concatenation of its words' pieces, and a word that recurs (most do, in code) is segmented once.
         Other texts (control characters, non-ASCII, the special tokens' spellings) go through the tokenizer whole."""
-        words: dict[str, int] = {}
-        plain: list[list[int]] = []
+        plain: list[list[str]] = []
         odd: dict[int, str] = {}
         for i, text in enumerate(texts):
             if _PLAIN.fullmatch(text) and "<unk>" not in text and "<pad>" not in text:
-                plain.append([words.setdefault(w, len(words)) for w in text.split()])
+                plain.append(text.split())
             else:
                 odd[i] = text
+        words = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(plain)))}
         model = self._tokenizer.model
         pieces = [memo.get(w) or memo.setdefault(w, [t.id for t in model.tokenize("\u2581" + w)]) for w in words]
         lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
         flat = np.fromiter(chain.from_iterable(pieces), dtype=np.int64, count=int(lengths.sum()))
         offsets = np.cumsum(lengths) - lengths
         counts = np.fromiter(map(len, plain), dtype=np.int64, count=len(plain))
-        occ = np.fromiter(chain.from_iterable(plain), dtype=np.int64, count=int(counts.sum()))  # word per position
+        occ = np.fromiter(map(words.__getitem__, chain.from_iterable(plain)), dtype=np.int64,
+                          count=int(counts.sum()))  # the word at each position
         text_of = np.repeat(np.arange(len(plain)), counts)
         n = lengths[occ]
         first = np.cumsum(n) - n  # the occurrence's first token, counted over all texts
