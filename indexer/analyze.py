@@ -15,7 +15,7 @@ from .chunks import chunk_file, windows
 from .files import Limits, NotRegular, check_content, read_regular
 from .languages import grammar, language_for
 from .model import ParsedFile
-from .store import subtokens
+from .store import subtoken_text
 from .symbols import extract
 from .tokens import count_many
 
@@ -63,7 +63,10 @@ def content_hash(data: bytes) -> str:
 
 def split_lines(data: bytes) -> list[str]:
     """Lines as tree-sitter counts them (only \\n ends a line)."""
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in data.decode("utf-8", "replace").split("\n")]
+    text = data.decode("utf-8", "replace")
+    if "\r" not in text:
+        return text.split("\n")
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
 
 
 def analyze_bytes(path: str, data: bytes, limits: Limits) -> Analysis:
@@ -91,7 +94,7 @@ def analyze_bytes(path: str, data: bytes, limits: Limits) -> Analysis:
     counts = count_many(texts + heads)
     out.tokens, out.head_tokens = counts[:len(texts)], counts[len(texts):]
     stem = os.path.splitext(os.path.basename(path))[0]
-    out.terms = [" ".join(subtokens(f"{c.symbol} {stem} {c.text}")) for c in parsed.chunks]
+    out.terms = [subtoken_text(f"{c.symbol} {stem} {c.text}") for c in parsed.chunks]
     out.text_hashes = [content_hash(t.encode()) for t in texts]
     return out
 

@@ -9,9 +9,9 @@ import os
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +25,8 @@ from .vectors import VectorStore, VectorStoreError, VectorStoreGone, needs_check
 log = logging.getLogger(__name__)
 BATCH_FILES = 400  # files per transaction: a killed run loses at most one batch of work
 PARALLEL_MIN = 48  # fewer changed files than this are parsed in-process
+CHUNK_FILES = 8  # files a worker analyses per task
+AHEAD_PER_WORKER = 4  # tasks submitted ahead of the one being consumed, per worker
 
 
 @dataclass(slots=True)
@@ -100,10 +102,13 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _analyze_all(index: Index, jobs: list[tuple], progress: Progress) -> Iterator[Analysis]:
-    workers = index.config.workers or min(os.cpu_count() or 1, 4)
+    cores = os.cpu_count() or 1
+    # one core is left to this process, which embeds and writes while the workers parse (and each worker costs
+    # about 100 MB): on two cores, one worker
+    workers = index.config.workers or max(1, min(cores - 1, 4))
     bar = _progress(len(jobs), progress)
     try:
-        if len(jobs) < PARALLEL_MIN or workers < 2:
+        if len(jobs) < PARALLEL_MIN or cores < 2:
             for job in jobs:
                 yield analyze_path(job)
                 bar.update()
@@ -114,11 +119,26 @@ def _analyze_all(index: Index, jobs: list[tuple], progress: Progress) -> Iterato
         ctx = multiprocessing.get_context("fork" if single else "spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_exit_with_parent,
                                  initargs=(os.getpid(),)) as pool:
-            for result in pool.map(analyze_path, jobs, chunksize=8):
-                yield result
-                bar.update()
+            # a bounded window of work ahead (not `pool.map`, which submits everything): while this process embeds
+            # and writes a batch, finished analyses wait here, and without a bound they would pile up in memory
+            pending: deque[Future[list[Analysis]]] = deque()
+            for start in range(0, len(jobs), CHUNK_FILES):
+                pending.append(pool.submit(_analyze_many, jobs[start:start + CHUNK_FILES]))
+                if len(pending) >= AHEAD_PER_WORKER * workers:
+                    for result in pending.popleft().result():
+                        yield result
+                        bar.update()
+            while pending:
+                for result in pending.popleft().result():
+                    yield result
+                    bar.update()
     finally:
         bar.close()
+
+
+def _analyze_many(jobs: list[tuple]) -> list[Analysis]:
+    """Worker entry for a few files at once (one round trip)."""
+    return [analyze_path(job) for job in jobs]
 
 
 def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[str], dict[str, np.ndarray]]:
@@ -138,6 +158,7 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
         summary.embedded += len(todo)
     added: dict[str, np.ndarray] = {}
     fresh = set(todo)
+    fts: list[tuple[int, str]] = []  # (chunk id, its terms), written at once
     with store.transaction() as db:
         old = set(store.remove_files(db, [a.path for a in batch]))
         db.executemany("INSERT OR IGNORE INTO vectors VALUES(?, ?)",
@@ -160,7 +181,7 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
                 cur = db.execute("INSERT INTO chunks(path,start_line,end_line,head_end,kind,symbol,text_hash,vec_id,"
                                  "tokens,head_tokens) VALUES(?,?,?,?,?,?,?,?,?,?)",
                                  (a.path, c.start_line, c.end_line, c.head_end, c.kind, c.symbol, h, vid, tok, head))
-                db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", (cur.lastrowid, terms))
+                fts.append((cur.lastrowid, terms))
                 if shared is not None:  # a shared store gets what it lacks, whoever stored the rest
                     if vid not in shared[0]:
                         added[vid] = cached[h]
@@ -169,6 +190,7 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
                 old.discard(vid)
             summary.symbols += len(p.symbols)
             summary.chunks += len(p.chunks)
+        db.executemany("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", fts)
         db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
     return sorted(old), added
 

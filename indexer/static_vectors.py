@@ -13,10 +13,12 @@ import hashlib
 import json
 import logging
 import os
+import re
 import struct
 import subprocess
 import sys
 import tempfile
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 MAX_TOKENS = 512  # as the wheel truncates
 SLICE = 256  # texts embedded at once
 DIM = 64
+_PLAIN = re.compile(r"[\t\n\x20-\x7e]*")  # characters the normalizer leaves alone and both splitters agree on
 
 
 def model_dir() -> Path:
@@ -114,21 +117,64 @@ class StaticVectors:
             raise ValueError(f"expected {DIM}-dimension vectors, got {self._table.shape}")
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        memo: dict[str, list[int]] = {}  # word -> its pieces, for this call (a bounded cache that needs no eviction)
         if len(texts) <= SLICE:
-            return self._embed(texts)
+            return self._embed(texts, memo)
         # in slices: one (tokens x 64) array for thousands of texts would cost hundreds of MB
-        return np.concatenate([self._embed(texts[i:i + SLICE]) for i in range(0, len(texts), SLICE)])
+        return np.concatenate([self._embed(texts[i:i + SLICE], memo) for i in range(0, len(texts), SLICE)])
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def _token_ids(self, texts: list[str], memo: dict[str, list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """The texts' token ids (each cut to MAX_TOKENS) as `encode_batch` gives them, concatenated, and how many
+        each text has; a distinct word is segmented once.
+
+        The tokenizer splits at whitespace and segments each word on its own (WhitespaceSplit, then "\u2581" before
+        each word, then Unigram), after a normalizer that changes no printable ASCII character: so a text of plain
+        ASCII is the concatenation of its words' pieces, and a word that recurs (most do, in code) is segmented once.
+        Other texts (control characters, non-ASCII, the special tokens' spellings) go through the tokenizer whole."""
+        plain: list[list[str]] = []
+        odd: dict[int, str] = {}
+        for i, text in enumerate(texts):
+            if _PLAIN.fullmatch(text) and "<unk>" not in text and "<pad>" not in text:
+                plain.append(text.split())
+            else:
+                odd[i] = text
+        words = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(plain)))}
+        model = self._tokenizer.model
+        pieces = [memo.get(w) or memo.setdefault(w, [t.id for t in model.tokenize("\u2581" + w)]) for w in words]
+        lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        flat = np.fromiter(chain.from_iterable(pieces), dtype=np.int64, count=int(lengths.sum()))
+        offsets = np.cumsum(lengths) - lengths
+        counts = np.fromiter(map(len, plain), dtype=np.int64, count=len(plain))
+        occ = np.fromiter(map(words.__getitem__, chain.from_iterable(plain)), dtype=np.int64,
+                          count=int(counts.sum()))  # the word at each position
+        text_of = np.repeat(np.arange(len(plain)), counts)
+        n = lengths[occ]
+        first = np.cumsum(n) - n  # the occurrence's first token, counted over all texts
+        per_text = np.bincount(text_of, weights=n, minlength=len(plain)).astype(np.int64)
+        pos = first - (np.cumsum(per_text) - per_text)[text_of]  # ... and within its text
+        kept = pos < MAX_TOKENS
+        occ, n, pos, text_of = occ[kept], n[kept], pos[kept], text_of[kept]
+        first = np.cumsum(n) - n
+        step = np.arange(int(n.sum())) - np.repeat(first, n)  # which piece of its word each token is
+        tokens = flat[np.repeat(offsets[occ], n) + step]
+        keep = np.repeat(pos, n) + step < MAX_TOKENS
+        tokens, sizes = tokens[keep], np.bincount(np.repeat(text_of, n)[keep], minlength=len(plain))
+        if not odd:
+            return tokens, sizes
+        parts = iter(np.split(tokens, np.cumsum(sizes)[:-1]))
+        slow = dict(zip(odd, self._tokenizer.encode_batch(list(odd.values()), add_special_tokens=False)))
+        ids = [np.asarray(slow[i].ids[:MAX_TOKENS], dtype=np.int64) if i in slow else next(parts)
+               for i in range(len(texts))]
+        return np.concatenate(ids), np.array([len(x) for x in ids], dtype=np.int64)
+
+    def _embed(self, texts: list[str], memo: dict[str, list[int]]) -> np.ndarray:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
-        ids = [np.asarray(e.ids[:MAX_TOKENS], dtype=np.int64) for e in encodings]
-        sizes = np.array([len(i) for i in ids])
+        ids, sizes = self._token_ids(texts, memo)
         if not sizes.sum():
             return out
-        tokens = self._ids[np.concatenate(ids)]
+        tokens = self._ids[ids]
         rows = self._table[self._cluster[tokens]] * self._weight[tokens, None]
         filled = sizes > 0
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[filled]

@@ -43,12 +43,44 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
+_PARTS: dict[str, tuple[str, ...]] = {}  # identifier -> its sub-tokens: code repeats its identifiers
+_PARTS_MAX = 200_000  # identifiers remembered (a few MB); past this the memo starts over
+
+
+def _parts(ident: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for part in ident.split("_"):
+        out.extend(t.lower() for t in _CAMEL.findall(part) if len(t) > 1)
+    if len(_PARTS) >= _PARTS_MAX:
+        _PARTS.clear()
+    _PARTS[ident] = parts = tuple(out)
+    return parts
+
+
+_JOINED: dict[str, str] = {}  # identifier -> its sub-tokens joined by spaces
+
+
+def subtoken_text(text: str) -> str:
+    """`" ".join(subtokens(text))`, faster: what the lexical index stores for a chunk."""
+    idents = _IDENT.findall(text)
+    memo = _JOINED
+    joined = list(map(memo.get, idents))
+    if None in joined:
+        if len(memo) >= _PARTS_MAX:
+            memo.clear()
+        for i, j in enumerate(joined):
+            if j is None:
+                joined[i] = memo[idents[i]] = " ".join(_parts(idents[i]))
+    return " ".join(filter(None, joined))
+
+
 def subtokens(text: str) -> list[str]:
     """Identifiers split at snake_case and camelCase boundaries, lowercased, two characters or more."""
-    out = []
+    out: list[str] = []
+    memo = _PARTS
     for ident in _IDENT.findall(text):
-        for part in ident.split("_"):
-            out.extend(t.lower() for t in _CAMEL.findall(part) if len(t) > 1)
+        parts = memo.get(ident)
+        out.extend(parts if parts is not None else _parts(ident))
     return out
 
 

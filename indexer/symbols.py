@@ -1,6 +1,7 @@
 """Parse a file with tree-sitter and extract its definitions, references and imports via the tags query."""
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import replace
 
@@ -85,6 +86,25 @@ def _definition(grammar: Grammar, node: ts.Node, name: str, kind: str, path: str
                   head_end=_line(head_end), signature=signature, doc=_clean_doc(doc))
 
 
+_REFERENCE, _IMPORT = object(), object()
+
+
+@functools.cache
+def _roles(query: ts.Query) -> dict[str, object]:
+    """What each capture of a tags query stands for: a definition (its kind), a reference, or an import; other
+    captures ("name", "owner", "type") are read along with these."""
+    out: dict[str, object] = {}
+    for i in range(query.capture_count):
+        key = query.capture_name(i)
+        if key.startswith("definition."):
+            out[key] = key.split(".", 1)[1]
+        elif key.startswith("reference."):
+            out[key] = _REFERENCE
+        elif key == "import":
+            out[key] = _IMPORT
+    return out
+
+
 def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
     """Definitions (with qualified names and parents), call references and imports of one file.
     A file with syntax errors yields whatever parses."""
@@ -93,13 +113,24 @@ def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
     parsed = ParsedFile(path=path, language=grammar.spec.name, has_errors=tree.root_node.has_error)
     found: dict[tuple[int, int], tuple[ts.Node, Symbol]] = {}
     reader = grammar.spec.read_imports
+    roles = _roles(grammar.query)
     for _, caps in ts.QueryCursor(grammar.query).matches(tree.root_node):
         names = caps.get("name")
         for key, nodes in caps.items():
-            if key.startswith("definition.") and names:
+            role = roles.get(key)
+            if role is None:
+                continue
+            if role is _REFERENCE:
+                if names:
+                    name = (names[0].text or b"").decode("utf-8", "replace")
+                    parsed.references[name] = parsed.references.get(name, 0) + 1
+            elif role is _IMPORT:
+                if reader is not None:
+                    parsed.imports.extend(reader(nodes[0]))
+            elif names:  # a definition of this kind
+                kind = role
                 node = nodes[0]
                 span = (node.start_byte, node.end_byte)
-                kind = key.split(".", 1)[1]
                 earlier = found[span][1] if span in found else None
                 if earlier is None or ("owner" in caps and earlier.parent is None) \
                         or (earlier.kind == "field" and kind != "field"):  # a function-valued field is a method
@@ -112,11 +143,6 @@ def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
                 if (declared := caps.get("type")) and not found[span][1].type:  # a field's type, a result type
                     found[span] = (node, replace(found[span][1],
                                                  type=(declared[0].text or b"").decode("utf-8", "replace")[:200]))
-            elif key.startswith("reference.") and names:
-                name = (names[0].text or b"").decode("utf-8", "replace")
-                parsed.references[name] = parsed.references.get(name, 0) + 1
-            elif key == "import" and reader is not None:
-                parsed.imports.extend(reader(nodes[0]))
     parsed.symbols = _nest(sorted(found.values(), key=lambda ns: (ns[0].start_byte, -ns[0].end_byte)))
     return parsed
 
