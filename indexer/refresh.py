@@ -18,6 +18,7 @@ import numpy as np
 
 from .analyze import Analysis, analyze_bytes, analyze_path, content_hash, stable_mtime
 from .files import NotRegular, discover, read_regular, skip_reason
+from .edges import PENDING, Change, LazyGraph, affected, diff, read_pending, record_pending, snapshot
 from .index import Index
 from .repair import USER
 from .vectors import VectorStore, VectorStoreError, needs_check
@@ -25,6 +26,7 @@ from .vectors import VectorStore, VectorStoreError, needs_check
 log = logging.getLogger(__name__)
 BATCH_FILES = 400  # files per transaction: a killed run loses at most one batch of work
 PARALLEL_MIN = 48  # fewer changed files than this are parsed in-process
+FULL_EDGES_FRACTION = 0.4  # edges of more files than this share are all resolved again, in one pass
 
 
 @dataclass(slots=True)
@@ -242,6 +244,7 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
             jobs.append((str(index.root), rel, known[0] if known else None, index.config.limits))
         removed = [p for p in catalog if p not in keep]
         summary.removed = len(removed)
+        before = snapshot(store.db, [*(j[1] for j in jobs), *removed])  # what the stored edges were resolved with
         gone: list[str] = []
         if removed:
             with store.transaction() as db:
@@ -250,8 +253,11 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
         _apply(index, _analyze_all(index, jobs, progress), summary, gone, catalog)
         _settle_vectors(index, dirty, summary)
         _prune_vector_cache(index)
-        if summary.changed or summary.removed or store.meta("generation") is None or store.meta("edges_stale") == "1":
-            store_edges(index)
+        stale = store.meta("edges_stale") == "1"
+        if summary.changed or summary.removed or store.meta("generation") is None or stale:
+            full = store.meta("generation") is None or (stale and store.meta(PENDING) is None)
+            changes = None if full else read_pending(index.store) + diff(before, snapshot(store.db, before))
+            store_edges(index, changes)
             store.set_meta("generation", str(time.time_ns()))
         _count(index, summary)
     summary.seconds = time.perf_counter() - t0
@@ -331,18 +337,38 @@ def _prune_vector_cache(index: Index) -> None:
         log.info("embedding cache pruned from %d to %d vectors", cached, live)
 
 
-def store_edges(index: Index) -> None:
-    """Resolve every file's imports and references across files and store them as the `edges` table."""
+def store_edges(index: Index, changes: list[Change] | None = None) -> None:
+    """Resolve the imports and references of the files `changes` can affect (None: of every file) across files and
+    store them in the `edges` table, equal to what a full rebuild stores."""
     from .graph import Graph, resolve_edges
 
+    store = index.store
+    paths = None if changes is None else affected(store, changes, index.root.name)
+    files = store.db.execute("SELECT count(*) FROM files").fetchone()[0]
+    if paths is not None and len(paths) > FULL_EDGES_FRACTION * max(1, files):
+        paths = None  # most files: one pass over a graph read at once is cheaper
     refs: dict[str, dict[str, int]] = {}
-    for path, name, count in index.store.db.execute("SELECT path, name, count FROM refs"):
-        refs.setdefault(path, {})[name] = count
-    edges = resolve_edges(Graph(index.store, index.root.name, index.root), refs)
-    with index.store.transaction() as db:
-        db.execute("DELETE FROM edges")
+    if paths is None:
+        for path, name, count in store.db.execute("SELECT path, name, count FROM refs"):
+            refs.setdefault(path, {})[name] = count
+        edges = resolve_edges(Graph(store, index.root.name, index.root), refs)
+    else:
+        todo = sorted(paths)
+        for i in range(0, len(todo), 500):
+            part = todo[i:i + 500]
+            for path, name, count in store.db.execute(
+                    f"SELECT path, name, count FROM refs WHERE path IN ({','.join('?' * len(part))})", part):
+                refs.setdefault(path, {})[name] = count
+        edges = resolve_edges(LazyGraph(store, index.root.name, index.root), refs, todo)
+    with store.transaction() as db:
+        if paths is None:
+            db.execute("DELETE FROM edges")
+        else:
+            db.executemany("DELETE FROM edges WHERE src=?", [(p,) for p in sorted(paths | {c.path for c in changes})])
         db.executemany("INSERT INTO edges VALUES(?,?,?,?,?)", edges)
         db.execute("INSERT OR REPLACE INTO meta VALUES('edges_stale', '0')")
+        db.execute("DELETE FROM meta WHERE key=?", (PENDING,))
+    log.info("edges of %s files resolved: %d", "all" if paths is None else len(paths), len(edges))
 
 
 def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
@@ -353,6 +379,7 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
     with index.write_lock():
         path = index.root / rel
         was_dirty = index.store.meta("vectors_dirty") == "1"
+        before = snapshot(index.store.db, [rel])
         known = index.store.db.execute("SELECT hash, skip_reason FROM files WHERE path=?", (rel,)).fetchone()
         if data is not None and known is not None and known[1] is None and known[0] == content_hash(data):
             summary.seconds = time.perf_counter() - t0
@@ -386,8 +413,10 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
             except OSError:
                 a.mtime_ns = 0
             _apply(index, [a], summary, [])
+        changes = diff(before, snapshot(index.store.db, [rel]))
         with index.store.transaction() as db:  # readers patch their graph with the files logged here
             db.execute("INSERT INTO changes(path) VALUES(?)", (rel,))
+            record_pending(db, changes)  # the next refresh resolves the edges these can affect
             if not was_dirty and summary.vectors_error is None:  # else the next refresh reconciles
                 db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '0')")
             db.execute("INSERT OR REPLACE INTO meta VALUES('edges_stale', '1')")
