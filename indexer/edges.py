@@ -25,6 +25,7 @@ class Inputs:
     bindings by local name (in order), and its star imports."""
 
     language: str | None  # None: not in the graph (absent, or skipped)
+    config: str | None  # a project config's content hash (path rules read them: tsconfig.json, go.mod, ...)
     defs: dict[str, tuple[str, ...]]
     binds: dict[str, tuple[tuple, ...]]
     stars: tuple[tuple, ...]
@@ -44,14 +45,18 @@ def snapshot(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, Inputs]:
     """The edge inputs of `paths` as the catalog holds them now."""
     paths = sorted(set(paths))
     language: dict[str, str | None] = {p: None for p in paths}
+    config: dict[str, str | None] = {}
     defs: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     rows: dict[str, list[tuple]] = defaultdict(list)
     for i in range(0, len(paths), 500):
         part = paths[i:i + 500]
         marks = ",".join("?" * len(part))
-        for p, lang in db.execute(f"SELECT path, language FROM files WHERE skip_reason IS NULL AND path IN ({marks})",
-                                  part):
-            language[p] = lang
+        for p, lang, skipped, h in db.execute(
+                f"SELECT path, language, skip_reason, hash FROM files WHERE path IN ({marks})", part):
+            if skipped is None:
+                language[p] = lang
+            if is_config(p):
+                config[p] = h
         for p, qual, kind in db.execute(f"SELECT path, qualname, kind FROM symbols WHERE path IN ({marks})", part):
             if "." not in qual:
                 defs[p][qual].add(kind)
@@ -67,9 +72,14 @@ def snapshot(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, Inputs]:
                 stars.append(r)
             else:
                 binds[_binds(*r) or ""].append(r)
-        out[p] = Inputs(language[p], {n: tuple(sorted(k)) for n, k in defs.get(p, {}).items()},
+        out[p] = Inputs(language[p], config.get(p), {n: tuple(sorted(k)) for n, k in defs.get(p, {}).items()},
                         {n: tuple(v) for n, v in binds.items()}, tuple(stars))
     return out
+
+
+def is_config(path: str) -> bool:
+    base = posixpath.basename(path)
+    return base in CONFIG_NAMES or base.endswith(".json")
 
 
 def _binds(module: str, name: str | None, alias: str | None) -> str | None:
@@ -86,6 +96,9 @@ def diff(old: dict[str, Inputs], new: dict[str, Inputs]) -> list[Change]:
     for p in sorted(old.keys() | new.keys()):
         a, b = old.get(p), new.get(p)
         a_lang, b_lang = a.language if a else None, b.language if b else None
+        if (a.config if a else None) != (b.config if b else None):
+            out.append(Change(p, {ALL}, True))  # the path rules may read it
+            continue
         if a_lang is None and b_lang is None:
             continue
         if a_lang != b_lang:
@@ -159,6 +172,8 @@ def affected(store: Store, changes: list[Change], root_name: str) -> set[str] | 
     bindings the files that import those, to a fixed point; other languages by name alone (any file that imports or
     uses a changed name, through aliases), or all of them when a file of theirs came or went."""
     db = store.db
+    if not any(c.names or c.moved for c in changes):  # bodies edited: no name means anything new elsewhere
+        return {c.path for c in changes}
     language = dict(db.execute("SELECT path, language FROM files WHERE skip_reason IS NULL"))
     py = {p for p, lang in language.items() if lang == "python"}
     other = set(language) - py
@@ -168,7 +183,7 @@ def affected(store: Store, changes: list[Change], root_name: str) -> set[str] | 
         base = posixpath.basename(c.path)
         if c.moved and posixpath.splitext(base)[0] == "__init__" and base.endswith((".py", ".pyi")):
             return None  # module names of a whole package move
-        if base in CONFIG_NAMES or base.endswith(".json"):
+        if is_config(c.path):
             other_all = True
         if c.moved and not base.endswith((".py", ".pyi")):
             other_all = True
@@ -188,19 +203,20 @@ def affected(store: Store, changes: list[Change], root_name: str) -> set[str] | 
 def _other_readers(db: sqlite3.Connection, other: set[str], names: set[str]) -> set[str]:
     """Files not in Python that import or use a changed name, following aliases (`import {a as b}` passes a on as
     b)."""
-    rows: dict[str, list[tuple[str, str | None]]] = defaultdict(list)  # imported name -> (file, its local name)
-    for p, module, name, alias in db.execute("SELECT path, module, name, alias FROM imports"):
-        if p in other and name not in (None, "*"):
-            rows[name].append((p, alias or name))
     out: set[str] = set()
-    todo, seen = list(names), set(names)
-    while todo:
-        n = todo.pop()
-        for p, local in rows.get(n, []):
-            out.add(p)
-            if local and local not in seen:
-                seen.add(local)
-                todo.append(local)
+    wave, seen = sorted(names), set(names)
+    while wave:
+        nxt = []
+        for i in range(0, len(wave), 500):
+            part = wave[i:i + 500]
+            for p, name, alias in db.execute(
+                    f"SELECT path, name, alias FROM imports WHERE name IN ({','.join('?' * len(part))})", part):
+                if p in other:
+                    out.add(p)
+                    if (local := alias or name) not in seen:
+                        seen.add(local)
+                        nxt.append(local)
+        wave = nxt
     found = sorted(seen)
     for i in range(0, len(found), 500):
         part = found[i:i + 500]
@@ -213,27 +229,38 @@ def _python_readers(db: sqlite3.Connection, py: set[str], changes: list[Change],
     """Python files whose imports or star imports reach a changed (module, name), to a fixed point."""
     has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
     module_of = {p: python_module(p, has_init, root_name) for p in py}
-    by_name: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # module -> (name, file, its local name)
-    by_module: dict[str, list[str]] = defaultdict(list)  # module -> files importing it or from it
+    by_module: dict[str, list[tuple[str | None, str, str | None]]] = defaultdict(list)  # -> (name, file, local)
+    named: dict[str, list[tuple[str, str, str]]] = {}  # an imported name -> (absolute module, file, local name)
     stars: dict[str, list[str]] = defaultdict(list)  # module -> files star-importing it
-    for p, module, name, alias in db.execute("SELECT path, module, name, alias FROM imports"):
-        if p not in module_of:
-            continue
-        base = Graph._absolute(module, module_of[p][1])
-        if base is None:
-            continue
-        by_module[base].append(p)
+
+    def rows(sql: str, args: tuple = ()) -> Iterable[tuple[str, str | None, str, str | None]]:
+        for p, module, name, alias in db.execute(f"SELECT path, module, name, alias FROM imports{sql}", args):
+            if p in module_of and (base := Graph._absolute(module, module_of[p][1])) is not None:
+                yield base, name, p, alias
+
+    full = any(c.moved or ALL in c.names for c in changes)  # by module: every import row read once
+    for base, name, p, alias in rows("" if full else " WHERE name = '*'"):
         if name == "*":
             stars[base].append(p)
-        elif name is not None:
-            by_name[base].append((name, p, alias or name))
+        elif full:
+            by_module[base].append((name, p, alias or name if name else None))
+
+    def importers(mod: str, name: str) -> list[tuple[str, str]]:
+        if full:
+            return [(p, local) for n, p, local in by_module.get(mod, ()) if n is not None and local is not None
+                    and (name == ALL or n == name)]
+        if name not in named:
+            named[name] = [(base, p, alias or name) for base, _, p, alias in rows(" WHERE name = ?", (name,))]
+        return [(p, local) for base, p, local in named[name] if base == mod]
+
     out: set[str] = set()
     todo: list[tuple[str, str]] = []
     for c in changes:
         mod = module_of[c.path][0] if c.path in module_of else python_module(c.path, has_init, root_name)[0]
         if c.moved:  # the module came or went: what imports it or below it (`import a.b` binds a), `from parent
             # import it`, and every name it had or has
-            out.update(p for m, ps in by_module.items() if m == mod or m.startswith(mod + ".") for p in ps)
+            out.update(p for m, v in by_module.items() if m == mod or m.startswith(mod + ".") for _, p, _ in v)
+            out.update(p for m, ps in stars.items() if m == mod or m.startswith(mod + ".") for p in ps)
             todo.append((mod, ALL))
             if "." in mod:
                 todo.append(tuple(mod.rsplit(".", 1)))  # type: ignore[arg-type]
@@ -243,9 +270,7 @@ def _python_readers(db: sqlite3.Connection, py: set[str], changes: list[Change],
     star_uses: dict[str, set[str]] = defaultdict(set)  # star importers -> names they may now resolve otherwise
     while todo:
         mod, name = todo.pop()
-        for n, p, local in by_name.get(mod, ()):
-            if name != ALL and n != name:
-                continue
+        for p, local in importers(mod, name):
             out.add(p)
             key = (module_of[p][0], local)
             if key not in seen:
