@@ -73,7 +73,8 @@ def main() -> None:
             cpus.append(children_cpu() - c0)
         print(f"CLI one-file `ragls index` ({len(walls)} edits): wall p50 {pct(walls, .5):.2f} s, max "
               f"{max(walls):.2f} s; CPU p50 {pct(cpus, .5):.2f} s, max {max(cpus):.2f} s")
-        in_process(repo, targets, originals, args)
+        if args.edits:
+            in_process(repo, targets, originals, args)
     finally:
         for rel, text in originals.items():
             (repo / rel).write_text(text)

@@ -57,9 +57,9 @@ def snapshot(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, Inputs]:
                 language[p] = lang
             if is_config(p):
                 config[p] = h
-        for p, qual, kind in db.execute(f"SELECT path, qualname, kind FROM symbols WHERE path IN ({marks})", part):
-            if "." not in qual:
-                defs[p][qual].add(kind)
+        for p, qual, kind in db.execute(f"SELECT path, qualname, kind FROM symbols WHERE path IN ({marks}) "
+                                        "AND instr(qualname, '.') = 0", part):
+            defs[p][qual].add(kind)
         for p, module, name, alias in db.execute(
                 f"SELECT path, module, name, alias FROM imports WHERE path IN ({marks}) ORDER BY rowid", part):
             rows[p].append((module, name, alias))
