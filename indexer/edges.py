@@ -16,6 +16,8 @@ from .store import Store
 log = logging.getLogger(__name__)
 ALL = "*"  # every name of a file may have changed (its star imports did, or the file came or went)
 PENDING = "edges_pending"  # meta key: the changes update_file made since the edges were last stored (JSON)
+FULL = "full"  # its value when they are too many to follow
+PENDING_MAX = 5000  # names
 CONFIG_NAMES = frozenset({"go.mod", "go.work", "package.json", "Cargo.toml"})  # read by the path rules
 
 
@@ -116,16 +118,28 @@ def diff(old: dict[str, Inputs], new: dict[str, Inputs]) -> list[Change]:
 
 
 def record_pending(db: sqlite3.Connection, changes: list[Change]) -> None:
-    """Remember changes made without storing edges (the language server's updates) for the next refresh."""
+    """Remember changes made without storing edges (the language server's updates) for the next refresh: per file,
+    the union of the names changed; past PENDING_MAX names, only that all edges must be resolved again."""
     row = db.execute("SELECT value FROM meta WHERE key=?", (PENDING,)).fetchone()
-    pending = json.loads(row[0]) if row else []
-    pending.extend([c.path, sorted(c.names), c.moved] for c in changes)
-    db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (PENDING, json.dumps(pending)))
+    if row is not None and row[0] == FULL:
+        return
+    merged: dict[str, tuple[set[str], bool]] = {}
+    for c in [*_parse(row[0] if row else "[]"), *changes]:
+        names, moved = merged.get(c.path, (set(), False))
+        merged[c.path] = (names | c.names, moved or c.moved)
+    size = sum(len(n) + 1 for n, _ in merged.values())
+    value = FULL if size > PENDING_MAX else json.dumps([[p, sorted(n), m] for p, (n, m) in sorted(merged.items())])
+    db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (PENDING, value))
 
 
-def read_pending(store: Store) -> list[Change]:
+def read_pending(store: Store) -> list[Change] | None:
+    """The changes update_file noted since the edges were stored; None when all edges must be resolved again."""
     raw = store.meta(PENDING)
-    return [Change(p, set(names), moved) for p, names, moved in json.loads(raw)] if raw else []
+    return None if raw is None or raw == FULL else _parse(raw)
+
+
+def _parse(raw: str) -> list[Change]:
+    return [Change(p, set(names), moved) for p, names, moved in json.loads(raw)]
 
 
 class _OnDemand(defaultdict):

@@ -324,8 +324,9 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
         _prune_vector_cache(index)
         stale = store.meta("edges_stale") == "1"
         if summary.changed or summary.removed or store.meta("generation") is None or stale:
-            full = store.meta("generation") is None or (stale and store.meta(PENDING) is None)
-            changes = None if full else read_pending(index.store) + diff(before, snapshot(store.db, before))
+            pending = read_pending(store) if stale else []
+            changes = None if store.meta("generation") is None or pending is None else \
+                pending + diff(before, snapshot(store.db, before))
             store_edges(index, changes)
             store.set_meta("generation", str(time.time_ns()))
         _count(index, summary)

@@ -156,3 +156,32 @@ def test_reexport_chain_edits_resolve_only_the_files_they_reach(tmp_path: Path,
             check(index, edit)
     finally:
         close_index(index)
+
+
+def test_pending_changes_merge_per_file_and_give_up_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from ragls.indexer import edges
+    from ragls.indexer.edges import Change, record_pending
+
+    class Meta:  # what read_pending asks of a Store
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def meta(self, key: str) -> str | None:
+            row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+            return row[0] if row else None
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT)")
+    record_pending(db, [])
+    assert edges.read_pending(Meta(db)) == []
+    record_pending(db, [Change("a.py", {"f"})])
+    record_pending(db, [Change("a.py", {"g"}), Change("b.py", set(), True)])
+    assert sorted((c.path, sorted(c.names), c.moved) for c in edges.read_pending(Meta(db))) == [
+        ("a.py", ["f", "g"], False), ("b.py", [], True)]
+    monkeypatch.setattr(edges, "PENDING_MAX", 3)
+    record_pending(db, [Change("c.py", {"x", "y"})])
+    assert edges.read_pending(Meta(db)) is None  # too many: the next refresh resolves every file
+    record_pending(db, [Change("d.py", {"z"})])
+    assert edges.read_pending(Meta(db)) is None
