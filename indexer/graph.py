@@ -90,6 +90,7 @@ class Graph:
         self._arity: dict[tuple[str, int], tuple[int, int | None] | None] = {}
         self._peers: dict[str, Target | None] = {}
         self._types: dict[tuple[str, str, str], Target | None] = {}
+        self._members_of: dict[tuple, list[Def]] = {}  # module_members' answers (a request asks for the same often)
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -151,6 +152,7 @@ class Graph:
         self._passed.clear()
         self._arity.clear()
         self._types.clear()
+        self._members_of.clear()
         return True
 
     # ---- Python -------------------------------------------------------------------------------------------
@@ -238,7 +240,17 @@ class Graph:
 
     def module_members(self, target: Target, depth: int = 0) -> list[Def]:
         """Top-level definitions of a module (or files), or the members of a class, inherited ones after its own
-        (an override hides the base's)."""
+        (an override hides the base's). The list is shared: callers read it, never change it."""
+        if depth:
+            return self._module_members(target, depth)
+        kind, x = target
+        key = (kind, x.path, x.qualname, x.start_line) if kind == "def" else (  # type: ignore[union-attr]
+            kind, tuple(x) if kind == "files" else str(x))  # type: ignore[arg-type]
+        if (found := self._members_of.get(key)) is None:
+            found = self._members_of[key] = self._module_members(target, 0)
+        return found
+
+    def _module_members(self, target: Target, depth: int) -> list[Def]:
         kind, x = target
         if kind == "mod":
             path = self.modules.get(str(x))
@@ -315,14 +327,18 @@ class Graph:
         self._bases[key] = []  # a base cycle ends here
         lang = self.language.get(d.path, "")
         find = spec(lang).bases if lang in LANGUAGE_NAMES and d.kind in CLASS_LIKE else None
-        row = self._db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? LIMIT 1",
-                               key).fetchone() if find is not None else None
+        # every declaration of the name: a TypeScript class merged with a namespace, interfaces that merge, a
+        # class defined in two branches; `d`'s own first
+        rows = self._db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? ORDER BY start_line != ?, "
+                                "start_line", (*key, d.start_line)).fetchall() if find is not None else []
+        chains = [c for (sig,) in rows for c in find(sig or "")] if find is not None else []
         out: list[Def] = []
-        for chain in find(row[0] or "") if find is not None and row is not None else []:
+        for chain in chains:
             t = self.in_scope(d.path, chain[0])
             for attr in chain[1:]:
                 t = self.resolve_attr(t, attr) if t is not None else None
-            if t is not None and t[0] == "def" and t[1] is not d and t[1].kind in CLASS_LIKE:  # type: ignore
+            if t is not None and t[0] == "def" and t[1] is not d and t[1].kind in CLASS_LIKE \
+                    and t[1] not in out:  # type: ignore
                 out.append(t[1])  # type: ignore[arg-type]
         for m in self.members.get(key, []) if d.kind in CLASS_LIKE else []:  # embedded types (Go)
             if m.kind == "embed" and (t := self.type_of(m)) is not None and t[1] is not d:

@@ -22,7 +22,7 @@ from .files import NotRegular, discover, read_regular, skip_reason
 from .edges import PENDING, Change, LazyGraph, affected, diff, read_pending, record_pending, snapshot
 from .index import Index
 from .repair import USER
-from .vectors import VectorStore, VectorStoreError, needs_check
+from .vectors import VectorStore, VectorStoreError, VectorStoreGone, needs_check
 
 log = logging.getLogger(__name__)
 BATCH_FILES = 400  # files per transaction: a killed run loses at most one batch of work
@@ -132,13 +132,17 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
     hashes = sorted({h for a in batch if a.parsed for h in a.text_hashes})
     cached = store.cached_vectors(hashes)
     missing = [h for h in hashes if h not in cached]
-    if missing:
+    shared = _shared_vectors(index, batch, missing, summary)
+    if shared is not None:
+        cached.update(shared[1])
+    todo = [h for h in missing if h not in cached]
+    if todo:
         texts = {h: t for a in batch if a.parsed for h, t in zip(a.text_hashes, (c.text for c in a.parsed.chunks))}
-        vectors = index.embedder.embed([texts[h] for h in missing])
-        cached.update(zip(missing, vectors))
-        summary.embedded += len(missing)
+        vectors = index.embedder.embed([texts[h] for h in todo])
+        cached.update(zip(todo, vectors))
+        summary.embedded += len(todo)
     added: dict[str, np.ndarray] = {}
-    fresh = set(missing)
+    fresh = set(todo)
     with store.transaction() as db:
         old = set(store.remove_files(db, [a.path for a in batch]))
         db.executemany("INSERT OR IGNORE INTO vectors VALUES(?, ?)",
@@ -162,13 +166,35 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
                                  "tokens,head_tokens) VALUES(?,?,?,?,?,?,?,?,?,?)",
                                  (a.path, c.start_line, c.end_line, c.head_end, c.kind, c.symbol, h, vid, tok, head))
                 db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", (cur.lastrowid, terms))
-                if vid not in old or h in fresh:  # a text embedded just now cannot be in the store yet
+                if shared is not None:  # a shared store gets what it lacks, whoever stored the rest
+                    if vid not in shared[0]:
+                        added[vid] = cached[h]
+                elif vid not in old or h in fresh:  # a text embedded just now cannot be in the store yet
                     added[vid] = cached[h]
                 old.discard(vid)
             summary.symbols += len(p.symbols)
             summary.chunks += len(p.chunks)
         db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
     return sorted(old), added
+
+
+def _shared_vectors(index: Index, batch: list[Analysis], missing: list[str],
+                    summary: Summary) -> tuple[set[str], dict[str, np.ndarray]] | None:
+    """From a shared store (a `chroma run` server): which of the batch's chunk ids it holds, and the vectors of the
+    texts missing from the local cache that any clone stored (same path: by id; elsewhere: by text hash). None for a
+    local store, or once the server failed in this run."""
+    if not index.config.store_url or summary.vectors_error is not None:
+        return None
+    ids = {vid: h for a in batch if a.parsed for vid, h in zip(_vec_ids(a.path, a.text_hashes), a.text_hashes)}
+    try:
+        held = index.vectors.fetch(sorted(ids))
+        found = {ids[vid]: vec for vid, vec in held.items()}
+        if rest := sorted(set(missing) - found.keys()):
+            found.update(index.vectors.by_hash(rest))
+    except VectorStoreError as exc:
+        _vectors_failed(index, summary, exc)
+        return None
+    return set(held), found
 
 
 def _sync_vectors(index: Index, gone: list[str], added: dict[str, np.ndarray], summary: Summary) -> None:
@@ -183,22 +209,42 @@ def _sync_vectors(index: Index, gone: list[str], added: dict[str, np.ndarray], s
         deferred.added.update(added)
         return
     try:
+        vectors = index.vectors
         if index.store.meta(PENDING_VECTORS) is not None:  # another process deferred some: they go first
-            apply_pending(index, index.vectors)
-        _apply_vectors(index.vectors, gone, added)
+            apply_pending(index, vectors)
+        hashes = None
+        if vectors.shared and added:
+            hashes = _text_hashes(index, list(added))
+        _apply_vectors(vectors, gone, added, hashes)
     except VectorStoreError as exc:
         _vectors_failed(index, summary, exc)
 
 
-def _apply_vectors(vectors: VectorStore, gone: list[str], added: dict[str, np.ndarray]) -> None:
-    if gone:
+def _text_hashes(index: Index, ids: list[str]) -> dict[str, str]:
+    """Chunk vector id -> text hash, from the catalog."""
+    out: dict[str, str] = {}
+    for i in range(0, len(ids), 900):
+        part = ids[i:i + 900]
+        out.update(index.store.db.execute(
+            f"SELECT vec_id, text_hash FROM chunks WHERE vec_id IN ({','.join('?' * len(part))})", part))
+    return out
+
+
+def _apply_vectors(vectors: VectorStore, gone: list[str], added: dict[str, np.ndarray],
+                   hashes: dict[str, str] | None = None) -> None:
+    """Delete and store vectors; a shared store keeps what another clone or branch may still use (see the README's
+    team index for how its stale vectors are collected) and gets each vector's text hash (`hashes`: id -> hash)."""
+    if gone and not vectors.shared:
         vectors.delete(gone)
     if added:
-        vectors.upsert(list(added), np.stack(list(added.values())))
+        ids = list(added)
+        vectors.upsert(ids, np.stack(list(added.values())), [hashes[i] for i in ids] if hashes else None)
 
 
 def _vectors_failed(index: Index, summary: Summary, exc: VectorStoreError) -> None:
     summary.vectors_error = str(exc)
+    if isinstance(exc, VectorStoreGone):
+        index.__dict__.pop("vectors", None)  # opened anew next time: found empty, restored
     if not getattr(index, "_vectors_warned", False):  # once per index: the language server updates files often
         index._vectors_warned = True  # type: ignore[attr-defined]
         log.warning("%s; the catalog is up to date and the vectors are stored by the next run", exc, extra=USER)
@@ -249,7 +295,7 @@ def apply_pending(index: Index, vectors: VectorStore) -> None:
     added = {v: cached[live[v]] for v in pending["added"] if v in live and live[v] in cached}
     if len(added) < len([v for v in pending["added"] if v in live]):  # the cache lost some: reconcile them
         index.store.set_meta("vectors_dirty", "1")
-    _apply_vectors(vectors, gone, added)
+    _apply_vectors(vectors, gone, added, live)
     with index.store.transaction() as db:
         db.execute("DELETE FROM meta WHERE key=? AND value=?", (PENDING_VECTORS, raw))
     log.info("deferred vector writes stored: %d removed, %d added", len(gone), len(added))
@@ -260,8 +306,10 @@ def reconcile(index: Index, vectors: VectorStore | None = None) -> int:
     rebuilt store), from the vectors cached in the catalog. Returns how many it restored."""
     vectors = vectors if vectors is not None else index.vectors
     want = dict(index.store.db.execute("SELECT vec_id, text_hash FROM chunks").fetchall())
-    have = vectors.ids()
-    if not vectors.shared:
+    if vectors.shared:  # other clones' vectors stay; only this catalog's ids are asked for
+        have = vectors.present(sorted(want))
+    else:
+        have = vectors.ids()
         vectors.delete(sorted(have - want.keys()))
     missing = sorted(want.keys() - have)
     restored: dict[str, np.ndarray] = {}
@@ -276,7 +324,8 @@ def reconcile(index: Index, vectors: VectorStore | None = None) -> int:
                     db.execute(f"UPDATE files SET hash='', mtime_ns=0 WHERE path IN (SELECT path FROM chunks WHERE "
                                f"text_hash IN ({','.join('?' * len(part))}))", part)
         restored = {v: cached[want[v]] for v in missing if want[v] in cached}
-        _apply_vectors(vectors, [], restored)
+        _apply_vectors(vectors, [], restored, want)
+    index.store.set_meta("vectors_at", vectors.target)
     with index.store.transaction() as db:  # what runs deferred is stored now
         db.execute("DELETE FROM meta WHERE key=?", (PENDING_VECTORS,))
     log.info("vector store reconciled: %d removed, %d restored", len(have - want.keys()), len(restored))
@@ -352,6 +401,8 @@ def _settle_vectors(index: Index, dirty: bool, summary: Summary) -> None:
             reconcile(index)
         elif "vectors" not in index.__dict__ and not index.config.store_url and needs_check(index.data_dir / "chroma"):
             _ = index.vectors  # a writer died with the store open, it is gone, or its files changed: check it now
+        elif "vectors" not in index.__dict__ and index.config.store_url:
+            _ = index.vectors  # a shared collection dropped (stale vectors collected) is found empty and restored
     except VectorStoreError as exc:
         _vectors_failed(index, summary, exc)
         return

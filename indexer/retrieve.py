@@ -2,6 +2,7 @@
 token budget."""
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import math
@@ -18,6 +19,7 @@ from .index import Index
 from .languages import LANGUAGE_NAMES, spec
 from .lexical import Lexical
 from .store import subtokens
+from .vectors import VectorStoreGone
 from .visible import Scans, Visible, read
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 WINDOW_LINES = 30  # lines before the cursor that count as "what is being written"
 VECTOR_LINES = 12
 FOCUS_LINES, FOCUS_BOOST = 3, 2  # lexical query terms near the cursor count this many times more
+_ROW_BLOCK = 64  # candidates whose rows are read at a time, best first
 FULL_VIEW_MAX_TOKENS = 120  # a chunk this small is shown whole; a larger one by its signature and docstring
 DEFAULT_BUDGET = {"cursor": 1500, "selection": 2000}
 MAX_SOURCE_BYTES = 4_000_000  # of a query's own file read from disk
@@ -181,10 +184,23 @@ class Retriever:
         cands: dict[int, _Cand] = {}
 
         def add(d: Def | None, feat: str, value: float = 1.0) -> None:
-            if d is None or d.chunk is None:
+            if d is None or (chunk := d.chunk) is None:
                 return
-            c = cands.setdefault(d.chunk, _Cand(d.chunk))
-            c.feats[feat] = max(c.feats[feat], value)
+            if (c := cands.get(chunk)) is None:
+                c = cands[chunk] = _Cand(chunk)
+            if c.feats.get(feat, 0.0) < value:
+                c.feats[feat] = value
+
+        added: dict[tuple[str, float], set[int]] = defaultdict(set)
+
+        def add_all(defs: list[Def], feat: str, value: float = 1.0) -> None:
+            """`add` each of `defs`; those added to this feature at this value before are passed over (classes
+            share the members they inherit, and a request meets the same ones many times)."""
+            done = added[(feat, value)]
+            for d in defs:
+                if (chunk := d.chunk) is not None and chunk not in done:
+                    done.add(chunk)
+                    add(d, feat, value)
 
         lang = v.language or ""
         bindings, stars = g.bindings(q.path, lang, v.imports)
@@ -297,26 +313,21 @@ class Retriever:
                 if t[1].chunk not in used_defs:  # type: ignore[union-attr]
                     add(t[1], "unused")  # type: ignore[arg-type]
                 if t[1].kind in ("class", "struct", "interface"):  # type: ignore[union-attr]
-                    for m in g.module_members(t):
-                        add(m, "class_member", 0.5)
+                    add_all(g.module_members(t), "class_member", 0.5)
             else:
                 recent = used_mods.get(str(t[1]))
-                for d in g.module_members(t):
-                    add(d, "member")
-                    if recent is not None and recent >= window_start:
-                        add(d, "member_recent")
+                add_all(g.module_members(t), "member")
+                if recent is not None and recent >= window_start:
+                    add_all(g.module_members(t), "member_recent")
         for s in stars:
-            for d in g.module_members(s):
-                add(d, "star")
-                if d.chunk not in used_defs:
-                    add(d, "unused", 0.5)
-        for d in peer_defs.values():  # the package's names are in scope as a star import's are
-            add(d, "star")
+            members = g.module_members(s)
+            add_all(members, "star")
+            add_all([d for d in members if d.chunk not in used_defs], "unused", 0.5)
+        add_all(list(peer_defs.values()), "star")  # the package's names are in scope as a star import's are
         for chunk in used_defs:  # members of classes in use (self.method, obj.method of an imported class)
             d = g.def_of_chunk.get(chunk)
             if d is not None and d.kind in ("class", "struct", "interface", "trait", "impl"):
-                for m in g.module_members(("def", d)):
-                    add(m, "class_member")
+                add_all(g.module_members(("def", d)), "class_member")
         if v.receiver:
             t, rest = head(v.receiver)
             for attr in rest:
@@ -382,10 +393,17 @@ class Retriever:
             return
         try:
             vec = self.index.embedder.embed([text])[0]
-            hits = self.index.vectors.query(vec, 40)
+            vectors = self.index.vectors
+            # a shared collection also holds other branches' and clones' vectors, dropped below: ask for more
+            hits = vectors.query(vec, 160 if vectors.shared else 40)
         except Exception as exc:  # the graph and lexical ranking still answer
-            log.warning("vector search unavailable: %s", exc)
+            if str(exc) != getattr(self, "_vector_down", None):  # once, not at every query
+                log.warning("vector search unavailable: %s", exc)
+            self._vector_down = str(exc)
+            if isinstance(exc, VectorStoreGone):
+                self.index.__dict__.pop("vectors", None)  # opened anew next time: found empty, restored
             return
+        self._vector_down = None
         if not hits:
             return
         ids = [h[0] for h in hits]
@@ -421,38 +439,60 @@ class Retriever:
     def _finish(self, cands: dict[int, _Cand], weights: dict[str, float], k: int, budget: int,
                 exclude: tuple[str, tuple[int, int] | None] | None, expect_class: bool = False,
                 rows: dict[int, tuple] | None = None) -> list[Item]:
+        """The best `k` candidates within `budget` tokens. Rows are read best first in blocks: a candidate's score
+        is bounded by its features' (its row only halves it or adds `kind_class`), and one is placed once no
+        unread candidate can reach its score, so that of thousands of candidates only the first few are read."""
         if not cands:
             return []
-        rows = rows if rows is not None else self._rows(list(cands))
-        scored = []
+        kc = weights.get("kind_class", 0.0) if expect_class else 0.0
+        bounds = []
         for cid, c in cands.items():
-            r = rows.get(cid)
-            if r is None:
-                continue
-            if exclude is not None and r[1] == exclude[0] and (
-                    exclude[1] is None or (r[2] <= exclude[1][1] and exclude[1][0] <= r[3])):
-                continue
-            if expect_class and r[5] in ("class", "struct", "interface", "enum", "type"):
-                c.feats["kind_class"] = 1.0  # a feature like the others (the item's `why` shows it)
-            score = sum(weights.get(f, 0.0) * val for f, val in c.feats.items())
-            if not r[6]:  # module-level windows and text: context of last resort
-                score *= 0.5
-            scored.append((score, cid, r, c))
-        scored.sort(key=lambda s: (-s[0], s[1]))
+            now = sum(weights.get(f, 0.0) * val for f, val in c.feats.items())
+            best = max(now, now + kc * (1.0 - c.feats.get("kind_class", 0.0)))
+            best = best if best >= 0 else best / 2  # a negative score is halved up
+            bounds.append((best + 1e-9 * (1.0 + abs(best)), cid))
+        bounds.sort(key=lambda b: (-b[0], b[1]))
+        given = rows or {}
+        pending: list[tuple[float, int, tuple, _Cand]] = []  # a heap of scored candidates: (-score, id, row, cand)
         out: list[Item] = []
-        used = 0
-        for score, cid, r, c in scored:
-            if len(out) >= k:
-                break
-            _, path, start, end, head_end, kind, symbol, tokens, head_tokens = r
-            if tokens > FULL_VIEW_MAX_TOKENS:
-                end, tokens = head_end, head_tokens
-            if used + tokens > budget:
-                continue
-            used += tokens
-            why = [f"{f}={val:.2f}" for f, val in sorted(c.feats.items()) if val]
-            out.append(Item(path, symbol, kind, start, end, score, tokens, why))
+        used, read = 0, 0
+        while len(out) < k and (pending or read < len(bounds)):
+            unread = bounds[read][0] if read < len(bounds) else -math.inf
+            while pending and len(out) < k and -pending[0][0] > unread:
+                neg, cid, r, c = heapq.heappop(pending)
+                _, path, start, end, head_end, kind, symbol, tokens, head_tokens = r
+                if tokens > FULL_VIEW_MAX_TOKENS:
+                    end, tokens = head_end, head_tokens
+                if used + tokens > budget:
+                    continue
+                used += tokens
+                why = [f"{f}={val:.2f}" for f, val in sorted(c.feats.items()) if val]
+                out.append(Item(path, symbol, kind, start, end, -neg, tokens, why))
+            if read < len(bounds) and len(out) < k:
+                block = [cid for _, cid in bounds[read:read + _ROW_BLOCK]]
+                read += len(block)
+                fetched = {cid: given[cid] for cid in block if cid in given} if rows is not None else \
+                    self._rows(block)
+                for cid in block:
+                    if (scored := self._score(cands[cid], fetched.get(cid), weights, exclude, expect_class)) is not None:
+                        heapq.heappush(pending, (-scored, cid, fetched[cid], cands[cid]))
         return out
+
+    @staticmethod
+    def _score(c: _Cand, r: tuple | None, weights: dict[str, float],
+               exclude: tuple[str, tuple[int, int] | None] | None, expect_class: bool) -> float | None:
+        """A candidate's score from its features and its row; None when it is gone or excluded."""
+        if r is None:
+            return None
+        if exclude is not None and r[1] == exclude[0] and (
+                exclude[1] is None or (r[2] <= exclude[1][1] and exclude[1][0] <= r[3])):
+            return None
+        if expect_class and r[5] in ("class", "struct", "interface", "enum", "type"):
+            c.feats["kind_class"] = 1.0  # a feature like the others (the item's `why` shows it)
+        score = sum(weights.get(f, 0.0) * val for f, val in c.feats.items())
+        if not r[6]:  # module-level windows and text: context of last resort
+            score *= 0.5
+        return score
 
 
 def _constructor(d: Def) -> bool:

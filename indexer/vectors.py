@@ -30,6 +30,11 @@ PROBE_TIMEOUT_S = 60.0
 PROBE_K = 10_000  # neighbours the probe asks for: a wide search walks (nearly) every node of the HNSW graph
 FINGERPRINT = ".ragls-fingerprint.json"
 _MARK = ".in-use-"
+TOKEN_ENV = "RAGLS_STORE_TOKEN"  # a bearer token sent to a shared store (a proxy in front of `chroma run` checks it)
+CONNECT_TIMEOUT_S = 10.0  # a server that does not accept the connection by then is unreachable
+READ_TIMEOUT_S = 300.0  # chroma's client waits forever by default: a hung server would hang ragls
+GET_BATCH = 4000  # ids per get(ids=...) of a shared store
+HASH_BATCH = 2000  # text hashes per get(where={"h": {"$in": ...}})
 
 
 class VectorStoreError(RuntimeError):
@@ -40,12 +45,25 @@ class VectorStoreUnreachable(VectorStoreError):
     """A Chroma server that does not answer."""
 
 
+class VectorStoreRefused(VectorStoreUnreachable):
+    """A Chroma server (or the proxy in front of it) that refuses ragls: no token, or not the right one."""
+
+
+class VectorStoreGone(VectorStoreError):
+    """A shared collection dropped on the server while ragls used it (to collect stale vectors, say): it is opened
+    anew, found empty and restored from the catalog's cache on the next use."""
+
+
 class VectorStoreDamaged(VectorStoreError):
     """A local store that failed its check and could not be rebuilt now (another process has it open)."""
 
 
 class VectorStore:
-    """A chroma collection of chunk vectors keyed by content-derived ids (idempotent upserts; safe to share)."""
+    """A chroma collection of chunk vectors keyed by content-derived ids (idempotent upserts; safe to share).
+
+    A shared collection (a `chroma run` server) holds the vectors of every clone and branch of one repository: each
+    vector carries its text hash as metadata `h`, so that any client finds an embedding by id or by text, and
+    vectors are added, never overwritten nor deleted (another clone may still use them)."""
 
     def __init__(self, name: str, client: Any, data_dir: Path | None = None, url: str | None = None) -> None:
         self.name = name
@@ -65,13 +83,27 @@ class VectorStore:
 
         u = urlparse(url if "://" in url else f"http://{url}")
         base = f"{u.scheme or 'http'}://{u.hostname or 'localhost'}:{u.port or 8000}"
+        auth = {}
+        if token := os.environ.get(TOKEN_ENV):  # chroma's own client provider: "Authorization: Bearer <token>"
+            auth = {"chroma_client_auth_provider": "chromadb.auth.token_authn.TokenAuthClientProvider",
+                    "chroma_client_auth_credentials": token}
+        settings = _settings(**auth)
         try:
+            import httpx
+
+            # chroma's client connects without a timeout: a host that drops packets would stall ragls for minutes
+            httpx.get(f"{base}/api/v2/heartbeat", timeout=CONNECT_TIMEOUT_S)
             client = chromadb.HttpClient(host=u.hostname or "localhost", port=u.port or 8000,
-                                         ssl=u.scheme == "https", settings=_settings())
+                                         ssl=u.scheme == "https", settings=settings)
         except Exception as exc:
             if _unreachable(exc):
                 raise VectorStoreUnreachable(f"the vector store at {base} is unreachable: {_reason(exc)}") from None
+            if (status := _refused(exc)) is not None:
+                raise VectorStoreRefused(_refusal(base, status)) from None
             raise
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if session is not None:  # chroma's HTTP session (an httpx.Client), else chroma's defaults stand
+            session.timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         return cls(name, client, url=base)
 
     @classmethod
@@ -100,10 +132,49 @@ class VectorStore:
             record_fingerprint(self.data_dir)
             _unuse(self.data_dir)
 
-    def upsert(self, ids: list[str], vectors: np.ndarray) -> None:
+    @property
+    def target(self) -> str:
+        """Where the vectors live: the server (or "local") and the collection."""
+        return f"{self.url or 'local'}/{self.name}"
+
+    def upsert(self, ids: list[str], vectors: np.ndarray, hashes: list[str] | None = None) -> None:
+        """Store vectors; into a shared store with their text hashes, and only ids it does not hold yet (an id names
+        one text at one path, so a vector there is already this one: chroma's add keeps it, costing nothing)."""
         for i in range(0, len(ids), 4000):
-            self._call(lambda: self.collection.upsert(ids=ids[i:i + 4000], embeddings=vectors[i:i + 4000]))
+            if self.shared:
+                metas = [{"h": h} for h in hashes[i:i + 4000]] if hashes else None
+                self._call(lambda: self.collection.add(ids=ids[i:i + 4000], embeddings=vectors[i:i + 4000],
+                                                       metadatas=metas))
+            else:
+                self._call(lambda: self.collection.upsert(ids=ids[i:i + 4000], embeddings=vectors[i:i + 4000]))
         self._written()
+
+    def fetch(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The vectors the store holds of these ids (the others are absent from the result)."""
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), GET_BATCH):
+            res = self._call(lambda: self.collection.get(ids=ids[i:i + GET_BATCH], include=["embeddings"]))
+            out.update(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
+        return out
+
+    def by_hash(self, hashes: list[str]) -> dict[str, np.ndarray]:
+        """Vectors of these texts stored under any id (another path, another branch), by text hash."""
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(hashes), HASH_BATCH):
+            part = hashes[i:i + HASH_BATCH]
+            res = self._call(lambda: self.collection.get(where={"h": {"$in": part}},
+                                                         include=["embeddings", "metadatas"]))
+            for meta, vec in zip(res["metadatas"], res["embeddings"]):
+                if meta and isinstance(meta.get("h"), str):
+                    out[meta["h"]] = np.asarray(vec, dtype=np.float32)
+        return out
+
+    def present(self, ids: list[str]) -> set[str]:
+        """Which of these ids the store holds."""
+        out: set[str] = set()
+        for i in range(0, len(ids), GET_BATCH):
+            out.update(self._call(lambda: self.collection.get(ids=ids[i:i + GET_BATCH], include=[]))["ids"])
+        return out
 
     def delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 4000):
@@ -136,20 +207,32 @@ class VectorStore:
             record_fingerprint(self.data_dir)
 
     def _call(self, fn: Callable[[], T]) -> T:
-        """A server that went away mid-run is one VectorStoreUnreachable, not a transport traceback."""
+        """A shared store's failures are VectorStoreErrors (one line), not tracebacks: a server that went away mid-run
+        (VectorStoreUnreachable), refused ragls (VectorStoreRefused), dropped the collection (VectorStoreGone), or
+        failed otherwise."""
         try:
             return fn()
         except Exception as exc:
             if self.shared and _unreachable(exc):
                 raise VectorStoreUnreachable(f"the vector store at {self.url} is unreachable: {_reason(exc)}") \
                     from None
+            if self.shared and (status := _refused(exc)) is not None:
+                raise VectorStoreRefused(_refusal(self.url or "", status)) from None
+            import httpx
+            from chromadb.errors import ChromaError, NotFoundError
+
+            if self.shared and isinstance(exc, NotFoundError):
+                raise VectorStoreGone(f"the collection {self.name} was dropped from the vector store at {self.url}; "
+                                      "it is restored from this index's cache") from None
+            if self.shared and isinstance(exc, (ChromaError, httpx.HTTPStatusError)):  # the server failed (a full disk)
+                raise VectorStoreError(f"the vector store at {self.url} failed: {_reason(exc)}") from None
             raise
 
 
-def _settings():
+def _settings(**extra: str):
     from chromadb.config import Settings
 
-    return Settings(anonymized_telemetry=False, allow_reset=False)
+    return Settings(anonymized_telemetry=False, allow_reset=False, **extra)
 
 
 def _unreachable(exc: BaseException) -> bool:
@@ -166,6 +249,28 @@ def _unreachable(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _refused(exc: BaseException) -> int | None:
+    """The HTTP status (401, 403) of a refusal, however chroma wrapped it; None for any other failure."""
+    import httpx
+    from chromadb.errors import AuthorizationError, ChromaAuthError
+
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, httpx.HTTPStatusError) and seen.response.status_code in (401, 403):
+            return seen.response.status_code
+        if isinstance(seen, (ChromaAuthError, AuthorizationError)):
+            return seen.code()
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _refusal(url: str, status: int) -> str:
+    has = "the token in" if os.environ.get(TOKEN_ENV) else "no token: set"
+    return f"the vector store at {url} refused ragls (HTTP {status}; {has} ${TOKEN_ENV})"
 
 
 def _reason(exc: BaseException) -> str:

@@ -19,6 +19,8 @@ LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or
 # read as empty (numbers kept). The tail starts at a multiple of TAIL_QUANTUM lines, so that it stays the same while
 # the cursor moves about and the previous analysis is reused.
 HEAD_CHARS, TAIL_CHARS, TAIL_QUANTUM, SELECTION_CHARS = 24_000, 64_000, 256, 256_000
+INDENTED = frozenset({"python"})  # languages whose blocks are their indentation
+_NOT_A_START = "#)]}\"'"  # a comment, a closing bracket, a string's continuation: not where a statement starts
 FUNCTION_LOOKBACK = 5000  # lines searched upwards for the start of the function around the cursor
 _SEPARATOR = r"[ \t]*(?:[?!]?\.|::|->)[ \t]*"  # between a chain's names: `.`, `?.`, `!.`, `::`, `->`
 _CHAIN = re.compile(rf"[A-Za-z_$][\w$]*(?:{_SEPARATOR}[A-Za-z_$][\w$]*)*")
@@ -98,9 +100,10 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
         if lines:
             lines[-1] = lines[-1][: col if col is not None else len(lines[-1])]
         selection, cursor_line = None, line
-    lines = _window(_bounded(lines, tail_last=selection is None), selection[0] - 1 if selection else None)
-    text = "\n".join(lines)
     spec = language_for(path)
+    lines = _window(_bounded(lines, tail_last=selection is None), selection[0] - 1 if selection else None,
+                    indented=spec is not None and spec.name in INDENTED)
+    text = "\n".join(lines)
     v = Visible(path, spec.name if spec else None, text, lines, cursor_line, selection)
     scan = (scans or Scans(0)).scan(path, text, spec.name if spec else None)
     v.imports = [ref for _, ref in scan.imports]
@@ -132,9 +135,11 @@ def _bounded(lines: list[str], tail_last: bool) -> list[str]:
     return out
 
 
-def _window(lines: list[str], selection_start: int | None) -> list[str]:
+def _window(lines: list[str], selection_start: int | None, indented: bool = False) -> list[str]:
     """`lines` with those between the head and the tail before the cursor emptied: the work of a query is bounded
-    whatever the size of the file. A selection is kept whole up to SELECTION_CHARS."""
+    whatever the size of the file. A selection is kept whole up to SELECTION_CHARS. In a language of indented
+    blocks the tail starts on a line of its least indentation, under a stand-in block header: it then parses as
+    code, where a tail starting mid-block costs the parser's error recovery several times the parse."""
     head = _reach(lines, range(len(lines)), HEAD_CHARS)
     tail = len(lines) - _reach(lines, range(len(lines) - 1, -1, -1), TAIL_CHARS)
     if selection_start is not None and selection_start < tail:
@@ -142,7 +147,72 @@ def _window(lines: list[str], selection_start: int | None) -> list[str]:
     tail = tail // TAIL_QUANTUM * TAIL_QUANTUM
     if tail <= head:
         return lines
-    return lines[:head] + [""] * (tail - head) + lines[tail:]
+    kept = lines[:head]
+    if indented:
+        kept = _head_closed(lines, head, tail)
+        if selection_start is None:
+            tail = max(_block_start(lines, _after_strings(lines, tail)), len(kept))
+    if tail <= len(kept):
+        return lines
+    out = kept + [""] * (tail - len(kept)) + lines[tail:]
+    if indented and selection_start is None and tail - 1 >= len(kept) and lines[tail][:1] in " \t":
+        out[tail - 1] = "if 1:"  # a stand-in header, on an emptied line: the tail is its block
+    return out
+
+
+def _open_string(lines: list[str]) -> tuple[int, str] | None:
+    """Where a string that `lines` leave open starts (a triple quote not closed by their end) and its quote."""
+    delimiter, opened = None, 0
+    for i, line in enumerate(lines):
+        if '"""' not in line and "\'\'\'" not in line:
+            continue
+        for m in _TRIPLE.finditer(line):
+            if delimiter is None:
+                delimiter, opened = m.group(), i
+            elif m.group() == delimiter:
+                delimiter = None
+    return (opened, delimiter) if delimiter is not None else None
+
+
+def _head_closed(lines: list[str], head: int, tail: int) -> list[str]:
+    """The head, never leaving a string open (the parser would read the rest of the window as its text): a string
+    open at its end reads to its closing line, the lines between as empty, and the head goes on for half its size
+    after it (the imports after a long docstring); else it ends before the string."""
+    kept = lines[:head]
+    if (open_at := _open_string(kept)) is None:
+        return kept
+    for j in range(head, tail):
+        if open_at[1] in lines[j]:
+            more = lines[j + 1:j + 1 + _reach(lines, range(j + 1, tail), HEAD_CHARS // 2)]
+            if (again := _open_string(more)) is not None:
+                more = more[:again[0]]
+            return kept + [""] * (j - head) + lines[j:j + 1] + more
+    return kept[:open_at[0]]
+
+
+def _after_strings(lines: list[str], tail: int) -> int:
+    """`tail`, or past the string it would start inside of (a docstring's text is no place to start reading)."""
+    if (open_at := _open_string(lines[:tail])) is None:
+        return tail
+    for j in range(tail, len(lines)):
+        if open_at[1] in lines[j]:
+            return j + 1
+    return tail
+
+
+def _block_start(lines: list[str], tail: int) -> int:
+    """The first line from `tail` on indented as little as any line after it: nothing in the tail then closes a
+    block it did not open."""
+    least, at = None, tail
+    for i in range(len(lines) - 1, tail - 1, -1):
+        line = lines[i]
+        code = line.lstrip()
+        if not code or code[0] in _NOT_A_START:
+            continue
+        depth = len(line) - len(code)
+        if least is None or depth <= least:
+            least, at = depth, i
+    return at
 
 
 def _reach(lines: list[str], order: range, chars: int) -> int:

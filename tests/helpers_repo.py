@@ -192,13 +192,14 @@ def free_port() -> int:
 class ChromaServer:
     """A real `chroma run` on a free local port, stopped (or killed) by the test."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, port: int | None = None) -> None:
         exe = chroma_executable()
         if exe is None:
             pytest.skip("the `chroma` executable (from the chromadb wheel) is not installed")
-        self.port = free_port()
+        self.path = path
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = path.with_suffix(".log").open("wb")
+        self.log = path.with_suffix(".log").open("ab")
         self.proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port",
                                       str(self.port)], stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
@@ -220,9 +221,22 @@ class ChromaServer:
             self.proc.wait(10)
         self.log.close()
 
-    def ids(self) -> set[str]:
+    def client(self):
         import chromadb
         from chromadb.config import Settings
 
-        client = chromadb.HttpClient(host="127.0.0.1", port=self.port, settings=Settings(anonymized_telemetry=False))
+        return chromadb.HttpClient(host="127.0.0.1", port=self.port, settings=Settings(anonymized_telemetry=False))
+
+    def ids(self) -> set[str]:
+        client = self.client()
         return {i for c in client.list_collections() for i in client.get_collection(c.name).get(include=[])["ids"]}
+
+
+@pytest.fixture(name="chroma_server", scope="module")
+def chroma_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """One real `chroma run` for a test module (its tests use collections of their own)."""
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "db")
+    try:
+        yield server
+    finally:
+        server.kill()

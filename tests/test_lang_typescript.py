@@ -253,3 +253,25 @@ def test_members_inherited_from_a_class_of_another_package(acme_index) -> None:
     r = Retriever(acme_index)
     items = r.context(Query("packages/app/src/close.ts", 6, len("  audited.")))  # AuditedLedger extends Ledger
     assert ("packages/core/src/ledger.ts", "Ledger.post") in [(i.path, i.symbol) for i in items[:5]]
+
+
+def test_a_class_merged_with_a_namespace_declared_first_keeps_its_bases(tmp_path: Path) -> None:
+    from ragls.indexer.index import Index
+    from ragls.indexer.retrieve import Retriever
+
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "base.ts").write_text("export class Base {\n  hello(): string { return 'hi'; }\n}\n")
+    (tmp_path / "repo" / "shape.ts").write_text(
+        "import { Base } from './base';\n"
+        "export namespace Shape {\n  export const sides = 4;\n}\n"
+        "export class Shape extends Base {\n  area(): number { return 1; }\n}\n"
+        "export interface Named { name: string }\n"
+        "export interface Named extends Base { nick: string }\n")
+    index = Index.open(tmp_path / "repo", data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    graph = Retriever(index).graph
+    for name in ("Shape", "Named"):
+        decls = [d for d in graph.by_name[name] if d.kind in ("class", "interface")]
+        assert decls, name
+        assert [(b.path, b.qualname) for b in graph.bases(decls[0])] == [("base.ts", "Base")], name
+        assert "hello" in {m.name for m in graph.module_members(("def", decls[0]))}, name

@@ -316,3 +316,56 @@ def test_fitted_weights_are_loaded_from_data(tmp_path, caplog):
     assert w["cursor"]["lex"] == 2.5 and w["cursor"]["receiver"] == HAND_WEIGHTS["cursor"]["receiver"]
     (tmp_path / "bad.json").write_text('{"weights": {"cursor": {"lex": "x"}}}')
     assert load_weights(tmp_path / "bad.json") is HAND_WEIGHTS and "unusable" in caplog.text
+
+
+def test_ranking_reads_rows_best_first_and_ranks_as_a_full_sort_would() -> None:
+    """`_finish` reads only the rows it needs; on random candidates (negative weights, rows without a symbol, a
+    class expected, a tight budget, an excluded span) it returns what scoring and sorting every row returns."""
+    import random
+
+    from ragls.indexer.retrieve import FULL_VIEW_MAX_TOKENS, Item, _Cand
+
+    def reference(cands, rows, weights, k, budget, exclude, expect_class):
+        scored = []
+        for cid, c in cands.items():
+            r = rows.get(cid)
+            if r is None or (exclude and r[1] == exclude[0] and r[2] <= exclude[1][1] and exclude[1][0] <= r[3]):
+                continue
+            if expect_class and r[5] == "class":
+                c.feats["kind_class"] = 1.0
+            score = sum(weights.get(f, 0.0) * v for f, v in c.feats.items()) * (1.0 if r[6] else 0.5)
+            scored.append((score, cid, r, c))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        out, used = [], 0
+        for score, cid, r, c in scored:
+            if len(out) >= k:
+                break
+            _, path, start, end, head_end, kind, symbol, tokens, head_tokens = r
+            if tokens > FULL_VIEW_MAX_TOKENS:
+                end, tokens = head_end, head_tokens
+            if used + tokens <= budget:
+                used += tokens
+                out.append(Item(path, symbol, kind, start, end, score, tokens,
+                                [f"{f}={v:.2f}" for f, v in sorted(c.feats.items()) if v]))
+        return out
+
+    rng = random.Random(5)
+    feats = ["a", "b", "c", "d"]
+    for trial in range(300):
+        weights = {f: rng.choice([-0.6, 0.2, 0.5, 1.0, 1.6, 4.0]) for f in feats} | {"kind_class": 0.8}
+        rows = {}
+        for cid in range(rng.randint(1, 400)):
+            start = rng.randint(1, 50)
+            rows[cid] = (cid, rng.choice(["a.py", "b.py"]), start, start + 5, start + 1,
+                         rng.choice(["class", "function"]), rng.choice(["", "f"]), rng.randint(5, 300), 5)
+        def cands():
+            r = random.Random(trial)
+            return {cid: _Cand(cid, {f: r.choice([0.5, 1.0, 0.25]) for f in r.sample(feats, r.randint(1, 3))})
+                    for cid in rows if r.random() < 0.9}
+        k, budget = rng.choice([3, 10]), rng.choice([150, 1500, 100_000])
+        exclude = ("a.py", (10, 20)) if trial % 2 else None
+        expect = trial % 3 == 0
+        retriever = Retriever.__new__(Retriever)
+        retriever._rows = lambda ids: {i: rows[i] for i in ids if i in rows}  # type: ignore[method-assign]
+        got = retriever._finish(cands(), weights, k, budget, exclude, expect)
+        assert got == reference(cands(), rows, weights, k, budget, exclude, expect), trial

@@ -47,6 +47,29 @@ def test_a_large_file_is_read_through_its_head_and_the_code_before_the_cursor():
     assert any(u.line == 5_050 for u in sel.uses)
 
 
+def _parses(text: str) -> bool:
+    from ragls.indexer.languages import grammar
+
+    return not grammar("python").parser().parse(text.encode()).root_node.has_error
+
+
+def test_a_deep_cursor_reads_a_window_that_parses() -> None:
+    """Deep in a long class whose module docstring outgrows the head, the window still parses as code: the head
+    closes its string (the imports after it read), the tail starts on a whole block."""
+    doc = '"""Module.\n\n' + "".join(f"Line {i} of a long module docstring.\n" for i in range(1_500)) + '"""\n'
+    methods = "".join(f"    def m{i}(self, x: Helper) -> int:\n        \"\"\"Method {i}.\"\"\"\n"
+                      f"        if x:\n            return x.run({i})\n        return {i}\n\n" for i in range(3_000))
+    source = doc + "import os\nfrom pkg.mod import Helper\n\n\nclass Big:\n" + methods + "    def last(self, h: Helper):\n"
+    source += "        return h.\n"
+    last = source.count("\n")
+    v = read("big.py", source, last, len("        return h."), None)
+    assert len(v.lines) == last and sum(map(len, v.lines)) < 120_000
+    assert _parses("\n".join(v.lines[:-1]) + "\n        pass\n")  # the cursor's own line is unfinished
+    assert [r.module for r in v.imports] == ["os", "pkg.mod"] and v.receiver == ["h"]
+    assert v.types.get("h") == ["Helper"]
+    assert any(u.line == last - 3 for u in v.uses)  # the code right before the cursor is read
+
+
 def test_declared_types_of_names():
     from ragls.indexer.visible import type_chain
 
