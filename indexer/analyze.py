@@ -69,7 +69,12 @@ def split_lines(data: bytes) -> list[str]:
     return [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
 
 
-def analyze_bytes(path: str, data: bytes, limits: Limits) -> Analysis:
+Known = dict[tuple[str, str, int], tuple[int, int, str]]  # (text hash, symbol, head lines) -> tokens, head's, terms
+
+
+def analyze_bytes(path: str, data: bytes, limits: Limits, known: Known | None = None) -> Analysis:
+    """A file's analysis; `known`: what the catalog holds for this file's chunks, not counted again (an edit
+    changes a chunk or two of a long file)."""
     out = Analysis(path, hash=content_hash(data), size=len(data))
     out.skip_reason = check_content(data, limits)
     if out.skip_reason:
@@ -89,13 +94,17 @@ def analyze_bytes(path: str, data: bytes, limits: Limits) -> Analysis:
         parsed = ParsedFile(path, "text")
         parsed.chunks = windows(path, lines, [(1, len(lines))], "text")
     out.parsed = parsed
-    heads = ["\n".join(lines[c.start_line - 1:c.head_end]) for c in parsed.chunks]
     texts = [c.text for c in parsed.chunks]
-    counts = count_many(texts + heads)
-    out.tokens, out.head_tokens = counts[:len(texts)], counts[len(texts):]
-    stem = os.path.splitext(os.path.basename(path))[0]
-    out.terms = [subtoken_text(f"{c.symbol} {stem} {c.text}") for c in parsed.chunks]
     out.text_hashes = [content_hash(t.encode()) for t in texts]
+    keys = [(h, c.symbol, c.head_end - c.start_line) for h, c in zip(out.text_hashes, parsed.chunks)]
+    new = [i for i, k in enumerate(keys) if not known or k not in known]
+    heads = ["\n".join(lines[parsed.chunks[i].start_line - 1:parsed.chunks[i].head_end]) for i in new]
+    counts = count_many([texts[i] for i in new] + heads) if new else []
+    stem = os.path.splitext(os.path.basename(path))[0]
+    found = {i: (counts[j], counts[len(new) + j], subtoken_text(f"{parsed.chunks[i].symbol} {stem} {texts[i]}"))
+             for j, i in enumerate(new)}
+    rows = [found[i] if i in found else known[k] for i, k in enumerate(keys)]  # type: ignore[index]
+    out.tokens, out.head_tokens, out.terms = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
     return out
 
 

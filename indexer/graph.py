@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import posixpath
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -459,11 +460,20 @@ class Graph:
         return out, stars
 
 
-def resolve_edges(graph: Graph, references: dict[str, dict[str, int]]) -> list[tuple[str, str, str, str, str]]:
+def resolve_edges(graph: Graph, references: dict[str, dict[str, int]],
+                  paths: Iterable[str] | None = None) -> list[tuple[str, str, str, str, str]]:
     """The stored symbol graph: (file, local name, target file, target qualname or "", kind) for every import a file
-    makes ("imports") and every referenced name that resolves through them ("uses")."""
+    makes ("imports") and every referenced name that resolves through them ("uses"), of `paths` (None: all files).
+
+    Each file's edges depend on that file alone, never on which files were resolved before it: the re-export
+    searches (whose cycle cuts are remembered) start afresh for each file not in Python (Python's resolution
+    remembers nothing but import tables), so resolving a few files again gives what a full rebuild would."""
     out: list[tuple[str, str, str, str, str]] = []
-    for path, lang in graph.language.items():
+    todo = graph.language.items() if paths is None else [(p, graph.language[p]) for p in paths if p in graph.language]
+    for path, lang in todo:
+        if lang != "python":
+            graph._passed.clear()
+            graph._scopes.clear()
         refs = graph.imports.get(path, [])
         peers = graph.peers(path, lang)
         if not refs and peers is None:

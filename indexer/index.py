@@ -127,6 +127,14 @@ class Index:
                     restore(self, vectors)
             except IndexLocked:
                 self.store.set_meta("vectors_reconcile", "1")  # the writer at work reconciles at the end of its run
+        elif self.store.meta("vectors_pending") is not None:  # writes a run left to whoever opens the store next
+            from .refresh import apply_pending
+
+            try:
+                with self.write_lock(wait_in_process=False):
+                    apply_pending(self, vectors)
+            except IndexLocked:
+                pass  # the writer at work stores them with its first vector write
         return vectors
 
     def exists(self) -> bool:

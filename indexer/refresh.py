@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import logging
 import multiprocessing
 import os
@@ -18,6 +19,7 @@ import numpy as np
 
 from .analyze import Analysis, analyze_bytes, analyze_path, content_hash, stable_mtime
 from .files import NotRegular, discover, read_regular, skip_reason
+from .edges import PENDING, Change, LazyGraph, affected, diff, read_pending, record_pending, snapshot
 from .index import Index
 from .repair import USER
 from .vectors import VectorStore, VectorStoreError, VectorStoreGone, needs_check
@@ -27,6 +29,9 @@ BATCH_FILES = 400  # files per transaction: a killed run loses at most one batch
 PARALLEL_MIN = 48  # fewer changed files than this are parsed in-process
 CHUNK_FILES = 8  # files a worker analyses per task
 AHEAD_PER_WORKER = 4  # tasks submitted ahead of the one being consumed, per worker
+DEFER_MAX_FILES = 50  # a run that changes at most this many files leaves its vector writes to the next reader
+PENDING_VECTORS = "vectors_pending"  # meta key: vector ids deferred runs removed and added (JSON)
+FULL_EDGES_FRACTION = 0.4  # edges of more files than this share are all resolved again, in one pass
 
 
 @dataclass(slots=True)
@@ -216,11 +221,19 @@ def _shared_vectors(index: Index, batch: list[Analysis], missing: list[str],
 
 def _sync_vectors(index: Index, gone: list[str], added: dict[str, np.ndarray], summary: Summary) -> None:
     """Apply a committed batch to the vector store. Once it has failed in a run (a server down, a damaged store in
-    use elsewhere), the run goes on for the catalog alone: vectors_dirty stays set and the next run reconciles."""
+    use elsewhere), the run goes on for the catalog alone: vectors_dirty stays set and the next run reconciles.
+    In a run that defers its vectors (`_defer_vectors`) the batch's ids are only noted."""
     if summary.vectors_error is not None or not (gone or added):
+        return
+    deferred: _Deferred | None = getattr(index, "_deferred", None)
+    if deferred is not None:
+        deferred.gone.update(gone)
+        deferred.added.update(added)
         return
     try:
         vectors = index.vectors
+        if index.store.meta(PENDING_VECTORS) is not None:  # another process deferred some: they go first
+            apply_pending(index, vectors)
         hashes = None
         if vectors.shared and added:
             hashes = _text_hashes(index, list(added))
@@ -259,6 +272,57 @@ def _vectors_failed(index: Index, summary: Summary, exc: VectorStoreError) -> No
         log.warning("%s; the catalog is up to date and the vectors are stored by the next run", exc, extra=USER)
 
 
+@dataclass(slots=True)
+class _Deferred:
+    """The vector ids a run removed and added, stored by whoever next opens the vector store (`apply_pending`)."""
+
+    gone: set[str] = field(default_factory=set)
+    added: set[str] = field(default_factory=set)
+
+
+def _defer_vectors(index: Index, files: int) -> bool:
+    """Whether this run leaves its few vector writes to the next process that opens the local vector store (a
+    query does, and needs the store anyway): opening it costs importing chroma, seconds against milliseconds of
+    work. Never for a shared server (its other clients would not know), nor when the store is open already."""
+    store = index.store
+    return (0 < files <= DEFER_MAX_FILES and "vectors" not in index.__dict__ and not index.config.store_url
+            and store.meta("generation") is not None and store.meta("vectors_dirty") != "1"
+            and store.meta("vectors_reconcile") != "1")
+
+
+def _record_deferred(db, deferred: _Deferred) -> None:
+    """Add a run's deferred ids to those pending (in the transaction that clears vectors_dirty)."""
+    row = db.execute("SELECT value FROM meta WHERE key=?", (PENDING_VECTORS,)).fetchone()
+    pending = json.loads(row[0]) if row else {"gone": [], "added": []}
+    pending = {"gone": sorted(set(pending["gone"]) | deferred.gone),
+               "added": sorted(set(pending["added"]) | deferred.added)}
+    db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (PENDING_VECTORS, json.dumps(pending)))
+
+
+def apply_pending(index: Index, vectors: VectorStore) -> None:
+    """Store the vector writes that runs deferred, as the catalog now needs them (an id added then removed again is
+    not stored); call with the write lock held."""
+    raw = index.store.meta(PENDING_VECTORS)
+    if raw is None:
+        return
+    pending = json.loads(raw)
+    ids = sorted(set(pending["gone"]) | set(pending["added"]))
+    live: dict[str, str] = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        live.update(index.store.db.execute(
+            f"SELECT vec_id, text_hash FROM chunks WHERE vec_id IN ({','.join('?' * len(part))})", part).fetchall())
+    gone = [v for v in pending["gone"] if v not in live]
+    cached = index.store.cached_vectors(sorted({live[v] for v in pending["added"] if v in live}))
+    added = {v: cached[live[v]] for v in pending["added"] if v in live and live[v] in cached}
+    if len(added) < len([v for v in pending["added"] if v in live]):  # the cache lost some: reconcile them
+        index.store.set_meta("vectors_dirty", "1")
+    _apply_vectors(vectors, gone, added, live)
+    with index.store.transaction() as db:
+        db.execute("DELETE FROM meta WHERE key=? AND value=?", (PENDING_VECTORS, raw))
+    log.info("deferred vector writes stored: %d removed, %d added", len(gone), len(added))
+
+
 def reconcile(index: Index, vectors: VectorStore | None = None) -> int:
     """Make the vector store hold exactly the chunks in the catalog (after an interrupted run, or into a new or
     rebuilt store), from the vectors cached in the catalog. Returns how many it restored."""
@@ -284,6 +348,8 @@ def reconcile(index: Index, vectors: VectorStore | None = None) -> int:
         restored = {v: cached[want[v]] for v in missing if want[v] in cached}
         _apply_vectors(vectors, [], restored, want)
     index.store.set_meta("vectors_at", vectors.target)
+    with index.store.transaction() as db:  # what runs deferred is stored now
+        db.execute("DELETE FROM meta WHERE key=?", (PENDING_VECTORS,))
     log.info("vector store reconciled: %d removed, %d restored", len(have - want.keys()), len(restored))
     return len(restored)
 
@@ -313,16 +379,26 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
             jobs.append((str(index.root), rel, known[0] if known else None, index.config.limits))
         removed = [p for p in catalog if p not in keep]
         summary.removed = len(removed)
+        before = snapshot(store.db, [*(j[1] for j in jobs), *removed])  # what the stored edges were resolved with
         gone: list[str] = []
+        if _defer_vectors(index, len(jobs) + len(removed)):
+            index._deferred = _Deferred()  # type: ignore[attr-defined]
         if removed:
             with store.transaction() as db:
                 gone = store.remove_files(db, removed)
                 db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
-        _apply(index, _analyze_all(index, jobs, progress), summary, gone, catalog)
-        _settle_vectors(index, dirty, summary)
+        try:
+            _apply(index, _analyze_all(index, jobs, progress), summary, gone, catalog)
+            _settle_vectors(index, dirty, summary)
+        finally:
+            index.__dict__.pop("_deferred", None)
         _prune_vector_cache(index)
-        if summary.changed or summary.removed or store.meta("generation") is None or store.meta("edges_stale") == "1":
-            store_edges(index)
+        stale = store.meta("edges_stale") == "1"
+        if summary.changed or summary.removed or store.meta("generation") is None or stale:
+            pending = read_pending(store) if stale else []
+            changes = None if store.meta("generation") is None or pending is None else \
+                pending + diff(before, snapshot(store.db, before))
+            store_edges(index, changes)
             store.set_meta("generation", str(time.time_ns()))
         _count(index, summary)
     summary.seconds = time.perf_counter() - t0
@@ -335,6 +411,13 @@ def _settle_vectors(index: Index, dirty: bool, summary: Summary) -> None:
     if summary.vectors_error is not None:
         return
     store = index.store
+    deferred: _Deferred | None = getattr(index, "_deferred", None)
+    if deferred is not None:
+        with store.transaction() as db:
+            if deferred.gone or deferred.added:
+                _record_deferred(db, deferred)
+            db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '0')")
+        return
     try:
         if dirty or store.meta("vectors_reconcile") == "1":  # the latter: a reader found the store empty meanwhile
             reconcile(index)
@@ -404,65 +487,103 @@ def _prune_vector_cache(index: Index) -> None:
         log.info("embedding cache pruned from %d to %d vectors", cached, live)
 
 
-def store_edges(index: Index) -> None:
-    """Resolve every file's imports and references across files and store them as the `edges` table."""
+def store_edges(index: Index, changes: list[Change] | None = None) -> None:
+    """Resolve the imports and references of the files `changes` can affect (None: of every file) across files and
+    store them in the `edges` table, equal to what a full rebuild stores."""
     from .graph import Graph, resolve_edges
 
+    store = index.store
+    paths = None if changes is None else affected(store, changes, index.root.name)
+    files = store.db.execute("SELECT count(*) FROM files").fetchone()[0]
+    if paths is not None and len(paths) > FULL_EDGES_FRACTION * max(1, files):
+        paths = None  # most files: one pass over a graph read at once is cheaper
     refs: dict[str, dict[str, int]] = {}
-    for path, name, count in index.store.db.execute("SELECT path, name, count FROM refs"):
-        refs.setdefault(path, {})[name] = count
-    edges = resolve_edges(Graph(index.store, index.root.name, index.root), refs)
-    with index.store.transaction() as db:
-        db.execute("DELETE FROM edges")
+    if paths is None:
+        for path, name, count in store.db.execute("SELECT path, name, count FROM refs"):
+            refs.setdefault(path, {})[name] = count
+        edges = resolve_edges(Graph(store, index.root.name, index.root), refs)
+    else:
+        todo = sorted(paths)
+        for i in range(0, len(todo), 500):
+            part = todo[i:i + 500]
+            for path, name, count in store.db.execute(
+                    f"SELECT path, name, count FROM refs WHERE path IN ({','.join('?' * len(part))})", part):
+                refs.setdefault(path, {})[name] = count
+        edges = resolve_edges(LazyGraph(store, index.root.name, index.root), refs, todo)
+    with store.transaction() as db:
+        if paths is None:
+            db.execute("DELETE FROM edges")
+        else:
+            db.executemany("DELETE FROM edges WHERE src=?", [(p,) for p in sorted(paths | {c.path for c in changes})])
         db.executemany("INSERT INTO edges VALUES(?,?,?,?,?)", edges)
         db.execute("INSERT OR REPLACE INTO meta VALUES('edges_stale', '0')")
+        db.execute("DELETE FROM meta WHERE key=?", (PENDING,))
+    log.info("edges of %s files resolved: %d", "all" if paths is None else len(paths), len(edges))
 
 
 def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
     """Re-index one file now (an editor's buffer when `data` is given, else the disk); removes it when it is gone
-    or not indexable. The fast path behind freshness."""
+    or not indexable. The fast path behind freshness: the edges are left to the next refresh (the names whose
+    meaning changed are noted for it), and so are the vector writes while no vector store is open here."""
     t0 = time.perf_counter()
     summary = Summary()
     with index.write_lock():
-        path = index.root / rel
         was_dirty = index.store.meta("vectors_dirty") == "1"
-        known = index.store.db.execute("SELECT hash, skip_reason FROM files WHERE path=?", (rel,)).fetchone()
-        if data is not None and known is not None and known[1] is None and known[0] == content_hash(data):
-            summary.seconds = time.perf_counter() - t0
-            return summary  # the index already holds this text (a file opened or saved unchanged)
-        reason = skip_reason(index.root, rel) or ("symbolic link" if path.is_symlink() else None)
-        if reason is None and data is None:
-            try:  # never a FIFO (it would block the writer forever), nor through a link
-                data, _ = read_regular(path, index.config.limits.max_file_bytes + 1)
-            except NotRegular as exc:
-                data, reason = None, "symbolic link" if exc.errno == errno.ELOOP else "not a regular file"
-            except OSError:
-                data = None
-        if data is None or reason:
-            if known is None:
-                summary.seconds = time.perf_counter() - t0
-                return summary  # nothing indexed, nothing to remove
-            with index.store.transaction() as db:
-                gone = index.store.remove_files(db, [rel])
-                db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
-            _sync_vectors(index, gone, {}, summary)
-            summary.removed = 1
-        elif known is not None and known[0] == content_hash(data) and known[1] is None:
-            summary.seconds = time.perf_counter() - t0
-            return summary  # the index already holds this text (a file opened or saved unchanged)
-        else:
-            a = analyze_bytes(rel, data, index.config.limits)
-            try:  # the disk's stat only when the disk holds this text; else the next refresh re-reads the disk
-                disk, st = read_regular(path, len(data) + 1)
-                same = disk == data
-                a.mtime_ns = stable_mtime(st) if same else 0
-            except OSError:
-                a.mtime_ns = 0
-            _apply(index, [a], summary, [])
-        with index.store.transaction() as db:  # readers patch their graph with the files logged here
-            db.execute("INSERT INTO changes(path) VALUES(?)", (rel,))
-            if not was_dirty and summary.vectors_error is None:  # else the next refresh reconciles
-                db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '0')")
-            db.execute("INSERT OR REPLACE INTO meta VALUES('edges_stale', '1')")
+        before = snapshot(index.store.db, [rel])
+        deferred = _Deferred() if _defer_vectors(index, 1) else None
+        index._deferred = deferred  # type: ignore[attr-defined]
+        try:
+            changed = _update_one(index, rel, data, summary)
+        finally:
+            index.__dict__.pop("_deferred", None)
+        if changed:
+            changes = diff(before, snapshot(index.store.db, [rel]))
+            with index.store.transaction() as db:  # readers patch their graph with the files logged here
+                db.execute("INSERT INTO changes(path) VALUES(?)", (rel,))
+                record_pending(db, changes)  # the next refresh resolves the edges these can affect
+                if deferred is not None and (deferred.gone or deferred.added):
+                    _record_deferred(db, deferred)
+                if not was_dirty and summary.vectors_error is None:  # else the next refresh reconciles
+                    db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '0')")
+                db.execute("INSERT OR REPLACE INTO meta VALUES('edges_stale', '1')")
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _update_one(index: Index, rel: str, data: bytes | None, summary: Summary) -> bool:
+    """The catalog's part of update_file; False when the index already holds this (nothing changed)."""
+    path = index.root / rel
+    known = index.store.db.execute("SELECT hash, skip_reason FROM files WHERE path=?", (rel,)).fetchone()
+    if data is not None and known is not None and known[1] is None and known[0] == content_hash(data):
+        return False  # the index already holds this text (a file opened or saved unchanged)
+    reason = skip_reason(index.root, rel) or ("symbolic link" if path.is_symlink() else None)
+    if reason is None and data is None:
+        try:  # never a FIFO (it would block the writer forever), nor through a link
+            data, _ = read_regular(path, index.config.limits.max_file_bytes + 1)
+        except NotRegular as exc:
+            data, reason = None, "symbolic link" if exc.errno == errno.ELOOP else "not a regular file"
+        except OSError:
+            data = None
+    if data is None or reason:
+        if known is None:
+            return False  # nothing indexed, nothing to remove
+        with index.store.transaction() as db:
+            gone = index.store.remove_files(db, [rel])
+            db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
+        _sync_vectors(index, gone, {}, summary)
+        summary.removed = 1
+        return True
+    if known is not None and known[0] == content_hash(data) and known[1] is None:
+        return False  # the index already holds this text (a file opened or saved unchanged)
+    known_chunks = {(h, sym, head - start): (tok, head_tok, terms) for h, sym, head, start, tok, head_tok, terms in
+                    index.store.db.execute("SELECT c.text_hash, c.symbol, c.head_end, c.start_line, c.tokens, "
+                                           "c.head_tokens, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id "
+                                           "WHERE c.path=?", (rel,))}
+    a = analyze_bytes(rel, data, index.config.limits, known_chunks)
+    try:  # the disk's stat only when the disk holds this text; else the next refresh re-reads the disk
+        disk, st = read_regular(path, len(data) + 1)
+        a.mtime_ns = stable_mtime(st) if disk == data else 0
+    except OSError:
+        a.mtime_ns = 0
+    _apply(index, [a], summary, [])
+    return True

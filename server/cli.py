@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -159,6 +158,12 @@ def cmd_nvim_path(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_model_command(args: argparse.Namespace) -> int:
+    import asyncio  # not at start: `ragls index` never needs it
+
+    return asyncio.run(_model_command(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = engine_cli.build_parser()
     sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
@@ -177,10 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("position", metavar=what)
         if name == "fix":
             s.add_argument("--diagnostic", action="append", help="a problem to fix (repeatable)")
-        s.set_defaults(func=lambda a: asyncio.run(_model_command(a)))
+        s.set_defaults(func=_run_model_command)
     s = sub.add_parser("ask", parents=[common], help="answer a question about the codebase")
     s.add_argument("question")
-    s.set_defaults(func=lambda a: asyncio.run(_model_command(a)))
+    s.set_defaults(func=_run_model_command)
     review_cli.add_parser(sub)
     s = sub.add_parser("nvim-path", help="print the Neovim plugin's runtime folder (append it to 'runtimepath')")
     s.add_argument("-v", "--verbose", action="count", default=0)

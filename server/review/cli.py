@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import sys
@@ -55,6 +54,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     try:
+        import asyncio  # not at start: `ragls index` never needs it
+
         return asyncio.run(_review(args))
     except ReviewError as exc:
         print(f"ragls review: {exc}", file=sys.stderr)

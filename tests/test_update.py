@@ -1,0 +1,64 @@
+"""One-file updates stay cheap: a small refresh neither imports chroma nor writes the vector store (the next process
+that opens the store writes what it deferred), and the vectors end up exactly the catalog's."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from ragls.indexer.index import Index
+
+from .conftest import write_tree
+from .helpers_repo import close_index, rows
+
+FILES = {"a.py": "def f():\n    return 1\n", "b.py": "from a import f\n\n\ndef g():\n    return f()\n"}
+EDIT = "def f():\n    return 2\n\n\ndef h():\n    return 3\n"
+
+
+def built(tmp_path: Path) -> Path:
+    root = write_tree(tmp_path / "repo", FILES)
+    index = Index.open(root, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    close_index(index)
+    return root
+
+
+def test_a_small_refresh_leaves_its_vector_writes_to_the_next_reader(tmp_path: Path) -> None:
+    root = built(tmp_path)
+    (root / "a.py").write_text(EDIT)
+    index = Index.open(root, data_dir=tmp_path / "data")
+    try:
+        summary = index.refresh(progress=False)
+        assert summary.changed == 1 and summary.vectors_error is None
+        assert "vectors" not in index.__dict__  # the store was not opened
+        assert index.store.meta("vectors_pending") is not None and index.store.meta("vectors_dirty") == "0"
+        want = {v for v, in rows(index, "SELECT vec_id FROM chunks")}
+        assert index.vectors.ids() == want  # opening it stored what was deferred
+        assert index.store.meta("vectors_pending") is None
+    finally:
+        close_index(index)
+
+
+def test_update_file_defers_while_no_store_is_open_and_writes_at_once_when_one_is(tmp_path: Path) -> None:
+    root = built(tmp_path)
+    index = Index.open(root, data_dir=tmp_path / "data")
+    try:
+        index.update_file("a.py", EDIT.encode())
+        assert "vectors" not in index.__dict__ and index.store.meta("vectors_pending") is not None
+        want = {v for v, in rows(index, "SELECT vec_id FROM chunks")}
+        assert index.vectors.ids() == want
+        index.update_file("a.py", FILES["a.py"].encode())  # the store is open now: written at once
+        assert index.store.meta("vectors_pending") is None
+        assert index.vectors.ids() == {v for v, in rows(index, "SELECT vec_id FROM chunks")}
+    finally:
+        close_index(index)
+
+
+def test_a_one_file_refresh_imports_no_chroma(tmp_path: Path) -> None:
+    root = built(tmp_path)
+    (root / "a.py").write_text(EDIT)
+    script = ("import sys\nfrom pathlib import Path\nfrom ragls.indexer.index import Index\n"
+              f"Index.open({str(root)!r}, data_dir=Path({str(tmp_path / 'data')!r})).refresh(progress=False)\n"
+              "print(sorted(m for m in ('chromadb', 'onnxruntime') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr[-2000:]
