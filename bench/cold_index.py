@@ -23,11 +23,11 @@ import resource
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
 from pathlib import Path
+from sdist import sdist_folder  # bench/sdist.py (bench/ is the script's folder)
 
 log = logging.getLogger(__name__)
 SYMPY = "sympy-1.14.0"
@@ -35,14 +35,7 @@ SYMPY = "sympy-1.14.0"
 
 def sympy_folder(work: Path) -> Path:
     """The sympy 1.14.0 sdist, downloaded and extracted once."""
-    root = work / SYMPY
-    if not root.is_dir():
-        work.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "sympy==1.14.0", "--no-deps", "--no-binary",
-                        ":all:", "-d", str(work)], check=True)
-        with tarfile.open(next(work.glob("sympy-1.14.0.tar.gz"))) as t:
-            t.extractall(work, filter="data")
-    return root
+    return sdist_folder(work, "sympy", "1.14.0")
 
 
 def parse_floor(root: Path) -> tuple[float, int, int]:

@@ -11,23 +11,16 @@ import resource
 import shutil
 import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 
 from ragls.indexer.index import Index
 from ragls.indexer.retrieve import Query, Retriever
+from sdist import sdist_folder  # bench/sdist.py (bench/ is the script's folder)
 
 
 def django_folder(work: Path) -> Path:
-    root = work / "django-5.2.8"
-    if not root.is_dir():
-        work.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "django==5.2.8", "--no-deps", "--no-binary",
-                        ":all:", "-d", str(work)], check=True)
-        with tarfile.open(next(work.glob("[Dd]jango-5.2.8.tar.gz"))) as t:
-            t.extractall(work, filter="data")
-    return root / "django"
+    return sdist_folder(work, "django", "5.2.8") / "django"
 
 
 def pct(values: list[float], p: float) -> float:

@@ -34,12 +34,12 @@ import random
 import shutil
 import subprocess
 import sys
-import tarfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from sdist import sdist_folder  # bench/sdist.py (bench/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = ("cold", "edit", "query", "server")
@@ -182,14 +182,9 @@ def corpus(a: argparse.Namespace, work: Path) -> Path:
     """A fresh copy of the corpus under `work` (edits never touch the original)."""
     src = Path(a.corpus).resolve() if a.corpus else None
     if src is None:
-        src = work / f"{a.package}-{a.version}"
-        if not src.is_dir():
+        if not (work / f"{a.package}-{a.version}").is_dir():
             log(f"downloading {a.package}=={a.version}")
-            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                            f"{a.package}=={a.version}", "-d", str(work)], check=True)
-            sdist = next(work.glob(f"{a.package}-{a.version}.tar.gz"))
-            with tarfile.open(sdist) as tar:
-                tar.extractall(work, filter="data")
+        src = sdist_folder(work, a.package, a.version)
     repo = work / "repo"
     if "cold" in a.parts or not repo.is_dir():
         shutil.rmtree(repo, ignore_errors=True)
