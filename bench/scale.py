@@ -74,26 +74,25 @@ def _children() -> dict[int, list[int]]:
     return out
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of one process (MB), 0 when it is gone."""
+def _status_mb(pid: int, key: str) -> float:
+    """A memory figure of /proc/PID/status (MB), 0 when the process is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(key):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of one process (MB), 0 when it is gone."""
+    return _status_mb(pid, "VmRSS:")
 
 
 def hwm_mb(pid: int) -> float:
     """Peak resident memory of one process (MB)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _status_mb(pid, "VmHWM:")
 
 
 def tree_rss_mb(pid: int) -> float:
