@@ -177,6 +177,15 @@ def ragls_cmd() -> list[str]:
 
 # ---- the corpus ------------------------------------------------------------------------------------------------
 
+def measured_commit() -> str:
+    """The commit of the ragls this Python imports (the venv's, which may be another checkout than this script's)."""
+    import ragls.indexer
+
+    where = Path(ragls.indexer.__file__).resolve().parents[1]
+    return subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip() or f"(not a git checkout: {where})"
+
+
 def corpus(a: argparse.Namespace, work: Path) -> Path:
     """A fresh copy of the corpus under `work` (edits never touch the original)."""
     src = Path(a.corpus).resolve() if a.corpus else None
@@ -447,8 +456,7 @@ def main() -> None:
     env.update(RAGLS_HOME=str(home), RAGLS_MODELS=os.environ.get("RAGLS_MODELS", str(work / "models")),
                ANONYMIZED_TELEMETRY="False", PYTHONUNBUFFERED="1")
     out: dict[str, Any] = {"corpus": f"{a.package} {a.version}" if not a.corpus else str(a.corpus),
-                           "commit": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                                    capture_output=True, text=True).stdout.strip()}
+                           "commit": measured_commit()}
     if "cold" in a.parts:
         measure_index(a, repo, env, out)
         out["cold_over_floor"] = out["cold_cpu_s"] / out["parse_floor_cpu_s"]
