@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
 from sdist import sdist_folder  # bench/sdist.py (bench/ is the script's folder)
 
 log = logging.getLogger(__name__)

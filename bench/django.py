@@ -10,7 +10,6 @@ import random
 import resource
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 

@@ -36,9 +36,10 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
 from sdist import sdist_folder  # bench/sdist.py (bench/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,7 +183,7 @@ def measured_commit() -> str:
     import ragls.indexer
 
     where = Path(ragls.indexer.__file__).resolve().parents[1]
-    return subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True,
+    return subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"], check=False, capture_output=True,
                           text=True).stdout.strip() or f"(not a git checkout: {where})"
 
 
