@@ -18,8 +18,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .analyze import Analysis, analyze_bytes, analyze_path, content_hash, stable_mtime
+from .edges import (
+    PENDING,
+    Change,
+    LazyGraph,
+    affected,
+    diff,
+    read_pending,
+    record_pending,
+    snapshot,
+)
 from .files import NotRegular, discover, read_regular, skip_reason
-from .edges import PENDING, Change, LazyGraph, affected, diff, read_pending, record_pending, snapshot
 from .index import Index
 from .repair import USER
 from .vectors import VectorStore, VectorStoreError, VectorStoreGone, needs_check
@@ -306,12 +315,7 @@ def apply_pending(index: Index, vectors: VectorStore) -> None:
     if raw is None:
         return
     pending = json.loads(raw)
-    ids = sorted(set(pending["gone"]) | set(pending["added"]))
-    live: dict[str, str] = {}
-    for i in range(0, len(ids), 500):
-        part = ids[i:i + 500]
-        live.update(index.store.db.execute(
-            f"SELECT vec_id, text_hash FROM chunks WHERE vec_id IN ({','.join('?' * len(part))})", part).fetchall())
+    live = _text_hashes(index, sorted(set(pending["gone"]) | set(pending["added"])))
     gone = [v for v in pending["gone"] if v not in live]
     cached = index.store.cached_vectors(sorted({live[v] for v in pending["added"] if v in live}))
     added = {v: cached[live[v]] for v in pending["added"] if v in live and live[v] in cached}
