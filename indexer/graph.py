@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .files import read_regular
 from .lang.paths import PathIndex
-from .lang.types import type_chain
+from .lang.types import elem_chain, type_chain
 from .languages import LANGUAGE_NAMES, spec
 from .model import ImportRef
 from .store import Store
@@ -89,7 +89,7 @@ class Graph:
         self._passed: dict[tuple[str, str], Target | None] = {}  # (file, name) -> what the file passes on
         self._arity: dict[tuple[str, int], tuple[int, int | None] | None] = {}
         self._peers: dict[str, Target | None] = {}
-        self._types: dict[tuple[str, str, str], Target | None] = {}
+        self._types: dict[tuple[str, str, str, bool], Target | None] = {}
         self._members_of: dict[tuple, list[Def]] = {}  # module_members' answers (a request asks for the same often)
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
@@ -271,14 +271,15 @@ class Graph:
                         own.append(m)
         return own
 
-    def type_of(self, d: Def) -> Target | None:
+    def type_of(self, d: Def, element: bool = False) -> Target | None:
         """The class-like definition a definition's declared or result type names, read in its own file's scope
-        (`Desc protoreflect.MessageDescriptor`, `func New() *Cart`), or None."""
-        key = (d.path, d.qualname, d.type)
+        (`Desc protoreflect.MessageDescriptor`, `func New() *Cart`), or None. With `element`, the type of the
+        elements of the container it declares (`Fields []*Field`, `func All() []*T`)."""
+        key = (d.path, d.qualname, d.type, element)
         if key in self._types:
             return self._types[key]
         self._types[key] = None  # a type that names itself ends here
-        chain = type_chain(d.type) if d.type else None
+        chain = (elem_chain if element else type_chain)(d.type) if d.type else None
         t = self.in_scope(d.path, chain[0]) if chain else None
         for attr in (chain or [])[1:]:
             t = self.resolve_attr(t, attr) if t is not None else None

@@ -16,6 +16,7 @@ from .embed import STATIC_NAME
 from .files import read_regular
 from .graph import CLASS_LIKE, TYPE_LIKE, Def, Graph, Target
 from .index import Index
+from .lang.types import ELEMENT
 from .languages import LANGUAGE_NAMES, spec
 from .lexical import Lexical
 from .store import subtokens
@@ -243,25 +244,55 @@ class Retriever:
                 if (t := typed(chain[1])) is not None:
                     return t, chain[2:]
                 return enclosing, chain[1:]
-            if (t := typed(chain[0])) is not None:
+            local = v.type_lines.get(chain[0], 0) >= v.function_start  # declared in this function
+            if local and (t := typed(chain[0])) is not None:
                 return t, chain[1:]
-            if implicit_this and enclosing is not None:
+            if implicit_this and enclosing is not None:  # a field, before a name another method declared
                 if chain[0] not in members_of_this:
                     members_of_this[chain[0]] = g.resolve_attr(enclosing, chain[0])
-                return members_of_this[chain[0]], chain[1:]
+                if members_of_this[chain[0]] is not None:
+                    return members_of_this[chain[0]], chain[1:]
+            if not local and (t := typed(chain[0])) is not None:
+                return t, chain[1:]
             return None, chain[1:]
 
+        typed_memo: dict[str, Target | None] = {}
+
         def typed(name: str) -> Target | None:
-            if not (chain := v.types.get(name)) or chain[0] == name:
-                return None
-            t = resolve_head(chain[0])
+            """The class-like type of a name declared or assigned in this file (None for a container: its elements
+            have a type, it has none to rank)."""
+            if name not in typed_memo:
+                typed_memo[name] = None  # a name whose value is reached through itself ends here
+                chain = v.types.get(name)
+                typed_memo[name] = value_type(chain) if chain and chain[0] not in (name, ELEMENT) else None
+            return typed_memo[name]
+
+        def value_type(chain: list[str]) -> Target | None:
+            """The type a chain's value has: its head an import, a name of this file or package, or another typed
+            local (`fd := fds.Get(i)`), then member by member (a call's value is what the function returns, an
+            element marker the type of a container's elements)."""
+            if chain[0] in _SELF and len(chain) > 1 and chain[1] in v.types:
+                chain = chain[1:]  # `self.xs`: an attribute declared in this file
+            t, rest = resolve_head(chain[0]), chain[1:]
             if t is None and (d := own.get(chain[0])) is not None:  # a type of this very file
                 t = ("def", d)
+            if t is None and chain[0] in _SELF and rest:  # `self.method()`: the enclosing class's member
+                t = enclosing
+            if t is None and (local := v.types.get(chain[0])) is not None:
+                if local[0] != ELEMENT:
+                    t = typed(chain[0])
+                elif rest[:1] == [ELEMENT]:  # an element of a local container (`for _, x := range xs`)
+                    t, rest = value_type(local[1:]), rest[1:]
             if t is None and len(chain) == 1:  # not imported (the same package, a builtin): one class of that name
                 found = [d for d in g.by_name.get(chain[0], ()) if d.kind in TYPE_LIKE]
                 t = ("def", found[0]) if len(found) == 1 else None
-            for attr in chain[1:]:
-                t = g.resolve_attr(t, attr) if t is not None else None
+            for attr in rest:
+                if t is None:
+                    return None
+                if attr == ELEMENT:
+                    t = g.type_of(t[1], element=True) if t[0] == "def" else None  # type: ignore[arg-type]
+                else:
+                    t = g.resolve_attr(t, attr)
             if t is not None and t[0] == "def" and t[1].kind not in TYPE_LIKE:  # type: ignore[union-attr]
                 t = g.type_of(t[1])  # type: ignore[arg-type]  # a call's value: what the function returns
             return t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None  # type: ignore
@@ -328,15 +359,16 @@ class Retriever:
             d = g.def_of_chunk.get(chunk)
             if d is not None and d.kind in ("class", "struct", "interface", "trait", "impl"):
                 add_all(g.module_members(("def", d)), "class_member")
+        receiver: Target | None = None
         if v.receiver:
-            t, rest = head(v.receiver)
+            receiver, rest = head(v.receiver)
             for attr in rest:
-                t = g.resolve_attr(t, attr) if t is not None else None
-            if t is not None:
+                receiver = g.resolve_attr(receiver, attr) if receiver is not None else None
+            if receiver is not None:
                 v.receiver_resolved = True
-                for d in g.module_members(t):
-                    if not _constructor(d):  # `x.` never calls one
-                        add(d, "receiver")
+                members = [d for d in g.module_members(receiver) if not _constructor(d)]  # `x.` never calls one
+                for d in members:
+                    add(d, "receiver")
         self._name_matches(v, cands, window_start)
         return cands
 

@@ -10,7 +10,7 @@ from functools import cache
 
 import tree_sitter as ts
 
-from .lang.types import type_chain
+from .lang.types import ELEMENT, elem_chain, type_chain, value_chain
 from .languages import Grammar, grammar, language_for, query_source, spec, types_query
 from .model import ImportRef
 
@@ -61,6 +61,7 @@ class Visible:
     uses: list[Use] = field(default_factory=list)
     receiver: list[str] | None = None  # the chain before a trailing "." / "::" / "->" at the cursor
     types: dict[str, list[str]] = field(default_factory=dict)  # name -> the type chain declared for it last
+    type_lines: dict[str, int] = field(default_factory=dict)  # name -> the line of that declaration
     receiver_resolved: bool = False  # set by retrieval when the receiver is a known module or class
     line_prefix: str = ""
     function_start: int = 1  # first line of the function around the cursor (heuristic)
@@ -107,7 +108,9 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     v = Visible(path, spec.name if spec else None, text, lines, cursor_line, selection)
     scan = (scans or Scans(0)).scan(path, text, spec.name if spec else None)
     v.imports = [ref for _, ref in scan.imports]
-    v.types = {t.name: t.chain for t in sorted(scan.typed, key=lambda t: t.line)}
+    typed = sorted(scan.typed, key=lambda t: t.line)
+    v.types = {t.name: t.chain for t in typed}
+    v.type_lines = {t.name: t.line for t in typed}
     v.uses = scan.uses
     if selection is None and lines:
         v.line_prefix = lines[-1]
@@ -472,6 +475,22 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     return _Scan(text, data, tree, imports, uses, blanks, typed)
 
 
+def _declared(caps: dict[str, list[ts.Node]]) -> list[str] | None:
+    """The chain a types-query match gives its name: a type written out (`@type`; a container type as ["[]", its
+    element type...]), a value's chain (`@value`: `x := a.f().g`), or an element of a value (`@elem`: a loop over
+    `xs` gives ["xs", "[]"])."""
+    for cap in ("type", "value", "elem"):
+        if (nodes := caps.get(cap)) is not None:
+            text = (nodes[0].text or b"").decode("utf-8", "replace")
+            break
+    else:
+        return None
+    if cap == "type":
+        return [ELEMENT, *elem] if (elem := elem_chain(text)) is not None else type_chain(text)
+    chain = value_chain(text)
+    return chain + [ELEMENT] if chain is not None and cap == "elem" else chain
+
+
 def _typed(old: _Scan | None, tree: ts.Tree, language: str, changed: int) -> list[Typed]:
     """The declared types of names (the language's types query) over the changed part, the rest from `old`."""
     q = types_query(language)
@@ -481,10 +500,10 @@ def _typed(old: _Scan | None, tree: ts.Tree, language: str, changed: int) -> lis
     cursor = ts.QueryCursor(q)
     cursor.set_byte_range(changed, tree.root_node.end_byte)
     for _, caps in cursor.matches(tree.root_node):
-        names, types = caps.get("var"), caps.get("type")
-        if not names or not types or names[0].end_byte <= changed:
+        names = caps.get("var")
+        if not names or names[0].end_byte <= changed:
             continue
-        chain = type_chain((types[0].text or b"").decode("utf-8", "replace"))
+        chain = _declared(caps)
         if chain:
             out.append(Typed(names[0].end_byte, (names[0].text or b"").decode("utf-8", "replace"), chain,
                              names[0].start_point.row + 1))

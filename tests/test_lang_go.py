@@ -136,7 +136,26 @@ def test_types_query_reads_what_go_writes_out() -> None:
         "s": ["Server"], "a": ["int"], "b": ["int"], "c": ["cart", "Cart"], "rest": ["Opt"], "n": ["Reply"],
         "err": ["error"], "x": ["cart", "Item"], "y": ["Config"], "z": ["cart", "Store"], "w": ["Buffer"],
         "v": ["cart", "Cart"], "u": ["Header"], "l": ["List"], "m": ["cart", "New"], "g": ["cart", "New"],
-    } | ({"f": ["c", "Items", "Get"]} if "f" in v.types else {})  # through calls where type chains see through them
+        "f": ["c", "Items", "Get"],  # through calls: each call's value is what its function returns
+    }
+
+
+def test_types_query_reads_containers_and_their_elements() -> None:
+    """A slice, array, map or channel holds elements of a type; ranging over one or indexing it gives an element."""
+    source = (
+        "package p\n\nfunc f(items []*cart.Item, byName map[string]Price, ch <-chan Event) {\n"
+        "\tfor _, it := range items {\n\t}\n"
+        "\tfor k, p := range byName {\n\t}\n"
+        "\tfor i := range items {\n\t}\n"
+        "\tfirst := items[0]\n"
+        "\tfor _, f := range s.Fields() {\n\t}\n"
+        "\t_ = k\n"
+    )
+    v = read("p.go", source, 13, 0, None)
+    assert v.types["items"] == ["[]", "cart", "Item"] and v.types["byName"] == ["[]", "Price"]
+    assert v.types["ch"] == ["[]", "Event"]
+    assert v.types["it"] == ["items", "[]"] and v.types["p"] == ["byName", "[]"] and "i" not in v.types
+    assert v.types["first"] == ["items", "[]"] and v.types["f"] == ["s", "Fields", "[]"]
 
 
 # Retrieval on the shop module
@@ -226,3 +245,50 @@ def test_a_defined_type_s_methods_follow_a_call(tmp_path: Path) -> None:
     r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("conv.go", 11, len("\treturn c.Of(1).")))
     assert items[0].symbol == "Value.Key" and "receiver=1.00" in items[0].why
+
+
+def test_types_flow_through_locals_calls_and_elements(tmp_path: Path) -> None:
+    """What a local holds is followed as a type checker would: `fds := m.Descriptor().Fields()`, `fd := fds.Get(i)`,
+    `g := gen.NewFile()`, `for _, e := range file.Enums`, `for _, f := range msg.All()`: each `x.` then ranks the
+    members of the type it holds, and a selection's calls on them count as used."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "desc/desc.go": "package desc\n\n// Field describes a field.\ntype Field interface {\n\tNumber() int\n}\n\n"
+                        "// Fields lists fields.\ntype Fields interface {\n\tLen() int\n\tGet(i int) Field\n}\n\n"
+                        "// Message describes a message.\ntype Message interface {\n\tFields() Fields\n}\n",
+        "gen/gen.go": "package gen\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/m/desc\"\n)\n\n// Enum is an enum to generate.\n"
+                      "type Enum struct {\n\tName string\n}\n\n// Title is the enum's title.\n"
+                      "func (e *Enum) Title() string { return e.Name }\n\n// File is a file to generate.\n"
+                      "type File struct {\n\tEnums []*Enum\n\tDesc  desc.Message\n}\n\n"
+                      "// Out is generated output.\ntype Out struct {\n\tlines []string\n}\n\n// P prints a line.\n"
+                      "func (o *Out) P(v ...any) {\n\to.lines = append(o.lines, fmt.Sprint(v...))\n}\n\n"
+                      "// Plugin runs generators.\ntype Plugin struct{}\n\n"
+                      "// NewFile starts an output file.\nfunc (p *Plugin) NewFile(name string) *Out { return nil }\n\n"
+                      "// All lists the file's enums.\nfunc (f *File) All() []*Enum { return f.Enums }\n",
+        "main.go": 'package main\n\nimport "example.com/m/gen"\n\n'
+                   "func run(p *gen.Plugin, file *gen.File) {\n"
+                   "\tg := p.NewFile(\"x\")\n"
+                   "\tfds := file.Desc.Fields()\n"
+                   "\tfor i := 0; i < fds.Len(); i++ {\n"
+                   "\t\tfd := fds.Get(i)\n"
+                   "\t\tg.P(fd.Number())\n"
+                   "\t}\n"
+                   "\tfor _, e := range file.Enums {\n"
+                   "\t\tg.P(e.Title())\n"
+                   "\t}\n"
+                   "\tfor _, e2 := range file.All() {\n"
+                   "\t\te2.\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    source = (root / "main.go").read_text()
+    lines = source.splitlines()
+    for line, receiver, member in ((10, "fd.", "Field.Number"), (9, "fd := fds.", "Fields.Get"),
+                                   (13, "g.P(e.", "Enum.Title"), (16, "e2.", "Enum.Title"), (10, "g.", "Out.P")):
+        text = "\n".join(lines[:line - 1] + [lines[line - 1][:lines[line - 1].index(receiver) + len(receiver)]])
+        items = r.context(Query("main.go", line, len(text.rsplit("\n", 1)[-1])), source=text)
+        assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (receiver, [i.symbol for i in items])
+    explained = r.context(Query("main.go", 5, 0, 15), k=20, source=source.replace("\te2.\n", "\t_ = e2\n}\n"))
+    used = {i.symbol for i in explained if "used_typed" in " ".join(i.why)}
+    assert {"Out.P", "Fields.Len", "Fields.Get", "Field.Number", "Enum.Title"} <= used

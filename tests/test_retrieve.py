@@ -235,6 +235,27 @@ def test_inherited_members_through_self_and_typed_names(tmp_path):
     assert symbols(items)[0] == "Base.refresh_cache" and "receiver=1.00" in items[0].why
 
 
+def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
+    """`for it in items` where `items: list[Item]`, `first = items[0]`, and `total = it.price()` where price returns
+    a Money: each `x.` ranks the members of the type it holds."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/money.py": "class Money:\n    def rounded(self) -> 'Money':\n        return self\n",
+        "pkg/item.py": "from .money import Money\n\n\nclass Item:\n    def price(self) -> Money:\n        return Money()\n\n"
+                       "    def describe(self) -> str:\n        return ''\n",
+        "pkg/use.py": "from .item import Item\n\n\ndef total(items: list[Item]):\n    first = items[0]\n"
+                      "    for it in items:\n        cost = it.price()\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    source = (root / "pkg/use.py").read_text()
+    for text, member in (("        it.", "Item.describe"), ("        cost.", "Money.rounded"), ("    first.", "Item.price")):
+        lines = source.splitlines() + [text]
+        items = r.context(Query("pkg/use.py", len(lines), len(text)), source="\n".join(lines))
+        assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (text, symbols(items))
+
+
 def test_a_barrel_re_export_leads_to_the_defining_file(tmp_path):
     """`import {formatPrice} from './lib'` where lib/index.ts only re-exports it: the definition is found."""
     from ragls.indexer.index import Index

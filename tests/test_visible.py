@@ -75,10 +75,32 @@ def test_declared_types_of_names():
 
     assert type_chain("Optional[pkg.Baz]") == ["pkg", "Baz"] and type_chain("Foo | None") == ["Foo"]
     assert type_chain("*Server") == ["Server"] and type_chain("Readonly<Config>") == ["Config"]
-    assert type_chain("[]Foo") is None and type_chain("list[Foo]") is None and type_chain("A | B") is None
+    assert type_chain("Connection.@Nullable Response") == ["Connection", "Response"]  # Java type-use annotations
+    assert type_chain("[]Foo") is None and type_chain("list[Foo]") is None and type_chain("A | B") is None  # containers
     src = "def f(cart: Cart, other: 'Widget' = None):\n    x = mod.Thing()\n    self.y = Gadget(1)\n    z = make()\n"
     v = read("a.py", src, 5, 0, None)
-    assert v.types == {"cart": ["Cart"], "other": ["Widget"], "x": ["mod", "Thing"], "y": ["Gadget"]}
+    assert v.types == {"cart": ["Cart"], "other": ["Widget"], "x": ["mod", "Thing"], "y": ["Gadget"], "z": ["make"]}
+
+
+def test_value_chains_and_container_elements() -> None:
+    """A value is reached through calls and indexing (`a.f().g()`, `xs[i].y`); a container type has an element type;
+    Python and TypeScript loops over an annotated container give its elements."""
+    from ragls.indexer.lang.types import elem_chain, value_chain
+
+    assert value_chain("m.Descriptor().Fields()") == ["m", "Descriptor", "Fields"]
+    assert value_chain("xs[i].y") == ["xs", "[]", "y"] and value_chain("&pkg.T{A: f(\")\")}") == ["pkg", "T"]
+    assert value_chain("v.(*desc.T)") == ["desc", "T"] and value_chain("a?.b\n  .c()") == ["a", "b", "c"]
+    assert value_chain("a + b.c") == ["a"] and value_chain("<-ch") is None and value_chain("-x") is None
+    assert elem_chain("[]*pkg.T") == ["pkg", "T"] and elem_chain("map[string][4]V") is None
+    assert elem_chain("map[K]*V") == ["V"] and elem_chain("<-chan E") == ["E"] and elem_chain("...T") == ["T"]
+    assert elem_chain("list[Foo]") == ["Foo"] and elem_chain("Sequence[pkg.Foo]") == ["pkg", "Foo"]
+    assert elem_chain("dict[str, Foo]") == ["Foo"] and elem_chain("Foo[]") == ["Foo"]
+    assert elem_chain("List<Foo>") == ["Foo"] and elem_chain("Foo") is None and elem_chain("Optional[Foo]") is None
+    py = "def f(self, xs: list[pkg.Bar]):\n    for x in xs:\n        pass\n    for y in self.items:\n        first = xs[0]\n"
+    assert read("a.py", py, 6, 0, None).types == {
+        "xs": ["[]", "pkg", "Bar"], "x": ["xs", "[]"], "y": ["self", "items", "[]"], "first": ["xs", "[]"]}
+    ts_src = "function f(xs: Foo[]) {\n  for (const x of xs) {}\n  for (const k in xs) {}\n  const y = xs[0];\n}\n"
+    assert read("a.ts", ts_src, 6, 0, None).types == {"xs": ["[]", "Foo"], "x": ["xs", "[]"], "y": ["xs", "[]"]}
 
 
 def test_a_called_chain_knows_its_argument_count() -> None:

@@ -11,6 +11,7 @@ _SEPARATOR = re.compile(r"\s*(?:\.|::)\s*")
 _PY_CLASS = re.compile(r"\s*class\s+\w+\s*(?:\[[^\]]*\])?\s*\((.*)\)\s*:", re.S)
 _EXTENDS = re.compile(r"\b(?:extends|implements)\b(.*?)(?=\bimplements\b|\{|$)", re.S)
 _CPP_BASES = re.compile(r"^\s*(?:class|struct)\s+[\w:<>]+[^:{]*:(?!:)(.*?)(?:\{|$)", re.S)
+_ANNOTATION = re.compile(r"@[A-Za-z_][\w.]*(?:\([^()]*\))?\s*")  # Java's type-use annotations: `a.@Nullable B`
 _ACCESS = re.compile(r"^\s*(?:public|protected|private|virtual)\s+")
 
 
@@ -18,7 +19,7 @@ def type_chain(text: str) -> list[str] | None:
     """The name chain of the type a declaration gives (`pkg.Type` -> ["pkg", "Type"]): quotes, pointers and
     references stripped, `Optional[X]` / `X | None` unwrapped; None for what has no members of its own to rank
     (slices, arrays, functions, unions of several types)."""
-    t = text.strip().strip("\"'`").strip()
+    t = _ANNOTATION.sub("", text).strip().strip("\"'`").strip()
     for _ in range(3):
         if (m := _WRAPPERS.match(t)) is not None:
             t = m.group(1).split(",")[0].strip()
@@ -64,3 +65,95 @@ def cpp_bases(signature: str) -> list[list[str]]:
     """C++'s `class X : public A, private ns::B {`."""
     m = _CPP_BASES.match(signature)
     return [c for p in _top_level(m.group(1)) if (c := type_chain(_ACCESS.sub("", p)))] if m else []
+
+
+ELEMENT = "[]"  # in a chain: an element of the value before it (`xs[i]`, a range over `xs`); first: a container type
+_NAME = re.compile(r"[A-Za-z_$][\w$]*")
+_CLOSE = {"(": ")", "[": "]", "{": "}"}
+# a container type written out: its element type follows (Go `[]T`, `[4]T`, `map[K]V`, `chan T`, `...T`)
+_GO_CONTAINER = re.compile(r"^(?:\.\.\.|\[[^\]]*\]|map\s*\[(?:[^\[\]]|\[[^\]]*\])*\]|(?:<-\s*)?chan\b(?:\s*<-)?)\s*")
+_GENERIC_CONTAINER = re.compile(r"^(?:typing\.|collections\.abc\.|java\.util\.)?(?:list|List|Sequence|MutableSequence|"
+                                r"Iterable|Iterator|Collection|AbstractSet|Set|FrozenSet|set|frozenset|Generator|"
+                                r"AsyncIterator|AsyncIterable|Array|ReadonlyArray|ArrayList|LinkedList|Deque|Queue|"
+                                r"Vec|VecDeque|HashSet|BTreeSet)\s*[\[<](.*)[\]>]$", re.S)
+_MAPPING = re.compile(r"^(?:typing\.|java\.util\.)?(?:dict|Dict|Mapping|MutableMapping|Map|HashMap|TreeMap|Record|"
+                      r"BTreeMap)\s*[\[<](.*)[\]>]$", re.S)
+
+
+def elem_chain(text: str) -> list[str] | None:
+    """The type chain of a container type's elements (what indexing or iterating it gives): Go's `[]*T`, `[N]T`,
+    `map[K]V`, `chan T`, `...T`; `T[]`; `list[T]`, `Sequence[T]`, `List<T>`, `Array<T>`, `Vec<T>`; a mapping's
+    values (`dict[K, V]`, `Map<K, V>`). None when `text` is no container of a type with members."""
+    t = text.strip().lstrip("*&").strip()
+    if (m := _GO_CONTAINER.match(t)) is not None and m.end():
+        return type_chain(t[m.end():])
+    if t.endswith("[]"):
+        return type_chain(t[:-2])
+    if (m := _GENERIC_CONTAINER.match(t)) is not None:
+        args = _top_level(m.group(1))
+        return type_chain(args[0]) if args else None
+    if (m := _MAPPING.match(t)) is not None:
+        args = _top_level(m.group(1))
+        return type_chain(args[-1]) if len(args) == 2 else None
+    return None
+
+
+def value_chain(text: str) -> list[str] | None:
+    """The chain an expression's value is reached by, through calls and indexing: `m.Descriptor().Fields()` ->
+    ["m", "Descriptor", "Fields"] (a call's value is what the function returns), `xs[i].y` -> ["xs", "[]", "y"],
+    `&T{...}` and `T(x)` -> ["T"]; Go's type assertion `v.(*T)` -> ["T"]. Retrieval resolves it name by name. The
+    chain ends at the first operator; None when the expression does not start with a name."""
+    t = text.strip().lstrip("&*").lstrip()
+    out: list[str] = []
+    i, n = 0, len(t)
+    while i < n:
+        m = _NAME.match(t, i)
+        if m is None:
+            break
+        out.append(m.group())
+        i = m.end()
+        while i < n:  # calls and indexing after a name; then a separator, or the end
+            c = t[i]
+            if c in "([":
+                close = _matching(t, i)
+                if close < 0:
+                    return out or None
+                if c == "[":
+                    out.append(ELEMENT)
+                i = close + 1
+            elif c in " \t\r\n":
+                i += 1
+            else:
+                break
+        if t.startswith((".(",), i):  # a type assertion: its value has the type named
+            close = _matching(t, i + 1)
+            inner = type_chain(t[i + 2:close]) if close > 0 else None
+            return inner
+        for sep in ("?.", "!.", ".", "::", "->"):
+            if t.startswith(sep, i):
+                i += len(sep)
+                while i < n and t[i] in " \t\r\n":
+                    i += 1
+                break
+        else:
+            break
+    return out or None
+
+
+def _matching(text: str, i: int) -> int:
+    """The index of the bracket closing the one at `i` (brackets in string literals do not count), or -1."""
+    depth, quote = 0, ""
+    for j in range(i, len(text)):
+        c = text[j]
+        if quote:
+            if c == quote and text[j - 1] != "\\":
+                quote = ""
+        elif c in "\"'`":
+            quote = c
+        elif c in _CLOSE:
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1

@@ -3,9 +3,10 @@
 ; variadic ones), named results, `var x T`, composite literals (`x := T{}`, `x := &pkg.T{...}`, also in `var x = ...`
 ; and `x = ...`), `new(T)`, conversions `(*T)(p)`, type assertions `x := y.(*T)` and `x, ok := y.(T)`.
 ; A generic type is named by its type (`List[K]` -> List).
-; Also values whose type the index knows: `x := f()`, `x, err := pkg.F()`, `x := y.z`, `x := y.M()` (the type is
-; then the name chain, which retrieval resolves to the function's result or the field's type). Not here: struct
-; fields (a field is no name of its own: `s.w` is resolved through the struct's definition).
+; Also values whose type the index knows (@value: `x := f()`, `x, err := pkg.F()`, `x := y.z`, `x := y.M().N()`;
+; retrieval resolves the chain to the function's result or the field's type), containers (`xs []*T`) and what a
+; range over one gives (@elem). Not here: struct fields (a field is no name of its own: `s.w` is resolved through the
+; struct's definition).
 
 (parameter_declaration name: (identifier) @var type: [
   (type_identifier) (qualified_type)
@@ -62,20 +63,26 @@
   right: (expression_list . (type_assertion_expression type: [
     (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type)))
 
-; x := f(...), x, err := pkg.F(...), x := y.z, x := y.M(...): a value whose type the index knows (a function's
-; result, a field's or variable's declared type). A chain through a call's result (`a.f().g()`) is left out while
-; type chains stop at the first call (they would name `a.f`).
-((short_var_declaration
+; x := f(...), x, err := pkg.F(...), x := y.z, x := y.M(...).N(...), x := ys[i]: a value whose type the index
+; knows (a function's result, a field's or variable's declared type), as the chain retrieval resolves name by name.
+(short_var_declaration
   left: (expression_list . (identifier) @var)
   right: (expression_list . [
-    (call_expression function: [(identifier) (selector_expression)])
-    (selector_expression)
-    (identifier)] @type))
-  (#not-match? @type "\\)\\s*\\."))
-((var_spec
+    (call_expression function: [(identifier) (selector_expression) (parenthesized_expression)])
+    (selector_expression) (identifier) (index_expression)] @value))
+(var_spec
   name: (identifier) @var
   !type
   value: (expression_list . [
     (call_expression function: [(identifier) (selector_expression)])
-    (selector_expression)] @type))
-  (#not-match? @type "\\)\\s*\\."))
+    (selector_expression) (index_expression)] @value))
+
+; Containers written out (`xs []*T`, `var m map[K]*V`): the name holds elements of that type.
+(parameter_declaration name: (identifier) @var
+  type: [(slice_type) (array_type) (map_type) (channel_type)] @type)
+(var_spec name: (identifier) @var type: [(slice_type) (array_type) (map_type) (channel_type)] @type)
+
+; for _, x := range xs / for k, v := range m: the second name is an element of what is ranged over
+(range_clause
+  left: (expression_list . (_) . (identifier) @var .)
+  right: (_) @elem)

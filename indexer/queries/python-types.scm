@@ -14,3 +14,9 @@
 ((with_item value: (as_pattern (call function: [(identifier) (attribute)] @type)
    alias: (as_pattern_target (identifier) @var)))
   (#match? @type "^([A-Za-z_][A-Za-z0-9_]*[.])*_*[A-Z]"))
+; `x = f()`, `x = obj.method()`, `x = a.b`: a value whose type the index knows (a function's return annotation)
+((assignment left: (identifier) @var right: [
+   (call function: [(identifier) (attribute)]) (attribute)] @value))
+; `for x in xs` / `y = xs[0]` over a name or attribute annotated as a container (`xs: list[T]`): an element
+((for_statement left: (identifier) @var right: [(identifier) (attribute)] @elem))
+((assignment left: (identifier) @var right: (subscript value: [(identifier) (attribute)]) @value))

@@ -1,7 +1,7 @@
 ; Python tags: definitions, references and imports.
 (class_definition name: (identifier) @name) @definition.class
 
-(function_definition name: (identifier) @name) @definition.function
+(function_definition name: (identifier) @name return_type: (type)? @type) @definition.function
 
 (module (expression_statement (assignment left: (identifier) @name) @definition.constant))
 

@@ -34,3 +34,6 @@
 
 ; get cache(): ApolloCache { ... }: `this.cache` has the getter's declared type
 (method_definition "get" name: (property_identifier) @var return_type: (type_annotation (_) @type))
+; `for (const x of xs)` / `const y = xs[0]` over a name or member annotated as an array (`xs: T[]`): an element
+(for_in_statement left: (identifier) @var "of" right: [(identifier) (member_expression)] @elem)
+(variable_declarator name: (identifier) @var value: (subscript_expression object: [(identifier) (member_expression)]) @value)
