@@ -9,6 +9,7 @@ import math
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from .index import Index
 from .lang.types import ELEMENT
 from .languages import LANGUAGE_NAMES, spec
 from .lexical import Lexical
+from .nextname import NextNames
 from .store import subtokens
 from .vectors import VectorStoreGone
 from .visible import Scans, Visible, read
@@ -40,14 +42,15 @@ _EXPECT_CLASS = re.compile(r"(?:\braise\s+|\bexcept\s*\(?\s*|\bisinstance\([^,]*
                            r"|\bclass\s+\w+\s*\(|\bnew\s+|->\s*|:\s*)$")
 _EXPECT_DECORATOR = re.compile(r"^\s*@$")
 _SELF = frozenset({"self", "this", "cls"})
+NEXT_NAMES, NEXT_MAX_DEFS = 8, 3  # names that followed the same code elsewhere, and how many definitions one may have
 
 # Weights of the fused score. Graph evidence dominates; lexical and vector similarity order what it leaves tied.
 # Fitted weights ship as data (ranking.json beside this module, written by bench/train_ranker.py) and replace these.
 HAND_WEIGHTS = {
-    "cursor": dict(receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6, star=0.5, used_func=-0.6,
+    "cursor": dict(next=3.0, receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6, star=0.5, used_func=-0.6,
                    used_window=0.2, class_member=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
     # after `module.` or `Class.`: the members of that target compete on usage and similarity alone
-    "receiver": dict(receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
+    "receiver": dict(next=3.0, line=1.0, receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
     "selection": dict(receiver=0.0, used=5.0, used_typed=2.0, imported=0.6, unused=0.0, member=0.2,
                       member_recent=0.3, star=0.2, class_member=0.5, name=0.8, lex=1.0, vec=0.4, kind=0.0),
 }
@@ -122,6 +125,7 @@ class Retriever:
         self._lex: Lexical | None = None
         self._lex_generation: str | None = None
         self._scans = Scans()
+        self._next = NextNames(self.store, index.root)
 
     @property
     def graph(self) -> Graph:
@@ -367,10 +371,39 @@ class Retriever:
             if receiver is not None:
                 v.receiver_resolved = True
                 members = [d for d in g.module_members(receiver) if not _constructor(d)]  # `x.` never calls one
+                # words the line has so far (`_mask = flags.` -> mask), but the receiver's: `getMask` is likely
+                said = set(subtokens(v.line_prefix[-200:])) - {w for n in v.receiver for w in subtokens(n)}
                 for d in members:
                     add(d, "receiver")
+                    if said and (named := subtokens(d.name)) and (hit := sum(w in said for w in named)):
+                        add(d, "line", hit / len(named))
+        if not v.selection:
+            self._next_names(q, v, receiver, resolve_head, add)
         self._name_matches(v, cands, window_start)
         return cands
+
+    def _next_names(self, q: Query, v: Visible, receiver: Target | None,
+                    resolve_head: Callable[[str], Target | None], add: Callable[..., None]) -> None:
+        """The definitions of the names that followed the same tokens elsewhere (nextname.py), by their share of
+        what followed: after `x.` members of x's type (any member of that name when the type is unknown), else names
+        in scope here (imported, the package's), else a name few definitions have."""
+        counts = self._next.names(q.path, v.text, (self._generation, self._seq))
+        total = sum(counts.values())
+        g = self.graph
+        for name, n in counts.most_common(NEXT_NAMES):
+            share = n / total
+            if receiver is not None:
+                t = g.resolve_attr(receiver, name)
+                add(t[1] if t is not None and t[0] == "def" else None, "next", share)
+                continue
+            t = None if v.receiver else resolve_head(name)
+            if t is not None:
+                add(t[1] if t[0] == "def" else None, "next", share)
+                continue
+            defs = [d for d in g.by_name.get(name, ()) if d.path != q.path]
+            if 0 < len(defs) <= NEXT_MAX_DEFS:
+                for d in defs:
+                    add(d, "next", share / len(defs))
 
     def _name_matches(self, v: Visible, cands: dict[int, _Cand], window_start: int) -> None:
         """Identifiers near the cursor that name a definition elsewhere (the graph for files without resolvable

@@ -1,0 +1,134 @@
+"""What came next where the same code was written before: the names that followed the tokens before the cursor in
+the repository's other chunks (and earlier in the query's own file), counted; code repeats, and so does what it
+calls."""
+from __future__ import annotations
+
+import re
+from collections import Counter, OrderedDict
+from pathlib import Path
+
+from .files import NotRegular, read_regular
+from .store import Store, subtokens
+
+TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d[\w.]*|\S")
+_NAME = re.compile(r"[A-Za-z_$][\w$]*")
+KEY_TOKENS = (4, 3, 2)  # the longest key with matches wins: the last 4 tokens before the cursor, else 3, else 2
+MAX_CHUNKS = 24  # chunks read a query, of those the lexical index says hold the key's words in order
+MAX_FILE_BYTES = 1_000_000
+TAIL_CHARS = 64_000  # of the query's own text, searched for the key
+_COMMON = frozenset("""return self this cls if else elif for while def func function const let var new import from class
+public private protected static final await async yield not and or in is None nil null true false True False err""".split())
+WINDOW = 160  # characters around each occurrence of a key's longest name in a chunk that are tokenized
+
+
+def key_of(tokens: list[str], n: int) -> tuple[str, ...] | None:
+    """The last `n` tokens, when they name something: a key of only punctuation and short names matches anywhere."""
+    key = tuple(tokens[-n:])
+    if len(key) < n or not any(len(t) > 2 and _NAME.fullmatch(t) for t in key):
+        return None
+    return key
+
+
+def _joined(text: str) -> str:
+    """The text's tokens with one space around each: a key then occurs as a substring, whatever the spacing."""
+    return " " + " ".join(TOKEN.findall(text)) + " "
+
+
+def _around(text: str, anchor: str) -> list[str]:
+    """The stretches of `text` within WINDOW characters of an occurrence of `anchor` (overlapping ones merged): a
+    key holding the anchor lies inside one, and only they are tokenized."""
+    out, at, find = [], text.find(anchor), text.find
+    while at >= 0:
+        lo, hi = max(0, at - WINDOW), at + len(anchor) + WINDOW
+        while (at := find(anchor, at + 1)) >= 0 and at - WINDOW <= hi:
+            hi = at + len(anchor) + WINDOW
+        out.append(text[lo:hi])
+    return out
+
+
+def _follows(joined: str, key: str) -> list[str]:
+    """The names right after each occurrence of `key` (tokens joined as `_joined` does, with its spaces) in
+    `joined`."""
+    out, find, at = [], joined.find, joined.find(key)
+    while at >= 0:
+        start = at + len(key)
+        nxt = joined[start:joined.find(" ", start)]
+        if _NAME.fullmatch(nxt):
+            out.append(nxt)
+        at = find(key, at + 1)
+    return out
+
+
+class NextNames:
+    """Answers `names` for one index; keeps the text of the chunks it read (a re-indexed file's chunks get new ids,
+    so what it keeps never outlives the text it came from)."""
+
+    CACHED_CHUNKS, CACHED_FILES = 4096, 64
+
+    def __init__(self, store: Store, root: Path) -> None:
+        self.store, self.root = store, root
+        self._texts: OrderedDict[int, str] = OrderedDict()
+        self._files: OrderedDict[str, list[str] | None] = OrderedDict()  # lines of files read, for the index version
+        self._version: object = None
+
+    def names(self, path: str, before: str, version: object = None) -> Counter[str]:
+        """The names that followed the last tokens of `before` (the text before the cursor of file `path`)
+        elsewhere: in the chunks of other files whose words the lexical index finds in that order, and earlier in
+        `before` itself. Counted for the longest key (KEY_TOKENS) that occurs at all; empty when none does.
+        `version` names the index's state: files read for another are read again (their chunks' lines moved)."""
+        if version != self._version:
+            self._files.clear()
+            self._version = version
+        tokens = TOKEN.findall(before[-2000:])
+        own = before[-TAIL_CHARS:]  # the key at its very end has no name after it
+        for n in KEY_TOKENS:
+            key = key_of(tokens, n)
+            if key is None:
+                continue
+            joined_key = " " + " ".join(key) + " "
+            anchor = max((t for t in key if _NAME.fullmatch(t)), key=lambda t: (t not in _COMMON, len(t)))
+            counts: Counter[str] = Counter(name for text in _around(own, anchor)
+                                           for name in _follows(_joined(text), joined_key))
+            words = [w for t in key for w in subtokens(t)]
+            if words:
+                for chunk in self._chunks('"' + " ".join(words) + '"', path):
+                    for text in _around(chunk, anchor):
+                        counts.update(_follows(_joined(text), joined_key))
+            if counts:
+                return counts
+        return Counter()
+
+    def _chunks(self, phrase: str, path: str) -> list[str]:
+        """The text of up to MAX_CHUNKS chunks of other files holding the phrase's words in order."""
+        rows = self.store.db.execute(
+            "SELECT c.id, c.path, c.start_line, c.end_line FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+            "WHERE chunks_fts MATCH ? AND c.path != ? LIMIT ?", (phrase, path, MAX_CHUNKS)).fetchall()
+        out = []
+        for cid, p, start, end in rows:
+            if (text := self._texts.get(cid)) is not None:
+                self._texts.move_to_end(cid)
+            else:
+                if (lines := self._lines(p)) is None:
+                    continue
+                text = self._texts[cid] = "\n".join(lines[start - 1:end])
+                if len(self._texts) > self.CACHED_CHUNKS:
+                    self._texts.popitem(last=False)
+            out.append(text)
+        return out
+
+    def _lines(self, rel: str) -> list[str] | None:
+        if rel in self._files:
+            self._files.move_to_end(rel)
+            return self._files[rel]
+        lines = self._files[rel] = _lines(self.root, rel)
+        if len(self._files) > self.CACHED_FILES:
+            self._files.popitem(last=False)
+        return lines
+
+
+def _lines(root: Path, rel: str) -> list[str] | None:
+    try:
+        data, _ = read_regular(root / rel, MAX_FILE_BYTES)
+    except (OSError, NotRegular):
+        return None
+    return data.decode("utf-8", "replace").splitlines()

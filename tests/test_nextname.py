@@ -1,0 +1,95 @@
+"""What came next where the same code was written before: the names that followed the tokens before the cursor in
+other chunks rank their definitions (nextname.py), in scope or as members of the receiver's type; after `x.`, a member
+whose name the line already says ranks first."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ragls.indexer.nextname import TOKEN, NextNames, key_of
+from ragls.indexer.retrieve import Query, Retriever
+
+from .conftest import index_of, write_tree
+
+ENCODERS = {
+    "go.mod": "module example.com/z\n\ngo 1.21\n",
+    "z/consts.go": "package z\n\n// tableBits is the hash table's size in bits.\nconst tableBits = 15\n\n"
+                   "// maxOffset is the farthest a match reaches back.\nconst maxOffset = 1 << 15\n\n"
+                   "// minMatch is the shortest match.\nconst minMatch = 4\n",
+    "z/hash.go": "package z\n\n// hashLen hashes u to h bits.\nfunc hashLen(u uint64, h, n uint8) uint32 {\n"
+                 "\treturn uint32(u*0x9E3779B1) >> (32 - h)\n}\n",
+    "z/level1.go": "package z\n\n// encode1 compresses fast.\nfunc encode1(cv uint64, s int) uint32 {\n"
+                   "\tnext := hashLen(cv, tableBits, minMatch)\n\tif s > maxOffset {\n\t\treturn 0\n\t}\n"
+                   "\treturn next\n}\n",
+    "z/level2.go": "package z\n\n// encode2 compresses better.\nfunc encode2(cv uint64, s int) uint32 {\n"
+                   "\tnext := hashLen(cv, tableBits, minMatch)\n\tif s > maxOffset {\n\t\treturn 0\n\t}\n"
+                   "\treturn next + 1\n}\n",
+    "z/level3.go": "package z\n\n// encode3 compresses best.\nfunc encode3(cv uint64, s int) uint32 {\n"
+                   "\tnext := hashLen(cv, ",
+}
+
+
+def test_a_key_must_name_something() -> None:
+    assert key_of(TOKEN.findall("x := hashLen(cv, "), 4) == ("hashLen", "(", "cv", ",")
+    assert key_of(TOKEN.findall("a := (b, "), 4) is None  # punctuation and one-letter names match anywhere
+    assert key_of(TOKEN.findall("f("), 4) is None  # fewer tokens than the key
+
+
+def test_names_that_followed_the_same_tokens(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "repo", ENCODERS)
+    index = index_of(root, tmp_path / "data")
+    text = ENCODERS["z/level3.go"]
+    names = NextNames(index.store, index.root)
+    assert names.names("z/level3.go", text) == {"tableBits": 2}
+    assert names.names("z/level3.go", text) == {"tableBits": 2}  # again, from the chunks' tokens it keeps
+    # the longest key that occurs wins; earlier text of the query's own file counts too
+    own = text.replace("\tnext := hashLen(cv, ", "\tx := lookup(s)\n\ty := lookup(")
+    assert names.names("z/level3.go", own) == {"s": 1}
+
+
+def test_what_followed_elsewhere_ranks_first(tmp_path: Path) -> None:
+    """At `hashLen(cv, ` nothing but the repository's habits says which of the package's constants comes next."""
+    root = write_tree(tmp_path / "repo", ENCODERS)
+    r = Retriever(index_of(root, tmp_path / "data"))
+    text = ENCODERS["z/level3.go"]
+    items = r.context(Query("z/level3.go", 5, len("\tnext := hashLen(cv, ")), source=text)
+    assert items[0].symbol == "tableBits" and "next=1.00" in items[0].why
+
+
+def test_members_that_followed_the_same_receiver(tmp_path: Path) -> None:
+    """After `e.` the members of e's type that followed the same tokens elsewhere rank first among them."""
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/z\n\ngo 1.21\n",
+        "z/enc.go": "package z\n\n// Enc encodes.\ntype Enc struct{ n int }\n\n"
+                    "// Reset forgets what was encoded.\nfunc (e *Enc) Reset() {\n\te.n = 0\n}\n\n"
+                    "// Close flushes and ends.\nfunc (e *Enc) Close() error {\n\treturn nil\n}\n\n"
+                    "// Apply runs the encoder over b.\nfunc (e *Enc) Apply(b []byte) {\n\te.n += len(b)\n}\n",
+        "z/a.go": "package z\n\nfunc a(e *Enc) {\n\tdefer e.Close()\n\te.Apply(nil)\n}\n",
+        "z/b.go": "package z\n\nfunc b(e *Enc) {\n\tdefer e.Close()\n\te.Apply([]byte{1})\n}\n",
+        "z/c.go": "package z\n\nfunc c(e *Enc) {\n\tdefer e.",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("z/c.go", 4, len("\tdefer e.")), source=(root / "z/c.go").read_text())
+    assert items[0].symbol == "Enc.Close" and "next=1.00" in items[0].why and "receiver=1.00" in items[0].why
+
+
+def test_a_key_matches_whole_names_with_any_space_between_tokens() -> None:
+    from ragls.indexer.nextname import _follows, _joined
+
+    key = " hashLen ( cv , "
+    text = "a := hashLen( cv,\n\ttableBits)\nb := rehashLen(cv, other)\nc := hashLen(cvx, no)\nd := hashLen(cv, 7)"
+    assert _follows(_joined(text), key) == ["tableBits"]
+    assert _follows(_joined("f(cv, x) g (cv,y)"), " ( cv , ") == ["x", "y"]
+
+
+def test_a_member_named_like_what_the_line_says_ranks_first(tmp_path: Path) -> None:
+    """`mask = flags.`: of Flags's members, the one whose name shares the line's words (get_mask) comes first."""
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/flags.py": "class Flags:\n    def enabled(self) -> bool:\n        return True\n\n"
+                        "    def get_mask(self) -> int:\n        return 1\n\n    def describe(self) -> str:\n"
+                        "        return ''\n",
+        "pkg/use.py": "from .flags import Flags\n\n\ndef f(flags: Flags):\n    mask = flags.",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("pkg/use.py", 5, len("    mask = flags.")), source=(root / "pkg/use.py").read_text())
+    assert items[0].symbol == "Flags.get_mask" and "line=0.50" in items[0].why and "receiver=1.00" in items[0].why
