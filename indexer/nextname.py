@@ -3,12 +3,16 @@ the repository's other chunks (and earlier in the query's own file), counted; co
 calls."""
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 from collections import Counter, OrderedDict
 from pathlib import Path
 
 from .files import NotRegular, read_regular
 from .store import Store, subtokens
+
+log = logging.getLogger(__name__)
 
 TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d[\w.]*|\S")
 _NAME = re.compile(r"[A-Za-z_$][\w$]*")
@@ -100,9 +104,13 @@ class NextNames:
 
     def _chunks(self, phrase: str, path: str) -> list[str]:
         """The text of up to MAX_CHUNKS chunks of other files holding the phrase's words in order."""
-        rows = self.store.db.execute(
-            "SELECT c.id, c.path, c.start_line, c.end_line FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
-            "WHERE chunks_fts MATCH ? AND c.path != ? LIMIT ?", (phrase, path, MAX_CHUNKS)).fetchall()
+        try:
+            rows = self.store.db.execute(
+                "SELECT c.id, c.path, c.start_line, c.end_line FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+                "WHERE chunks_fts MATCH ? AND c.path != ? LIMIT ?", (phrase, path, MAX_CHUNKS)).fetchall()
+        except sqlite3.Error as exc:  # the lexical index unreadable: the query goes on without this evidence
+            log.warning("searching the lexical index for what came next failed: %s", exc)
+            return []
         out = []
         for cid, p, start, end in rows:
             if (text := self._texts.get(cid)) is not None:

@@ -93,3 +93,19 @@ def test_a_member_named_like_what_the_line_says_ranks_first(tmp_path: Path) -> N
     r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("pkg/use.py", 5, len("    mask = flags.")), source=(root / "pkg/use.py").read_text())
     assert items[0].symbol == "Flags.get_mask" and "line=0.50" in items[0].why and "receiver=1.00" in items[0].why
+
+
+def test_an_unreadable_lexical_index_loses_only_this_evidence(tmp_path: Path) -> None:
+    """A search of the lexical index that fails (a damaged FTS table, say) leaves the query without this evidence."""
+    import sqlite3
+
+    class Broken:
+        def execute(self, *args: object) -> None:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+
+    root = write_tree(tmp_path / "repo", ENCODERS)
+    r = Retriever(index_of(root, tmp_path / "data"))
+    r._next.store = type("S", (), {"db": Broken()})()  # type: ignore[assignment]
+    text = ENCODERS["z/level3.go"]
+    items = r.context(Query("z/level3.go", 5, len("\tnext := hashLen(cv, ")), source=text)
+    assert items and not any("next=" in " ".join(i.why) for i in items)
