@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .files import read_regular
 from .lang.paths import PathIndex
+from .lang.spec import Arity
 from .lang.types import elem_chain, type_chain
 from .languages import LANGUAGE_NAMES, spec
 from .model import ImportRef
@@ -299,13 +300,23 @@ class Graph:
     def overloads_of(self, d: Def, args: int | None) -> list[Def]:
         """The declarations a use of `d` may mean: of several overloads, those whose parameters take `args`
         arguments (the language's arity rule; all of them when the count or the rule is unknown, or none fits)."""
-        decls = self.overloads.get((d.path, d.qualname))
-        if not decls:
-            return [d]
+        decls = self.overloads.get((d.path, d.qualname)) or [d]
         lang = self.language.get(d.path, "")
         rule = spec(lang).arity if lang in LANGUAGE_NAMES else None
         if args is None or rule is None:
             return decls
+        fits = self._fitting(decls, args, rule)
+        if not fits and "." in d.qualname:  # none of the class's own: an overload a base class declares (javac's)
+            owner = self.defs.get(d.path, {}).get(d.qualname.rsplit(".", 1)[0])
+            for base in self.bases(owner) if owner is not None else []:
+                found = self.resolve_attr(("def", base), d.name)
+                if found is not None and found[0] == "def" and found[1] is not d:
+                    inherited = self.overloads.get((found[1].path, found[1].qualname)) or [found[1]]  # type: ignore
+                    if fits := self._fitting(inherited, args, rule):
+                        break
+        return fits or decls
+
+    def _fitting(self, decls: list[Def], args: int, rule: Arity) -> list[Def]:
         fits = []
         for o in decls:
             key = (o.path, o.start_line)
@@ -316,7 +327,7 @@ class Graph:
             ar = self._arity[key]
             if ar is None or (ar[0] <= args and (ar[1] is None or args <= ar[1])):
                 fits.append(o)
-        return fits or decls
+        return fits
 
     def bases(self, d: Def) -> list[Def]:
         """The class-like definitions `d` declares as its bases (its language's `bases` rule on its signature) or

@@ -290,6 +290,10 @@ class Retriever:
             if t is None and len(chain) == 1:  # not imported (the same package, a builtin): one class of that name
                 found = [d for d in g.by_name.get(chain[0], ()) if d.kind in TYPE_LIKE]
                 t = ("def", found[0]) if len(found) == 1 else None
+            elif t is None and chain[-1] != ELEMENT:  # a qualified name (`org.jsoup.nodes.Node`): its folders
+                folder = "/" + "/".join(chain[:-1]) + "/"
+                found = [d for d in g.by_name.get(chain[-1], ()) if d.kind in TYPE_LIKE and folder in "/" + d.path]
+                t, rest = (("def", found[0]), []) if len(found) == 1 else (None, rest)
             for attr in rest:
                 if t is None:
                     return None

@@ -220,3 +220,34 @@ def test_a_call_s_result_type_leads_to_its_members(shelf_index) -> None:
     members = [i.symbol for i in items if "receiver=1.00" in i.why]
     assert members == [i.symbol for i in items[:len(members)]]
     assert {"Book.pageCount", "Book.addChapter", "Item.shortTitle"} <= set(members)
+
+
+def test_an_overload_a_base_class_declares_and_a_fully_qualified_type(tmp_path: Path) -> None:
+    """`el.attr("k")` where Element declares only a two-argument attr and its base Node the one-argument one means
+    Node's (javac searches the hierarchy); `org.acme.nodes.Node n` (a fully qualified type) is Node."""
+    from .conftest import index_of, write_tree
+
+    pkg = "src/main/java/org/acme/nodes/"
+    root = write_tree(tmp_path / "repo", {
+        pkg + "Node.java": "package org.acme.nodes;\n\npublic class Node {\n"
+                           "    /** The attribute's value. */\n    public String attr(String key) {\n"
+                           "        return key;\n    }\n\n    /** The outer HTML. */\n    public String outerHtml() {\n"
+                           "        return \"\";\n    }\n}\n",
+        pkg + "Element.java": "package org.acme.nodes;\n\npublic class Element extends Node {\n"
+                              "    /** Sets an attribute. */\n    public Element attr(String key, String value) {\n"
+                              "        return this;\n    }\n}\n",
+        "src/main/java/org/acme/app/App.java": "package org.acme.app;\n\nimport org.acme.nodes.Element;\n\n"
+                                               "public class App {\n    static String title(Element el) {\n"
+                                               "        return el.attr(\"title\");\n    }\n\n"
+                                               "    static String html(org.acme.nodes.Node n) {\n"
+                                               "        return n.outerHtml();\n    }\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    app = "src/main/java/org/acme/app/App.java"
+    d = r.graph.defs[pkg + "Element.java"]["Element.attr"]
+    assert [(o.qualname, o.start_line) for o in r.graph.overloads_of(d, 1)] == [("Node.attr", 4)]
+    assert [o.qualname for o in r.graph.overloads_of(d, 2)] == ["Element.attr"]
+    why = {i.symbol: " ".join(i.why) for i in r.context(Query(app, 6, end_line=8))}
+    assert "used_typed" in why["Node.attr"] and "used" not in why.get("Element.attr", "")
+    why = {i.symbol: " ".join(i.why) for i in r.context(Query(app, 10, end_line=12))}
+    assert "used_typed" in why["Node.outerHtml"]
