@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d[\w.]*|\S")
 _NAME = re.compile(r"[A-Za-z_$][\w$]*")
-KEY_TOKENS = (4, 3, 2)  # the longest key with matches wins: the last 4 tokens before the cursor, else 3, else 2
+KEY_TOKENS = (8, 6, 5, 4, 3, 2)  # the longest key with matches wins: the last 8 tokens before the cursor, else 6, ...
 MAX_CHUNKS = 24  # chunks read a query, of those the lexical index says hold the key's words in order
 MAX_FILE_BYTES = 1_000_000
 TAIL_CHARS = 64_000  # of the query's own text, searched for the key
@@ -85,19 +85,25 @@ class NextNames:
             self._version = version
         tokens = TOKEN.findall(before[-2000:])
         own = before[-TAIL_CHARS:]  # the key at its very end has no name after it
+        # the keys are suffixes of each other: often with the same words (they differ in punctuation) and the same
+        # rarest name, so the chunks found and the stretches tokenized for one serve the next
+        found: dict[str, list[str]] = {}
+        near: dict[tuple[str, str], list[str]] = {}
         for n in KEY_TOKENS:
             key = key_of(tokens, n)
             if key is None:
                 continue
             joined_key = " " + " ".join(key) + " "
             anchor = max((t for t in key if _NAME.fullmatch(t)), key=lambda t: (t not in _COMMON, len(t)))
-            counts: Counter[str] = Counter(name for text in _around(own, anchor)
-                                           for name in _follows(_joined(text), joined_key))
             words = [w for t in key for w in subtokens(t)]
-            if words:
-                for chunk in self._chunks('"' + " ".join(words) + '"', path):
-                    for text in _around(chunk, anchor):
-                        counts.update(_follows(_joined(text), joined_key))
+            phrase = '"' + " ".join(words) + '"' if words else ""
+            if (phrase, anchor) not in near:
+                if phrase not in found:
+                    found[phrase] = self._chunks(phrase, path) if words else []
+                near[(phrase, anchor)] = [_joined(text) for chunk in [own, *found[phrase]]
+                                          for text in _around(chunk, anchor)]
+            counts: Counter[str] = Counter(name for joined in near[(phrase, anchor)]
+                                           for name in _follows(joined, joined_key))
             if counts:
                 return counts
         return Counter()
