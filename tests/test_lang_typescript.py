@@ -189,8 +189,10 @@ def test_the_types_query_reads_declared_and_constructed_types(language: str) -> 
     query, loaded = types_query(language), grammar(language)
     assert query is not None and loaded is not None
     tree = loaded.parser().parse(TYPED.encode())
-    found = {((c["var"][0].text or b"").decode(), (c["type"][0].text or b"").decode())
-             for _, c in ts.QueryCursor(query).matches(tree.root_node)}
+    matches = [c for _, c in ts.QueryCursor(query).matches(tree.root_node)]
+    found = {((c["var"][0].text or b"").decode(), (c["type"][0].text or b"").decode()) for c in matches if "type" in c}
+    values = {((c["var"][0].text or b"").decode(), (c["value"][0].text or b"").decode()) for c in matches if "value" in c}
+    assert all(v.startswith(("new ", "this.")) or "(" in v or "." in v for _, v in values)  # calls and members only
     assert found == {
         ("cache", "Cache<string> | undefined"), ("pending", "Map"), ("client", "api.Client"), ("name", "string"),
         ("retries", "RetryPolicy"), ("queue", "JobQueue"), ("ledger", "Ledger"), ("ctx", "Context<Env>"),
@@ -275,3 +277,23 @@ def test_a_class_merged_with_a_namespace_declared_first_keeps_its_bases(tmp_path
         assert decls, name
         assert [(b.path, b.qualname) for b in graph.bases(decls[0])] == [("base.ts", "Base")], name
         assert "hello" in {m.name for m in graph.module_members(("def", decls[0]))}, name
+
+
+def test_a_declared_result_type_leads_to_members(tmp_path: Path) -> None:
+    """`const s = pool.open()` where `open(): Session`: `s.` ranks Session's members."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/session.ts": "export class Session {\n  /** Ends it. */\n  close(): void {\n    return;\n  }\n\n"
+                          "  /** Runs a query. */\n  query(sql: string): number {\n    return sql.length;\n  }\n}\n",
+        "src/pool.ts": "import { Session } from './session';\n\nexport class Pool {\n  /** A session. */\n"
+                       "  open(): Session {\n    return new Session();\n  }\n}\n",
+        "src/app.ts": "import { Pool } from './pool';\n\nexport function run(pool: Pool) {\n  const s = pool.open();\n"
+                      "  s.",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("src/app.ts", 5, len("  s.")), source=(root / "src/app.ts").read_text())
+    members = {i.symbol for i in items if "receiver=1.00" in i.why}
+    assert {"Session.close", "Session.query"} <= members

@@ -37,3 +37,6 @@
 ; `for (const x of xs)` / `const y = xs[0]` over a name or member annotated as an array (`xs: T[]`): an element
 (for_in_statement left: (identifier) @var "of" right: [(identifier) (member_expression)] @elem)
 (variable_declarator name: (identifier) @var value: (subscript_expression object: [(identifier) (member_expression)]) @value)
+; const x = f(), const x = a.b.f(), const x = a.b: a value whose type the index knows (a declared result or field type)
+(variable_declarator name: (identifier) @var
+  value: [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value)

@@ -12,16 +12,18 @@
 
 (enum_declaration name: (identifier) @name) @definition.enum
 
+; a function's or method's declared result type (@type) is what a call of it gives: `x = a.f()`, `a.f().g`
 [
-  (function_declaration name: (identifier) @name)
+  (function_declaration name: (identifier) @name return_type: (type_annotation (_) @type)?)
   (generator_function_declaration name: (identifier) @name)
-  (function_signature name: (identifier) @name)
+  (function_signature name: (identifier) @name return_type: (type_annotation (_) @type)?)
 ] @definition.function
 
 [
-  (method_definition name: [(property_identifier) (private_property_identifier)] @name)
-  (method_signature name: (property_identifier) @name)
-  (abstract_method_signature name: (property_identifier) @name)
+  (method_definition name: [(property_identifier) (private_property_identifier)] @name
+    return_type: (type_annotation (_) @type)?)
+  (method_signature name: (property_identifier) @name return_type: (type_annotation (_) @type)?)
+  (abstract_method_signature name: (property_identifier) @name return_type: (type_annotation (_) @type)?)
 ] @definition.method
 
 (public_field_definition
