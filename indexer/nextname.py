@@ -21,7 +21,8 @@ MAX_CHUNKS = 24  # chunks read a query, of those the lexical index says hold the
 MAX_FILE_BYTES = 1_000_000
 TAIL_CHARS = 64_000  # of the query's own text, searched for the key
 _COMMON = frozenset("""return self this cls if else elif for while def func function const let var new import from class
-public private protected static final await async yield not and or in is None nil null true false True False err""".split())
+public private protected static final await async yield not and or in is None nil null true false True False
+err""".split())
 WINDOW = 160  # characters around each occurrence of a key's longest name in a chunk that are tokenized
 
 
@@ -134,13 +135,13 @@ class NextNames:
         if rel in self._files:
             self._files.move_to_end(rel)
             return self._files[rel]
-        lines = self._files[rel] = _lines(self.root, rel)
+        lines = self._files[rel] = _read_lines(self.root, rel)
         if len(self._files) > self.CACHED_FILES:
             self._files.popitem(last=False)
         return lines
 
 
-def _lines(root: Path, rel: str) -> list[str] | None:
+def _read_lines(root: Path, rel: str) -> list[str] | None:
     try:
         data, _ = read_regular(root / rel, MAX_FILE_BYTES)
     except (OSError, NotRegular):

@@ -47,10 +47,11 @@ NEXT_NAMES, NEXT_MAX_DEFS = 8, 3  # names that followed the same code elsewhere,
 # Weights of the fused score. Graph evidence dominates; lexical and vector similarity order what it leaves tied.
 # Fitted weights ship as data (ranking.json beside this module, written by bench/train_ranker.py) and replace these.
 HAND_WEIGHTS = {
-    "cursor": dict(next=3.0, receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6, star=0.5, used_func=-0.6,
-                   used_window=0.2, class_member=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
+    "cursor": dict(next=3.0, receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6, star=0.5,
+                   used_func=-0.6, used_window=0.2, class_member=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
     # after `module.` or `Class.`: the members of that target compete on usage and similarity alone
-    "receiver": dict(next=3.0, line=1.0, receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
+    "receiver": dict(next=3.0, line=1.0, receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8, lex=1.6,
+                     vec=0.6, kind=0.8),
     "selection": dict(receiver=0.0, used=5.0, used_typed=2.0, imported=0.6, unused=0.0, member=0.2,
                       member_recent=0.3, star=0.2, class_member=0.5, name=0.8, lex=1.0, vec=0.4, kind=0.0),
 }
@@ -382,18 +383,17 @@ class Retriever:
                     if said and (named := subtokens(d.name)) and (hit := sum(w in said for w in named)):
                         add(d, "line", hit / len(named))
         if not v.selection:
-            self._next_names(q, v, receiver, resolve_head, add)
+            self._next_names(g, q, v, receiver, resolve_head, add)
         self._name_matches(v, cands, window_start)
         return cands
 
-    def _next_names(self, q: Query, v: Visible, receiver: Target | None,
+    def _next_names(self, g: Graph, q: Query, v: Visible, receiver: Target | None,
                     resolve_head: Callable[[str], Target | None], add: Callable[..., None]) -> None:
         """The definitions of the names that followed the same tokens elsewhere (nextname.py), by their share of
         what followed: after `x.` members of x's type (any member of that name when the type is unknown), else names
         in scope here (imported, the package's), else a name few definitions have."""
         counts = self._next.names(q.path, v.text, (self._generation, self._seq))
         total = sum(counts.values())
-        g = self.graph
         for name, n in counts.most_common(NEXT_NAMES):
             share = n / total
             if receiver is not None:

@@ -125,7 +125,7 @@ def value_chain(text: str) -> list[str] | None:
                 i += 1
             else:
                 break
-        if t.startswith((".(",), i):  # a type assertion: its value has the type named
+        if t.startswith(".(", i):  # a type assertion: its value has the type named
             close = _matching(t, i + 1)
             inner = type_chain(t[i + 2:close]) if close > 0 else None
             return inner
