@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .embed import STATIC_NAME
+from .expect import NUMBER, Expect, builtin, expect, fit, type_key
 from .files import read_regular
 from .graph import CLASS_LIKE, TYPE_LIKE, Def, Graph, Target
 from .index import Index
@@ -47,10 +48,10 @@ NEXT_NAMES, NEXT_MAX_DEFS = 8, 3  # names that followed the same code elsewhere,
 # Weights of the fused score. Graph evidence dominates; lexical and vector similarity order what it leaves tied.
 # Fitted weights ship as data (ranking.json beside this module, written by bench/train_ranker.py) and replace these.
 HAND_WEIGHTS = {
-    "cursor": dict(next=3.0, receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6, star=0.5,
+    "cursor": dict(next=3.0, fits=3.0, scope=0.5, receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6, star=0.5,
                    used_func=-0.6, used_window=0.2, class_member=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
     # after `module.` or `Class.`: the members of that target compete on usage and similarity alone
-    "receiver": dict(next=3.0, line=1.0, receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8, lex=1.6,
+    "receiver": dict(next=3.0, fits=3.0, line=1.0, receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8, lex=1.6,
                      vec=0.6, kind=0.8),
     "selection": dict(receiver=0.0, used=5.0, used_typed=2.0, imported=0.6, unused=0.0, member=0.2,
                       member_recent=0.3, star=0.2, class_member=0.5, name=0.8, lex=1.0, vec=0.4, kind=0.0),
@@ -306,6 +307,27 @@ class Retriever:
                 t = g.type_of(t[1])  # type: ignore[arg-type]  # a call's value: what the function returns
             return t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None  # type: ignore
 
+        def expected(e: Expect) -> str:
+            """The name of the type the cursor's slot expects (expect.py): written out, a field's, a value's."""
+            if e.type:
+                return NUMBER if e.type == NUMBER else type_key(e.type)
+            chain = list(e.field[0] if e.field is not None else e.chain)
+            local = v.types.get(chain[0]) if len(chain) == 1 else None
+            if local is not None and len(local) == 1 and builtin(local[0]):  # `n int`
+                return local[0]
+            t, rest = head(chain)
+            if t is None and (d := own.get(chain[0])) is not None:  # a name of this very file
+                t = ("def", d)
+            for attr in [*rest, e.field[1]] if e.field is not None else rest:
+                t = g.resolve_attr(t, attr) if t is not None and attr != ELEMENT else None
+            if t is not None and t[0] == "def":
+                d = t[1]  # type: ignore[assignment]
+                if d.kind in TYPE_LIKE:  # a conversion, `T(x) == `
+                    return "" if e.field is not None else d.name
+                if d.type:
+                    return type_key(d.type)
+            return NUMBER if e.numeric else ""
+
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
         chains: dict[tuple[tuple[str, ...], int | None], list[int]] = {}  # a chain means one thing in a request
         for use in v.uses:
@@ -384,6 +406,17 @@ class Retriever:
                         add(d, "line", hit / len(named))
         if not v.selection:
             self._next_names(g, q, v, receiver, resolve_head, add)
+            nameable = [*peer_defs.values(), *(d for s in stars for d in g.module_members(s)),
+                        *(t[1] for t in bindings.values() if t[0] == "def")]  # type: ignore[misc]
+            if implicit_this and enclosing is not None:
+                nameable += g.module_members(enclosing)
+            if not v.receiver:  # a bare name: what can be named here without a qualifier
+                add_all(nameable, "scope")
+            if (e := expect(v.lines, v.function_start, lang)) is not None and (key := expected(e)):
+                pool = g.module_members(receiver) if receiver is not None else nameable
+                for d in pool:
+                    if d.type and d.kind not in TYPE_LIKE and (f := fit(key, type_key(d.type))):
+                        add(d, "fits", f)  # type: ignore[arg-type]
         self._name_matches(v, cands, window_start)
         return cands
 

@@ -143,6 +143,8 @@ def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
                 if (declared := caps.get("type")) and not found[span][1].type:  # a field's type, a result type
                     found[span] = (node, replace(found[span][1],
                                                  type=(declared[0].text or b"").decode("utf-8", "replace")[:200]))
+                elif kind == "constant" and not found[span][1].type and (infer := grammar.spec.value_type):
+                    found[span] = (node, replace(found[span][1], type=infer(node)[:200]))  # its value's type
     parsed.symbols = _nest(sorted(found.values(), key=lambda ns: (ns[0].start_byte, -ns[0].end_byte)))
     return parsed
 

@@ -292,3 +292,45 @@ def test_types_flow_through_locals_calls_and_elements(tmp_path: Path) -> None:
     explained = r.context(Query("main.go", 5, 0, 15), k=20, source=source.replace("\te2.\n", "\t_ = e2\n}\n"))
     used = {i.symbol for i in explained if "used_typed" in " ".join(i.why)}
     assert {"Out.P", "Fields.Len", "Fields.Get", "Field.Number", "Enum.Title"} <= used
+
+
+def test_constants_take_their_value_s_type() -> None:
+    """A constant or variable declared without a type has its value's, as go/types gives it: a literal's kind, a
+    conversion's or composite literal's type, `errors.New`'s error; a group's later specs repeat the one before."""
+    source = ('package p\n\nimport "errors"\n\nconst debug = false\n\nconst (\n\tRaw Kind = iota\n\t// RLE runs.\n'
+              '\tRLE\n\tmaxSize = 1 << 17\n\tname = "p"\n\tneg = -maxSize\n)\n\nvar errShort = errors.New("short")\n'
+              'var limit = uint32(5)\nvar zero = &Kind{}\n\ntype Kind uint8\n')
+    types = {s.qualname: s.type for s in parse("p.go", source).symbols}
+    assert types == {"debug": "bool", "Raw": "Kind", "RLE": "Kind", "maxSize": "untyped int", "name": "string",
+                     "neg": "untyped int", "errShort": "error", "limit": "uint32", "zero": "Kind", "Kind": ""}
+
+
+def test_what_fits_the_expected_type_ranks_first(tmp_path: Path) -> None:
+    """Of a package's many names, the ones whose type fits the slot at a bare cursor rank first: `if ` a bool
+    constant, `s.Reuse == ` and `case ` in `switch s.Reuse` the constants of the field's type, a composite
+    literal's `kind: ` those of the field's type, `return 0, ` an error variable."""
+    from .conftest import index_of, write_tree
+
+    consts = "".join(f"// big{i} is a size.\nconst big{i} = {i} << 10\n\n" for i in range(12))
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "defs.go": 'package m\n\nimport "errors"\n\n' + consts
+                   + "// debugScratch turns on checks.\nconst debugScratch = false\n\n"
+                     "// Policy says when to reuse a table.\ntype Policy uint8\n\n"
+                     "const (\n\t// PolicyAllow reuses it.\n\tPolicyAllow Policy = iota\n\t// PolicyNone never.\n"
+                     "\tPolicyNone\n)\n\n// Scratch is a work area.\ntype Scratch struct {\n\tReuse Policy\n"
+                     "\tn     int\n}\n\n// errShort is a short input.\nvar errShort = errors.New(\"short\")\n",
+        "use.go": "package m\n\nfunc reuse(s *Scratch) (int, error) {\n\tif s.n > 0 {\n\t\ts.n++\n\t}\n"
+                  "\tSLOT\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    base = (root / "use.go").read_text()
+    for slot, wanted in (("if ", {"debugScratch"}), ("if s.Reuse == ", {"PolicyAllow", "PolicyNone"}),
+                         ("switch s.Reuse {\n\tcase ", {"PolicyAllow", "PolicyNone"}),
+                         ("t := Scratch{Reuse: ", {"PolicyAllow", "PolicyNone"}), ("return 0, ", {"errShort"})):
+        text = base.split("SLOT")[0] + slot
+        last = text.rsplit("\n", 1)[-1]
+        items = r.context(Query("use.go", text.count("\n") + 1, len(last)), source=text)
+        top = {i.symbol for i in items[:len(wanted)]}
+        assert top == wanted, (slot, [(i.symbol, i.why) for i in items[:4]])
+        assert all("fits=1.00" in i.why for i in items[:len(wanted)])

@@ -1,5 +1,5 @@
 """Go: import specs (named, dot, blank) resolved through the module's go.mod (else by path suffix), a package's files
-seen by each other, the export rule, and where a type is expected."""
+seen by each other, the export rule, where a type is expected, and the type a constant's value gives it."""
 from __future__ import annotations
 
 import posixpath
@@ -172,6 +172,71 @@ def _resolve_by_suffix(ref: ImportRef, paths: PathIndex) -> list[str]:
     return []
 
 
+_LITERAL_TYPES = {"int_literal": "untyped int", "rune_literal": "untyped rune", "float_literal": "untyped float",
+                  "imaginary_literal": "untyped float", "iota": "untyped int", "true": "bool", "false": "bool",
+                  "interpreted_string_literal": "string", "raw_string_literal": "string"}
+_BOOL_OPERATORS = frozenset({"==", "!=", "<", "<=", ">", ">=", "&&", "||"})
+_ERROR_MAKERS = frozenset({"errors.New", "fmt.Errorf"})
+
+
+def go_value_type(node: ts.Node) -> str:
+    """The type a package-level constant or variable declared without one has, as go/types gives it: its value's
+    (`const debug = false` -> bool, `= iota` -> untyped int, `var errX = errors.New(..)` -> error, `T(1)`, `&T{}`);
+    in a `const (...)` group a spec without a value repeats the previous spec's type and value. "" when unknown."""
+    spec_node: ts.Node | None = node
+    if node.type in ("const_declaration", "var_declaration"):
+        spec_node = next((c for c in node.named_children if c.type in ("const_spec", "var_spec")), None)
+    while spec_node is not None and spec_node.type in ("const_spec", "var_spec"):
+        if (declared := spec_node.child_by_field_name("type")) is not None:
+            return text(declared)
+        if (value := spec_node.child_by_field_name("value")) is not None:
+            return _expression_type(value.named_children[0]) if value.named_child_count else ""
+        if spec_node.type != "const_spec":
+            return ""
+        spec_node = spec_node.prev_named_sibling  # implicit repetition
+        while spec_node is not None and spec_node.type == "comment":
+            spec_node = spec_node.prev_named_sibling
+    return ""
+
+
+def _expression_type(e: ts.Node) -> str:
+    if (literal := _LITERAL_TYPES.get(e.type)) is not None:
+        return literal
+    if e.type == "parenthesized_expression" and e.named_child_count:
+        return _expression_type(e.named_children[0])
+    if e.type == "unary_expression" and (operand := e.child_by_field_name("operand")) is not None:
+        op = e.child_by_field_name("operator")
+        if op is not None and text(op) == "!":
+            return "bool"
+        return _expression_type(operand) or ("untyped int" if op is not None and text(op) in "-^+" else "")
+    if e.type == "binary_expression":
+        op = e.child_by_field_name("operator")
+        if op is not None and text(op) in _BOOL_OPERATORS:
+            return "bool"
+        for side in ("left", "right"):  # an untyped operand takes the other's type
+            if (n := e.child_by_field_name(side)) is not None and (t := _expression_type(n)) \
+                    and not t.startswith("untyped"):
+                return t
+        left = e.child_by_field_name("left")
+        if (t := _expression_type(left) if left is not None else ""):
+            return t
+        return "untyped int" if op is not None and text(op) != "+" else ""  # arithmetic on named constants
+    if e.type == "composite_literal" and (of := e.child_by_field_name("type")) is not None:
+        return text(of)
+    if e.type == "call_expression" and (f := e.child_by_field_name("function")) is not None:
+        name = text(f)
+        if name in _ERROR_MAKERS:
+            return "error"
+        if f.type == "parenthesized_expression" or name in _CONVERSIONS:  # (*T)(p), uint32(x)
+            return name.strip("()")
+    return ""
+
+
+_CONVERSIONS = frozenset({
+    "bool", "byte", "rune", "string", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32",
+    "uint64", "uintptr", "float32", "float64", "complex64", "complex128"})
+
+
 def go_peers(path: str, paths: PathIndex) -> list[str]:
     """The other files of a Go package: its directory's .go files (a test file sees the package's tests too)."""
     test = path.endswith("_test.go")
@@ -180,4 +245,4 @@ def go_peers(path: str, paths: PathIndex) -> list[str]:
 
 
 SPECS = (LanguageSpec("go", (".go",), "tree_sitter_go", read_imports=go_imports, resolve=resolve_go,
-                      peers=go_peers, types_query="go-types.scm", reexports=False, not_chunked=frozenset({"field", "embed"})),)
+                      peers=go_peers, types_query="go-types.scm", value_type=go_value_type, reexports=False, not_chunked=frozenset({"field", "embed"})),)

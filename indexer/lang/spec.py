@@ -18,6 +18,8 @@ Peers = Callable[[str, PathIndex], list[str]]
 Bases = Callable[[str], list[list[str]]]
 # (a definition's name, its signature) -> the fewest and most arguments it takes (None: no limit), or None
 Arity = Callable[[str, str], "tuple[int, int | None] | None"]
+# a definition's node -> the type its value gives it where none is declared ("" when unknown)
+ValueType = Callable[[ts.Node], str]
 SMALL_KINDS = frozenset({"constant", "macro", "type"})  # by default left to the module-level windows
 
 
@@ -36,6 +38,8 @@ class LanguageSpec:
     - `implicit_this`: a bare name inside a class may be one of its (inherited) members (Java, C++);
     - `reexports`: a file's imports may pass names on to the files importing it (TypeScript's `export * from`,
       Rust's `pub use`, C's `#include`); False where an import binds a name in its own file only (Java, Go);
+    - `value_type`: the type a constant or variable declared without one takes from its value (Go's
+      `const x = false`, iota groups); it ranks the names that fit where a value of a known type is expected;
     - `arity`: how many arguments a function's signature takes: a call picks among overloads (Java) by it;
     - `not_chunked`: definition kinds left to the module-level windows instead of chunks of their own;
     - `doc_style`: where a definition's documentation lives: "docstring" (the first string of its body) or
@@ -55,4 +59,5 @@ class LanguageSpec:
     implicit_this: bool = False
     reexports: bool = True
     arity: Arity | None = None
+    value_type: ValueType | None = None
     not_chunked: frozenset[str] = SMALL_KINDS

@@ -33,7 +33,7 @@ def type_chain(text: str) -> list[str] | None:
     return _SEPARATOR.split(m.group()) if m is not None else None
 
 
-def _top_level(text: str, sep: str = ",") -> list[str]:
+def top_level(text: str, sep: str = ",") -> list[str]:
     """`text` split at `sep` outside brackets (generic arguments keep their commas)."""
     out, depth, cur = [], 0, []
     for ch in text:
@@ -53,18 +53,18 @@ def paren_bases(signature: str) -> list[list[str]]:
     m = _PY_CLASS.match(signature)
     if m is None:
         return []
-    return [c for p in _top_level(m.group(1)) if "=" not in p and not p.startswith("*") and (c := type_chain(p))]
+    return [c for p in top_level(m.group(1)) if "=" not in p and not p.startswith("*") and (c := type_chain(p))]
 
 
 def extends_bases(signature: str) -> list[list[str]]:
     """TypeScript's and Java's `class X<T> extends A<T> implements B, C {` and `interface X extends A, B`."""
-    return [c for m in _EXTENDS.finditer(signature) for p in _top_level(m.group(1)) if (c := type_chain(p))]
+    return [c for m in _EXTENDS.finditer(signature) for p in top_level(m.group(1)) if (c := type_chain(p))]
 
 
 def cpp_bases(signature: str) -> list[list[str]]:
     """C++'s `class X : public A, private ns::B {`."""
     m = _CPP_BASES.match(signature)
-    return [c for p in _top_level(m.group(1)) if (c := type_chain(_ACCESS.sub("", p)))] if m else []
+    return [c for p in top_level(m.group(1)) if (c := type_chain(_ACCESS.sub("", p)))] if m else []
 
 
 ELEMENT = "[]"  # in a chain: an element of the value before it (`xs[i]`, a range over `xs`); first: a container type
@@ -90,10 +90,10 @@ def elem_chain(text: str) -> list[str] | None:
     if t.endswith("[]"):
         return type_chain(t[:-2])
     if (m := _GENERIC_CONTAINER.match(t)) is not None:
-        args = _top_level(m.group(1))
+        args = top_level(m.group(1))
         return type_chain(args[0]) if args else None
     if (m := _MAPPING.match(t)) is not None:
-        args = _top_level(m.group(1))
+        args = top_level(m.group(1))
         return type_chain(args[-1]) if len(args) == 2 else None
     return None
 

@@ -1,7 +1,7 @@
 ; Go tags: definitions, references and imports.
 ; @owner names the type a method belongs to (its receiver's), @type a definition's declared type (a variable's, an
-; alias's target) or a function's first result type, for following `x.f().g` (read where the symbol extractor
-; supports them: see /tmp/issue9-go-proposals.md).
+; alias's target, a constant's) or a function's first result type, for following `x.f().g` and for ranking what fits
+; where a value of a known type is expected (a constant without a declared type takes its value's: lang/go.py).
 ; A lone `type T ...` is captured as its whole declaration so its doc comment attaches;
 ; in a grouped `type ( ... )` each spec is captured on its own.
 
@@ -64,9 +64,10 @@
 
 ; Package-level constants and variables (the blank identifier `_` declares nothing).
 (source_file
-  ((const_declaration . (const_spec name: (identifier) @name) .) @definition.constant
+  ((const_declaration . (const_spec name: (identifier) @name type: (_)? @type) .) @definition.constant
     (#not-match? @definition.constant "^const\\s*\\(") (#not-eq? @name "_")))
-(source_file ((const_declaration "(" (const_spec name: (identifier) @name) @definition.constant) (#not-eq? @name "_")))
+(source_file ((const_declaration "(" (const_spec name: (identifier) @name type: (_)? @type) @definition.constant)
+  (#not-eq? @name "_")))
 (source_file
   ((var_declaration . (var_spec name: (identifier) @name type: (_)? @type) .) @definition.constant
     (#not-match? @definition.constant "^var\\s*\\(") (#not-eq? @name "_")))
