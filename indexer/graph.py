@@ -41,7 +41,8 @@ class Def:
 
 # Which of a name's declarations of different kinds in one file the graph keeps (TypeScript's declaration merging):
 # a class over a function or enum, over an interface or type alias, over the rest (a namespace); the first of equals.
-_MERGE_RANK = {"class": 0, "struct": 0, "function": 1, "enum": 1, "interface": 2, "type": 2}
+# A Java method over a field of its name (`pow10(n)` and the table `pow10`): the one a call means.
+_MERGE_RANK = {"class": 0, "struct": 0, "function": 1, "method": 1, "enum": 1, "interface": 2, "type": 2}
 
 # A resolved target: ("def", Def) | ("mod", module key) | ("files", tuple of paths)
 Target = tuple[str, object]
@@ -118,8 +119,9 @@ class Graph:
                 best = min(decls, key=lambda x: (_MERGE_RANK.get(x.kind, len(_MERGE_RANK)), x.chunk is None))
                 d = best if best.chunk is not None else replace(best, chunk=last_chunk.get((path, qual)))
             self.defs[path][qual] = d
-            if len(decls) > 1 and len({x.kind for x in decls}) == 1 and all(x.chunk is not None for x in decls):
-                self.overloads[(path, qual)] = decls  # each with a body of its own (Java, C++ overloads)
+            same = [x for x in decls if x.kind == d.kind]  # Java's field and methods may share a name
+            if len(same) > 1 and all(x.chunk is not None for x in same):
+                self.overloads[(path, qual)] = same  # each with a body of its own (Java, C++ overloads)
             self.by_name[d.name].append(d)
             if d.chunk is not None:
                 self.def_of_chunk[d.chunk] = d
@@ -230,6 +232,10 @@ class Graph:
         if d.kind not in CLASS_LIKE and d.type:  # type: ignore[union-attr]  # a field, a call: its type's member
             t = self.type_of(d)  # type: ignore[arg-type]
             return self.resolve_attr(t, attr, depth + 1) if t is not None and depth < MAX_BASE_DEPTH else None
+        if d.kind == "constant" and "." in d.qualname and depth < MAX_BASE_DEPTH:  # type: ignore[union-attr]
+            owner = self.defs.get(d.path, {}).get(d.qualname.rsplit(".", 1)[0])  # type: ignore[union-attr]
+            if owner is not None and owner.kind == "enum":  # an enum's constant has the enum's members
+                return self.resolve_attr(("def", owner), attr, depth + 1)
         for p in self._member_paths(d):  # type: ignore[arg-type]
             if (m := self.defs.get(p, {}).get(f"{d.qualname}.{attr}")) is not None:  # type: ignore[union-attr]
                 return ("def", m)
@@ -463,6 +469,12 @@ class Graph:
                 continue
             if r.name == "*":
                 stars.append(("files", files))
+            elif r.name and r.name.endswith(".*"):  # Java's `import static a.b.C.*`: C's static members
+                t = ("files", files)
+                for part in r.name[:-2].split("."):
+                    t = self.resolve_attr(t, part) if t is not None else None  # type: ignore[assignment]
+                if t is not None and t[0] == "def":
+                    stars.append(t)
             elif r.name in (None, "default"):
                 if r.binds:
                     out[r.binds] = ("files", files)

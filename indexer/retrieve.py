@@ -243,7 +243,16 @@ class Retriever:
         def head(chain: list[str]) -> tuple[Target | None, list[str]]:
             """What a chain's head names, and the rest of the chain: an imported or package name; else a name (or
             `self.name`) whose declared type is a class-like definition; `self`/`this` (the enclosing class, its
-            members inherited too); a bare member name where the language reads it as `this.name`."""
+            members inherited too); `super` (its first base; called alone, the base's constructor); a bare member
+            name where the language reads it as `this.name`."""
+            if chain[0] == "super" and enclosing is not None:
+                bases = g.bases(enclosing[1])  # type: ignore[arg-type]
+                if not bases:
+                    return None, chain[1:]
+                base: Target = ("def", bases[0])
+                if len(chain) == 1:  # `super(...)`: Java's `Base.Base`, TypeScript's `constructor`
+                    return g.resolve_attr(base, bases[0].name) or g.resolve_attr(base, "constructor") or base, []
+                return base, chain[1:]
             if (t := resolve_head(chain[0])) is not None:
                 return t, chain[1:]
             if chain[0] in _SELF and len(chain) > 1:
@@ -329,23 +338,30 @@ class Retriever:
             return NUMBER if e.numeric else ""
 
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
-        chains: dict[tuple[tuple[str, ...], int | None], list[int]] = {}  # a chain means one thing in a request
+        # a chain means one thing in a request: its names, and the argument counts of its calls
+        chains: dict[tuple[tuple[str, ...], int | None, tuple[int | None, ...]], list[int]] = {}
         for use in v.uses:
             if use.line not in import_lines and use.chain[0] not in own:
-                chains.setdefault((tuple(use.chain), use.args), []).append(use.line)
-        for (chain, args), lines in chains.items():
+                chains.setdefault((tuple(use.chain), use.args, use.arities), []).append(use.line)
+        for (chain, args, arities), lines in chains.items():
             t, rest = head(list(chain))
             via_type = t is not None and resolve_head(chain[0]) is None
+            at = len(chain) - len(rest) - 1  # the link t stands for
             for attr in rest + [None]:
                 if t is None:
                     break
                 if t[0] == "def":
-                    for d in g.overloads_of(t[1], args if attr is None else None):  # type: ignore[arg-type]
+                    n = args if attr is None else (arities[at] if at < len(arities) else None)
+                    decls = g.overloads_of(t[1], n)  # type: ignore[arg-type]
+                    for d in decls:
                         if d.chunk is not None:
                             (typed_uses if via_type else used_defs)[d.chunk].extend(lines)
+                    if attr is not None and n is not None and decls and decls[0] is not t[1]:
+                        t = ("def", decls[0])  # `p.tagSet().valueOf`: the overload called leads on by its result
                 else:
                     used_mods[str(t[1])] = max(used_mods.get(str(t[1]), 0), lines[-1])
                 t = g.resolve_attr(t, attr) if attr else None
+                at += 1
         in_sel = v.selection
         for chunk, lines in typed_uses.items():  # a variable's type and its members: weaker evidence than an import
             if chunk not in used_defs:

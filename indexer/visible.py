@@ -45,6 +45,7 @@ class Use:
     chain: list[str]
     line: int
     args: int | None = None  # the number of arguments when the chain is called right there
+    arities: tuple[int | None, ...] = ()  # of the calls inside it (`a.f(x).g`): link i called with arities[i]
 
 
 @dataclass(slots=True)
@@ -429,13 +430,15 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     line_no, pos = first_line, 0
     # argument counts where a language picks overloads by them; else only one-line calls, for a call's value
     calls = _call_arguments(code) if language and spec(language).arity is not None else None
-    after_call: dict[int, list[str]] = {}  # where a chain continues a call's value (`a.f(x).g`) -> `a.f`
+    # where a chain continues a call's value (`a.f(x).g`) -> `a.f` and the argument counts of its calls
+    after_call: dict[int, tuple[list[str], tuple[int | None, ...]]] = {}
     for m in _CHAIN.finditer(code):
         line_no += code.count("\n", pos, m.start())
         pos = m.start()
         chain = _split_chain(m.group())
-        if after_call and (value_of := after_call.pop(m.start(), None)) is not None:
-            chain = value_of + chain
+        arities: tuple[int | None, ...] = ()
+        if after_call and (prior := after_call.pop(m.start(), None)) is not None:
+            chain, arities = prior[0] + chain, prior[1]
         e, args, close = m.end(), None, None
         if code.startswith(_CALL_OPENERS, e):
             if calls is not None:
@@ -445,8 +448,8 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
                 close = one.end() - 1
         if close is not None and (cont := _AFTER_CALL.match(code, close + 1)) is not None \
                 and "\n" not in code[e:close]:  # on one line: a re-read from a line start never splits it
-            after_call[cont.end()] = chain
-        uses.append(Use(chain, line_no, args))
+            after_call[cont.end()] = (chain, arities + (None,) * (len(chain) - 1 - len(arities)) + (args,))
+        uses.append(Use(chain, line_no, args, arities))
     # imports: an incremental parse, and the import query over the changed part only
     g = grammar(language) if language else None
     reader = spec(language).read_imports if language else None

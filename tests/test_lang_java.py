@@ -251,3 +251,62 @@ def test_an_overload_a_base_class_declares_and_a_fully_qualified_type(tmp_path: 
     assert "used_typed" in why["Node.attr"] and "used" not in why.get("Element.attr", "")
     why = {i.symbol: " ".join(i.why) for i in r.context(Query(app, 10, end_line=12))}
     assert "used_typed" in why["Node.outerHtml"]
+
+
+def test_a_call_inside_a_chain_picks_its_overload_by_its_arguments(tmp_path: Path) -> None:
+    """`parser.tagSet().valueOf(name)`: of `tagSet(TagSet)` (returns the Parser) and `tagSet()` (returns a TagSet),
+    the call with no argument is the getter, so `valueOf` is TagSet's and only the getter counts as used (though a
+    field shares the methods' name)."""
+    from .conftest import index_of, write_tree
+
+    pkg = "src/main/java/org/acme/parse/"
+    root = write_tree(tmp_path / "repo", {
+        pkg + "TagSet.java": "package org.acme.parse;\n\npublic class TagSet {\n"
+                             "    /** The tag of that name. */\n    public String valueOf(String name) {\n"
+                             "        return name;\n    }\n}\n",
+        pkg + "Parser.java": "package org.acme.parse;\n\npublic class Parser {\n    private TagSet tagSet;\n\n"
+                             "    /** Sets the tags. */\n    public Parser tagSet(TagSet tags) {\n"
+                             "        this.tagSet = tags;\n        return this;\n    }\n\n"
+                             "    /** The tags. */\n    public TagSet tagSet() {\n        return tagSet;\n    }\n}\n",
+        "src/main/java/org/acme/app/App.java": "package org.acme.app;\n\nimport org.acme.parse.Parser;\n\n"
+                                               "public class App {\n    static String tag(Parser parser, String n) {\n"
+                                               "        return parser.tagSet().valueOf(n);\n    }\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("src/main/java/org/acme/app/App.java", 6, end_line=8))
+    used = {(i.symbol, i.start_line) for i in items if "used_typed" in " ".join(i.why)}
+    assert ("TagSet.valueOf", 4) in used and ("Parser.tagSet", 12) in used
+    assert ("Parser.tagSet", 6) not in used
+
+
+def test_super_static_star_imports_enum_constants_and_a_method_named_as_a_field(tmp_path: Path) -> None:
+    """What javac resolves and ragls now follows: `super(n)` is the base class's one-argument constructor;
+    `import static a.Ids.*` brings Ids's constants (`case ID_A:`); `Feature.A.enabledIn(f)` is the enum's method (its
+    constants have the enum's members); `pow10(n)` is the method, though a field shares its name."""
+    from .conftest import index_of, write_tree
+
+    pkg = "src/main/java/org/acme/core/"
+    root = write_tree(tmp_path / "repo", {
+        pkg + "Base.java": "package org.acme.core;\n\npublic class Base {\n    /** Empty. */\n    public Base() {\n"
+                           "    }\n\n    /** Sized. */\n    public Base(int size) {\n    }\n}\n",
+        pkg + "Ids.java": "package org.acme.core;\n\npublic interface Ids {\n    /** A. */\n    int ID_A = 1;\n"
+                          "    /** B. */\n    int ID_B = 2;\n}\n",
+        pkg + "Feature.java": "package org.acme.core;\n\npublic enum Feature {\n    A, B;\n\n"
+                              "    /** Whether it is on in flags. */\n    public boolean enabledIn(int flags) {\n"
+                              "        return (flags & 1) != 0;\n    }\n}\n",
+        pkg + "MathUtils.java": "package org.acme.core;\n\npublic final class MathUtils {\n"
+                                "    private static final long[] pow10 = {1L, 10L};\n\n"
+                                "    /** Ten to the n. */\n    public static long pow10(int n) {\n"
+                                "        return pow10[n];\n    }\n}\n",
+        "src/main/java/org/acme/app/Reader.java":
+            "package org.acme.app;\n\nimport org.acme.core.Base;\nimport org.acme.core.Feature;\n"
+            "import static org.acme.core.Ids.*;\nimport static org.acme.core.MathUtils.pow10;\n\n"
+            "public class Reader extends Base {\n    Reader(int n, int flags) {\n        super(n);\n"
+            "        switch (n) {\n            case ID_A:\n                break;\n        }\n"
+            "        boolean on = Feature.A.enabledIn(flags);\n        long big = pow10(n);\n    }\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("src/main/java/org/acme/app/Reader.java", 9, end_line=17), k=20)
+    used = {(i.symbol, i.start_line) for i in items if "used" in " ".join(i.why)}
+    assert {("Base.Base", 8), ("Ids.ID_A", 4), ("Feature.enabledIn", 6), ("MathUtils.pow10", 6)} <= used, used
+    assert ("Base.Base", 4) not in used  # an item's lines start at its doc comment

@@ -390,3 +390,28 @@ def test_ranking_reads_rows_best_first_and_ranks_as_a_full_sort_would() -> None:
         retriever._rows = lambda ids: {i: rows[i] for i in ids if i in rows}  # type: ignore[method-assign]
         got = retriever._finish(cands(), weights, k, budget, exclude, expect)
         assert got == reference(cands(), rows, weights, k, budget, exclude, expect), trial
+
+
+def test_super_means_the_base_class(tmp_path: Path) -> None:
+    """`super().__init__(...)` and `super().save()` in a subclass are the base class's methods, declared in another
+    file; in TypeScript `super(...)` is the base's constructor."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class Model:\n    \"\"\"A stored model.\"\"\"\n\n    def __init__(self, name):\n"
+                       "        self.name = name\n\n    def save(self):\n        \"\"\"Write it.\"\"\"\n"
+                       "        return self.name\n",
+        "pkg/user.py": "from pkg.base import Model\n\n\nclass User(Model):\n    def __init__(self, name, mail):\n"
+                       "        super().__init__(name)\n        self.mail = mail\n\n    def save(self):\n"
+                       "        return super().save()\n",
+        "web/base.ts": "export class View {\n  /** Mounts it. */\n  constructor(readonly root: string) {}\n\n"
+                       "  /** Draws it. */\n  render(): string {\n    return this.root;\n  }\n}\n",
+        "web/page.ts": "import { View } from \"./base\";\n\nexport class Page extends View {\n"
+                       "  constructor(root: string) {\n    super(root);\n  }\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    used = {i.symbol for i in r.context(Query("pkg/user.py", 5, end_line=10), k=20) if "used" in " ".join(i.why)}
+    assert {"Model.__init__", "Model.save"} <= used, used
+    used = {i.symbol for i in r.context(Query("web/page.ts", 4, end_line=6), k=20) if "used" in " ".join(i.why)}
+    assert "View.constructor" in used, used
