@@ -329,12 +329,12 @@ class Retriever:
                 t = ("def", d)
             for attr in [*rest, e.field[1]] if e.field is not None else rest:
                 t = g.resolve_attr(t, attr) if t is not None and attr != ELEMENT else None
-            if t is not None and t[0] == "def":
-                d = t[1]  # type: ignore[assignment]
-                if d.kind in TYPE_LIKE:  # a conversion, `T(x) == `
-                    return "" if e.field is not None else d.name
-                if d.type:
-                    return type_key(d.type)
+            value = t[1] if t is not None else None
+            if isinstance(value, Def):
+                if value.kind in TYPE_LIKE:  # a conversion, `T(x) == `
+                    return "" if e.field is not None else value.name
+                if value.type:
+                    return type_key(value.type)
             return NUMBER if e.numeric else ""
 
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
@@ -422,17 +422,17 @@ class Retriever:
                         add(d, "line", hit / len(named))
         if not v.selection:
             self._next_names(g, q, v, receiver, resolve_head, add)
-            nameable = [*peer_defs.values(), *(d for s in stars for d in g.module_members(s)),
-                        *(t[1] for t in bindings.values() if t[0] == "def")]  # type: ignore[misc]
+            nameable: list[Def] = [*peer_defs.values(), *(m for s in stars for m in g.module_members(s)),
+                                   *(b for t in bindings.values() if isinstance(b := t[1], Def))]
             if implicit_this and enclosing is not None:
                 nameable += g.module_members(enclosing)
             if not v.receiver:  # a bare name: what can be named here without a qualifier
                 add_all(nameable, "scope")
             if (e := expect(v.lines, v.function_start, lang)) is not None and (key := expected(e)):
                 pool = g.module_members(receiver) if receiver is not None else nameable
-                for d in pool:
-                    if d.type and d.kind not in TYPE_LIKE and (f := fit(key, type_key(d.type))):
-                        add(d, "fits", f)  # type: ignore[arg-type]
+                for option in pool:
+                    if option.type and option.kind not in TYPE_LIKE and (f := fit(key, type_key(option.type))):
+                        add(option, "fits", f)
         self._name_matches(v, cands, window_start)
         return cands
 
