@@ -1,12 +1,13 @@
 """What the code before a cursor expects next: a value of some type (`if ` a bool, `x == ` x's type, `case ` the
-switch's subject's, `return ` the function's result, Go's `Field: ` the field's), read from the text alone."""
+switch's subject's, `return ` the function's result, Go's `Field: ` the field's, `f(a, ` f's second parameter's),
+read from the text alone."""
 from __future__ import annotations
 
 import functools
 import re
 from dataclasses import dataclass
 
-from .lang.types import top_level, type_chain, value_chain
+from .lang.types import matching, top_level, type_chain, value_chain
 
 NUMBER = "number"  # some numeric type, which one unknown (`n > `)
 _NUMERIC = frozenset({
@@ -31,12 +32,14 @@ LOOKBACK = 60  # lines searched for a switch's subject or a composite literal's 
 @dataclass(frozen=True, slots=True)
 class Expect:
     """One of: a type as written (`bool`, `(int, error)`'s `int`, NUMBER); the value whose type is expected (`x.y`
-    of `x.y == `, a name chain); a composite literal's type chain and the field being set."""
+    of `x.y == `, a name chain); a composite literal's type chain and the field being set; a called chain and the
+    argument being written."""
 
     type: str = ""
     chain: tuple[str, ...] = ()
     field: tuple[tuple[str, ...], str] | None = None
     numeric: bool = False  # when the chain's type is unknown, some numeric type is (`n > `, `n - `)
+    argument: int | None = None  # with `chain`: the chain is called and this argument is next (`f(a, ` -> 1)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -69,6 +72,9 @@ def expect(lines: list[str], function_start: int, language: str | None) -> Expec
     prefix = lines[-1][-300:]
     if _BOOL_SLOT.search(prefix):
         return Expect(type="bool")
+    recent = "\n".join(lines[-CALL_LINES:])
+    if _ARGUMENT_START.search(recent) and (call := _call_argument(recent)) is not None:
+        return call
     if _CASE.match(prefix):
         return _switch_subject(lines)
     if (m := _RETURN.match(prefix)) is not None or prefix.strip() == "return":
@@ -78,6 +84,82 @@ def expect(lines: list[str], function_start: int, language: str | None) -> Expec
     if (m := _OPERATOR.search(prefix)) is not None:
         return _operand(prefix[:m.start()], m.group().strip())
     return None
+
+
+_ARGUMENT_START = re.compile(r"[(,]\s*$")
+_NOT_CALLED = frozenset({"if", "for", "while", "switch", "catch", "func", "function", "def", "return", "elif", "in",
+                         "and", "or", "not", "with", "synchronized"})
+_BEFORE_CALL = frozenset({"return", "new", "await", "yield", "go", "defer", "throw", "else", "in", "not", "and", "or",
+                          "case", "print"})
+CALL_LINES = 8  # lines searched back for the open parenthesis of the call an argument belongs to
+
+
+def _call_argument(text: str) -> Expect | None:
+    """`f(a, `: the call's chain and the argument's position; a conversion's type (`uint32(`); Go's `make(T, `."""
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        c = text[i]
+        if c in ")]}":
+            depth += 1
+        elif c in "([{":
+            if depth:
+                depth -= 1
+                continue
+            if c != "(":
+                return None
+            before = text[:i].rstrip()
+            callee = _left_operand(before)
+            if not callee or not (callee[-1].isalnum() or callee[-1] == "_") or callee in _NOT_CALLED:
+                return None
+            word = before[:len(before) - len(callee)].rstrip().rsplit(None, 1)[-1:]  # `int f(` declares f
+            if word and (word[0][-1].isalnum() or word[0][-1] in "_>]") and word[0] not in _BEFORE_CALL:
+                return None
+            position = _commas(text[i + 1:])
+            if callee in _BUILTIN:
+                return Expect(type=callee) if position == 0 else None
+            if callee == "make":
+                return Expect(type="int") if position else None
+            chain = value_chain(callee)
+            return Expect(chain=tuple(chain), argument=position) if chain else None
+    return None
+
+
+_ANNOTATIONS = re.compile(r"@[\w.]+(?:\([^()]*\))?\s*|\bfinal\s+")
+_RECEIVERS = frozenset({"self", "cls", "this"})
+
+
+def parameter_types(name: str, signature: str, language: str | None) -> list[str]:
+    """The declared types of a function's parameters, in order, from its signature (`func f(a, b int, c *T)` ->
+    int, int, *T; `void f(final int a)`, `f(a: A, b?: B)`, `def f(self, a: A)` -> A); "" where none is written."""
+    m = re.search(rf"\b{re.escape(name)}\s*(?:<[^()]*>|\[[^()]*\])?\s*\(", signature)
+    if m is None:
+        return []
+    close = matching(signature, m.end() - 1)
+    parts = [p.strip() for p in top_level(signature[m.end():close if close > 0 else len(signature)]) if p.strip()]
+    if language == "go":
+        named = any(len(p.split()) > 1 for p in parts)
+        out, pending = [], ""
+        for p in reversed(parts):
+            words = p.split(None, 1)
+            pending = (words[1] if len(words) > 1 else pending) if named else p
+            out.append(pending)
+        return [t.removeprefix("...") for t in reversed(out)]
+    if language == "java":
+        out = []
+        for p in parts:
+            words = _ANNOTATIONS.sub("", p).split()
+            out.append(" ".join(words[:-1]).replace("...", "") if len(words) > 1 else "")
+        return out
+    out = []
+    for p in parts:
+        head, _, rest = p.partition(":")
+        head = head.strip().rstrip("?")
+        if head.startswith("*") or head in ("/", "*"):
+            break
+        if head in _RECEIVERS and not out and not rest:
+            continue
+        out.append(rest.split("=", 1)[0].strip() if rest else "")
+    return out
 
 
 def _operand(before: str, op: str) -> Expect | None:

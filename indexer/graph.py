@@ -322,14 +322,18 @@ class Graph:
                         break
         return fits or decls
 
+    def signature(self, d: Def) -> str | None:
+        """A definition's signature as the catalog holds it; None when the catalog has no such definition."""
+        row = self._db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? AND start_line=?",
+                               (d.path, d.qualname, d.start_line)).fetchone()
+        return (row[0] or "") if row is not None else None
+
     def _fitting(self, decls: list[Def], args: int, rule: Arity) -> list[Def]:
         fits = []
         for o in decls:
             key = (o.path, o.start_line)
             if key not in self._arity:
-                row = self._db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? AND start_line=?",
-                                       (o.path, o.qualname, o.start_line)).fetchone()
-                self._arity[key] = rule(o.name, row[0] or "") if row is not None else None
+                self._arity[key] = rule(o.name, sig) if (sig := self.signature(o)) is not None else None
             ar = self._arity[key]
             if ar is None or (ar[0] <= args and (ar[1] is None or args <= ar[1])):
                 fits.append(o)

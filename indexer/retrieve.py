@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .embed import STATIC_NAME
-from .expect import NUMBER, Expect, builtin, expect, fit, type_key
+from .expect import NUMBER, Expect, builtin, expect, fit, parameter_types, type_key
 from .files import read_regular
 from .graph import CLASS_LIKE, TYPE_LIKE, Def, Graph, Target
 from .index import Index
@@ -330,12 +330,26 @@ class Retriever:
             for attr in [*rest, e.field[1]] if e.field is not None else rest:
                 t = g.resolve_attr(t, attr) if t is not None and attr != ELEMENT else None
             value = t[1] if t is not None else None
+            if e.argument is not None:
+                return argument_type(value, e.argument) if isinstance(value, Def) else ""
             if isinstance(value, Def):
                 if value.kind in TYPE_LIKE:  # a conversion, `T(x) == `
                     return "" if e.field is not None else value.name
                 if value.type:
                     return type_key(value.type)
             return NUMBER if e.numeric else ""
+
+        def argument_type(callee: Def, position: int) -> str:
+            """The type of a call's parameter at `position`: a function's or method's; a class's constructor's
+            (`new T(`, `T(`); a conversion's (Go's `T(x)`) when the type has none."""
+            if callee.kind in TYPE_LIKE:
+                ctor = next((c[1] for n in (callee.name, "constructor", "__init__")
+                             if (c := g.resolve_attr(("def", callee), n)) is not None and isinstance(c[1], Def)), None)
+                if ctor is None:
+                    return callee.name if position == 0 else ""
+                callee = ctor
+            types = parameter_types(callee.name, g.signature(callee) or "", lang)
+            return type_key(types[position]) if position < len(types) and types[position] else ""
 
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
         # a chain means one thing in a request: its names, and the argument counts of its calls

@@ -4,7 +4,7 @@ composite literal; and how a definition's type fits what is expected."""
 from __future__ import annotations
 
 import pytest
-from ragls.indexer.expect import NUMBER, Expect, expect, fit, type_key
+from ragls.indexer.expect import NUMBER, Expect, expect, fit, parameter_types, type_key
 
 
 def at(code: str, language: str = "go") -> Expect | None:
@@ -64,3 +64,25 @@ def test_types_fit_by_name_and_numbers_loosely() -> None:
     assert fit("Kind", type_key("protoreflect.Kind")) == 1.0
     assert fit("uint32", type_key("untyped int")) == 0.5 and fit(NUMBER, "int64") == 0.5
     assert fit("Kind", "Level") == 0.0 and fit("bool", type_key("untyped int")) == 0.0
+
+
+def test_a_call_s_argument_expects_its_parameter_s_type() -> None:
+    assert at("\tnextHash := hashLen(cv, ") == Expect(chain=("hashLen",), argument=1)
+    assert at("\tfoo(\n\t\ta,\n\t\t") == Expect(chain=("foo",), argument=1)  # a call over several lines
+    assert at("    return p.parse(x, ", "java") == Expect(chain=("p", "parse"), argument=1)
+    assert at("    x = new Element(", "java") == Expect(chain=("Element",), argument=0)  # its constructor's
+    assert at("\tn := uint32(") == Expect(type="uint32") and at("\tb := make([]byte, ") == Expect(type="int")
+    assert at("func hashLen(u uint64, ") is None and at("    public int foo(int a, ", "java") is None  # declarations
+
+
+@pytest.mark.parametrize("name,signature,language,types", [
+    ("hashLen", "func hashLen(u uint64, length, mls uint8) uint32", "go", ["uint64", "uint8", "uint8"]),
+    ("Add", "func (c *Cart) Add(items ...*Item) error", "go", ["*Item"]),
+    ("f", "func f(int, *T)", "go", ["int", "*T"]),
+    ("foo", "public static int foo(final int a, @Nullable Map<String, Integer> m, String... rest)", "java",
+     ["int", "Map<String, Integer>", "String"]),
+    ("render", "def render(self, x: int, y=2, *, z: str = 'a') -> None:", "python", ["int", ""]),
+    ("f", "function f(a: number, b?: Foo<X, Y> = null): void", "typescript", ["number", "Foo<X, Y>"]),
+])
+def test_parameter_types_from_a_signature(name: str, signature: str, language: str, types: list[str]) -> None:
+    assert parameter_types(name, signature, language) == types

@@ -319,7 +319,8 @@ def test_what_fits_the_expected_type_ranks_first(tmp_path: Path) -> None:
                      "// Policy says when to reuse a table.\ntype Policy uint8\n\n"
                      "const (\n\t// PolicyAllow reuses it.\n\tPolicyAllow Policy = iota\n\t// PolicyNone never.\n"
                      "\tPolicyNone\n)\n\n// Scratch is a work area.\ntype Scratch struct {\n\tReuse Policy\n"
-                     "\tn     int\n}\n\n// errShort is a short input.\nvar errShort = errors.New(\"short\")\n",
+                     "\tn     int\n}\n\n// errShort is a short input.\nvar errShort = errors.New(\"short\")\n\n"
+                     "// apply sets a policy.\nfunc apply(s *Scratch, p Policy) {\n\ts.Reuse = p\n}\n",
         "use.go": "package m\n\nfunc reuse(s *Scratch) (int, error) {\n\tif s.n > 0 {\n\t\ts.n++\n\t}\n"
                   "\tSLOT\n}\n",
     })
@@ -327,7 +328,8 @@ def test_what_fits_the_expected_type_ranks_first(tmp_path: Path) -> None:
     base = (root / "use.go").read_text()
     for slot, wanted in (("if ", {"debugScratch"}), ("if s.Reuse == ", {"PolicyAllow", "PolicyNone"}),
                          ("switch s.Reuse {\n\tcase ", {"PolicyAllow", "PolicyNone"}),
-                         ("t := Scratch{Reuse: ", {"PolicyAllow", "PolicyNone"}), ("return 0, ", {"errShort"})):
+                         ("t := Scratch{Reuse: ", {"PolicyAllow", "PolicyNone"}), ("return 0, ", {"errShort"}),
+                         ("apply(s, ", {"PolicyAllow", "PolicyNone"})):
         text = base.split("SLOT")[0] + slot
         last = text.rsplit("\n", 1)[-1]
         items = r.context(Query("use.go", text.count("\n") + 1, len(last)), source=text)

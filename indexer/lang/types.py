@@ -115,7 +115,7 @@ def value_chain(text: str) -> list[str] | None:
         while i < n:  # calls and indexing after a name; then a separator, or the end
             c = t[i]
             if c in "([":
-                close = _matching(t, i)
+                close = matching(t, i)
                 if close < 0:
                     return out or None
                 if c == "[":
@@ -126,7 +126,7 @@ def value_chain(text: str) -> list[str] | None:
             else:
                 break
         if t.startswith(".(", i):  # a type assertion: its value has the type named
-            close = _matching(t, i + 1)
+            close = matching(t, i + 1)
             inner = type_chain(t[i + 2:close]) if close > 0 else None
             return inner
         for sep in ("?.", "!.", ".", "::", "->"):
@@ -140,7 +140,7 @@ def value_chain(text: str) -> list[str] | None:
     return out or None
 
 
-def _matching(text: str, i: int) -> int:
+def matching(text: str, i: int) -> int:
     """The index of the bracket closing the one at `i` (brackets in string literals do not count), or -1."""
     depth, quote = 0, ""
     for j in range(i, len(text)):
