@@ -298,6 +298,8 @@ class Retriever:
                     t = typed(chain[0])
                 elif rest[:1] == [ELEMENT]:  # an element of a local container (`for _, x := range xs`)
                     t, rest = value_type(local[1:]), rest[1:]
+            if t is None and len(chain) == 1 and (bound := type_parameter_bound(chain[0])):
+                return value_type(bound)  # `cache: TCache` in `class Q<TCache extends ApolloCache>`: the bound
             if t is None and len(chain) == 1:  # not imported (the same package, a builtin): one class of that name
                 found = [d for d in g.by_name.get(chain[0], ()) if d.kind in TYPE_LIKE]
                 t = ("def", found[0]) if len(found) == 1 else None
@@ -350,6 +352,21 @@ class Retriever:
                 callee = ctor
             types = parameter_types(callee.name, g.signature(callee) or "", lang)
             return type_key(types[position]) if position < len(types) and types[position] else ""
+
+        bounds: dict[str, list[str] | None] = {}
+
+        def type_parameter_bound(name: str) -> list[str] | None:
+            """The bound a type parameter of the enclosing class or function declares (`<T extends Base>`), as a
+            chain; None for any other name."""
+            if name not in bounds:
+                bounds[name] = None  # a bound naming itself ends here
+                heads = [g.signature(enclosing[1]) or ""] if enclosing is not None else []  # type: ignore[arg-type]
+                if 0 < v.function_start <= len(v.lines):
+                    heads.append(" ".join(v.lines[v.function_start - 1:v.function_start + 4]))
+                pattern = re.compile(rf"[<,]\s*{re.escape(name)}\s+extends\s+([A-Za-z_$][\w$.]*)")
+                found = next((m.group(1) for h in heads if (m := pattern.search(h)) is not None), None)
+                bounds[name] = found.split(".") if found and found != name else None
+            return bounds[name]
 
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
         # a chain means one thing in a request: its names, and the argument counts of its calls

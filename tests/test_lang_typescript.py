@@ -297,3 +297,23 @@ def test_a_declared_result_type_leads_to_members(tmp_path: Path) -> None:
     items = r.context(Query("src/app.ts", 5, len("  s.")), source=(root / "src/app.ts").read_text())
     members = {i.symbol for i in items if "receiver=1.00" in i.why}
     assert {"Session.close", "Session.query"} <= members
+
+
+def test_a_type_parameter_s_bound_types_a_field(tmp_path: Path) -> None:
+    """`private cache: TCache` in `class QueryInfo<TCache extends ApolloCache>`: `this.cache.` ranks ApolloCache's
+    members (the bound is all a type checker knows of TCache there)."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/cache.ts": "export class ApolloCache {\n  /** Writes a query. */\n  writeQuery(q: string): void {}\n\n"
+                        "  /** Reads a query. */\n  readQuery(q: string): string {\n    return q;\n  }\n}\n",
+        "src/info.ts": 'import { ApolloCache } from "./cache";\n\nexport class QueryInfo<\n  TData,\n'
+                       "  TCache extends ApolloCache = ApolloCache,\n> {\n  private cache: TCache;\n\n"
+                       "  reset(data: TData) {\n    this.cache.\n  }\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("src/info.ts", 10, len("    this.cache.")))
+    assert {i.symbol for i in items[:2]} == {"ApolloCache.writeQuery", "ApolloCache.readQuery"}
+    assert all("receiver=1.00" in i.why for i in items[:2])
