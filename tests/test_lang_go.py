@@ -305,6 +305,14 @@ def test_constants_take_their_value_s_type() -> None:
                      "neg": "untyped int", "errShort": "error", "limit": "uint32", "zero": "Kind", "Kind": ""}
 
 
+def test_a_long_constant_expression_is_read_once() -> None:
+    """A mask of many `|` terms nests one level a term: its type is read in one pass (reading each operand twice
+    would take 2^40 steps here); operands past the depth bound are unknown, never a RecursionError."""
+    for terms, kind in ((40, "untyped int"), (3000, "untyped int")):
+        source = "package p\n\nconst mask = " + " | ".join(f"flag{i}" for i in range(terms)) + "\n"
+        assert [s.type for s in parse("p.go", source).symbols] == [kind]
+
+
 def test_what_fits_the_expected_type_ranks_first(tmp_path: Path) -> None:
     """Of a package's many names, the ones whose type fits the slot at a bare cursor rank first: `if ` a bool
     constant, `s.Reuse == ` and `case ` in `switch s.Reuse` the constants of the field's type, a composite

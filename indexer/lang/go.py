@@ -177,6 +177,7 @@ _LITERAL_TYPES = {"int_literal": "untyped int", "rune_literal": "untyped rune", 
                   "interpreted_string_literal": "string", "raw_string_literal": "string"}
 _BOOL_OPERATORS = frozenset({"==", "!=", "<", "<=", ">", ">=", "&&", "||"})
 _ERROR_MAKERS = frozenset({"errors.New", "fmt.Errorf"})
+MAX_DEPTH = 200  # nested operands read for a constant's type (the parser nests `a | b | c ...` one level a term)
 
 
 def go_value_type(node: ts.Node) -> str:
@@ -199,28 +200,29 @@ def go_value_type(node: ts.Node) -> str:
     return ""
 
 
-def _expression_type(e: ts.Node) -> str:
+def _expression_type(e: ts.Node, depth: int = 0) -> str:
+    """The type of a constant expression, each node read once (a mask of many `|` terms costs one pass); past
+    MAX_DEPTH nested operands, unknown."""
+    if depth > MAX_DEPTH:
+        return ""
     if (literal := _LITERAL_TYPES.get(e.type)) is not None:
         return literal
     if e.type == "parenthesized_expression" and e.named_child_count:
-        return _expression_type(e.named_children[0])
+        return _expression_type(e.named_children[0], depth + 1)
     if e.type == "unary_expression" and (operand := e.child_by_field_name("operand")) is not None:
         op = e.child_by_field_name("operator")
         if op is not None and text(op) == "!":
             return "bool"
-        return _expression_type(operand) or ("untyped int" if op is not None and text(op) in "-^+" else "")
+        return _expression_type(operand, depth + 1) or ("untyped int" if op is not None and text(op) in "-^+" else "")
     if e.type == "binary_expression":
         op = e.child_by_field_name("operator")
         if op is not None and text(op) in _BOOL_OPERATORS:
             return "bool"
-        for side in ("left", "right"):  # an untyped operand takes the other's type
-            if (n := e.child_by_field_name(side)) is not None and (t := _expression_type(n)) \
-                    and not t.startswith("untyped"):
-                return t
-        left = e.child_by_field_name("left")
-        if (t := _expression_type(left) if left is not None else ""):
-            return t
-        return "untyped int" if op is not None and text(op) != "+" else ""  # arithmetic on named constants
+        left, right = (_expression_type(n, depth + 1) if n is not None else ""
+                       for n in (e.child_by_field_name("left"), e.child_by_field_name("right")))
+        typed = next((t for t in (left, right) if t and not t.startswith("untyped")), "")  # an untyped operand
+        # takes the other's type; else the left's kind; else arithmetic on named constants gives a number
+        return typed or left or ("untyped int" if op is not None and text(op) != "+" else "")
     if e.type == "composite_literal" and (of := e.child_by_field_name("type")) is not None:
         return text(of)
     if e.type == "call_expression" and (f := e.child_by_field_name("function")) is not None:
