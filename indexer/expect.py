@@ -80,7 +80,8 @@ def expect(lines: list[str], function_start: int, language: str | None) -> Expec
     if (m := _RETURN.match(prefix)) is not None or prefix.strip() == "return":
         return _result(lines, function_start, _commas(m.group(1)) if m else 0, language)
     if language == "go" and (m := _KEY.search(prefix)) is not None:
-        return _composite_field(lines, len(prefix) - len(m.group(0)) + (m.group(0)[:1] in "{,"), m.group(1))
+        before_key = lines[-1][:len(lines[-1]) - len(m.group(0)) + (m.group(0)[:1] in "{,")]
+        return _composite_field("\n".join([*lines[-LOOKBACK:-1], before_key]), m.group(1))
     if (m := _OPERATOR.search(prefix)) is not None:
         return _operand(prefix[:m.start()], m.group().strip())
     return None
@@ -94,34 +95,39 @@ _BEFORE_CALL = frozenset({"return", "new", "await", "yield", "go", "defer", "thr
 CALL_LINES = 8  # lines searched back for the open parenthesis of the call an argument belongs to
 
 
-def _call_argument(text: str) -> Expect | None:
-    """`f(a, `: the call's chain and the argument's position; a conversion's type (`uint32(`); Go's `make(T, `."""
+def _unclosed(text: str) -> int:
+    """The index of the innermost bracket still open at the end of `text`, or -1."""
     depth = 0
     for i in range(len(text) - 1, -1, -1):
         c = text[i]
         if c in ")]}":
             depth += 1
         elif c in "([{":
-            if depth:
-                depth -= 1
-                continue
-            if c != "(":
-                return None
-            before = text[:i].rstrip()
-            callee = _left_operand(before)
-            if not callee or not (callee[-1].isalnum() or callee[-1] == "_") or callee in _NOT_CALLED:
-                return None
-            word = before[:len(before) - len(callee)].rstrip().rsplit(None, 1)[-1:]  # `int f(` declares f
-            if word and (word[0][-1].isalnum() or word[0][-1] in "_>]") and word[0] not in _BEFORE_CALL:
-                return None
-            position = _commas(text[i + 1:])
-            if callee in _BUILTIN:
-                return Expect(type=callee) if position == 0 else None
-            if callee == "make":
-                return Expect(type="int") if position else None
-            chain = value_chain(callee)
-            return Expect(chain=tuple(chain), argument=position) if chain else None
-    return None
+            if not depth:
+                return i
+            depth -= 1
+    return -1
+
+
+def _call_argument(text: str) -> Expect | None:
+    """`f(a, `: the call's chain and the argument's position; a conversion's type (`uint32(`); Go's `make(T, `."""
+    i = _unclosed(text)
+    if i < 0 or text[i] != "(":
+        return None
+    before = text[:i].rstrip()
+    callee = _left_operand(before)
+    if not callee or not (callee[-1].isalnum() or callee[-1] == "_") or callee in _NOT_CALLED:
+        return None
+    word = before[:len(before) - len(callee)].rstrip().rsplit(None, 1)[-1:]  # `int f(` declares f
+    if word and (word[0][-1].isalnum() or word[0][-1] in "_>]") and word[0] not in _BEFORE_CALL:
+        return None
+    position = _commas(text[i + 1:])
+    if callee in _BUILTIN:
+        return Expect(type=callee) if position == 0 else None
+    if callee == "make":
+        return Expect(type="int") if position else None
+    chain = value_chain(callee)
+    return Expect(chain=tuple(chain), argument=position) if chain else None
 
 
 _ANNOTATIONS = re.compile(r"@[\w.]+(?:\([^()]*\))?\s*|\bfinal\s+")
@@ -281,25 +287,16 @@ def _result(lines: list[str], function_start: int, position: int, language: str 
     return None
 
 
-def _composite_field(lines: list[str], key_at: int, key: str) -> Expect | None:
-    """Go's `T{..., Key: `: the literal's type chain and the field; None when the brace opens no literal."""
-    depth = 0
-    text_lines = lines[max(0, len(lines) - LOOKBACK):]
-    for n in range(len(text_lines) - 1, -1, -1):
-        ln = text_lines[n] if n < len(text_lines) - 1 else text_lines[n][:key_at]
-        for i in range(len(ln) - 1, -1, -1):
-            c = ln[i]
-            if c in ")]}":
-                depth += 1
-            elif c in "([{":
-                if depth == 0:
-                    if c != "{":
-                        return None
-                    m = _COMPOSITE.search(ln[:i])
-                    if m is None or m.group(1) in ("struct", "interface", "func", "else", "map") \
-                            or _BLOCK.match(ln):  # `if x {`: a block, no literal
-                        return None
-                    chain = type_chain(m.group(1))
-                    return Expect(field=(tuple(chain), key)) if chain else None
-                depth -= 1
-    return None
+def _composite_field(text: str, key: str) -> Expect | None:
+    """Go's `T{..., Key: ` (`text` ends before the key): the literal's type chain and the field; None when the
+    brace opens no literal."""
+    i = _unclosed(text)
+    if i < 0 or text[i] != "{":
+        return None
+    line = text[text.rfind("\n", 0, i) + 1:i]
+    m = _COMPOSITE.search(line)
+    if m is None or m.group(1) in ("struct", "interface", "func", "else", "map") \
+            or _BLOCK.match(line):  # `if x {`: a block, no literal
+        return None
+    chain = type_chain(m.group(1))
+    return Expect(field=(tuple(chain), key)) if chain else None

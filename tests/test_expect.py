@@ -57,6 +57,8 @@ def test_a_go_composite_literal_field_expects_the_field_s_type() -> None:
     assert at(code) == Expect(field=(("W",), "literalEncoding"))
     assert at("func f() {\n\tt := pkg.Token{kind: ") == Expect(field=(("pkg", "Token"), "kind"))
     assert at("func f() {\n\tif x {\n\t\tlabel: ") is None  # a brace that opens no literal
+    long = "func f() {\n\tfoo(" + ", ".join(["a"] * 150) + "); t := Token{kind: "  # the key far along a long line
+    assert at(long) == Expect(field=(("Token",), "kind"))
 
 
 def test_types_fit_by_name_and_numbers_loosely() -> None:
