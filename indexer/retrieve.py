@@ -453,13 +453,17 @@ class Retriever:
                         add(d, "line", hit / len(named))
         if not v.selection:
             self._next_names(g, q, v, receiver, resolve_head, add)
-            nameable: list[Def] = [*peer_defs.values(), *(m for s in stars for m in g.module_members(s)),
-                                   *(b for t in bindings.values() if isinstance(b := t[1], Def))]
-            if implicit_this and enclosing is not None:
-                nameable += g.module_members(enclosing)
-            if not v.receiver:  # a bare name: what can be named here without a qualifier
+            e = expect(v.lines, v.function_start, lang)
+            key = expected(e) if e is not None else ""
+            nameable: list[Def] = []  # what can be named here without a qualifier: read only where it counts
+            if not v.receiver or (key and receiver is None):
+                nameable = [*peer_defs.values(), *(m for s in stars for m in g.module_members(s)),
+                            *(b for t in bindings.values() if isinstance(b := t[1], Def))]
+                if implicit_this and enclosing is not None:
+                    nameable += g.module_members(enclosing)
+            if not v.receiver:  # a bare name
                 add_all(nameable, "scope")
-            if (e := expect(v.lines, v.function_start, lang)) is not None and (key := expected(e)):
+            if key:
                 pool = g.module_members(receiver) if receiver is not None else nameable
                 for option in pool:
                     if option.type and option.kind not in TYPE_LIKE and (f := fit(key, type_key(option.type))):
