@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import heap
 from .embed import STATIC_NAME
 from .expect import NUMBER, Expect, builtin, expect, fit, parameter_types, type_key
 from .files import read_regular
@@ -135,8 +136,12 @@ class Retriever:
         gen = self.store.meta("generation", "0")
         seq = self.store.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
         if self._graph is None or gen != self._generation:
+            if self._graph is not None:
+                heap.unloading()
+                self._graph = self._lex = None
             self._graph = Graph(self.store, self.index.root.name, self.index.root)
             self._generation, self._seq = gen, seq
+            heap.loaded()
         elif seq != self._seq:
             paths = sorted({p for p, in self.store.db.execute("SELECT path FROM changes WHERE seq > ?", (self._seq,))})
             if not self._graph.patch(self.store, paths):
@@ -534,6 +539,7 @@ class Retriever:
         _ = self.graph  # reads the generation
         if self._lex is None or self._lex_generation != self._generation or self._lex.stale():
             self._lex, self._lex_generation = Lexical(self.store), self._generation
+            heap.loaded()
         hits = self._lex.scores(terms, list(cands))
         top = max(hits.values(), default=0.0)
         if top <= 0:

@@ -1,0 +1,34 @@
+"""The garbage collector's policy for long-lived processes holding a large index in memory (the language server,
+`ragls context --batch`): the graph and lexical postings, once loaded, are moved out of the collector's sight.
+
+Why: CPython's full collections traverse every tracked object. With a 750k-line repository's graph loaded (about
+135k containers holding 260k references) one takes 80-190 ms, and a query's allocations trigger one every few
+queries: measured on sympy, 2.2 s of 100 deep-cursor queries' 12 s went to 11 full collections, the spikes of the
+p95. Frozen objects are never traversed; a larger first-generation threshold makes the young collections fewer."""
+from __future__ import annotations
+
+import gc
+import threading
+
+# Young-generation threshold: a query allocates tens of thousands of short-lived objects, most freed by their
+# reference counts; the default 700 runs a young collection every few hundred of them.
+YOUNG = 10_000
+_lock = threading.Lock()
+
+
+def loaded() -> None:
+    """A large structure that lives until the index changes (the graph, the lexical postings) was just built:
+    collect what its loading left, then freeze the survivors, so that later collections pass them by."""
+    with _lock:
+        gc.collect()
+        gc.freeze()
+        young, middle, old = gc.get_threshold()
+        if young < YOUNG:
+            gc.set_threshold(YOUNG, middle, old)
+
+
+def unloading() -> None:
+    """The large structures are about to be replaced (the index was rebuilt): return the frozen objects to the
+    collector, so that cycles among the old ones are found once they are dropped."""
+    with _lock:
+        gc.unfreeze()
