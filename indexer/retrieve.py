@@ -25,7 +25,7 @@ from .lexical import Lexical
 from .nextname import NextNames
 from .store import subtokens
 from .vectors import VectorStoreGone
-from .visible import Scans, Visible, read
+from .visible import Scans, Visible, prepare, read
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,9 @@ class Retriever:
         """Load the graph and the lexical postings now rather than on the first query (and the embedder and
         vector store where code queries use them)."""
         _ = self.graph
+        for (language,) in self.store.db.execute("SELECT DISTINCT language FROM files WHERE language IS NOT NULL"):
+            if language in LANGUAGE_NAMES:
+                prepare(language)
         self._lexical(["warm"], {})
         if self.index.embedder_name != STATIC_NAME:
             self._vector("warm", {})
@@ -165,6 +168,11 @@ class Retriever:
             data, _ = read_regular(self.index.root / q.path, MAX_SOURCE_BYTES)
             source = data.decode("utf-8", "replace")
         v = read(q.path, source, q.line, q.col, q.end_line, self._scans)
+        if v.gap is not None:  # the imports of the lines not read, as the catalog has them
+            lo, hi = v.gap
+            unread = [r for r in self.graph.imports.get(q.path, ()) if lo <= r.line <= hi]
+            if unread:
+                v.imports = sorted([*v.imports, *unread], key=lambda r: r.line)
         cands = self._candidates(q, v)
         self._similarity(q, v, cands)
         return self._rank(q, v, cands, k, budget if budget is not None else DEFAULT_BUDGET[q.mode], same_file)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -18,7 +18,9 @@ LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or
 # Of a large file a query reads the head (imports) and the code before the cursor, in characters; the lines between
 # read as empty (numbers kept). The tail starts at a multiple of TAIL_QUANTUM lines, so that it stays the same while
 # the cursor moves about and the previous analysis is reused.
-HEAD_CHARS, TAIL_CHARS, TAIL_QUANTUM, SELECTION_CHARS = 24_000, 64_000, 256, 256_000
+HEAD_CHARS, TAIL_CHARS, TAIL_QUANTUM, SELECTION_CHARS = 4_000, 16_000, 256, 256_000
+# Of the lines between the head and the tail, those nearest the tail are read for the names they use (only).
+FAR_CHARS = 96_000
 INDENTED = frozenset({"python"})  # languages whose blocks are their indentation
 _NOT_A_START = "#)]}\"'"  # a comment, a closing bracket, a string's continuation: not where a statement starts
 FUNCTION_LOOKBACK = 5000  # lines searched upwards for the start of the function around the cursor
@@ -66,6 +68,7 @@ class Visible:
     receiver_resolved: bool = False  # set by retrieval when the receiver is a known module or class
     line_prefix: str = ""
     function_start: int = 1  # first line of the function around the cursor (heuristic)
+    gap: tuple[int, int] | None = None  # the lines left unread between the head and the tail (1-based, inclusive)
 
 
 @cache
@@ -87,6 +90,13 @@ def _source_of(g: Grammar) -> str:
     return query_source(g.spec)
 
 
+def prepare(language: str) -> None:
+    """Compile the language's queries now (50-200 ms each), not in a user's first request."""
+    if (g := grammar(language)) is not None:
+        _import_query(g)
+        types_query(language)
+
+
 def read(path: str, source: str, line: int, col: int | None, end_line: int | None,
          scans: Scans | None = None) -> Visible:
     """Cut `source` to what the query may see and analyse it. `line` is 1-based, `col` a 0-based character
@@ -103,10 +113,11 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
             lines[-1] = lines[-1][: col if col is not None else len(lines[-1])]
         selection, cursor_line = None, line
     spec = language_for(path)
-    lines = _window(_bounded(lines, tail_last=selection is None), selection[0] - 1 if selection else None,
-                    indented=spec is not None and spec.name in INDENTED)
+    whole = _bounded(lines, tail_last=selection is None)
+    lines, gap = _window(whole, selection[0] - 1 if selection else None,
+                         indented=spec is not None and spec.name in INDENTED)
     text = "\n".join(lines)
-    v = Visible(path, spec.name if spec else None, text, lines, cursor_line, selection)
+    v = Visible(path, spec.name if spec else None, text, lines, cursor_line, selection, gap=gap)
     scan = (scans or Scans(0)).scan(path, text, spec.name if spec else None)
     v.imports = [ref for _, ref in scan.imports]
     typed = sorted(scan.typed, key=lambda t: t.line)
@@ -119,13 +130,30 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
         if last.lstrip().startswith(".") and len(lines) > 1:  # a chain continued on this line: `x\n  .`
             last = lines[-2].rstrip() + last.lstrip()
         v.receiver = receiver(last)
-        for i in range(len(lines) - 1, max(-1, len(lines) - 1 - FUNCTION_LOOKBACK), -1):
-            if _FUNC_START.match(lines[i]):
+        for i in range(len(whole) - 1, max(-1, len(whole) - 1 - FUNCTION_LOOKBACK), -1):  # the gap's lines too
+            if _FUNC_START.match(whole[i]):
                 v.function_start = i + 1
                 break
     elif selection is not None:
         v.function_start = selection[0]
+    if gap is not None:
+        v.uses = _far_uses(whole, gap, v.function_start) + v.uses
     return v
+
+
+def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int) -> list[Use]:
+    """The name chains of the unread lines nearest the tail (FAR_CHARS), read the cheap way: strings and comments
+    blanked, chains found, no calls' argument counts, and each given the last line of its part (before the function
+    around the cursor, or within it) rather than its own: all that the uses before the tail count for."""
+    lo, hi = gap
+    lo = max(lo, hi - _reach(lines, range(hi - 1, lo - 2, -1), FAR_CHARS) + 1)
+    parts = [(lo, hi)] if not lo < function_start <= hi else [(lo, function_start - 1), (function_start, hi)]
+    out: list[Use] = []
+    for first, end in parts:
+        code = _STRING_OR_COMMENT.sub(_blank, "\n".join(lines[first - 1:end]))
+        for chain, n in Counter(_CHAIN.findall(code)).items():
+            out.extend([Use(_split_chain(chain), end)] * n)  # one object for a chain's every use
+    return out
 
 
 def _bounded(lines: list[str], tail_last: bool) -> list[str]:
@@ -139,29 +167,31 @@ def _bounded(lines: list[str], tail_last: bool) -> list[str]:
     return out
 
 
-def _window(lines: list[str], selection_start: int | None, indented: bool = False) -> list[str]:
-    """`lines` with those between the head and the tail before the cursor emptied: the work of a query is bounded
-    whatever the size of the file. A selection is kept whole up to SELECTION_CHARS. In a language of indented
-    blocks the tail starts on a line of its least indentation, under a stand-in block header: it then parses as
-    code, where a tail starting mid-block costs the parser's error recovery several times the parse."""
+def _window(lines: list[str], selection_start: int | None, indented: bool = False
+            ) -> tuple[list[str], tuple[int, int] | None]:
+    """`lines` with those between the head and the tail before the cursor emptied (and the first and last line
+    emptied, 1-based; None when none is): the work of a query is bounded whatever the size of the file. A selection
+    is kept whole up to SELECTION_CHARS. In a language of indented blocks the tail starts on a line of its least
+    indentation, under a stand-in block header: it then parses as code, where a tail starting mid-block costs the
+    parser's error recovery several times the parse."""
     head = _reach(lines, range(len(lines)), HEAD_CHARS)
     tail = len(lines) - _reach(lines, range(len(lines) - 1, -1, -1), TAIL_CHARS)
     if selection_start is not None and selection_start < tail:
         tail = max(selection_start, len(lines) - _reach(lines, range(len(lines) - 1, -1, -1), SELECTION_CHARS))
     tail = tail // TAIL_QUANTUM * TAIL_QUANTUM
     if tail <= head:
-        return lines
+        return lines, None
     kept = lines[:head]
     if indented:
         kept = _head_closed(lines, head, tail)
         if selection_start is None:
             tail = max(_block_start(lines, _after_strings(lines, tail)), len(kept))
     if tail <= len(kept):
-        return lines
+        return lines, None
     out = kept + [""] * (tail - len(kept)) + lines[tail:]
     if indented and selection_start is None and tail - 1 >= len(kept) and lines[tail][:1] in " \t":
         out[tail - 1] = "if 1:"  # a stand-in header, on an emptied line: the tail is its block
-    return out
+    return out, (len(kept) + 1, tail)
 
 
 def _open_string(lines: list[str]) -> tuple[int, str] | None:
