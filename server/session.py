@@ -114,9 +114,19 @@ class Session:
                 line = await self._on(self._writer, self._refresh_in_child, progress)
             self.version += 1
             log.info("%s", line)
+            if not self._closed:
+                self._reader.submit(self._warm_reader)  # queued behind any request already waiting
             return line
         finally:
             self.indexed.set()
+
+    def _warm_reader(self) -> None:
+        """On the retrieval thread: load the graph, the lexical postings and the languages' queries now, so that
+        the first completion does not wait for them (seconds at 750k lines)."""
+        try:
+            self._read_index.heal(self._retriever.warm)
+        except Exception as exc:  # a damaged or missing index: the first request says why
+            log.warning("retrieval could not be prepared: %s", exc)
 
     def _refresh_in_child(self, progress: Callable[[int, int], None] | None) -> str:
         """On the writer thread: run the indexer process to its end. A local vector store is closed in this process
