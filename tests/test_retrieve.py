@@ -415,3 +415,25 @@ def test_super_means_the_base_class(tmp_path: Path) -> None:
     assert {"Model.__init__", "Model.save"} <= used, used
     used = {i.symbol for i in r.context(Query("web/page.ts", 4, end_line=6), k=20) if "used" in " ".join(i.why)}
     assert "View.constructor" in used, used
+
+
+def test_imports_in_the_lines_a_deep_cursor_does_not_read_come_from_the_catalog(tmp_path: Path) -> None:
+    """Deep in a large file, an import written between the head and the tail (a function's own import) still binds
+    its name: the catalog has it, the query does not read it again."""
+    from ragls.indexer.visible import HEAD_CHARS
+
+    from .conftest import index_of, write_tree
+
+    padding = "".join(f"def filler_{i}(x):\n    return x + {i}\n\n\n" for i in range(HEAD_CHARS // 10))
+    tail = "".join(f"    step_{i} = {i}\n" for i in range(3_000))
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/tools.py": "def sharpen(blade):\n    \"\"\"Hone the blade.\"\"\"\n    return blade\n",
+        "pkg/big.py": "import os\n\n" + padding + "def work():\n    from pkg import tools\n" + tail
+                      + "    return tools.\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    source = (root / "pkg/big.py").read_text()
+    last = source.count("\n")
+    items = r.context(Query("pkg/big.py", last, len("    return tools.")), k=10)
+    assert items and items[0].symbol == "sharpen", [(i.symbol, i.why) for i in items]

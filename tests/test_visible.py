@@ -138,3 +138,26 @@ def test_a_call_s_value_continues_a_chain() -> None:
     assert ["xs"] in chains and ["m", "Desc", "Fields"] in chains
     v = read("m.py", "x = f(1)\n.g\n", 3, 0, None)  # a chain does not continue over a line break after the call
     assert ["g"] in [u.chain for u in v.uses]
+
+
+def test_the_lines_before_the_tail_count_the_names_they_use() -> None:
+    """Between the head and the tail, the lines nearest the tail are read for their name chains only: each counts
+    before the function around the cursor, or within it when that function starts there; strings and comments
+    name nothing."""
+    from ragls.indexer.visible import FAR_CHARS, HEAD_CHARS, TAIL_CHARS
+
+    filler = "".join(f"value_{i} = {i}\n" for i in range((HEAD_CHARS + TAIL_CHARS) // 10))
+    early = "".join(f"early_{i} = far.helper({i})  # not_a_use\n" for i in range(50))
+    body = "".join(f"    step_{i} = inner.tool('no_use', {i})\n" for i in range(TAIL_CHARS // 20))
+    source = ("import far\n" + early + filler + "def long_function():\n" + body + "    result = inner.")
+    last = source.count("\n") + 1
+    v = read("big.py", source, last, len("    result = inner."), None)
+    assert v.gap is not None and v.gap[0] > 1 and v.gap[1] < last
+    start = source.split("\n").index("def long_function():") + 1
+    assert v.function_start == start  # found in the unread lines too
+    before = [u for u in v.uses if u.chain == ["far", "helper"]]
+    assert len(before) == 50 and all(u.line < start for u in before)
+    within = [u for u in v.uses if u.chain == ["inner", "tool"]]
+    assert within and all(u.line >= start for u in within)
+    assert not any("not_a_use" in u.chain or "no_use" in u.chain for u in v.uses)
+    assert FAR_CHARS > 0
