@@ -4,15 +4,21 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import git
 import pathspec
+from pathspec.util import normalize_file
 
 from .languages import language_for
+
+if TYPE_CHECKING:
+    import git
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +121,22 @@ def _secret_spec(extra: str) -> pathspec.GitIgnoreSpec:
     return ignore_spec([*SECRET_FILES, *more], f"secret-file patterns (${SECRET_FILES_ENV})")
 
 
+@cache
+def _secret_matcher(extra: str) -> Callable[[str], bool]:
+    """The secret-file patterns as one regular expression where none is negated (the same answers as the spec's
+    pattern-by-pattern match: then any match decides). Why: matching 40 patterns one at a time cost 0.19 s of
+    every `ragls index` at 2,000 files, a fifth of a one-file update's."""
+    spec = _secret_spec(extra)
+    patterns = [p for p in spec.patterns if p.include is not None]
+    if not all(p.include and p.regex is not None for p in patterns):
+        return spec.match_file
+    combined = re.compile("|".join(f"(?:{p.regex.pattern.replace('(?P<ps_d>', '(?:')})" for p in patterns))
+    return lambda rel: combined.match(normalize_file(rel)) is not None
+
+
 def is_secret(rel: str) -> bool:
     """True for a path that may hold credentials by its name (SECRET_FILES, $RAGLS_SECRET_FILES)."""
-    return _secret_spec(os.environ.get(SECRET_FILES_ENV, "")).match_file(rel)
+    return _secret_matcher(os.environ.get(SECRET_FILES_ENV, ""))(rel)
 
 
 def _raglsignore(root: Path) -> pathspec.GitIgnoreSpec | None:
@@ -128,6 +147,8 @@ def _git_files(root: Path, extra_ignored: bool) -> tuple[list[str], list[str]] |
     """(visible, ignored) paths as git sees them, or None when git's rules do not govern root (`_under_git`)."""
     if not _under_git(str(root)):
         return None
+    import git
+
     try:
         g = git.Git(str(root))
         visible = g.ls_files("-z", "--cached", "--others", "--exclude-standard").split("\0")
@@ -142,6 +163,10 @@ def _git_files(root: Path, extra_ignored: bool) -> tuple[list[str], list[str]] |
 def _under_git(root: str) -> bool:
     """Whether git's view governs the folder: it is in a git work tree, and not an ignored folder of one (a vendored
     or downloaded tree, a benchmark's checkout: then it is a plain folder with the .gitignore files it holds)."""
+    if not _git_above(Path(root)):
+        return False
+    import git  # here: gitpython's import costs 0.16 s of every command, in or out of a work tree
+
     try:
         g = git.Git(root)
         top = Path(g.rev_parse("--show-toplevel"))
@@ -151,7 +176,17 @@ def _under_git(root: str) -> bool:
     return top.resolve() == Path(root).resolve() or not _is_ignored(g, Path(root))
 
 
+def _git_above(folder: Path) -> bool:
+    """Whether git could see a work tree here: a `.git` in the folder or one above it, or git's environment
+    naming one (GIT_DIR, GIT_WORK_TREE). False spares asking git in a plain folder."""
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return True
+    return any(os.path.lexists(d / ".git") for d in (folder, *folder.parents))
+
+
 def _is_ignored(g: git.Git, root: Path) -> bool:
+    import git
+
     try:
         g.check_ignore("-q", str(root))
         return True
@@ -297,6 +332,8 @@ def skip_reason(root: Path, rel: str) -> str | None:
 def _ignored(root: Path, rel: str) -> str | None:
     """"ignored by git" in a work tree, "ignored by .gitignore" by the rules of a plain directory, else None."""
     if _under_git(str(root)):
+        import git
+
         try:
             git.Git(str(root)).check_ignore("-q", "--", rel)
             return "ignored by git"

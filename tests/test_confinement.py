@@ -192,3 +192,22 @@ def test_an_ignored_folder_of_a_work_tree_is_a_workspace_of_its_own(tmp_path):
     assert refusal(inner, "src/x.tmp.py") == "ignored by .gitignore"
     assert discover(inner).files == ["src/api.py"]
     assert refusal(outer, "work/pkg-1.0/src/api.py") == "ignored by git"
+
+
+@pytest.mark.parametrize("extra", ["", "custom.cfg,*.token,conf/", "*.key,!public.key"])
+def test_the_secret_patterns_match_as_one_expression_as_they_do_one_by_one(extra: str) -> None:
+    """The combined expression answers as pathspec does pattern by pattern (a negated pattern keeps pathspec's)."""
+    import itertools
+    import random
+
+    from ragls.indexer.files import _secret_matcher, _secret_spec
+
+    parts = ["src", "main.py", ".env", "a.env", ".env.local", "env", "id_rsa", "id_rsa.pub", "key.pem", "public.key",
+             ".aws", ".ssh", "config", "config.json", ".docker", ".kube", "credentials", "credentials.txt", ".git",
+             "HEAD", "secrets.yaml", "x.tfstate.bak", ".npmrc", "custom.cfg", "conf", "a.token", "README.md"]
+    rng = random.Random(5)
+    paths = {"/".join(p) for n in (1, 2) for p in itertools.product(parts, repeat=n)}
+    paths |= {"/".join(rng.choice(parts) for _ in range(rng.randint(3, 5))) for _ in range(5_000)}
+    spec, combined = _secret_spec(extra), _secret_matcher(extra)
+    assert [p for p in sorted(paths) if spec.match_file(p) != combined(p)] == []
+    assert any(combined(p) for p in paths) and not all(combined(p) for p in paths)

@@ -9,8 +9,6 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-import git
-
 from .findings import SEVERITIES, ReviewError, at_least
 
 if TYPE_CHECKING:
@@ -53,9 +51,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    try:
-        import asyncio  # not at start: `ragls index` never needs it
+    import asyncio  # not at start: `ragls index` never needs them
 
+    import git
+
+    try:
         return asyncio.run(_review(args))
     except ReviewError as exc:
         print(f"ragls review: {exc}", file=sys.stderr)
