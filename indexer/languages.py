@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,7 +23,7 @@ LANGUAGE_NAMES = frozenset(_BY_NAME)
 
 def language_for(path: str) -> LanguageSpec | None:
     """The language of a path by its extension, or None (the file is chunked by line windows)."""
-    return _BY_EXT.get(Path(path).suffix.lower())
+    return _BY_EXT.get(os.path.splitext(path)[1].lower())  # not Path(path).suffix: 20 us a file of a walk
 
 
 def spec(name: str) -> LanguageSpec:

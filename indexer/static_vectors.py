@@ -12,23 +12,31 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import marshal
 import os
 import re
 import struct
 import subprocess
 import sys
 import tempfile
+from array import array
+from collections.abc import Callable
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .config import ragls_home
 from .embed import STATIC_NAME as NAME, unit_length  # the vector space: a new vocabulary rule needs a new name
 
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
 log = logging.getLogger(__name__)
 MAX_TOKENS = 512  # as the wheel truncates
 SLICE = 256  # texts embedded at once
+SMALL_WORDS = 2_000  # new words a call segments in Python (76 us each) rather than load the library's trie (0.4 s)
 DIM = 64
 _PLAIN = re.compile(r"[\t\n\x20-\x7e]*")  # characters the normalizer leaves alone and both splitters agree on
 
@@ -95,6 +103,66 @@ def _split(cut: Path) -> tuple[Path, Path]:
     return ids, plain
 
 
+class _Pieces:
+    """Unigram segmentation in Python, for the few words of a small update (a one-file `ragls index`, an editor's
+    buffer): the best path the tokenizers library finds (its scores summed in its order, a tie kept by the first
+    path found, unknown characters fused into one unknown piece), without building its trie, which takes 0.4 s and
+    80 MB. tests/test_embed.py checks it against the library's."""
+
+    def __init__(self, plain: Path) -> None:
+        kept = plain.with_name(plain.stem + f".pieces-v2-{marshal.version}.marshal")
+        try:  # the pieces joined in one string and their scores as doubles: 55 ms, where a dict of them takes 110
+            joined, scores, self.unk_id, self.unk_score = marshal.loads(kept.read_bytes())
+            if not (isinstance(joined, str) and isinstance(scores, bytes) and len(scores) % 8 == 0):
+                raise ValueError("not a pieces file")
+        except (OSError, ValueError, EOFError, TypeError):
+            model = json.loads(plain.read_text(encoding="utf-8"))["model"]
+            if any("\0" in piece for piece, _ in model["vocab"]):
+                raise ValueError("a piece holds a NUL character")  # the library segments, then
+            joined = "\0".join(piece for piece, _ in model["vocab"])
+            scores = array("d", [score for _, score in model["vocab"]]).tobytes()
+            self.unk_id = model["unk_id"]
+            self.unk_score = min(score for _, score in model["vocab"]) - 10.0  # tokenizers' K_UNK_PENALTY
+            try:
+                with tempfile.NamedTemporaryFile("wb", dir=kept.parent, suffix=".tmp", delete=False) as f:
+                    f.write(marshal.dumps((joined, scores, self.unk_id, self.unk_score)))
+                os.replace(f.name, kept)
+            except OSError as exc:
+                log.debug("the pieces could not be kept at %s: %s", kept, exc)
+        pieces = joined.split("\0")
+        self.ids = dict(zip(pieces, range(len(pieces))))
+        self.scores = array("d")
+        self.scores.frombytes(scores)
+        self.longest = max(map(len, pieces))
+
+    def tokenize(self, text: str) -> list[int]:
+        n, vocab, scores = len(text), self.ids, self.scores
+        score: list[float] = [0.0] * (n + 1)
+        start: list[int] = [-1] * (n + 1)  # where the best path to each end starts its last piece (-1: none yet)
+        ids: list[int] = [0] * (n + 1)
+        for i in range(n):
+            here, single = score[i], False
+            for j in range(i + 1, min(n, i + self.longest) + 1):
+                if (hit := vocab.get(text[i:j])) is None:
+                    continue
+                total = scores[hit] + here
+                if start[j] < 0 or total > score[j]:
+                    score[j], start[j], ids[j] = total, i, hit
+                single = single or j == i + 1
+            if not single:
+                total = self.unk_score + here
+                if start[i + 1] < 0 or total > score[i + 1]:
+                    score[i + 1], start[i + 1], ids[i + 1] = total, i, self.unk_id
+        out: list[int] = []
+        end = n
+        while end > 0:
+            piece = ids[end]
+            if not (piece == self.unk_id and out and out[-1] == self.unk_id):  # consecutive unknowns fuse
+                out.append(piece)
+            end = start[end]
+        return out[::-1]
+
+
 def _safetensors(path: Path) -> dict[str, np.ndarray]:
     """The tensors of a .safetensors file (an 8-byte header length, a JSON header, then raw little-endian data)."""
     raw = path.read_bytes()
@@ -115,19 +183,41 @@ class StaticVectors:
     """Texts -> unit-length 64-dimension vectors, offline."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        from tokenizers import Tokenizer
-
         folder = folder or model_dir()
         cut = _cut_tokenizer(folder / "tokenizer.json")
-        ids, plain = _split(cut)
+        ids, self._plain = _split(cut)
         self._ids = np.load(ids)
-        self._tokenizer = Tokenizer.from_file(str(plain))
+        self._library: Tokenizer | None = None  # loaded for the first batch too large for _Pieces
+        self._python: _Pieces | None | bool = None  # False: unusable, the library segments
         t = _safetensors(folder / "model.safetensors")
         self._cluster = t["mapping"].astype(np.int64)
         self._weight = t["weights"].astype(np.float32)
         self._table = t["embeddings"].astype(np.float32)
         if self._table.shape[1] != DIM:
             raise ValueError(f"expected {DIM}-dimension vectors, got {self._table.shape}")
+
+    @property
+    def _tokenizer(self) -> Tokenizer:
+        if self._library is None:
+            from tokenizers import Tokenizer
+
+            self._library = Tokenizer.from_file(str(self._plain))
+        return self._library
+
+    def _segmenter(self, words: int) -> Callable[[str], list[int]]:
+        """How `words` new words are segmented: in Python while few are (the library's trie not loaded), else by
+        the library."""
+        if self._library is None and words <= SMALL_WORDS and self._python is not False:
+            if self._python is None:
+                try:
+                    self._python = _Pieces(self._plain)
+                except ValueError as exc:
+                    log.debug("words are segmented by the tokenizers library: %s", exc)
+                    self._python = False
+            if self._python:
+                return self._python.tokenize
+        model = self._tokenizer.model
+        return lambda text: [t.id for t in model.tokenize(text)]
 
     def embed(self, texts: list[str]) -> np.ndarray:
         memo: dict[str, list[int]] = {}  # word -> its pieces, for this call (a bounded cache that needs no eviction)
@@ -152,8 +242,8 @@ class StaticVectors:
             else:
                 odd[i] = text
         words = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(plain)))}
-        model = self._tokenizer.model
-        pieces = [memo.get(w) or memo.setdefault(w, [t.id for t in model.tokenize("\u2581" + w)]) for w in words]
+        segment = self._segmenter(sum(w not in memo for w in words))
+        pieces = [memo.get(w) or memo.setdefault(w, segment("\u2581" + w)) for w in words]
         lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
         flat = np.fromiter(chain.from_iterable(pieces), dtype=np.int64, count=int(lengths.sum()))
         offsets = np.cumsum(lengths) - lengths

@@ -31,6 +31,41 @@ def test_static_embedder_reproduces_the_wheels_vectors_for_code():
     assert not odd[0].any() and odd.shape == (3, 64)
 
 
+def test_python_segmentation_is_the_library_s(tmp_path) -> None:
+    """A small update segments its words in Python (no trie loaded): the same pieces as the tokenizers library for
+    code's words and random printable ASCII, so the same vectors; a large batch loads the library."""
+    import random
+    import shutil
+    from pathlib import Path
+
+    from tokenizers import Tokenizer
+
+    import ragls.indexer.static_vectors as sv
+
+    vectors = sv.StaticVectors()
+    plain = Path(tmp_path / vectors._plain.name)
+    shutil.copy(vectors._plain, plain)
+    pieces = sv._Pieces(plain)  # derived here, then read back from its marshal file
+    assert sv._Pieces(plain).ids == pieces.ids
+    for kept in tmp_path.glob("*.marshal"):  # damaged, or of an older layout: derived again
+        kept.write_bytes(__import__("marshal").dumps({"old": (1, 2.0)}))
+    assert sv._Pieces(plain).ids == pieces.ids
+    model = Tokenizer.from_file(str(plain)).model
+    rng = random.Random(7)
+    alphabet = [chr(c) for c in range(33, 127)]
+    words = set(Path(sv.__file__).read_text().split()) | {"x", "\\", "||", "a" * 200}
+    words |= {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(3_000)}
+    for w in sorted(words):
+        assert pieces.tokenize("\u2581" + w) == [t.id for t in model.tokenize("\u2581" + w)], w
+    texts = ["def parse_url(text: str) -> Url:\n    return Url(*text.split('://', 1))", "x = {'a': [1, 2]}"]
+    small = sv.StaticVectors()
+    assert np.allclose(small.embed(texts), StaticEmbedder().embed(texts), atol=1e-6)
+    assert small._library is None and small._python is not None
+    many = [" ".join(rng.choice(sorted(words)) for _ in range(40)) for _ in range(200)]
+    assert np.allclose(sv.StaticVectors().embed(many), np.concatenate([small.embed(many[:10]), small.embed(many[10:])]),
+                       atol=1e-6)
+
+
 def test_unknown_embedder_is_a_clear_error():
     with pytest.raises(ValueError, match="static"):
         make_embedder("word2vec")
