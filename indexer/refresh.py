@@ -7,6 +7,7 @@ import json
 import logging
 import multiprocessing
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -174,7 +175,9 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
     fresh = set(todo)
     fts: list[tuple[int, str]] = []  # (chunk id, its terms), written at once
     with store.transaction() as db:
-        old = set(store.remove_files(db, [a.path for a in batch]))
+        kept = _kept_chunks(db, batch)
+        old = set(store.remove_files(db, [a.path for a in batch], keep={i for i, _ in kept.values()}))
+        old.update(kept)  # their vectors stay where they are
         db.executemany("INSERT OR IGNORE INTO vectors VALUES(?, ?)",
                        [(h, cached[h].astype(np.float32).tobytes()) for h in missing])
         for a in batch:
@@ -192,10 +195,16 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
             db.executemany("INSERT INTO refs VALUES(?,?,?)", [(a.path, n, c) for n, c in p.references.items()])
             ids = _vec_ids(a.path, a.text_hashes)
             for c, tok, head, terms, h, vid in zip(p.chunks, a.tokens, a.head_tokens, a.terms, a.text_hashes, ids):
-                cur = db.execute("INSERT INTO chunks(path,start_line,end_line,head_end,kind,symbol,text_hash,vec_id,"
-                                 "tokens,head_tokens) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                                 (a.path, c.start_line, c.end_line, c.head_end, c.kind, c.symbol, h, vid, tok, head))
-                fts.append((cur.lastrowid, terms))
+                if vid in kept:  # the same text (and terms) at this path: its row moves, its postings stay
+                    db.execute("UPDATE chunks SET start_line=?, end_line=?, head_end=?, kind=?, symbol=?, tokens=?, "
+                               "head_tokens=? WHERE id=?", (c.start_line, c.end_line, c.head_end, c.kind, c.symbol,
+                                                            tok, head, kept[vid][0]))
+                else:
+                    cur = db.execute("INSERT INTO chunks(path,start_line,end_line,head_end,kind,symbol,text_hash,"
+                                     "vec_id,tokens,head_tokens) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                                     (a.path, c.start_line, c.end_line, c.head_end, c.kind, c.symbol, h, vid, tok,
+                                      head))
+                    fts.append((cur.lastrowid, terms))
                 if shared is not None:  # a shared store gets what it lacks, whoever stored the rest
                     if vid not in shared[0]:
                         added[vid] = cached[h]
@@ -207,6 +216,22 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
         db.executemany("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", fts)
         db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
     return sorted(old), added
+
+
+def _kept_chunks(db: sqlite3.Connection, batch: list[Analysis]) -> dict[str, tuple[int, str]]:
+    """Vector id -> (chunk id, terms) of the stored chunks a file's new analysis holds again, the same text at the
+    same path with the same terms: an edit rewrites only the chunks it changed, not every posting of the file (most
+    of a one-file update's commit in a large file)."""
+    out: dict[str, tuple[int, str]] = {}
+    for a in batch:
+        if a.parsed is None:
+            continue
+        new = dict(zip(_vec_ids(a.path, a.text_hashes), a.terms))
+        for cid, vid, terms in db.execute("SELECT c.id, c.vec_id, f.terms FROM chunks c JOIN chunks_fts f "
+                                          "ON f.rowid = c.id WHERE c.path=?", (a.path,)):
+            if new.get(vid) == terms:
+                out[vid] = (cid, terms)
+    return out
 
 
 def _shared_vectors(index: Index, batch: list[Analysis], missing: list[str],

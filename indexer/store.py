@@ -6,7 +6,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -174,14 +174,18 @@ class Store:
         return {r[0]: (r[1], r[2], r[3], r[4]) for r in self.db.execute(
             "SELECT path, hash, size, mtime_ns, skip_reason FROM files")}
 
-    def remove_files(self, db: sqlite3.Connection, paths: Iterable[str]) -> list[str]:
-        """Delete everything about these files; returns the vector ids that were theirs."""
+    def remove_files(self, db: sqlite3.Connection, paths: Iterable[str], keep: Collection[int] = ()) -> list[str]:
+        """Delete everything about these files but the chunks (and their postings) `keep` names, which the caller
+        updates; returns the vector ids of the chunks deleted."""
         gone: list[str] = []
         for p in paths:
-            rows = db.execute("SELECT id, vec_id FROM chunks WHERE path=?", (p,)).fetchall()
+            rows = [r for r in db.execute("SELECT id, vec_id FROM chunks WHERE path=?", (p,)) if r[0] not in keep]
             gone.extend(r[1] for r in rows)
             db.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(r[0],) for r in rows])
-            for table in ("chunks", "symbols", "imports", "refs", "files"):
+            if keep:
+                db.executemany("DELETE FROM chunks WHERE id=?", [(r[0],) for r in rows])
+            for table in ("symbols", "imports", "refs", "files") if keep else ("chunks", "symbols", "imports", "refs",
+                                                                                "files"):
                 db.execute(f"DELETE FROM {table} WHERE path=?", (p,))
         return gone
 

@@ -62,3 +62,33 @@ def test_a_one_file_refresh_imports_no_chroma(tmp_path: Path) -> None:
               "print(sorted(m for m in ('chromadb', 'onnxruntime') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr[-2000:]
+
+
+def test_an_edit_rewrites_only_the_chunks_it_changed(tmp_path: Path) -> None:
+    """A line inserted at the top of a file moves every chunk: their rows keep their ids and postings, only the
+    changed chunk is rewritten, and the catalog ends up as a fresh index of the same text has it."""
+    body = "".join(f"def fn_{i}(x):\n    \"\"\"Step {i}.\"\"\"\n    return x + {i}\n\n\n" for i in range(40))
+    root = write_tree(tmp_path / "repo", {"big.py": body})
+    index = Index.open(root, data_dir=tmp_path / "data")
+    try:
+        index.refresh(progress=False)
+        before = dict(rows(index, "SELECT vec_id, id FROM chunks WHERE path='big.py'"))
+        edited = "import os\n" + body.replace("return x + 7\n", "return x + seven_fold\n")
+        index.update_file("big.py", edited.encode())
+        after = dict(rows(index, "SELECT vec_id, id FROM chunks WHERE path='big.py'"))
+        kept = {v for v in after if v in before and after[v] == before[v]}
+        assert len(kept) >= len(before) - 2 and len(after) >= len(before)  # fn_7's chunk (and a module one) new
+        assert [i for i, in rows(index, "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'seven'")]
+        got = sorted(rows(index, "SELECT c.start_line, c.end_line, c.head_end, c.kind, c.symbol, c.text_hash, "
+                                 "c.tokens, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id"))
+        assert rows(index, "SELECT count(*) FROM chunks_fts") == [(len(after),)]
+    finally:
+        close_index(index)
+    (root / "big.py").write_text(edited)
+    fresh = Index.open(root, data_dir=tmp_path / "fresh")
+    try:
+        fresh.refresh(progress=False)
+        assert got == sorted(rows(fresh, "SELECT c.start_line, c.end_line, c.head_end, c.kind, c.symbol, c.text_hash, "
+                                         "c.tokens, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id"))
+    finally:
+        close_index(fresh)
