@@ -195,8 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     status = engine_cli.main(argv, parser=build_parser())
-    if argv is None and "chromadb" not in sys.modules:  # the command line's process, no vector store opened
-        _leave(status)
+    if argv is None and "chromadb" not in sys.modules and sys.getprofile() is None and sys.gettrace() is None:
+        _leave(status)  # the command line's process, no vector store opened, no profiler or coverage to write out
     return status
 
 
