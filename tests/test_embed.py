@@ -38,9 +38,8 @@ def test_python_segmentation_is_the_library_s(tmp_path) -> None:
     import shutil
     from pathlib import Path
 
-    from tokenizers import Tokenizer
-
     import ragls.indexer.static_vectors as sv
+    from tokenizers import Tokenizer
 
     vectors = sv.StaticVectors()
     plain = Path(tmp_path / vectors._plain.name)
