@@ -128,9 +128,10 @@ def _secret_matcher(extra: str) -> Callable[[str], bool]:
     every `ragls index` at 2,000 files, a fifth of a one-file update's."""
     spec = _secret_spec(extra)
     patterns = [p for p in spec.patterns if p.include is not None]
-    if not all(p.include and p.regex is not None for p in patterns):
+    regexes = [p.regex for p in patterns if p.include and p.regex is not None]
+    if len(regexes) != len(patterns):
         return spec.match_file
-    combined = re.compile("|".join(f"(?:{p.regex.pattern.replace('(?P<ps_d>', '(?:')})" for p in patterns))
+    combined = re.compile("|".join(f"(?:{r.pattern.replace('(?P<ps_d>', '(?:')})" for r in regexes))
     return lambda rel: combined.match(normalize_file(rel)) is not None
 
 

@@ -214,7 +214,7 @@ class StaticVectors:
                 except ValueError as exc:
                     log.debug("words are segmented by the tokenizers library: %s", exc)
                     self._python = False
-            if self._python:
+            if isinstance(self._python, _Pieces):
                 return self._python.tokenize
         model = self._tokenizer.model
         return lambda text: [t.id for t in model.tokenize(text)]
