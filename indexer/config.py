@@ -4,8 +4,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from .files import Limits
 
@@ -14,6 +17,20 @@ def ragls_home() -> Path:
     """$RAGLS_HOME (default: $XDG_CACHE_HOME/ragls or ~/.cache/ragls): indexes and derived model files."""
     return Path(os.environ.get("RAGLS_HOME") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ragls"))
+
+
+def models_dir() -> Path:
+    """$RAGLS_MODELS (default: $RAGLS_HOME/models): the model files ragls derives once and keeps."""
+    return Path(os.environ.get("RAGLS_MODELS") or ragls_home() / "models")
+
+
+def keep_file(dst: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write `dst` whole or not at all: `write` fills a temporary file beside it, which then replaces it (a reader,
+    another process among them, never sees half a file)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("wb", dir=dst.parent, suffix=".tmp", delete=False) as f:
+        write(f)
+    os.replace(f.name, dst)
 
 
 def default_data_dir(root: Path) -> Path:

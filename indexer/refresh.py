@@ -176,7 +176,7 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
     fts: list[tuple[int, str]] = []  # (chunk id, its terms), written at once
     with store.transaction() as db:
         kept = _kept_chunks(db, batch)
-        old = set(store.remove_files(db, [a.path for a in batch], keep={i for i, _ in kept.values()}))
+        old = set(store.remove_files(db, [a.path for a in batch], keep=set(kept.values())))
         old.update(kept)  # their vectors stay where they are
         db.executemany("INSERT OR IGNORE INTO vectors VALUES(?, ?)",
                        [(h, cached[h].astype(np.float32).tobytes()) for h in missing])
@@ -198,7 +198,7 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
                 if vid in kept:  # the same text (and terms) at this path: its row moves, its postings stay
                     db.execute("UPDATE chunks SET start_line=?, end_line=?, head_end=?, kind=?, symbol=?, tokens=?, "
                                "head_tokens=? WHERE id=?", (c.start_line, c.end_line, c.head_end, c.kind, c.symbol,
-                                                            tok, head, kept[vid][0]))
+                                                            tok, head, kept[vid]))
                 else:
                     cur = db.execute("INSERT INTO chunks(path,start_line,end_line,head_end,kind,symbol,text_hash,"
                                      "vec_id,tokens,head_tokens) VALUES(?,?,?,?,?,?,?,?,?,?)",
@@ -218,11 +218,11 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
     return sorted(old), added
 
 
-def _kept_chunks(db: sqlite3.Connection, batch: list[Analysis]) -> dict[str, tuple[int, str]]:
-    """Vector id -> (chunk id, terms) of the stored chunks a file's new analysis holds again, the same text at the
+def _kept_chunks(db: sqlite3.Connection, batch: list[Analysis]) -> dict[str, int]:
+    """Vector id -> chunk id of the stored chunks a file's new analysis holds again, the same text at the
     same path with the same terms: an edit rewrites only the chunks it changed, not every posting of the file (most
     of a one-file update's commit in a large file)."""
-    out: dict[str, tuple[int, str]] = {}
+    out: dict[str, int] = {}
     for a in batch:
         if a.parsed is None:
             continue
@@ -230,7 +230,7 @@ def _kept_chunks(db: sqlite3.Connection, batch: list[Analysis]) -> dict[str, tup
         for cid, vid, terms in db.execute("SELECT c.id, c.vec_id, f.terms FROM chunks c JOIN chunks_fts f "
                                           "ON f.rowid = c.id WHERE c.path=?", (a.path,)):
             if new.get(vid) == terms:
-                out[vid] = (cid, terms)
+                out[vid] = cid
     return out
 
 

