@@ -40,6 +40,7 @@ PARALLEL_MIN = 48  # fewer changed files than this are parsed in-process
 CHUNK_FILES = 8  # files a worker analyses per task
 AHEAD_PER_WORKER = 4  # tasks submitted ahead of the one being consumed, per worker
 DEFER_MAX_FILES = 50  # a run that changes at most this many files leaves its vector writes to the next reader
+LATE_MIN_FILES = 2 * BATCH_FILES  # a run that changes more writes a local store's vectors once, after parsing
 PENDING_VECTORS = "vectors_pending"  # meta key: vector ids deferred runs removed and added (JSON)
 FULL_EDGES_FRACTION = 0.4  # edges of more files than this share are all resolved again, in one pass
 
@@ -257,7 +258,7 @@ def _sync_vectors(index: Index, gone: list[str], added: dict[str, np.ndarray], s
     """Apply a committed batch to the vector store. Once it has failed in a run (a server down, a damaged store in
     use elsewhere), the run goes on for the catalog alone: vectors_dirty stays set and the next run reconciles.
     In a run that defers its vectors (`_defer_vectors`) the batch's ids are only noted."""
-    if summary.vectors_error is not None or not (gone or added):
+    if summary.vectors_error is not None or not (gone or added) or getattr(index, "_late", False):
         return
     deferred: _Deferred | None = getattr(index, "_deferred", None)
     if deferred is not None:
@@ -322,6 +323,13 @@ def _defer_vectors(index: Index, files: int) -> bool:
     return (0 < files <= DEFER_MAX_FILES and "vectors" not in index.__dict__ and not index.config.store_url
             and store.meta("generation") is not None and store.meta("vectors_dirty") != "1"
             and store.meta("vectors_reconcile") != "1")
+
+
+def _late_vectors(index: Index, files: int) -> bool:
+    """Whether this run writes a local store's vectors once, from the embedding cache, after the parser workers are
+    gone (`reconcile`), rather than batch by batch while they run: the same work, but chroma's memory and the
+    workers' no longer add up (a cold index of sympy: peak RSS of the process tree 578 -> 458 MB). The catalog marks the vectors dirty until then."""
+    return files >= LATE_MIN_FILES and not index.config.store_url
 
 
 def _record_deferred(db, deferred: _Deferred) -> None:
@@ -410,17 +418,22 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
         summary.removed = len(removed)
         before = snapshot(store.db, [*(j[1] for j in jobs), *removed])  # what the stored edges were resolved with
         gone: list[str] = []
+        late = _late_vectors(index, len(jobs) + len(removed))
         if _defer_vectors(index, len(jobs) + len(removed)):
             index._deferred = _Deferred()  # type: ignore[attr-defined]
+        elif late:
+            index._late = True  # type: ignore[attr-defined]
         if removed:
             with store.transaction() as db:
                 gone = store.remove_files(db, removed)
                 db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
         try:
             _apply(index, _analyze_all(index, jobs, progress), summary, gone, catalog)
-            _settle_vectors(index, dirty, summary)
+            index.__dict__.pop("_late", None)
+            _settle_vectors(index, dirty or late, summary)
         finally:
             index.__dict__.pop("_deferred", None)
+            index.__dict__.pop("_late", None)
         _prune_vector_cache(index)
         stale = store.meta("edges_stale") == "1"
         if summary.changed or summary.removed or store.meta("generation") is None or stale:

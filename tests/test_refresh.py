@@ -117,6 +117,38 @@ def test_deleted_files_lose_their_rows_and_vectors(workspace, open_index):
     assert_consistent(index)
 
 
+def test_a_large_run_writes_the_vectors_once_after_parsing(workspace, open_index, monkeypatch):
+    """A run of many files stores a local store's vectors in one pass at its end (the parser workers gone), removals
+    included; until then the catalog marks them dirty."""
+    from ragls.indexer import refresh as refresh_module
+    from ragls.indexer.vectors import VectorStore
+
+    monkeypatch.setattr(refresh_module, "LATE_MIN_FILES", 2)
+    monkeypatch.setattr(refresh_module, "BATCH_FILES", 1)  # several catalog batches, none writing vectors
+    writes: list[tuple[int, str | None]] = []
+    upsert = VectorStore.upsert
+
+    def spy(self, ids, vectors, hashes=None):
+        writes.append((len(ids), self_index.store.meta("vectors_dirty")))
+        return upsert(self, ids, vectors, hashes)
+
+    monkeypatch.setattr(VectorStore, "upsert", spy)
+    self_index = index = open_index(workspace.root)
+    s = index.refresh(progress=False)
+    assert writes == [(s.embedded, "1")], "one write of every vector, while the catalog still calls them dirty"
+    assert index.store.meta("vectors_dirty") == "0"
+    assert_consistent(index)
+
+    workspace.write({"app/util.py": "def clamp(x, lo, hi):\n    return min(hi, max(x, lo))\n",
+                     "app/extra.py": "def extra():\n    return 1\n"})
+    os.remove(workspace.root / "app/models.py")
+    writes.clear()
+    s = index.refresh(progress=False)
+    assert (s.changed, s.removed) == (2, 1) and len(writes) == 1
+    assert not vec_ids(index, "app/models.py") and vec_ids(index, "app/extra.py")
+    assert_consistent(index)
+
+
 def test_git_mv_moves_symbols_without_embedding(workspace, open_index):
     index = open_index(workspace.root)
     index.refresh(progress=False)
