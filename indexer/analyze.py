@@ -8,12 +8,13 @@ import logging
 import os
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .chunks import chunk_file, windows
 from .files import Limits, NotRegular, check_content, read_regular
-from .languages import grammar, language_for
+from .languages import Grammar, grammar, language_for
 from .model import ParsedFile
 from .store import subtoken_text
 from .symbols import extract
@@ -72,9 +73,10 @@ def split_lines(data: bytes) -> list[str]:
 Known = dict[tuple[str, str, int], tuple[int, int, str]]  # (text hash, symbol, head lines) -> tokens, head's, terms
 
 
-def analyze_bytes(path: str, data: bytes, limits: Limits, known: Known | None = None) -> Analysis:
+def analyze_bytes(path: str, data: bytes, limits: Limits, known: Known | None = None,
+                  extract: Callable[[Grammar, str, bytes], ParsedFile] = extract) -> Analysis:
     """A file's analysis; `known`: what the catalog holds for this file's chunks, not counted again (an edit
-    changes a chunk or two of a long file)."""
+    changes a chunk or two of a long file); `extract`: symbols.extract, or a Reextractor's for a file being edited."""
     out = Analysis(path, hash=content_hash(data), size=len(data))
     out.skip_reason = check_content(data, limits)
     if out.skip_reason:

@@ -18,6 +18,7 @@ from .analyze import extractor_version
 from .config import IndexConfig
 from .embed import STATIC_NAME, Embedder, make_embedder
 from .lock import IndexLocked, WriteLock
+from .reextract import Reextractor
 from .repair import CatalogDamaged, is_damage, open_catalog, open_vectors, repair_catalog, restore
 from .store import Store
 from .vectors import VectorStore, VectorStoreUnreachable
@@ -63,6 +64,11 @@ class Index:
                 with store.transaction() as db:
                     db.execute("UPDATE files SET hash='', mtime_ns=0")
             store.set_meta("extractor", version)
+
+    @cached_property
+    def reextractor(self) -> Reextractor:
+        """The last parses of the files this index updates one at a time (an editor's buffers)."""
+        return Reextractor()
 
     @cached_property
     def embedder_name(self) -> str:

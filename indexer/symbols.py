@@ -8,7 +8,7 @@ from dataclasses import replace
 import tree_sitter as ts
 
 from .languages import Grammar
-from .model import ParsedFile, Symbol
+from .model import ImportRef, ParsedFile, Symbol
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +17,7 @@ HEAD_MAX_LINES = 16  # a collapsed view shows at most this many lines of the def
 DOC_MAX_LINES = 8  # of a definition's leading comments (JSDoc, Javadoc, ///), the lines nearest it are kept
 SIGNATURE_MAX_CHARS = 300
 _WRAPPERS = frozenset({"decorated_definition", "export_statement", "template_declaration"})
+Span = tuple[int, int, Symbol]  # a definition's node's start and end byte, and the definition
 
 
 def _line(point_row: int) -> int:
@@ -105,16 +106,19 @@ def _roles(query: ts.Query) -> dict[str, object]:
     return out
 
 
-def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
-    """Definitions (with qualified names and parents), call references and imports of one file.
-    A file with syntax errors yields whatever parses."""
-    tree = grammar.parser().parse(source)
-    lines = source.decode("utf-8", "replace").split("\n")  # tree-sitter rows end at \n only
-    parsed = ParsedFile(path=path, language=grammar.spec.name, has_errors=tree.root_node.has_error)
-    found: dict[tuple[int, int], tuple[ts.Node, Symbol]] = {}
-    reader = grammar.spec.read_imports
-    roles = _roles(grammar.query)
-    for _, caps in ts.QueryCursor(grammar.query).matches(tree.root_node):
+class Collector:
+    """What the tags query's matches hold, taken one match at a time: definitions by byte span, references counted
+    by name, imports in order."""
+
+    def __init__(self, grammar: Grammar, path: str, lines: list[str]) -> None:
+        self.grammar, self.path, self.lines = grammar, path, lines
+        self.roles = _roles(grammar.query)
+        self.found: dict[tuple[int, int], tuple[ts.Node, Symbol]] = {}
+        self.references: dict[str, int] = {}
+        self.imports: list[ImportRef] = []
+
+    def take(self, caps: dict[str, list[ts.Node]]) -> None:
+        grammar, found, roles = self.grammar, self.found, self.roles
         names = caps.get("name")
         for key, nodes in caps.items():
             role = roles.get(key)
@@ -123,10 +127,10 @@ def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
             if role is _REFERENCE:
                 if names:
                     name = (names[0].text or b"").decode("utf-8", "replace")
-                    parsed.references[name] = parsed.references.get(name, 0) + 1
+                    self.references[name] = self.references.get(name, 0) + 1
             elif role is _IMPORT:
-                if reader is not None:
-                    parsed.imports.extend(reader(nodes[0]))
+                if grammar.spec.read_imports is not None:
+                    self.imports.extend(grammar.spec.read_imports(nodes[0]))
             elif names:  # a definition of this kind
                 kind = role
                 node = nodes[0]
@@ -135,7 +139,7 @@ def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
                 if earlier is None or ("owner" in caps and earlier.parent is None) \
                         or (earlier.kind == "field" and kind != "field"):  # a function-valued field is a method
                     name = (names[0].text or b"").decode("utf-8", "replace")
-                    sym = _definition(grammar, node, name, kind, path, lines)
+                    sym = _definition(grammar, node, name, str(kind), self.path, self.lines)
                     if owner := caps.get("owner"):  # declared apart from its type (Go's methods): "Type.name"
                         parent = (owner[0].text or b"").decode("utf-8", "replace")
                         sym = replace(sym, qualname=f"{parent}.{name}", parent=parent)
@@ -145,21 +149,35 @@ def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
                                                  type=(declared[0].text or b"").decode("utf-8", "replace")[:200]))
                 elif kind == "constant" and not found[span][1].type and (infer := grammar.spec.value_type):
                     found[span] = (node, replace(found[span][1], type=infer(node)[:200]))  # its value's type
-    parsed.symbols = _nest(sorted(found.values(), key=lambda ns: (ns[0].start_byte, -ns[0].end_byte)))
-    return parsed
+
+    def definitions(self) -> list[Span]:
+        return [(node.start_byte, node.end_byte, sym) for node, sym in self.found.values()]
 
 
-def _nest(defs: list[tuple[ts.Node, Symbol]]) -> list[Symbol]:
-    """Give each definition its parent and qualified name from byte-range containment."""
+def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
+    """Definitions (with qualified names and parents), call references and imports of one file.
+    A file with syntax errors yields whatever parses."""
+    tree = grammar.parser().parse(source)
+    lines = source.decode("utf-8", "replace").split("\n")  # tree-sitter rows end at \n only
+    found = Collector(grammar, path, lines)
+    for _, caps in ts.QueryCursor(grammar.query).matches(tree.root_node):
+        found.take(caps)
+    return ParsedFile(path=path, language=grammar.spec.name, symbols=nest(found.definitions()),
+                      imports=found.imports, references=found.references, has_errors=tree.root_node.has_error)
+
+
+def nest(defs: list[Span]) -> list[Symbol]:
+    """Give each definition (start byte, end byte, symbol) its parent and qualified name from byte-range
+    containment."""
     out: list[Symbol] = []
-    stack: list[tuple[ts.Node, Symbol]] = []
-    for node, sym in defs:
-        while stack and stack[-1][0].end_byte < node.end_byte:
+    stack: list[tuple[int, Symbol]] = []  # (end byte, symbol) of the definitions enclosing the next one
+    for _, end, sym in sorted(defs, key=lambda d: (d[0], -d[1])):
+        while stack and stack[-1][0] < end:
             stack.pop()
         parent = stack[-1][1] if stack else None
         if parent is None and sym.parent is not None:  # its owner's member, outside it
             out.append(sym)
-            stack.append((node, sym))
+            stack.append((end, sym))
             continue
         kind = sym.kind
         if parent is not None and parent.kind in CLASS_KINDS and kind == "function":
@@ -167,5 +185,5 @@ def _nest(defs: list[tuple[ts.Node, Symbol]]) -> list[Symbol]:
         sym = replace(sym, kind=kind, parent=parent.qualname if parent else None,
                       qualname=f"{parent.qualname}.{sym.name}" if parent else sym.name)
         out.append(sym)
-        stack.append((node, sym))
+        stack.append((end, sym))
     return out

@@ -92,3 +92,36 @@ def test_an_edit_rewrites_only_the_chunks_it_changed(tmp_path: Path) -> None:
                                          "c.tokens, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id"))
     finally:
         close_index(fresh)
+
+
+def test_an_opened_file_is_reparsed_incrementally_and_indexed_as_a_fresh_index_has_it(tmp_path: Path) -> None:
+    """Opening a file the index holds keeps its parse; each edit after that re-reads only what changed, and the
+    symbols, imports and references end up as a fresh index of the same text has them."""
+    body = "import os\n\n" + "".join(f"# step {i}\ndef fn_{i}(x):\n    return os.path.join(x, '{i}')\n\n\n"
+                                      for i in range(30))
+    root = write_tree(tmp_path / "repo", {"big.py": body})
+    symbols = ("SELECT name, qualname, kind, start_line, end_line, head_end, signature FROM symbols "
+               "WHERE path='big.py' ORDER BY start_line")
+    queries = (symbols,
+               "SELECT module, name, alias, line FROM imports WHERE path='big.py' ORDER BY line, name",
+               "SELECT name, count FROM refs WHERE path='big.py' ORDER BY name")
+    index = Index.open(root, data_dir=tmp_path / "data")
+    try:
+        index.refresh(progress=False)
+        assert not index.update_file("big.py", body.encode()).changed  # opened: nothing to write, its parse kept
+        assert index.reextractor.holds("big.py", body.encode())
+        edited = body.replace("def fn_3(x):", "def fn_three(x, y):").replace("# step 20\n", "import sys\n# step 20\n\n")
+        for text in (edited, edited + "def tail():\n    return sys.argv\n"):
+            index.update_file("big.py", text.encode())
+            assert index.reextractor.holds("big.py", text.encode())
+        got = [rows(index, q) for q in queries]
+    finally:
+        close_index(index)
+    (root / "big.py").write_text(text)
+    fresh = Index.open(root, data_dir=tmp_path / "fresh")
+    try:
+        fresh.refresh(progress=False)
+        assert got == [rows(fresh, q) for q in queries]
+        assert any(r[0] == "fn_three" for r in got[0]) and any(r[0] == "sys" for r in got[1])
+    finally:
+        close_index(fresh)
