@@ -62,6 +62,9 @@ class Session:
         self.indexed = asyncio.Event()
         self.version = 0  # bumped after every index write: caches of retrieved context key on it
         self._write_index = self._open()
+        # the writer's commits leave WAL checkpoints to a background thread (a checkpoint inside an update's commit
+        # costs it 40-150 ms); queued first on the writer thread, which opens the catalog there, off the event loop
+        self._writer.submit(self._defer_checkpoints)
         self._read_index = self._open()
         self._retriever = Retriever(self._read_index)
 
@@ -69,6 +72,15 @@ class Session:
         s = self.settings.index
         return Index.open(self.root, data_dir=Path(s.data_dir) if s.data_dir else None, embedder=s.embedder,
                           store_url=s.store)
+
+    def _defer_checkpoints(self) -> None:
+        try:
+            store = self._write_index.store
+            store.defer_checkpoints()
+            if self._closed:  # closed meanwhile, perhaps before it found the store to stop
+                store.stop_checkpoints()
+        except Exception as exc:  # noqa: BLE001 -- a catalog that cannot be opened: the first refresh says why
+            log.warning("the index's checkpoints stay in its commits: %s", exc)
 
     def relative(self, path: Path) -> str | None:
         """The workspace-relative POSIX path of a resolved path (symbolic links followed: the caller resolves it
@@ -287,6 +299,9 @@ class Session:
                 index.vectors.close()
         self._writer.shutdown(wait=False, cancel_futures=True)
         self._reader.shutdown(wait=False, cancel_futures=True)
+        # the catalog stays open (an update may still be running on it): only its checkpointer stops
+        if (store := self._write_index.__dict__.get("store")) is not None:
+            store.stop_checkpoints()
 
 
 def _drop_vectors(index: Index, stand_in: object | None = None) -> bool:
