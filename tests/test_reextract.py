@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+from ragls.indexer import reextract
 from ragls.indexer import symbols as symbols_module
 from ragls.indexer.languages import grammar, language_for
 from ragls.indexer.model import ParsedFile
@@ -59,8 +60,12 @@ def _same(got: ParsedFile, want: ParsedFile) -> None:
     assert got.has_errors == want.has_errors
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["whole", "members"])
 @pytest.mark.parametrize("path", _sources(), ids=lambda p: p.name)
-def test_random_edits_extract_as_a_full_parse_does(path: Path) -> None:
+def test_random_edits_extract_as_a_full_parse_does(path: Path, split: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also with every class and function read member by member (the fixtures' are below the size that is)."""
+    if split:
+        monkeypatch.setattr(reextract, "SPLIT_BYTES", 0)
     spec = language_for(str(path))
     g = grammar(spec.name) if spec else None
     if g is None:
@@ -97,11 +102,14 @@ def test_edits_around_a_definition_are_seen(name: str, before: str, after: str) 
     _same(again.extract(g, name, after.encode()), extract(g, name, after.encode()))
 
 
-def test_an_edit_reads_only_the_regions_it_touched(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A one-line edit in a long file queries the definition it is in, not the other hundreds."""
+@pytest.mark.parametrize("indent", ["", "    "], ids=["module", "class"])
+def test_an_edit_reads_only_the_regions_it_touched(indent: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-line edit in a long file, or in a long class, queries the definition it is in (and the class's head),
+    not the other hundreds."""
     g = grammar("python")
     assert g is not None
-    text = "import os\n\n" + "".join(f"def f{i}(x):\n    return os.path.join(x, g{i}(x))\n\n\n" for i in range(300))
+    text = "import os\n\n" + ("class Big:\n" if indent else "") + "".join(
+        f"{indent}def f{i}(x):\n{indent}    return os.path.join(x, g{i}(x))\n\n\n" for i in range(300))
     again = Reextractor()
     again.extract(g, "long.py", text.encode())
     taken: list[int] = []
