@@ -195,7 +195,7 @@ class StaticVectors:
             self._library = Tokenizer.from_file(str(self._plain))
         return self._library
 
-    def _segmenter(self, words: int) -> Callable[[str], list[int]]:
+    def segmenter(self, words: int) -> Callable[[str], list[int]]:
         """How `words` new words are segmented: in Python while few are (the library's trie not loaded), else by
         the library."""
         if self._library is None and words <= SMALL_WORDS and self._python is not False:
@@ -233,7 +233,7 @@ class StaticVectors:
             else:
                 odd[i] = text
         words = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(plain)))}
-        segment = self._segmenter(sum(w not in memo for w in words))
+        segment = self.segmenter(sum(w not in memo for w in words))
         pieces = [memo.get(w) or memo.setdefault(w, segment("\u2581" + w)) for w in words]
         lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
         flat = np.fromiter(chain.from_iterable(pieces), dtype=np.int64, count=int(lengths.sum()))

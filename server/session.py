@@ -198,8 +198,8 @@ class Session:
         an in-process refresh leaves them: the first edit does not then load them (seconds of holding the GIL)
         while completions wait."""
         try:
-            if embedder:
-                _ = self._write_index.embedder
+            if embedder and (warm := getattr(self._write_index.embedder, "warm", None)) is not None:
+                warm()  # the static model's segmenter too: the first edit's new words need it
             if vectors:
                 _ = self._write_index.vectors
             else:

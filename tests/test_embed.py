@@ -97,3 +97,15 @@ def test_switching_embedder_re_embeds_into_a_new_space(shop_repo, tmp_path, monk
         index = Index.open(shop_repo.working_tree_dir, data_dir=data, embedder="openai:other")
         summary = index.refresh(progress=False)
         assert summary.embedded == summary.chunks > 0
+
+
+def test_warming_loads_the_segmenter_of_small_updates_only() -> None:
+    """The server warms its embedder after indexing: the first edit's words then find their segmenter loaded (the
+    Python one, not the library's trie), and vectors are the same as a cold embedder's."""
+    import ragls.indexer.static_vectors as sv
+
+    warm = StaticEmbedder()
+    warm.warm()
+    assert isinstance(warm._model._python, sv._Pieces) and warm._model._library is None
+    texts = ["def parse_url(text: str) -> Url:", "x = {'a': [1, 2]}"]
+    assert np.allclose(warm.embed(texts), StaticEmbedder().embed(texts), atol=1e-6)
