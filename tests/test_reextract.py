@@ -112,9 +112,15 @@ def test_an_edit_reads_only_the_regions_it_touched(indent: str, monkeypatch: pyt
         f"{indent}def f{i}(x):\n{indent}    return os.path.join(x, g{i}(x))\n\n\n" for i in range(300))
     again = Reextractor()
     again.extract(g, "long.py", text.encode())
-    taken: list[int] = []
-    take = symbols_module.Collector.take
-    monkeypatch.setattr(symbols_module.Collector, "take", lambda self, caps: (taken.append(1), take(self, caps)))
+    taken: list[int] = []  # one per match read
+    take_all = symbols_module.Collector.take_all
+
+    def counted(self, matches):  # type: ignore[no-untyped-def]
+        matches = list(matches)
+        taken.extend(1 for _ in matches)
+        take_all(self, matches)
+
+    monkeypatch.setattr(symbols_module.Collector, "take_all", counted)
     edited = text.replace("def f150(x):", "def f150_renamed(x, y):", 1)
     got = again.extract(g, "long.py", edited.encode())
     edited_only = len(taken)
