@@ -15,6 +15,22 @@ FILES = {"a.py": "def f():\n    return 1\n", "b.py": "from a import f\n\n\ndef g
 EDIT = "def f():\n    return 2\n\n\ndef h():\n    return 3\n"
 
 
+CHUNKS = ("SELECT c.start_line, c.end_line, c.head_end, c.kind, c.symbol, c.text_hash, c.tokens, f.terms "
+          "FROM chunks c JOIN chunks_fts f ON f.rowid = c.id")
+
+
+def fresh_rows(root: Path, rel: str, text: str, data_dir: Path, queries: list[str] | tuple[str, ...],
+               sort: bool = False) -> list[list[tuple]]:
+    """The rows `queries` give from a fresh index of the repository with `rel` holding `text`."""
+    (root / rel).write_text(text)
+    fresh = Index.open(root, data_dir=data_dir)
+    try:
+        fresh.refresh(progress=False)
+        return [sorted(rows(fresh, q)) if sort else rows(fresh, q) for q in queries]
+    finally:
+        close_index(fresh)
+
+
 def built(tmp_path: Path) -> Path:
     root = write_tree(tmp_path / "repo", FILES)
     index = Index.open(root, data_dir=tmp_path / "data")
@@ -79,19 +95,11 @@ def test_an_edit_rewrites_only_the_chunks_it_changed(tmp_path: Path) -> None:
         kept = {v for v in after if v in before and after[v] == before[v]}
         assert len(kept) >= len(before) - 2 and len(after) >= len(before)  # fn_7's chunk (and a module one) new
         assert [i for i, in rows(index, "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'seven'")]
-        got = sorted(rows(index, "SELECT c.start_line, c.end_line, c.head_end, c.kind, c.symbol, c.text_hash, "
-                                 "c.tokens, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id"))
+        got = sorted(rows(index, CHUNKS))
         assert rows(index, "SELECT count(*) FROM chunks_fts") == [(len(after),)]
     finally:
         close_index(index)
-    (root / "big.py").write_text(edited)
-    fresh = Index.open(root, data_dir=tmp_path / "fresh")
-    try:
-        fresh.refresh(progress=False)
-        assert got == sorted(rows(fresh, "SELECT c.start_line, c.end_line, c.head_end, c.kind, c.symbol, c.text_hash, "
-                                         "c.tokens, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id"))
-    finally:
-        close_index(fresh)
+    assert [got] == fresh_rows(root, "big.py", edited, tmp_path / "fresh", [CHUNKS], sort=True)
 
 
 def test_an_opened_file_is_reparsed_incrementally_and_indexed_as_a_fresh_index_has_it(tmp_path: Path) -> None:
@@ -117,11 +125,5 @@ def test_an_opened_file_is_reparsed_incrementally_and_indexed_as_a_fresh_index_h
         got = [rows(index, q) for q in queries]
     finally:
         close_index(index)
-    (root / "big.py").write_text(text)
-    fresh = Index.open(root, data_dir=tmp_path / "fresh")
-    try:
-        fresh.refresh(progress=False)
-        assert got == [rows(fresh, q) for q in queries]
-        assert any(r[0] == "fn_three" for r in got[0]) and any(r[0] == "sys" for r in got[1])
-    finally:
-        close_index(fresh)
+    assert got == fresh_rows(root, "big.py", text, tmp_path / "fresh", queries)
+    assert any(r[0] == "fn_three" for r in got[0]) and any(r[0] == "sys" for r in got[1])
