@@ -12,6 +12,7 @@ import bisect
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from typing import AnyStr
 
 import tree_sitter as ts
 
@@ -60,34 +61,29 @@ class _Last:
     regions: list[_Region]
 
 
-def _point(source: bytes, offset: int) -> tuple[int, int]:
+def common_prefix(a: AnyStr, b: AnyStr) -> int:
+    """Length of the longest common prefix (slice comparisons run in C; a bisection keeps them few)."""
+    lo, hi = 0, min(len(a), len(b))
+    if a[:hi] == b[:hi]:
+        return hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def point(data: bytes, at: int) -> tuple[int, int]:
     """tree-sitter's (row, byte column) of a byte offset."""
-    return source.count(b"\n", 0, offset), offset - (source.rfind(b"\n", 0, offset) + 1)
+    return data.count(b"\n", 0, at), at - (data.rfind(b"\n", 0, at) + 1)
 
 
 def _edit(old: bytes, new: bytes) -> tuple[int, int, int]:
     """The one edit turning `old` into `new`: (start, old end, new end), from their common prefix and suffix."""
-    n = min(len(old), len(new))
-    start = 0
-    step = 4096
-    while start < n:  # the common prefix, compared in blocks then narrowed (bytes compare in C)
-        size = min(step, n - start)
-        if old[start:start + size] == new[start:start + size]:
-            start += size
-        elif size == 1:
-            break
-        else:
-            step = max(1, size // 2)
-    tail = 0
-    step = 4096
-    while tail < n - start:
-        size = min(step, n - start - tail)
-        if old[len(old) - tail - size:len(old) - tail] == new[len(new) - tail - size:len(new) - tail]:
-            tail += size
-        elif size == 1:
-            break
-        else:
-            step = max(1, size // 2)
+    start = common_prefix(old, new)
+    tail = common_prefix(old[start:][::-1], new[start:][::-1])
     return start, len(old) - tail, len(new) - tail
 
 
@@ -157,19 +153,18 @@ class Reextractor:
         parser = grammar.parser()
         reusable: dict[tuple[int, int, str], _Region] = {}  # by where they are now
         nodes: set[tuple[int, int, str]] = set()  # the last parse's nodes, where they are now
-        if last is None:
-            tree = parser.parse(source)
-            start, old_end, new_end = -1, len(source) + 1, len(source) + 1  # no region counts as untouched
-            rows = 0
+        if last is None:  # no region counts as untouched
+            start, old_end, new_end = -1, len(source) + 1, len(source) + 1
+            tree, delta, rows = parser.parse(source), 0, 0
         else:
             start, old_end, new_end = _edit(last.source, source)
+            delta = new_end - old_end
             last.tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
-                           start_point=_point(last.source, start), old_end_point=_point(last.source, old_end),
-                           new_end_point=_point(source, new_end))
+                           start_point=point(last.source, start), old_end_point=point(last.source, old_end),
+                           new_end_point=point(source, new_end))
             tree = parser.parse(source, last.tree)
             if tree.root_node.has_error:  # error recovery may go otherwise than a fresh parse's: parsed afresh
                 tree = parser.parse(source)
-            delta = new_end - old_end
             rows = source.count(b"\n", start, new_end) - last.source.count(b"\n", start, old_end)
             # patterns rooted at the file's node (a Go package's constants) match its children only while it parses
             # as that node (a root that became an ERROR, or stopped being one, matches differently everywhere), and an
@@ -224,7 +219,6 @@ class Reextractor:
                 at = bisect.bisect_right(starts, first) - 1
                 if a <= at <= b and first < units[at].end and (got := fresh[at]) is not None:
                     got.take(caps)
-        delta = new_end - old_end
         regions: list[_Region] = []
         for u, old, got in zip(units, kept, fresh):
             node = (u.node.start_byte, u.node.end_byte, u.node.type)

@@ -431,7 +431,6 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
                 db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
         try:
             _apply(index, _analyze_all(index, jobs, progress), summary, gone, catalog)
-            index.__dict__.pop("_late", None)
             _settle_vectors(index, dirty or late, summary)
         finally:
             index.__dict__.pop("_deferred", None)

@@ -13,6 +13,7 @@ import tree_sitter as ts
 from .lang.types import ELEMENT, elem_chain, type_chain, value_chain
 from .languages import Grammar, grammar, language_for, query_source, spec, types_query
 from .model import ImportRef
+from .reextract import common_prefix, point
 
 LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or the end before the cursor
 # Of a large file a query reads the head (imports) and the code before the cursor, in characters; the lines between
@@ -384,20 +385,6 @@ class _Scan:
     typed: list[Typed] = field(default_factory=list)  # declared types of names, by the language's types query
 
 
-def _common_prefix(a: str, b: str) -> int:
-    """Length of the longest common prefix (slice comparisons run in C; a bisection keeps them few)."""
-    lo, hi = 0, min(len(a), len(b))
-    if a[:hi] == b[:hi]:
-        return hi
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
 def _unclosed(scan: _Scan, before: int) -> int | None:
     """The first triple quote before `before` that no blanked span holds whole: a string the scan saw no end of
     (text after it may close it, which changes everything in between)."""
@@ -407,11 +394,6 @@ def _unclosed(scan: _Scan, before: int) -> int | None:
         if i < 0 or scan.blanks[i][1] < m.end():
             return m.start()
     return None
-
-
-def _point(data: bytes, at: int) -> tuple[int, int]:
-    row = data.count(b"\n", 0, at)
-    return row, at - (data.rfind(b"\n", 0, at) + 1)
 
 
 class Scans:
@@ -434,7 +416,7 @@ class Scans:
 
 def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     data = text.encode("utf-8")
-    same = _common_prefix(old.text, text) if old is not None else 0
+    same = common_prefix(old.text, text) if old is not None else 0
     restart = text.rfind("\n", 0, same) + 1  # a line start: no name chain spans it
     while old is not None and restart > 0:
         moved = restart
@@ -494,8 +476,8 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
         changed = len(text[:restart].encode("utf-8")) if old is not None else 0
         if old is not None and old.tree is not None:
             old.tree.edit(start_byte=changed, old_end_byte=len(old.data), new_end_byte=len(data),
-                          start_point=_point(data, changed), old_end_point=_point(old.data, len(old.data)),
-                          new_end_point=_point(data, len(data)))
+                          start_point=point(data, changed), old_end_point=point(old.data, len(old.data)),
+                          new_end_point=point(data, len(data)))
             tree = parser.parse(data, old.tree)
             imports = [(end, ref) for end, ref in old.imports if end <= changed]
         else:
