@@ -61,6 +61,14 @@ def python_module(path: str, has_init: set[str], root_name: str = "") -> tuple[s
     return ".".join(parts), ".".join(parts if stem == "__init__" else parts[:-1])
 
 
+def _target_key(target: Target) -> tuple:
+    """A hashable key of a target (a definition by its place, a module by name, files by their paths)."""
+    kind, x = target
+    if kind == "def":
+        return kind, x.path, x.qualname, x.start_line  # type: ignore[union-attr]
+    return kind, tuple(x) if kind == "files" else str(x)  # type: ignore[arg-type]
+
+
 class Graph:
     """Loaded from the catalog once; `generation` tells when it must be reloaded."""
 
@@ -93,6 +101,7 @@ class Graph:
         self._peers: dict[str, Target | None] = {}
         self._types: dict[tuple[str, str, str, bool], Target | None] = {}
         self._members_of: dict[tuple, list[Def]] = {}  # module_members' answers (a request asks for the same often)
+        self._member_chunks: dict[tuple, frozenset[int]] = {}  # the chunks of those answers
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -156,6 +165,7 @@ class Graph:
         self._arity.clear()
         self._types.clear()
         self._members_of.clear()
+        self._member_chunks.clear()
         return True
 
     # ---- Python -------------------------------------------------------------------------------------------
@@ -250,11 +260,18 @@ class Graph:
         (an override hides the base's). The list is shared: callers read it, never change it."""
         if depth:
             return self._module_members(target, depth)
-        kind, x = target
-        key = (kind, x.path, x.qualname, x.start_line) if kind == "def" else (  # type: ignore[union-attr]
-            kind, tuple(x) if kind == "files" else str(x))  # type: ignore[arg-type]
+        key = _target_key(target)
         if (found := self._members_of.get(key)) is None:
             found = self._members_of[key] = self._module_members(target, 0)
+        return found
+
+    def member_chunks(self, target: Target) -> frozenset[int]:
+        """The chunks of `module_members(target)`, as a set: a request meets the members a class inherits once per
+        class of the family, and set differences of them cost a fraction of walking the lists."""
+        key = _target_key(target)
+        if (found := self._member_chunks.get(key)) is None:
+            found = self._member_chunks[key] = frozenset(
+                d.chunk for d in self.module_members(target) if d.chunk is not None)
         return found
 
     def _module_members(self, target: Target, depth: int) -> list[Def]:

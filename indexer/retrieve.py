@@ -9,7 +9,8 @@ import math
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -164,6 +165,10 @@ class Retriever:
     def context(self, q: Query, k: int = 10, budget: int | None = None, source: str | None = None,
                 same_file: bool = False) -> list[Item]:
         """The definitions a prompt for this cursor or selection needs, best first, within `budget` tokens."""
+        with heap.paused():
+            return self._context(q, k, budget, source, same_file)
+
+    def _context(self, q: Query, k: int, budget: int | None, source: str | None, same_file: bool) -> list[Item]:
         if source is None:  # never a FIFO (it would block) nor through a link; a huge file only in part
             data, _ = read_regular(self.index.root / q.path, MAX_SOURCE_BYTES)
             source = data.decode("utf-8", "replace")
@@ -203,24 +208,32 @@ class Retriever:
         g = self.graph
         cands: dict[int, _Cand] = {}
 
-        def add(d: Def | None, feat: str, value: float = 1.0) -> None:
-            if d is None or (chunk := d.chunk) is None:
-                return
+        def add_chunk(chunk: int, feat: str, value: float) -> None:
             if (c := cands.get(chunk)) is None:
                 c = cands[chunk] = _Cand(chunk)
             if c.feats.get(feat, 0.0) < value:
                 c.feats[feat] = value
 
+        def add(d: Def | None, feat: str, value: float = 1.0) -> None:
+            if d is not None and (chunk := d.chunk) is not None:
+                add_chunk(chunk, feat, value)
+
         added: dict[tuple[str, float], set[int]] = defaultdict(set)
 
-        def add_all(defs: list[Def], feat: str, value: float = 1.0) -> None:
-            """`add` each of `defs`; those added to this feature at this value before are passed over (classes
-            share the members they inherit, and a request meets the same ones many times)."""
+        def add_chunks(chunks: AbstractSet[int], feat: str, value: float = 1.0) -> None:
+            """`add_chunk` each of `chunks`; those added to this feature at this value before are passed over
+            (classes share the members they inherit, and a request meets the same ones many times)."""
             done = added[(feat, value)]
-            for d in defs:
-                if (chunk := d.chunk) is not None and chunk not in done:
-                    done.add(chunk)
-                    add(d, feat, value)
+            if new := chunks - done:
+                done |= new
+                for chunk in new:
+                    add_chunk(chunk, feat, value)
+
+        def add_all(defs: Iterable[Def], feat: str, value: float = 1.0) -> None:
+            add_chunks({chunk for d in defs if (chunk := d.chunk) is not None}, feat, value)
+
+        def add_members(t: Target, feat: str, value: float = 1.0) -> None:
+            add_chunks(g.member_chunks(t), feat, value)
 
         lang = v.language or ""
         bindings, stars = g.bindings(q.path, lang, v.imports)
@@ -384,6 +397,9 @@ class Retriever:
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
         # a chain means one thing in a request: its names, and the argument counts of its calls
         chains: dict[tuple[tuple[str, ...], int | None, tuple[int | None, ...]], list[int]] = {}
+        for chain, at_line, count in v.far:  # the lines before the tail: many uses of a chain on one line
+            if at_line not in import_lines and chain[0] not in own:
+                chains.setdefault((chain, None, ()), []).extend([at_line] * count)
         for use in v.uses:
             if use.line not in import_lines and use.chain[0] not in own:
                 chains.setdefault((tuple(use.chain), use.args, use.arities), []).append(use.line)
@@ -435,21 +451,20 @@ class Retriever:
                 if t[1].chunk not in used_defs:  # type: ignore[union-attr]
                     add(t[1], "unused")  # type: ignore[arg-type]
                 if t[1].kind in ("class", "struct", "interface"):  # type: ignore[union-attr]
-                    add_all(g.module_members(t), "class_member", 0.5)
+                    add_members(t, "class_member", 0.5)
             else:
                 recent = used_mods.get(str(t[1]))
-                add_all(g.module_members(t), "member")
+                add_members(t, "member")
                 if recent is not None and recent >= window_start:
-                    add_all(g.module_members(t), "member_recent")
+                    add_members(t, "member_recent")
         for s in stars:
-            members = g.module_members(s)
-            add_all(members, "star")
-            add_all([d for d in members if d.chunk not in used_defs], "unused", 0.5)
-        add_all(list(peer_defs.values()), "star")  # the package's names are in scope as a star import's are
+            add_members(s, "star")
+            add_chunks(g.member_chunks(s).difference(used_defs), "unused", 0.5)
+        add_all(peer_defs.values(), "star")  # the package's names are in scope as a star import's are
         for chunk in used_defs:  # members of classes in use (self.method, obj.method of an imported class)
             d = g.def_of_chunk.get(chunk)
             if d is not None and d.kind in ("class", "struct", "interface", "trait", "impl"):
-                add_all(g.module_members(("def", d)), "class_member")
+                add_members(("def", d), "class_member")
         receiver: Target | None = None
         if v.receiver:
             receiver, rest = head(v.receiver)
@@ -482,6 +497,7 @@ class Retriever:
                     if option.type and option.kind not in TYPE_LIKE and (f := fit(key, type_key(option.type))):
                         add(option, "fits", f)
         self._name_matches(v, cands, window_start)
+        del typed, value_type  # the two call each other: their cells' cycle would keep this request's data alive
         return cands
 
     def _next_names(self, g: Graph, q: Query, v: Visible, receiver: Target | None,
@@ -511,7 +527,8 @@ class Retriever:
         imports), weighted by how specific the name is."""
         g = self.graph
         lo = v.selection[0] if v.selection else window_start
-        names = {n for u in v.uses if u.line >= lo for n in u.chain if len(n) > 2 and n not in _KEYWORDS}
+        chains = [u.chain for u in v.uses if u.line >= lo] + [c for c, line, _ in v.far if line >= lo]
+        names = {n for chain in chains for n in chain if len(n) > 2 and n not in _KEYWORDS}
         for n in names:
             defs = g.by_name.get(n)
             if not defs or len(defs) > 20:

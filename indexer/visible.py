@@ -18,7 +18,7 @@ from .reextract import common_prefix, point
 LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or the end before the cursor
 # Of a large file a query reads the head (imports) and the code before the cursor, in characters; the lines between
 # read as empty (numbers kept). The tail starts at a multiple of TAIL_QUANTUM lines, so that it stays the same while
-# the cursor moves about and the previous analysis is reused.
+# the cursor moves about and the previous analysis is reused, unless that adds more than TAIL_CHARS (long lines).
 HEAD_CHARS, TAIL_CHARS, TAIL_QUANTUM, SELECTION_CHARS = 4_000, 16_000, 256, 256_000
 # Of the lines between the head and the tail, those nearest the tail are read for the names they use (only).
 FAR_CHARS = 96_000
@@ -32,18 +32,48 @@ _SEPARATOR = r"[ \t]*(?:[?!]?\.|::|->)[ \t]*"  # between a chain's names: `.`, `
 _CHAIN = re.compile(rf"[A-Za-z_$][\w$]*(?:{_SEPARATOR}[A-Za-z_$][\w$]*)*")
 _TRIPLE = re.compile(r"\"\"\"|\'\'\'")
 _FUNC_START = re.compile(r"^\s*(?:async\s+)?(?:def|function|func|fn)\b|^\s*(?:public|private|protected|static)\b.*\(")
+# A string or a comment. A string's prefix (`rb"..."`, `f'...'`) is read back from the text before it, not matched:
+# a pattern that starts with an optional prefix is tried at every character (13x slower on 96,000 characters).
 _STRING_OR_COMMENT = re.compile(
-    r'(?P<prefix>\b[rRbBuUfF]{1,2})?(?:"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\')'
-    r'|#[^\n]*|//[^\n]*')
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|#[^\n]*|//[^\n]*')
+_PREFIX = frozenset("rRbBuUfF")
 
 
-def _blank(m: re.Match) -> str:
-    """Comments become blank lines and strings a `0` (an argument still, no name); line numbers stay; f-strings
-    keep their expressions."""
-    if m.group("prefix") and "f" in m.group("prefix").lower():
-        return m.group()
-    text = m.group()
-    return "\n" * text.count("\n") if text[0] in "#/" else "0" + "\n" * text.count("\n")
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"  # what `\w` matches
+
+
+def _prefix(text: str, at: int, low: int) -> int:
+    """How many characters before the quote at `at` (and from `low` on) are its string's prefix: one or two of
+    `_PREFIX` that start a word."""
+    for k in (2, 1):
+        if at - k >= low and all(c in _PREFIX for c in text[at - k:at]) and (at == k or not _is_word_char(text[at - k - 1])):
+            return k
+    return 0
+
+
+def blanked(text: str, spans: list[tuple[int, int]] | None = None, offset: int = 0) -> str:
+    """`text` with comments as blank lines and strings as a `0` (an argument still, no name), line numbers kept;
+    f-strings keep their expressions. The spans of the strings and comments (prefix included, shifted by `offset`)
+    are appended to `spans`."""
+    out: list[str] = []
+    pos = 0
+    for m in _STRING_OR_COMMENT.finditer(text):
+        start, end = m.span()
+        found = m.group()
+        if found[0] in "#/":
+            out += (text[pos:start], "\n" * found.count("\n"))
+        else:
+            start -= (k := _prefix(text, start, pos) if start and text[start - 1] in _PREFIX else 0)
+            if k and "f" in text[start:start + k].lower():
+                out.append(text[pos:end])
+            else:
+                out += (text[pos:start], "0" + "\n" * found.count("\n"))
+        if spans is not None:
+            spans.append((offset + start, offset + end))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 @dataclass(slots=True)
@@ -66,6 +96,7 @@ class Visible:
     selection: tuple[int, int] | None
     imports: list[ImportRef] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
+    far: list[tuple[tuple[str, ...], int, int]] = field(default_factory=list)  # the gap's chains: (chain, line, uses)
     receiver: list[str] | None = None  # the chain before a trailing "." / "::" / "->" at the cursor
     types: dict[str, list[str]] = field(default_factory=dict)  # name -> the type chain declared for it last
     type_lines: dict[str, int] = field(default_factory=dict)  # name -> the line of that declaration
@@ -141,22 +172,22 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     elif selection is not None:
         v.function_start = selection[0]
     if gap is not None:
-        v.uses = _far_uses(whole, gap, v.function_start) + v.uses
+        v.far = _far_uses(whole, gap, v.function_start)
     return v
 
 
-def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int) -> list[Use]:
+def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int) -> list[tuple[tuple[str, ...], int, int]]:
     """The name chains of the unread lines nearest the tail (FAR_CHARS), read the cheap way: strings and comments
     blanked, chains found, no calls' argument counts, and each given the last line of its part (before the function
-    around the cursor, or within it) rather than its own: all that the uses before the tail count for."""
+    around the cursor, or within it) rather than its own: all that the uses before the tail count for. Each chain
+    comes once per part, with that line and how often it is used there."""
     lo, hi = gap
     lo = max(lo, hi - _reach(lines, range(hi - 1, lo - 2, -1), FAR_CHARS) + 1)
     parts = [(lo, hi)] if not lo < function_start <= hi else [(lo, function_start - 1), (function_start, hi)]
-    out: list[Use] = []
+    out: list[tuple[tuple[str, ...], int, int]] = []
     for first, end in parts:
-        code = _STRING_OR_COMMENT.sub(_blank, "\n".join(lines[first - 1:end]))
-        for chain, n in Counter(_CHAIN.findall(code)).items():
-            out.extend([Use(_split_chain(chain), end)] * n)  # one object for a chain's every use
+        code = blanked("\n".join(lines[first - 1:end]))
+        out += [(tuple(_split_chain(chain)), end, n) for chain, n in Counter(_CHAIN.findall(code)).items()]
     return out
 
 
@@ -183,7 +214,9 @@ def _window(lines: list[str], selection_start: int | None, indented: bool = Fals
     tail = len(lines) - _reach(lines, range(len(lines) - 1, -1, -1), TAIL_CHARS)
     if selection_start is not None and selection_start < tail:
         tail = max(selection_start, len(lines) - _reach(lines, range(len(lines) - 1, -1, -1), SELECTION_CHARS))
-    tail = tail // TAIL_QUANTUM * TAIL_QUANTUM
+    quantized = tail // TAIL_QUANTUM * TAIL_QUANTUM
+    if sum(map(len, lines[quantized:tail])) + tail - quantized <= TAIL_CHARS:  # not where lines are long
+        tail = quantized
     if tail <= head:
         return lines, None
     kept = lines[:head]
@@ -435,14 +468,7 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     uses = [u for u in old.uses if u.line < first_line] if old else []
     blanks = [(s, e) for s, e in old.blanks if e <= restart] if old else []
     tail = text[restart:]
-    spans: list[tuple[int, int]] = []
-
-    def blank(m: re.Match) -> str:
-        spans.append((restart + m.start(), restart + m.end()))
-        return _blank(m)
-
-    code = _STRING_OR_COMMENT.sub(blank, tail)
-    blanks.extend(spans)
+    code = blanked(tail, blanks, restart)
     line_no, pos = first_line, 0
     # argument counts where a language picks overloads by them; else only one-line calls, for a call's value
     calls = _call_arguments(code) if language and spec(language).arity is not None else None

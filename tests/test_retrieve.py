@@ -437,3 +437,65 @@ def test_imports_in_the_lines_a_deep_cursor_does_not_read_come_from_the_catalog(
     last = source.count("\n")
     items = r.context(Query("pkg/big.py", last, len("    return tools.")), k=10)
     assert items and items[0].symbol == "sharpen", [(i.symbol, i.why) for i in items]
+
+
+def test_a_query_leaves_no_cycles_and_resumes_the_collector(tmp_path: Path) -> None:
+    """A query runs with the cyclic collector paused, so its garbage must be freed by reference counts: none is left
+    for the collector (its closures' cycle is broken), and the collector is on again afterwards."""
+    import gc
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class Base:\n    def refresh(self, key):\n        return key\n",
+        "pkg/child.py": "from .base import Base\n\n\nclass Child(Base):\n    def run(self, c: Base):\n"
+                        "        x = c.refresh(1)\n        return self.\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    r.context(Query("pkg/child.py", 7, len("        return self.")))  # loads the graph
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        items = r.context(Query("pkg/child.py", 7, len("        return self.")))
+        assert gc.isenabled()
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert "Base.refresh" in symbols(items)
+    assert left == []
+
+
+def test_the_collector_resumes_when_the_last_paused_request_ends() -> None:
+    """Requests on two threads overlap: the collector stays paused until both end, and a collector that was off
+    before them stays off."""
+    import gc
+    import threading
+
+    from ragls.indexer import heap
+
+    inside, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with heap.paused():
+            inside.set()
+            release.wait(5)
+
+    assert gc.isenabled()
+    t = threading.Thread(target=other)
+    with heap.paused():
+        t.start()
+        assert inside.wait(5)
+    assert not gc.isenabled()  # the other request still runs
+    release.set()
+    t.join(5)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with heap.paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

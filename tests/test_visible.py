@@ -155,9 +155,36 @@ def test_the_lines_before_the_tail_count_the_names_they_use() -> None:
     assert v.gap is not None and v.gap[0] > 1 and v.gap[1] < last
     start = source.split("\n").index("def long_function():") + 1
     assert v.function_start == start  # found in the unread lines too
-    before = [u for u in v.uses if u.chain == ["far", "helper"]]
-    assert len(before) == 50 and all(u.line < start for u in before)
-    within = [u for u in v.uses if u.chain == ["inner", "tool"]]
-    assert within and all(u.line >= start for u in within)
-    assert not any("not_a_use" in u.chain or "no_use" in u.chain for u in v.uses)
+    uses = [(tuple(u.chain), u.line) for u in v.uses] + [(c, line) for c, line, n in v.far for _ in range(n)]
+    before = [line for chain, line in uses if chain == ("far", "helper")]
+    assert len(before) == 50 and all(line < start for line in before)
+    within = [line for chain, line in uses if chain == ("inner", "tool")]
+    assert within and all(line >= start for line in within)
+    assert not any("not_a_use" in chain or "no_use" in chain for chain, _ in uses)
     assert FAR_CHARS > 0
+
+
+def test_strings_and_comments_are_blanked_with_their_prefixes():
+    """Comments read as blank lines, strings as `0` (prefix and all), f-strings keep their expressions; a word
+    that merely ends in a prefix letter is a name. Spans cover the prefix."""
+    from ragls.indexer.visible import blanked
+
+    spans: list[tuple[int, int]] = []
+    text = 'a = rb"x" + f"{b.c}" + u\'\'\'d\ne\'\'\'  # note\nelf"y" // z\n'
+    assert blanked(text, spans) == 'a = 0 + f"{b.c}" + 0\n  \nelf0 \n'
+    assert [text[s:e] for s, e in spans] == ['rb"x"', 'f"{b.c}"', "u'''d\ne'''", "# note", '"y"', "// z"]
+    assert blanked("x = 'it\\'s' # c", [], 0) == "x = 0 "
+
+
+def test_a_file_of_few_long_lines_is_read_through_its_window():
+    """The tail starts at a multiple of TAIL_QUANTUM lines (reused while the cursor moves), but not when that
+    would read far more than TAIL_CHARS: a file of 150 lines of 900 characters is not read whole."""
+    from ragls.indexer.visible import TAIL_CHARS, TAIL_QUANTUM
+
+    lines = [f"c_{i} = " + " + ".join(f"x{j}" for j in range(220)) for i in range(150)]
+    assert len(lines) < TAIL_QUANTUM and sum(map(len, lines)) > 4 * TAIL_CHARS
+    source = "import os\n" + "\n".join(lines) + "\nresult = os.path."
+    last = source.count("\n") + 1
+    v = read("long.py", source, last, len("result = os.path."), None)
+    assert v.gap is not None and sum(map(len, v.lines)) < 2 * TAIL_CHARS + 5_000
+    assert v.receiver == ["os", "path"] and [r.module for r in v.imports] == ["os"]
