@@ -114,7 +114,7 @@ class Item:
 @dataclass(slots=True)
 class _Cand:
     chunk: int
-    feats: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    feats: dict[str, float] = field(default_factory=dict)
 
 
 class Retriever:
@@ -190,7 +190,7 @@ class Retriever:
             defs = g.by_name.get(ident, [])
             for d in defs:
                 if d.chunk is not None:
-                    cands.setdefault(d.chunk, _Cand(d.chunk)).feats["name"] = 2.0 / math.sqrt(len(defs))
+                    _cand(cands, d.chunk).feats["name"] = 2.0 / math.sqrt(len(defs))
         terms = subtokens(text)
         self._lexical(terms, cands)
         self._vector(text, cands)
@@ -209,8 +209,7 @@ class Retriever:
         cands: dict[int, _Cand] = {}
 
         def add_chunk(chunk: int, feat: str, value: float) -> None:
-            if (c := cands.get(chunk)) is None:
-                c = cands[chunk] = _Cand(chunk)
+            c = _cand(cands, chunk)
             if c.feats.get(feat, 0.0) < value:
                 c.feats[feat] = value
 
@@ -425,7 +424,7 @@ class Retriever:
         in_sel = v.selection
         for chunk, lines in typed_uses.items():  # a variable's type and its members: weaker evidence than an import
             if chunk not in used_defs:
-                c = cands.setdefault(chunk, _Cand(chunk))
+                c = _cand(cands, chunk)
                 if in_sel and any(in_sel[0] <= ln <= in_sel[1] for ln in lines):
                     c.feats["used_typed"] = 1.0 + 0.1 * min(5, len(lines))
                 if any(ln >= window_start for ln in lines):
@@ -434,7 +433,7 @@ class Retriever:
                                for d in own.values())  # the selection is a definition: it starts with its signature
         sig_end = _signature_end(v.lines, in_sel) if in_sel and whole else 0
         for chunk, lines in used_defs.items():
-            c = cands.setdefault(chunk, _Cand(chunk))
+            c = _cand(cands, chunk)
             if in_sel and any(in_sel[0] <= ln <= in_sel[1] for ln in lines):
                 body = [ln for ln in lines if sig_end < ln <= in_sel[1]]  # a signature's types say less than the body
                 c.feats["used"] = 1.0 + 0.1 * min(5, len(body)) if body else 0.2
@@ -536,8 +535,8 @@ class Retriever:
             w = 1.0 / math.sqrt(len(defs))
             for d in defs:
                 if d.chunk is not None and d.path != v.path:
-                    c = cands.setdefault(d.chunk, _Cand(d.chunk))
-                    c.feats["name"] = max(c.feats["name"], w)
+                    c = _cand(cands, d.chunk)
+                    c.feats["name"] = max(c.feats.get("name", 0.0), w)
 
     # ---- similarity ---------------------------------------------------------------------------------------
     def _query_text(self, q: Query, v: Visible, n: int) -> str:
@@ -570,7 +569,7 @@ class Retriever:
         if top <= 0:
             return
         for chunk, s in hits.items():
-            cands.setdefault(chunk, _Cand(chunk)).feats["lex"] = s / top
+            _cand(cands, chunk).feats["lex"] = s / top
 
     def _vector(self, text: str, cands: dict[int, _Cand]) -> None:
         if not text.strip():
@@ -596,7 +595,7 @@ class Retriever:
         chunk_of = dict(rows)
         for vid, sim in hits:
             if (chunk := chunk_of.get(vid)) is not None:
-                cands.setdefault(chunk, _Cand(chunk)).feats["vec"] = max(0.0, sim)
+                _cand(cands, chunk).feats["vec"] = max(0.0, sim)
 
     # ---- ranking and budget -------------------------------------------------------------------------------
     def _rank(self, q: Query, v: Visible, cands: dict[int, _Cand], k: int, budget: int,
@@ -629,9 +628,12 @@ class Retriever:
         if not cands:
             return []
         kc = weights.get("kind_class", 0.0) if expect_class else 0.0
+        weight = weights.get
         bounds = []
-        for cid, c in cands.items():
-            now = sum(weights.get(f, 0.0) * val for f, val in c.feats.items())
+        for cid, c in cands.items():  # a loop, not sum() over a generator: thousands of candidates
+            now = 0.0
+            for f, val in c.feats.items():
+                now += weight(f, 0.0) * val
             best = max(now, now + kc * (1.0 - c.feats.get("kind_class", 0.0)))
             best = best if best >= 0 else best / 2  # a negative score is halved up
             bounds.append((best + 1e-9 * (1.0 + abs(best)), cid))
@@ -677,6 +679,13 @@ class Retriever:
         if not r[6]:  # module-level windows and text: context of last resort
             score *= 0.5
         return score
+
+
+def _cand(cands: dict[int, _Cand], chunk: int) -> _Cand:
+    """The candidate of `chunk`, added when new (`setdefault` would build one on every call)."""
+    if (c := cands.get(chunk)) is None:
+        c = cands[chunk] = _Cand(chunk)
+    return c
 
 
 def _constructor(d: Def) -> bool:
