@@ -296,53 +296,6 @@ class Retriever:
                 return t, chain[1:]
             return None, chain[1:]
 
-        typed_memo: dict[str, Target | None] = {}
-
-        def typed(name: str) -> Target | None:
-            """The class-like type of a name declared or assigned in this file (None for a container: its elements
-            have a type, it has none to rank)."""
-            if name not in typed_memo:
-                typed_memo[name] = None  # a name whose value is reached through itself ends here
-                chain = v.types.get(name)
-                typed_memo[name] = value_type(chain) if chain and chain[0] not in (name, ELEMENT) else None
-            return typed_memo[name]
-
-        def value_type(chain: list[str]) -> Target | None:
-            """The type a chain's value has: its head an import, a name of this file or package, or another typed
-            local (`fd := fds.Get(i)`), then member by member (a call's value is what the function returns, an
-            element marker the type of a container's elements)."""
-            if chain[0] in _SELF and len(chain) > 1 and chain[1] in v.types:
-                chain = chain[1:]  # `self.xs`: an attribute declared in this file
-            t, rest = resolve_head(chain[0]), chain[1:]
-            if t is None and (d := own.get(chain[0])) is not None:  # a type of this very file
-                t = ("def", d)
-            if t is None and chain[0] in _SELF and rest:  # `self.method()`: the enclosing class's member
-                t = enclosing
-            if t is None and (local := v.types.get(chain[0])) is not None:
-                if local[0] != ELEMENT:
-                    t = typed(chain[0])
-                elif rest[:1] == [ELEMENT]:  # an element of a local container (`for _, x := range xs`)
-                    t, rest = value_type(local[1:]), rest[1:]
-            if t is None and len(chain) == 1 and (bound := type_parameter_bound(chain[0])):
-                return value_type(bound)  # `cache: TCache` in `class Q<TCache extends ApolloCache>`: the bound
-            if t is None and len(chain) == 1:  # not imported (the same package, a builtin): one class of that name
-                found = [d for d in g.by_name.get(chain[0], ()) if d.kind in TYPE_LIKE]
-                t = ("def", found[0]) if len(found) == 1 else None
-            elif t is None and chain[-1] != ELEMENT:  # a qualified name (`org.jsoup.nodes.Node`): its folders
-                folder = "/" + "/".join(chain[:-1]) + "/"
-                found = [d for d in g.by_name.get(chain[-1], ()) if d.kind in TYPE_LIKE and folder in "/" + d.path]
-                t, rest = (("def", found[0]), []) if len(found) == 1 else (None, rest)
-            for attr in rest:
-                if t is None:
-                    return None
-                if attr == ELEMENT:
-                    t = g.type_of(t[1], element=True) if t[0] == "def" else None  # type: ignore[arg-type]
-                else:
-                    t = g.resolve_attr(t, attr)
-            if t is not None and t[0] == "def" and t[1].kind not in TYPE_LIKE:  # type: ignore[union-attr]
-                t = g.type_of(t[1])  # type: ignore[arg-type]  # a call's value: what the function returns
-            return t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None  # type: ignore
-
         def expected(e: Expect) -> str:
             """The name of the type the cursor's slot expects (expect.py): written out, a field's, a value's."""
             if e.type:
@@ -393,6 +346,7 @@ class Retriever:
                 bounds[name] = found.split(".") if found and found != name else None
             return bounds[name]
 
+        typed = _Types(g, v, own, enclosing, resolve_head, type_parameter_bound).typed
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
         # a chain means one thing in a request: its names, and the argument counts of its calls
         chains: dict[tuple[tuple[str, ...], int | None, tuple[int | None, ...]], list[int]] = {}
@@ -496,7 +450,6 @@ class Retriever:
                     if option.type and option.kind not in TYPE_LIKE and (f := fit(key, type_key(option.type))):
                         add(option, "fits", f)
         self._name_matches(v, cands, window_start)
-        del typed, value_type  # the two call each other: their cells' cycle would keep this request's data alive
         return cands
 
     def _next_names(self, g: Graph, q: Query, v: Visible, receiver: Target | None,
@@ -679,6 +632,65 @@ class Retriever:
         if not r[6]:  # module-level windows and text: context of last resort
             score *= 0.5
         return score
+
+
+class _Types:
+    """The class-like types of a request's names, declared or assigned in its file and read through the graph. A
+    class, not closures in `_candidates`: the two functions call each other, and closures that do form a reference
+    cycle, which would keep each request's data for the cyclic collector (paused while a query runs)."""
+
+    __slots__ = ("bound", "enclosing", "g", "memo", "own", "resolve_head", "v")
+
+    def __init__(self, g: Graph, v: Visible, own: dict[str, Def], enclosing: Target | None,
+                 resolve_head: Callable[[str], Target | None], bound: Callable[[str], list[str] | None]) -> None:
+        self.g, self.v, self.own, self.enclosing = g, v, own, enclosing
+        self.resolve_head, self.bound = resolve_head, bound
+        self.memo: dict[str, Target | None] = {}
+
+    def typed(self, name: str) -> Target | None:
+        """The class-like type of a name declared or assigned in this file (None for a container: its elements
+        have a type, it has none to rank)."""
+        if name not in self.memo:
+            self.memo[name] = None  # a name whose value is reached through itself ends here
+            chain = self.v.types.get(name)
+            self.memo[name] = self.value(chain) if chain and chain[0] not in (name, ELEMENT) else None
+        return self.memo[name]
+
+    def value(self, chain: list[str]) -> Target | None:
+        """The type a chain's value has: its head an import, a name of this file or package, or another typed
+        local (`fd := fds.Get(i)`), then member by member (a call's value is what the function returns, an
+        element marker the type of a container's elements)."""
+        if chain[0] in _SELF and len(chain) > 1 and chain[1] in self.v.types:
+            chain = chain[1:]  # `self.xs`: an attribute declared in this file
+        t, rest = self.resolve_head(chain[0]), chain[1:]
+        if t is None and (d := self.own.get(chain[0])) is not None:  # a type of this very file
+            t = ("def", d)
+        if t is None and chain[0] in _SELF and rest:  # `self.method()`: the enclosing class's member
+            t = self.enclosing
+        if t is None and (local := self.v.types.get(chain[0])) is not None:
+            if local[0] != ELEMENT:
+                t = self.typed(chain[0])
+            elif rest[:1] == [ELEMENT]:  # an element of a local container (`for _, x := range xs`)
+                t, rest = self.value(local[1:]), rest[1:]
+        if t is None and len(chain) == 1 and (bound := self.bound(chain[0])):
+            return self.value(bound)  # `cache: TCache` in `class Q<TCache extends ApolloCache>`: the bound
+        if t is None and len(chain) == 1:  # not imported (the same package, a builtin): one class of that name
+            found = [d for d in self.g.by_name.get(chain[0], ()) if d.kind in TYPE_LIKE]
+            t = ("def", found[0]) if len(found) == 1 else None
+        elif t is None and chain[-1] != ELEMENT:  # a qualified name (`org.jsoup.nodes.Node`): its folders
+            folder = "/" + "/".join(chain[:-1]) + "/"
+            found = [d for d in self.g.by_name.get(chain[-1], ()) if d.kind in TYPE_LIKE and folder in "/" + d.path]
+            t, rest = (("def", found[0]), []) if len(found) == 1 else (None, rest)
+        for attr in rest:
+            if t is None:
+                return None
+            if attr == ELEMENT:
+                t = self.g.type_of(t[1], element=True) if t[0] == "def" else None  # type: ignore[arg-type]
+            else:
+                t = self.g.resolve_attr(t, attr)
+        if t is not None and t[0] == "def" and t[1].kind not in TYPE_LIKE:  # type: ignore[union-attr]
+            t = self.g.type_of(t[1])  # type: ignore[arg-type]  # a call's value: what the function returns
+        return t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None  # type: ignore
 
 
 def _cand(cands: dict[int, _Cand], chunk: int) -> _Cand:
