@@ -269,10 +269,16 @@ class StaticVectors:
         if not sizes.sum():
             return out
         tokens = self._ids[ids]
-        rows = self._table[self._cluster[tokens]] * self._weight[tokens, None]
-        filled = sizes > 0
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[filled]
-        out[filled] = np.add.reduceat(rows, starts, axis=0)
+        # each text's weighted sum of its tokens' cluster rows, with its (text, cluster) pairs summed first: code
+        # repeats its words, so that there are far fewer rows to add (sympy: 3x faster than a row per token)
+        clusters = len(self._table)
+        pairs, which = np.unique(np.repeat(np.arange(len(sizes)) * clusters, sizes) + self._cluster[tokens],
+                                 return_inverse=True)
+        weights = np.bincount(which, weights=self._weight[tokens]).astype(np.float32)
+        rows = self._table[pairs % clusters] * weights[:, None]
+        text_of = pairs // clusters
+        starts = np.flatnonzero(np.r_[True, text_of[1:] != text_of[:-1]])
+        out[text_of[starts]] = np.add.reduceat(rows, starts, axis=0)
         return unit_length(out)
 
 
