@@ -1,13 +1,14 @@
 """Scale benchmark on a large PyPI sdist (default sympy 1.14.0): cold and warm indexing, one-file updates, shallow
 and deep cursor queries, and the language server's memory, printed as one table of figures, targets and ratios.
 
-usage: python bench/scale.py [--corpus DIR] [--work DIR] [--parts cold,edit,query,server] [--json FILE]
+usage: python bench/scale.py [--corpus DIR] [--suffixes .py] [--work DIR] [--parts cold,edit,query,server] [--json FILE]
 
 Run it with the virtual environment whose ragls is measured (`.venv/bin/python bench/scale.py`). Without --corpus
 the sdist is fetched with `pip download --no-deps --no-binary :all: sympy==1.14.0` into --work and unpacked. The
 corpus is copied into --work (edits never touch the folder given) and indexed with a fresh RAGLS_HOME; the derived
 model files are kept in --work/models across runs (RAGLS_MODELS), so deriving them is not counted. Leaving `cold`
-out of --parts keeps the index of the last run (built if missing) to measure only the other parts.
+out of --parts keeps the index of the last run (built if missing) to measure only the other parts. --suffixes names
+the source files of another language's corpus (`--corpus redis --suffixes .c,.h`): queries and edits come from them.
 
 Figures (targets from issue 10):
 - cold `ragls index`: wall, CPU (user+sys, parser workers included), peak RSS of the process tree (sampled), and
@@ -203,8 +204,15 @@ def corpus(a: argparse.Namespace, work: Path) -> Path:
     return repo
 
 
+SUFFIXES = (".py",)  # the corpus's source files (--suffixes): queries, edits and line counts are taken from these
+
+
+def sources(repo: Path) -> list[Path]:
+    return sorted(p for p in repo.rglob("*") if p.suffix in SUFFIXES and p.is_file() and not p.is_symlink())
+
+
 def largest(repo: Path, n: int) -> list[Path]:
-    return sorted(repo.rglob("*.py"), key=lambda p: (-p.stat().st_size, str(p)))[:n]
+    return sorted(sources(repo), key=lambda p: (-p.stat().st_size, str(p)))[:n]
 
 
 def make_queries(repo: Path, n: int, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
@@ -285,14 +293,14 @@ def measure_index(a: argparse.Namespace, repo: Path, env: dict[str, str], out: d
     cold = run([*ragls_cmd(), "index", str(repo), "-q", "--json"], env, sample=True)
     summary = json.loads(cold.stdout.strip().splitlines()[-1])
     out.update(cold_wall_s=cold.wall, cold_cpu_s=cold.cpu, cold_peak_mb=cold.peak_mb, files=summary["files"],
-               chunks=summary["chunks"], lines=sum(len(p.read_bytes().split(b"\n")) for p in repo.rglob("*.py")))
+               chunks=summary["chunks"], lines=sum(len(p.read_bytes().split(b"\n")) for p in sources(repo)))
     log("warm ragls index")
     warm = run([*ragls_cmd(), "index", str(repo), "-q"], env)
     out.update(warm_wall_s=warm.wall, warm_cpu_s=warm.cpu)
 
 
 def measure_edit(a: argparse.Namespace, repo: Path, env: dict[str, str], out: dict[str, Any]) -> None:
-    files = [p for p in sorted(repo.rglob("*.py")) if p.stat().st_size > 2000 and "/tests/" not in str(p)]
+    files = [p for p in sources(repo) if p.stat().st_size > 2000 and "/tests/" not in str(p)]
     picked = random.Random(3).sample(files, a.edits + 4)
     cli, server = picked[:3], picked[3:]
     log(f"one-file edits from the CLI ({len(cli)} files)")
@@ -455,7 +463,10 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=100, help="inline completions sent to the server")
     ap.add_argument("--timeout", type=float, default=900, help="seconds the server may take to index")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--suffixes", default=".py", help="the corpus's source files, comma-separated (.c,.h for C)")
     a = ap.parse_args()
+    global SUFFIXES
+    SUFFIXES = tuple(x if x.startswith(".") else f".{x}" for x in a.suffixes.split(",") if x)
     a.parts = [p for p in a.parts.split(",") if p]
     if unknown := set(a.parts) - set(PARTS):
         ap.error(f"unknown parts: {', '.join(sorted(unknown))}")
@@ -487,7 +498,7 @@ def main() -> None:
         asyncio.run(measure_server(a, repo, env, out, queries))
     out["bench_wall_s"] = time.perf_counter() - t0
     head = (f"ragls scale benchmark: {out['corpus']} at ragls {out['commit']}"
-            + (f", {out['files']} files, {out['lines']} lines of Python, {out['chunks']} chunks; parse floor "
+            + (f", {out['files']} files, {out['lines']} lines of {'/'.join(SUFFIXES)}, {out['chunks']} chunks; parse floor "
                f"{out['parse_floor_cpu_s']:.1f} s CPU" if "files" in out else "")
             + f"; {os.cpu_count()} cores; bench {out['bench_wall_s']:.0f} s")
     print(head)

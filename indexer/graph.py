@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +20,7 @@ from .store import Store
 log = logging.getLogger(__name__)
 MAX_DEPTH = 8
 CONFIG_MAX_BYTES = 1_000_000
+STAR_TABLES = 32  # star_names' answers kept (a few files' sets of star imports)
 MAX_BASE_DEPTH = 4  # classes up an inheritance chain whose members count
 CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "union", "object"})
 TYPE_LIKE = CLASS_LIKE | {"type"}  # what a declared type may name: a Go defined type (`type Value value`) has methods
@@ -102,6 +103,7 @@ class Graph:
         self._types: dict[tuple[str, str, str, bool], Target | None] = {}
         self._members_of: dict[tuple, list[Def]] = {}  # module_members' answers (a request asks for the same often)
         self._member_chunks: dict[tuple, frozenset[int]] = {}  # the chunks of those answers
+        self._star_names: OrderedDict[tuple, frozenset[str] | None] = OrderedDict()  # star_names' last answers
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -166,6 +168,7 @@ class Graph:
         self._types.clear()
         self._members_of.clear()
         self._member_chunks.clear()
+        self._star_names.clear()
         return True
 
     # ---- Python -------------------------------------------------------------------------------------------
@@ -428,6 +431,42 @@ class Graph:
             finally:
                 self._resolving.discard(path)
         return self._scopes[path]
+
+    def star_names(self, stars: list[Target]) -> frozenset[str] | None:
+        """Every name `resolve_attr` could find through these star imports (sets of files), or None when one is of
+        another kind. A superset, from the files they reach through the files' own imports (what `_reexported`
+        follows, without its depth limit): a name outside it resolves to nothing, and is not searched for file by
+        file. In C, where every header's includes are star imports, most of a function's names (locals, fields,
+        the standard library's) are such names, and each such search walked the whole include graph."""
+        key = tuple(_target_key(s) for s in stars)
+        if (found := self._star_names.get(key)) is not None or key in self._star_names:
+            self._star_names.move_to_end(key)
+            return found
+        names: set[str] | None = set()
+        todo = [p for s in stars if s[0] == "files" for p in s[1]]  # type: ignore[attr-defined]
+        if any(s[0] != "files" for s in stars):
+            names, todo = None, []
+        seen: set[str] = set()
+        while todo and names is not None:
+            p = todo.pop()
+            if p in seen:
+                continue
+            seen.add(p)
+            names.update(self.defs.get(p, ()))
+            lang = self.language.get(p, "")
+            if lang == "python" or (lang in LANGUAGE_NAMES and not spec(lang).reexports):
+                continue  # passes nothing on (as `_reexported` reads it)
+            bindings, more = self._scope(p)
+            names.update(bindings)
+            for s in more:
+                if s[0] != "files":
+                    names = None
+                    break
+                todo.extend(s[1])  # type: ignore[arg-type]
+        found = self._star_names[key] = frozenset(names) if names is not None else None
+        while len(self._star_names) > STAR_TABLES:
+            self._star_names.popitem(last=False)
+        return found
 
     def in_scope(self, path: str, name: str) -> Target | None:
         """What `name` means at the top level of `path`: an import, the file's own definition, its package's."""

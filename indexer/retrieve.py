@@ -246,12 +246,13 @@ class Retriever:
         import_lines = {r.line for r in v.imports}
 
         heads: dict[str, Target | None] = {}  # a name means one thing throughout a request
+        reachable = g.star_names(stars) if stars else frozenset()  # what the star imports can name at all
 
         def resolve_head(name: str) -> Target | None:
             if name in heads:
                 return heads[name]
             t = bindings.get(name)
-            if t is None:
+            if t is None and (reachable is None or name in reachable):
                 t = next((x for s in stars if (x := g.resolve_attr(s, name)) is not None), None)
             if t is None and (d := peer_defs.get(name)) is not None:
                 t = ("def", d)

@@ -65,3 +65,40 @@ def test_c_includes_across_folders_and_cpp_inherited_members(tmp_path):
     assert items and items[0].symbol == "api_sum"
     items = r.context(Query("src/square.cpp", 7, end_line=7), same_file=True)  # `scaled` is Shape's: this->scaled
     assert "Shape.scaled" in [i.symbol for i in items[:3]]
+
+
+def test_c_names_no_header_defines_are_not_searched_through_the_includes(tmp_path, monkeypatch):
+    """A function's locals and fields are names no included header defines: they are answered by the set of names
+    the includes reach (headers included by headers, a cycle among them), not by a search of every header; a
+    function declared three includes deep is still found."""
+    from ragls.indexer.graph import Graph
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "inc/a.h": "#include \"b.h\"\nint top_level(int x);\n",
+        "inc/b.h": "#include \"c.h\"\n#include \"a.h\"\n",
+        "inc/c.h": "int deep_helper(int value);\nstruct point { int x; int y; };\n",
+        "src/c.c": "#include \"c.h\"\nint deep_helper(int value) { return value * 2; }\n",
+        "src/main.c": "#include \"../inc/a.h\"\n\nint run(int count) {\n    int local_total = count;\n"
+                      "    local_total += top_level(count);\n    return deep_helper(local_total",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    g = r.graph
+    bindings, stars = g.bindings("src/main.c", "c", g.imports.get("src/main.c", []))
+    names = g.star_names(stars)
+    assert names is not None and {"deep_helper", "top_level", "point"} <= names
+    assert "local_total" not in names and "count" not in names
+    searched: list[str] = []
+    passes_on = Graph._passes_on
+
+    def counted(self, path, name, depth):
+        searched.append(name)
+        return passes_on(self, path, name, depth)
+
+    monkeypatch.setattr(Graph, "_passes_on", counted)
+    source = (root / "src/main.c").read_text()
+    last = source.count("\n") + 1
+    items = r.context(Query("src/main.c", last, len("    return deep_helper(local_total")))
+    assert "deep_helper" in [i.symbol for i in items]
+    assert "local_total" not in searched and "count" not in searched
