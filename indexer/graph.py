@@ -104,6 +104,8 @@ class Graph:
         self._members_of: dict[tuple, list[Def]] = {}  # module_members' answers (a request asks for the same often)
         self._member_chunks: dict[tuple, frozenset[int]] = {}  # the chunks of those answers
         self._star_names: OrderedDict[tuple, frozenset[str] | None] = OrderedDict()  # star_names' last answers
+        self._passed_on: dict[str, tuple[frozenset[str], tuple[str, ...]] | None] = {}
+        self._top_names: frozenset[str] | None = None
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -169,6 +171,8 @@ class Graph:
         self._members_of.clear()
         self._member_chunks.clear()
         self._star_names.clear()
+        self._passed_on.clear()
+        self._top_names = None
         return True
 
     # ---- Python -------------------------------------------------------------------------------------------
@@ -435,13 +439,14 @@ class Graph:
     def star_names(self, stars: list[Target]) -> frozenset[str] | None:
         """Every name `resolve_attr` could find through these star imports (sets of files), or None when one is of
         another kind. A superset, from the files they reach through the files' own imports (what `_reexported`
-        follows, without its depth limit): a name outside it resolves to nothing, and is not searched for file by
-        file. In C, where every header's includes are star imports, most of a function's names (locals, fields,
-        the standard library's) are such names, and each such search walked the whole include graph."""
+        follows, without its depth limit or cycle cuts, so that it depends on nothing searched before): a name
+        outside it resolves to nothing, and is not searched for file by file. In C, where every header's includes
+        are star imports, most of a function's names (locals, fields, the C library's) are such names, and each
+        search walked the whole include graph."""
         key = tuple(_target_key(s) for s in stars)
-        if (found := self._star_names.get(key)) is not None or key in self._star_names:
+        if key in self._star_names:
             self._star_names.move_to_end(key)
-            return found
+            return self._star_names[key]
         names: set[str] | None = set()
         todo = [p for s in stars if s[0] == "files" for p in s[1]]  # type: ignore[attr-defined]
         if any(s[0] != "files" for s in stars):
@@ -449,24 +454,51 @@ class Graph:
         seen: set[str] = set()
         while todo and names is not None:
             p = todo.pop()
-            if p in seen:
-                continue
-            seen.add(p)
-            names.update(self.defs.get(p, ()))
-            lang = self.language.get(p, "")
-            if lang == "python" or (lang in LANGUAGE_NAMES and not spec(lang).reexports):
-                continue  # passes nothing on (as `_reexported` reads it)
-            bindings, more = self._scope(p)
-            names.update(bindings)
-            for s in more:
-                if s[0] != "files":
+            if p not in seen:
+                seen.add(p)
+                names.update(self.defs.get(p, ()))
+                if (passed := self._passes(p)) is None:
                     names = None
-                    break
-                todo.extend(s[1])  # type: ignore[arg-type]
+                else:
+                    names.update(passed[0])
+                    todo.extend(passed[1])
         found = self._star_names[key] = frozenset(names) if names is not None else None
         while len(self._star_names) > STAR_TABLES:
             self._star_names.popitem(last=False)
         return found
+
+    def _passes(self, path: str) -> tuple[frozenset[str], tuple[str, ...]] | None:
+        """The names a file's imports bind (those it may pass on) and the files they import, as `_reexported`
+        reads a file: nothing for Python and for languages without re-exports; None for an import of a class's
+        members (Java's static star), whose names are not top-level ones."""
+        if path in self._passed_on:
+            return self._passed_on[path]
+        out: tuple[frozenset[str], tuple[str, ...]] | None = (frozenset(), ())
+        lang = self.language.get(path, "")
+        resolver = spec(lang).resolve if lang in LANGUAGE_NAMES and spec(lang).reexports else None
+        if lang != "python" and resolver is not None:
+            if self._paths is None:
+                self._paths = self._path_index()
+            refs = self.imports.get(path, [])
+            if any(r.name and r.name.endswith(".*") for r in refs):
+                out = None
+            else:
+                files = [p for r in refs if r.module for p in resolver(path, r, self._paths) if p in self.language]
+                out = frozenset(n for r in refs for n in (r.binds, r.name) if n), tuple(files)
+        self._passed_on[path] = out
+        return out
+
+    @property
+    def top_names(self) -> frozenset[str]:
+        """Every name a file's top level defines or an import binds, in any file of the catalog (not only the
+        files loaded): a name outside it resolves to nothing through any file's imports."""
+        if self._top_names is None:
+            db = self._db
+            names = {q for q, in db.execute("SELECT DISTINCT qualname FROM symbols WHERE instr(qualname, '.') = 0")}
+            for module, name, alias in db.execute("SELECT DISTINCT module, name, alias FROM imports"):
+                names.update(n for n in (alias, name, (module or "").split(".")[0]) if n)
+            self._top_names = frozenset(names)
+        return self._top_names
 
     def in_scope(self, path: str, name: str) -> Target | None:
         """What `name` means at the top level of `path`: an import, the file's own definition, its package's."""
@@ -569,10 +601,13 @@ def resolve_edges(graph: Graph, references: dict[str, dict[str, int]],
         for s in stars:
             for dst, _ in _target_files(graph, s):
                 out.append((path, "*", dst, "", "imports"))
+        seen = [*stars, peers] if peers is not None else stars
+        # through sets of files only a top-level name resolves: the C library's are defined nowhere, so searched
+        # for nowhere (a class's static members, Java's `import static C.*`, are not top-level names)
+        defined = graph.top_names if all(s[0] == "files" for s in seen) else None
         for name, count in references.get(path, {}).items():
             t = bindings.get(name)
-            if t is None:
-                seen = [*stars, peers] if peers is not None else stars
+            if t is None and (defined is None or name in defined):
                 t = next((r for s in seen if (r := graph.resolve_attr(s, name)) is not None), None)
             if t is not None and t[0] == "def":
                 out.append((path, name, t[1].path, t[1].qualname, "uses"))  # type: ignore[union-attr]

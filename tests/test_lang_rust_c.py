@@ -102,3 +102,32 @@ def test_c_names_no_header_defines_are_not_searched_through_the_includes(tmp_pat
     items = r.context(Query("src/main.c", last, len("    return deep_helper(local_total")))
     assert "deep_helper" in [i.symbol for i in items]
     assert "local_total" not in searched and "count" not in searched
+
+
+def test_c_library_calls_are_not_searched_for_when_edges_are_resolved(tmp_path, monkeypatch):
+    """Resolving the stored edges, a call of a name no file defines (the C library's `memcpy`) is not searched
+    for through every include; a call of a function a header declares still becomes a `uses` edge."""
+    from ragls.indexer.graph import Graph
+
+    from .conftest import write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "inc/a.h": "#include \"b.h\"\n",
+        "inc/b.h": "#include \"a.h\"\nint helper(int value);\n",
+        "src/b.c": "#include \"../inc/b.h\"\nint helper(int value) { return value; }\n",
+        "src/main.c": "#include <string.h>\n#include \"../inc/a.h\"\n\nint run(char *d, const char *s) {\n"
+                      "    memcpy(d, s, 4);\n    return helper(1);\n}\n",
+    })
+    searched: list[str] = []
+    passes_on = Graph._passes_on
+
+    def counted(self, path, name, depth):
+        searched.append(name)
+        return passes_on(self, path, name, depth)
+
+    monkeypatch.setattr(Graph, "_passes_on", counted)
+    index = Index.open(root, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    edges = set(index.store.db.execute("SELECT src, name, dst_symbol, kind FROM edges WHERE kind = 'uses'"))
+    assert ("src/main.c", "helper", "helper", "uses") in edges
+    assert "memcpy" not in searched and "helper" in searched
