@@ -22,6 +22,7 @@ LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or
 HEAD_CHARS, TAIL_CHARS, TAIL_QUANTUM, SELECTION_CHARS = 4_000, 16_000, 256, 256_000
 # Of the lines between the head and the tail, those nearest the tail are read for the names they use (only).
 FAR_CHARS = 96_000
+FAR_PARTS_KEPT = 8  # the far parts' chains kept by text (Scans.far)
 # A selection (explain, fix: no keystroke waits on it) reads a larger head: the declarations a module or class
 # starts with (Python selections: all@10 0.988 with a 4,000-character head on werkzeug, 1.000 with this).
 SELECTION_HEAD_CHARS = 24_000
@@ -172,22 +173,33 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     elif selection is not None:
         v.function_start = selection[0]
     if gap is not None:
-        v.far = _far_uses(whole, gap, v.function_start)
+        v.far = _far_uses(whole, gap, v.function_start, scans.far if scans is not None and scans.size else None)
     return v
 
 
-def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int) -> list[tuple[tuple[str, ...], int, int]]:
+def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int,
+              seen: OrderedDict[str, list[tuple[tuple[str, ...], int]]] | None = None
+              ) -> list[tuple[tuple[str, ...], int, int]]:
     """The name chains of the unread lines nearest the tail (FAR_CHARS), read the cheap way: strings and comments
     blanked, chains found, no calls' argument counts, and each given the last line of its part (before the function
     around the cursor, or within it) rather than its own: all that the uses before the tail count for. Each chain
-    comes once per part, with that line and how often it is used there."""
+    comes once per part, with that line and how often it is used there. `seen`: the chains of parts read before, by
+    their text (a user typing in the tail leaves them as they were)."""
     lo, hi = gap
     lo = max(lo, hi - _reach(lines, range(hi - 1, lo - 2, -1), FAR_CHARS) + 1)
     parts = [(lo, hi)] if not lo < function_start <= hi else [(lo, function_start - 1), (function_start, hi)]
     out: list[tuple[tuple[str, ...], int, int]] = []
     for first, end in parts:
-        code = blanked("\n".join(lines[first - 1:end]))
-        out += [(tuple(_split_chain(chain)), end, n) for chain, n in Counter(_CHAIN.findall(code)).items()]
+        text = "\n".join(lines[first - 1:end])
+        if seen is not None and (counted := seen.get(text)) is not None:
+            seen.move_to_end(text)
+        else:
+            counted = [(tuple(_split_chain(chain)), n) for chain, n in Counter(_CHAIN.findall(blanked(text))).items()]
+            if seen is not None:
+                seen[text] = counted
+                while len(seen) > FAR_PARTS_KEPT:
+                    seen.popitem(last=False)
+        out += [(chain, end, n) for chain, n in counted]
     return out
 
 
@@ -436,6 +448,7 @@ class Scans:
     def __init__(self, size: int = 16) -> None:
         self.size = size
         self._last: OrderedDict[str, _Scan] = OrderedDict()
+        self.far: OrderedDict[str, list[tuple[tuple[str, ...], int]]] = OrderedDict()  # see _far_uses
 
     def scan(self, path: str, text: str, language: str | None) -> _Scan:
         old = self._last.pop(path, None)

@@ -188,3 +188,26 @@ def test_a_file_of_few_long_lines_is_read_through_its_window():
     v = read("long.py", source, last, len("result = os.path."), None)
     assert v.gap is not None and sum(map(len, v.lines)) < 2 * TAIL_CHARS + 5_000
     assert v.receiver == ["os", "path"] and [r.module for r in v.imports] == ["os"]
+
+
+def test_typing_in_the_tail_reads_the_lines_before_it_once(monkeypatch):
+    """Deep in a large file, a second query (a character typed at the cursor) finds the chains of the lines before
+    the tail as the first read them, without reading them again."""
+    from ragls.indexer import visible
+    from ragls.indexer.visible import HEAD_CHARS, TAIL_CHARS, Scans
+
+    filler = "".join(f"value_{i} = helper.make({i})\n" for i in range((HEAD_CHARS + 2 * TAIL_CHARS) // 20))
+    source = "import helper\n" + filler + "def work():\n    result = helper."
+    last = source.count("\n") + 1
+    scans = Scans()
+    first = read("big.py", source, last, len("    result = helper."), None, scans)
+    assert first.gap is not None and first.far
+    reads: list[int] = []
+    blanked = visible.blanked
+    monkeypatch.setattr(visible, "blanked", lambda text, *a, **k: reads.append(len(text)) or blanked(text, *a, **k))
+    typed = source + "m"
+    second = read("big.py", typed, last, len("    result = helper.m"), None, scans)
+    assert second.far == first.far
+    assert all(n < TAIL_CHARS for n in reads)  # only the tail's changed line was read again
+    fresh = read("big.py", typed, last, len("    result = helper.m"), None)
+    assert fresh.far == second.far and [(u.chain, u.line) for u in fresh.uses] == [(u.chain, u.line) for u in second.uses]
