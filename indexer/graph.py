@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import posixpath
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -106,6 +106,7 @@ class Graph:
         self._star_names: OrderedDict[tuple, frozenset[str] | None] = OrderedDict()  # star_names' last answers
         self._passed_on: dict[str, tuple[frozenset[str], tuple[str, ...]] | None] = {}
         self._top_names: frozenset[str] | None = None
+        self._imported: dict[tuple[str, ImportRef], tuple[str, ...]] = {}  # _import_files' answers
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -173,6 +174,7 @@ class Graph:
         self._star_names.clear()
         self._passed_on.clear()
         self._top_names = None
+        self._imported.clear()
         return True
 
     # ---- Python -------------------------------------------------------------------------------------------
@@ -483,7 +485,7 @@ class Graph:
             if any(r.name and r.name.endswith(".*") for r in refs):
                 out = None
             else:
-                files = [p for r in refs if r.module for p in resolver(path, r, self._paths) if p in self.language]
+                files = [p for r in refs for p in self._import_files(path, r, resolver)]
                 out = frozenset(n for r in refs for n in (r.binds, r.name) if n), tuple(files)
         self._passed_on[path] = out
         return out
@@ -538,6 +540,18 @@ class Graph:
         self._peers[path] = ("files", files) if files else None
         return self._peers[path]
 
+    def _import_files(self, path: str, ref: ImportRef, resolver: Callable[..., list[str]]) -> tuple[str, ...]:
+        """The indexed files an import of `path` names (its language's path rules), remembered: the rules read
+        only paths, so the answer holds for the graph's life, while the edges' re-export searches, which start
+        afresh for every file, ask for the same barrels' imports again and again (typeorm: 580k times)."""
+        key = (path, ref)
+        if (files := self._imported.get(key)) is None:
+            if self._paths is None:
+                self._paths = self._path_index()
+            found = resolver(path, ref, self._paths) if ref.module else []
+            files = self._imported[key] = tuple(p for p in found if p in self.language)
+        return files
+
     def bindings(self, path: str, language: str, refs: list[ImportRef]) -> tuple[dict[str, Target], list[Target]]:
         """What the given imports of a file bind: local name -> target, plus star-imported modules/files."""
         out: dict[str, Target] = {}
@@ -555,8 +569,7 @@ class Graph:
         if self._paths is None:
             self._paths = self._path_index()
         for r in refs:
-            found = resolver(path, r, self._paths) if r.module else []
-            files = tuple(p for p in found if p in self.language)
+            files = self._import_files(path, r, resolver)
             if not files:
                 continue
             if r.name == "*":
