@@ -479,8 +479,6 @@ class Graph:
         lang = self.language.get(path, "")
         resolver = spec(lang).resolve if lang in LANGUAGE_NAMES and spec(lang).reexports else None
         if lang != "python" and resolver is not None:
-            if self._paths is None:
-                self._paths = self._path_index()
             refs = self.imports.get(path, [])
             if any(r.name and r.name.endswith(".*") for r in refs):
                 out = None
@@ -513,6 +511,13 @@ class Graph:
         return next((t for s in [*stars, *([peer] if peer else [])] if (t := self.resolve_attr(s, name)) is not None),
                     None)
 
+    def path_rules(self) -> PathIndex:
+        """The index of the files' paths (and configs such as tsconfig.json) that imports outside Python are
+        resolved by, read once per graph."""
+        if self._paths is None:
+            self._paths = self._path_index()
+        return self._paths
+
     def _path_index(self) -> PathIndex:
         root = self.root
 
@@ -534,9 +539,7 @@ class Graph:
         find = spec(language).peers if language in LANGUAGE_NAMES else None
         if find is None:
             return None
-        if self._paths is None:
-            self._paths = self._path_index()
-        files = tuple(p for p in find(path, self._paths) if p in self.language)
+        files = tuple(p for p in find(path, self.path_rules()) if p in self.language)
         self._peers[path] = ("files", files) if files else None
         return self._peers[path]
 
@@ -546,9 +549,7 @@ class Graph:
         afresh for every file, ask for the same barrels' imports again and again (typeorm: 580k times)."""
         key = (path, ref)
         if (files := self._imported.get(key)) is None:
-            if self._paths is None:
-                self._paths = self._path_index()
-            found = resolver(path, ref, self._paths) if ref.module else []
+            found = resolver(path, ref, self.path_rules()) if ref.module else []
             files = self._imported[key] = tuple(p for p in found if p in self.language)
         return files
 
@@ -566,8 +567,6 @@ class Graph:
         resolver = spec(language).resolve if language in LANGUAGE_NAMES else None
         if resolver is None:  # no path rules for it: names still match by the by_name index
             return out, stars
-        if self._paths is None:
-            self._paths = self._path_index()
         for r in refs:
             files = self._import_files(path, r, resolver)
             if not files:
