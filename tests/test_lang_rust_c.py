@@ -67,12 +67,25 @@ def test_c_includes_across_folders_and_cpp_inherited_members(tmp_path):
     assert "Shape.scaled" in [i.symbol for i in items[:3]]
 
 
+def _searched(monkeypatch) -> list[str]:
+    """The names the re-export search looks for file by file from now on (one entry per file it asks)."""
+    from ragls.indexer.graph import Graph
+
+    searched: list[str] = []
+    passes_on = Graph._passes_on
+
+    def counted(self, path, name, depth):
+        searched.append(name)
+        return passes_on(self, path, name, depth)
+
+    monkeypatch.setattr(Graph, "_passes_on", counted)
+    return searched
+
+
 def test_c_names_no_header_defines_are_not_searched_through_the_includes(tmp_path, monkeypatch):
     """A function's locals and fields are names no included header defines: they are answered by the set of names
     the includes reach (headers included by headers, a cycle among them), not by a search of every header; a
     function declared three includes deep is still found."""
-    from ragls.indexer.graph import Graph
-
     from .conftest import index_of, write_tree
 
     root = write_tree(tmp_path / "repo", {
@@ -85,18 +98,11 @@ def test_c_names_no_header_defines_are_not_searched_through_the_includes(tmp_pat
     })
     r = Retriever(index_of(root, tmp_path / "data"))
     g = r.graph
-    bindings, stars = g.bindings("src/main.c", "c", g.imports.get("src/main.c", []))
+    _, stars = g.bindings("src/main.c", "c", g.imports.get("src/main.c", []))
     names = g.star_names(stars)
     assert names is not None and {"deep_helper", "top_level", "point"} <= names
     assert "local_total" not in names and "count" not in names
-    searched: list[str] = []
-    passes_on = Graph._passes_on
-
-    def counted(self, path, name, depth):
-        searched.append(name)
-        return passes_on(self, path, name, depth)
-
-    monkeypatch.setattr(Graph, "_passes_on", counted)
+    searched = _searched(monkeypatch)
     source = (root / "src/main.c").read_text()
     last = source.count("\n") + 1
     items = r.context(Query("src/main.c", last, len("    return deep_helper(local_total")))
@@ -107,8 +113,6 @@ def test_c_names_no_header_defines_are_not_searched_through_the_includes(tmp_pat
 def test_c_library_calls_are_not_searched_for_when_edges_are_resolved(tmp_path, monkeypatch):
     """Resolving the stored edges, a call of a name no file defines (the C library's `memcpy`) is not searched
     for through every include; a call of a function a header declares still becomes a `uses` edge."""
-    from ragls.indexer.graph import Graph
-
     from .conftest import write_tree
 
     root = write_tree(tmp_path / "repo", {
@@ -118,14 +122,7 @@ def test_c_library_calls_are_not_searched_for_when_edges_are_resolved(tmp_path, 
         "src/main.c": "#include <string.h>\n#include \"../inc/a.h\"\n\nint run(char *d, const char *s) {\n"
                       "    memcpy(d, s, 4);\n    return helper(1);\n}\n",
     })
-    searched: list[str] = []
-    passes_on = Graph._passes_on
-
-    def counted(self, path, name, depth):
-        searched.append(name)
-        return passes_on(self, path, name, depth)
-
-    monkeypatch.setattr(Graph, "_passes_on", counted)
+    searched = _searched(monkeypatch)
     index = Index.open(root, data_dir=tmp_path / "data")
     index.refresh(progress=False)
     edges = set(index.store.db.execute("SELECT src, name, dst_symbol, kind FROM edges WHERE kind = 'uses'"))
