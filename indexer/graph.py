@@ -20,7 +20,7 @@ from .store import Store
 log = logging.getLogger(__name__)
 MAX_DEPTH = 8
 CONFIG_MAX_BYTES = 1_000_000
-STAR_TABLES = 32  # star_names' answers kept (a few files' sets of star imports)
+STAR_TABLES = 8  # star_names' answers kept: the files a user works in (each up to every top-level name)
 MAX_BASE_DEPTH = 4  # classes up an inheritance chain whose members count
 CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "union", "object"})
 TYPE_LIKE = CLASS_LIKE | {"type"}  # what a declared type may name: a Go defined type (`type Value value`) has methods
