@@ -103,6 +103,7 @@ def _progress(total: int, enabled: Progress):
         return _Callback(total, enabled)
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: the parse workers fork only from a single-threaded process
     if enabled is None:
         enabled = sys.stderr.isatty()
     return tqdm(total=total, unit="file", disable=not enabled or total < 2, leave=False, file=sys.stderr)

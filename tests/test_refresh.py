@@ -560,3 +560,15 @@ def test_an_unignored_virtual_environment_is_skipped(tmp_path):
     found = discover(tmp_path)
     assert found.files == ["app.py"]
     assert found.skipped["env-3.12/lib/site-packages/pkg/mod.py"] == "virtual environment"
+
+
+def test_a_progress_bar_starts_no_thread_so_the_parse_workers_fork() -> None:
+    """The parse workers fork only from a single-threaded process (else they are spawned and import everything
+    again); tqdm's monitor thread made every `ragls index` spawn them."""
+    import subprocess
+    import sys
+
+    script = ("import threading; from ragls.indexer.refresh import _progress; "
+              "bars = [_progress(100, False), _progress(100, True)]; print(threading.active_count())")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "1"
