@@ -611,9 +611,17 @@ def _update_one(index: Index, rel: str, data: bytes | None, summary: Summary) ->
     """The catalog's part of update_file; False when the index already holds this (nothing changed)."""
     path = index.root / rel
     known = index.store.db.execute("SELECT hash, skip_reason FROM files WHERE path=?", (rel,)).fetchone()
-    if data is not None and known is not None and known[1] is None and known[0] == content_hash(data):
-        _prime(index, rel, data)
-        return False  # the index already holds this text (a file opened or saved unchanged)
+
+    def held(text: bytes) -> bool:
+        """Whether the index already holds this text (a file opened or saved unchanged): its parse is then kept."""
+        if known is None or known[1] is not None or known[0] != content_hash(text):
+            return False
+        _prime(index, rel, text)
+        return True
+
+    from_disk = data is None
+    if data is not None and held(data):
+        return False
     reason = skip_reason(index.root, rel) or ("symbolic link" if path.is_symlink() else None)
     if reason is None and data is None:
         try:  # never a FIFO (it would block the writer forever), nor through a link
@@ -632,9 +640,8 @@ def _update_one(index: Index, rel: str, data: bytes | None, summary: Summary) ->
         _sync_vectors(index, gone, {}, summary)
         summary.removed = 1
         return True
-    if known is not None and known[0] == content_hash(data) and known[1] is None:
-        _prime(index, rel, data)
-        return False  # the index already holds this text (a file opened or saved unchanged)
+    if from_disk and held(data):  # a buffer's text was compared above
+        return False
     known_chunks = {(h, sym, head - start): (tok, head_tok, terms) for h, sym, head, start, tok, head_tok, terms in
                     index.store.db.execute("SELECT c.text_hash, c.symbol, c.head_end, c.start_line, c.tokens, "
                                            "c.head_tokens, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id "
