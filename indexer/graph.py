@@ -62,6 +62,12 @@ def python_module(path: str, has_init: set[str], root_name: str = "") -> tuple[s
     return ".".join(parts), ".".join(parts if stem == "__init__" else parts[:-1])
 
 
+def _passes_on_imports(language: str) -> bool:
+    """Whether a file in `language` passes on the names it imports (a barrel's `export * from`, Rust's `pub use`, a
+    C header's includes); Python's star imports are followed by its own rules (`python_table`)."""
+    return language != "python" and language in LANGUAGE_NAMES and spec(language).reexports
+
+
 def _target_key(target: Target) -> tuple:
     """A hashable key of a target (a definition by its place, a module by name, files by their paths)."""
     kind, x = target
@@ -402,8 +408,7 @@ class Graph:
         if depth >= MAX_DEPTH:
             return None
         for p in files:
-            lang = self.language.get(p, "")
-            if p in self._resolving or lang == "python" or (lang in LANGUAGE_NAMES and not spec(lang).reexports):
+            if p in self._resolving or not _passes_on_imports(self.language.get(p, "")):
                 continue
             key = (p, name)
             if key in self._passed:
@@ -477,8 +482,8 @@ class Graph:
             return self._passed_on[path]
         out: tuple[frozenset[str], tuple[str, ...]] | None = (frozenset(), ())
         lang = self.language.get(path, "")
-        resolver = spec(lang).resolve if lang in LANGUAGE_NAMES and spec(lang).reexports else None
-        if lang != "python" and resolver is not None:
+        resolver = spec(lang).resolve if _passes_on_imports(lang) else None
+        if resolver is not None:
             refs = self.imports.get(path, [])
             if any(r.name and r.name.endswith(".*") for r in refs):
                 out = None
