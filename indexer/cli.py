@@ -66,6 +66,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         return 2
     if args.exit_with_parent:
         _exit_with_parent()
+    if args.progress_json:  # a SIGINT is a clean stop from here on (the server holds its own until this line)
+        print(json.dumps({"ready": True}), flush=True)
     index = _open(args, root)
     progress: Callable[[int, int], None] | bool | None = False if args.quiet else None
     if args.progress_json:

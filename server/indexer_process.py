@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -41,9 +42,11 @@ class IndexerProcess:
             self.cmd += ["--store", store]
         self._proc: subprocess.Popen[str] | None = None
         self._stopped = False
+        self._ready = False  # the child said it handles SIGINT (before that, one kills it while Python starts)
         self._guard = threading.Lock()
         self._tail: deque[str] = deque(maxlen=40)  # the child's last log lines: its failure message
         self._relay: threading.Thread | None = None
+        self._messages: queue.SimpleQueue[dict | None] = queue.SimpleQueue()  # the child's, None after the last
 
     @property
     def pid(self) -> int | None:
@@ -56,7 +59,8 @@ class IndexerProcess:
         return self.wait(progress)
 
     def start(self) -> None:
-        """Start the child (its log is relayed from now on); IndexingStopped if `stop` came first."""
+        """Start the child (its log is relayed and its messages read from now on); IndexingStopped if `stop` came
+        first."""
         with self._guard:
             if self._stopped:
                 raise IndexingStopped("indexing was stopped")
@@ -67,12 +71,10 @@ class IndexerProcess:
         self._relay = threading.Thread(target=_relay, args=(proc.stderr, self._tail), name="ragls-indexer-log",
                                        daemon=True)
         self._relay.start()
+        # read at once, not only once `wait` runs: a `stop` meanwhile must learn that the child is ready
+        threading.Thread(target=self._read, args=(proc,), name="ragls-indexer-read", daemon=True).start()
 
-    def wait(self, progress: Callable[[int, int], None] | None = None) -> str:
-        """Read the started child's progress until it ends (its progress lines wait in the pipe until then)."""
-        proc, tail, relay = self._proc, self._tail, self._relay
-        assert proc is not None and relay is not None
-        summary: dict | None = None
+    def _read(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
         for raw in proc.stdout:
             try:
@@ -80,10 +82,22 @@ class IndexerProcess:
             except ValueError:
                 log.warning("indexer: %s", raw.rstrip())
                 continue
-            if isinstance(msg, dict) and "done" in msg:
+            if isinstance(msg, dict) and msg.get("ready"):
+                self._on_ready(proc)
+            elif isinstance(msg, dict):
+                self._messages.put(msg)
+        self._messages.put(None)
+
+    def wait(self, progress: Callable[[int, int], None] | None = None) -> str:
+        """Take the started child's progress until it ends (its progress reports wait in a queue until then)."""
+        proc, tail, relay = self._proc, self._tail, self._relay
+        assert proc is not None and relay is not None
+        summary: dict | None = None
+        while (msg := self._messages.get()) is not None:
+            if "done" in msg:
                 if progress is not None:
                     progress(int(msg["done"]), int(msg["total"]))
-            elif isinstance(msg, dict) and "line" in msg:
+            elif "line" in msg:
                 summary = msg
         status = proc.wait()
         relay.join(5)
@@ -95,19 +109,37 @@ class IndexerProcess:
 
     def stop(self) -> None:
         """End the run: the child stops as on Ctrl-C (releasing the lock, closing the vector store cleanly), and is
-        killed if it has not exited after KILL_AFTER_S."""
+        killed if it has not exited after KILL_AFTER_S. A child still starting gets its SIGINT once it says it is
+        ready: the signal while Python imports its site module is a fatal error with a traceback."""
         with self._guard:
             self._stopped = True
-            proc = self._proc
+            proc, ready = self._proc, self._ready
         if proc is None or proc.poll() is not None:
             return
-        try:
-            proc.send_signal(signal.SIGINT)
-        except OSError:
-            return
-        timer = threading.Timer(KILL_AFTER_S, lambda: proc.poll() is None and proc.kill())
+        if ready:
+            _interrupt(proc)
+        timer = threading.Timer(KILL_AFTER_S, _kill, args=(proc,))
         timer.daemon = True
         timer.start()
+
+    def _on_ready(self, proc: subprocess.Popen[str]) -> None:
+        with self._guard:
+            self._ready = True
+            stopped = self._stopped
+        if stopped:
+            _interrupt(proc)
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+
+
+def _interrupt(proc: subprocess.Popen[str]) -> None:
+    try:
+        proc.send_signal(signal.SIGINT)
+    except OSError:  # it has just exited
+        pass
 
 
 def _relay(stream: IO[str] | None, tail: deque[str]) -> None:

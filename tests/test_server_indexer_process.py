@@ -14,7 +14,7 @@ from lsprotocol import types
 from ragls.indexer.lock import IndexLocked, WriteLock
 from ragls.indexer.retrieve import Query
 from ragls.server import indexer_process
-from ragls.server.indexer_process import IndexingStopped
+from ragls.server.indexer_process import IndexerProcess, IndexingStopped
 from ragls.server.session import Session
 from ragls.server.settings import Settings
 
@@ -96,6 +96,24 @@ async def test_closing_the_session_stops_the_child_and_frees_the_index(tmp_path,
     assert await asyncio.to_thread(started[0].wait, 30) != 0
     lock.acquire(wait_in_process=False)  # the child released the lock on its way out
     lock.release()
+
+
+async def test_a_child_stopped_while_python_starts_ends_quietly(tmp_path, capfd):
+    """The stop waits until the child can take a SIGINT cleanly: during Python's own start-up the signal is a fatal
+    error with a traceback in the server's log."""
+    root = write_tree(tmp_path / "repo", {"a.py": "def f() -> int:\n    return 1\n"})
+    for attempt, delay in enumerate([0, 0.01, 0.03, 0.06, 0.1, 0.2]):
+        indexer = IndexerProcess(root, tmp_path / f"index{attempt}")
+        indexer.start()
+        await asyncio.sleep(delay)  # the child is still starting Python, importing its site module or ragls
+        indexer.stop()
+        with pytest.raises(IndexingStopped):
+            await asyncio.to_thread(indexer.wait)
+        lock = WriteLock(tmp_path / f"index{attempt}" / "write.lock")
+        lock.acquire(wait_in_process=False)  # nothing left held
+        lock.release()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Fatal" not in err, err
 
 
 @pytest_asyncio.fixture
