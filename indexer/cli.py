@@ -268,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--budget", type=int)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
+
+    from .nextedit_cli import add_parser as add_next_edit
+
+    add_next_edit(sub, common)
     return p
 
 

@@ -10,7 +10,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from . import actions, documents, inline, positions, protocol
+from . import actions, documents, inline, nextedit, positions, protocol
 from .features.completion import Timings
 from .folders import Folder
 from .llm import ModelClient, ModelConfig
@@ -209,6 +209,7 @@ def create_server() -> RaglsServer:
 
     inline.register(server)
     actions.register(server)
+    nextedit.register(server)
     protocol.install(server)
     return server
 
@@ -220,6 +221,8 @@ def _buffer_changed(ls: RaglsServer, uri: str) -> None:
     text = documents.clean(doc.source)
     if _rules_file(rel):
         folder.session.forget_refusals()
+    if (old := folder.session.buffers.get(rel)) is not None:
+        folder.editing.changed(rel, old, text)
     folder.session.buffers[rel] = text
     folder.session.schedule_update(rel, text)
 

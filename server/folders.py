@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .features.chat import ChatFeatures
+from .editing import Editing
 from .features.completion import Completer
 from .llm import ModelClient
 from .session import Session
@@ -22,6 +23,7 @@ class Folder:
     chat: ChatFeatures = field(init=False)
     indexing: asyncio.Task | None = None
     summary: str | None = None  # the last indexing run's one-line summary, or why it failed
+    editing: Editing = field(default_factory=Editing)
 
     @classmethod
     def open(cls, root: Path, settings: Settings, client: ModelClient | None, name: str = "") -> "Folder":

@@ -13,8 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ragls.indexer.files import discover, read_regular, refusal
+from ragls.indexer.files import Limits, NotRegular, discover, read_regular, refusal
 from ragls.indexer.index import Index
+from ragls.indexer.languages import language_for
+from ragls.indexer.nextedit import Corpus
 from ragls.indexer.retrieve import Item, Query, Retriever
 from ragls.indexer.vectors import VectorStore, VectorStoreError
 
@@ -57,6 +59,7 @@ class Session:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="ragls-retrieve")
         self._pending: dict[str, tuple[asyncio.TimerHandle, bytes | None]] = {}
         self.buffers: dict[str, str] = {}  # open documents' text, by relative path (may be unsaved)
+        self._next_edit_scans: OrderedDict[str, Any] = OrderedDict()  # next-edit scans of texts, by their hash
         self._lines: OrderedDict[str, tuple[tuple[int, int], list[str]]] = OrderedDict()
         self._refusals: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
         self.indexed = asyncio.Event()
@@ -81,6 +84,35 @@ class Session:
                 store.stop_checkpoints()
         except Exception as exc:  # noqa: BLE001 -- a catalog that cannot be opened: the first refresh says why
             log.warning("the index's checkpoints stay in its commits: %s", exc)
+
+    def next_edit_corpus(self) -> Corpus:
+        """The indexed files (open documents as edited) for next-edit ranking, read only where the index says a
+        name of the query is used or defined; call on the retrieval thread."""
+        db = self._read_index.store.db
+        indexed = {p for p, in db.execute("SELECT path FROM files")}
+        paths = sorted(p for p in indexed | set(self.buffers) if language_for(p) is not None)
+
+        def read(rel: str) -> str | None:
+            if rel in self.buffers:
+                return self.buffers[rel]
+            try:
+                data, _ = read_regular(self.root / rel, Limits().max_file_bytes)
+            except (OSError, NotRegular):
+                return None
+            return data.decode("utf-8", "replace")
+
+        def candidates(names: set[str]) -> set[str]:
+            found: set[str] = set(self.buffers)
+            todo = sorted(names)
+            for i in range(0, len(todo), 500):
+                part = todo[i:i + 500]
+                marks = ",".join("?" * len(part))
+                found.update(p for p, in db.execute(
+                    f"SELECT path FROM refs WHERE name IN ({marks}) UNION SELECT path FROM symbols WHERE name IN "
+                    f"({marks})", part + part))
+            return found
+
+        return Corpus(paths, read, candidates, cache=self._next_edit_scans)
 
     def relative(self, path: Path) -> str | None:
         """The workspace-relative POSIX path of a resolved path (symbolic links followed: the caller resolves it

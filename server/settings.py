@@ -54,11 +54,22 @@ class IndexSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NextEditSettings:
+    """Next-edit suggestions (`ragls/nextEdit`): where the change goes next, and the edit there."""
+
+    enabled: bool = True
+    max_tokens: int = 400
+    budget: int = 3000  # prompt tokens: the recent edits, then the region to rewrite
+    history_chars: int = 4000  # of the recent edits shown
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    next_edit: NextEditSettings = field(default_factory=NextEditSettings)
     log_prompts: bool = False
 
 

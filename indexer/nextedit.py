@@ -1,0 +1,337 @@
+"""Where the next edit of a change goes: lines of the repository ranked from the edit history and the cursor.
+
+The signals, each a reason a line is not yet done with the change the history is making:
+- a name the edits removed or renamed that the line still uses;
+- a name whose definition line the edits changed (a signature), called on the line;
+- a line that looks like an edited line did before the edit (the same pattern elsewhere);
+- a line that uses the names an added name was added beside (a new parameter next to `config=`: the other places
+  that pass `config` along), but not the added name itself;
+- nearness to the cursor, below first (the next thing down the file), and to the other edits.
+Names are weighed by rarity: a name on many of the repository's lines says little about any one of them.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .hunks import Hunk
+
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_DEF = re.compile(r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:def|function|class|func|fn|interface|type)\s+"
+                  r"([A-Za-z_$][\w$]*)")
+_ASSIGNED_FN = re.compile(r"^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s*)?\(")
+_METHOD = re.compile(r"^\s*(?:(?:public|private|protected|static|async|readonly|override)\s+)*([A-Za-z_$][\w$]*)\s*"
+                     r"(?:<[^>]*>)?\(.*\)\s*(?::[^{]*)?\{\s*$")
+_CLASS = re.compile(r"^\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+([A-Za-z_$][\w$]*)")
+STOP = frozenset("""
+self this cls return if else elif for while in is not and or None True False null undefined true false new def class
+function const let var import from as export default async await yield try except finally catch throw raise with pass
+break continue lambda typeof instanceof void delete super static public private protected readonly interface type
+enum extends implements of get set int str bool float dict list tuple object string number boolean any unknown never
+print len range isinstance
+""".split())
+COMMON_LINE_SHARE = 0.01  # a name on more of the repository's lines than this is too common to point anywhere
+SPACING = 7  # two predictions closer than this cover the same hunk (the benchmark's tolerance is 3 lines)
+import os as _os
+NEAR_LINES = float(_os.environ.get("NE_NEAR", 60))  # nearness to the cursor fades over about this many lines
+NEAR_SPAN = 200  # lines each side of the cursor that nearness alone makes candidates
+NEAR_WEIGHT = float(_os.environ.get("NE_W", 2.0))
+ABOVE = float(_os.environ.get("NE_ABOVE", 0.3))
+EDITED_FILE = float(_os.environ.get("NE_EF", 1.2))
+CACHE_FILES = 20_000
+
+
+_STRING = re.compile(r"""(?:[rbufRBUF]{0,2})("[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*'|`[^`]*`)""")
+_COMMENT = re.compile(r"(?:#|//).*$")
+_NAME_ONLY = re.compile(r"""^["'`][A-Za-z_$][\w$-]*["'`]$""")
+
+
+def _code(line: str) -> str:
+    """A line without its comment and without prose strings (a string that is one name, a key, stays)."""
+    line = _STRING.sub(lambda m: m.group(1) if _NAME_ONLY.match(m.group(1)) else '""', line)
+    return _COMMENT.sub("", line)
+
+
+def words(line: str) -> list[str]:
+    """The names a line of code uses (comments, prose in strings and keywords left out)."""
+    stripped = line.lstrip()
+    if stripped.startswith(("*", "/*", '"""', "'''")):
+        return []
+    return [w for w in _WORD.findall(_code(line)) if w not in STOP and len(w) > 1]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    path: str
+    line: int  # 1-based
+    score: float
+    why: str
+
+
+@dataclass(slots=True)
+class _Scan:
+    """One file's text as names per line, and where each name is."""
+
+    lines: list[str]
+    names: list[frozenset[str]]
+    where: dict[str, list[int]]  # name -> 0-based lines
+
+
+def scan(text: str) -> _Scan:
+    lines = text.split("\n")
+    names: list[frozenset[str]] = []
+    where: dict[str, list[int]] = {}
+    in_doc = False
+    for i, line in enumerate(lines):
+        quotes = line.count('"""') + line.count("'''")
+        found = frozenset(words(line)) if len(line) < 1000 and not in_doc else frozenset()
+        if quotes % 2:
+            in_doc = not in_doc
+        names.append(found)
+        for w in found:
+            where.setdefault(w, []).append(i)
+    return _Scan(lines, names, where)
+
+
+class Corpus:
+    """The files a next-edit query may point into, scanned once per text (a scan is keyed by the text's hash, so
+    the many states of one repository share what is equal). `candidates(names)`, when given, narrows the files to
+    read to those that may hold the names (an index's references); otherwise every file is read."""
+
+    def __init__(self, paths: list[str], read: Callable[[str], str | None],
+                 candidates: Callable[[set[str]], set[str]] | None = None,
+                 cache: "OrderedDict[str, _Scan] | None" = None) -> None:
+        self.paths = paths
+        self.read = read
+        self.candidates = candidates
+        self._scans: OrderedDict[str, _Scan] = cache if cache is not None else OrderedDict()
+        self._by_path: dict[str, _Scan | None] = {}
+
+    def scan(self, path: str) -> _Scan | None:
+        if path in self._by_path:
+            return self._by_path[path]
+        text = self.read(path)
+        s = None
+        if text is not None:
+            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+            s = self._scans.get(key)
+            if s is None:
+                s = self._scans[key] = scan(text)
+                while len(self._scans) > CACHE_FILES:
+                    self._scans.popitem(last=False)
+            else:
+                self._scans.move_to_end(key)
+        self._by_path[path] = s
+        return s
+
+    def files_for(self, names: set[str]) -> list[str]:
+        if self.candidates is None:
+            return self.paths
+        found = self.candidates(names)
+        return [p for p in self.paths if p in found]
+
+
+@dataclass(slots=True)
+class _Signals:
+    """What the history says, each name with its weight (recent edits weigh more, rare names more)."""
+
+    gone: Counter[str] = field(default_factory=Counter)  # removed and not added back: stale uses remain
+    defined: Counter[str] = field(default_factory=Counter)  # definitions whose lines the edits touched
+    siblings: dict[str, Counter[str]] = field(default_factory=dict)  # added name -> names beside it
+    before: list[tuple[frozenset[str], float]] = field(default_factory=list)  # edited lines as they were
+    edited: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # path -> changed new-side spans
+
+
+def _definition(line: str) -> str | None:
+    for pattern in (_DEF, _ASSIGNED_FN, _METHOD):
+        if (m := pattern.match(line)) is not None and m.group(1) not in STOP:
+            return m.group(1)
+    return None
+
+
+def _signature_owner(lines: list[str], i: int) -> str | None:
+    """The function whose parameter list holds line i (0-based), from the definition line a few lines up."""
+    depth = 0
+    for j in range(i - 1, max(-1, i - 16), -1):
+        line = lines[j]
+        depth += line.count("(") - line.count(")")
+        if (name := _definition(line)) is not None:
+            return name if depth > 0 else None
+    return None
+
+
+def _called_as(name: str, lines: list[str], i: int) -> str:
+    """How a function is called: a constructor (`__init__`, `constructor`) by its class's name."""
+    if name not in ("__init__", "constructor", "__new__"):
+        return name
+    for j in range(i, max(-1, i - 400), -1):
+        if (m := _CLASS.match(lines[j])) is not None:
+            return m.group(1)
+    return name
+
+
+def signals(history: list[Hunk], lines_of: Callable[[str], list[str] | None] = lambda p: None) -> _Signals:
+    out = _Signals()
+    n = len(history)
+    for i, h in enumerate(history):
+        recency = 0.6 ** (n - 1 - i)
+        removed, added = h.removed, h.added
+        gone_words = Counter(w for ln in removed for w in words(ln))
+        added_words = Counter(w for ln in added for w in words(ln))
+        context = [ln[1:] for ln in h.lines if ln.startswith(" ")]
+        for w in gone_words:
+            if w not in added_words:
+                out.gone[w] += recency
+        for ln in removed:
+            if (ws := frozenset(words(ln))) and len(ws) >= 1:
+                out.before.append((ws, recency))
+        for ln in [*removed, *added]:
+            if (name := _definition(ln)) is not None:
+                out.defined[name] += recency
+        first, _ = h.changed_span()
+        if (lines := lines_of(h.path)) is not None and 0 < first <= len(lines):
+            if (owner := _signature_owner(lines, first - 1)) is not None:
+                out.defined[_called_as(owner, lines, first - 1)] += recency
+        new_words = {w for w in added_words if w not in gone_words}
+        for ln in added:  # the names on the line a new name was added to, and on the line before it
+            ws = words(ln)
+            for w in new_words.intersection(ws):
+                sib = out.siblings.setdefault(w, Counter())
+                for b in ws:
+                    if b not in new_words:
+                        sib[b] += recency
+        out.edited.setdefault(h.path, []).append(h.changed_span())
+    return out
+
+
+def _idf(df: int, total: int) -> float:
+    return math.log(1 + total / (1 + df))
+
+
+def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hunk], k: int = 10) -> list[Location]:
+    """The k most likely places of the next edit, best first, at least SPACING lines apart in a file."""
+    sig = signals(history, lambda p: s.lines if (s := corpus.scan(p)) is not None else None)
+    names = set(sig.gone) | set(sig.defined) | {b for s in sig.siblings.values() for b in s} | \
+        {w for ws, _ in sig.before for w in ws}
+    files = corpus.files_for(names)
+    if cursor_path not in files:
+        files = [cursor_path, *files]
+    # how common each name is: over the files read (all of them, without an index to narrow them)
+    line_count = 0
+    df: Counter[str] = Counter()
+    scans: dict[str, _Scan] = {}
+    for p in files:
+        s = corpus.scan(p)
+        if s is None:
+            continue
+        scans[p] = s
+        line_count += len(s.lines)
+        for w in names:
+            if (at := s.where.get(w)) is not None:
+                df[w] += len(at)
+    total = max(line_count, 1)
+    common = {w for w in names if df[w] > COMMON_LINE_SHARE * total and df[w] > 3}
+    weight = {w: _idf(df[w], total) for w in names if w not in common}
+
+    scores: dict[tuple[str, int], float] = {}
+    why: dict[tuple[str, int], str] = {}
+
+    def add(p: str, i: int, s: float, reason: str) -> None:
+        key = (p, i)
+        scores[key] = scores.get(key, 0.0) + s
+        if s > 0.5 * scores[key]:
+            why[key] = reason
+
+    for p, s in scans.items():
+        for w, r in sig.gone.items():
+            if w in weight:
+                for i in s.where.get(w, ()):
+                    add(p, i, 3.0 * r * weight[w], f"still uses {w}")
+        for w, r in sig.defined.items():
+            if w in weight:
+                for i in s.where.get(w, ()):
+                    if _definition(s.lines[i]) != w:
+                        add(p, i, 2.0 * r * weight[w], f"uses {w}, whose definition changed")
+        for new, sib in sig.siblings.items():
+            for b, r in sib.items():
+                if b in weight:
+                    for i in s.where.get(b, ()):
+                        if new not in s.names[i]:
+                            add(p, i, 0.5 * r * weight[b], f"uses {b} like the line {new} was added to")
+        if sig.before:
+            for i, ws in enumerate(s.names):
+                if len(ws) < 2:
+                    continue
+                best = 0.0
+                for before, r in sig.before:
+                    inter = len(ws & before)
+                    if inter >= 2:
+                        best = max(best, r * inter / len(ws | before))
+                if best >= 0.4:
+                    add(p, i, 4.0 * best, "looks like an edited line before its edit")
+    here = corpus.scan(cursor_path)
+    ranked = _rank(scores, cursor_path, cursor_line, len(here.lines) if here is not None else 0, sig.edited)
+    ranked = _without_edited(ranked, sig.edited)
+    out = _spread(ranked, k, why)
+    return _pad(out, corpus, cursor_path, cursor_line, k, sig.edited)
+
+
+def _without_edited(ranked: list[tuple[float, str, int]],
+                    edited: dict[str, list[tuple[int, int]]]) -> list[tuple[float, str, int]]:
+    """Lines the history already changed are done."""
+    done = {(p, line) for p, spans in edited.items() for first, last in spans for line in range(first, last + 1)}
+    return [t for t in ranked if (t[1], t[2]) not in done]
+
+
+def _rank(scores: dict[tuple[str, int], float], cursor_path: str, cursor_line: int, cursor_lines: int,
+          edited: dict[str, list[tuple[int, int]]]) -> list[tuple[float, str, int]]:
+    """Signals, compressed (ten weak reasons are not ten times one strong one), plus nearness to the cursor: every
+    line of the cursor's file near it is a candidate, below more than above."""
+    out: dict[tuple[str, int], float] = {}
+    for (p, i), s in scores.items():
+        out[(p, i)] = math.log1p(s) * (EDITED_FILE if p in edited and p != cursor_path else 1.0)
+    lo, hi = max(0, cursor_line - 1 - NEAR_SPAN), min(cursor_lines, cursor_line - 1 + NEAR_SPAN)
+    for i in range(lo, hi):
+        d = i + 1 - cursor_line
+        prior = NEAR_WEIGHT * math.exp(-abs(d) / NEAR_LINES) * (1.0 if d > 0 else ABOVE)
+        out[(cursor_path, i)] = out.get((cursor_path, i), 0.0) + prior
+    ranked = [(s, p, i + 1) for (p, i), s in out.items()]
+    ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
+    return ranked
+
+
+def _spread(ranked: list[tuple[float, str, int]], k: int, why: dict[tuple[str, int], str]) -> list[Location]:
+    out: list[Location] = []
+    taken: dict[str, list[int]] = {}
+    for s, p, line in ranked:
+        if any(abs(line - t) < SPACING for t in taken.get(p, ())):
+            continue
+        taken.setdefault(p, []).append(line)
+        out.append(Location(p, line, round(s, 4), why.get((p, line - 1), "")))
+        if len(out) >= k:
+            break
+    return out
+
+
+def _pad(out: list[Location], corpus: Corpus, path: str, line: int, k: int,
+         edited: dict[str, list[tuple[int, int]]]) -> list[Location]:
+    """Fill with the lines around the cursor (below first), SPACING apart, skipping what is taken."""
+    s = corpus.scan(path)
+    n = len(s.lines) if s is not None else line
+    taken = [o.line for o in out if o.path == path]
+    step = 1
+    while len(out) < k and step < 2 * max(n, 1):
+        for cand in (line + SPACING * step, line - SPACING * step):
+            if len(out) < k and 1 <= cand <= n and all(abs(cand - t) >= SPACING for t in taken):
+                out.append(Location(path, cand, 0.0, "near the cursor"))
+                taken.append(cand)
+        step += 1
+    return out
+
+
+def locations_json(found: Iterable[Location]) -> list[dict]:
+    return [{"path": o.path, "line": o.line, "score": o.score, "why": o.why} for o in found]

@@ -1,0 +1,119 @@
+"""One workspace folder's editing signals: the recent edits as hunks in today's line numbers, the places the user
+asked about, and the client's diagnostics of its open files."""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from ragls.indexer.hunks import Hunk, between
+
+MAX_EDITS = 24  # hunks kept, oldest dropped first
+MAX_HUNK_LINES = 80  # a bigger hunk (a paste, a formatter's rewrite) is kept cut to its first lines
+MERGE_LINES = 3  # a change this close to the edit being made extends it (typing makes one hunk, not hundreds)
+MERGE_S = 30.0  # ...if it comes within this many seconds of the last one
+MAX_DIAGNOSTICS = 50  # per file
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A client's diagnostic of an open file (any source but ragls's own), lines 1-based."""
+
+    line: int
+    end_line: int
+    message: str
+    severity: int = 1
+    source: str = ""
+    code: str = ""
+
+    def text(self) -> str:
+        what = {1: "error", 2: "warning", 3: "info", 4: "hint"}.get(self.severity, "error")
+        tag = f" [{self.source}{' ' + self.code if self.code else ''}]" if self.source or self.code else ""
+        return f"line {self.line}: {what}: {self.message}{tag}"
+
+
+class Editing:
+    """Fed from didChange; read by next-edit, completion, fix and explain prompts."""
+
+    def __init__(self) -> None:
+        self._edits: deque[Hunk] = deque(maxlen=MAX_EDITS)
+        self._base: str | None = None  # the text before the last hunk began (extended while typing goes on)
+        self._last_at = 0.0
+        self.diagnostics: dict[str, list[Diagnostic]] = {}
+        self.viewed: deque[tuple[str, int]] = deque(maxlen=20)
+
+    def changed(self, path: str, old: str, new: str, now: float | None = None) -> None:
+        """A document's text went from `old` to `new`: extend the edit being made, or start a new one."""
+        now = time.monotonic() if now is None else now
+        step = between(path, old, new, context=0)
+        if step is None:
+            return
+        first = step.start
+        delta = step.new_length() - step.old_length()
+        last = self._edits[-1] if self._edits else None
+        extend = (last is not None and last.path == path and self._base is not None and now - self._last_at < MERGE_S
+                  and _near(last, first, step.old_length()))
+        # older hunks of this file below the change move with it
+        for n, h in enumerate(self._edits):
+            if h.path == path and (h is not last or not extend) and h.start > first:
+                self._edits[n] = h.shifted(delta)
+        if extend:
+            merged = between(path, self._base or "", new)
+            self._edits.pop()
+            if merged is not None:
+                self._edits.append(_bounded(merged))
+            else:
+                self._base = None  # typed and deleted again: no edit left
+        else:
+            self._base = old
+            if (h := between(path, old, new)) is not None:
+                self._edits.append(_bounded(h))
+        self._last_at = now
+
+    def history(self) -> list[Hunk]:
+        """The edits, oldest first, each in its file's current numbering."""
+        return list(self._edits)
+
+    def forget(self, path: str) -> None:
+        """A file was deleted or renamed away: its hunks point nowhere."""
+        self._edits = deque((h for h in self._edits if h.path != path), maxlen=MAX_EDITS)
+        self.diagnostics.pop(path, None)
+        if self._edits and self._edits[-1].path != path:
+            return
+        self._base = None
+
+    def set_diagnostics(self, path: str, diags: list[Diagnostic]) -> None:
+        if diags:
+            self.diagnostics[path] = diags[:MAX_DIAGNOSTICS]
+        else:
+            self.diagnostics.pop(path, None)
+
+    def diagnostics_near(self, path: str, first: int, last: int, margin: int = 5) -> list[Diagnostic]:
+        return [d for d in self.diagnostics.get(path, []) if d.end_line >= first - margin and d.line <= last + margin]
+
+    def saw(self, path: str, line: int) -> None:
+        self.viewed.append((path, line))
+
+
+def _near(h: Hunk, first: int, removed: int) -> bool:
+    lo, hi = h.changed_span()
+    return lo - MERGE_LINES <= first <= hi + MERGE_LINES + 1 or lo - MERGE_LINES <= first + removed <= hi + 1
+
+
+def _bounded(h: Hunk) -> Hunk:
+    if len(h.lines) <= MAX_HUNK_LINES:
+        return h
+    return Hunk(h.path, h.start, h.lines[:MAX_HUNK_LINES], h.old_start)
+
+
+def history_text(hunks: list[Hunk], limit_chars: int) -> str:
+    """The edits as diffs, newest last, cut from the oldest end to about `limit_chars`."""
+    parts: list[str] = []
+    used = 0
+    for h in reversed(hunks):
+        text = f"--- {h.path}\n{h.text()}"
+        if used + len(text) > limit_chars and parts:
+            break
+        parts.append(text[:limit_chars] if not parts else text)
+        used += len(text)
+    return "\n".join(reversed(parts))
