@@ -49,7 +49,7 @@ class Hunk:
     def old_length(self) -> int:
         return sum(1 for ln in self.lines if not ln.startswith("+"))
 
-    def shifted(self, delta: int) -> "Hunk":
+    def shifted(self, delta: int) -> Hunk:
         return Hunk(self.path, self.start + delta, self.lines, self.old_start)
 
     def text(self) -> str:

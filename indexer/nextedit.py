@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -27,21 +27,25 @@ _ASSIGNED_FN = re.compile(r"^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w
 _METHOD = re.compile(r"^\s*(?:(?:public|private|protected|static|async|readonly|override)\s+)*([A-Za-z_$][\w$]*)\s*"
                      r"(?:<[^>]*>)?\(.*\)\s*(?::[^{]*)?\{\s*$")
 _CLASS = re.compile(r"^\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+([A-Za-z_$][\w$]*)")
-STOP = frozenset("""
-self this cls return if else elif for while in is not and or None True False null undefined true false new def class
-function const let var import from as export default async await yield try except finally catch throw raise with pass
-break continue lambda typeof instanceof void delete super static public private protected readonly interface type
-enum extends implements of get set int str bool float dict list tuple object string number boolean any unknown never
-print len range isinstance
-""".split())
+STOP = frozenset([  # keywords and builtins: names that point nowhere
+    "self", "this", "cls", "return", "if", "else", "elif", "for", "while", "in", "is", "not", "and", "or",
+    "None", "True", "False", "null", "undefined", "true", "false", "new", "def", "class", "function", "const",
+    "let", "var", "import", "from", "as", "export", "default", "async", "await", "yield", "try", "except",
+    "finally", "catch", "throw", "raise", "with", "pass", "break", "continue", "lambda", "typeof", "instanceof",
+    "void", "delete", "super", "static", "public", "private", "protected", "readonly", "interface", "type",
+    "enum", "extends", "implements", "of", "get", "set", "int", "str", "bool", "float", "dict", "list", "tuple",
+    "object", "string", "number", "boolean", "any", "unknown", "never", "print", "len", "range", "isinstance",
+])
 COMMON_LINE_SHARE = 0.01  # a name on more of the repository's lines than this is too common to point anywhere
+COMMON_MIN = 30  # ...and on more lines than this (in a small repository every name is on 1% of its lines)
 SPACING = 7  # two predictions closer than this cover the same hunk (the benchmark's tolerance is 3 lines)
-import os as _os
-NEAR_LINES = float(_os.environ.get("NE_NEAR", 60))  # nearness to the cursor fades over about this many lines
+NEAR_LINES = 60  # nearness to the cursor fades over about this many lines
 NEAR_SPAN = 200  # lines each side of the cursor that nearness alone makes candidates
-NEAR_WEIGHT = float(_os.environ.get("NE_W", 2.0))
-ABOVE = float(_os.environ.get("NE_ABOVE", 0.3))
-EDITED_FILE = float(_os.environ.get("NE_EF", 1.2))
+NEAR_WEIGHT = 2.0  # of nearness against the signals (log-compressed); 4 had R@5 +0.03 but R@1 -0.06 (only the top is shown)
+ABOVE = 0.3
+SIMILAR = 0.5  # a line this similar (Jaccard of names) to an edited line before its edit repeats its pattern
+SIMILAR_MIN = 3  # ...sharing at least this many names with it
+EDITED_FILE = 1.2
 CACHE_FILES = 20_000
 
 
@@ -104,7 +108,7 @@ class Corpus:
 
     def __init__(self, paths: list[str], read: Callable[[str], str | None],
                  candidates: Callable[[set[str]], set[str]] | None = None,
-                 cache: "OrderedDict[str, _Scan] | None" = None) -> None:
+                 cache: OrderedDict[str, _Scan] | None = None) -> None:
         self.paths = paths
         self.read = read
         self.candidates = candidates
@@ -139,9 +143,9 @@ class Corpus:
 class _Signals:
     """What the history says, each name with its weight (recent edits weigh more, rare names more)."""
 
-    gone: Counter[str] = field(default_factory=Counter)  # removed and not added back: stale uses remain
-    defined: Counter[str] = field(default_factory=Counter)  # definitions whose lines the edits touched
-    siblings: dict[str, Counter[str]] = field(default_factory=dict)  # added name -> names beside it
+    gone: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # removed, not added back
+    defined: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # edited definitions
+    siblings: dict[str, defaultdict[str, float]] = field(default_factory=dict)  # added name -> names beside it
     before: list[tuple[frozenset[str], float]] = field(default_factory=list)  # edited lines as they were
     edited: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # path -> changed new-side spans
 
@@ -174,34 +178,42 @@ def _called_as(name: str, lines: list[str], i: int) -> str:
     return name
 
 
+def _renamed_lines(removed: list[str], added: list[str], new: set[str], gone: set[str]) -> set[str]:
+    """The added lines that are a removed line with names renamed (the same other names, in order)."""
+    before = {tuple(w for w in words(ln) if w not in gone) for ln in removed}
+    return {ln for ln in added if tuple(w for w in words(ln) if w not in new) in before}
+
+
 def signals(history: list[Hunk], lines_of: Callable[[str], list[str] | None] = lambda p: None) -> _Signals:
     out = _Signals()
     n = len(history)
     for i, h in enumerate(history):
         recency = 0.6 ** (n - 1 - i)
         removed, added = h.removed, h.added
-        gone_words = Counter(w for ln in removed for w in words(ln))
-        added_words = Counter(w for ln in added for w in words(ln))
-        context = [ln[1:] for ln in h.lines if ln.startswith(" ")]
+        gone_words = {w for ln in removed for w in words(ln)}
+        added_words = {w for ln in added for w in words(ln)}
         for w in gone_words:
             if w not in added_words:
                 out.gone[w] += recency
         for ln in removed:
-            if (ws := frozenset(words(ln))) and len(ws) >= 1:
+            if ws := frozenset(words(ln)):
                 out.before.append((ws, recency))
         for ln in [*removed, *added]:
             if (name := _definition(ln)) is not None:
                 out.defined[name] += recency
         first, _ = h.changed_span()
-        if (lines := lines_of(h.path)) is not None and 0 < first <= len(lines):
-            if (owner := _signature_owner(lines, first - 1)) is not None:
-                out.defined[_called_as(owner, lines, first - 1)] += recency
+        lines = lines_of(h.path)
+        if lines is not None and 0 < first <= len(lines) and (owner := _signature_owner(lines, first - 1)):
+            out.defined[_called_as(owner, lines, first - 1)] += recency
         new_words = {w for w in added_words if w not in gone_words}
-        for ln in added:  # the names on the line a new name was added to, and on the line before it
-            ws = words(ln)
-            for w in new_words.intersection(ws):
-                sib = out.siblings.setdefault(w, Counter())
-                for b in ws:
+        renamed = _renamed_lines(removed, added, new_words, gone_words - added_words)
+        for ln in added:  # the names on the line a new name was added to (not a line that only renamed one)
+            if ln in renamed:
+                continue
+            names = words(ln)
+            for w in new_words.intersection(names):
+                sib = out.siblings.setdefault(w, defaultdict(float))
+                for b in names:
                     if b not in new_words:
                         sib[b] += recency
         out.edited.setdefault(h.path, []).append(h.changed_span())
@@ -234,7 +246,7 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
             if (at := s.where.get(w)) is not None:
                 df[w] += len(at)
     total = max(line_count, 1)
-    common = {w for w in names if df[w] > COMMON_LINE_SHARE * total and df[w] > 3}
+    common = {w for w in names if df[w] > max(COMMON_LINE_SHARE * total, COMMON_MIN)}
     weight = {w: _idf(df[w], total) for w in names if w not in common}
 
     scores: dict[tuple[str, int], float] = {}
@@ -266,12 +278,12 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
             for i, ws in enumerate(s.names):
                 if len(ws) < 2:
                     continue
-                best = 0.0
+                best: float = 0.0
                 for before, r in sig.before:
                     inter = len(ws & before)
-                    if inter >= 2:
+                    if inter >= SIMILAR_MIN:
                         best = max(best, r * inter / len(ws | before))
-                if best >= 0.4:
+                if best >= SIMILAR:
                     add(p, i, 4.0 * best, "looks like an edited line before its edit")
     here = corpus.scan(cursor_path)
     ranked = _rank(scores, cursor_path, cursor_line, len(here.lines) if here is not None else 0, sig.edited)

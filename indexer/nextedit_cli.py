@@ -8,6 +8,7 @@ analogue of indexing); `latency_ms` is the ranking after that. Files equal acros
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -31,7 +32,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     s.set_defaults(func=cmd_next_edit)
 
 
-def state_corpus(root: Path, cache: "OrderedDict[str, _Scan]") -> Corpus:
+def state_corpus(root: Path, cache: OrderedDict[str, _Scan]) -> Corpus:
     """A state's source files (what ragls would index: no secrets, no ignored files), each read at most once."""
     limits = Limits()
     paths = [p for p in discover(root).files if language_for(p) is not None]
@@ -46,7 +47,7 @@ def state_corpus(root: Path, cache: "OrderedDict[str, _Scan]") -> Corpus:
     return Corpus(paths, read, cache=cache)
 
 
-def answer(q: dict, default_root: str | None, corpora: dict[str, Corpus], cache: "OrderedDict[str, _Scan]",
+def answer(q: dict, default_root: str | None, corpora: dict[str, Corpus], cache: OrderedDict[str, _Scan],
            k: int) -> dict:
     root = q.get("state") or default_root
     cursor = q.get("cursor") or {}
@@ -70,8 +71,7 @@ def answer(q: dict, default_root: str | None, corpora: dict[str, Corpus], cache:
 def cmd_next_edit(args: argparse.Namespace) -> int:
     cache: OrderedDict[str, _Scan] = OrderedDict()
     corpora: dict[str, Corpus] = {}
-    source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
-    with source:
+    with contextlib.nullcontext(sys.stdin) if args.batch == "-" else open(args.batch, encoding="utf-8") as source:
         for raw in source:
             if not raw.strip():
                 continue

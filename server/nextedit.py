@@ -8,7 +8,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-
 from ragls.indexer.hunks import Hunk
 from ragls.indexer.languages import language_for
 from ragls.indexer.nextedit import Location, locate
@@ -26,7 +25,7 @@ log = logging.getLogger(__name__)
 NEXT_EDIT, DIAGNOSTICS = "ragls/nextEdit", "ragls/diagnostics"
 REGION_LINES = 8  # lines each side of a location that the model may rewrite
 LOCATIONS = 10
-_CODE_BLOCK = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
+_CODE_BLOCK = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
 
 
 def plain(value: Any) -> Any:
@@ -65,9 +64,9 @@ def text_edits(lines: list[str], blocks: list[tuple[int, int, list[str]]], codec
     return out
 
 
-def register(server: "RaglsServer") -> None:
+def register(server: RaglsServer) -> None:
     @server.feature(DIAGNOSTICS)
-    def diagnostics(ls: "RaglsServer", params: Any) -> None:
+    def diagnostics(ls: RaglsServer, params: Any) -> None:
         p = plain(params)
         uri = p.get("uri") if isinstance(p, dict) else None
         hit = ls.folder(uri) if isinstance(uri, str) else None
@@ -77,7 +76,7 @@ def register(server: "RaglsServer") -> None:
         folder.editing.set_diagnostics(rel, _diagnostics(p.get("diagnostics")))
 
     @server.feature(NEXT_EDIT)
-    async def next_edit(ls: "RaglsServer", params: Any) -> dict:
+    async def next_edit(ls: RaglsServer, params: Any) -> dict:
         p = plain(params)
         try:
             uri = p["textDocument"]["uri"]
@@ -97,8 +96,8 @@ def register(server: "RaglsServer") -> None:
             return out
         try:
             out["edits"] = await _edit_at(ls, folder, found[0], history)
-        except (ModelError, BudgetError) as exc:
-            out["error"] = getattr(exc, "message", str(exc))
+        except (ModelError, BudgetError, documents.Unreadable) as exc:
+            out["error"] = getattr(exc, "message", None) or str(exc)
             log.warning("next edit: %s", out["error"])
         return out
 
@@ -117,29 +116,26 @@ def _diagnostics(raw: Any) -> list[Diagnostic]:
     return out
 
 
-async def _allowed(folder: "Folder", hunks: list[Hunk]) -> list[Hunk]:
+async def _allowed(folder: Folder, hunks: list[Hunk]) -> list[Hunk]:
     """The history without the edits of files no model may see (secrets, ignored files)."""
     return [h for h in hunks if await folder.session.refusal(h.path) is None]
 
 
-def _locate(folder: "Folder", rel: str, line: int, history: list[Hunk]) -> list[Location]:
+def _locate(folder: Folder, rel: str, line: int, history: list[Hunk]) -> list[Location]:
     return locate(folder.session.next_edit_corpus(), rel, line, history, LOCATIONS)
 
 
-def _location(ls: "RaglsServer", folder: "Folder", loc: Location) -> dict:
+def _location(ls: RaglsServer, folder: Folder, loc: Location) -> dict:
     uri = (folder.root / loc.path).as_uri()
     pos = {"line": loc.line - 1, "character": 0}
     return {"uri": uri, "range": {"start": pos, "end": pos}, "score": loc.score, "why": loc.why}
 
 
-async def _edit_at(ls: "RaglsServer", folder: "Folder", loc: Location, history: list[Hunk]) -> list[dict]:
+async def _edit_at(ls: RaglsServer, folder: Folder, loc: Location, history: list[Hunk]) -> list[dict]:
     """Ask the model for the edit at `loc`: its region rewritten, applied as the lines that changed."""
     session = folder.session
     uri = (folder.root / loc.path).as_uri()
-    try:
-        source = documents.text(ls.workspace, uri, str(folder.root / loc.path))
-    except documents.Unreadable as exc:
-        raise ModelError("unreadable", str(exc)) from None
+    source = documents.text(ls.workspace, uri, str(folder.root / loc.path))  # documents.Unreadable: said
     lines = source.split("\n")
     first = max(1, loc.line - REGION_LINES)
     last = min(len(lines), loc.line + REGION_LINES)

@@ -1,0 +1,85 @@
+"""Next-edit ranking: hunks read and made, the editor's edit history, and where a change goes next."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import OrderedDict
+
+from ragls.indexer.hunks import between, parse
+from ragls.indexer.nextedit import Corpus, locate
+from ragls.server.editing import Editing, history_text
+
+from .conftest import write_tree
+
+PRICING = "def apply_discount(amount, percent):\n    return amount * (1 - percent / 100)\n"
+CHECKOUT = ("from .pricing import apply_discount\n\n\ndef checkout(cart, discount):\n"
+            "    total = cart.total()\n    net = apply_discount(total, discount)\n    return net\n")
+REPORT = ("from .pricing import apply_discount\n\n\ndef report(rows):\n    out = []\n    for r in rows:\n"
+          "        out.append(apply_discount(r.price, r.off))\n    return out\n")
+
+
+def corpus_of(files: dict[str, str]) -> Corpus:
+    return Corpus(sorted(files), files.get, cache=OrderedDict())
+
+
+def test_a_diff_is_read_with_its_new_side_lines():
+    diff = "@@ -3,4 +3,5 @@\n a\n-b\n+B\n+C\n d\n"
+    [h] = parse("f.py", diff)
+    assert (h.start, h.removed, h.added, h.changed_span()) == (3, ["b"], ["B", "C"], (4, 5))
+    assert parse("f.py", "no hunk here\n") == []
+
+
+def test_a_hunk_between_two_texts_is_the_changed_region_with_context():
+    old = "\n".join(f"l{i}" for i in range(1, 21))
+    new = old.replace("l10", "L10")
+    h = between("f.py", old, new)
+    assert h is not None and h.removed == ["l10"] and h.added == ["L10"] and h.changed_span() == (10, 10)
+    assert h.text().startswith("@@ -7,7 +7,7 @@\n l7\n")
+    assert between("f.py", old, old) is None
+
+
+def test_typing_makes_one_hunk_and_later_edits_above_shift_it():
+    ed = Editing()
+    text = "\n".join(f"line {i}" for i in range(1, 41))
+    t = 0.0
+    for ch in "abc":  # three keystrokes on line 30
+        new = text.replace("line 30", "line 30" + ch) if ch == "a" else text.replace("line 30a", "line 30a" + ch) \
+            if ch == "b" else text.replace("line 30ab", "line 30abc")
+        ed.changed("f.py", text, new, now=t)
+        text, t = new, t + 0.2
+    [h] = ed.history()
+    assert h.removed == ["line 30"] and h.added == ["line 30abc"]
+    new = text.replace("line 2\n", "line 2\nextra 1\nextra 2\n")  # far above: a new edit, the old one moves down
+    ed.changed("f.py", text, new, now=t)
+    first, second = ed.history()
+    assert first.changed_span() == (32, 32) and second.added == ["extra 1", "extra 2"]
+    assert "line 30abc" in history_text(ed.history(), 4000)
+
+
+def test_a_renamed_function_points_at_its_remaining_calls_in_other_files():
+    files = {"shop/pricing.py": PRICING.replace("apply_discount", "discounted"), "shop/checkout.py": CHECKOUT,
+             "shop/report.py": REPORT, "shop/other.py": "def unrelated():\n    return 1\n"}
+    history = parse("shop/pricing.py", "@@ -1,2 +1,2 @@\n-def apply_discount(amount, percent):\n"
+                                       "+def discounted(amount, percent):\n     return amount * (1 - percent / 100)\n")
+    found = locate(corpus_of(files), "shop/pricing.py", 1, history, k=10)
+    top = {loc.path for loc in found[:3]}  # a location stands for its hunk: the import and the call, 5 lines apart
+    assert {"shop/checkout.py", "shop/report.py"} <= top
+    assert all(loc.path != "shop/other.py" for loc in found)
+    assert "apply_discount" in next(loc.why for loc in found if loc.path == "shop/report.py")
+
+
+def test_the_cli_answers_a_batch_of_states(tmp_path):
+    root = write_tree(tmp_path / "state", {"shop/pricing.py": PRICING.replace("apply_discount", "discounted"),
+                                           "shop/checkout.py": CHECKOUT, ".env": "apply_discount=secret\n"})
+    query = {"state": str(root), "cursor": {"path": "shop/pricing.py", "line": 1, "col": 0},
+             "history": [{"path": "shop/pricing.py", "diff": "@@ -1,1 +1,1 @@\n-def apply_discount(a, p):\n"
+                                                             "+def discounted(a, p):\n"}]}
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(json.dumps(query) + "\nnot json\n" + json.dumps({"cursor": {}}) + "\n")
+    out = subprocess.run([sys.executable, "-m", "ragls.server.cli", "next-edit", "--batch", str(batch), "--json"],
+                         capture_output=True, text=True, check=True, timeout=120)
+    first, bad, incomplete = [json.loads(line) for line in out.stdout.splitlines()]
+    assert "shop/checkout.py" in {loc["path"] for loc in first["locations"][:2]}
+    assert all(loc["path"] != ".env" for loc in first["locations"]) and "latency_ms" in first
+    assert "not JSON" in bad["error"] and "cursor" in incomplete["error"]

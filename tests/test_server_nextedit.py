@@ -1,0 +1,88 @@
+"""`ragls/nextEdit` in the real server: a rename made in the editor points at its remaining uses in other files,
+the model's edit there comes back as the changed lines only, and the client's diagnostics and edit history reach
+the prompt (never a secret file's)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from .fake_openai import FakeOpenAI
+from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
+
+pytestmark = pytest.mark.asyncio(loop_scope="function")
+
+@pytest_asyncio.fixture
+async def api():
+    with FakeOpenAI() as server:
+        yield server
+
+def chat_prompts(api: FakeOpenAI) -> list[str]:
+    return [json.dumps(body) for path, body in api.requests if path.endswith("/chat/completions")]
+
+async def next_edit(lsp, uri: str, line: int) -> dict:
+    return await lsp.protocol.send_request_async(
+        "ragls/nextEdit", {"textDocument": {"uri": uri}, "position": {"line": line, "character": 0}})
+
+def as_dict(value):
+    """The client's named tuples of a custom request's result as plain dicts and lists."""
+    if hasattr(value, "_asdict"):
+        return {k: as_dict(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [as_dict(v) for v in value]
+    return value
+
+async def test_a_rename_points_at_the_remaining_calls_and_the_edit_changes_only_them(shop_repo, api, tmp_path):
+    root = Path(shop_repo.working_tree_dir)
+    (root / ".env").write_text("API_TOKEN=hunter2-very-secret\n")
+    lsp, _ = await start_server(root, api.base_url, tmp_path / "home")
+    try:
+        await wait_indexed(lsp)
+        pricing = root / "shop/pricing.py"
+        text = pricing.read_text()
+        uri = open_doc(lsp, pricing, text)
+        change_doc(lsp, uri, text.replace("def apply_discount(", "def discounted("), 2)
+        env = open_doc(lsp, root / ".env")
+        change_doc(lsp, env, "API_TOKEN=hunter2-very-secret-2\n", 2)
+        lsp.protocol.notify("ragls/diagnostics", {"uri": (root / "shop/checkout.py").as_uri(), "diagnostics": [
+            {"range": {"start": {"line": 11, "character": 10}, "end": {"line": 11, "character": 24}},
+             "message": "\"apply_discount\" is unknown import symbol", "severity": 1, "source": "Pyright"}]})
+        api.replies.append("NO_CHANGE")
+        first = as_dict(await next_edit(lsp, uri, 4))
+        assert first["edits"] == [] and "error" not in first
+        top = first["locations"][0]
+
+        assert top["uri"].endswith("shop/checkout.py") and "apply_discount" in top["why"]
+        prompt = chat_prompts(api)[-1]
+        assert "-def apply_discount(" in prompt and "+def discounted(" in prompt  # the edit history
+        assert "is unknown import symbol" in prompt  # the client's diagnostic near the region
+        assert "hunter2" not in prompt and ".env" not in prompt  # a secret file's edits never reach the model
+
+        checkout = (root / "shop/checkout.py").read_text().split("\n")
+        line = top["range"]["start"]["line"] + 1
+        first_line, last_line = max(1, line - 8), min(len(checkout), line + 8)
+        region = "\n".join(checkout[first_line - 1:last_line]).replace("apply_discount", "discounted")
+        api.replies.append(f"```python\n{region}\n```")
+        second = as_dict(await next_edit(lsp, uri, 4))
+        edits = second["edits"]
+        assert edits and all(e["uri"].endswith("shop/checkout.py") for e in edits)
+        changed = sorted(e["range"]["start"]["line"] + 1 for e in edits)
+        assert changed == [n for n in range(first_line, last_line + 1) if "apply_discount" in checkout[n - 1]]
+        assert all(e["newText"].count("\n") == 1 and "discounted" in e["newText"] for e in edits)
+    finally:
+        await lsp.shutdown_session()
+
+async def test_next_edit_without_history_or_model_gives_locations_only(shop_repo, tmp_path):
+    root = Path(shop_repo.working_tree_dir)
+    lsp, _ = await start_server(root, "http://127.0.0.1:9/v1", tmp_path / "home")
+    try:
+        await wait_indexed(lsp)
+        uri = open_doc(lsp, root / "shop/checkout.py")
+        result = as_dict(await next_edit(lsp, uri, 3))
+        assert result["edits"] == [] and all(loc["uri"].endswith(".py") for loc in result["locations"])
+        with pytest.raises(Exception, match="nextEdit takes"):
+            await lsp.protocol.send_request_async("ragls/nextEdit", {"position": 3})
+    finally:
+        await lsp.shutdown_session()
