@@ -11,6 +11,7 @@ Names are weighed by rarity: a name on many of the repository's lines says littl
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import math
 import re
@@ -36,6 +37,16 @@ STOP = frozenset([  # keywords and builtins: names that point nowhere
     "enum", "extends", "implements", "of", "get", "set", "int", "str", "bool", "float", "dict", "list", "tuple",
     "object", "string", "number", "boolean", "any", "unknown", "never", "print", "len", "range", "isinstance",
 ])
+GLOBALS = frozenset(dir(builtins)) | frozenset([  # names a language defines, never a repository
+    "Object", "String", "Number", "Boolean", "Array", "Symbol", "BigInt", "Promise", "Error", "TypeError",
+    "RangeError", "SyntaxError", "Map", "Set", "WeakMap", "WeakSet", "JSON", "Math", "Date", "RegExp", "Reflect",
+    "Proxy", "Intl", "console", "window", "document", "globalThis", "process", "require", "module", "exports",
+    "Buffer", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "fetch", "Request", "Response",
+    "Headers", "URL", "URLSearchParams", "AbortController", "AbortSignal", "ReadableStream", "FormData", "Blob",
+    "Partial", "Required", "Readonly", "Record", "Pick", "Omit", "Exclude", "Extract", "NonNullable",
+    "ReturnType", "Parameters", "InstanceType", "Awaited", "Uint8Array", "ArrayBuffer", "TextEncoder", "TextDecoder",
+    "make", "append", "cap", "panic", "recover", "error", "string", "byte", "rune", "fmt", "errors", "context",
+])
 COMMON_LINE_SHARE = 0.01  # a name on more of the repository's lines than this is too common to point anywhere
 COMMON_MIN = 30  # ...and on more lines than this (in a small repository every name is on 1% of its lines)
 SPACING = 7  # two predictions closer than this cover the same hunk (the benchmark's tolerance is 3 lines)
@@ -45,7 +56,6 @@ NEAR_WEIGHT = 2.0  # of nearness against the signals (log-compressed); 4 had R@5
 ABOVE = 0.3
 SIMILAR = 0.5  # a line this similar (Jaccard of names) to an edited line before its edit repeats its pattern
 SIMILAR_MIN = 3  # ...sharing at least this many names with it
-EDITED_FILE = 1.2
 CACHE_FILES = 20_000
 
 
@@ -148,6 +158,7 @@ class _Signals:
     siblings: dict[str, defaultdict[str, float]] = field(default_factory=dict)  # added name -> names beside it
     before: list[tuple[frozenset[str], float]] = field(default_factory=list)  # edited lines as they were
     edited: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # path -> changed new-side spans
+    undefined: set[str] = field(default_factory=set)  # definitions (or assignments) the edits removed
 
 
 def _definition(line: str) -> str | None:
@@ -155,6 +166,13 @@ def _definition(line: str) -> str | None:
         if (m := pattern.match(line)) is not None and m.group(1) not in STOP:
             return m.group(1)
     return None
+
+
+_ASSIGNED = re.compile(r"^\s*(?:(?:export\s+)?(?:const|let|var)\s+)?([A-Za-z_$][\w$]*)\s*(?::[^=]*)?=[^=]")
+
+
+def _assigned(line: str) -> str | None:
+    return m.group(1) if (m := _ASSIGNED.match(line)) is not None and m.group(1) not in STOP else None
 
 
 def _signature_owner(lines: list[str], i: int) -> str | None:
@@ -201,6 +219,9 @@ def signals(history: list[Hunk], lines_of: Callable[[str], list[str] | None] = l
         for ln in [*removed, *added]:
             if (name := _definition(ln)) is not None:
                 out.defined[name] += recency
+        for ln in removed:
+            if (name := _definition(ln) or _assigned(ln)) is not None and name not in added_words:
+                out.undefined.add(name)
         first, _ = h.changed_span()
         lines = lines_of(h.path)
         if lines is not None and 0 < first <= len(lines) and (owner := _signature_owner(lines, first - 1)):
@@ -224,11 +245,50 @@ def _idf(df: int, total: int) -> float:
     return math.log(1 + total / (1 + df))
 
 
-def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hunk], k: int = 10) -> list[Location]:
-    """The k most likely places of the next edit, best first, at least SPACING lines apart in a file."""
+FEATURES = ("gone", "defined", "sibling", "similar", "history", "below", "below_near", "above", "here", "definition",
+            "test", "broken")
+# fitted by `python bench/train_nextedit.py --work WORK` (listwise logistic regression on the next-edit benchmark's
+# repositories; leave-one-repository-out: R@1 0.320, R@5 0.433, file@1 0.620, against 0.187, 0.380, 0.627 for the
+# first hand-set weights): each feature's weight in a candidate line's score. "broken" lines come first anyway.
+WEIGHTS = {"gone": 0.871, "defined": 0.788, "sibling": -0.277, "similar": 0.391, "history": 1.773, "below": 3.69,
+           "below_near": -3.473, "above": -5.534, "here": 2.027, "definition": 1.124, "test": 1.035, "broken": -0.917}
+
+
+@dataclass(slots=True)
+class Candidates:
+    """The lines a query ranks, each with its features (FEATURES order) and the strongest reason to be there."""
+
+    lines: list[tuple[str, int]] = field(default_factory=list)  # (path, 0-based line)
+    features: list[list[float]] = field(default_factory=list)
+    why: list[str] = field(default_factory=list)
+
+
+def _defines(s: _Scan, name: str) -> bool:
+    """Whether a file defines `name`: a definition, an assignment at a line's start, a parameter (an import only
+    binds what another file defines)."""
+    assign = re.compile(rf"^\s*(?:(?:const|let|var)\s+|(?:self|this|cls)\.)?{re.escape(name)}\s*(?::[^=]*)?=[^=]")
+    for i in s.where.get(name, ()):
+        line = s.lines[i]
+        if _definition(line) == name or assign.match(line) or _is_parameter(line, name):
+            return True
+    return False
+
+
+def _is_parameter(line: str, name: str) -> bool:
+    m = _DEF.match(line) or _METHOD.match(line)
+    return m is not None and re.search(rf"[(,]\s*{re.escape(name)}\b", line) is not None
+
+
+def _test_path(path: str) -> bool:
+    low = path.lower()
+    return "test" in low.rsplit("/", 1)[-1] or "/test" in low or low.startswith("test") or "spec." in low
+
+
+def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hunk]) -> Candidates:
+    """Every line a signal points at, and the lines around the cursor, with their features."""
     sig = signals(history, lambda p: s.lines if (s := corpus.scan(p)) is not None else None)
-    names = set(sig.gone) | set(sig.defined) | {b for s in sig.siblings.values() for b in s} | \
-        {w for ws, _ in sig.before for w in ws}
+    touched = {w for h in history for ln in (*h.removed, *h.added) for w in words(ln)}
+    names = set(sig.gone) | set(sig.defined) | {b for s in sig.siblings.values() for b in s} | touched
     files = corpus.files_for(names)
     if cursor_path not in files:
         files = [cursor_path, *files]
@@ -249,31 +309,38 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
     common = {w for w in names if df[w] > max(COMMON_LINE_SHARE * total, COMMON_MIN)}
     weight = {w: _idf(df[w], total) for w in names if w not in common}
 
-    scores: dict[tuple[str, int], float] = {}
-    why: dict[tuple[str, int], str] = {}
+    raw: dict[tuple[str, int], list[float]] = {}
+    why: dict[tuple[str, int], tuple[float, str]] = {}
 
-    def add(p: str, i: int, s: float, reason: str) -> None:
-        key = (p, i)
-        scores[key] = scores.get(key, 0.0) + s
-        if s > 0.5 * scores[key]:
-            why[key] = reason
+    def add(p: str, i: int, f: int, v: float, reason: str) -> None:
+        row = raw.setdefault((p, i), [0.0] * 5)
+        row[f] += v
+        if v > why.get((p, i), (0.0, ""))[0]:
+            why[(p, i)] = (v, reason)
 
+    test_history = all(_test_path(h.path) for h in history) if history else False
+    # a removed name that nothing defines any more: its remaining uses are broken code
+    undefined = {w for w in sig.undefined if w in weight and w not in GLOBALS
+                 and not any(_defines(s, w) for s in scans.values())}
+    bare = {w: re.compile(rf"(?<![\w.$]){re.escape(w)}\b") for w in undefined}  # not an attribute: `x.name`
+    broken = {(p, i) for p, s in scans.items() for w in undefined for i in s.where.get(w, ())
+              if bare[w].search(_STRING.sub('""', _COMMENT.sub("", s.lines[i])))}
     for p, s in scans.items():
         for w, r in sig.gone.items():
             if w in weight:
                 for i in s.where.get(w, ()):
-                    add(p, i, 3.0 * r * weight[w], f"still uses {w}")
+                    add(p, i, 0, 3.0 * r * weight[w], f"still uses {w}")
         for w, r in sig.defined.items():
             if w in weight:
                 for i in s.where.get(w, ()):
                     if _definition(s.lines[i]) != w:
-                        add(p, i, 2.0 * r * weight[w], f"uses {w}, whose definition changed")
+                        add(p, i, 1, 2.0 * r * weight[w], f"uses {w}, whose definition changed")
         for new, sib in sig.siblings.items():
             for b, r in sib.items():
                 if b in weight:
                     for i in s.where.get(b, ()):
                         if new not in s.names[i]:
-                            add(p, i, 0.5 * r * weight[b], f"uses {b} like the line {new} was added to")
+                            add(p, i, 2, r * weight[b], f"uses {b} like the line {new} was added to")
         if sig.before:
             for i, ws in enumerate(s.names):
                 if len(ws) < 2:
@@ -284,64 +351,60 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
                     if inter >= SIMILAR_MIN:
                         best = max(best, r * inter / len(ws | before))
                 if best >= SIMILAR:
-                    add(p, i, 4.0 * best, "looks like an edited line before its edit")
-    here = corpus.scan(cursor_path)
-    ranked = _rank(scores, cursor_path, cursor_line, len(here.lines) if here is not None else 0, sig.edited)
-    ranked = _without_edited(ranked, sig.edited)
-    out = _spread(ranked, k, why)
-    return _pad(out, corpus, cursor_path, cursor_line, k, sig.edited)
-
-
-def _without_edited(ranked: list[tuple[float, str, int]],
-                    edited: dict[str, list[tuple[int, int]]]) -> list[tuple[float, str, int]]:
-    """Lines the history already changed are done."""
-    done = {(p, line) for p, spans in edited.items() for first, last in spans for line in range(first, last + 1)}
-    return [t for t in ranked if (t[1], t[2]) not in done]
-
-
-def _rank(scores: dict[tuple[str, int], float], cursor_path: str, cursor_line: int, cursor_lines: int,
-          edited: dict[str, list[tuple[int, int]]]) -> list[tuple[float, str, int]]:
-    """Signals, compressed (ten weak reasons are not ten times one strong one), plus nearness to the cursor: every
-    line of the cursor's file near it is a candidate, below more than above."""
-    out: dict[tuple[str, int], float] = {}
-    for (p, i), s in scores.items():
-        out[(p, i)] = math.log1p(s) * (EDITED_FILE if p in edited and p != cursor_path else 1.0)
-    lo, hi = max(0, cursor_line - 1 - NEAR_SPAN), min(cursor_lines, cursor_line - 1 + NEAR_SPAN)
-    for i in range(lo, hi):
-        d = i + 1 - cursor_line
-        prior = NEAR_WEIGHT * math.exp(-abs(d) / NEAR_LINES) * (1.0 if d > 0 else ABOVE)
-        out[(cursor_path, i)] = out.get((cursor_path, i), 0.0) + prior
-    ranked = [(s, p, i + 1) for (p, i), s in out.items()]
-    ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
-    return ranked
-
-
-def _spread(ranked: list[tuple[float, str, int]], k: int, why: dict[tuple[str, int], str]) -> list[Location]:
-    out: list[Location] = []
-    taken: dict[str, list[int]] = {}
-    for s, p, line in ranked:
-        if any(abs(line - t) < SPACING for t in taken.get(p, ())):
+                    add(p, i, 3, 4.0 * best, "looks like an edited line before its edit")
+        for w in touched:
+            if w in weight:
+                for i in s.where.get(w, ()):
+                    add(p, i, 4, weight[w], "")
+    here = scans.get(cursor_path)
+    n = len(here.lines) if here is not None else 0
+    for i in range(max(0, cursor_line - 1 - NEAR_SPAN), min(n, cursor_line - 1 + NEAR_SPAN)):
+        raw.setdefault((cursor_path, i), [0.0] * 5)
+    done = {(p, line - 1) for p, spans in sig.edited.items() for first, last in spans
+            for line in range(first, last + 1)}
+    out = Candidates()
+    for (p, i), row in raw.items():
+        if (p, i) in done:
             continue
-        taken.setdefault(p, []).append(line)
-        out.append(Location(p, line, round(s, 4), why.get((p, line - 1), "")))
-        if len(out) >= k:
-            break
+        d = i + 1 - cursor_line
+        same = p == cursor_path
+        s = scans.get(p)
+        line = s.lines[i] if s is not None and i < len(s.lines) else ""
+        out.lines.append((p, i))
+        out.features.append([
+            *(math.log1p(v) for v in row),
+            math.exp(-d / NEAR_LINES) if same and d > 0 else 0.0,
+            math.exp(-d / 10) if same and d > 0 else 0.0,
+            math.exp(d / NEAR_LINES) if same and d <= 0 else 0.0,
+            1.0 if same else 0.0,
+            1.0 if _definition(line) is not None else 0.0,
+            1.0 if _test_path(p) and not test_history else 0.0,
+            1.0 if (p, i) in broken else 0.0,
+        ])
+        out.why.append(why.get((p, i), (0.0, ""))[1])
     return out
 
 
-def _pad(out: list[Location], corpus: Corpus, path: str, line: int, k: int,
-         edited: dict[str, list[tuple[int, int]]]) -> list[Location]:
-    """Fill with the lines around the cursor (below first), SPACING apart, skipping what is taken."""
-    s = corpus.scan(path)
-    n = len(s.lines) if s is not None else line
-    taken = [o.line for o in out if o.path == path]
-    step = 1
-    while len(out) < k and step < 2 * max(n, 1):
-        for cand in (line + SPACING * step, line - SPACING * step):
-            if len(out) < k and 1 <= cand <= n and all(abs(cand - t) >= SPACING for t in taken):
-                out.append(Location(path, cand, 0.0, "near the cursor"))
-                taken.append(cand)
-        step += 1
+def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hunk], k: int = 10,
+           weights: dict[str, float] | None = None) -> list[Location]:
+    """The k most likely places of the next edit, best first, at least SPACING lines apart in a file."""
+    c = candidates(corpus, cursor_path, cursor_line, history)
+    w = weights or WEIGHTS
+    vec = [w[f] for f in FEATURES]
+    # uses of a name the edits removed and nothing defines any more come first: that code no longer resolves
+    broken = FEATURES.index("broken")
+    ranked = sorted(((sum(a * b for a, b in zip(vec, f, strict=True)), p, i + 1, why, f[broken])
+                     for (p, i), f, why in zip(c.lines, c.features, c.why, strict=True)),
+                    key=lambda t: (-t[4], -t[0], t[1], t[2]))
+    out: list[Location] = []
+    taken: dict[str, list[int]] = {}
+    for score, p, line, why, _ in ranked:
+        if any(abs(line - t) < SPACING for t in taken.get(p, ())):
+            continue
+        taken.setdefault(p, []).append(line)
+        out.append(Location(p, line, round(score, 4), why or ("near the cursor" if p == cursor_path else "")))
+        if len(out) >= k:
+            break
     return out
 
 

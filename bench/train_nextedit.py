@@ -1,0 +1,108 @@
+"""Fits the next-edit ranker's feature weights (indexer/nextedit.py WEIGHTS) on the next-edit benchmark, with
+leave-one-repository-out cross-validation, and prints the figures and the weights to ship.
+
+usage: python bench/train_nextedit.py --work WORK [--repos requests,werkzeug,ky] [--l2 0.001]
+WORK is the benchmark's work folder (../shared/bench/nextedit: `WORK=... GIT_MIRRORS=... bash run_all.sh` builds
+WORK/queries/NAME.queries.jsonl and WORK/states/). Those repositories are what ../shared/bench/TRAINING.md allows
+for next-edit tuning. The model is a listwise softmax over each query's candidate lines (the engine's own
+candidates and features): it maximises the probability of the lines within 3 of a remaining hunk (the benchmark's
+hit rule). Each repository is then measured by the fit on the others, through the engine's own ranking (its
+spacing of locations included): recall@1/5/10, file@1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from ragls.indexer.hunks import parse
+from ragls.indexer.nextedit import FEATURES, WEIGHTS, Corpus, candidates, locate
+from ragls.indexer.nextedit_cli import state_corpus
+
+Query = tuple[Corpus, dict, list]
+
+
+def load(work: Path, name: str, cache: OrderedDict) -> list[Query]:
+    out = []
+    for raw in open(work / "queries" / f"{name}.queries.jsonl", encoding="utf-8"):
+        q = json.loads(raw)
+        history = [h for e in q["history"] for h in parse(e["path"], e["diff"])]
+        out.append((state_corpus(work / "states" / q["state"], cache), q, history))
+    return out
+
+
+def hit(path: str, line: int, gold: list[dict]) -> bool:
+    return any(path == g["path"] and g["start_line"] - 3 <= line <= g["end_line"] + 3 for g in gold)
+
+
+def dataset(queries: list[Query]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per query: the candidates' features and whether each is a hit (queries without a hit are left out)."""
+    out = []
+    for corpus, q, history in queries:
+        c = candidates(corpus, q["cursor"]["path"], q["cursor"]["line"], history)
+        y = np.array([hit(p, i + 1, q["gold"]) for p, i in c.lines], dtype=float)
+        if y.any():
+            out.append((np.array(c.features, dtype=float), y))
+    return out
+
+
+def fit(data: list[tuple[np.ndarray, np.ndarray]], l2: float, steps: int = 400) -> np.ndarray:
+    """Listwise softmax: maximise each query's probability mass on its hits (Adam, L2)."""
+    w = np.array([WEIGHTS[f] for f in FEATURES], dtype=float)
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for t in range(1, steps + 1):
+        grad = l2 * w
+        for x, y in data:
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            q = p * y
+            q /= q.sum()
+            grad += (x.T @ (p - q)) / len(data)
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad ** 2
+        w -= 0.05 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+    return w
+
+
+def measure(queries: list[Query], weights: dict[str, float]) -> dict[str, float]:
+    r1 = r5 = r10 = f1 = 0
+    for corpus, q, history in queries:
+        found = locate(corpus, q["cursor"]["path"], q["cursor"]["line"], history, 10, weights)
+        first = next((n for n, loc in enumerate(found) if hit(loc.path, loc.line, q["gold"])), None)
+        r1 += first is not None and first < 1
+        r5 += first is not None and first < 5
+        r10 += first is not None
+        f1 += bool(found) and found[0].path in {g["path"] for g in q["gold"]}
+    n = max(len(queries), 1)
+    return {"R@1": r1 / n, "R@5": r5 / n, "R@10": r10 / n, "file@1": f1 / n}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--work", type=Path, required=True)
+    ap.add_argument("--repos", default="requests,werkzeug,ky")
+    ap.add_argument("--l2", type=float, default=0.001)
+    a = ap.parse_args()
+    names = a.repos.split(",")
+    cache: OrderedDict = OrderedDict()
+    queries = {n: load(a.work, n, cache) for n in names}
+    data = {n: dataset(queries[n]) for n in names}
+    rows = {}
+    for held in names:
+        w = fit([d for n in names if n != held for d in data[n]], a.l2)
+        fold = dict(zip(FEATURES, map(float, w), strict=True))
+        rows[held] = {"hand": measure(queries[held], WEIGHTS), "cv": measure(queries[held], fold)}
+        print(held, {k: {m: round(x, 3) for m, x in v.items()} for k, v in rows[held].items()}, flush=True)
+    for which in ("hand", "cv"):
+        macro = {m: round(float(np.mean([rows[n][which][m] for n in names])), 3) for m in rows[names[0]][which]}
+        print("macro", which, macro)
+    final = fit([d for n in names for d in data[n]], a.l2)
+    print("weights to ship:", json.dumps({f: round(float(x), 3) for f, x in zip(FEATURES, final, strict=True)}))
+
+
+if __name__ == "__main__":
+    main()
