@@ -17,7 +17,6 @@ from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
-
 from ragls.indexer.hunks import parse
 from ragls.indexer.nextedit import FEATURES, WEIGHTS, Corpus, candidates, locate
 from ragls.indexer.nextedit_cli import state_corpus
