@@ -26,7 +26,7 @@ Query = tuple[Corpus, dict, list]
 
 def load(work: Path, name: str, cache: OrderedDict) -> list[Query]:
     out = []
-    for raw in open(work / "queries" / f"{name}.queries.jsonl", encoding="utf-8"):
+    for raw in (work / "queries" / f"{name}.queries.jsonl").read_text(encoding="utf-8").splitlines():
         q = json.loads(raw)
         history = [h for e in q["history"] for h in parse(e["path"], e["diff"])]
         out.append((state_corpus(work / "states" / q["state"], cache), q, history))
