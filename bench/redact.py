@@ -64,7 +64,7 @@ def values(path: str, text: str, cut: int, items: list[dict]) -> dict:
     if len(suffix) > SUFFIX_CHARS:
         suffix = suffix[:SUFFIX_CHARS]
         suffix = suffix[:suffix.rfind("\n")]
-    return {"language": "python", "path": path, "context": items, "prefix": prefix, "suffix": suffix}
+    return {"language": "python", "path": path, "context": items, "edits": "", "prefix": prefix, "suffix": suffix}
 
 
 def measure(samples: list[dict]) -> tuple[list[float], list[float]]:

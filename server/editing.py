@@ -1,5 +1,5 @@
-"""One workspace folder's editing signals: the recent edits as hunks in today's line numbers, the places the user
-asked about, and the client's diagnostics of its open files."""
+"""One workspace folder's editing signals: the recent edits as hunks in today's line numbers, and the client's
+diagnostics of its open files."""
 from __future__ import annotations
 
 import time
@@ -40,7 +40,6 @@ class Editing:
         self._base: str | None = None  # the text before the last hunk began (extended while typing goes on)
         self._last_at = 0.0
         self.diagnostics: dict[str, list[Diagnostic]] = {}
-        self.viewed: deque[tuple[str, int]] = deque(maxlen=20)
 
     def changed(self, path: str, old: str, new: str, now: float | None = None) -> None:
         """A document's text went from `old` to `new`: extend the edit being made, or start a new one."""
@@ -91,9 +90,6 @@ class Editing:
     def diagnostics_near(self, path: str, first: int, last: int, margin: int = 5) -> list[Diagnostic]:
         return [d for d in self.diagnostics.get(path, []) if d.end_line >= first - margin and d.line <= last + margin]
 
-    def saw(self, path: str, line: int) -> None:
-        self.viewed.append((path, line))
-
 
 def _near(h: Hunk, first: int, removed: int) -> bool:
     lo, hi = h.changed_span()
@@ -107,7 +103,8 @@ def _bounded(h: Hunk) -> Hunk:
 
 
 def history_text(hunks: list[Hunk], limit_chars: int) -> str:
-    """The edits as diffs, newest last, cut from the oldest end to about `limit_chars`."""
+    """The edits as diffs, newest first (a prompt trimmed from its end loses the oldest), within about
+    `limit_chars`."""
     parts: list[str] = []
     used = 0
     for h in reversed(hunks):
@@ -116,4 +113,25 @@ def history_text(hunks: list[Hunk], limit_chars: int) -> str:
             break
         parts.append(text[:limit_chars] if not parts else text)
         used += len(text)
-    return "\n".join(reversed(parts))
+    return "".join(parts).rstrip("\n")
+
+
+def signals_text(editing: Editing | None, path: str, line: int, budget: int, skip_near: int = 0,
+                 first: int | None = None, last: int | None = None) -> str:
+    """For a prompt: the recent edits (those of `path` within `skip_near` lines of `line` left out: the prompt shows
+    that text) and the client's diagnostics near lines first..last of `path`, within about `budget` tokens (about
+    3.5 characters a token; the renderer trims exactly). Empty when there is nothing to say."""
+    if editing is None or budget <= 0:
+        return ""
+    lo, hi = (first or line), (last or line)
+    hunks = [h for h in editing.history()
+             if not (h.path == path and h.changed_span()[1] >= lo - skip_near and h.changed_span()[0] <= hi + skip_near)]
+    parts = []
+    diags = editing.diagnostics_near(path, lo, hi)
+    if diags:
+        parts.append("Problems the editor reports here:\n" + "\n".join(d.text() for d in diags[:10]))
+    if hunks:
+        room = int(budget * 3.5) - sum(len(p) for p in parts)
+        if room > 200:
+            parts.append("Recent edits (newest first):\n" + history_text(hunks, room))
+    return "\n\n".join(parts)

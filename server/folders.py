@@ -38,8 +38,8 @@ class Folder:
     def use(self, settings: Settings, client: ModelClient | None) -> None:
         """New settings or model client (an index setting change needs a restart)."""
         self.session.settings = settings
-        self.completer = Completer(self.session, client)
-        self.chat = ChatFeatures(self.session, client)
+        self.completer = Completer(self.session, client, self.editing)
+        self.chat = ChatFeatures(self.session, client, self.editing)
 
     @property
     def state(self) -> str:

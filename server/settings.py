@@ -32,6 +32,7 @@ class CompletionSettings:
     max_tokens: int = 128
     budget: int = 2048  # prompt tokens: retrieved definitions first, the rest to prefix and suffix
     context_budget: int = 1024  # of which retrieved definitions may take at most this much
+    edits_budget: int = 256  # ...and the recent edits elsewhere (the last 2-3 hunks of real commits: p75 253 tokens)
     multiline: bool = True
 
 
@@ -42,6 +43,7 @@ class ChatSettings:
     max_tokens: int = 1024
     budget: int = 6000
     context_budget: int = 2000
+    edits_budget: int = 600  # the recent edits (the last 3 hunks of real commits: p95 555 tokens)
     hover: bool = False  # hover explanations cost a model call each: off by default
 
 

@@ -53,7 +53,7 @@ async def test_stream_chat_yields_pieces_in_order(api):
 
 @pytest.mark.asyncio
 async def test_fim_completion_uses_the_completions_endpoint(api):
-    out = render(load("complete_fim"), {"language": "python", "path": "m.py", "context": [],
+    out = render(load("complete_fim"), {"language": "python", "path": "m.py", "context": [], "edits": "",
                                         "prefix": "def add(a, b):\n    ", "suffix": "\n"}, 500,
                  fim_family="starcoder")
     api.replies.append("return a + b")

@@ -225,14 +225,16 @@ def test_redaction_is_cheap_on_code_without_secrets():
 ITEM = {"path": "config.py", "start_line": 1, "end_line": 4, "symbol": "",
         "text": KINDS["aws-access-key"][0] + KINDS["github-token"][0] + KINDS["url-password"][0]}
 SAMPLES = {
-    "complete_chat": {"language": "python", "path": "app.py", "context": [ITEM],
+    "complete_chat": {"language": "python", "path": "app.py", "context": [ITEM], "edits": f"+TOKEN = '{GH_TOKEN}'",
                       "prefix": f'JWT = "{JWT}"\nKEY = """{PEM[:900]}', "suffix": f'{PEM[900:]}\n"""\n'},
-    "complete_fim": {"language": "python", "path": "app.py", "context": [ITEM],
+    "complete_fim": {"language": "python", "path": "app.py", "context": [ITEM], "edits": f"+TOKEN = '{GH_TOKEN}'",
                      "prefix": f'JWT = "{JWT}"\nKEY = """{PEM[:900]}', "suffix": f'{PEM[900:]}\n"""\n'},
     "fix": {"language": "python", "path": "config.py", "start_line": 1, "end_line": 3,
             "diagnostics": f"hard-coded credential {AWS_KEY}", "selection": ITEM["text"], "context": [ITEM]},
     "explain": {"language": "python", "path": "config.py", "start_line": 10, "end_line": 40,
-                "selection": KINDS["private-key"][0] + "x = 1\n", "context": [ITEM]},
+                "selection": KINDS["private-key"][0] + "x = 1\n", "context": [ITEM], "edits": f"-KEY = '{AWS_KEY}'"},
+    "next_edit": {"language": "python", "path": "config.py", "start_line": 1, "end_line": 3,
+                  "edits": f"+TOKEN = '{GH_TOKEN}'", "diagnostics": f"hard-coded {AWS_KEY}", "region": ITEM["text"]},
     "ask": {"question": "What is the database password?", "context": [ITEM]},
     "review": {"focus": "security", "guidance": "Look for secrets.", "changes": KINDS["jwt"][0],
                "definitions": [ITEM], "callers": [ITEM]},
@@ -267,7 +269,7 @@ def test_the_question_is_sent_as_asked_with_a_warning(caplog):
 def test_redaction_comes_before_the_budget_and_keeps_line_numbers():
     keys = "\n".join(f'KEY_{n} = """{pem(n, 2400)}\n"""' for n in range(3))  # ~10,000 characters of keys
     values = {"language": "python", "path": "keys.py", "start_line": 1, "end_line": 200,
-              "selection": keys + "\nx = compute()\n", "context": []}
+              "selection": keys + "\nx = compute()\n", "context": [], "edits": "(none)"}
     size = render(load("explain"), values, 100_000).tokens
     assert size < tokens.count(keys) / 2, "the budget counts placeholders, not the keys"
     out = render(load("explain"), values, size)

@@ -9,6 +9,7 @@ from ragls.indexer.languages import language_for
 from ragls.indexer.retrieve import Query
 from ragls.prompts.render import Rendered, load, render
 
+from ..editing import Editing, signals_text
 from ..llm import ModelClient, ModelError
 from ..session import Session
 from .completion import head_lines
@@ -42,9 +43,10 @@ class Answer:
 class ChatFeatures:
     """Transport-free: the LSP handlers and the CLI call these."""
 
-    def __init__(self, session: Session, client: ModelClient | None) -> None:
+    def __init__(self, session: Session, client: ModelClient | None, editing: Editing | None = None) -> None:
         self.session = session
         self.client = client
+        self.editing = editing
 
     async def _context(self, sel: Selection) -> list[dict]:
         s = self.session.settings.chat
@@ -69,8 +71,10 @@ class ChatFeatures:
         # explain may show the beginning of a selection too large for its prompt: cut it near the budget first
         # (~8 characters a token at most in code), so that exact trimming counts tokens of a bounded text
         code = head_lines(sel.code, self.session.settings.chat.budget * 8)
+        edits = signals_text(self.editing, sel.path, sel.start_line, self.session.settings.chat.edits_budget, 0,
+                             sel.start_line, sel.end_line)
         values = {"language": self._language(sel.path), "path": sel.path, "start_line": sel.start_line,
-                  "end_line": sel.end_line, "selection": code, "context": context}
+                  "end_line": sel.end_line, "selection": code, "context": context, "edits": edits or "(none)"}
         return await self.session.run(self._render, "explain", values), context
 
     async def ask_prompt(self, question: str) -> tuple[Rendered, list[dict]]:

@@ -16,6 +16,7 @@ from ragls.indexer.tokens import count
 from ragls.indexer.retrieve import Item, Query
 from ragls.prompts.render import Rendered, load, render
 
+from ..editing import Editing, signals_text
 from ..llm import ModelClient
 from ..session import Session
 from .context import context_items
@@ -23,6 +24,7 @@ from .postprocess import clean
 
 log = logging.getLogger(__name__)
 CACHE_SIZE = 256
+NEAR_CURSOR_LINES = 40  # edits this close to the cursor in its file are in the prefix or suffix already
 TEMPLATE_TOKENS = 250  # the completion templates' own text and delimiters
 MIN_REPLY_CHARS, CHARS_PER_TOKEN_CAP = 2000, 16  # a completion reply is read up to max_tokens x 16 characters
 
@@ -119,9 +121,10 @@ class Completer:
     """Builds completion prompts and asks the model; caches on the prefix; a newer request for the same document
     cancels the one still running."""
 
-    def __init__(self, session: Session, client: ModelClient | None) -> None:
+    def __init__(self, session: Session, client: ModelClient | None, editing: Editing | None = None) -> None:
         self.session = session
         self.client = client
+        self.editing = editing
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._running: dict[str, asyncio.Task] = {}
         self._last: dict[str, tuple[str, str, str]] = {}  # path -> (prefix, suffix, completion) last shown
@@ -140,8 +143,10 @@ class Completer:
         # What the retrieved definitions leave of the budget goes 3:1 to prefix and suffix; cutting them near that
         # size first (at ~3.2 characters a token) spares the renderer most of its exact, slower trimming.
         room = max(256, s.completion.budget - sum(i.tokens for i in items) - TEMPLATE_TOKENS)
+        edits = signals_text(self.editing, req.path, req.line, s.completion.edits_budget, NEAR_CURSOR_LINES)
+        room -= count(edits) if edits else 0
         values = {"language": spec.name if spec else "text", "path": req.path, "context": context,
-                  "prefix": _near(prefix, int(room * 0.75), tail_lines),
+                  "edits": edits, "prefix": _near(prefix, int(room * 0.75), tail_lines),
                   "suffix": _near(suffix, int(room * 0.25), head_lines)}
         fim = s.model.fim_template
         template = load("complete_fim" if fim else "complete_chat")

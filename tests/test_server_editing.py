@@ -1,6 +1,6 @@
-"""`ragls/nextEdit` in the real server: a rename made in the editor points at its remaining uses in other files,
-the model's edit there comes back as the changed lines only, and the client's diagnostics and edit history reach
-the prompt (never a secret file's)."""
+"""Editing signals in the real server: `ragls/nextEdit` points a rename at its remaining uses in other files and
+brings the model's edit there back as the changed lines only; the edit history and the client's diagnostics reach
+the next-edit and completion prompts (never a secret file's)."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from .fake_openai import FakeOpenAI
 from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
+from .test_server_lsp import inline
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
@@ -84,5 +85,27 @@ async def test_next_edit_without_history_or_model_gives_locations_only(shop_repo
         assert result["edits"] == [] and all(loc["uri"].endswith(".py") for loc in result["locations"])
         with pytest.raises(Exception, match="nextEdit takes"):
             await lsp.protocol.send_request_async("ragls/nextEdit", {"position": 3})
+    finally:
+        await lsp.shutdown_session()
+
+
+async def test_completion_prompts_show_recent_edits_elsewhere_and_diagnostics_here(shop_repo, api, tmp_path):
+    root = Path(shop_repo.working_tree_dir)
+    lsp, _ = await start_server(root, api.base_url, tmp_path / "home")
+    try:
+        await wait_indexed(lsp)
+        models = root / "shop/models.py"
+        text = models.read_text()
+        uri = open_doc(lsp, models, text)
+        change_doc(lsp, uri, text.replace("class Cart", "class ShoppingCart", 1), 2)
+        checkout = open_doc(lsp, root / "shop/checkout.py")
+        lsp.protocol.notify("ragls/diagnostics", {"uri": checkout, "diagnostics": [
+            {"range": {"start": {"line": 11, "character": 4}, "end": {"line": 11, "character": 7}},
+             "message": "Variable \"net\" is not accessed", "severity": 2, "source": "Pylance"}]})
+        api.replies.append("apply_discount(cart.total(), discount)")
+        await inline(lsp, checkout, 11, 10)
+        prompt = chat_prompts(api)[-1]
+        assert "Recent edits (newest first)" in prompt and "+class ShoppingCart" in prompt
+        assert "is not accessed" in prompt and "warning" in prompt
     finally:
         await lsp.shutdown_session()
