@@ -52,7 +52,6 @@ class Fix:
     replacements: list[Replacement]
     prompt: Rendered
     context: list[dict] = field(default_factory=list)
-    asked: int = 1  # model calls it took
 
     @property
     def text(self) -> str:
@@ -146,7 +145,7 @@ class ChatFeatures:
             if broken:
                 raise ModelError("bad_response", f"the model's fix does not parse: {_describe(broken[sel.path])}; "
                                                  "nothing was changed")
-            return Fix(reps, rendered, context, asked)
+            return Fix(reps, rendered, context)
         raise AssertionError("unreachable")
 
     async def _chat(self, messages: list[dict[str, str]], max_tokens: int) -> str:

@@ -168,11 +168,14 @@ def clean_lines(code: str) -> list[str]:
 
 
 def main_block(found: list[Block], path: str, sc: Scope) -> Block | None:
-    """The block that replaces the scope: the one located at it, else the longest one with no location."""
+    """The block that replaces the scope: the one located at it, else the longest one with no location, else one
+    located at lines of its file that overlap it (the model miscounted)."""
     for b in found:
         if b.location == (path, sc.start_line, sc.end_line):
             return b
-    return max((b for b in found if b.location is None), key=lambda b: len(b.lines), default=None)
+    unsaid = max((b for b in found if b.location is None), key=lambda b: len(b.lines), default=None)
+    return unsaid or next((b for b in found if b.location is not None and b.location[0] == path
+                           and b.location[1] <= sc.end_line and sc.start_line <= b.location[2]), None)
 
 
 def replacement(path: str, text: str, start_line: int, end_line: int, new: list[str]) -> Replacement:
@@ -180,7 +183,8 @@ def replacement(path: str, text: str, start_line: int, end_line: int, new: list[
     blank lines at its ends: the scope's are kept) and indented as the original when the model left its indentation
     off (a method answered at column 0)."""
     lines = [ln.removesuffix("\r") for ln in text.split("\n")]
-    start, end = start_line, end_line
+    start = max(1, min(start_line, len(lines)))
+    end = max(start, min(end_line, len(lines)))
     while start < end and not lines[start - 1].strip():
         start += 1
     while end > start and not lines[end - 1].strip():
