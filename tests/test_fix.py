@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from lsprotocol import types
-
+from ragls.server.features import fixes
 from ragls.server.features.chat import ChatFeatures, Selection
 from ragls.server.features.fixes import Block
 from ragls.server.session import Session
@@ -19,7 +19,7 @@ from .conftest import commit_all, write_tree
 from .fake_openai import FakeOpenAI
 from .lsp_helpers import open_doc, start_server, wait_indexed
 
-pytestmark = pytest.mark.asyncio(loop_scope="function")
+on_loop = pytest.mark.asyncio(loop_scope="function")
 
 STATS = '''"""Statistics of lists of numbers."""
 from util import clean
@@ -111,6 +111,7 @@ def applied(text: str, edits: list[types.TextEdit]) -> str:
     return text
 
 
+@on_loop
 async def test_the_fix_above_applies_to_give_the_corrected_function_and_leaves_the_other_lines_unchanged(stats, api):
     # the IndexError is reported at `result += values[i]`; its cause is the loop's bound on the line above
     api.replies.append(f"The loop runs one index too far.\n\n```python\n{CORRECTED}\n```\n")
@@ -124,6 +125,7 @@ async def test_the_fix_above_applies_to_give_the_corrected_function_and_leaves_t
     assert "IndexError: list index out of range" in prompt and "def clean(" in prompt  # with what it uses
 
 
+@on_loop
 async def test_a_fix_reply_with_a_syntax_error_is_asked_again(stats, api):
     api.replies += [f"```python\n{BROKEN}\n```", f"```python\n{CORRECTED}\n```"]
     edit = await resolve_fix(stats, stats.uri, index_error())
@@ -135,6 +137,7 @@ async def test_a_fix_reply_with_a_syntax_error_is_asked_again(stats, api):
     assert "does not parse" in retry and "line 9" in retry and "lines 5-11" in retry
 
 
+@on_loop
 async def test_a_fix_that_does_not_parse_twice_is_a_clear_error_and_no_edit(stats, api):
     api.replies += [f"```python\n{BROKEN}\n```", f"```python\n{BROKEN}\n```", "never asked"]
     actions = await stats.text_document_code_action_async(types.CodeActionParams(
@@ -147,6 +150,7 @@ async def test_a_fix_that_does_not_parse_twice_is_a_clear_error_and_no_edit(stat
     assert len(chat_requests(api)) == 2 and api.replies == ["never asked"]
 
 
+@on_loop
 async def test_a_crlf_file_keeps_its_line_ends_through_the_fix_command(tmp_path, api):
     crlf = STATS.replace("\n", "\r\n")
     root = tmp_path / "repo"
@@ -184,6 +188,7 @@ def shown_location(api: FakeOpenAI, path: str) -> tuple[int, int]:
     return int(m[1]), int(m[2])
 
 
+@on_loop
 async def test_a_reply_that_changes_another_definition_it_was_shown_is_one_edit(stats, api):
     util_uri = (stats.root / "util.py").as_uri()
     clean_fixed = UTIL.split("\n\n\n")[1].replace("if v == v", "if v == v and v is not None").rstrip("\n")
@@ -201,6 +206,7 @@ async def test_a_reply_that_changes_another_definition_it_was_shown_is_one_edit(
     assert change.range.start.line == change.range.end.line == 5  # only the changed line
 
 
+@on_loop
 async def test_changes_to_lines_not_shown_or_to_a_secret_file_are_dropped(stats, api):
     def reply(path: str, body: dict) -> str:
         start, end = shown_location(api, "util.py")
@@ -213,6 +219,7 @@ async def test_changes_to_lines_not_shown_or_to_a_secret_file_are_dropped(stats,
     assert applied(STATS, edit.changes[stats.uri]) == STATS.replace("range(len(values) + 1)", "range(len(values))")
 
 
+@on_loop
 async def test_a_location_shown_in_a_file_now_refused_is_dropped(tmp_path):
     """A shown location whose file a model may no longer see (now in .raglsignore) is never edited."""
     root = write_tree(tmp_path / "repo", {"stats.py": STATS, "util.py": UTIL})
@@ -231,3 +238,40 @@ async def test_a_location_shown_in_a_file_now_refused_is_dropped(tmp_path):
         assert rep is not None and rep.lines == block.lines  # the same location, once the file may be seen
     finally:
         session.close()
+
+
+BIG = ('def big(rows):\n' + "".join(f"    x{i} = rows[{i}]\n" for i in range(150))
+       + "    for row in rows:\n        if row:\n            y = row[0]\n"
+       + "".join(f"    z{i} = rows[{i}]\n" for i in range(30)) + "    return y\n")
+
+
+def test_scopes_enclosing_definition_bounded_region_statement_and_paragraph():
+    assert fixes.scope("stats.py", STATS, 10, 10) == fixes.Scope(5, 11, "the definition of `total`")
+    method = "class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return 2\n"
+    assert fixes.scope("a.py", method, 6, 6) == fixes.Scope(5, 6, "the definition of `A.g`")
+    # too long to rewrite whole: whole statements within REGION_LINES of the line, inside the definition
+    row = BIG.split("\n").index("            y = row[0]") + 1
+    sc = fixes.scope("big.py", BIG, row, row)
+    assert sc == fixes.Scope(row - fixes.REGION_LINES, row + fixes.REGION_LINES, fixes.REGION)
+    assert fixes.scope("a.py", "import os\nprint(1,\n      2)\n", 3, 3) == fixes.Scope(2, 3, fixes.REGION)
+    text = "one\ntwo\n\nthree\nfour\nfive\n\nsix\n"
+    assert fixes.scope("notes.txt", text, 5, 5) == fixes.Scope(4, 6, fixes.REGION)  # no grammar: the paragraph
+
+
+def test_a_reply_echoing_line_numbers_or_dedented_is_read_as_the_scope_lines():
+    method = "class A:\n    def f(self):\n        return 1\n"
+    reply = "```python\n   2 | def f(self):\n   3 |     return 2\n\n```"
+    (block,) = fixes.blocks(reply, lambda s: s)
+    assert block.location is None and block.lines == ["def f(self):", "    return 2"]
+    rep = fixes.replacement("a.py", method, 2, 3, block.lines)
+    assert rep.lines == ["    def f(self):", "        return 2"]  # indented as the method was
+    assert fixes.edits(rep) == [((2, 0), (2, 16), "        return 2")]
+
+
+def test_edits_delete_and_insert_whole_lines_up_to_a_file_without_a_last_line_end():
+    text = "def f():\n    a = 1\n    b = 2"
+    drop = fixes.replacement("a.py", text, 1, 3, ["def f():", "    a = 1"])
+    assert fixes.edits(drop) == [((1, 9), (2, 9), "")]
+    add = fixes.replacement("a.py", text, 1, 3, ["def f():", "    a = 1", "    b = 2", "    return b"])
+    assert fixes.edits(add) == [((2, 9), (2, 9), "\n    return b")]
+    assert fixes.apply(text, [add]) == text + "\n    return b"
