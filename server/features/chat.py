@@ -176,7 +176,7 @@ class ChatFeatures:
         path, start, end = block.location
         where = f"{path}:{start}-{end}"
         item = next((i for i in context if i["path"] == path and i["start_line"] <= start and end <= i["end_line"]
-                     and f"# {path}:{i['start_line']}-{i['end_line']}" in shown), None)
+                     and _shown(shown, f"# {path}:{i['start_line']}-{i['end_line']}")), None)
         if item is None:
             log.warning("fix: dropped the change to %s: the prompt did not show those lines", where)
             return None
@@ -214,6 +214,11 @@ def _broken(reps: list[Replacement]) -> dict[str, list[Problem]]:
         if found := fixes.new_problems(path, mine[0].text, fixes.apply(mine[0].text, mine)):
             out[path] = found
     return out
+
+
+def _shown(prompt: str, header: str) -> bool:
+    """Whether a prompt showed the context item with this header (`# path:start-end`, then its symbol or its code)."""
+    return f"{header} (" in prompt or f"{header}\n" in prompt
 
 
 def _describe(found: list[Problem]) -> str:
