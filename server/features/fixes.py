@@ -22,6 +22,7 @@ REGION = "the code around the diagnostics"
 _FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
 _LOCATION = re.compile(r"(?:(?:file|location|path)\s*:?\s*)?(\S+?):(\d+)-(\d+):?", re.IGNORECASE)
 _NUMBERED = re.compile(r"^\s*\d+ \|(?: |$)")
+_COMMENT = re.compile(r"\s*(?://|/\*|\*|#|--)")
 
 Position = tuple[int, int]  # 0-based line, character (code points)
 Location = tuple[str, int, int]  # path, first and last line (1-based, inclusive)
@@ -180,8 +181,9 @@ def main_block(found: list[Block], path: str, sc: Scope) -> Block | None:
 
 def replacement(path: str, text: str, start_line: int, end_line: int, new: list[str]) -> Replacement:
     """`new` for lines start_line..end_line of `text`, narrowed to the lines that are not blank (a reply has no
-    blank lines at its ends: the scope's are kept) and indented as the original when the model left its indentation
-    off (a method answered at column 0)."""
+    blank lines at its ends: the scope's are kept) and past the comments above a definition when the reply starts
+    at the definition (they are kept), and indented as the original when the model left its indentation off (a
+    method answered at column 0)."""
     lines = [ln.removesuffix("\r") for ln in text.split("\n")]
     start = max(1, min(start_line, len(lines)))
     end = max(start, min(end_line, len(lines)))
@@ -189,6 +191,13 @@ def replacement(path: str, text: str, start_line: int, end_line: int, new: list[
         start += 1
     while end > start and not lines[end - 1].strip():
         end -= 1
+    first = new[0].strip() if new else ""
+    head = start
+    while head < end and lines[head - 1].strip() != first and (_COMMENT.match(lines[head - 1])
+                                                               or not lines[head - 1].strip()):
+        head += 1
+    if head > start and lines[head - 1].strip() == first:
+        start = head
     indent = _indent(lines[start - 1:end])
     if indent and not _indent(new):
         new = [indent + ln if ln.strip() else ln for ln in new]
