@@ -10,6 +10,7 @@ from lsprotocol import types
 from ragls.prompts.render import BudgetError
 
 from . import documents
+from .features import fixes
 from .features.chat import Answer, Selection
 from .llm import ModelError
 
@@ -59,14 +60,23 @@ def _diagnostics_text(diags: list[types.Diagnostic]) -> list[str]:
 
 
 async def _fix_edit(ls: "RaglsServer", uri: str, rng: types.Range, diags: list[str]) -> types.WorkspaceEdit:
+    """The model's fix as one edit of the changed lines only. With diagnostics it rewrites their enclosing
+    definition; a selection without them, the selected lines. Other definitions it changes go in the same edit."""
     folder, sel = await _selection(ls, uri, rng)
-    answer = await folder.chat.fix(sel, diags)
-    lines = sel.text.split("\n")
-    last = min(sel.end_line, len(lines)) - 1
-    end = types.Position(last, len(lines[last].rstrip("\r")) if last >= 0 else 0)
-    end = ls.workspace.position_codec.position_to_client_units(lines, end)
-    target = types.Range(types.Position(sel.start_line - 1, 0), end)
-    return types.WorkspaceEdit(changes={uri: [types.TextEdit(range=target, new_text=answer.text)]})
+    fix = await folder.chat.fix(sel, diags, grow=bool(diags))
+    changes: dict[str, list[types.TextEdit]] = {}
+    codec = ls.workspace.position_codec
+    for rep in fix.replacements:
+        target = uri if rep.path == sel.path else (folder.root / rep.path).as_uri()
+        lines = rep.text.split("\n")
+        for start, end, new_text in fixes.edits(rep):
+            span = types.Range(codec.position_to_client_units(lines, types.Position(*start)),
+                               codec.position_to_client_units(lines, types.Position(*end)))
+            changes.setdefault(target, []).append(types.TextEdit(range=span, new_text=new_text))
+    if not changes:
+        first = fix.replacements[0]
+        raise CommandError(f"the model's fix changes nothing in lines {first.start_line}-{first.end_line}")
+    return types.WorkspaceEdit(changes=changes)
 
 
 def _supports_resolve(ls: "RaglsServer") -> bool:

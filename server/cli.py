@@ -7,10 +7,14 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ragls.indexer import cli as engine_cli
 
 from .review import cli as review_cli
+
+if TYPE_CHECKING:
+    from .features.chat import Fix
 
 log = logging.getLogger("ragls")
 
@@ -104,8 +108,7 @@ async def _model_command(args: argparse.Namespace) -> int:
             if args.command == "fix":
                 diags = args.diagnostic or []
                 prompt, call = chat.fix_prompt(sel, diags), chat.fix(sel, diags)
-                shape = lambda r: ({"path": rel, "start_line": start, "end_line": end, "replacement": r.text},  # noqa
-                                   r.text)
+                shape = lambda r: (_fix_json(r), r.text)  # noqa: E731
             else:
                 prompt, call = chat.explain_prompt(sel), chat.explain(sel)
                 shape = lambda r: ({"markdown": r.text}, r.text)  # noqa: E731
@@ -131,6 +134,13 @@ async def _model_command(args: argparse.Namespace) -> int:
         session.close()
         if client is not None:
             await client.aclose()
+
+
+def _fix_json(fix: Fix) -> dict:
+    """A fix as JSON: the lines it replaces and their replacement; other locations it changes under "also"."""
+    first, *others = [{"path": r.path, "start_line": r.start_line, "end_line": r.end_line,
+                       "replacement": "\n".join(r.lines)} for r in fix.replacements]
+    return {**first, "also": others} if others else first
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -296,9 +296,12 @@ class Session:
     def read_lines(self, item: Item) -> str:
         """The text of a retrieved item: the open buffer's, else the disk's (an item never comes from a secret or
         ignored file)."""
-        text = self.buffers.get(item.path)
-        lines = text.split("\n") if text is not None else self._disk_lines(item.path)
-        return "\n".join(lines[item.start_line - 1:item.end_line])
+        return "\n".join(self.lines(item.path)[item.start_line - 1:item.end_line])
+
+    def lines(self, rel: str) -> list[str]:
+        """A file's lines: the open buffer's, else the disk's ([] when unreadable). Not to be changed."""
+        text = self.buffers.get(rel)
+        return text.split("\n") if text is not None else self._disk_lines(rel)
 
     def _disk_lines(self, rel: str) -> list[str]:
         """A file's lines, remembered while its size and mtime stay the same (prompts cite the same files). Read

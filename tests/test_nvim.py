@@ -68,7 +68,10 @@ def chat_prompts(api: FakeOpenAI) -> list[str]:
 def test_neovim_completes_fixes_explains_and_reports_errors(shop_repo, tmp_path):
     root = Path(shop_repo.working_tree_dir)
     with FakeOpenAI() as api:
-        api.replies += [COMPLETION, RETURN, TWO_LINES, f"```python\n{FIXED}\n```", EXPLANATION, ANSWER, ACTION]
+        # the fix asks for the definition around the diagnostic: the checkout function (lines 8-14), corrected
+        definition = "\n".join((root / "shop/checkout.py").read_text().split("\n")[7:14])
+        definition = definition.replace("    tax = TaxPolicy(country).tax_for(net)", FIXED)
+        api.replies += [COMPLETION, RETURN, TWO_LINES, f"```python\n{definition}\n```", EXPLANATION, ANSWER, ACTION]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_", "XDG_", "NVIM"))}
         env.update({"OPENAI_BASE_URL": api.base_url, "OPENAI_API_KEY": "sk-test-secret", "RAGLS_MODEL": "test-chat",
                     "RAGLS_HOME": str(tmp_path / "home"), "ANONYMIZED_TELEMETRY": "False",

@@ -21,7 +21,7 @@ SAMPLES: dict[str, dict] = {
     "complete_fim": {"language": "python", "path": "shop/checkout.py", "context": [CART, TAX],
                      "edits": "", "prefix": "def checkout(cart):\n    total = cart.", "suffix": "\n    return total\n"},
     "fix": {"language": "python", "path": "shop/checkout.py", "start_line": 5, "end_line": 6,
-            "diagnostics": "line 6: error: \"vatt\" is not defined (pyright)",
+            "scope": "the definition of `checkout`", "diagnostics": "line 6: error: \"vatt\" is not defined (pyright)",
             "selection": "def checkout(cart):\n    return vatt(cart.total())\n", "context": [CART, TAX]},
     "explain": {"language": "python", "path": "shop/checkout.py", "start_line": 5, "end_line": 6,
                 "selection": "def checkout(cart):\n    return vat(cart.total())\n", "context": [CART, TAX],
@@ -94,6 +94,7 @@ def test_selection_is_numbered_from_start_line():
     user = render(load("fix"), SAMPLES["fix"], 4000).messages[1]["content"]
     assert "   5 | def checkout(cart):\n   6 |     return vatt(cart.total())" in user
     assert "lines 5-6" in user and "```python" in user
+    assert "Reply with the whole of the definition of `checkout` (lines 5-6), corrected" in user
 
 
 def test_trims_in_priority_order_down_to_floors_first():

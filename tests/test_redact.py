@@ -229,7 +229,7 @@ SAMPLES = {
                       "prefix": f'JWT = "{JWT}"\nKEY = """{PEM[:900]}', "suffix": f'{PEM[900:]}\n"""\n'},
     "complete_fim": {"language": "python", "path": "app.py", "context": [ITEM], "edits": f"+TOKEN = '{GH_TOKEN}'",
                      "prefix": f'JWT = "{JWT}"\nKEY = """{PEM[:900]}', "suffix": f'{PEM[900:]}\n"""\n'},
-    "fix": {"language": "python", "path": "config.py", "start_line": 1, "end_line": 3,
+    "fix": {"language": "python", "path": "config.py", "start_line": 1, "end_line": 3, "scope": "the selected lines",
             "diagnostics": f"hard-coded credential {AWS_KEY}", "selection": ITEM["text"], "context": [ITEM]},
     "explain": {"language": "python", "path": "config.py", "start_line": 10, "end_line": 40,
                 "selection": KINDS["private-key"][0] + "x = 1\n", "context": [ITEM], "edits": f"-KEY = '{AWS_KEY}'"},

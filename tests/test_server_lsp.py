@@ -106,7 +106,8 @@ async def test_fix_code_action_returns_an_edit_that_applies(lsp, api):
         text_document=types.TextDocumentIdentifier(uri), range=diag.range,
         context=types.CodeActionContext(diagnostics=[diag])))
     fix = next(a for a in actions if a.title.startswith("ragls: fix"))
-    api.replies.append("```python\n    tax = TaxPolicy(country).tax_for(max(net, 0.0))\n```")
+    definition = "\n".join(path.read_text().split("\n")[7:14])  # the fix asks for the enclosing definition
+    api.replies.append(f"```python\n{definition.replace('tax_for(net)', 'tax_for(max(net, 0.0))')}\n```")
     if fix.edit is None and fix.data is not None:
         fix = await lsp.code_action_resolve_async(fix)
         edit = fix.edit

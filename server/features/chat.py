@@ -2,21 +2,27 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 
+from ragls.indexer import tokens
 from ragls.indexer.languages import language_for
 from ragls.indexer.retrieve import Query
+from ragls.indexer.secrets import redact
 from ragls.prompts.render import Rendered, load, render
 
 from ..editing import Editing, signals_text
 from ..llm import ModelClient, ModelError
 from ..session import Session
+from . import fixes
 from .completion import head_lines
 from .context import citations, context_items
+from .fixes import Block, Problem, Replacement
 
 log = logging.getLogger(__name__)
-_CODE_BLOCK = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
+# asked when a fix adds syntax errors (once): the problems are quoted from the fixed file, redacted
+RETRY = ("Your fix does not parse: {problems}. Reply again with the whole of {what} (lines {start_line}-{end_line}), "
+         "corrected and with no syntax errors, in one fenced code block (and one for each other location, as "
+         "before).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +41,23 @@ class Selection:
 
 @dataclass(slots=True)
 class Answer:
-    text: str  # Markdown (explain, ask) or the replacement code (fix)
+    text: str  # Markdown (explain, ask)
     prompt: Rendered
     context: list[dict] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Fix:
+    """A checked fix: the replacement of its scope first, then those of the other locations the model changed."""
+
+    replacements: list[Replacement]
+    prompt: Rendered
+    context: list[dict] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The scope's corrected lines."""
+        return "\n".join(self.replacements[0].lines)
 
 
 class ChatFeatures:
@@ -59,11 +79,14 @@ class ChatFeatures:
         spec = language_for(path)
         return spec.name if spec else "text"
 
-    async def fix_prompt(self, sel: Selection, diagnostics: list[str]) -> tuple[Rendered, list[dict]]:
+    async def fix_prompt(self, sel: Selection, diagnostics: list[str], what: str = fixes.SELECTED
+                         ) -> tuple[Rendered, list[dict]]:
+        """The prompt asking for the corrected lines of `sel` (named `what`: a definition, the selected lines)."""
         context = await self._context(sel)
         values = {"language": self._language(sel.path), "path": sel.path, "start_line": sel.start_line,
-                  "end_line": sel.end_line, "diagnostics": "\n".join(diagnostics) or "(none reported)",
-                  "selection": sel.code, "context": context}
+                  "end_line": sel.end_line, "scope": what,
+                  "diagnostics": "\n".join(diagnostics) or "(none reported)", "selection": sel.code,
+                  "context": context}
         return await self.session.run(self._render, "fix", values), context
 
     async def explain_prompt(self, sel: Selection) -> tuple[Rendered, list[dict]]:
@@ -94,16 +117,87 @@ class ChatFeatures:
             raise ModelError("not_configured", "no model configured")
         return await self.client.chat(rendered.messages or [], max_tokens=self.session.settings.chat.max_tokens)
 
-    async def fix(self, sel: Selection, diagnostics: list[str]) -> Answer:
-        """The corrected text of the selected lines. A reply without a code block is a ModelError."""
-        rendered, context = await self.fix_prompt(sel, diagnostics)
-        reply = await self._ask_model(rendered)
-        blocks = _CODE_BLOCK.findall(reply)
-        if not blocks:
+    async def fix(self, sel: Selection, diagnostics: list[str], grow: bool = False) -> Fix:
+        """The corrected text of the selected lines, or with `grow` of what encloses them (their definition, see
+        fixes.scope), and of the other locations the model changed with it (fixes.blocks: each must be lines the
+        prompt showed, still the same in the file, of a file a model may see). A fix that adds syntax errors is
+        asked again once, with them; a second one is a ModelError, as is a reply without a code block."""
+        what = fixes.SELECTED
+        if grow:
+            sc = await self.session.run(fixes.scope, sel.path, sel.text, sel.start_line, sel.end_line)
+            sel, what = Selection(sel.path, sel.text, sc.start_line, sc.end_line), sc.what
+        rendered, context = await self.fix_prompt(sel, diagnostics, what)
+        messages = list(rendered.messages or [])
+        # the reply holds the whole scope: room for it, whatever the setting for explanations
+        limit = max(self.session.settings.chat.max_tokens, 2 * tokens.count(sel.code) + 256)
+        for asked in (1, 2):
+            reply = await self._chat(messages, limit)
+            reps = await self._replacements(reply, sel, rendered, context)
+            broken = await self.session.run(_broken, reps)
+            if broken and asked == 1:
+                quoted = _safe("; ".join(f"{path} {_describe(found)}" for path, found in broken.items()),
+                               rendered.originals)
+                retry = RETRY.format(problems=quoted, what=what, start_line=sel.start_line, end_line=sel.end_line)
+                log.info("fix: the reply adds syntax errors; asking once more: %s", retry)
+                messages += [{"role": "assistant", "content": reply}, {"role": "user", "content": retry}]
+                continue
+            if dropped := [r for r in reps[1:] if r.path in broken]:
+                log.warning("fix: dropped the changes to %s: they do not parse",
+                            ", ".join(f"{r.path}:{r.start_line}-{r.end_line}" for r in dropped))
+                reps = [r for r in reps if r not in dropped]
+                broken = await self.session.run(_broken, reps)
+            if broken:
+                raise ModelError("bad_response", f"the model's fix does not parse: {_describe(broken[sel.path])}; "
+                                                 "nothing was changed")
+            return Fix(reps, rendered, context)
+        raise AssertionError("unreachable")
+
+    async def _chat(self, messages: list[dict[str, str]], max_tokens: int) -> str:
+        if self.client is None:
+            raise ModelError("not_configured", "no model configured")
+        return await self.client.chat(messages, max_tokens=max_tokens)
+
+    async def _replacements(self, reply: str, sel: Selection, rendered: Rendered,
+                            context: list[dict]) -> list[Replacement]:
+        """The scope's replacement from a reply, then those of the other locations it changes that pass."""
+        found = fixes.blocks(reply, rendered.restore)
+        main = fixes.main_block(found, sel.path, fixes.Scope(sel.start_line, sel.end_line, ""))
+        if main is None or not main.lines:
             raise ModelError("bad_response", "the model's fix has no code block; try again or rephrase")
-        # the prompt showed placeholders for the secrets in the selection: the edit puts the real values back
-        code = rendered.restore(max(blocks, key=len).rstrip("\n"))
-        return Answer(code, rendered, context)
+        reps = [fixes.replacement(sel.path, sel.text, sel.start_line, sel.end_line, main.lines)]
+        shown = (rendered.messages or [{}])[-1].get("content", "")
+        for block in found:
+            if block is not main and block.location is not None \
+                    and (rep := await self._other(block, sel, shown, context, reps)) is not None:
+                reps.append(rep)
+        return reps
+
+    async def _other(self, block: Block, sel: Selection, shown: str, context: list[dict],
+                     accepted: list[Replacement]) -> Replacement | None:
+        """A block's replacement of another location, or None (logged) unless the prompt showed those lines, they
+        are unchanged since, their file may reach a model, and it overlaps no other change."""
+        assert block.location is not None
+        path, start, end = block.location
+        where = f"{path}:{start}-{end}"
+        item = next((i for i in context if i["path"] == path and i["start_line"] <= start and end <= i["end_line"]
+                     and _shown(shown, f"# {path}:{i['start_line']}-{i['end_line']}")), None)
+        if item is None:
+            log.warning("fix: dropped the change to %s: the prompt did not show those lines", where)
+            return None
+        if (why := await self.session.refusal(path)) is not None:
+            log.warning("fix: dropped the change to %s: %s", where, why)
+            return None
+        text = sel.text if path == sel.path else "\n".join(await self.session.run(self.session.lines, path))
+        was = item["text"].split("\n")[start - item["start_line"]:end - item["start_line"] + 1]
+        now = text.split("\n")[start - 1:end]
+        if [ln.removesuffix("\r") for ln in now] != [ln.removesuffix("\r") for ln in was]:
+            log.warning("fix: dropped the change to %s: those lines changed since the prompt showed them", where)
+            return None
+        rep = fixes.replacement(path, text, start, end, block.lines)
+        if any(fixes.overlaps(rep, other) for other in accepted):
+            log.warning("fix: dropped the change to %s: it overlaps another change", where)
+            return None
+        return rep
 
     async def explain(self, sel: Selection) -> Answer:
         rendered, context = await self.explain_prompt(sel)
@@ -114,6 +208,33 @@ class ChatFeatures:
         rendered, context = await self.ask_prompt(question)
         reply = await self._ask_model(rendered)
         return Answer(_with_sources(reply, context), rendered, context)
+
+
+def _broken(reps: list[Replacement]) -> dict[str, list[Problem]]:
+    """Per file, the syntax errors its replacements add (files without a grammar are not checked)."""
+    out = {}
+    for path in dict.fromkeys(r.path for r in reps):
+        mine = [r for r in reps if r.path == path]
+        if found := fixes.new_problems(path, mine[0].text, fixes.apply(mine[0].text, mine)):
+            out[path] = found
+    return out
+
+
+def _shown(prompt: str, header: str) -> bool:
+    """Whether a prompt showed the context item with this header (`# path:start-end`, then its symbol or its code)."""
+    return f"{header} (" in prompt or f"{header}\n" in prompt
+
+
+def _describe(found: list[Problem]) -> str:
+    return "; ".join(f"line {p.line}: {p.message}" for p in found[:fixes.MAX_PROBLEMS])
+
+
+def _safe(text: str, originals: dict[str, str]) -> str:
+    """Text quoted from a fixed file, for a prompt: the prompt's secrets back to their placeholders, others
+    redacted."""
+    for placeholder, value in originals.items():
+        text = text.replace(value, placeholder)
+    return redact(text)[0].replace("<<<", "<<\u200b<")
 
 
 def _with_sources(reply: str, context: list[dict]) -> str:
