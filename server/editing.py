@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragls.indexer.hunks import Hunk, between
@@ -117,17 +118,18 @@ def history_text(hunks: list[Hunk], limit_chars: int) -> str:
 
 
 def signals_text(editing: Editing | None, path: str, line: int, budget: int, skip_near: int = 0,
-                 first: int | None = None, last: int | None = None) -> str:
+                 first: int | None = None, last: int | None = None, known: Sequence[str] = ()) -> str:
     """For a prompt: the recent edits (those of `path` within `skip_near` lines of `line` left out: the prompt shows
-    that text) and the client's diagnostics near lines first..last of `path`, within about `budget` tokens (about
-    3.5 characters a token; the renderer trims exactly). Empty when there is nothing to say."""
+    that text) and the client's diagnostics near lines first..last of `path` (not those in `known`), within about
+    `budget` tokens (about 3.5 characters a token; the renderer trims exactly). Empty when there is nothing to say."""
     if editing is None or budget <= 0:
         return ""
     lo, hi = (first or line), (last or line)
     hunks = [h for h in editing.history()
              if not (h.path == path and h.changed_span()[1] >= lo - skip_near and h.changed_span()[0] <= hi + skip_near)]
     parts = []
-    diags = editing.diagnostics_near(path, lo, hi)
+    # the client's diagnostics near the lines, but those the request names already (a code action's own)
+    diags = [d for d in editing.diagnostics_near(path, lo, hi) if not any(d.message in k for k in known)]
     if diags:
         parts.append("Problems the editor reports here:\n" + "\n".join(d.text() for d in diags[:10]))
     if hunks:

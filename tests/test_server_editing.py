@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from lsprotocol import types
 
 from .fake_openai import FakeOpenAI
 from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
@@ -107,5 +108,10 @@ async def test_completion_prompts_show_recent_edits_elsewhere_and_diagnostics_he
         prompt = chat_prompts(api)[-1]
         assert "Recent edits (newest first)" in prompt and "+class ShoppingCart" in prompt
         assert "is not accessed" in prompt and "warning" in prompt
+        api.replies.append("It totals the cart.")
+        rng = {"start": {"line": 7, "character": 0}, "end": {"line": 13, "character": 0}}
+        await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.explain", [checkout, rng]))
+        prompt = chat_prompts(api)[-1]
+        assert "+class ShoppingCart" in prompt and "is not accessed" in prompt
     finally:
         await lsp.shutdown_session()

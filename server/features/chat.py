@@ -83,10 +83,12 @@ class ChatFeatures:
                          ) -> tuple[Rendered, list[dict]]:
         """The prompt asking for the corrected lines of `sel` (named `what`: a definition, the selected lines)."""
         context = await self._context(sel)
+        edits = signals_text(self.editing, sel.path, sel.start_line, self.session.settings.chat.edits_budget, 0,
+                             sel.start_line, sel.end_line, known=diagnostics)
         values = {"language": self._language(sel.path), "path": sel.path, "start_line": sel.start_line,
                   "end_line": sel.end_line, "scope": what,
                   "diagnostics": "\n".join(diagnostics) or "(none reported)", "selection": sel.code,
-                  "context": context}
+                  "context": context, "edits": edits or "(none)"}
         return await self.session.run(self._render, "fix", values), context
 
     async def explain_prompt(self, sel: Selection) -> tuple[Rendered, list[dict]]:
