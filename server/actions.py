@@ -12,6 +12,7 @@ from ragls.prompts.render import BudgetError
 from . import documents
 from .features.chat import Answer, Selection
 from .llm import ModelError
+from .review.editor import quick_fixes
 
 if TYPE_CHECKING:
     from .app import RaglsServer
@@ -96,7 +97,7 @@ def register(server: "RaglsServer") -> None:
             fix.data = {"command": FIX, "arguments": args}
         else:
             fix.command = types.Command(title=title, command=FIX, arguments=args)
-        actions = [fix]
+        actions = [*quick_fixes(ls, uri, diags), fix]  # a review finding's own replacement first
         if selected:
             actions.append(types.CodeAction(title="ragls: explain the selection", kind=types.CodeActionKind.Empty,
                                             command=types.Command(title="ragls: explain", command=EXPLAIN,
