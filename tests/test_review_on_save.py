@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -55,11 +56,16 @@ async def status(lsp) -> dict:
     return await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status"))
 
 
-async def save(lsp, path: Path, uri: str, text: str, version: int) -> dict:
-    """Write and save a new text as an editor does; returns the review status once no review is pending."""
+def send_save(lsp, path: Path, uri: str, text: str, version: int) -> None:
+    """Write and save a new text as an editor does."""
     path.write_text(text)
     change_doc(lsp, uri, text, version)
     lsp.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+
+
+async def save(lsp, path: Path, uri: str, text: str, version: int) -> dict:
+    """Save a new text; returns the review status once no review is pending."""
+    send_save(lsp, path, uri, text, version)
     for _ in range(600):
         if (review := (await status(lsp))["review"])["pending"] == 0:
             return review
@@ -100,7 +106,7 @@ async def test_findings_published_with_a_quick_fix_cached_and_cleared(shop_repo,
         sent = calls(api)
         assert sent == 4, "the four specialists; one finding needs no merge pass"
         prompt = next(json.dumps(b) for p, b in api.requests if "specialised in correctness" in json.dumps(b))
-        assert "apply_discount" in prompt and "class TaxPolicy" not in prompt, "only the changed definition"
+        assert "apply_discount" in prompt and "def tax_for" not in prompt, "only the changed definition"
 
         actions = await lsp.text_document_code_action_async(types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri), range=diag.range,
@@ -168,4 +174,30 @@ async def test_refused_files_are_never_sent_and_a_failing_model_changes_nothing(
         assert [d.code for d in lsp.diagnostics[uri]] == ["correctness/wrong-divisor"], "findings unchanged"
         assert (await status(lsp))["state"] == "ready"
     finally:
+        await lsp.shutdown_session()
+
+
+async def test_a_new_save_replaces_the_review_under_way(shop_repo, api, tmp_path):
+    release = threading.Event()
+    api.responder = lambda path, body: respond(path, body) if release.wait(60) else None
+    lsp = await serve(shop_repo, api, tmp_path, {**ON, "model": {"timeoutS": 60, "maxRetries": 0}})
+    try:
+        path = lsp.root / "shop/pricing.py"
+        good = path.read_text()
+        bad = good.replace(FIXED, BUG)
+        uri = open_doc(lsp, path)
+        send_save(lsp, path, uri, bad, 2)
+        for _ in range(600):  # the specialists are asked, and wait for their replies
+            if calls(api) == 4:
+                break
+            await asyncio.sleep(0.05)
+        await save(lsp, path, uri, good, 3)  # fixed before the replies came: back to HEAD's text, nothing to review
+        release.set()
+        assert calls(api) == 4 and list(lsp.diagnostics[uri]) == []
+        assert not any("failed" in m.message for m in lsp.log_messages), "cancelled, not failed"
+        await save(lsp, path, uri, bad, 4)
+        assert calls(api) == 8, "the replaced review left nothing in the cache"
+        assert [d.code for d in lsp.diagnostics[uri]] == ["correctness/wrong-divisor"]
+    finally:
+        release.set()
         await lsp.shutdown_session()

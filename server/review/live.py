@@ -61,7 +61,7 @@ def head_text(root: Path, rel: str) -> str:
     try:
         top = Path(repo.working_tree_dir or root).resolve()
         path = (root / rel).relative_to(top).as_posix()
-        data = repo.git.show(f"HEAD:{path}", stdout_as_string=False)
+        data = repo.git.show(f"HEAD:{path}", stdout_as_string=False, strip_newline_in_stdout=False)
     except (git.GitCommandError, ValueError):
         return ""
     finally:
@@ -143,13 +143,10 @@ class LiveReview:
         state = self._files.get(rel)
         baseline = state.baseline if state is not None else await asyncio.to_thread(head_text, self.session.root, rel)
         prompt_budget = self.session.settings.chat.budget
-        change = Change("saved", "saved", [FileChange(rel, "modified", text=text)])
-
-        def changed_units(index, retriever) -> tuple[list[Unit], list[Skipped]]:
-            change.files[0].hunks = text_hunks(baseline, text)
-            return units(index, change, room(prompt_budget), retriever)
-
-        found, skipped = await self.session.with_index(changed_units)
+        hunks = await asyncio.to_thread(text_hunks, baseline, text)  # not on the reader: completions wait there
+        change = Change("saved", "saved", [FileChange(rel, "modified", hunks=hunks, text=text)])
+        found, skipped = await self.session.with_index(lambda index, retriever: units(
+            index, change, room(prompt_budget), retriever))
         fresh = {unit_key(u): u for u in found if unit_key(u) not in self._cache}
         if fresh:
             try:
