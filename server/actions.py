@@ -13,6 +13,7 @@ from . import documents
 from .features import fixes
 from .features.chat import Answer, Selection
 from .llm import ModelError
+from .review.editor import quick_fixes
 
 if TYPE_CHECKING:
     from .app import RaglsServer
@@ -106,7 +107,7 @@ def register(server: "RaglsServer") -> None:
             fix.data = {"command": FIX, "arguments": args}
         else:
             fix.command = types.Command(title=title, command=FIX, arguments=args)
-        actions = [fix]
+        actions = [*quick_fixes(ls, uri, diags), fix]  # a review finding's own replacement first
         if selected:
             actions.append(types.CodeAction(title="ragls: explain the selection", kind=types.CodeActionKind.Empty,
                                             command=types.Command(title="ragls: explain", command=EXPLAIN,

@@ -14,6 +14,7 @@ from . import actions, documents, inline, nextedit, positions, protocol
 from .features.completion import Timings
 from .folders import Folder
 from .llm import ModelClient, ModelConfig
+from .review import editor as review
 from .settings import SECTION, Settings, model_configured, parse, with_env
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class RaglsServer(LanguageServer):
         old, self.client = self.client, ModelClient(ModelConfig.from_settings(self.settings))
         for f in self.folders:
             f.use(self.settings, self.client)
+        review.settings_changed(self)
         if old is not None:
             _close_later(old)
         log.info("settings: model %s at %s, fim %s", m.chat_model, m.base_url or "(default)", m.fim_template)
@@ -75,7 +77,7 @@ class RaglsServer(LanguageServer):
                 "model": {"configured": model_configured(self.settings),
                           "baseUrl": m.base_url, "chatModel": m.chat_model, "completionModel": m.completion_model,
                           "fimTemplate": m.fim_template},
-                "completion": self.timings.summary()}
+                "completion": self.timings.summary(), "review": review.status(self)}
 
     def add_folder(self, root: Path, name: str = "") -> Folder | None:
         root = root.resolve()
@@ -175,6 +177,7 @@ def create_server() -> RaglsServer:
         _buffer_changed(ls, params.text_document.uri)
         if (hit := ls.folder(params.text_document.uri)) is not None and _rules_file(hit[1]):
             _reindex(ls, hit[0])  # files the new rules ignore leave the index (clients without file watchers)
+        review.saved(ls, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: RaglsServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -182,6 +185,7 @@ def create_server() -> RaglsServer:
             folder, rel = hit
             folder.session.buffers.pop(rel, None)
             folder.session.schedule_update(rel, None)  # back to the disk's text
+        review.closed(ls, params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: RaglsServer, params: types.DidChangeWatchedFilesParams) -> None:

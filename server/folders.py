@@ -1,14 +1,15 @@
-"""One workspace folder in the server: its index session, completion and chat features, and indexing state."""
+"""One workspace folder in the server: its index session, completion, chat and review features, indexing state."""
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .features.chat import ChatFeatures
 from .editing import Editing
+from .features.chat import ChatFeatures
 from .features.completion import Completer
 from .llm import ModelClient
+from .review.live import LiveReview
 from .session import Session
 from .settings import Settings
 
@@ -21,6 +22,7 @@ class Folder:
     name: str
     completer: Completer = field(init=False)
     chat: ChatFeatures = field(init=False)
+    reviews: LiveReview = field(init=False)  # review on save
     indexing: asyncio.Task | None = None
     summary: str | None = None  # the last indexing run's one-line summary, or why it failed
     editing: Editing = field(default_factory=Editing)
@@ -28,6 +30,7 @@ class Folder:
     @classmethod
     def open(cls, root: Path, settings: Settings, client: ModelClient | None, name: str = "") -> "Folder":
         folder = cls(Session(root, settings, refresh_in_process=False), name or root.name)
+        folder.reviews = LiveReview(folder.session)
         folder.use(settings, client)
         return folder
 
@@ -40,6 +43,7 @@ class Folder:
         self.session.settings = settings
         self.completer = Completer(self.session, client, self.editing)
         self.chat = ChatFeatures(self.session, client, self.editing)
+        self.reviews.client = client
 
     @property
     def state(self) -> str:
@@ -50,6 +54,7 @@ class Folder:
         return "error" if self.summary.startswith("indexing failed") else "ready"
 
     def close(self) -> None:
+        self.reviews.close()
         if self.indexing is not None:
             self.indexing.cancel()
         self.session.close()

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ragls.indexer.files import Limits, NotRegular, discover, read_regular, refusal
 from ragls.indexer.index import Index
@@ -24,6 +24,7 @@ from .indexer_process import IndexerProcess
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 LINES_CACHE = 64  # files whose lines are kept for prompt context
 MAX_FILE_BYTES = 2_000_000  # a cited file is read up to here (indexed files are at most 1 MB)
 REFUSALS_TTL_S = 10.0  # how long a file's confinement verdict is trusted (ignore-file changes clear them at once)
@@ -288,6 +289,12 @@ class Session:
         # heal: a catalog found damaged is rebuilt (the writer's next update builds it again) and asked once more
         return await self._on(self._reader, lambda: self._read_index.heal(lambda: self._retriever.context(
             query, k=k, budget=budget, source=source, same_file=same_file)))
+
+    async def with_index(self, fn: Callable[[Index, Retriever], T]) -> T:
+        """`fn(index, retriever)` on the retrieval thread, with its own connection (a damaged catalog is rebuilt and
+        `fn` asked once more)."""
+        return await self._on(self._reader, lambda: self._read_index.heal(lambda: fn(self._read_index,
+                                                                                    self._retriever)))
 
     async def search(self, text: str, k: int, budget: int) -> list[Item]:
         return await self._on(self._reader, lambda: self._read_index.heal(

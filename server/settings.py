@@ -66,12 +66,22 @@ class NextEditSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReviewSettings:
+    """Proactive review: a saved file's changed definitions go through the review pipeline (a model call per
+    reviewer each time a definition changes): off by default."""
+
+    on_save: bool = False
+    debounce_ms: int = 1000  # saves closer together than this make one review (the latest save's)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
     next_edit: NextEditSettings = field(default_factory=NextEditSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
     log_prompts: bool = False
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -117,6 +118,20 @@ def collect(root: Path, base: str | None, head: str | None, mode: str) -> Change
         if f.text is None and f.status != "deleted" and not f.binary and f.unreadable is None:
             f.text, f.unreadable = _read(work / f.path)
     return change
+
+
+def text_hunks(old: str, new: str, context: int = 3) -> list[Hunk]:
+    """The hunks that turn `old` into `new`, as git's diff gives them (new-side numbers; removed lines placed
+    before the new-side line they now precede), for texts that are not commits (an editor's saves)."""
+    a, b = old.split("\n"), new.split("\n")
+    out = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        start = max(1, j1 + 1 - context)
+        out.append(Hunk(start, max(start, min(len(b), j2 + context)), tuple(range(j1 + 1, j2 + 1)),
+                        tuple((j1 + 1, a[i]) for i in range(i1, i2))))
+    return out
 
 
 def repository_url(repo: git.Repo) -> str | None:

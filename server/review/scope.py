@@ -90,12 +90,14 @@ class Skipped:
         return f"{self.path}{' ' + self.where if self.where else ''}: {self.reason}"
 
 
-def units(index: Index, change: Change, max_tokens: int) -> tuple[list[Unit], list[Skipped]]:
+def units(index: Index, change: Change, max_tokens: int, retriever: Retriever | None = None
+          ) -> tuple[list[Unit], list[Skipped]]:
     """Units for every reviewable file of the change, each shown in at most about `max_tokens` tokens (a large
-    definition is cut to the lines around its hunks), and the files left out with why (never silently)."""
+    definition is cut to the lines around its hunks), and the files left out with why (never silently). Context
+    comes from `retriever` (one over `index`, kept by the caller), else a new one."""
     out: list[Unit] = []
     skipped: list[Skipped] = []
-    retriever = Retriever(index)
+    retriever = retriever or Retriever(index)
     root = Path(index.root)
     for f in change.files:
         reason = _why_not(root, f)

@@ -36,6 +36,7 @@ test("a change restarts the server only for what it reads at start", () => {
   assert.equal(effect("ragls.model.apiKeyEnv"), "restart");
   assert.equal(effect("ragls.model.chatModel"), "update");
   assert.equal(effect("ragls.completion.enabled"), "update");
+  assert.equal(effect("ragls.review.onSave"), "update");
   assert.equal(effect("ragls.logPrompts"), "update");
   assert.equal(effect("ragls.trace.server"), "none");
   assert.equal(effect("editor.fontSize"), "none");
