@@ -2,9 +2,7 @@
 diagnostics of its open files, for prompts)."""
 from __future__ import annotations
 
-import difflib
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -15,6 +13,7 @@ from ragls.prompts.render import BudgetError, load, render
 
 from . import documents
 from .editing import Diagnostic, history_text
+from .features import fixes
 from .llm import ModelError
 
 if TYPE_CHECKING:
@@ -25,7 +24,6 @@ log = logging.getLogger(__name__)
 NEXT_EDIT, DIAGNOSTICS = "ragls/nextEdit", "ragls/diagnostics"
 REGION_LINES = 8  # lines each side of a location that the model may rewrite
 LOCATIONS = 10
-_CODE_BLOCK = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
 
 
 def plain(value: Any) -> Any:
@@ -35,33 +33,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
-
-
-def line_edits(old: list[str], new: list[str], first_line: int) -> list[tuple[int, int, list[str]]]:
-    """The changed blocks from `old` to `new` lines (0-based `first_line` of old[0]): (start, end, replacement),
-    old lines start..end-1 replaced; the lines that stay are not part of any edit."""
-    out = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if tag != "equal":
-            out.append((first_line + i1, first_line + i2, new[j1:j2]))
-    return out
-
-
-def text_edits(lines: list[str], blocks: list[tuple[int, int, list[str]]], codec: Any) -> list[types.TextEdit]:
-    """LSP edits of whole lines (positions in the client's units), from `line_edits` blocks over `lines`."""
-    out = []
-    eol = "\r\n" if lines and lines[0].endswith("\r") else "\n"
-    for start, end, new in blocks:
-        text = "".join(line + eol for line in new)
-        if end >= len(lines) and end > start:  # replacing up to the last line, which has no line break after it
-            last = len(lines) - 1
-            tail = types.Position(last, len(lines[last].rstrip("\r")))
-            rng = types.Range(types.Position(start, 0), codec.position_to_client_units(lines, tail))
-            text = text[:-len(eol)] if text else text
-        else:
-            rng = types.Range(types.Position(start, 0), types.Position(end, 0))
-        out.append(types.TextEdit(range=rng, new_text=text))
-    return out
 
 
 def register(server: RaglsServer) -> None:
@@ -139,7 +110,7 @@ async def _edit_at(ls: RaglsServer, folder: Folder, loc: Location, history: list
     lines = source.split("\n")
     first = max(1, loc.line - REGION_LINES)
     last = min(len(lines), loc.line + REGION_LINES)
-    region = "\n".join(line.rstrip("\r") for line in lines[first - 1:last])
+    region = "\n".join(line.rstrip("\r") for line in lines[first - 1:last])  # shown numbered from `first`
     s = session.settings.next_edit
     diags = folder.editing.diagnostics_near(loc.path, first, last)
     spec = language_for(loc.path)
@@ -154,16 +125,19 @@ async def _edit_at(ls: RaglsServer, folder: Folder, loc: Location, history: list
     reply = await client.chat(rendered.messages or [], max_tokens=s.max_tokens)
     if reply.strip().startswith("NO_CHANGE"):
         return []
-    blocks = _CODE_BLOCK.findall(reply)
-    if not blocks:
+    found = fixes.blocks(reply, rendered.restore)
+    if not found:
         raise ModelError("bad_response", "the model's next edit has no code block")
-    new = rendered.restore(max(blocks, key=len).rstrip("\n")).split("\n")
-    old = region.split("\n")
-    changes = line_edits(old, new, first - 1)
-    edits = text_edits([ln for ln in lines], changes, ls.workspace.position_codec)
-    return [{"uri": uri, "range": _plain_range(e.range), "newText": e.new_text} for e in edits]
+    rep = fixes.replacement(loc.path, source, first, last, max(found, key=lambda b: len(b.lines)).lines)
+    if broke := fixes.new_problems(loc.path, source, fixes.apply(source, [rep])):
+        log.info("next edit at %s:%d dropped: it does not parse (line %d)", loc.path, loc.line, broke[0].line)
+        return []
+    codec = ls.workspace.position_codec
+    lines = source.split("\n")
+    return [{"uri": uri, "range": {"start": _position(codec, lines, start), "end": _position(codec, lines, end)},
+             "newText": text} for start, end, text in fixes.edits(rep)]
 
 
-def _plain_range(r: types.Range) -> dict:
-    return {"start": {"line": r.start.line, "character": r.start.character},
-            "end": {"line": r.end.line, "character": r.end.character}}
+def _position(codec: Any, lines: list[str], at: tuple[int, int]) -> dict:
+    pos = codec.position_to_client_units(lines, types.Position(*at))
+    return {"line": pos.line, "character": pos.character}
