@@ -41,6 +41,7 @@ class Editing:
         self._base: str | None = None  # the text before the last hunk began (extended while typing goes on)
         self._last_at = 0.0
         self.diagnostics: dict[str, list[Diagnostic]] = {}
+        self._offered: dict[str, tuple[int, list[dict]]] = {}  # uri -> (hash of its text, the next edits there)
 
     def changed(self, path: str, old: str, new: str, now: float | None = None) -> None:
         """A document's text went from `old` to `new`: extend the edit being made, or start a new one."""
@@ -81,6 +82,17 @@ class Editing:
         if self._edits and self._edits[-1].path != path:
             return
         self._base = None
+
+    def offer(self, uri: str, text: str, edits: list[dict]) -> None:
+        """The next edits last suggested in a document, while its text is `text` (LSP edits: uri, range, newText)."""
+        self._offered[uri] = (hash(text), [e for e in edits if e["uri"] == uri])
+
+    def offered_on(self, uri: str, text: str, line: int) -> dict | None:
+        """The suggested next edit starting on `line` (0-based) of a document, if its text has not changed since."""
+        hit = self._offered.get(uri)
+        if hit is None or hit[0] != hash(text):
+            return None
+        return next((e for e in hit[1] if e["range"]["start"]["line"] == line), None)
 
     def set_diagnostics(self, path: str, diags: list[Diagnostic]) -> None:
         if diags:

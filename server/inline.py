@@ -56,6 +56,22 @@ async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> st
     return None
 
 
+def _next_edit_here(ls: "RaglsServer", uri: str, position: types.Position) -> types.InlineCompletionItem | None:
+    """The next edit suggested on the cursor's line (ragls/nextEdit), as an inline completion replacing its range,
+    while the document is as it was when it was suggested."""
+    hit = ls.folder(uri)
+    doc = documents.opened(ls.workspace, uri)
+    if hit is None or doc is None:
+        return None
+    edit = hit[0].editing.offered_on(uri, documents.clean(doc.source), position.line)
+    if edit is None:
+        return None
+    r = edit["range"]
+    rng = types.Range(types.Position(r["start"]["line"], r["start"]["character"]),
+                      types.Position(r["end"]["line"], r["end"]["character"]))
+    return types.InlineCompletionItem(insert_text=edit["newText"], range=rng)
+
+
 def _supports_inline(ls: "RaglsServer") -> bool:
     td = ls.client_capabilities.text_document
     return bool(td and getattr(td, "inline_completion", None) is not None)
@@ -65,6 +81,8 @@ def register(server: "RaglsServer") -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: "RaglsServer", params: types.InlineCompletionParams
                                 ) -> types.InlineCompletionList | None:
+        if (edit := _next_edit_here(ls, params.text_document.uri, params.position)) is not None:
+            return types.InlineCompletionList(items=[edit])
         text = await _complete(ls, params.text_document.uri, params.position)
         if not text:
             return None

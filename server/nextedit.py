@@ -134,8 +134,10 @@ async def _edit_at(ls: RaglsServer, folder: Folder, loc: Location, history: list
         return []
     codec = ls.workspace.position_codec
     lines = source.split("\n")
-    return [{"uri": uri, "range": {"start": _position(codec, lines, start), "end": _position(codec, lines, end)},
-             "newText": text} for start, end, text in fixes.edits(rep)]
+    edits = [{"uri": uri, "range": {"start": _position(codec, lines, start), "end": _position(codec, lines, end)},
+              "newText": text} for start, end, text in fixes.edits(rep)]
+    folder.editing.offer(uri, source, edits)  # an inline completion on one of these lines shows it
+    return edits
 
 
 def _position(codec: Any, lines: list[str], at: tuple[int, int]) -> dict:

@@ -73,6 +73,12 @@ async def test_a_rename_points_at_the_remaining_calls_and_the_edit_changes_only_
         changed = sorted(e["range"]["start"]["line"] + 1 for e in edits)
         assert changed == [n for n in range(first_line, last_line + 1) if "apply_discount" in checkout[n - 1]]
         assert all("\n" not in e["newText"] and "discounted" in e["newText"] for e in edits)  # one line each
+        # the edit on a line is also an inline completion there, replacing its range, until the document changes
+        target = open_doc(lsp, root / "shop/checkout.py")
+        at = edits[0]["range"]["start"]
+        shown = await inline(lsp, target, at["line"], at["character"] + 3)
+        [item] = shown.items
+        assert item.insert_text == edits[0]["newText"] and item.range.start.line == at["line"]
     finally:
         await lsp.shutdown_session()
 
