@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,6 +89,19 @@ def test_manifest_can_be_packaged_and_restricts_untrusted_workspaces():
     assert lock["packages"][""]["dependencies"] == MANIFEST["dependencies"]
 
 
+_REGION_LINE = re.compile(r"^\s*\d+ \|(?: (.*))?$")
+
+
+def rename_next_edit(path: str, body: dict) -> str | None:
+    """The model's next edit: the prompt's region with apply_discount renamed (None for other prompts)."""
+    prompt = body["messages"][-1]["content"] if path.endswith("/chat/completions") else ""
+    if "Region of " not in prompt:
+        return None
+    region = prompt.split("Region of ", 1)[1].split("<<<BEGIN REPOSITORY TEXT>>>", 1)[1].split("<<<END REPOSITORY TEXT>>>")[0]
+    lines = [m.group(1) or "" for line in region.strip("\n").split("\n") if (m := _REGION_LINE.match(line))]
+    return "```python\n" + "\n".join(lines).replace("apply_discount", "discounted") + "\n```"
+
+
 def _npm(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     proc = subprocess.run([NPM or "npm", *args], cwd=CLIENT, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"npm {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
@@ -132,6 +146,7 @@ def test_drives_the_real_server_as_the_extension_does(compiled, tmp_path):
     report = tmp_path / "report.json"
     with FakeOpenAI() as api:
         api.fail_next.append(500)  # the first model call (an explain) fails: a clear message, once
+        api.responder = rename_next_edit
         api.replies.extend([
             "apply_discount(cart.total(), discount)",  # inline completion
             "```python\n    tax = TaxPolicy(country).tax_for(max(net, 0.0))\n```",  # fix
@@ -152,11 +167,16 @@ def test_drives_the_real_server_as_the_extension_does(compiled, tmp_path):
     seen = json.loads(report.read_text())
     assert seen["results"]["exitCode"] == 0  # shut down cleanly
     chats = [json.dumps(body) for path, body in requests if path.endswith("/chat/completions")]
-    # failed explain, completion, fix, explain, ask; the cancelled completion never reached the model
-    assert len(chats) == 5, chats
+    # failed explain, completion, fix, explain, ask, next edit; the cancelled completion never reached the model
+    assert len(chats) == 6, chats
     completion, fix = chats[1], chats[2]
     assert "def apply_discount(amount: float, percent: float)" in completion and "shop/pricing.py" in completion
     assert "class TaxPolicy" in fix and "tax_for expects a positive amount" in fix
     assert all(b["model"] == "test-chat" for p, b in requests if p.endswith("/chat/completions"))  # from settings
     assert all(h.get("authorization") == "Bearer sk-from-secret-storage" for h in headers)
     assert "500" in seen["results"]["failure"]["request"]
+    # the forwarded diagnostics reached the next edit's prompt; ragls's own were not sent back
+    next_edit = chats[5]
+    assert "Region of shop/checkout.py" in next_edit and "-def apply_discount" in next_edit
+    assert "is unknown import symbol [Pylance reportAttributeAccessIssue]" in next_edit
+    assert "a finding of ragls itself" not in next_edit
