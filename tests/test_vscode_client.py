@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import pytest
 from ragls.server.settings import Settings
 
 from .conftest import FIXTURES, make_git_repo
-from .fake_openai import FakeOpenAI
+from .fake_openai import FakeOpenAI, next_edit_rewriter
 
 CLIENT = Path(__file__).resolve().parent.parent / "vscode-client"
 MANIFEST = json.loads((CLIENT / "package.json").read_text())
@@ -89,19 +88,6 @@ def test_manifest_can_be_packaged_and_restricts_untrusted_workspaces():
     assert lock["packages"][""]["dependencies"] == MANIFEST["dependencies"]
 
 
-_REGION_LINE = re.compile(r"^\s*\d+ \|(?: (.*))?$")
-
-
-def rename_next_edit(path: str, body: dict) -> str | None:
-    """The model's next edit: the prompt's region with apply_discount renamed (None for other prompts)."""
-    prompt = body["messages"][-1]["content"] if path.endswith("/chat/completions") else ""
-    if "Region of " not in prompt:
-        return None
-    region = prompt.split("Region of ", 1)[1].split("<<<BEGIN REPOSITORY TEXT>>>", 1)[1].split("<<<END REPOSITORY TEXT>>>")[0]
-    lines = [m.group(1) or "" for line in region.strip("\n").split("\n") if (m := _REGION_LINE.match(line))]
-    return "```python\n" + "\n".join(lines).replace("apply_discount", "discounted") + "\n```"
-
-
 def _npm(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     proc = subprocess.run([NPM or "npm", *args], cwd=CLIENT, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"npm {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
@@ -146,7 +132,7 @@ def test_drives_the_real_server_as_the_extension_does(compiled, tmp_path):
     report = tmp_path / "report.json"
     with FakeOpenAI() as api:
         api.fail_next.append(500)  # the first model call (an explain) fails: a clear message, once
-        api.responder = rename_next_edit
+        api.responder = next_edit_rewriter("apply_discount", "discounted")  # the next edit of a rename
         api.replies.extend([
             "apply_discount(cart.total(), discount)",  # inline completion
             "```python\n    tax = TaxPolicy(country).tax_for(max(net, 0.0))\n```",  # fix
