@@ -10,7 +10,9 @@ import {
 import type { Range } from "./logic/requests";
 import { SECTION } from "./logic/settings";
 
+/** Context keys: an edit is shown (Tab accepts it), any suggestion is shown (Escape dismisses it). */
 const VISIBLE = "ragls.nextEditVisible";
+const SHOWN = "ragls.nextEditShown";
 
 function toRange(r: Range): vscode.Range {
   return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
@@ -106,7 +108,7 @@ export class NextEditView implements vscode.Disposable {
     this.item.tooltip = label.tooltip;
     this.item.show();
     this.render();
-    await this.setVisible(s.kind === "edit");
+    await this.setVisible(s.kind === "edit", true);
   }
 
   /** Draws the suggestion in every visible editor of its document. */
@@ -174,8 +176,9 @@ export class NextEditView implements vscode.Disposable {
     void this.setVisible(false);
   }
 
-  private async setVisible(visible: boolean): Promise<void> {
-    await vscode.commands.executeCommand("setContext", VISIBLE, visible);
+  private async setVisible(edit: boolean, shown = edit): Promise<void> {
+    await vscode.commands.executeCommand("setContext", VISIBLE, edit);
+    await vscode.commands.executeCommand("setContext", SHOWN, shown);
   }
 
   dispose(): void {

@@ -84,14 +84,15 @@ test("Tab goes to an edit elsewhere, then accepts it at the cursor", () => {
   assert.equal(tabAction({ ...s, kind: "location", edits: [] }, { uri: checkout, line: 3 }), "goto");
 });
 
-test("the manifest binds Tab and Escape only while an edit is shown and no inline completion is", () => {
+test("the manifest binds Tab while an edit is shown, Escape while a suggestion is, and neither over an inline completion", () => {
   const bindings = manifest.contributes.keybindings;
   const tab = bindings.find((b) => b.key === "tab");
   const escape = bindings.find((b) => b.key === "escape");
   assert.equal(tab?.command, "ragls.nextEditTab");
   assert.equal(escape?.command, "ragls.dismissNextEdit");
+  assert.match(tab?.when ?? "", /^ragls\.nextEditVisible && /); // an edit to accept
+  assert.match(escape?.when ?? "", /^ragls\.nextEditShown && /); // any suggestion
   for (const b of [tab, escape]) {
-    assert.match(b?.when ?? "", /^ragls\.nextEditVisible && /);
     assert.match(b?.when ?? "", /!inlineSuggestionVisible/);
     assert.match(b?.when ?? "", /!suggestWidgetVisible/);
   }
