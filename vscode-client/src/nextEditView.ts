@@ -88,7 +88,7 @@ export class NextEditView implements vscode.Disposable {
     try {
       const raw: unknown = await client.sendRequest(NEXT_EDIT_REQUEST, nextEditParams(cursor.uri, editor.selection.active), source.token);
       if (source.token.isCancellationRequested || doc.version !== version) return;
-      const result = parseResult(raw);
+      const result = parseResult(raw, (uri) => vscode.Uri.parse(uri).toString());
       if (result.error && explicit) void vscode.window.showWarningMessage(`ragls: next edit: ${result.error}`);
       const suggestion = chooseSuggestion(result, cursor);
       if (suggestion) await this.show(suggestion);

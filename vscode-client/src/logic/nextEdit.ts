@@ -37,21 +37,21 @@ function asRange(value: unknown): Range | undefined {
   return start && end ? { start, end } : undefined;
 }
 
-/** The server's answer with anything malformed dropped. */
-export function parseResult(raw: unknown): NextEditResult {
+/** The server's answer with anything malformed dropped; `uri` spells its URIs as the editor does. */
+export function parseResult(raw: unknown, uri: (value: string) => string = (value) => value): NextEditResult {
   const out: NextEditResult = { locations: [], edits: [] };
   if (!isObject(raw)) return out;
   for (const item of Array.isArray(raw.locations) ? raw.locations as unknown[] : []) {
     const range = isObject(item) ? asRange(item.range) : undefined;
     if (isObject(item) && typeof item.uri === "string" && range) {
-      out.locations.push({ uri: item.uri, range, score: typeof item.score === "number" ? item.score : 0,
+      out.locations.push({ uri: uri(item.uri), range, score: typeof item.score === "number" ? item.score : 0,
         why: typeof item.why === "string" ? item.why : "" });
     }
   }
   for (const item of Array.isArray(raw.edits) ? raw.edits as unknown[] : []) {
     const range = isObject(item) ? asRange(item.range) : undefined;
     if (isObject(item) && typeof item.uri === "string" && typeof item.newText === "string" && range) {
-      out.edits.push({ uri: item.uri, range, newText: item.newText });
+      out.edits.push({ uri: uri(item.uri), range, newText: item.newText });
     }
   }
   if (typeof raw.error === "string" && raw.error) out.error = raw.error;

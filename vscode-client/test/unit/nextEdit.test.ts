@@ -30,6 +30,8 @@ test("the request's params and a defensive read of the answer", () => {
   assert.deepEqual(nextEditParams(pricing, { line: 4, character: 14 }), { textDocument: { uri: pricing }, position: at(4, 14) });
   assert.deepEqual(parseResult(answer), answer);
   assert.deepEqual(parseResult(null), { locations: [], edits: [] });
+  const spelled = parseResult(answer, (uri) => uri.replace("file:///repo", "file:///c%3A/repo"));
+  assert.deepEqual([...spelled.locations, ...spelled.edits].map((x) => x.uri.slice(0, 17)), Array(5).fill("file:///c%3A/repo"));
   const odd = parseResult({ locations: [{ uri: 1 }, { uri: checkout, range: lines(2, 2) }], edits: [{ uri: checkout }], error: "timeout" });
   assert.deepEqual(odd, { locations: [{ uri: checkout, range: lines(2, 2), score: 0, why: "" }], edits: [], error: "timeout" });
 });
