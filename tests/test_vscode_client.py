@@ -109,7 +109,7 @@ def test_lints_clean(compiled):
 @needs_node
 def test_unit_tests_pass(compiled):
     proc = _npm("test")
-    assert "# fail 0" in proc.stdout and "# pass " in proc.stdout, proc.stdout[-3000:]
+    assert "# fail 0" in proc.stdout and "# cancelled 0" in proc.stdout and "# pass " in proc.stdout, proc.stdout[-3000:]
 
 
 @needs_node
