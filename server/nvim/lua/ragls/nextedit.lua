@@ -52,9 +52,11 @@ end
 ---@param cursor {uri: string, line: integer}
 ---@return table?
 function M.choose(result, cursor)
+  local all = type(result.edits) == "table" and result.edits or {}
+  local locations = type(result.locations) == "table" and result.locations or {}
   local edits = vim.tbl_filter(function(e)
-    return e.uri == (result.edits or {})[1].uri
-  end, result.edits or {})
+    return e.uri == all[1].uri
+  end, all)
   if #edits > 0 then
     local s, e = edits[1].range.start, edits[1].range["end"]
     for _, edit in ipairs(edits) do
@@ -63,7 +65,7 @@ function M.choose(result, cursor)
     end
     local last = (e.character == 0 and e.line > s.line) and e.line - 1 or e.line
     local why = ""
-    for _, loc in ipairs(result.locations or {}) do
+    for _, loc in ipairs(locations) do
       if loc.uri == edits[1].uri then
         why = loc.why or ""
         break
@@ -71,7 +73,7 @@ function M.choose(result, cursor)
     end
     return { kind = "edit", uri = edits[1].uri, first = s.line, last = last, edits = edits, why = why }
   end
-  for _, loc in ipairs(result.locations or {}) do
+  for _, loc in ipairs(locations) do
     local line = loc.range.start.line
     if not WEAK[loc.why or ""] and not (loc.uri == cursor.uri and line == cursor.line) then
       return { kind = "location", uri = loc.uri, first = line, last = line, edits = {}, why = loc.why }
