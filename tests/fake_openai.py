@@ -26,6 +26,23 @@ def _pieces(text: str) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text) or [""]
 
 
+_REGION_LINE = re.compile(r"^\s*\d+ \|(?: (.*))?$")
+
+
+def next_edit_rewriter(old: str, new: str) -> Callable[[str, dict[str, Any]], str | None]:
+    """A `responder` for next-edit prompts: the prompt's region with `old` replaced by `new`, as a model answers
+    (None for every other prompt: the next of `replies` answers it)."""
+    def respond(path: str, body: dict[str, Any]) -> str | None:
+        prompt = body["messages"][-1]["content"] if path.endswith("/chat/completions") else ""
+        if "Region of " not in prompt:
+            return None
+        region = prompt.split("Region of ", 1)[1].split("<<<BEGIN REPOSITORY TEXT>>>", 1)[1]
+        region = region.split("<<<END REPOSITORY TEXT>>>", 1)[0].strip("\n")
+        lines = [m.group(1) or "" for line in region.split("\n") if (m := _REGION_LINE.match(line))]
+        return "```\n" + "\n".join(lines).replace(old, new) + "\n```"
+    return respond
+
+
 class FakeOpenAI:
     """Start with `with FakeOpenAI() as api:`; `api.base_url` ends in /v1; `api.requests` holds (path, body).
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from .fake_openai import FakeOpenAI
+from .conftest import FIXTURES
+from .fake_openai import FakeOpenAI, next_edit_rewriter
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "server" / "nvim"
-SCRIPT = Path(__file__).parent / "nvim" / "e2e.lua"
+SCRIPTS = Path(__file__).parent / "nvim"
 NVIM = shutil.which("nvim", path=str(Path(sys.executable).parent)) or shutil.which("nvim")
 TIMEOUT_S = 240
 
@@ -37,11 +38,11 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def run_nvim(params: dict, env: dict[str, str], tmp_path: Path) -> dict:
-    """Run the e2e script in `nvim --headless`; the whole process group is killed if it outlives TIMEOUT_S."""
+def run_nvim(params: dict, env: dict[str, str], tmp_path: Path, script: str = "e2e.lua") -> dict:
+    """Run a script of tests/nvim in `nvim --headless`; the whole process group is killed if it outlives TIMEOUT_S."""
     (tmp_path / "params.json").write_text(json.dumps(params))
     env = {**env, "RAGLS_NVIM_TEST": str(tmp_path / "params.json")}
-    proc = subprocess.Popen([NVIM, "--headless", "--clean", "-n", "-u", str(SCRIPT)], env=env, cwd=params["root"],
+    proc = subprocess.Popen([NVIM, "--headless", "--clean", "-n", "-u", str(SCRIPTS / script)], env=env, cwd=params["root"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
@@ -125,6 +126,48 @@ def test_neovim_completes_fixes_explains_and_reports_errors(shop_repo, tmp_path)
     assert "ERROR" not in health and "WARNING" not in health, health
     assert "chat model: test-chat" in health and "API key: set in $OPENAI_API_KEY" in health
     assert f"at {root}: indexed" in health
+
+
+def _env(api: FakeOpenAI, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_", "XDG_", "NVIM"))}
+    env.update({"OPENAI_BASE_URL": api.base_url, "OPENAI_API_KEY": "sk-test-secret", "RAGLS_MODEL": "test-chat",
+                "RAGLS_HOME": str(tmp_path / "home"), "ANONYMIZED_TELEMETRY": "False",
+                **{f"XDG_{d}_HOME": str(tmp_path / d.lower()) for d in ("CONFIG", "DATA", "STATE", "CACHE")}})
+    return env
+
+
+@needs_nvim
+def test_neovim_forwards_diagnostics_and_previews_jumps_to_and_accepts_the_next_edit(shop_repo, tmp_path):
+    root = Path(shop_repo.working_tree_dir)
+    with FakeOpenAI() as api:
+        api.responder = next_edit_rewriter("apply_discount", "discounted")
+        params = {"root": str(root), "rtp": str(PLUGIN), "cmd": [sys.executable, "-m", "ragls.server"],
+                  "result": str(tmp_path / "result.json"), "timeout_ms": (TIMEOUT_S - 30) * 1000}
+        data = run_nvim(params, _env(api, tmp_path), tmp_path, "nextedit.lua")
+        prompts = chat_prompts(api)
+
+    steps = data["steps"]
+    # the type checker's diagnostic is forwarded, ragls's own is not; the server puts it in the next edit's prompt
+    assert steps["forwarded"] == ['"apply_discount" is unknown import symbol']
+    in_checkout = [p for p in prompts if "Region of shop/checkout.py" in p]
+    assert in_checkout and all("-def apply_discount" in p for p in in_checkout)
+    assert all("is unknown import symbol [Pyright reportAttributeAccessIssue]" in p for p in in_checkout)
+    assert not any("a finding of ragls itself" in p for p in prompts)
+    assert steps["auto"]["kind"] in ("edit", "location")  # a suggestion after a pause, without a command
+
+    # the edit at the import and the call, previewed: the old lines highlighted, the new ones as virtual lines
+    shown = steps["shown"]
+    assert (shown["first"], shown["last"], shown["why"]) == (3, 11, "still uses apply_discount")
+    assert shown["preview"]["removed"] == [3, 11]
+    assert shown["preview"]["virt_lines"] == ["from .pricing import TaxPolicy, discounted",
+                                              "    net = discounted(cart.total(), discount)"]
+    assert any("next edit (still uses apply_discount)" in t for t in shown["preview"]["virt_text"])
+    assert steps["dismissed"] == {"removed": [], "virt_lines": [], "virt_text": []}
+
+    # Tab: to its first line, then the edit applied
+    assert steps["jumped"] == 4
+    original = (FIXTURES / "pyrepo" / "shop" / "checkout.py").read_text().rstrip("\n").split("\n")
+    assert steps["accepted"] == [ln.replace("apply_discount", "discounted") for ln in original]
 
 
 def test_nvim_path_points_at_the_plugin_and_the_wheel_ships_it():

@@ -19,7 +19,7 @@ import pytest
 from ragls.server.settings import Settings
 
 from .conftest import FIXTURES, make_git_repo
-from .fake_openai import FakeOpenAI
+from .fake_openai import FakeOpenAI, next_edit_rewriter
 
 CLIENT = Path(__file__).resolve().parent.parent / "vscode-client"
 MANIFEST = json.loads((CLIENT / "package.json").read_text())
@@ -109,7 +109,7 @@ def test_lints_clean(compiled):
 @needs_node
 def test_unit_tests_pass(compiled):
     proc = _npm("test")
-    assert "# fail 0" in proc.stdout and "# pass " in proc.stdout, proc.stdout[-3000:]
+    assert "# fail 0" in proc.stdout and "# cancelled 0" in proc.stdout and "# pass " in proc.stdout, proc.stdout[-3000:]
 
 
 @needs_node
@@ -132,6 +132,7 @@ def test_drives_the_real_server_as_the_extension_does(compiled, tmp_path):
     report = tmp_path / "report.json"
     with FakeOpenAI() as api:
         api.fail_next.append(500)  # the first model call (an explain) fails: a clear message, once
+        api.responder = next_edit_rewriter("apply_discount", "discounted")  # the next edit of a rename
         api.replies.extend([
             "apply_discount(cart.total(), discount)",  # inline completion
             "```python\n    tax = TaxPolicy(country).tax_for(max(net, 0.0))\n```",  # fix
@@ -152,11 +153,16 @@ def test_drives_the_real_server_as_the_extension_does(compiled, tmp_path):
     seen = json.loads(report.read_text())
     assert seen["results"]["exitCode"] == 0  # shut down cleanly
     chats = [json.dumps(body) for path, body in requests if path.endswith("/chat/completions")]
-    # failed explain, completion, fix, explain, ask; the cancelled completion never reached the model
-    assert len(chats) == 5, chats
+    # failed explain, completion, fix, explain, ask, next edit; the cancelled completion never reached the model
+    assert len(chats) == 6, chats
     completion, fix = chats[1], chats[2]
     assert "def apply_discount(amount: float, percent: float)" in completion and "shop/pricing.py" in completion
     assert "class TaxPolicy" in fix and "tax_for expects a positive amount" in fix
     assert all(b["model"] == "test-chat" for p, b in requests if p.endswith("/chat/completions"))  # from settings
     assert all(h.get("authorization") == "Bearer sk-from-secret-storage" for h in headers)
     assert "500" in seen["results"]["failure"]["request"]
+    # the forwarded diagnostics reached the next edit's prompt; ragls's own were not sent back
+    next_edit = chats[5]
+    assert "Region of shop/checkout.py" in next_edit and "-def apply_discount" in next_edit
+    assert "is unknown import symbol [Pylance reportAttributeAccessIssue]" in next_edit
+    assert "a finding of ragls itself" not in next_edit

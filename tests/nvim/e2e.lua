@@ -1,73 +1,11 @@
 -- End-to-end script for tests/test_nvim.py: a headless Neovim with the ragls plugin completes, fixes, explains,
 -- answers and reports a model failure, then writes what it saw as JSON and quits (non-zero on failure).
-local params = vim.json.decode(table.concat(vim.fn.readfile(assert(os.getenv("RAGLS_NVIM_TEST"))), "\n"))
-vim.opt.runtimepath:prepend(params.rtp)
-vim.o.swapfile = false
-vim.o.shada = ""
-
-local results = { steps = {}, notifications = {} }
-local finished = false
-
-vim.notify = function(msg, level)
-  table.insert(results.notifications, { message = msg, level = level })
-end
-
-local function finish(code, err)
-  if finished then
-    return
-  end
-  finished = true
-  results.ok = code == 0
-  results.error = err
-  local ok, encoded = pcall(function()
-    results.status = require("ragls").status()
-    return vim.json.encode(results)
-  end)
-  if not ok then
-    code, encoded = 3, vim.json.encode({ ok = false, error = "could not encode the results: " .. tostring(encoded) })
-  end
-  pcall(vim.fn.writefile, { encoded }, params.result)
-  vim.cmd(code == 0 and "qall!" or ("cquit " .. code))
-end
-
-vim.defer_fn(function()
-  finish(2, "global timeout")
-end, params.timeout_ms)
-
---- Suspend the test until cond() is truthy (polled from the event loop), or fail after timeout_ms.
-local function wait_for(what, cond, timeout_ms)
-  local co = coroutine.running()
-  local deadline = vim.uv.now() + (timeout_ms or 30000)
-  local timer = assert(vim.uv.new_timer())
-  timer:start(10, 20, vim.schedule_wrap(function()
-    if not timer:is_active() then
-      return
-    end
-    local ok, value = pcall(cond)
-    if (ok and value) or vim.uv.now() > deadline then
-      timer:stop()
-      timer:close()
-      coroutine.resume(co, ok and value or nil)
-    end
-  end))
-  local value = coroutine.yield()
-  if not value then
-    error("timed out waiting for " .. what, 0)
-  end
-  return value
-end
-
-local function line(bufnr, n)
-  return vim.api.nvim_buf_get_lines(bufnr, n - 1, n, false)[1]
-end
+local H = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/harness.lua")
+local params, results, finish, wait_for, line, feed = H.params, H.results, H.finish, H.wait_for, H.line, H.feed
 
 local function answer_text()
   local buf = require("ragls.ui").answer_buffer()
   return buf and table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n") or ""
-end
-
-local function feed(keys)
-  vim.api.nvim_feedkeys(vim.keycode(keys), "m", false)
 end
 
 local function main()
@@ -79,6 +17,7 @@ local function main()
       index = { debounceMs = 50 },
       model = { timeoutS = 10, maxRetries = 0 },
     },
+    next_edit = { auto = false }, -- every model call here is one the test asks for (tests/nvim/nextedit.lua has them)
   })
   vim.cmd.edit(params.root .. "/shop/checkout.py")
   local buf = vim.api.nvim_get_current_buf()
@@ -183,16 +122,4 @@ local function main()
   finish(0)
 end
 
--- after startup: filetype detection is switched on only after the init file
-vim.api.nvim_create_autocmd("VimEnter", {
-  once = true,
-  nested = true, -- :edit in the callback must run the filetype autocommands
-  callback = function()
-    coroutine.wrap(function()
-      local ok, err = xpcall(main, debug.traceback)
-      if not ok then
-        finish(1, err)
-      end
-    end)()
-  end,
-})
+H.run(main)

@@ -5,11 +5,13 @@ import {
   DidChangeConfigurationNotification, ExecuteCommandRequest, type LanguageClient, MessageType, State,
 } from "vscode-languageclient/node";
 import { createClient, currentSection } from "./client";
+import { DiagnosticsForwarder } from "./diagnosticsForwarder";
 import { INSTALL_HINT, findExecutable, notFoundMessage, resolveLaunch, serverEnv, startFailedMessage } from "./logic/launch";
 import { MessageDeduper, errorText } from "./logic/messages";
 import { SERVER_COMMANDS, commandRange, diagnosticsText, rangeLabel, type Range } from "./logic/requests";
 import { SECTION, changeEffect, initializationOptions } from "./logic/settings";
 import { type ServerStatus, statusMarkdown } from "./logic/status";
+import { NextEditView } from "./nextEditView";
 import { Answers, StatusBar } from "./ui";
 
 const API_KEY_SECRET = "ragls.apiKey";
@@ -22,6 +24,8 @@ class Extension implements vscode.Disposable {
   private readonly status = new StatusBar();
   private readonly answers = new Answers();
   private readonly deduper = new MessageDeduper();
+  private readonly diagnostics = new DiagnosticsForwarder(() => this.running());
+  private readonly nextEdit = new NextEditView(() => this.running());
   private readonly disposables: vscode.Disposable[] = [];
   private starting?: Promise<void>;
   private servedFolder?: string;
@@ -29,7 +33,7 @@ class Extension implements vscode.Disposable {
   constructor(private readonly context: vscode.ExtensionContext) {
     const command = (id: string, run: (...args: unknown[]) => unknown) => vscode.commands.registerCommand(id, run);
     this.disposables.push(
-      this.output, this.status, this.answers,
+      this.output, this.status, this.answers, this.diagnostics, this.nextEdit,
       command("ragls.askQuestion", () => this.ask()),
       command("ragls.explainSelection", () => this.onSelection(SERVER_COMMANDS.explain)),
       command("ragls.fixSelection", () => this.onSelection(SERVER_COMMANDS.fix)),
@@ -40,6 +44,11 @@ class Extension implements vscode.Disposable {
       command("ragls.restartServer", () => this.restart()),
       command("ragls.showOutput", () => this.output.show()),
       command("ragls.showMenu", () => this.menu()),
+      command("ragls.nextEdit", async () => { if (await this.ready()) await this.nextEdit.request(true); }),
+      command("ragls.goToNextEdit", () => this.nextEdit.goTo()),
+      command("ragls.acceptNextEdit", () => this.nextEdit.accept()),
+      command("ragls.nextEditTab", () => this.nextEdit.tab()),
+      command("ragls.dismissNextEdit", () => this.nextEdit.dismiss()),
       vscode.workspace.onDidChangeConfiguration((e) => this.configurationChanged(e)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => {
         // the server indexes every folder and follows folder changes itself; it needs starting only for a first folder
@@ -52,6 +61,11 @@ class Extension implements vscode.Disposable {
   /** The first folder: the server's working directory and the scope its (window-wide) settings are read in. */
   private folder(): vscode.WorkspaceFolder | undefined {
     return vscode.workspace.workspaceFolders?.[0];
+  }
+
+  /** The client while it is running (features that only send stay quiet otherwise). */
+  private running(): LanguageClient | undefined {
+    return this.client?.state === State.Running ? this.client : undefined;
   }
 
   private completionsEnabled(): boolean {
@@ -108,8 +122,10 @@ class Extension implements vscode.Disposable {
     });
     this.client = client;
     client.onDidChangeState(({ newState }) => {
-      if (newState === State.Running) this.status.update((m) => m.running());
-      else if (newState === State.Starting) this.status.update((m) => m.starting());
+      if (newState === State.Running) {
+        this.status.update((m) => m.running());
+        this.diagnostics.started();
+      } else if (newState === State.Starting) this.status.update((m) => m.starting());
     });
     this.output.info(`starting the server: ${launch.command} ${launch.args.join(" ")} in ${folder.uri.fsPath}`);
     try {
@@ -147,6 +163,7 @@ class Extension implements vscode.Disposable {
   private configurationChanged(e: vscode.ConfigurationChangeEvent): void {
     const effect = changeEffect((key) => e.affectsConfiguration(key, this.folder()));
     this.status.update((m) => { m.completionsEnabled = this.completionsEnabled(); });
+    if (e.affectsConfiguration(`${SECTION}.nextEdit`)) this.nextEdit.configurationChanged();
     if (effect === "restart") {
       this.output.info("a setting the server reads at start changed: restarting it");
       void this.restart();
@@ -308,6 +325,7 @@ class Extension implements vscode.Disposable {
       { label: "$(book) Explain selection", command: "ragls.explainSelection" },
       { label: "$(wrench) Fix selection", command: "ragls.fixSelection" },
       { label: `$(${enabled ? "circle-slash" : "check"}) ${enabled ? "Disable" : "Enable"} inline completions`, command: "ragls.toggleCompletions" },
+      { label: "$(sparkle) Suggest the next edit", command: "ragls.nextEdit" },
       { label: "$(refresh) Re-index workspace", command: "ragls.reindexWorkspace" },
       { label: "$(info) Show status", command: "ragls.showStatus" },
       { label: "$(key) Set API key", command: "ragls.setApiKey" },

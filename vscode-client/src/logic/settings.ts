@@ -9,7 +9,7 @@ const EXTENSION_ONLY = new Set(["server", "trace"]);
 /** Server settings read once when it starts: changing one restarts the server. */
 const RESTART_KEYS = ["server", "index", "chat.hover", "model.apiKeyEnv"];
 /** Server settings the running server applies on `workspace/didChangeConfiguration`. */
-const LIVE_KEYS = ["model", "completion", "chat", "review", "logPrompts"];
+const LIVE_KEYS = ["model", "completion", "chat", "nextEdit", "review", "logPrompts"];
 
 function isObject(value: unknown): value is Section {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -7,13 +7,14 @@ import { changeEffect, initializationOptions, nest, sectionFromManifest, serverS
 test("the server gets its own settings, with empty strings as unset", () => {
   const section = sectionFromManifest(manifest, { "model.baseUrl": "http://localhost:11434/v1", "completion.debounceMs": 50 });
   const sent = serverSettings(section);
-  assert.deepEqual(Object.keys(sent).sort(), ["chat", "completion", "index", "logPrompts", "model"]);
+  assert.deepEqual(Object.keys(sent).sort(), ["chat", "completion", "index", "logPrompts", "model", "nextEdit", "review"]);
   assert.deepEqual(sent.model, {
     baseUrl: "http://localhost:11434/v1", apiKeyEnv: "OPENAI_API_KEY", chatModel: null, completionModel: null,
     fimTemplate: null, timeoutS: 30, maxRetries: 2, maxConcurrency: 4,
   });
   assert.equal((sent.completion as { debounceMs: number }).debounceMs, 50);
   assert.deepEqual(sent.index, { embedder: null, store: null, dataDir: null, debounceMs: 300 });
+  assert.deepEqual(sent.nextEdit, { enabled: true, maxTokens: 400, budget: 3000, historyChars: 4000 });
 });
 
 test("initializationOptions wrap the section as the server expects", () => {
@@ -38,6 +39,7 @@ test("a change restarts the server only for what it reads at start", () => {
   assert.equal(effect("ragls.completion.enabled"), "update");
   assert.equal(effect("ragls.review.onSave"), "update");
   assert.equal(effect("ragls.logPrompts"), "update");
+  assert.equal(effect("ragls.nextEdit.enabled"), "update");
   assert.equal(effect("ragls.trace.server"), "none");
   assert.equal(effect("editor.fontSize"), "none");
 });

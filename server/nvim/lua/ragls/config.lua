@@ -9,6 +9,9 @@ local M = {}
 ---@field explain string|false normal and visual mode: :RaglsExplain
 ---@field fix string|false     normal and visual mode: :RaglsFix
 ---@field ask string|false     normal mode: :RaglsAsk
+---@field next_edit_accept string|false normal mode, while a next edit is shown: go to it, then accept it
+---@field next_edit_jump string|false   normal mode: :RaglsNextEditJump
+---@field next_edit_dismiss string|false normal mode, while a next edit is shown: :RaglsNextEditDismiss
 
 ---@class ragls.Options
 ---@field cmd string[]                  how to start the server
@@ -18,6 +21,7 @@ local M = {}
 ---@field env table<string,string>?     extra environment for the server (the API key stays in the environment)
 ---@field completion {enabled: boolean, mode: "auto"|"inline"|"menu", autotrigger: boolean}
 ---@field answer {window: "split"|"float", vertical: boolean, size: integer}
+---@field next_edit {enabled: boolean, auto: boolean, debounce_ms: integer}
 ---@field keymaps ragls.Keymaps
 ---@field on_attach fun(client: vim.lsp.Client, bufnr: integer)?
 
@@ -43,6 +47,11 @@ M.defaults = {
     vertical = true,
     size = 80,
   },
+  next_edit = {
+    enabled = true, -- next-edit suggestions (also off when settings.nextEdit.enabled is false)
+    auto = true, -- ask after a pause in editing (normal mode), else only on :RaglsNextEdit
+    debounce_ms = 700,
+  },
   keymaps = {
     accept = "<M-l>",
     next = "<M-]>",
@@ -51,6 +60,9 @@ M.defaults = {
     explain = false,
     fix = false,
     ask = false,
+    next_edit_accept = "<Tab>", -- only while a next edit is shown; otherwise the key does what it did
+    next_edit_jump = false,
+    next_edit_dismiss = "<Esc>", -- only while a next edit is shown
   },
   on_attach = nil,
 }
@@ -81,6 +93,7 @@ function M.set(opts)
   vim.validate("completion.mode", o.completion.mode, function(v)
     return v == "auto" or v == "inline" or v == "menu"
   end, '"auto", "inline" or "menu"')
+  vim.validate("next_edit.debounce_ms", o.next_edit.debounce_ms, "number")
   vim.validate("answer.window", o.answer.window, function(v)
     return v == "split" or v == "float"
   end, '"split" or "float"')

@@ -1,14 +1,18 @@
 --- ragls for Neovim: `require("ragls").setup{}` starts the ragls language server for repositories and adds
---- completions, :RaglsExplain, :RaglsFix, :RaglsAsk and :RaglsReindex.
+--- completions, :RaglsExplain, :RaglsFix, :RaglsAsk, :RaglsReindex and next-edit suggestions (:RaglsNextEdit...).
 local actions = require("ragls.actions")
 local completion = require("ragls.completion")
 local config = require("ragls.config")
+local diagnostics = require("ragls.diagnostics")
 local lsp = require("ragls.lsp")
+local nextedit = require("ragls.nextedit")
 local ui = require("ragls.ui")
 
 local M = {}
 
 M.explain, M.fix, M.ask, M.reindex = actions.explain, actions.fix, actions.ask, actions.reindex
+M.next_edit, M.next_edit_jump, M.next_edit_accept, M.next_edit_dismiss =
+  nextedit.request, nextedit.jump, nextedit.accept, nextedit.dismiss
 
 ---@param cmd {line1: integer, line2: integer, range: integer}
 ---@return integer bufnr, lsp.Range
@@ -42,6 +46,7 @@ local function create_commands()
   vim.api.nvim_create_user_command("RaglsStatus", function()
     vim.notify(M.status(), vim.log.levels.INFO, { title = "ragls" })
   end, { desc = "ragls: server and index status" })
+  nextedit.create_commands()
 end
 
 ---@param bufnr integer
@@ -61,6 +66,8 @@ end
 ---@param bufnr integer
 local function on_attach(client, bufnr)
   completion.attach(client, bufnr)
+  diagnostics.attach(client, bufnr)
+  nextedit.attach(bufnr)
   buffer_keymaps(bufnr)
   if config.options.on_attach then
     config.options.on_attach(client, bufnr)
