@@ -133,9 +133,14 @@ def test_drives_the_real_server_as_the_extension_does(compiled, tmp_path):
     with FakeOpenAI() as api:
         api.fail_next.append(500)  # the first model call (an explain) fails: a clear message, once
         api.responder = next_edit_rewriter("apply_discount", "discounted")  # the next edit of a rename
+        # the fix asks for the definition around the diagnostic: the checkout function (lines 8-14) as the client
+        # has it (line 12 being typed), corrected
+        definition = "\n".join((root / "shop/checkout.py").read_text().split("\n")[7:14])
+        definition = definition.replace("    net = apply_discount(cart.total(), discount)", "    net = ").replace(
+            "    tax = TaxPolicy(country).tax_for(net)", "    tax = TaxPolicy(country).tax_for(max(net, 0.0))")
         api.replies.extend([
             "apply_discount(cart.total(), discount)",  # inline completion
-            "```python\n    tax = TaxPolicy(country).tax_for(max(net, 0.0))\n```",  # fix
+            f"```python\n{definition}\n```",  # fix
             "It totals the cart, applies the discount and adds tax.",  # explain
             "Taxes are computed by TaxPolicy.tax_for.",  # ask
         ])
