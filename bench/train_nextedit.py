@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 from ragls.indexer.hunks import parse
-from ragls.indexer.nextedit import FEATURES, WEIGHTS, Corpus, candidates, locate
+from ragls.indexer.nextedit import (
+    FEATURES,
+    WEIGHTS,
+    Corpus,
+    ScanCache,
+    candidates,
+    locate,
+)
 from ragls.indexer.nextedit_cli import state_corpus
 
 Query = tuple[Corpus, dict, list]
 
 
-def load(work: Path, name: str, cache: OrderedDict) -> list[Query]:
+def load(work: Path, name: str, cache: ScanCache) -> list[Query]:
     out = []
     for raw in (work / "queries" / f"{name}.queries.jsonl").read_text(encoding="utf-8").splitlines():
         q = json.loads(raw)
@@ -87,7 +93,7 @@ def main() -> None:
     ap.add_argument("--l2", type=float, default=0.001)
     a = ap.parse_args()
     names = a.repos.split(",")
-    cache: OrderedDict = OrderedDict()
+    cache = ScanCache()
     queries = {n: load(a.work, n, cache) for n in names}
     data = {n: dataset(queries[n]) for n in names}
     rows = {}

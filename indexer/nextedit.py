@@ -56,7 +56,6 @@ NEAR_WEIGHT = 2.0  # of nearness against the signals (log-compressed); 4 had R@5
 ABOVE = 0.3
 SIMILAR = 0.5  # a line this similar (Jaccard of names) to an edited line before its edit repeats its pattern
 SIMILAR_MIN = 3  # ...sharing at least this many names with it
-CACHE_FILES = 20_000
 
 
 _STRING = re.compile(r"""(?:[rbufRBUF]{0,2})("[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*'|`[^`]*`)""")
@@ -111,42 +110,53 @@ def scan(text: str) -> _Scan:
     return _Scan(lines, names, where)
 
 
+class ScanCache:
+    """Scans of texts by their hash, the least recently used dropped past `max_lines` lines in all."""
+
+    def __init__(self, max_lines: int = 1_000_000) -> None:
+        self.max_lines = max_lines
+        self._scans: OrderedDict[str, _Scan] = OrderedDict()
+        self._lines = 0
+
+    def get(self, text: str) -> _Scan:
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        s = self._scans.get(key)
+        if s is not None:
+            self._scans.move_to_end(key)
+            return s
+        s = self._scans[key] = scan(text)
+        self._lines += len(s.lines)
+        while self._lines > self.max_lines and len(self._scans) > 1:
+            _, old = self._scans.popitem(last=False)
+            self._lines -= len(old.lines)
+        return s
+
+
 class Corpus:
-    """The files a next-edit query may point into, scanned once per text (a scan is keyed by the text's hash, so
-    the many states of one repository share what is equal). `candidates(names)`, when given, narrows the files to
-    read to those that may hold the names (an index's references); otherwise every file is read."""
+    """The files a next-edit query may point into, each scanned once per text (the many states of one repository
+    share what is equal). `candidates(names)`, when given, names the files worth reading for a query's names, best
+    first (an index's references); otherwise every file is read."""
 
     def __init__(self, paths: list[str], read: Callable[[str], str | None],
-                 candidates: Callable[[set[str]], set[str]] | None = None,
-                 cache: OrderedDict[str, _Scan] | None = None) -> None:
+                 candidates: Callable[[set[str]], list[str]] | None = None,
+                 cache: ScanCache | None = None) -> None:
         self.paths = paths
         self.read = read
         self.candidates = candidates
-        self._scans: OrderedDict[str, _Scan] = cache if cache is not None else OrderedDict()
+        self._cache = cache if cache is not None else ScanCache()
         self._by_path: dict[str, _Scan | None] = {}
 
     def scan(self, path: str) -> _Scan | None:
-        if path in self._by_path:
-            return self._by_path[path]
-        text = self.read(path)
-        s = None
-        if text is not None:
-            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-            s = self._scans.get(key)
-            if s is None:
-                s = self._scans[key] = scan(text)
-                while len(self._scans) > CACHE_FILES:
-                    self._scans.popitem(last=False)
-            else:
-                self._scans.move_to_end(key)
-        self._by_path[path] = s
-        return s
+        if path not in self._by_path:
+            text = self.read(path)
+            self._by_path[path] = self._cache.get(text) if text is not None else None
+        return self._by_path[path]
 
     def files_for(self, names: set[str]) -> list[str]:
         if self.candidates is None:
             return self.paths
-        found = self.candidates(names)
-        return [p for p in self.paths if p in found]
+        known = set(self.paths)
+        return [p for p in self.candidates(names) if p in known]
 
 
 @dataclass(slots=True)

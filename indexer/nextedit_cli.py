@@ -12,14 +12,13 @@ import contextlib
 import json
 import sys
 import time
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from .files import Limits, NotRegular, discover, read_regular
 from .hunks import parse
 from .languages import language_for
-from .nextedit import Corpus, _Scan, locate, locations_json
+from .nextedit import Corpus, ScanCache, locate, locations_json
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -32,7 +31,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     s.set_defaults(func=cmd_next_edit)
 
 
-def state_corpus(root: Path, cache: OrderedDict[str, _Scan]) -> Corpus:
+def state_corpus(root: Path, cache: ScanCache) -> Corpus:
     """A state's source files (what ragls would index: no secrets, no ignored files), each read at most once."""
     limits = Limits()
     paths = [p for p in discover(root).files if language_for(p) is not None]
@@ -47,7 +46,7 @@ def state_corpus(root: Path, cache: OrderedDict[str, _Scan]) -> Corpus:
     return Corpus(paths, read, cache=cache)
 
 
-def answer(q: dict, default_root: str | None, corpora: dict[str, Corpus], cache: OrderedDict[str, _Scan],
+def answer(q: dict, default_root: str | None, corpora: dict[str, Corpus], cache: ScanCache,
            k: int) -> dict:
     root = q.get("state") or default_root
     cursor = q.get("cursor") or {}
@@ -69,7 +68,7 @@ def answer(q: dict, default_root: str | None, corpora: dict[str, Corpus], cache:
 
 
 def cmd_next_edit(args: argparse.Namespace) -> int:
-    cache: OrderedDict[str, _Scan] = OrderedDict()
+    cache = ScanCache()
     corpora: dict[str, Corpus] = {}
     with contextlib.nullcontext(sys.stdin) if args.batch == "-" else open(args.batch, encoding="utf-8") as source:
         for raw in source:

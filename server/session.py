@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 from ragls.indexer.files import Limits, NotRegular, discover, read_regular, refusal
 from ragls.indexer.index import Index
 from ragls.indexer.languages import language_for
-from ragls.indexer.nextedit import Corpus
+from ragls.indexer.nextedit import Corpus, ScanCache
 from ragls.indexer.retrieve import Item, Query, Retriever
 from ragls.indexer.vectors import VectorStore, VectorStoreError
 
@@ -29,6 +30,9 @@ LINES_CACHE = 64  # files whose lines are kept for prompt context
 MAX_FILE_BYTES = 2_000_000  # a cited file is read up to here (indexed files are at most 1 MB)
 REFUSALS_TTL_S = 10.0  # how long a file's confinement verdict is trusted (ignore-file changes clear them at once)
 REFUSALS_CACHE = 512
+NEXT_EDIT_FILES = 200  # files a next-edit query reads at most (beside the open ones), those using its rarer names
+NEXT_EDIT_COMMON = 0.05  # a name used in more of the files than this points nowhere in particular
+NEXT_EDIT_LINES = 300_000  # lines of scanned text kept for next-edit queries (about 60 MB)
 SMALL_REFRESH = 100  # files to read again or drop that a refresh in the server itself handles (else a child does)
 
 
@@ -60,7 +64,7 @@ class Session:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="ragls-retrieve")
         self._pending: dict[str, tuple[asyncio.TimerHandle, bytes | None]] = {}
         self.buffers: dict[str, str] = {}  # open documents' text, by relative path (may be unsaved)
-        self._next_edit_scans: OrderedDict[str, Any] = OrderedDict()  # next-edit scans of texts, by their hash
+        self._next_edit_scans = ScanCache(NEXT_EDIT_LINES)  # next-edit scans of texts, by their hash
         self._lines: OrderedDict[str, tuple[tuple[int, int], list[str]]] = OrderedDict()
         self._refusals: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
         self.indexed = asyncio.Event()
@@ -102,16 +106,23 @@ class Session:
                 return None
             return data.decode("utf-8", "replace")
 
-        def candidates(names: set[str]) -> set[str]:
-            found: set[str] = set(self.buffers)
+        def candidates(names: set[str]) -> list[str]:
+            # the files using the query's rarer names, those using more of them (rarer ones counting more) first
             todo = sorted(names)
+            df: dict[str, int] = {}
             for i in range(0, len(todo), 500):
                 part = todo[i:i + 500]
-                marks = ",".join("?" * len(part))
-                found.update(p for p, in db.execute(
-                    f"SELECT path FROM refs WHERE name IN ({marks}) UNION SELECT path FROM symbols WHERE name IN "
-                    f"({marks})", part + part))
-            return found
+                df.update(db.execute(f"SELECT name, count(DISTINCT path) FROM refs WHERE name IN "
+                                     f"({','.join('?' * len(part))}) GROUP BY name", part))
+            useful = [w for w in todo if 0 < df.get(w, 0) <= max(20, NEXT_EDIT_COMMON * len(indexed))]
+            score: dict[str, float] = {}
+            for i in range(0, len(useful), 500):
+                part = useful[i:i + 500]
+                for path, name in db.execute(f"SELECT DISTINCT path, name FROM refs WHERE name IN "
+                                             f"({','.join('?' * len(part))})", part):
+                    score[path] = score.get(path, 0.0) + math.log(1 + len(indexed) / df[name])
+            ranked = sorted(score, key=lambda p: (-score[p], p))[:NEXT_EDIT_FILES]
+            return [*self.buffers, *ranked]
 
         return Corpus(paths, read, candidates, cache=self._next_edit_scans)
 

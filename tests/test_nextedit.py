@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections import OrderedDict
 
 from ragls.indexer.hunks import between, parse
 from ragls.indexer.nextedit import Corpus, locate
@@ -20,7 +19,7 @@ REPORT = ("from .pricing import apply_discount\n\n\ndef report(rows):\n    out =
 
 
 def corpus_of(files: dict[str, str]) -> Corpus:
-    return Corpus(sorted(files), files.get, cache=OrderedDict())
+    return Corpus(sorted(files), files.get)
 
 
 def test_a_diff_is_read_with_its_new_side_lines():
@@ -83,3 +82,14 @@ def test_the_cli_answers_a_batch_of_states(tmp_path):
     assert "shop/checkout.py" in {loc["path"] for loc in first["locations"][:2]}
     assert all(loc["path"] != ".env" for loc in first["locations"]) and "latency_ms" in first
     assert "not JSON" in bad["error"] and "cursor" in incomplete["error"]
+
+
+def test_the_scan_cache_keeps_equal_texts_once_and_stays_within_its_lines():
+    from ragls.indexer.nextedit import ScanCache
+
+    cache = ScanCache(max_lines=10)
+    a = cache.get("x = 1\ny = 2\n")
+    assert cache.get("x = 1\ny = 2\n") is a  # the same text is scanned once, whatever file holds it
+    for n in range(5):
+        cache.get("".join(f"v{n}_{i} = {i}\n" for i in range(4)))
+    assert cache._lines <= 10 and cache.get("x = 1\ny = 2\n") is not a  # the oldest went first

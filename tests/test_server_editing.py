@@ -28,6 +28,14 @@ async def next_edit(lsp, uri: str, line: int) -> dict:
     return await lsp.protocol.send_request_async(
         "ragls/nextEdit", {"textDocument": {"uri": uri}, "position": {"line": line, "character": 0}})
 
+def edit_in_editor(lsp, path: Path, old: str, new: str) -> str:
+    """Open a file and change `old` to `new` in it, as typing would (didOpen, then didChange); its URI."""
+    text = path.read_text()
+    uri = open_doc(lsp, path, text)
+    change_doc(lsp, uri, text.replace(old, new, 1), 2)
+    return uri
+
+
 def as_dict(value):
     """The client's named tuples of a custom request's result as plain dicts and lists."""
     if hasattr(value, "_asdict"):
@@ -42,10 +50,7 @@ async def test_a_rename_points_at_the_remaining_calls_and_the_edit_changes_only_
     lsp, _ = await start_server(root, api.base_url, tmp_path / "home")
     try:
         await wait_indexed(lsp)
-        pricing = root / "shop/pricing.py"
-        text = pricing.read_text()
-        uri = open_doc(lsp, pricing, text)
-        change_doc(lsp, uri, text.replace("def apply_discount(", "def discounted("), 2)
+        uri = edit_in_editor(lsp, root / "shop/pricing.py", "def apply_discount(", "def discounted(")
         env = open_doc(lsp, root / ".env")
         change_doc(lsp, env, "API_TOKEN=hunter2-very-secret-2\n", 2)
         lsp.protocol.notify("ragls/diagnostics", {"uri": (root / "shop/checkout.py").as_uri(), "diagnostics": [
@@ -101,10 +106,7 @@ async def test_completion_prompts_show_recent_edits_elsewhere_and_diagnostics_he
     lsp, _ = await start_server(root, api.base_url, tmp_path / "home")
     try:
         await wait_indexed(lsp)
-        models = root / "shop/models.py"
-        text = models.read_text()
-        uri = open_doc(lsp, models, text)
-        change_doc(lsp, uri, text.replace("class Cart", "class ShoppingCart", 1), 2)
+        edit_in_editor(lsp, root / "shop/models.py", "class Cart", "class ShoppingCart")
         checkout = open_doc(lsp, root / "shop/checkout.py")
         lsp.protocol.notify("ragls/diagnostics", {"uri": checkout, "diagnostics": [
             {"range": {"start": {"line": 11, "character": 4}, "end": {"line": 11, "character": 7}},
