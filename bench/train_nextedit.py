@@ -2,12 +2,17 @@
 leave-one-repository-out cross-validation, and prints the figures and the weights to ship.
 
 usage: python bench/train_nextedit.py --work WORK [--repos requests,werkzeug,ky] [--l2 0.001]
+                                     [--train-work TWORK --train-repos requests.train,werkzeug.train]
 WORK is the benchmark's work folder (../shared/bench/nextedit: `WORK=... GIT_MIRRORS=... bash run_all.sh` builds
 WORK/queries/NAME.queries.jsonl and WORK/states/). Those repositories are what ../shared/bench/TRAINING.md allows
 for next-edit tuning. The model is a listwise softmax over each query's candidate lines (the engine's own
 candidates and features): it maximises the probability of the lines within 3 of a remaining hunk (the benchmark's
 hit rule). Each repository is then measured by the fit on the others, through the engine's own ranking (its
 spacing of locations included): recall@1/5/10, file@1.
+
+With --train-work, the fit uses other queries mined from the same repositories (the benchmark's mine.py with another
+seed, the benchmark's commits left out, built by its build.py into TWORK): each benchmark repository is measured by
+the fit on the training queries of the other repositories, and the weights to ship are fitted on all of them.
 """
 from __future__ import annotations
 
@@ -91,21 +96,30 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--repos", default="requests,werkzeug,ky")
     ap.add_argument("--l2", type=float, default=0.001)
+    ap.add_argument("--train-work", type=Path)
+    ap.add_argument("--train-repos", default="")
     a = ap.parse_args()
     names = a.repos.split(",")
     cache = ScanCache()
     queries = {n: load(a.work, n, cache) for n in names}
     data = {n: dataset(queries[n]) for n in names}
+    train = {n: dataset(load(a.train_work, n, cache)) for n in a.train_repos.split(",") if n} if a.train_work else {}
+
+    def fit_without(held: str) -> np.ndarray:
+        if train:
+            return fit([d for n, rows in train.items() if n.split(".")[0] != held for d in rows], a.l2)
+        return fit([d for n in names if n != held for d in data[n]], a.l2)
+
     rows = {}
     for held in names:
-        w = fit([d for n in names if n != held for d in data[n]], a.l2)
+        w = fit_without(held)
         fold = dict(zip(FEATURES, map(float, w), strict=True))
         rows[held] = {"hand": measure(queries[held], WEIGHTS), "cv": measure(queries[held], fold)}
         print(held, {k: {m: round(x, 3) for m, x in v.items()} for k, v in rows[held].items()}, flush=True)
     for which in ("hand", "cv"):
         macro = {m: round(float(np.mean([rows[n][which][m] for n in names])), 3) for m in rows[names[0]][which]}
         print("macro", which, macro)
-    final = fit([d for n in names for d in data[n]], a.l2)
+    final = fit([d for rows_ in (train.values() if train else data.values()) for d in rows_], a.l2)
     print("weights to ship:", json.dumps({f: round(float(x), 3) for f, x in zip(FEATURES, final, strict=True)}))
 
 
