@@ -17,7 +17,9 @@ from .fake_openai import FakeOpenAI
 KEY = "sk-test-SECRET-4242"
 MESSAGES = [{"role": "system", "content": "You write code."}, {"role": "user", "content": "Say pass."}]
 ANSWER = ReplySchema("answer", {"type": "object", "additionalProperties": False, "required": ["answer"],
-                                "properties": {"answer": {"type": "string"}}})
+                                "properties": {"answer": {"type": "string"}}},
+                     {"type": "object", "additionalProperties": False, "required": ["answer"],
+                      "properties": {"answer": {"type": "string", "maxLength": 80}}})
 
 
 @pytest.fixture
@@ -337,7 +339,7 @@ async def test_a_refused_response_format_falls_back_once_and_is_remembered(api, 
             assert client.reply_format() == then
     assert formats(api) == [*sent, then], "the second call goes straight to what the endpoint accepts"
     assert api.requests[-1][1].get("response_format") == (
-        {"type": "json_object", "schema": ANSWER.schema} if then else None)
+        {"type": "json_object", "schema": ANSWER.bounded} if then else None), "json_object carries the limits"
     warned = [r.getMessage() for r in caplog.records if "refused response_format" in r.getMessage()]
     assert len(warned) == len(refused) and f"HTTP {status}" in warned[0]
 

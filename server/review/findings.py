@@ -15,20 +15,29 @@ _ALIASES = {"critical": "error", "high": "error", "blocker": "error", "major": "
 _FENCE = re.compile(r"```[a-zA-Z]*[ \t]*\n(.*?)\n[ \t]*```", re.DOTALL)
 Ranges = dict[str, list[tuple[int, int]]]  # reviewed lines (first, last) per path
 MAX_STARTS = 64  # places in a reply where a JSON value is looked for, at most
-_TEXT = {"type": "string"}
-# Within OpenAI's strict subset (every property required, none additional), which llama.cpp's grammars accept too;
-# "suggestion" is "" when there is none.
-FINDINGS_SCHEMA = ReplySchema("review_findings", {
-    "type": "object", "additionalProperties": False, "required": ["findings"],
-    "properties": {"findings": {"type": "array", "items": {
-        "type": "object", "additionalProperties": False,
-        "required": ["path", "line", "end_line", "severity", "rule", "title", "message", "suggestion"],
-        "properties": {"path": _TEXT, "line": {"type": "integer"}, "end_line": {"type": "integer"},
-                       "severity": {"type": "string", "enum": list(SEVERITIES)}, "rule": _TEXT, "title": _TEXT,
-                       "message": _TEXT, "suggestion": _TEXT}}}}})
-KEEP_SCHEMA = ReplySchema("review_keep", {
-    "type": "object", "additionalProperties": False, "required": ["keep"],
-    "properties": {"keep": {"type": "array", "items": {"type": "integer"}}}})
+
+
+def _findings_schema(bounded: bool) -> dict:
+    """A specialist's reply: within OpenAI's strict subset ("suggestion" is "" when there is none), or `bounded`
+    for local servers' grammars (at most 8 findings, strings of at most a few hundred characters)."""
+    def text(n: int) -> dict:
+        return {"type": "string", "maxLength": n} if bounded else {"type": "string"}
+
+    item = {"type": "object", "additionalProperties": False,
+            "required": ["path", "line", "end_line", "severity", "rule", "title", "message", "suggestion"],
+            "properties": {"path": text(200), "line": {"type": "integer"}, "end_line": {"type": "integer"},
+                           "severity": {"type": "string", "enum": list(SEVERITIES)}, "rule": text(60),
+                           "title": text(120), "message": text(600), "suggestion": text(600)}}
+    findings = {"type": "array", "items": item, **({"maxItems": 8} if bounded else {})}
+    return {"type": "object", "additionalProperties": False, "required": ["findings"],
+            "properties": {"findings": findings}}
+
+
+FINDINGS_SCHEMA = ReplySchema("review_findings", _findings_schema(False), _findings_schema(True))
+_KEEP = {"type": "object", "additionalProperties": False, "required": ["keep"],
+         "properties": {"keep": {"type": "array", "items": {"type": "integer"}}}}
+KEEP_SCHEMA = ReplySchema("review_keep", _KEEP, {**_KEEP, "properties": {"keep": {
+    "type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 9999}, "maxItems": 200}}})
 
 
 class ReviewError(Exception):
@@ -59,23 +68,24 @@ class Finding:
         return asdict(self)
 
 
-def _candidates(reply: str) -> list[str]:
-    """Where a reply's JSON may be: all of it, each Markdown code block, then the text from each `{` or `[` on
-    (prose around it, a reasoning model's thoughts before it)."""
+def _candidates(reply: str) -> list[tuple[str, bool]]:
+    """Where a reply's JSON may be, each with whether it is meant as the whole answer: all of the reply, each
+    Markdown code block; then the text from each `{` or `[` on (prose around it, a reasoning model's thoughts)."""
     text = reply.strip()
-    out = [text, *(b.strip() for b in _FENCE.findall(text))]
+    out = [(text, True), *((b.strip(), True) for b in _FENCE.findall(text))]
     starts = [m.start() for m in re.finditer(r"[{\[]", text)][:MAX_STARTS]
-    return out + [text[i:] for i in starts if i]
+    return out + [(text[i:], False) for i in starts if i]
 
 
 def _json(reply: str, who: str, fits: Callable[[object], bool]) -> object:
-    """The reply's JSON value that `fits` the shape asked for (an object before a bare list), else its first JSON
-    value, found as `_candidates` says (a value may be followed by more text). Raises ReplyError when none is."""
+    """The reply's JSON value that `fits` the shape asked for (an object before a bare list), else the reply's or
+    a code block's value, found as `_candidates` says (a value may be followed by more text). Raises ReplyError when
+    there is none (a reply cut short inside its JSON is "truncated")."""
     decoder = json.JSONDecoder()
     fitting: list[object] = []
     first: list[object] = []
     error: json.JSONDecodeError | None = None
-    for text in _candidates(reply):
+    for text, whole in _candidates(reply):
         try:
             value = decoder.raw_decode(text)[0]
         except json.JSONDecodeError as exc:
@@ -85,7 +95,8 @@ def _json(reply: str, who: str, fits: Callable[[object], bool]) -> object:
             if isinstance(value, dict):
                 return value
             fitting = fitting or [value]
-        first = first or [value]
+        elif whole:  # the answer is JSON of the wrong shape (a value inside it is not the answer)
+            first = first or [value]
     if fitting or first:
         return (fitting or first)[0]
     text = reply.strip()
