@@ -380,6 +380,8 @@ def test_findings_are_read_from_what_real_models_write(reply):
     assert (f.path, f.start_line, f.end_line, f.severity, f.rule) == \
         ("shop/pricing.py", 9, 9, "error", "correctness/divides-by-10")
     assert parse_reply('Nothing to report: {"findings": []}', "security") == []
+    with pytest.raises(ReplyError, match="truncated"):  # not "no findings list" for the whole first finding
+        parse_reply(f'{{"findings": [{json.dumps(finding)}, {{"path": "shop/pri', "security")
 
 
 @pytest.mark.parametrize("reply, ids", [('{"keep": [0, 2]}', [0, 2]), ('{"keep": ["0", "2"]}', [0, 2]),
@@ -389,3 +391,14 @@ def test_merge_ids_are_read_as_numbers_or_strings(reply, ids):
     assert parse_keep(reply) == ids
     with pytest.raises(ReplyError, match='no "keep" list'):
         parse_keep('{"keep": ["the first one"]}')
+
+
+def test_concurrency_and_timeout_options(feature, monkeypatch, tmp_path, capsys):
+    with FakeOpenAI() as api:
+        api.responder = reviewer({"correctness": correctness})
+        api.delay_s = 0.05
+        code, _ = run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--concurrency", "1")
+        assert code == 1 and api.max_active == 1, "one model call at a time, for a server with one slot"
+        for bad in (["--concurrency", "0"], ["--timeout", "0"]):
+            assert run_review(feature, api, monkeypatch, tmp_path, "--base", "main", *bad)[0] == 2
+            assert "--concurrency must be at least 1, and --timeout positive" in capsys.readouterr().err
