@@ -38,6 +38,29 @@ MAX_REPLY_BYTES = 256 * 1024  # a chat reply is cut here (UTF-8 bytes): an endpo
 NOT_CONFIGURED = ("no model configured: set ragls.model.baseUrl/chatModel in your editor settings, "
                   "or OPENAI_BASE_URL and RAGLS_MODEL (RAGLS_COMPLETION_MODEL for completions)")
 Message = Mapping[str, Any]
+# How a reply's JSON schema is asked for, most specific first: OpenAI's structured outputs (OpenAI, llama.cpp's
+# server, vLLM, Ollama), then JSON mode with the schema alongside (llama-cpp-python's server, llama.cpp, Anyscale),
+# then not at all (the caller's prompt asks for JSON and its parser copes).
+FORMATS = ("json_schema", "json_object", None)
+_REFUSAL_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
+
+
+@dataclass(frozen=True)
+class ReplySchema:
+    """The JSON a chat reply must be: a name for the endpoint (letters, digits, _ and -), a JSON schema kept within
+    OpenAI's strict subset (every property required, no additional properties, no length limits), and optionally the
+    same schema with limits (maxItems, maxLength) for the json_object form, which only local servers understand:
+    their grammars then keep a small model that repeats itself from running on to max_tokens."""
+
+    name: str
+    schema: Mapping[str, Any]
+    bounded: Mapping[str, Any] | None = None
+
+    def response_format(self, form: str) -> dict[str, Any]:
+        """The request's `response_format` in one of FORMATS' forms."""
+        if form == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": self.name, "schema": self.schema, "strict": True}}
+        return {"type": "json_object", "schema": self.bounded or self.schema}
 
 
 class ModelError(Exception):
@@ -119,6 +142,7 @@ class ModelClient:
         self.config = config
         self._limit = asyncio.Semaphore(config.max_concurrency)
         self._openai: openai.AsyncOpenAI | None = None
+        self._formats: dict[tuple[str | None, str], int] = {}  # (base_url, model) -> index in FORMATS it accepts
 
     def __repr__(self) -> str:
         return f"ModelClient({self.config!r})"
@@ -139,13 +163,29 @@ class ModelClient:
         await self.aclose()
 
     async def chat(self, messages: Sequence[Message], *, max_tokens: int | None = None,
-                   stop: Sequence[str] | None = None, allow_empty: bool = False) -> str:
-        """The assistant's reply to `messages`; an empty reply is a bad_response unless `allow_empty`."""
+                   stop: Sequence[str] | None = None, allow_empty: bool = False,
+                   schema: ReplySchema | None = None) -> str:
+        """The assistant's reply to `messages`; an empty reply is a bad_response unless `allow_empty`. With a
+        `schema` the reply is constrained to it where the endpoint can (see `reply_format`); elsewhere it is plain
+        text, which the caller must still parse with care."""
         model = self._model(self.config.chat_model)
         kwargs = self._params(max_tokens, stop)
 
         async def call() -> str:
-            reply = await self._client().chat.completions.create(model=model, messages=list(messages), **kwargs)
+            while True:  # a refused response_format is asked again in the next form, within this attempt
+                form = self.reply_format(model) if schema else None
+                params = {**kwargs, "response_format": schema.response_format(form)} if schema and form else kwargs
+                try:
+                    reply = await self._client().chat.completions.create(model=model, messages=list(messages),
+                                                                         **params)
+                except openai.APIStatusError as exc:
+                    if form is None or not _refuses_format(exc):
+                        raise
+                    self._refused(model, form, exc)
+                    continue
+                if form is not None:
+                    self._formats.setdefault((self.config.base_url, model), FORMATS.index(form))
+                break
             choice = _first_choice(reply)
             content = getattr(getattr(choice, "message", None), "content", None)
             return capped(_text(content, allow_empty), MAX_REPLY_BYTES)
@@ -224,6 +264,24 @@ class ModelClient:
         text = await self._run("complete", model, tokens.count(prompt), call, prompt=prompt)
         log.debug("completion: %s", text)
         return text
+
+    def reply_format(self, model: str | None = None) -> str | None:
+        """How a JSON schema is asked of `model` (default: the chat model) at this endpoint: a form in FORMATS,
+        the first until the endpoint refuses it; None once it refused them all."""
+        key = (self.config.base_url, model or self.config.chat_model or "")
+        return FORMATS[self._formats.get(key, 0)]
+
+    def _refused(self, model: str, form: str, exc: openai.APIStatusError) -> None:
+        """Remember that the endpoint refused `form` for `model`: later calls use the next form at once."""
+        key = (self.config.base_url, model)
+        step = FORMATS.index(form) + 1
+        if self._formats.get(key, 0) >= step:
+            return  # a concurrent call saw the same refusal first
+        self._formats[key] = step
+        after = FORMATS[step]
+        log.warning("the endpoint at %s refused response_format %r for %s (HTTP %d: %s); %s", _safe_url(
+            self.config.base_url), form, model, exc.status_code, _server_message(exc),
+            f"trying {after!r}" if after else "replies are asked for as JSON in the prompt only")
 
     # -- plumbing -------------------------------------------------------------------------------------------------
 
@@ -362,6 +420,15 @@ def _server_message(exc: openai.APIStatusError) -> str:
         if message:
             return str(message)[:300]
     return exc.message[:300]
+
+
+def _refuses_format(exc: openai.APIStatusError) -> bool:
+    """Whether an error answers a request's response_format (unknown, or its schema unusable) rather than its
+    messages: a 400 or 422 from most servers, a 500 from llama-cpp-python's, whose text names it."""
+    status, text = exc.status_code, f"{exc.message} {exc.body}".lower()
+    if status in (400, 422):
+        return any(word in text for word in _REFUSAL_WORDS)
+    return status == 500 and any(word in text for word in _REFUSAL_WORDS[:2])
 
 
 def _classify(exc: BaseException, config: ModelConfig) -> ModelError | None:

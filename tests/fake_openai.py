@@ -52,6 +52,8 @@ class FakeOpenAI:
     replies that are not JSON), `json_next` (bodies to answer verbatim), `cut_next` (a count of replies whose
     connection is closed half-way: a stream after half its events, a plain reply after half its body). `delay_s` waits before every answer;
     `stream_chunk_delay_s` between streamed chunks; `aborted` counts streams the client closed early.
+    `refuse_formats` maps a `response_format` type to the HTTP status that refuses it, as servers that do not
+    support it answer: 400 (OpenAI-style error), 422 (a FastAPI validation error) or 500 (llama-cpp-python's).
     """
 
     def __init__(self, dim: int = 8) -> None:
@@ -65,6 +67,7 @@ class FakeOpenAI:
         self.garbage_next = 0
         self.cut_next = 0
         self.json_next: list[dict[str, Any]] = []
+        self.refuse_formats: dict[str, int] = {}
         self.delay_s = 0.0
         self.stream_chunk_delay_s = 0.0
         self.aborted = 0  # streamed replies the client closed before their end
@@ -112,10 +115,26 @@ class FakeOpenAI:
                             for i, t in enumerate(inputs)]
                     self._send(200, {"object": "list", "data": data, "model": body.get("model"),
                                      "usage": {"prompt_tokens": 0, "total_tokens": 0}})
+                elif (refused := self._refused_format(body)) is not None:
+                    self._send(*refused)
                 elif self.path.endswith(("/chat/completions", "/completions")):
                     self._reply(body, chat=self.path.endswith("/chat/completions"))
                 else:
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+            def _refused_format(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+                kind = (body.get("response_format") or {}).get("type")
+                status = outer.refuse_formats.get(kind) if kind else None
+                if status is None:
+                    return None
+                if status == 422:
+                    return 422, {"detail": [{"type": "literal_error", "loc": ["body", "response_format", "type"],
+                                             "msg": "Input should be 'text' or 'json_object'", "input": kind}]}
+                if status == 500:
+                    return 500, {"error": {"message": f"[{{'loc': ('body', 'response_format', 'type'), 'input': "
+                                                      f"'{kind}'}}]", "type": "internal_server_error"}}
+                return status, {"error": {"message": f"response_format type '{kind}' is not supported",
+                                          "type": "invalid_request_error", "param": "response_format"}}
 
             def _reply(self, body: dict[str, Any], chat: bool) -> None:
                 stream = bool(body.get("stream"))

@@ -10,12 +10,16 @@ import time
 import pytest
 
 from ragls.prompts.render import load, render
-from ragls.server.llm import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError
+from ragls.server.llm import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError, ReplySchema
 
 from .fake_openai import FakeOpenAI
 
 KEY = "sk-test-SECRET-4242"
 MESSAGES = [{"role": "system", "content": "You write code."}, {"role": "user", "content": "Say pass."}]
+ANSWER = ReplySchema("answer", {"type": "object", "additionalProperties": False, "required": ["answer"],
+                                "properties": {"answer": {"type": "string"}}},
+                     {"type": "object", "additionalProperties": False, "required": ["answer"],
+                      "properties": {"answer": {"type": "string", "maxLength": 80}}})
 
 
 @pytest.fixture
@@ -300,3 +304,53 @@ async def test_replies_are_capped(api):
         streamed = "".join([p async for p in client.stream_chat(MESSAGES, max_chars=3000)])
         assert len(streamed) == 3000 and huge.startswith(streamed)
     assert api.wait_aborted()  # the capped stream was closed, not read to its end
+
+
+def formats(api: FakeOpenAI) -> list[str | None]:
+    """The response_format type of each request, in order."""
+    return [(body.get("response_format") or {}).get("type") for _, body in api.requests]
+
+
+@pytest.mark.asyncio
+async def test_response_format_is_sent_where_supported(api):
+    api.replies.extend(['{"answer": "pass"}'] * 2 + ["plain"])
+    async with ModelClient(config(api)) as client:
+        assert await client.chat(MESSAGES, schema=ANSWER) == '{"answer": "pass"}'
+        assert await client.chat(MESSAGES, schema=ANSWER) == '{"answer": "pass"}'
+        assert await client.chat(MESSAGES) == "plain"
+        assert client.reply_format() == "json_schema"
+    assert formats(api) == ["json_schema", "json_schema", None], "only calls that give a schema ask for one"
+    assert api.requests[0][1]["response_format"] == {
+        "type": "json_schema", "json_schema": {"name": "answer", "schema": ANSWER.schema, "strict": True}}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("refused, status, sent, then", [
+    ({"json_schema"}, 422, ["json_schema", "json_object"], "json_object"),  # llama-cpp-python's server
+    ({"json_schema", "json_object"}, 400, ["json_schema", "json_object", None], None),
+    ({"json_schema", "json_object"}, 500, ["json_schema", "json_object", None], None)])
+async def test_a_refused_response_format_falls_back_once_and_is_remembered(api, caplog, refused, status, sent, then):
+    api.refuse_formats = dict.fromkeys(refused, status)
+    api.replies.extend(["one", "two"])
+    with caplog.at_level(logging.WARNING, logger="ragls.server.llm"):
+        async with ModelClient(config(api, max_retries=0)) as client:
+            assert await client.chat(MESSAGES, schema=ANSWER) == "one", "a refusal spends no retry"
+            assert await client.chat(MESSAGES, schema=ANSWER) == "two"
+            assert client.reply_format() == then
+    assert formats(api) == [*sent, then], "the second call goes straight to what the endpoint accepts"
+    assert api.requests[-1][1].get("response_format") == (
+        {"type": "json_object", "schema": ANSWER.bounded} if then else None), "json_object carries the limits"
+    warned = [r.getMessage() for r in caplog.records if "refused response_format" in r.getMessage()]
+    assert len(warned) == len(refused) and f"HTTP {status}" in warned[0]
+
+
+@pytest.mark.asyncio
+async def test_other_errors_are_not_taken_for_a_refused_response_format(api):
+    api.fail_next.extend([400, 500])
+    async with ModelClient(config(api, max_retries=1, backoff_s=0.01)) as client:
+        with pytest.raises(ModelError) as err:
+            await client.chat(MESSAGES, schema=ANSWER)
+        assert err.value.kind == "bad_response" and "HTTP 400" in err.value.message
+        assert await client.chat(MESSAGES, schema=ANSWER) == "pass", "a 500 is retried, with the same format"
+        assert client.reply_format() == "json_schema"
+    assert formats(api) == ["json_schema"] * 3

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from importlib import resources
 from pathlib import Path
@@ -10,6 +11,7 @@ import git
 import pytest
 
 from ragls.server.cli import main
+from ragls.server.review.findings import ReplyError, parse_keep, parse_reply, to_finding
 
 from .conftest import FIXTURES, make_git_repo
 from .fake_openai import FakeOpenAI
@@ -332,3 +334,71 @@ def test_a_bad_reply_is_asked_again_with_what_was_wrong(feature, monkeypatch, tm
     assert len(asked) == 2
     assert asked[1]["messages"][2] == {"role": "assistant", "content": "Sure! Here are my findings: none really."}
     assert "cannot be used: is not JSON (malformed" in asked[1]["messages"][3]["content"]
+
+
+def test_response_format_is_sent_where_supported_and_the_fallback_works_where_refused(feature, monkeypatch, tmp_path,
+                                                                                     caplog):
+    rules = ["correctness/wrong-divisor", "maintainability/magic-number"]
+    with FakeOpenAI() as api:
+        api.responder = reviewer({"correctness": correctness, "maintainability": maintainability})
+        code, out = run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--format", "json")
+    assert code == 1 and sorted(f["rule"] for f in json.loads(out)["findings"]) == rules
+    sent = {focus(b): b.get("response_format") for p, b in api.requests if p.endswith("/chat/completions")}
+    assert {f: (r or {}).get("type") for f, r in sent.items()} == dict.fromkeys(sent, "json_schema")
+    assert sent["security"]["json_schema"]["name"] == "review_findings"
+    assert sent["merge"]["json_schema"]["name"] == "review_keep"
+    schema = sent["security"]["json_schema"]["schema"]["properties"]["findings"]["items"]
+    assert set(schema["required"]) == set(schema["properties"]) and schema["additionalProperties"] is False, \
+        "within OpenAI's strict subset"
+
+    prose = "Here is my review.\n```json\n{}\n```\nHope this helps!"
+    with FakeOpenAI() as api:  # an endpoint without response_format, and a model that wraps its JSON in prose
+        api.refuse_formats = {"json_schema": 400, "json_object": 400}
+        respond = reviewer({"correctness": correctness, "maintainability": maintainability})
+        api.responder = lambda path, body: prose.replace("{}", respond(path, body) or "")
+        with caplog.at_level(logging.WARNING, logger="ragls.server.llm"):
+            code, out = run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--format", "json")
+    assert code == 1 and sorted(f["rule"] for f in json.loads(out)["findings"]) == rules
+    answered = [b for p, b in api.requests if "response_format" not in b]
+    assert sorted(focus(b) for b in answered) == ["correctness", "maintainability", "merge", "performance",
+                                                   "security"], "every call answered once, in plain"
+    assert [b.get("response_format") for _, b in api.requests if focus(b) == "merge"] == [None], \
+        "once refused, later calls do not ask again"
+    assert sum("refused response_format" in r.getMessage() for r in caplog.records) == 2, "one warning per form"
+
+
+@pytest.mark.parametrize("reply", [
+    '{"findings": [FINDING]}', '```json\n{"findings": [FINDING]}\n```', "[FINDING]",
+    'Sure! Here is the review:\n{"findings": [FINDING]}\nLet me know if you need more.',
+    '<think>The divisor {is wrong}.</think>\n```\n{"findings": [FINDING]}\n```',
+    'Findings [1]:\n```json\n{"findings": [FINDING]}\n```\n```json\n{"note": "x"}\n```'])
+def test_findings_are_read_from_what_real_models_write(reply):
+    finding = {"path": "./shop/pricing.py", "line": "9-10", "severity": "high", "title": "Divides by 10",
+               "message": "Should be 100."}
+    (raw,) = parse_reply(reply.replace("FINDING", json.dumps(finding)), "correctness")
+    f = to_finding(raw, "correctness", {"shop/pricing.py": [(5, 9)]})
+    assert (f.path, f.start_line, f.end_line, f.severity, f.rule) == \
+        ("shop/pricing.py", 9, 9, "error", "correctness/divides-by-10")
+    assert parse_reply('Nothing to report: {"findings": []}', "security") == []
+    with pytest.raises(ReplyError, match="truncated"):  # not "no findings list" for the whole first finding
+        parse_reply(f'{{"findings": [{json.dumps(finding)}, {{"path": "shop/pri', "security")
+
+
+@pytest.mark.parametrize("reply, ids", [('{"keep": [0, 2]}', [0, 2]), ('{"keep": ["0", "2"]}', [0, 2]),
+                                        ('```json\n{"keep": [{"id": 0}, {"id": "#2"}]}\n```', [0, 2]),
+                                        ("I keep these: [0, 2]", [0, 2]), ('{"keep": []}', [])])
+def test_merge_ids_are_read_as_numbers_or_strings(reply, ids):
+    assert parse_keep(reply) == ids
+    with pytest.raises(ReplyError, match='no "keep" list'):
+        parse_keep('{"keep": ["the first one"]}')
+
+
+def test_concurrency_and_timeout_options(feature, monkeypatch, tmp_path, capsys):
+    with FakeOpenAI() as api:
+        api.responder = reviewer({"correctness": correctness})
+        api.delay_s = 0.05
+        code, _ = run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--concurrency", "1")
+        assert code == 1 and api.max_active == 1, "one model call at a time, for a server with one slot"
+        for bad in (["--concurrency", "0"], ["--timeout", "0"]):
+            assert run_review(feature, api, monkeypatch, tmp_path, "--base", "main", *bad)[0] == 2
+            assert "--concurrency must be at least 1, and --timeout positive" in capsys.readouterr().err

@@ -44,6 +44,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--prompt-budget", type=int,
                    help="tokens of one review prompt (default: the chat budget, 6000); larger definitions are cut "
                         "to the lines around their changes")
+    s.add_argument("--concurrency", type=int,
+                   help="model calls at once (default: ragls.model.maxConcurrency, 4); 1 suits a local server "
+                        "that answers one request at a time")
+    s.add_argument("--timeout", type=float, default=120.0,
+                   help="seconds each model call may take, waiting for the server included (default: 120)")
     s.add_argument("--dry-run", action="store_true",
                    help="list what would be reviewed, its tokens and what would be left out; no model call "
                         "(--format json for JSON)")
@@ -84,6 +89,8 @@ async def _review(args: argparse.Namespace) -> int:
 
     if (args.prompt_budget is not None and args.prompt_budget < 1000) or args.budget < 1:
         raise ReviewError("--prompt-budget must be at least 1000 tokens, and --budget positive")
+    if (args.concurrency is not None and args.concurrency < 1) or not args.timeout > 0:
+        raise ReviewError("--concurrency must be at least 1, and --timeout positive")
     repo = open_repo(Path(args.repo or ".").resolve())
     root = Path(repo.working_tree_dir or ".").resolve()
     mode = "staged" if args.staged else "worktree" if args.worktree else "commits"
@@ -93,7 +100,8 @@ async def _review(args: argparse.Namespace) -> int:
     if not args.dry_run:
         if not model_configured(settings):
             raise ReviewError(NOT_CONFIGURED)
-        client = ModelClient(ModelConfig.from_settings(settings, timeout_s=max(settings.model.timeout_s, 120.0)))
+        client = ModelClient(ModelConfig.from_settings(settings, timeout_s=args.timeout, max_concurrency=(
+            args.concurrency or settings.model.max_concurrency)))
     print(f"ragls review: {len(change.files)} changed files ({change.base[:12]}..{change.head[:12]}); "
           "indexing for context", file=sys.stderr)
     index = Index.open(root)

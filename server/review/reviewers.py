@@ -10,9 +10,9 @@ from typing import TypeVar
 
 from ragls.prompts.render import BudgetError, load, render
 
-from ..llm import ModelClient, ModelError
-from .findings import (Finding, Ranges, ReplyError, ReviewError, dedupe, fingerprint, parse_keep, parse_reply,
-                       to_finding)
+from ..llm import ModelClient, ModelError, ReplySchema
+from .findings import (FINDINGS_SCHEMA, KEEP_SCHEMA, Finding, Ranges, ReplyError, ReviewError, dedupe, fingerprint,
+                       parse_keep, parse_reply, to_finding)
 from .plan import FOCI, Plan
 from .scope import Unit
 
@@ -67,13 +67,13 @@ class Reviewer:
             log.info("review prompt (%s, %d tokens):\n%s", focus, rendered.tokens, rendered.messages)
         return rendered.messages or []
 
-    async def _ask(self, messages: list[dict], what: str, parse: Callable[[str], T]) -> T:
-        """One model call whose reply must parse; a malformed reply is asked again once, saying what was wrong,
-        then is an error."""
+    async def _ask(self, messages: list[dict], what: str, schema: ReplySchema, parse: Callable[[str], T]) -> T:
+        """One model call whose reply must parse, constrained to `schema` where the endpoint can; a malformed reply
+        is asked again once, saying what was wrong, then is an error."""
         for attempt in (1, 2):
             self.calls += 1
             try:
-                reply = await self.client.chat(messages, max_tokens=REPLY_TOKENS, allow_empty=False)
+                reply = await self.client.chat(messages, max_tokens=REPLY_TOKENS, allow_empty=False, schema=schema)
             except ModelError as exc:
                 raise ReviewError(f"{what}: {exc.message}") from exc
             try:
@@ -87,7 +87,7 @@ class Reviewer:
         raise AssertionError("unreachable")
 
     async def specialist(self, focus: str, batch: list[Unit], ranges: Ranges) -> list[Finding]:
-        raw = await self._ask(self.prompt(focus, batch), f"the {focus} reviewer",
+        raw = await self._ask(self.prompt(focus, batch), f"the {focus} reviewer", FINDINGS_SCHEMA,
                               lambda r: parse_reply(r, focus))
         out = [f for item in raw if (f := to_finding(item, focus, ranges)) is not None]
         if len(out) < len(raw):
@@ -107,7 +107,7 @@ class Reviewer:
             log.warning("too many findings (%d) for the merge pass; kept after de-duplication", len(findings))
             return findings
 
-        keep = await self._ask(rendered.messages or [], "the merge pass", parse_keep)
+        keep = await self._ask(rendered.messages or [], "the merge pass", KEEP_SCHEMA, parse_keep)
         ids = {i for i in keep if 0 <= i < len(findings)}
         return [f for n, f in enumerate(findings) if n in ids]
 
