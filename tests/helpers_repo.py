@@ -203,17 +203,7 @@ class ChromaServer:
         self.proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port",
                                       str(self.port)], stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.proc.poll() is None, f"chroma run exited with {self.proc.returncode}"
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1) as reply:
-                    if reply.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            assert time.monotonic() < deadline, "chroma run did not answer within 60 s"
-            time.sleep(0.1)
+        wait_answering(self.proc, f"{self.url}/api/v2/heartbeat", "chroma run", 60)
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -240,3 +230,18 @@ def chroma_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield server
     finally:
         server.kill()
+
+
+def wait_answering(proc: subprocess.Popen, url: str, what: str, timeout_s: float) -> None:
+    """Wait until `url` answers 200 while `proc` runs: AssertionError (naming `what`) if it exits or times out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        assert proc.poll() is None, f"{what} exited with {proc.returncode}"
+        try:
+            with urllib.request.urlopen(url, timeout=1) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        assert time.monotonic() < deadline, f"{what} did not answer within {timeout_s:.0f} s"
+        time.sleep(0.1)

