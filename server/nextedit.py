@@ -2,7 +2,10 @@
 diagnostics of its open files, for prompts)."""
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -24,6 +27,8 @@ log = logging.getLogger(__name__)
 NEXT_EDIT, DIAGNOSTICS = "ragls/nextEdit", "ragls/diagnostics"
 REGION_LINES = 8  # lines each side of a location that the model may rewrite
 LOCATIONS = 10
+REPLY_CACHE = 64  # the model's last next-edit replies, by their prompt
+_REPLIES: OrderedDict[str, str] = OrderedDict()
 
 
 def plain(value: Any) -> Any:
@@ -122,7 +127,17 @@ async def _edit_at(ls: RaglsServer, folder: Folder, loc: Location, history: list
         log.info("next_edit prompt (%d tokens): %s", rendered.tokens, rendered.messages)
     client = folder.chat.client
     assert client is not None
-    reply = await client.chat(rendered.messages or [], max_tokens=s.max_tokens)
+    # a client asks after every pause in typing: the same prompt (nothing changed since) is not asked again
+    which = [client.config.base_url, client.config.chat_model, s.max_tokens, rendered.messages]
+    key = hashlib.sha256(json.dumps(which, sort_keys=True).encode()).hexdigest()
+    reply = _REPLIES.get(key)
+    if reply is None:
+        reply = await client.chat(rendered.messages or [], max_tokens=s.max_tokens)
+        _REPLIES[key] = reply
+        while len(_REPLIES) > REPLY_CACHE:
+            _REPLIES.popitem(last=False)
+    else:
+        _REPLIES.move_to_end(key)
     if reply.strip().startswith("NO_CHANGE"):
         return []
     found = fixes.blocks(reply, rendered.restore)

@@ -72,12 +72,18 @@ async def test_a_rename_points_at_the_remaining_calls_and_the_edit_changes_only_
         first_line, last_line = max(1, line - 8), min(len(checkout), line + 8)
         region = "\n".join(checkout[first_line - 1:last_line]).replace("apply_discount", "discounted")
         api.replies.append(f"```python\n{region}\n```")
+        # the same prompt is not asked again: the user edits on (the docstring), so the model is asked anew
+        text = (root / "shop/pricing.py").read_text().replace("def apply_discount(", "def discounted(")
+        change_doc(lsp, uri, text.replace("Return `amount` reduced", "Return the amount reduced"), 3)
         second = as_dict(await next_edit(lsp, uri, 4))
         edits = second["edits"]
         assert edits and all(e["uri"].endswith("shop/checkout.py") for e in edits)
         changed = sorted(e["range"]["start"]["line"] + 1 for e in edits)
         assert changed == [n for n in range(first_line, last_line + 1) if "apply_discount" in checkout[n - 1]]
         assert all("\n" not in e["newText"] and "discounted" in e["newText"] for e in edits)  # one line each
+        calls = len(chat_prompts(api))
+        assert as_dict(await next_edit(lsp, uri, 4))["edits"] == edits  # asked again, nothing changed: no model call
+        assert len(chat_prompts(api)) == calls
         # the edit on a line is also an inline completion there, replacing its range, until the document changes
         target = open_doc(lsp, root / "shop/checkout.py")
         at = edits[0]["range"]["start"]
