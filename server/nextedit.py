@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 NEXT_EDIT, DIAGNOSTICS = "ragls/nextEdit", "ragls/diagnostics"
 REGION_LINES = 8  # lines each side of a location that the model may rewrite
 LOCATIONS = 10
+MESSAGE_CHARS = 400  # of a client diagnostic's message kept for prompts
 REPLY_CACHE = 64  # the model's last next-edit replies, by their prompt
 _REPLIES: OrderedDict[str, str] = OrderedDict()
 
@@ -85,8 +86,9 @@ def _diagnostics(raw: Any) -> list[Diagnostic]:
             if d.get("source") == "ragls":
                 continue
             rng = d["range"]
-            out.append(Diagnostic(int(rng["start"]["line"]) + 1, int(rng["end"]["line"]) + 1, str(d["message"]),
-                                  int(d.get("severity") or 1), str(d.get("source") or ""), str(d.get("code") or "")))
+            out.append(Diagnostic(int(rng["start"]["line"]) + 1, int(rng["end"]["line"]) + 1,
+                                  str(d["message"])[:MESSAGE_CHARS], int(d.get("severity") or 1),
+                                  str(d.get("source") or "")[:40], str(d.get("code") or "")[:40]))
         except (KeyError, TypeError, ValueError, AttributeError):
             continue
     return out
