@@ -9,6 +9,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from ragls.indexer.hunks import Hunk
 from ragls.indexer.languages import language_for
 from ragls.indexer.nextedit import Location, locate
@@ -56,10 +57,11 @@ def register(server: RaglsServer) -> None:
     async def next_edit(ls: RaglsServer, params: Any) -> dict:
         p = plain(params)
         try:
-            uri = p["textDocument"]["uri"]
-            line = int(p["position"]["line"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError("ragls/nextEdit takes {textDocument: {uri}, position: {line, character}}") from None
+            uri, line = p["textDocument"]["uri"], p["position"]["line"]
+        except (KeyError, TypeError):
+            uri = line = None
+        if not isinstance(uri, str) or not isinstance(line, int) or isinstance(line, bool) or line < 0:
+            raise JsonRpcInvalidParams("ragls/nextEdit takes {textDocument: {uri}, position: {line, character}}")
         hit = ls.folder(uri)
         if hit is None:
             return {"edits": [], "locations": []}

@@ -18,8 +18,10 @@ BAD_POSITIONS = [-1, 2**31, 2**53, 10**6, 10**12]
 METHODS = ["textDocument/inlineCompletion", "textDocument/completion", "textDocument/codeAction", "codeAction/resolve",
            "workspace/executeCommand", "textDocument/hover", "textDocument/definition", "workspace/symbol",
            "textDocument/didOpen", "textDocument/didChange", "textDocument/didClose", "textDocument/didSave",
-           "workspace/didChangeWatchedFiles", "workspace/didChangeConfiguration", "$/setTrace", "$/progress",
+           "workspace/didChangeWatchedFiles", "ragls/nextEdit", "ragls/diagnostics",
+           "workspace/didChangeConfiguration", "$/setTrace", "$/progress",
            "window/workDoneProgress/cancel", "$/cancelRequest", "", "$/", "foo", "textDocument/\ud800"]
+NOTIFICATIONS = ("textDocument/did", "workspace/did", "$/", "ragls/diagnostics")
 COMMANDS = ["ragls.status", "ragls.explain", "ragls.ask", "ragls.fix", "ragls.nope", "", "\ud800"]
 
 
@@ -98,6 +100,11 @@ class Fuzzer:
             return {"changes": [{"uri": self._uri(), "type": self.rng.choice([1, 2, 3])}]}
         if method == "$/cancelRequest":
             return {"id": self.rng.choice(self.sent_ids[-20:] or [1])}
+        if method == "ragls/nextEdit":
+            return {"textDocument": {"uri": uri}, "position": self._position()}
+        if method == "ragls/diagnostics":
+            return {"uri": uri, "diagnostics": [{"range": self._range(), "message": "undefined name", "severity": 1,
+                                                 "source": self.rng.choice(["pyright", "ragls", ""])}]}
         return {}
 
     def mutate(self, value: Any, depth: int = 0) -> Any:
@@ -124,17 +131,17 @@ class Fuzzer:
 
     # -- kinds of fuzz ------------------------------------------------------------------------------------------
     def valid(self) -> Iterator[tuple[bytes, Any]]:
-        method = self.rng.choice(METHODS[:14])
+        method = self.rng.choice(METHODS[:16])
         params = self.valid_params(method)
-        if method.startswith(("textDocument/did", "workspace/did", "$/")):
+        if method.startswith(NOTIFICATIONS):
             yield self.notification(method, params)
         else:
             yield self.request(method, params)
 
     def wrong_types(self) -> Iterator[tuple[bytes, Any]]:
-        method = self.rng.choice(METHODS[:14])
+        method = self.rng.choice(METHODS[:16])
         params = self.mutate(self.valid_params(method))
-        if method.startswith(("textDocument/did", "workspace/did", "$/")) and self.rng.random() < 0.7:
+        if method.startswith(NOTIFICATIONS) and self.rng.random() < 0.7:
             yield self.notification(method, params)
         else:
             yield self.request(method, params)
@@ -218,7 +225,7 @@ class Fuzzer:
 
     def random_method(self) -> Iterator[tuple[bytes, Any]]:
         method = self.rng.choice(METHODS + ["".join(self.rng.choice("ab/$xyz") for _ in range(8))])
-        params = self.rng.choice(JUNK + [self.valid_params(self.rng.choice(METHODS[:14]))])
+        params = self.rng.choice(JUNK + [self.valid_params(self.rng.choice(METHODS[:16]))])
         if self.rng.random() < 0.6:
             yield self.request(method, params)
         else:
