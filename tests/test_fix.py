@@ -3,6 +3,7 @@ definition as an edit of the changed lines only, asks again when the reply does 
 locations a reply changes only where they are safe."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -123,6 +124,26 @@ async def test_the_fix_above_applies_to_give_the_corrected_function_and_leaves_t
     prompt = request["messages"][-1]["content"]
     assert "the definition of `total`" in prompt and "lines 5-11" in prompt  # the enclosing definition was asked
     assert "IndexError: list index out of range" in prompt and "def clean(" in prompt  # with what it uses
+
+
+@on_loop
+async def test_the_fix_asks_for_its_json_schema_and_falls_back_to_fences_where_it_is_refused(stats, api):
+    # an endpoint that constrains replies: the schema goes as response_format, the reply is its JSON
+    api.replies.append(json.dumps({"code": CORRECTED, "others": []}))
+    edit = await resolve_fix(stats, stats.uri, index_error())
+    assert applied(STATS, edit.changes[stats.uri]) == STATS.replace("range(len(values) + 1)", "range(len(values))")
+    (request,) = chat_requests(api)
+    assert request["response_format"]["type"] == "json_schema"
+    assert request["response_format"]["json_schema"]["name"] == "fix"
+    # one that refuses every form (remembered per model): a fenced reply, as before
+    api.requests.clear()
+    api.refuse_formats.update({"json_schema": 400, "json_object": 400})
+    stats.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"ragls": {"model": {"chatModel": "another-model"}}}))
+    api.replies.append(f"```python\n{CORRECTED}\n```")
+    edit = await resolve_fix(stats, stats.uri, index_error())
+    assert applied(STATS, edit.changes[stats.uri]) == STATS.replace("range(len(values) + 1)", "range(len(values))")
+    assert "response_format" not in chat_requests(api)[-1]
 
 
 @on_loop

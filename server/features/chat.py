@@ -11,7 +11,7 @@ from ragls.indexer.secrets import redact
 from ragls.prompts.render import Rendered, load, render
 
 from ..editing import Editing, signals_text
-from ..llm import ModelClient, ModelError
+from ..llm import ModelClient, ModelError, ReplySchema
 from ..session import Session
 from . import fixes
 from .completion import head_lines
@@ -20,9 +20,10 @@ from .fixes import Block, Problem, Replacement
 
 log = logging.getLogger(__name__)
 # asked when a fix adds syntax errors (once): the problems are quoted from the fixed file, redacted
+FIX_REPLY = ReplySchema("fix", fixes.SCHEMA)  # where the endpoint constrains replies; fenced blocks elsewhere
 RETRY = ("Your fix does not parse: {problems}. Reply again with the whole of {what} (lines {start_line}-{end_line}), "
          "corrected and with no syntax errors, in one fenced code block (and one for each other location, as "
-         "before).")
+         "before), or in the JSON object asked for.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,7 @@ class ChatFeatures:
     async def _chat(self, messages: list[dict[str, str]], max_tokens: int) -> str:
         if self.client is None:
             raise ModelError("not_configured", "no model configured")
-        return await self.client.chat(messages, max_tokens=max_tokens)
+        return await self.client.chat(messages, max_tokens=max_tokens, schema=FIX_REPLY)
 
     async def _replacements(self, reply: str, sel: Selection, rendered: Rendered,
                             context: list[dict]) -> list[Replacement]:

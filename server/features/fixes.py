@@ -3,10 +3,12 @@ tree-sitter, and the line diff that applies a replacement as minimal edits."""
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import tree_sitter as ts
 from ragls.indexer.languages import Grammar, grammar, language_for
@@ -134,10 +136,43 @@ def _rows(node: ts.Node) -> tuple[int, int]:
 # -- the reply ---------------------------------------------------------------------------------------------------
 
 
+# The reply's form where the endpoint constrains replies to a JSON schema (server/llm.py); a fenced reply elsewhere.
+SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["code", "others"],
+    "properties": {
+        "code": {"type": "string"},
+        "others": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["location", "code"],
+            "properties": {"location": {"type": "string"}, "code": {"type": "string"}}}},
+    },
+}
+
+
+def _json_blocks(reply: str, restore: Callable[[str], str]) -> list[Block] | None:
+    """The blocks of a reply in SCHEMA's form ({"code", "others": [{"location": "path:start-end", "code"}]}), or
+    None for any other reply."""
+    text = reply.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("code"), str):
+        return None
+    out = [Block(None, clean_lines(restore(data["code"])))]
+    for other in data.get("others") or []:
+        if isinstance(other, dict) and isinstance(other.get("code"), str) and isinstance(other.get("location"), str):
+            out.append(Block(_location([other["location"].strip()]), clean_lines(restore(other["code"]))))
+    return out
+
+
 def blocks(reply: str, restore: Callable[[str], str]) -> list[Block]:
     """The fenced code blocks of a reply, each with the location named in its fence's info string or alone on the
-    line before it. Their text has the prompt's secret placeholders put back (`restore`), line numbers echoed from
-    the prompt (`  12 | `) taken off, and no blank lines at either end."""
+    line before it (or a reply in SCHEMA's JSON form). Their text has the prompt's secret placeholders put back
+    (`restore`), line numbers echoed from the prompt (`  12 | `) taken off, and no blank lines at either end."""
+    if (found := _json_blocks(reply, restore)) is not None:
+        return found
     out, pos = [], 0
     for m in _FENCE.finditer(reply):
         before = [ln for ln in reply[pos:m.start()].split("\n") if ln.strip()]
