@@ -166,7 +166,8 @@ class ChatFeatures:
         found = fixes.blocks(reply, rendered.restore)
         main = fixes.main_block(found, sel.path, fixes.Scope(sel.start_line, sel.end_line, ""))
         if main is None or not main.lines:
-            raise ModelError("bad_response", "the model's fix has no code block; try again or rephrase")
+            raise ModelError("bad_response", "the model's reply holds no fix (no code block, or empty code); try again or "
+                                             "rephrase")
         reps = [fixes.replacement(sel.path, sel.text, sel.start_line, sel.end_line, main.lines)]
         shown = (rendered.messages or [{}])[-1].get("content", "")
         for block in found:
