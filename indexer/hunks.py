@@ -81,20 +81,56 @@ def parse(path: str, diff: str) -> list[Hunk]:
 
 def between(path: str, old: str, new: str, context: int = CONTEXT) -> Hunk | None:
     """The one hunk from `old` to `new` (everything from the first to the last differing line), or None when equal.
-    Trimming the common head and tail is linear, where a full diff of a large file on every keystroke is not."""
+    Only the lines around the change are split: the common head and tail are found by comparing blocks of text
+    (an editor sends the whole buffer on every keystroke; a full diff, or a split of a large file, each time is not
+    cheap)."""
     if old == new:
         return None
-    a, b = old.split("\n"), new.split("\n")
-    head = 0
-    limit = min(len(a), len(b))
+    start = old.rfind("\n", 0, _common_prefix(old, new)) + 1  # the first differing line's start
+    tail = _common_suffix(old, new, start)
+    a_stop, b_stop = _line_end(old, len(old) - tail), _line_end(new, len(new) - tail)  # the rest is equal
+    a, b = old[start:a_stop].split("\n"), new[start:b_stop].split("\n")
+    head, limit = 0, min(len(a), len(b))  # the same trimming by whole lines, on these few lines only
     while head < limit and a[head] == b[head]:
         head += 1
-    tail = 0
-    while tail < limit - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
-    lo = max(0, head - context)
-    before = [" " + ln for ln in a[lo:head]]
-    removed = ["-" + ln for ln in a[head:len(a) - tail]]
-    added = ["+" + ln for ln in b[head:len(b) - tail]]
-    after = [" " + ln for ln in a[len(a) - tail:min(len(a), len(a) - tail + context)]]
-    return Hunk(path, lo + 1, tuple(before + removed + added + after), lo + 1)
+    same_end = 0
+    while same_end < limit - head and a[-1 - same_end] == b[-1 - same_end]:
+        same_end += 1
+    # context: the last lines before `start` (only those are split off) and those after the change
+    first = start
+    for _ in range(context):
+        if first:
+            first = old.rfind("\n", 0, first - 1) + 1
+    above = (old[first:start - 1].split("\n") if first < start else []) + a[:head]
+    below = a[len(a) - same_end:] + (old[a_stop + 1:].split("\n", context)[:context] if a_stop < len(old) else [])
+    before = above[max(0, len(above) - context):] if context else []
+    lines = ([" " + ln for ln in before] + ["-" + ln for ln in a[head:len(a) - same_end]]
+             + ["+" + ln for ln in b[head:len(b) - same_end]] + [" " + ln for ln in below[:context]])
+    lo = old.count("\n", 0, start) + head - len(before)  # the first context line (0-based)
+    return Hunk(path, lo + 1, tuple(lines), lo + 1)
+
+
+def _line_end(text: str, at: int) -> int:
+    """Where the line holding position `at` ends (its line break, or the text's end)."""
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
+
+
+def _common_prefix(a: str, b: str, block: int = 4096) -> int:
+    """How many characters `a` and `b` share at their start: blocks compared in C, halved near the difference."""
+    n, i = min(len(a), len(b)), 0
+    while block:
+        while i + block <= n and a[i:i + block] == b[i:i + block]:
+            i += block
+        block //= 2
+    return i
+
+
+def _common_suffix(a: str, b: str, floor: int = 0, block: int = 4096) -> int:
+    """How many characters `a` and `b` share at their end, not counting their first `floor` characters."""
+    n, i, la, lb = min(len(a), len(b)) - floor, 0, len(a), len(b)
+    while block:
+        while i + block <= n and a[la - i - block:la - i] == b[lb - i - block:lb - i]:
+            i += block
+        block //= 2
+    return i

@@ -93,3 +93,42 @@ def test_the_scan_cache_keeps_equal_texts_once_and_stays_within_its_lines():
     for n in range(5):
         cache.get("".join(f"v{n}_{i} = {i}\n" for i in range(4)))
     assert cache._lines <= 10 and cache.get("x = 1\ny = 2\n") is not a  # the oldest went first
+
+
+def _whole_lines_hunk(old: str, new: str, context: int):
+    """The hunk as a plain split of both texts into lines would make it (the reference)."""
+    a, b = old.split("\n"), new.split("\n")
+    head, limit = 0, min(len(a), len(b))
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    lo = max(0, head - context)
+    lines = ([" " + ln for ln in a[lo:head]] + ["-" + ln for ln in a[head:len(a) - tail]]
+             + ["+" + ln for ln in b[head:len(b) - tail]] + [" " + ln for ln in a[len(a) - tail:][:context]])
+    return lo + 1, tuple(lines)
+
+
+def test_the_hunk_between_two_texts_equals_a_whole_line_diff_for_random_edits():
+    import random
+
+    rnd = random.Random(7)
+    pieces = ["a", "b", "\n", "x", "\n\n", "ab\n", "é"]
+    for _ in range(3000):
+        old = "".join(rnd.choice(pieces) for _ in range(rnd.randrange(0, 30)))
+        new = list(old)
+        for _ in range(rnd.randrange(1, 4)):
+            i = rnd.randrange(0, len(new) + 1)
+            op = rnd.random()
+            if op < 0.4:
+                new.insert(i, rnd.choice(pieces))
+            elif new:
+                new[min(i, len(new) - 1)] = rnd.choice(pieces) if op < 0.7 else ""
+        new_text = "".join(new)
+        for context in (0, 1, 3):
+            h = between("f", old, new_text, context)
+            if old == new_text:
+                assert h is None
+            else:
+                assert h is not None and (h.start, h.lines) == _whole_lines_hunk(old, new_text, context)
