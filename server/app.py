@@ -132,6 +132,9 @@ def create_server() -> RaglsServer:
             log.warning("initializationOptions: %s", p)
         if ls.settings.chat.hover and types.TEXT_DOCUMENT_HOVER not in ls.protocol.fm.features:
             actions.register_hover(ls)
+        if inline.supports_inline(ls):  # completions come inline: no `textDocument/completion` to call a model twice
+            ls.protocol.fm.features.pop(types.TEXT_DOCUMENT_COMPLETION, None)
+            ls.protocol.fm.feature_options.pop(types.TEXT_DOCUMENT_COMPLETION, None)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: RaglsServer, params: types.InitializedParams) -> None:

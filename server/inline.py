@@ -72,7 +72,7 @@ def _next_edit_here(ls: "RaglsServer", uri: str, position: types.Position) -> ty
     return types.InlineCompletionItem(insert_text=edit["newText"], range=rng)
 
 
-def _supports_inline(ls: "RaglsServer") -> bool:
+def supports_inline(ls: "RaglsServer") -> bool:
     td = ls.client_capabilities.text_document
     return bool(td and getattr(td, "inline_completion", None) is not None)
 
@@ -91,8 +91,6 @@ def register(server: "RaglsServer") -> None:
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
     async def completion(ls: "RaglsServer", params: types.CompletionParams) -> types.CompletionList | None:
-        if _supports_inline(ls):
-            return None  # the client shows inline completions; do not call the model twice
         text = await _complete(ls, params.text_document.uri, params.position)
         if not text:
             return None

@@ -503,6 +503,20 @@ class RaglsProtocol(LanguageServerProtocol):
             self._forget(msg_id, future)
             self._result_types.pop(msg_id, None)
 
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Any:
+        """pygls's, over a copy of the pending requests: cancelling one runs `_forget` at once for a thread's or a
+        generator's future, which removed it from the dict pygls was iterating (a client shutting down while the
+        server waited on one of its own requests got an internal error)."""
+        if (handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield handler, args, None
+        current = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
     # -- documents ----------------------------------------------------------------------------------------------
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:

@@ -129,3 +129,15 @@ async def test_completion_prompts_show_recent_edits_elsewhere_and_diagnostics_he
         assert "+class ShoppingCart" in prompt and "is not accessed" in prompt
     finally:
         await lsp.shutdown_session()
+
+
+async def test_a_client_with_inline_completion_is_not_offered_textdocument_completion(shop_repo, tmp_path):
+    """One model call a keystroke, not two: completions come inline only. (Shut down at once, while the server still
+    waits on its own requests to the client, it answers the shutdown cleanly.)"""
+    root = Path(shop_repo.working_tree_dir)
+    lsp, result = await start_server(root, "http://127.0.0.1:9/v1", tmp_path / "home", inline=True)
+    try:
+        assert result.capabilities.completion_provider is None
+        assert result.capabilities.inline_completion_provider is not None
+    finally:
+        await lsp.shutdown_session()

@@ -66,6 +66,7 @@ async def test_capabilities_and_indexing_progress(lsp):
     assert caps.code_action_provider and caps.code_action_provider.resolve_provider
     assert {"ragls.fix", "ragls.explain", "ragls.ask"} <= set(caps.execute_command_provider.commands)
     assert caps.hover_provider is None  # hover costs a model call: off unless enabled
+    assert caps.completion_provider is not None  # these clients' recorded capabilities have no inline completion
     reports = [v for values in lsp.progress_reports.values() for v in values]
     if lsp.kind == "vscode":
         assert isinstance(reports[0], types.WorkDoneProgressBegin) and isinstance(reports[-1], types.WorkDoneProgressEnd)
