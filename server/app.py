@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from importlib import metadata
 from pathlib import Path
 
 from lsprotocol import types
@@ -18,7 +19,17 @@ from .review import editor as review
 from .settings import SECTION, Settings, model_configured, parse, with_env
 
 log = logging.getLogger(__name__)
-VERSION = "0.1.0"
+
+
+def _version() -> str:
+    """The installed package's version (pyproject.toml's), or "0+unknown" when run from a tree not installed."""
+    try:
+        return metadata.version("ragls")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+VERSION = _version()
 BULK_CHANGES = 50  # more watched-file events than this at once (a branch switch): refresh the whole index
 
 

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import threading
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +311,8 @@ def test_framing_errors_are_recovered_from(tmp_path):
         server.send_raw(b"Content-Length: 500\r\n\r\n" + _body("late"))
         assert server.wait("late", timeout=5)["error"]["code"] == -32002
         # still serving: a valid request gets its real answer
-        assert server.initialize(wait_indexed=False)["result"]["serverInfo"]["name"] == "ragls"
+        info = server.initialize(wait_indexed=False)["result"]["serverInfo"]
+        assert info["name"] == "ragls" and info["version"] == metadata.version("ragls")  # the installed package's
         assert "result" in server.call("workspace/executeCommand", {"command": "ragls.status"})
         assert server.unframed == b""  # and everything the server wrote was well framed
         server.close_stdin()  # a client that just goes away: a clean exit
