@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from importlib import metadata
 from pathlib import Path
 
 from lsprotocol import types
@@ -17,19 +16,10 @@ from .folders import Folder
 from .llm import ModelClient, ModelConfig
 from .review import editor as review
 from .settings import SECTION, Settings, model_configured, parse, with_env
+from .version import VERSION
 
 log = logging.getLogger(__name__)
 
-
-def _version() -> str:
-    """The installed package's version (pyproject.toml's), or "0+unknown" when run from a tree not installed."""
-    try:
-        return metadata.version("ragls")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
-VERSION = _version()
 BULK_CHANGES = 50  # more watched-file events than this at once (a branch switch): refresh the whole index
 
 

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -402,3 +405,19 @@ def test_concurrency_and_timeout_options(feature, monkeypatch, tmp_path, capsys)
         for bad in (["--concurrency", "0"], ["--timeout", "0"]):
             assert run_review(feature, api, monkeypatch, tmp_path, "--base", "main", *bad)[0] == 2
             assert "--concurrency must be at least 1, and --timeout positive" in capsys.readouterr().err
+
+
+def test_a_review_run_loads_no_language_server(feature, tmp_path):
+    """`ragls review` in CI needs neither pygls nor lsprotocol: a dry run in a fresh interpreter imports neither."""
+    out = tmp_path / "plan.json"
+    code = ("import json, sys\n"
+            "from ragls.server.cli import main\n"
+            f"status = main(['review', '--repo', {feature.working_tree_dir!r}, '--base', 'main', '--dry-run',\n"
+            f"               '--format', 'json', '--output', {str(out)!r}])\n"
+            "print(json.dumps([status, sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol'))]))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_"))}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env,
+                          check=False)
+    status, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert status == 0 and json.loads(out.read_text())["prompts"], done.stderr[-2000:]  # it planned a review
+    assert loaded == [], loaded

@@ -78,9 +78,9 @@ async def _review(args: argparse.Namespace) -> int:
     from ragls.indexer.index import Index
     from ragls.indexer.lock import IndexLocked
 
-    from ..app import VERSION
     from ..llm import NOT_CONFIGURED, ModelClient, ModelConfig
     from ..settings import Settings, model_configured, with_env
+    from ..version import VERSION
     from .diff import collect, open_repo, repository_url
     from .formats import Result, render
     from .plan import FOCI, plan, room
