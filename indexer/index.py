@@ -28,10 +28,6 @@ T = TypeVar("T")
 STORE_RETRY_S = 30.0  # a shared store found unreachable is not asked again for this long (queries stay quick)
 
 
-class IndexMissing(RuntimeError):
-    """No index was built for this repository yet."""
-
-
 class Index:
     """Entry point of the engine for a repository: `refresh` it, then ask its `retriever`."""
 

@@ -54,10 +54,6 @@ class Chunk:
     symbol: str  # qualname, or "" for module-level code
     text: str  # what is embedded and indexed lexically
 
-    @property
-    def key(self) -> str:
-        return f"{self.path}:{self.start_line}-{self.end_line}"
-
 
 @dataclass(slots=True)
 class ParsedFile:

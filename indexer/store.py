@@ -281,13 +281,3 @@ class Store:
             out.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in self.db.execute(q, part)
                        if isinstance(v, bytes) and v and len(v) % 4 == 0)
         return out
-
-    def lexical(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
-        """(chunk id, score) best first: BM25 over identifier sub-tokens (higher is better)."""
-        uniq = sorted(set(terms))
-        if not uniq:
-            return []
-        match = " OR ".join(f'"{t}"' for t in uniq[:256])
-        rows = self.db.execute("SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-                               "ORDER BY bm25(chunks_fts) LIMIT ?", (match, limit)).fetchall()
-        return [(r[0], -r[1]) for r in rows]
