@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -52,18 +52,28 @@ class OpenAIEmbedder:
     base_url: str | None = None
     api_key: str | None = None
     batch_size: int = 128
+    timeout_s: float = 60.0  # per request: an endpoint that stops answering fails the batch instead of hanging it
+    max_retries: int = 3
+    _client: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
         return f"openai:{self.model}"
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        import openai
+    def client(self) -> Any:
+        """One client for the embedder's life (its connections are reused across batches)."""
+        if self._client is None:
+            import openai
 
+            self._client = openai.OpenAI(base_url=self.base_url or os.environ.get("OPENAI_BASE_URL"),
+                                         api_key=self.api_key or os.environ.get("OPENAI_API_KEY") or "unused",
+                                         max_retries=self.max_retries, timeout=self.timeout_s)
+        return self._client
+
+    def embed(self, texts: list[str]) -> np.ndarray:
         from .secrets import redact
 
-        client = openai.OpenAI(base_url=self.base_url or os.environ.get("OPENAI_BASE_URL"),
-                               api_key=self.api_key or os.environ.get("OPENAI_API_KEY") or "unused", max_retries=3)
+        client = self.client()
         out: list[list[float]] = []
         for i in range(0, len(texts), self.batch_size):  # texts leave the machine: their secrets are redacted
             batch = [redact(t[:MAX_EMBED_CHARS * 4])[0] or " " for t in texts[i:i + self.batch_size]]

@@ -109,3 +109,17 @@ def test_warming_loads_the_segmenter_of_small_updates_only() -> None:
     assert isinstance(warm._model._python, sv._Pieces) and warm._model._library is None
     texts = ["def parse_url(text: str) -> Url:", "x = {'a': [1, 2]}"]
     assert np.allclose(warm.embed(texts), StaticEmbedder().embed(texts), atol=1e-6)
+
+
+def test_an_embeddings_endpoint_that_stops_answering_fails_the_batch_instead_of_hanging_it():
+    import openai
+    from ragls.indexer.embed import OpenAIEmbedder
+
+    with FakeOpenAI() as api:
+        embedder = OpenAIEmbedder("test-embed", api.base_url, "sk-test", timeout_s=0.5, max_retries=0)
+        assert embedder.embed(["def f():\n    return 1\n"]).shape == (1, api.dim)
+        client = embedder.client()
+        api.delay_s = 5.0  # the server hangs
+        with pytest.raises(openai.APITimeoutError):
+            embedder.embed(["def g():\n    return 2\n"])
+        assert embedder.client() is client  # one client for the embedder's life
