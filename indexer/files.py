@@ -90,6 +90,15 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> tuple[bytes, os.st
         return f.read(limit), st
 
 
+def read_text(path: str | os.PathLike[str], limit: int) -> str | None:
+    """`read_regular`'s bytes as text (invalid UTF-8 replaced), or None when the file cannot be read."""
+    try:
+        data, _ = read_regular(path, limit)
+    except OSError:  # NotRegular included
+        return None
+    return data.decode("utf-8", "replace")
+
+
 def ignore_spec(lines: list[str], where: str) -> pathspec.GitIgnoreSpec:
     """A gitignore spec; a line git would not understand (a lone "!", a bad range) is skipped as git skips it,
     with a warning, instead of failing the whole file."""

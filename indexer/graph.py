@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .files import read_regular
+from .files import read_text
 from .lang.paths import PathIndex
 from .lang.spec import Arity
 from .lang.types import elem_chain, type_chain
@@ -527,13 +527,7 @@ class Graph:
         root = self.root
 
         def read(rel: str) -> str | None:
-            if root is None:
-                return None
-            try:
-                data, _ = read_regular(root / rel, CONFIG_MAX_BYTES)
-            except OSError:
-                return None
-            return data.decode("utf-8", "replace")
+            return read_text(root / rel, CONFIG_MAX_BYTES) if root is not None else None
 
         return PathIndex(self.language, read)
 

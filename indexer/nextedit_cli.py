@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .files import Limits, NotRegular, discover, read_regular
+from .files import Limits, discover, read_text
 from .hunks import parse
 from .languages import language_for
 from .nextedit import Corpus, ScanCache, locate, locations_json
@@ -33,17 +33,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def state_corpus(root: Path, cache: ScanCache) -> Corpus:
     """A state's source files (what ragls would index: no secrets, no ignored files), each read at most once."""
-    limits = Limits()
     paths = [p for p in discover(root).files if language_for(p) is not None]
-
-    def read(rel: str) -> str | None:
-        try:
-            data, _ = read_regular(root / rel, limits.max_file_bytes)
-        except (OSError, NotRegular):
-            return None
-        return data.decode("utf-8", "replace")
-
-    return Corpus(paths, read, cache=cache)
+    limit = Limits().max_file_bytes
+    return Corpus(paths, lambda rel: read_text(root / rel, limit), cache=cache)
 
 
 def answer(q: dict, default_root: str | None, corpora: dict[str, Corpus], cache: ScanCache,

@@ -9,7 +9,7 @@ import sqlite3
 from collections import Counter, OrderedDict
 from pathlib import Path
 
-from .files import NotRegular, read_regular
+from .files import read_text
 from .store import Store, subtokens
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,5 @@ class NextNames:
 
 
 def _read_lines(root: Path, rel: str) -> list[str] | None:
-    try:
-        data, _ = read_regular(root / rel, MAX_FILE_BYTES)
-    except (OSError, NotRegular):
-        return None
-    return data.decode("utf-8", "replace").splitlines()
+    text = read_text(root / rel, MAX_FILE_BYTES)
+    return text.splitlines() if text is not None else None

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ragls.indexer.files import Limits, NotRegular, discover, read_regular, refusal
+from ragls.indexer.files import Limits, discover, read_regular, read_text, refusal
 from ragls.indexer.index import Index
 from ragls.indexer.languages import language_for
 from ragls.indexer.nextedit import Corpus, ScanCache
@@ -97,14 +97,10 @@ class Session:
         indexed = {p for p, in db.execute("SELECT path FROM files")}
         paths = sorted(p for p in indexed | set(self.buffers) if language_for(p) is not None)
 
+        limit = Limits().max_file_bytes
+
         def read(rel: str) -> str | None:
-            if rel in self.buffers:
-                return self.buffers[rel]
-            try:
-                data, _ = read_regular(self.root / rel, Limits().max_file_bytes)
-            except (OSError, NotRegular):
-                return None
-            return data.decode("utf-8", "replace")
+            return self.buffers[rel] if rel in self.buffers else read_text(self.root / rel, limit)
 
         def candidates(names: set[str]) -> list[str]:
             # the files using the query's rarer names, those using more of them (rarer ones counting more) first
@@ -297,19 +293,17 @@ class Session:
         await self._on(self._writer, lambda: None)
 
     async def context(self, query: Query, source: str, k: int, budget: int, same_file: bool = False) -> list[Item]:
-        # heal: a catalog found damaged is rebuilt (the writer's next update builds it again) and asked once more
-        return await self._on(self._reader, lambda: self._read_index.heal(lambda: self._retriever.context(
-            query, k=k, budget=budget, source=source, same_file=same_file)))
+        return await self.with_index(lambda _, retriever: retriever.context(
+            query, k=k, budget=budget, source=source, same_file=same_file))
 
     async def with_index(self, fn: Callable[[Index, Retriever], T]) -> T:
-        """`fn(index, retriever)` on the retrieval thread, with its own connection (a damaged catalog is rebuilt and
-        `fn` asked once more)."""
+        """`fn(index, retriever)` on the retrieval thread, with its own connection. heal: a catalog found damaged is
+        rebuilt (the writer's next update builds it again) and `fn` asked once more."""
         return await self._on(self._reader, lambda: self._read_index.heal(lambda: fn(self._read_index,
                                                                                     self._retriever)))
 
     async def search(self, text: str, k: int, budget: int) -> list[Item]:
-        return await self._on(self._reader, lambda: self._read_index.heal(
-            lambda: self._retriever.search(text, k=k, budget=budget)))
+        return await self.with_index(lambda _, retriever: retriever.search(text, k=k, budget=budget))
 
     def read_lines(self, item: Item) -> str:
         """The text of a retrieved item: the open buffer's, else the disk's (an item never comes from a secret or
