@@ -69,15 +69,20 @@ async def _fix_edit(ls: "RaglsServer", uri: str, rng: types.Range, diags: list[s
     codec = ls.workspace.position_codec
     for rep in fix.replacements:
         target = uri if rep.path == sel.path else (folder.root / rep.path).as_uri()
-        lines = rep.text.split("\n")
-        for start, end, new_text in fixes.edits(rep):
-            span = types.Range(codec.position_to_client_units(lines, types.Position(*start)),
-                               codec.position_to_client_units(lines, types.Position(*end)))
-            changes.setdefault(target, []).append(types.TextEdit(range=span, new_text=new_text))
+        if edits := replacement_edits(rep, codec):
+            changes.setdefault(target, []).extend(edits)
     if not changes:
         first = fix.replacements[0]
         raise CommandError(f"the model's fix changes nothing in lines {first.start_line}-{first.end_line}")
     return types.WorkspaceEdit(changes=changes)
+
+
+def replacement_edits(rep: fixes.Replacement, codec: Any) -> list[types.TextEdit]:
+    """A replacement's changed lines (fixes.edits) as LSP edits, positions in the client's code units."""
+    lines = rep.text.split("\n")
+    return [types.TextEdit(range=types.Range(codec.position_to_client_units(lines, types.Position(*start)),
+                                             codec.position_to_client_units(lines, types.Position(*end))),
+                           new_text=text) for start, end, text in fixes.edits(rep)]
 
 
 def _supports_resolve(ls: "RaglsServer") -> bool:
@@ -99,7 +104,7 @@ def register(server: "RaglsServer") -> None:
         selected = rng.start != rng.end
         if not diags and not selected:
             return None
-        args = [uri, _plain(rng), _diagnostics_text(diags)]
+        args = [uri, plain_range(rng), _diagnostics_text(diags)]
         title = f"ragls: fix {'this problem' if diags else 'the selection'}"
         fix = types.CodeAction(title=title, kind=types.CodeActionKind.QuickFix if diags else
                                types.CodeActionKind.RefactorRewrite, diagnostics=diags or None)
@@ -111,7 +116,7 @@ def register(server: "RaglsServer") -> None:
         if selected:
             actions.append(types.CodeAction(title="ragls: explain the selection", kind=types.CodeActionKind.Empty,
                                             command=types.Command(title="ragls: explain", command=EXPLAIN,
-                                                                  arguments=[uri, _plain(rng)])))
+                                                                  arguments=[uri, plain_range(rng)])))
         return actions
 
     @server.feature(types.CODE_ACTION_RESOLVE)
@@ -201,7 +206,7 @@ async def _guard(ls: "RaglsServer", coro: Awaitable[T], show: bool = True) -> T:
     raise error
 
 
-def _plain(rng: types.Range) -> dict:
+def plain_range(rng: types.Range) -> dict:
     return {"start": {"line": rng.start.line, "character": rng.start.character},
             "end": {"line": rng.end.line, "character": rng.end.character}}
 

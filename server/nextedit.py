@@ -8,7 +8,6 @@ import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from ragls.indexer.hunks import Hunk
 from ragls.indexer.languages import language_for
@@ -16,6 +15,7 @@ from ragls.indexer.nextedit import Location, locate
 from ragls.prompts.render import BudgetError, load, render
 
 from . import documents
+from .actions import plain_range, replacement_edits
 from .editing import Diagnostic, history_text
 from .features import fixes
 from .llm import ModelError
@@ -34,7 +34,7 @@ _REPLIES: OrderedDict[str, str] = OrderedDict()
 
 
 def plain(value: Any) -> Any:
-    """A custom request's params (pygls makes named tuples of them) as plain dicts and lists."""
+    """A custom request's params or result (pygls makes named tuples of them) as plain dicts and lists."""
     if hasattr(value, "_asdict"):
         return {k: plain(v) for k, v in value._asdict().items()}
     if isinstance(value, list | tuple):
@@ -69,7 +69,7 @@ def register(server: RaglsServer) -> None:
         history = await _allowed(folder, folder.editing.history())
         found = await folder.session.run(_locate, folder, rel, line + 1, history)
         found = [loc for loc in found if await folder.session.refusal(loc.path) is None]
-        out: dict[str, Any] = {"locations": [_location(ls, folder, loc) for loc in found], "edits": []}
+        out: dict[str, Any] = {"locations": [_location(folder, loc) for loc in found], "edits": []}
         settings = folder.session.settings.next_edit
         if not settings.enabled or not history or not found or folder.chat.client is None:
             return out
@@ -105,7 +105,7 @@ def _locate(folder: Folder, rel: str, line: int, history: list[Hunk]) -> list[Lo
     return locate(folder.session.next_edit_corpus(), rel, line, history, LOCATIONS)
 
 
-def _location(ls: RaglsServer, folder: Folder, loc: Location) -> dict:
+def _location(folder: Folder, loc: Location) -> dict:
     uri = (folder.root / loc.path).as_uri()
     pos = {"line": loc.line - 1, "character": 0}
     return {"uri": uri, "range": {"start": pos, "end": pos}, "score": loc.score, "why": loc.why}
@@ -151,14 +151,7 @@ async def _edit_at(ls: RaglsServer, folder: Folder, loc: Location, history: list
     if broke := fixes.new_problems(loc.path, source, fixes.apply(source, [rep])):
         log.info("next edit at %s:%d dropped: it does not parse (line %d)", loc.path, loc.line, broke[0].line)
         return []
-    codec = ls.workspace.position_codec
-    lines = source.split("\n")
-    edits = [{"uri": uri, "range": {"start": _position(codec, lines, start), "end": _position(codec, lines, end)},
-              "newText": text} for start, end, text in fixes.edits(rep)]
+    edits = [{"uri": uri, "range": plain_range(e.range), "newText": e.new_text}
+             for e in replacement_edits(rep, ls.workspace.position_codec)]
     folder.editing.offer(uri, source, edits)  # an inline completion on one of these lines shows it
     return edits
-
-
-def _position(codec: Any, lines: list[str], at: tuple[int, int]) -> dict:
-    pos = codec.position_to_client_units(lines, types.Position(*at))
-    return {"line": pos.line, "character": pos.character}
