@@ -71,9 +71,7 @@ def parse(path: str, diff: str) -> list[Hunk]:
                 out.append(Hunk(path, start, tuple(cur), old_start))
             old_start, start, cur = int(m.group(1)), int(m.group(3)), []
         elif cur is not None and raw[:1] in (" ", "-", "+") and not raw.startswith(("--- ", "+++ ")):
-            cur.append(raw)
-        elif cur is not None and raw == "":
-            continue  # the diff's last newline, or an empty context line written without its space
+            cur.append(raw)  # an empty line (the diff's last newline) is none of these: skipped
     if cur is not None:
         out.append(Hunk(path, start, tuple(cur), old_start))
     return [h for h in out if any(ln[:1] in "+-" for ln in h.lines)]

@@ -6,8 +6,9 @@ The signals, each a reason a line is not yet done with the change the history is
 - a line that looks like an edited line did before the edit (the same pattern elsewhere);
 - a line that uses the names an added name was added beside (a new parameter next to `config=`: the other places
   that pass `config` along), but not the added name itself;
-- nearness to the cursor, below first (the next thing down the file), and to the other edits.
-Names are weighed by rarity: a name on many of the repository's lines says little about any one of them.
+- the edits' names used on the line, and nearness to the cursor, below first (the next thing down the file).
+Names are weighed by rarity: a name on many of the repository's lines says little about any one of them. Each
+signal is a feature of a candidate line; their weights (WEIGHTS) are fitted by bench/train_nextedit.py.
 """
 from __future__ import annotations
 
@@ -52,8 +53,6 @@ COMMON_MIN = 30  # ...and on more lines than this (in a small repository every n
 SPACING = 7  # two predictions closer than this cover the same hunk (the benchmark's tolerance is 3 lines)
 NEAR_LINES = 60  # nearness to the cursor fades over about this many lines
 NEAR_SPAN = 200  # lines each side of the cursor that nearness alone makes candidates
-NEAR_WEIGHT = 2.0  # of nearness against the signals (log-compressed); 4 had R@5 +0.03 but R@1 -0.06 (only the top is shown)
-ABOVE = 0.3
 SIMILAR = 0.5  # a line this similar (Jaccard of names) to an edited line before its edit repeats its pattern
 SIMILAR_MIN = 3  # ...sharing at least this many names with it
 

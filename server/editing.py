@@ -75,14 +75,6 @@ class Editing:
         """The edits, oldest first, each in its file's current numbering."""
         return list(self._edits)
 
-    def forget(self, path: str) -> None:
-        """A file was deleted or renamed away: its hunks point nowhere."""
-        self._edits = deque((h for h in self._edits if h.path != path), maxlen=MAX_EDITS)
-        self.diagnostics.pop(path, None)
-        if self._edits and self._edits[-1].path != path:
-            return
-        self._base = None
-
     def offer(self, uri: str, text: str, edits: list[dict]) -> None:
         """The next edits last suggested in a document, while its text is `text` (LSP edits: uri, range, newText)."""
         self._offered[uri] = (hash(text), [e for e in edits if e["uri"] == uri])
@@ -109,6 +101,10 @@ def _near(h: Hunk, first: int, removed: int) -> bool:
     return lo - MERGE_LINES <= first <= hi + MERGE_LINES + 1 or lo - MERGE_LINES <= first + removed <= hi + 1
 
 
+def _overlaps(span: tuple[int, int], first: int, last: int) -> bool:
+    return span[1] >= first and span[0] <= last
+
+
 def _bounded(h: Hunk) -> Hunk:
     if len(h.lines) <= MAX_HUNK_LINES:
         return h
@@ -129,19 +125,19 @@ def history_text(hunks: list[Hunk], limit_chars: int) -> str:
     return "".join(parts).rstrip("\n")
 
 
-def signals_text(editing: Editing | None, path: str, line: int, budget: int, skip_near: int = 0,
-                 first: int | None = None, last: int | None = None, known: Sequence[str] = ()) -> str:
-    """For a prompt: the recent edits (those of `path` within `skip_near` lines of `line` left out: the prompt shows
-    that text) and the client's diagnostics near lines first..last of `path` (not those in `known`), within about
-    `budget` tokens (about 3.5 characters a token; the renderer trims exactly). Empty when there is nothing to say."""
+def signals_text(editing: Editing | None, path: str, first: int, last: int, budget: int, skip_near: int = 0,
+                 known: Sequence[str] = ()) -> str:
+    """For a prompt about lines first..last of `path`: the recent edits (those of `path` within `skip_near` lines of
+    them left out: the prompt shows that text) and the client's diagnostics near them (not those in `known`),
+    within about `budget` tokens (about 3.5 characters a token; the renderer trims exactly). Empty when there is
+    nothing to say."""
     if editing is None or budget <= 0:
         return ""
-    lo, hi = (first or line), (last or line)
-    hunks = [h for h in editing.history()
-             if not (h.path == path and h.changed_span()[1] >= lo - skip_near and h.changed_span()[0] <= hi + skip_near)]
+    hunks = [h for h in editing.history() if h.path != path or not _overlaps(h.changed_span(), first - skip_near,
+                                                                            last + skip_near)]
     parts = []
     # the client's diagnostics near the lines, but those the request names already (a code action's own)
-    diags = [d for d in editing.diagnostics_near(path, lo, hi) if not any(d.message in k for k in known)]
+    diags = [d for d in editing.diagnostics_near(path, first, last) if not any(d.message in k for k in known)]
     if diags:
         parts.append("Problems the editor reports here:\n" + "\n".join(d.text() for d in diags[:10]))
     if hunks:

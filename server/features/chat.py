@@ -19,8 +19,8 @@ from .context import citations, context_items
 from .fixes import Block, Problem, Replacement
 
 log = logging.getLogger(__name__)
-# asked when a fix adds syntax errors (once): the problems are quoted from the fixed file, redacted
 FIX_REPLY = ReplySchema("fix", fixes.SCHEMA)  # where the endpoint constrains replies; fenced blocks elsewhere
+# asked when a fix adds syntax errors (once): the problems are quoted from the fixed file, redacted
 RETRY = ("Your fix does not parse: {problems}. Reply again with the whole of {what} (lines {start_line}-{end_line}), "
          "corrected and with no syntax errors, in one fenced code block (and one for each other location, as "
          "before), or in the JSON object asked for.")
@@ -84,8 +84,8 @@ class ChatFeatures:
                          ) -> tuple[Rendered, list[dict]]:
         """The prompt asking for the corrected lines of `sel` (named `what`: a definition, the selected lines)."""
         context = await self._context(sel)
-        edits = signals_text(self.editing, sel.path, sel.start_line, self.session.settings.chat.edits_budget, 0,
-                             sel.start_line, sel.end_line, known=diagnostics)
+        edits = signals_text(self.editing, sel.path, sel.start_line, sel.end_line,
+                             self.session.settings.chat.edits_budget, known=diagnostics)
         values = {"language": self._language(sel.path), "path": sel.path, "start_line": sel.start_line,
                   "end_line": sel.end_line, "scope": what,
                   "diagnostics": "\n".join(diagnostics) or "(none reported)", "selection": sel.code,
@@ -97,8 +97,8 @@ class ChatFeatures:
         # explain may show the beginning of a selection too large for its prompt: cut it near the budget first
         # (~8 characters a token at most in code), so that exact trimming counts tokens of a bounded text
         code = head_lines(sel.code, self.session.settings.chat.budget * 8)
-        edits = signals_text(self.editing, sel.path, sel.start_line, self.session.settings.chat.edits_budget, 0,
-                             sel.start_line, sel.end_line)
+        edits = signals_text(self.editing, sel.path, sel.start_line, sel.end_line,
+                             self.session.settings.chat.edits_budget)
         values = {"language": self._language(sel.path), "path": sel.path, "start_line": sel.start_line,
                   "end_line": sel.end_line, "selection": code, "context": context, "edits": edits or "(none)"}
         return await self.session.run(self._render, "explain", values), context
@@ -116,9 +116,7 @@ class ChatFeatures:
         return rendered
 
     async def _ask_model(self, rendered: Rendered) -> str:
-        if self.client is None:
-            raise ModelError("not_configured", "no model configured")
-        return await self.client.chat(rendered.messages or [], max_tokens=self.session.settings.chat.max_tokens)
+        return await self._chat(rendered.messages or [], self.session.settings.chat.max_tokens)
 
     async def fix(self, sel: Selection, diagnostics: list[str], grow: bool = False) -> Fix:
         """The corrected text of the selected lines, or with `grow` of what encloses them (their definition, see
@@ -134,7 +132,7 @@ class ChatFeatures:
         # the reply holds the whole scope: room for it, whatever the setting for explanations
         limit = max(self.session.settings.chat.max_tokens, 2 * tokens.count(sel.code) + 256)
         for asked in (1, 2):
-            reply = await self._chat(messages, limit)
+            reply = await self._chat(messages, limit, FIX_REPLY)
             reps = await self._replacements(reply, sel, rendered, context)
             broken = await self.session.run(_broken, reps)
             if broken and asked == 1:
@@ -155,10 +153,10 @@ class ChatFeatures:
             return Fix(reps, rendered, context)
         raise AssertionError("unreachable")
 
-    async def _chat(self, messages: list[dict[str, str]], max_tokens: int) -> str:
+    async def _chat(self, messages: list[dict[str, str]], max_tokens: int, schema: ReplySchema | None = None) -> str:
         if self.client is None:
             raise ModelError("not_configured", "no model configured")
-        return await self.client.chat(messages, max_tokens=max_tokens, schema=FIX_REPLY)
+        return await self.client.chat(messages, max_tokens=max_tokens, schema=schema)
 
     async def _replacements(self, reply: str, sel: Selection, rendered: Rendered,
                             context: list[dict]) -> list[Replacement]:
@@ -166,8 +164,8 @@ class ChatFeatures:
         found = fixes.blocks(reply, rendered.restore)
         main = fixes.main_block(found, sel.path, fixes.Scope(sel.start_line, sel.end_line, ""))
         if main is None or not main.lines:
-            raise ModelError("bad_response", "the model's reply holds no fix (no code block, or empty code); try again or "
-                                             "rephrase")
+            raise ModelError("bad_response", "the model's reply holds no fix (no code block, or empty code); "
+                                             "try again or rephrase")
         reps = [fixes.replacement(sel.path, sel.text, sel.start_line, sel.end_line, main.lines)]
         shown = (rendered.messages or [{}])[-1].get("content", "")
         for block in found:

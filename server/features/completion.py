@@ -143,7 +143,7 @@ class Completer:
         # What the retrieved definitions leave of the budget goes 3:1 to prefix and suffix; cutting them near that
         # size first (at ~3.2 characters a token) spares the renderer most of its exact, slower trimming.
         room = max(256, s.completion.budget - sum(i.tokens for i in items) - TEMPLATE_TOKENS)
-        edits = signals_text(self.editing, req.path, req.line, s.completion.edits_budget, NEAR_CURSOR_LINES)
+        edits = signals_text(self.editing, req.path, req.line, req.line, s.completion.edits_budget, NEAR_CURSOR_LINES)
         room -= count(edits) if edits else 0
         values = {"language": spec.name if spec else "text", "path": req.path, "context": context,
                   "edits": edits, "prefix": _near(prefix, int(room * 0.75), tail_lines),
