@@ -3,30 +3,30 @@ brings the model's edit there back as the changed lines only; the edit history a
 the next-edit and completion prompts (never a secret file's)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from lsprotocol import types
+from ragls.server.nextedit import plain
 
 from .fake_openai import FakeOpenAI
 from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
-from .test_server_lsp import inline
+from .test_server_lsp import inline, prompts
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
+
 
 @pytest_asyncio.fixture
 async def api():
     with FakeOpenAI() as server:
         yield server
 
-def chat_prompts(api: FakeOpenAI) -> list[str]:
-    return [json.dumps(body) for path, body in api.requests if path.endswith("/chat/completions")]
 
 async def next_edit(lsp, uri: str, line: int) -> dict:
     return await lsp.protocol.send_request_async(
         "ragls/nextEdit", {"textDocument": {"uri": uri}, "position": {"line": line, "character": 0}})
+
 
 def edit_in_editor(lsp, path: Path, old: str, new: str) -> str:
     """Open a file and change `old` to `new` in it, as typing would (didOpen, then didChange); its URI."""
@@ -35,14 +35,6 @@ def edit_in_editor(lsp, path: Path, old: str, new: str) -> str:
     change_doc(lsp, uri, text.replace(old, new, 1), 2)
     return uri
 
-
-def as_dict(value):
-    """The client's named tuples of a custom request's result as plain dicts and lists."""
-    if hasattr(value, "_asdict"):
-        return {k: as_dict(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [as_dict(v) for v in value]
-    return value
 
 async def test_a_rename_points_at_the_remaining_calls_and_the_edit_changes_only_them(shop_repo, api, tmp_path):
     root = Path(shop_repo.working_tree_dir)
@@ -57,12 +49,12 @@ async def test_a_rename_points_at_the_remaining_calls_and_the_edit_changes_only_
             {"range": {"start": {"line": 11, "character": 10}, "end": {"line": 11, "character": 24}},
              "message": "\"apply_discount\" is unknown import symbol", "severity": 1, "source": "Pyright"}]})
         api.replies.append("NO_CHANGE")
-        first = as_dict(await next_edit(lsp, uri, 4))
+        first = plain(await next_edit(lsp, uri, 4))
         assert first["edits"] == [] and "error" not in first
         top = first["locations"][0]
 
         assert top["uri"].endswith("shop/checkout.py") and "apply_discount" in top["why"]
-        prompt = chat_prompts(api)[-1]
+        prompt = prompts(api)[-1]
         assert "-def apply_discount(" in prompt and "+def discounted(" in prompt  # the edit history
         assert "is unknown import symbol" in prompt  # the client's diagnostic near the region
         assert "hunter2" not in prompt and ".env" not in prompt  # a secret file's edits never reach the model
@@ -75,15 +67,15 @@ async def test_a_rename_points_at_the_remaining_calls_and_the_edit_changes_only_
         # the same prompt is not asked again: the user edits on (the docstring), so the model is asked anew
         text = (root / "shop/pricing.py").read_text().replace("def apply_discount(", "def discounted(")
         change_doc(lsp, uri, text.replace("Return `amount` reduced", "Return the amount reduced"), 3)
-        second = as_dict(await next_edit(lsp, uri, 4))
+        second = plain(await next_edit(lsp, uri, 4))
         edits = second["edits"]
         assert edits and all(e["uri"].endswith("shop/checkout.py") for e in edits)
         changed = sorted(e["range"]["start"]["line"] + 1 for e in edits)
         assert changed == [n for n in range(first_line, last_line + 1) if "apply_discount" in checkout[n - 1]]
         assert all("\n" not in e["newText"] and "discounted" in e["newText"] for e in edits)  # one line each
-        calls = len(chat_prompts(api))
-        assert as_dict(await next_edit(lsp, uri, 4))["edits"] == edits  # asked again, nothing changed: no model call
-        assert len(chat_prompts(api)) == calls
+        calls = len(prompts(api))
+        assert plain(await next_edit(lsp, uri, 4))["edits"] == edits  # asked again, nothing changed: no model call
+        assert len(prompts(api)) == calls
         # the edit on a line is also an inline completion there, replacing its range, until the document changes
         target = open_doc(lsp, root / "shop/checkout.py")
         at = edits[0]["range"]["start"]
@@ -93,13 +85,14 @@ async def test_a_rename_points_at_the_remaining_calls_and_the_edit_changes_only_
     finally:
         await lsp.shutdown_session()
 
+
 async def test_next_edit_without_history_or_model_gives_locations_only(shop_repo, tmp_path):
     root = Path(shop_repo.working_tree_dir)
     lsp, _ = await start_server(root, "http://127.0.0.1:9/v1", tmp_path / "home")
     try:
         await wait_indexed(lsp)
         uri = open_doc(lsp, root / "shop/checkout.py")
-        result = as_dict(await next_edit(lsp, uri, 3))
+        result = plain(await next_edit(lsp, uri, 3))
         assert result["edits"] == [] and all(loc["uri"].endswith(".py") for loc in result["locations"])
         with pytest.raises(Exception, match="nextEdit takes"):
             await lsp.protocol.send_request_async("ragls/nextEdit", {"position": 3})
@@ -119,13 +112,13 @@ async def test_completion_prompts_show_recent_edits_elsewhere_and_diagnostics_he
              "message": "Variable \"net\" is not accessed", "severity": 2, "source": "Pylance"}]})
         api.replies.append("apply_discount(cart.total(), discount)")
         await inline(lsp, checkout, 11, 10)
-        prompt = chat_prompts(api)[-1]
+        prompt = prompts(api)[-1]
         assert "Recent edits (newest first)" in prompt and "+class ShoppingCart" in prompt
         assert "is not accessed" in prompt and "warning" in prompt
         api.replies.append("It totals the cart.")
         rng = {"start": {"line": 7, "character": 0}, "end": {"line": 13, "character": 0}}
         await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.explain", [checkout, rng]))
-        prompt = chat_prompts(api)[-1]
+        prompt = prompts(api)[-1]
         assert "+class ShoppingCart" in prompt and "is not accessed" in prompt
     finally:
         await lsp.shutdown_session()
