@@ -163,7 +163,8 @@ def _print_items(items, as_json: bool, latency_ms: float | None = None) -> None:
         return
     total = sum(i.tokens for i in items)
     for i in items:
-        print(f"{i.score:7.3f}  {i.path}:{i.start_line}-{i.end_line}  {i.symbol or '(module code)'} [{i.kind}]  "
+        beside = f" (with {', '.join(i.joined)})" if i.joined else ""
+        print(f"{i.score:7.3f}  {i.path}:{i.start_line}-{i.end_line}  {i.symbol or '(module code)'} [{i.kind}]{beside}  "
               f"{i.tokens} tokens")
     print(f"{len(items)} items, {total} tokens" + (f", {latency_ms:.1f} ms" if latency_ms is not None else ""))
 

@@ -45,6 +45,9 @@ _EXPECT_CLASS = re.compile(r"(?:\braise\s+|\bexcept\s*\(?\s*|\bisinstance\([^,]*
                            r"|\bclass\s+\w+\s*\(|\bnew\s+|->\s*|:\s*)$")
 _EXPECT_DECORATOR = re.compile(r"^\s*@$")
 _SELF = frozenset({"self", "this", "cls"})
+# Definitions this close in one file are shown as one snippet (a block of constants, an interface's methods, two
+# functions a blank line apart): one item, no text twice, and the slots left to other files.
+NEAR_LINES, GAP_LINE_TOKENS = 2, 2
 NEXT_NAMES, NEXT_MAX_DEFS = 8, 3  # names that followed the same code elsewhere, and how many definitions one may have
 
 # Weights of the fused score. Graph evidence dominates; lexical and vector similarity order what it leaves tied.
@@ -94,7 +97,8 @@ class Query:
 
 @dataclass(slots=True)
 class Item:
-    """A retrieved definition: the lines to show (start_line..end_line), their token count, and why."""
+    """A retrieved definition: the lines to show (start_line..end_line), their token count, and why. Its lines may
+    show definitions next to it too (`joined`), ranked lower, as one snippet."""
 
     path: str
     symbol: str
@@ -104,6 +108,12 @@ class Item:
     score: float
     tokens: int
     why: list[str] = field(default_factory=list)
+    joined: list[str] = field(default_factory=list)  # the definitions beside it that its lines show too
+
+    @property
+    def label(self) -> str:
+        """The definitions its lines show, by name, best first."""
+        return ", ".join(n for n in (self.symbol, *self.joined) if n)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -166,12 +176,14 @@ class Retriever:
             self._vector("warm", {})
 
     def context(self, q: Query, k: int = 10, budget: int | None = None, source: str | None = None,
-                same_file: bool = False) -> list[Item]:
-        """The definitions a prompt for this cursor or selection needs, best first, within `budget` tokens."""
+                same_file: bool = False, join: bool = True) -> list[Item]:
+        """The definitions a prompt for this cursor or selection needs, best first, within `budget` tokens. With
+        `join`, definitions next to a better one in its file widen its item rather than take one of their own."""
         with heap.paused():
-            return self._context(q, k, budget, source, same_file)
+            return self._context(q, k, budget, source, same_file, join)
 
-    def _context(self, q: Query, k: int, budget: int | None, source: str | None, same_file: bool) -> list[Item]:
+    def _context(self, q: Query, k: int, budget: int | None, source: str | None, same_file: bool,
+                 join: bool) -> list[Item]:
         if source is None:  # never a FIFO (it would block) nor through a link; a huge file only in part
             data, _ = read_regular(self.index.root / q.path, MAX_SOURCE_BYTES)
             source = data.decode("utf-8", "replace")
@@ -183,7 +195,7 @@ class Retriever:
                 v.imports = sorted([*v.imports, *unread], key=lambda r: r.line)
         cands = self._candidates(q, v)
         self._similarity(q, v, cands)
-        return self._rank(q, v, cands, k, budget if budget is not None else DEFAULT_BUDGET[q.mode], same_file)
+        return self._rank(q, v, cands, k, budget if budget is not None else DEFAULT_BUDGET[q.mode], same_file, join)
 
     def search(self, text: str, k: int = 10, budget: int | None = None) -> list[Item]:
         """Natural-language or identifier search over the whole index."""
@@ -556,14 +568,14 @@ class Retriever:
 
     # ---- ranking and budget -------------------------------------------------------------------------------
     def _rank(self, q: Query, v: Visible, cands: dict[int, _Cand], k: int, budget: int,
-              same_file: bool) -> list[Item]:
+              same_file: bool, join: bool) -> list[Item]:
         weights = dict(W["receiver" if v.receiver_resolved else q.mode])
         expect_class = bool(_EXPECT_CLASS.search(v.line_prefix[-200:])) if q.mode == "cursor" else False
         if expect_class:
             weights["kind_class"] = weights.get("kind", 0.0)
         # Other files' definitions by default; with same_file, this file's too, but never the text at the cursor.
         span = (v.selection or (v.cursor_line - WINDOW_LINES, v.cursor_line)) if same_file else None
-        return self._finish(cands, weights, k, budget, (q.path, span), expect_class)
+        return self._finish(cands, weights, k, budget, (q.path, span), expect_class, join=join)
 
     def _rows(self, ids: list[int]) -> dict[int, tuple]:
         """Chunk rows by id: (id, path, start_line, end_line, head_end, kind, symbol, tokens, head_tokens)."""
@@ -578,7 +590,7 @@ class Retriever:
 
     def _finish(self, cands: dict[int, _Cand], weights: dict[str, float], k: int, budget: int,
                 exclude: tuple[str, tuple[int, int] | None] | None, expect_class: bool = False,
-                rows: dict[int, tuple] | None = None) -> list[Item]:
+                rows: dict[int, tuple] | None = None, join: bool = False) -> list[Item]:
         """The best `k` candidates within `budget` tokens. Rows are read best first in blocks: a candidate's score
         is bounded by its features' (its row only halves it or adds `kind_class`), and one is placed once no
         unread candidate can reach its score, so that of thousands of candidates only the first few are read."""
@@ -606,6 +618,12 @@ class Retriever:
                 _, path, start, end, head_end, kind, symbol, tokens, head_tokens = r
                 if tokens > FULL_VIEW_MAX_TOKENS:
                     end, tokens = head_end, head_tokens
+                if join and (near := _near(out, path, start, end)) is not None:  # one snippet with its neighbour
+                    extra = _extra_tokens(near, start, end, tokens)
+                    if used + extra <= budget:
+                        used += extra
+                        _join(near, start, end, symbol, extra)
+                    continue
                 if used + tokens > budget:
                     continue
                 used += tokens
@@ -702,6 +720,31 @@ def _cand(cands: dict[int, _Cand], chunk: int) -> _Cand:
     if (c := cands.get(chunk)) is None:
         c = cands[chunk] = _Cand(chunk)
     return c
+
+
+def _near(items: list[Item], path: str, start: int, end: int) -> Item | None:
+    """The placed item of `path` whose lines overlap start..end or lie within NEAR_LINES of them, if any."""
+    for it in items:
+        if it.path == path and start - it.end_line - 1 <= NEAR_LINES and it.start_line - end - 1 <= NEAR_LINES:
+            return it
+    return None
+
+
+def _extra_tokens(item: Item, start: int, end: int, tokens: int) -> int:
+    """What widening `item` to cover start..end (a definition of `tokens` tokens) adds: the definition's lines
+    the item does not show yet, and the lines between them."""
+    lines = end - start + 1
+    fresh = lines - max(0, min(end, item.end_line) - max(start, item.start_line) + 1)
+    gap = max(0, start - item.end_line - 1, item.start_line - end - 1)
+    return math.ceil(tokens * fresh / lines) + GAP_LINE_TOKENS * gap if fresh else 0
+
+
+def _join(item: Item, start: int, end: int, symbol: str, extra: int) -> None:
+    """Widen `item` to cover start..end, the definition `symbol` beside it."""
+    item.start_line, item.end_line = min(item.start_line, start), max(item.end_line, end)
+    item.tokens += extra
+    if symbol and symbol != item.symbol and symbol not in item.joined:
+        item.joined.append(symbol)
 
 
 def _constructor(d: Def) -> bool:

@@ -171,7 +171,7 @@ def test_a_typed_receiver_ranks_its_class_members(shelf_index) -> None:
     r = Retriever(shelf_index)
     path = SRC + "Shelf.java"
     source = (shelf_index.root / path).read_text().replace("return label + book.pageCount();", "return book.")
-    items = r.context(Query(path, 22, len("        return book.")), source=source)
+    items = r.context(Query(path, 22, len("        return book.")), source=source, join=False)
     members = [i.symbol for i in items if "receiver=1.00" in i.why]
     assert members == [i.symbol for i in items[:len(members)]]  # Book's members first: its own and inherited ones
     assert {"Book.pageCount", "Book.addChapter", "Item.shortTitle"} <= set(members)
@@ -216,7 +216,7 @@ def test_a_call_s_result_type_leads_to_its_members(shelf_index) -> None:
     path = SRC + "Shelf.java"
     source = (shelf_index.root / path).read_text().replace("return label + book.pageCount();",
                                                            "return catalog.find(title).")
-    items = r.context(Query(path, 22, len("        return catalog.find(title).")), source=source)
+    items = r.context(Query(path, 22, len("        return catalog.find(title).")), source=source, join=False)
     members = [i.symbol for i in items if "receiver=1.00" in i.why]
     assert members == [i.symbol for i in items[:len(members)]]
     assert {"Book.pageCount", "Book.addChapter", "Item.shortTitle"} <= set(members)
@@ -273,7 +273,7 @@ def test_a_call_inside_a_chain_picks_its_overload_by_its_arguments(tmp_path: Pat
                                                "        return parser.tagSet().valueOf(n);\n    }\n}\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
-    items = r.context(Query("src/main/java/org/acme/app/App.java", 6, end_line=8))
+    items = r.context(Query("src/main/java/org/acme/app/App.java", 6, end_line=8), join=False)
     used = {(i.symbol, i.start_line) for i in items if "used_typed" in " ".join(i.why)}
     assert ("TagSet.valueOf", 4) in used and ("Parser.tagSet", 12) in used
     assert ("Parser.tagSet", 6) not in used
@@ -306,7 +306,7 @@ def test_super_static_star_imports_enum_constants_and_a_method_named_as_a_field(
             "        boolean on = Feature.A.enabledIn(flags);\n        long big = pow10(n);\n    }\n}\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
-    items = r.context(Query("src/main/java/org/acme/app/Reader.java", 9, end_line=17), k=20)
+    items = r.context(Query("src/main/java/org/acme/app/Reader.java", 9, end_line=17), k=20, join=False)
     used = {(i.symbol, i.start_line) for i in items if "used" in " ".join(i.why)}
     assert {("Base.Base", 8), ("Ids.ID_A", 4), ("Feature.enabledIn", 6), ("MathUtils.pow10", 6)} <= used, used
     assert ("Base.Base", 4) not in used  # an item's lines start at its doc comment

@@ -36,10 +36,10 @@ def test_rust_pub_use_chain_and_a_binary_using_its_own_crate(tmp_path):
     r = _index(tmp_path / "geom", RUST, tmp_path)
     bound = r.graph.bindings("src/main.rs", "rust", r.graph.imports["src/main.rs"])[0]["Circle"]
     assert bound[0] == "def" and bound[1].path == "src/shapes/circle.rs"  # lib.rs -> shapes/mod.rs -> circle.rs
-    items = r.context(Query("src/main.rs", 3, end_line=6))
+    items = r.context(Query("src/main.rs", 3, end_line=6), join=False)
     assert {"Circle", "Circle.new", "Circle.area"} <= {i.symbol for i in items[:3]}
     source = (tmp_path / "geom" / "src/main.rs").read_text().replace("c.area()", "c.")
-    items = r.context(Query("src/main.rs", 5, len('    println!("{}", c.')), source=source)
+    items = r.context(Query("src/main.rs", 5, len('    println!("{}", c.')), source=source, join=False)
     assert items[0].symbol in ("Circle.area", "Circle.new") and "receiver=1.00" in items[0].why
 
 

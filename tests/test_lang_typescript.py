@@ -239,13 +239,13 @@ def test_a_cursor_gets_the_definitions_behind_the_aliases(acme_index) -> None:
     from ragls.indexer.retrieve import Query, Retriever
 
     r = Retriever(acme_index)
-    items = r.context(Query("packages/app/src/main.ts", 13, len("  ledger.")))  # `ledger.|post(...)`
+    items = r.context(Query("packages/app/src/main.ts", 13, len("  ledger.")), join=False)  # `ledger.|post(...)`
     assert items and items[0].symbol in ("Ledger.post", "Ledger.balance", "Ledger")
     top = [(i.path, i.symbol) for i in items[:5]]
     assert ("packages/core/src/ledger.ts", "Ledger.post") in top
-    items = r.context(Query("packages/app/src/main.ts", 7, len("  const button = new ")))
+    items = r.context(Query("packages/app/src/main.ts", 7, len("  const button = new ")), join=False)
     assert ("packages/web/src/widgets/button.ts", "Button") in [(i.path, i.symbol) for i in items[:3]]
-    items = r.context(Query("packages/app/src/main.ts", 5, 0, end_line=9))  # report(): a selection
+    items = r.context(Query("packages/app/src/main.ts", 5, 0, end_line=9), join=False)  # report(): a selection
     assert {"Ledger.balance", "Button", "formatMoney", "Money"} <= {i.symbol for i in items}
 
 
@@ -253,7 +253,7 @@ def test_members_inherited_from_a_class_of_another_package(acme_index) -> None:
     from ragls.indexer.retrieve import Query, Retriever
 
     r = Retriever(acme_index)
-    items = r.context(Query("packages/app/src/close.ts", 6, len("  audited.")))  # AuditedLedger extends Ledger
+    items = r.context(Query("packages/app/src/close.ts", 6, len("  audited.")), join=False)  # AuditedLedger extends Ledger
     assert ("packages/core/src/ledger.ts", "Ledger.post") in [(i.path, i.symbol) for i in items[:5]]
 
 
@@ -294,7 +294,7 @@ def test_a_declared_result_type_leads_to_members(tmp_path: Path) -> None:
                       "  s.",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
-    items = r.context(Query("src/app.ts", 5, len("  s.")), source=(root / "src/app.ts").read_text())
+    items = r.context(Query("src/app.ts", 5, len("  s.")), source=(root / "src/app.ts").read_text(), join=False)
     members = {i.symbol for i in items if "receiver=1.00" in i.why}
     assert {"Session.close", "Session.query"} <= members
 
@@ -314,6 +314,6 @@ def test_a_type_parameter_s_bound_types_a_field(tmp_path: Path) -> None:
                        "  reset(data: TData) {\n    this.cache.\n  }\n}\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
-    items = r.context(Query("src/info.ts", 10, len("    this.cache.")))
+    items = r.context(Query("src/info.ts", 10, len("    this.cache.")), join=False)
     assert {i.symbol for i in items[:2]} == {"ApolloCache.writeQuery", "ApolloCache.readQuery"}
     assert all("receiver=1.00" in i.why for i in items[:2])

@@ -12,7 +12,7 @@ def symbols(items) -> list[str]:
 
 def test_cursor_before_a_call_gets_the_imported_definition(shop_index):
     r = Retriever(shop_index)
-    items = r.context(Query("shop/checkout.py", 12, 10))  # "    net = |apply_discount(...)"
+    items = r.context(Query("shop/checkout.py", 12, 10), join=False)  # "    net = |apply_discount(...)"
     assert items, "no context"
     assert "apply_discount" in symbols(items)[:3]
     hit = next(i for i in items if i.symbol == "apply_discount")
@@ -23,7 +23,7 @@ def test_only_text_before_the_cursor_counts(shop_index):
     r = Retriever(shop_index)
     # At line 7 nothing of checkout() is typed yet: TaxPolicy is imported but unused, so it ranks high,
     # and nothing after the cursor (format_money's use on line 14) may count as a use.
-    items = r.context(Query("shop/checkout.py", 9, 4))
+    items = r.context(Query("shop/checkout.py", 9, 4), join=False)
     assert "TaxPolicy" in symbols(items)[:5]
     assert all(i.path != "shop/checkout.py" for i in items)
 
@@ -46,7 +46,7 @@ def test_star_import_resolves_through_all(shop_index):
 
 def test_selection_gets_every_cross_file_definition_it_uses(shop_index):
     r = Retriever(shop_index)
-    items = r.context(Query("shop/checkout.py", 8, end_line=14))
+    items = r.context(Query("shop/checkout.py", 8, end_line=14), join=False)
     top = set(symbols(items)[:7])  # Cart.total too: `cart.total()` where `cart: Cart`
     assert {"apply_discount", "TaxPolicy.tax_for", "EmptyCartError", "format_money", "Cart.total"} <= top
     assert "apply_discount" in top and "format_money" in top
@@ -55,7 +55,7 @@ def test_selection_gets_every_cross_file_definition_it_uses(shop_index):
 def test_a_type_only_in_the_signature_of_a_selected_definition_is_weaker_evidence(shop_index):
     """What a function does is in its body: `cart: Cart` in the signature counts less than the calls below it."""
     r = Retriever(shop_index)
-    why = {i.symbol: i.why for i in r.context(Query("shop/checkout.py", 8, end_line=14))}
+    why = {i.symbol: i.why for i in r.context(Query("shop/checkout.py", 8, end_line=14), join=False)}
     assert "used=0.20" in why["Cart"] and "used=1.10" in why["apply_discount"]
 
 
@@ -252,7 +252,7 @@ def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
     source = (root / "pkg/use.py").read_text()
     for text, member in (("        it.", "Item.describe"), ("        cost.", "Money.rounded"), ("    first.", "Item.price")):
         lines = source.splitlines() + [text]
-        items = r.context(Query("pkg/use.py", len(lines), len(text)), source="\n".join(lines))
+        items = r.context(Query("pkg/use.py", len(lines), len(text)), source="\n".join(lines), join=False)
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (text, symbols(items))
 
 
@@ -411,9 +411,9 @@ def test_super_means_the_base_class(tmp_path: Path) -> None:
                        "  constructor(root: string) {\n    super(root);\n  }\n}\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
-    used = {i.symbol for i in r.context(Query("pkg/user.py", 5, end_line=10), k=20) if "used" in " ".join(i.why)}
+    used = {i.symbol for i in r.context(Query("pkg/user.py", 5, end_line=10), k=20, join=False) if "used" in " ".join(i.why)}
     assert {"Model.__init__", "Model.save"} <= used, used
-    used = {i.symbol for i in r.context(Query("web/page.ts", 4, end_line=6), k=20) if "used" in " ".join(i.why)}
+    used = {i.symbol for i in r.context(Query("web/page.ts", 4, end_line=6), k=20, join=False) if "used" in " ".join(i.why)}
     assert "View.constructor" in used, used
 
 
@@ -499,3 +499,45 @@ def test_the_collector_resumes_when_the_last_paused_request_ends() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_definitions_next_to_each_other_are_one_snippet(tmp_path):
+    """A selection using three of a Go package's constants in one block and an interface's two methods: each
+    group is one item whose lines show all of them, the slots left to the other files; definitions far apart in a
+    file stay items of their own, and the text is counted once."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "kind/kind.go": "package kind\n\n// Kind is a value's kind.\ntype Kind int\n\nconst (\n\tBool Kind = iota\n"
+                        "\tInt\n\tString\n\tBytes\n)\n\n// Value holds one value.\ntype Value interface {\n"
+                        "\t// Kind says what it holds.\n\tKind() Kind\n\t// Len is its length.\n\tLen() int\n}\n"
+                        + "".join(f"\n// Pad{n} pads.\nfunc Pad{n}() {{}}\n" for n in range(30))
+                        + "\n// Far is far from the rest.\nfunc Far() int { return 1 }\n",
+        "use/use.go": "package use\n\nimport \"example.com/m/kind\"\n\nfunc Describe(v kind.Value) string {\n"
+                      "\tswitch v.Kind() {\n\tcase kind.Bool, kind.Int:\n\t\treturn \"number\"\n\tcase kind.String:\n"
+                      "\t\treturn \"text\"\n\t}\n\tif v.Len() > kind.Far() {\n\t\treturn \"long\"\n\t}\n\treturn \"\"\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    q = Query("use/use.go", 5, end_line=16)
+    separate, joined = r.context(q, join=False), r.context(q)
+    for name in ("Bool", "Int", "String", "Value.Kind", "Value.Len", "Far"):
+        assert name in symbols(separate), (name, symbols(separate))
+    shown = {name: i for i in joined for name in [i.symbol, *i.joined]}
+    consts = {shown[n].start_line for n in ("Bool", "Int", "String")}
+    assert len(consts) == 1 and shown["Bool"] is shown["String"], [(i.symbol, i.joined) for i in joined]
+    assert shown["Value.Kind"] is shown["Value.Len"]
+    item = shown["Value.Kind"]
+    assert item.start_line <= 16 and item.end_line >= 18  # both method lines, in one stretch of the file
+    assert shown["Far"] is not shown["Value.Kind"] and shown["Far"].start_line > 100
+    assert len(joined) < len(separate)
+    lines = [(i.path, n) for i in joined for n in range(i.start_line, i.end_line + 1)]
+    assert len(lines) == len(set(lines)), "a line shown twice"
+    # what the widened items show is counted: each definition's tokens, and the lines between them
+    everything, all_joined = r.context(q, k=100, join=False), r.context(q, k=100)
+    apart = {(i.path, n) for i in everything for n in range(i.start_line, i.end_line + 1)}
+    between = sum((i.path, n) not in apart for i in all_joined for n in range(i.start_line, i.end_line + 1))
+    assert sum(i.tokens for i in everything) <= sum(i.tokens for i in all_joined) \
+        <= sum(i.tokens for i in everything) + 2 * between + len(everything)
+    tight = r.context(q, budget=shown["Bool"].tokens)
+    assert sum(i.tokens for i in tight) <= shown["Bool"].tokens

@@ -239,7 +239,7 @@ def _context(retriever: Retriever, root: Path, u: Unit, text: str) -> None:
         body = _lines(root, i.path, i.start_line, i.end_line)
         if body.strip():
             u.definitions.append({"path": i.path, "start_line": i.start_line, "end_line": i.end_line,
-                                  "symbol": i.symbol, "text": body})
+                                  "symbol": i.label, "text": body})
     if u.symbol:
         u.callers = callers(retriever.index, root, u.path, u.symbol)
 
