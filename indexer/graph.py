@@ -68,6 +68,12 @@ def _passes_on_imports(language: str) -> bool:
     return language != "python" and language in LANGUAGE_NAMES and spec(language).reexports
 
 
+def _typed_by(d: Def) -> bool:
+    """Whether `d`'s members are its declared type's: a field's, a variable's, a call's, an alias's (`type A = B`);
+    not a defined container type's (`type Fields []*Field` has methods of its own; its type gives its elements)."""
+    return bool(d.type) and (d.kind != "type" or type_chain(d.type) is not None)
+
+
 def _target_key(target: Target) -> tuple:
     """A hashable key of a target (a definition by its place, a module by name, files by their paths)."""
     kind, x = target
@@ -254,7 +260,7 @@ class Graph:
                     return ("def", d)
             return self._reexported(x, attr, depth)  # type: ignore[arg-type]
         d = x  # type: ignore[assignment]
-        if d.kind not in CLASS_LIKE and d.type:  # type: ignore[union-attr]  # a field, a call: its type's member
+        if d.kind not in CLASS_LIKE and _typed_by(d):  # type: ignore[arg-type, union-attr]  # a field, a call: its type's member
             t = self.type_of(d)  # type: ignore[arg-type]
             return self.resolve_attr(t, attr, depth + 1) if t is not None and depth < MAX_BASE_DEPTH else None
         if d.kind == "constant" and "." in d.qualname and depth < MAX_BASE_DEPTH:  # type: ignore[union-attr]
@@ -297,7 +303,7 @@ class Graph:
         if kind == "files":
             return [d for p in x for q, d in self.defs.get(p, {}).items() if "." not in q]  # type: ignore[union-attr]
         d = x
-        if d.kind not in CLASS_LIKE and d.type:  # type: ignore[union-attr]  # `x.field.`, `x.f().`: its type's
+        if d.kind not in CLASS_LIKE and _typed_by(d):  # type: ignore[arg-type, union-attr]  # `x.field.`, `x.f().`: its type's
             t = self.type_of(d)  # type: ignore[arg-type]
             return self.module_members(t, depth + 1) if t is not None and depth < MAX_BASE_DEPTH else []
         own = [m for p in self._member_paths(d) for m in self.members.get((p, d.qualname), [])]  # type: ignore

@@ -17,6 +17,7 @@ CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "impl"
 HEAD_MAX_LINES = 16  # a collapsed view shows at most this many lines of the definition itself
 DOC_MAX_LINES = 8  # of a definition's leading comments (JSDoc, Javadoc, ///), the lines nearest it are kept
 SIGNATURE_MAX_CHARS = 300
+MULTI_NAME_KINDS = frozenset({"field", "constant", "variable"})  # `keyConv, valConv Converter`, `var x, y int`
 _WRAPPERS = frozenset({"decorated_definition", "export_statement", "template_declaration"})
 Span = tuple[int, int, Symbol]  # a definition's node's start and end byte, and the definition
 
@@ -114,7 +115,7 @@ class Collector:
     def __init__(self, grammar: Grammar, path: str, lines: list[str]) -> None:
         self.grammar, self.path, self.lines = grammar, path, lines
         self.roles = _roles(grammar.query)
-        self.found: dict[tuple[int, int], tuple[ts.Node, Symbol]] = {}
+        self.found: dict[tuple, tuple[ts.Node, Symbol]] = {}  # by the node's byte span (and name, MULTI_NAME_KINDS)
         self.references: dict[str, int] = {}
         self.imports: list[ImportRef] = []
 
@@ -141,11 +142,15 @@ class Collector:
                 elif names:  # a definition of this kind
                     kind = role
                     node = nodes[0]
-                    span = (node.start_byte, node.end_byte)
+                    span: tuple = (node.start_byte, node.end_byte)
+                    name = (names[0].text or b"").decode("utf-8", "replace")
                     earlier = found[span][1] if span in found else None
+                    if earlier is not None and earlier.kind == kind and kind in MULTI_NAME_KINDS \
+                            and earlier.name != name:  # `a, b int`: one declaration, a definition per name
+                        span = (*span, name)
+                        earlier = found[span][1] if span in found else None
                     if earlier is None or ("owner" in caps and earlier.parent is None) \
                             or (earlier.kind == "field" and kind != "field"):  # a function-valued field is a method
-                        name = (names[0].text or b"").decode("utf-8", "replace")
                         sym = _definition(grammar, node, name, str(kind), self.path, self.lines)
                         if owner := caps.get("owner"):  # declared apart from its type (Go's methods): "Type.name"
                             parent = (owner[0].text or b"").decode("utf-8", "replace")
@@ -176,14 +181,14 @@ def nest(defs: list[Span]) -> list[Symbol]:
     """Give each definition (start byte, end byte, symbol) its parent and qualified name from byte-range
     containment."""
     out: list[Symbol] = []
-    stack: list[tuple[int, Symbol]] = []  # (end byte, symbol) of the definitions enclosing the next one
-    for _, end, sym in sorted(defs, key=lambda d: (d[0], -d[1])):
-        while stack and stack[-1][0] < end:
+    stack: list[tuple[int, int, Symbol]] = []  # (start byte, end byte, symbol) of the definitions enclosing the next
+    for start, end, sym in sorted(defs, key=lambda d: (d[0], -d[1])):
+        while stack and (stack[-1][1] < end or stack[-1][:2] == (start, end)):  # `a, b int`: siblings, not nested
             stack.pop()
-        parent = stack[-1][1] if stack else None
+        parent = stack[-1][2] if stack else None
         if parent is None and sym.parent is not None:  # its owner's member, outside it
             out.append(sym)
-            stack.append((end, sym))
+            stack.append((start, end, sym))
             continue
         kind = sym.kind
         if parent is not None and parent.kind in CLASS_KINDS and kind == "function":
@@ -191,5 +196,5 @@ def nest(defs: list[Span]) -> list[Symbol]:
         sym = replace(sym, kind=kind, parent=parent.qualname if parent else None,
                       qualname=f"{parent.qualname}.{sym.name}" if parent else sym.name)
         out.append(sym)
-        stack.append((end, sym))
+        stack.append((start, end, sym))
     return out

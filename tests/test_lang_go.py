@@ -109,6 +109,14 @@ def test_package_level_constants_variables_and_types_are_chunks() -> None:
     assert (cents.start_line, cents.end_line) == (9, 10)  # its doc comment and its line
 
 
+def test_a_declaration_of_several_names_defines_each() -> None:
+    parsed = parse("p.go", "package p\n\ntype conv struct {\n\tname string\n\tkeyConv, valConv Converter\n}\n\n"
+                           "var x, y int\n")
+    found = {s.qualname: (s.kind, s.type, s.parent) for s in parsed.symbols}
+    assert found["conv.keyConv"] == found["conv.valConv"] == ("field", "Converter", "conv")
+    assert found["x"] == found["y"] == ("constant", "int", None)
+
+
 def test_the_blank_identifier_declares_nothing() -> None:
     parsed = parse("p.go", "package p\n\nvar _ io.Writer = (*T)(nil)\n\nconst (\n\t_ = iota\n\tB\n)\n\nvar (\n\t_ = 1\n\tc T\n)\n")
     assert [s.qualname for s in parsed.symbols] == ["B", "c"]
@@ -167,14 +175,14 @@ def test_imports_by_module_path_and_not_the_standard_library(shop: Retriever) ->
     assert "json" not in bindings  # encoding/json is the standard library's, not internal/encoding/json
     source = (SHOP / "cmd/shop/main.go").read_text().replace('money.Parse("2.50")', "money.")
     line = 13
-    items = shop.context(Query("cmd/shop/main.go", line, len("\tprice, err := money.")), source=source)
+    items = shop.context(Query("cmd/shop/main.go", line, len("\tprice, err := money.")), source=source, join=False)
     members = {i.symbol for i in items if "receiver=1.00" in i.why}
     assert {"Parse", "Amount", "Cents", "Zero"} <= members
     assert members == {"Parse", "Amount", "Cents", "Zero"}
 
 
 def test_a_package_sees_its_other_files(shop: Retriever) -> None:
-    items = shop.context(Query("cart/cart.go", 24, end_line=31))  # Add uses MaxItems and Item.Total of item.go
+    items = shop.context(Query("cart/cart.go", 24, end_line=31), join=False)  # Add uses MaxItems and Item.Total of item.go
     symbols = [i.symbol for i in items]
     assert "MaxItems" in symbols[:3] and "Item" in symbols
     assert all(i.path != "cart/cart.go" for i in items)
@@ -184,7 +192,7 @@ def test_a_package_name_not_used_yet_is_in_scope(shop: Retriever) -> None:
     """At the start of a statement nothing names the package's other files yet: their top-level names are
     candidates still (in scope as a star import's are), not left to text similarity alone."""
     source = (SHOP / "cart/store.go").read_text().replace("\treturn c.Sum(), nil\n", "\t\n")
-    items = shop.context(Query("cart/store.go", 18, 1), source=source)
+    items = shop.context(Query("cart/store.go", 18, 1), source=source, join=False)
     scoped = {i.symbol for i in items if any(w.startswith("star=") for w in i.why)}
     assert {"Cart", "New", "Item"} <= scoped
 
@@ -194,7 +202,7 @@ def test_methods_belong_to_their_receiver_type_across_files(shop: Retriever) -> 
     members = {d.qualname for d in shop.graph.module_members(("def", cart))}
     assert {"Cart.Add", "Cart.Sum", "Cart.Count"} <= members  # Count is declared in count.go
     source = (SHOP / "cart/store.go").read_text().replace("return c.Sum(), nil", "return c.")
-    items = shop.context(Query("cart/store.go", 18, len("\treturn c.")), source=source)  # c *Cart, a parameter
+    items = shop.context(Query("cart/store.go", 18, len("\treturn c.")), source=source, join=False)  # c *Cart, a parameter
     assert {i.symbol for i in items[:3]} == {"Cart.Add", "Cart.Sum", "Cart.Count"}
     assert all("receiver=1.00" in i.why for i in items[:3])
 
@@ -287,9 +295,9 @@ def test_types_flow_through_locals_calls_and_elements(tmp_path: Path) -> None:
     for line, receiver, member in ((10, "fd.", "Field.Number"), (9, "fd := fds.", "Fields.Get"),
                                    (13, "g.P(e.", "Enum.Title"), (16, "e2.", "Enum.Title"), (10, "g.", "Out.P")):
         text = "\n".join(lines[:line - 1] + [lines[line - 1][:lines[line - 1].index(receiver) + len(receiver)]])
-        items = r.context(Query("main.go", line, len(text.rsplit("\n", 1)[-1])), source=text)
+        items = r.context(Query("main.go", line, len(text.rsplit("\n", 1)[-1])), source=text, join=False)
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (receiver, [i.symbol for i in items])
-    explained = r.context(Query("main.go", 5, 0, 15), k=20, source=source.replace("\te2.\n", "\t_ = e2\n}\n"))
+    explained = r.context(Query("main.go", 5, 0, 15), k=20, source=source.replace("\te2.\n", "\t_ = e2\n}\n"), join=False)
     used = {i.symbol for i in explained if "used_typed" in " ".join(i.why)}
     assert {"Out.P", "Fields.Len", "Fields.Get", "Field.Number", "Enum.Title"} <= used
 
@@ -340,7 +348,37 @@ def test_what_fits_the_expected_type_ranks_first(tmp_path: Path) -> None:
                          ("apply(s, ", {"PolicyAllow", "PolicyNone"})):
         text = base.split("SLOT")[0] + slot
         last = text.rsplit("\n", 1)[-1]
-        items = r.context(Query("use.go", text.count("\n") + 1, len(last)), source=text)
+        items = r.context(Query("use.go", text.count("\n") + 1, len(last)), source=text, join=False)
         top = {i.symbol for i in items[:len(wanted)]}
         assert top == wanted, (slot, [(i.symbol, i.why) for i in items[:4]])
         assert all("fits=1.00" in i.why for i in items[:len(wanted)])
+
+
+def test_ranging_over_a_defined_container_type_and_a_field_of_several_names(tmp_path: Path) -> None:
+    """`for _, x := range *m` where `type Fields map[int32]Field` gives x Field's methods; `c.conv.valConv.`, a field
+    declared as `keyConv, valConv Converter`, gives Converter's; and a defined container type keeps its own methods."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "x/x.go": "package x\n\n// Field is one field.\ntype Field struct{}\n\n// Type is its type.\n"
+                  "func (f Field) Type() int { return 0 }\n\n// Fields by number.\ntype Fields map[int32]Field\n\n"
+                  "// Len counts them.\nfunc (m *Fields) Len() int { return len(*m) }\n\n"
+                  "// Converter converts.\ntype Converter interface {\n\tPBValueOf(v any) int\n}\n\n"
+                  "type mapConv struct {\n\tname             string\n\tkeyConv, valConv Converter\n}\n\n"
+                  "// Info has a converter.\ntype Info struct {\n\tconv *mapConv\n}\n",
+        "use.go": 'package main\n\nimport "example.com/m/x"\n\n'
+                  "func run(m *x.Fields, c *x.Info) {\n"
+                  "\tfor _, f := range *m {\n"
+                  "\t\t_ = f.Type()\n"
+                  "\t}\n"
+                  "\t_ = c.conv.valConv.PBValueOf(1)\n"
+                  "\t_ = m.Len()\n"
+                  "}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    lines = (root / "use.go").read_text().splitlines()
+    for line, receiver, member in ((7, "f.", "Field.Type"), (9, "valConv.", "Converter.PBValueOf"), (10, "m.", "Fields.Len")):
+        text = "\n".join(lines[:line - 1] + [lines[line - 1][:lines[line - 1].index(receiver) + len(receiver)]])
+        items = r.context(Query("use.go", line, len(text.rsplit("\n", 1)[-1])), source=text, join=False)
+        assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (receiver, [i.symbol for i in items])

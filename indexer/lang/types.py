@@ -27,7 +27,8 @@ def type_chain(text: str) -> list[str] | None:
         if len(parts) != 1:
             return None
         t = parts[0].lstrip("*&").removeprefix("mut ").strip()
-    if t.startswith(("[", "(", "{", "func", "fn ")) or (t.endswith("]") and "[" in t and not _WRAPPERS.match(t)):
+    if t.startswith(("[", "(", "{", "func", "fn ")) or (t.endswith("]") and "[" in t and not _WRAPPERS.match(t)) \
+            or ((m := _GO_CONTAINER.match(t)) is not None and m.end()):  # Go's `map[K]V`, `chan T`
         return None
     m = _TYPE_HEAD.match(t)
     return _SEPARATOR.split(m.group()) if m is not None else None

@@ -2,6 +2,7 @@
 ; @owner names the type a method belongs to (its receiver's), @type a definition's declared type (a variable's, an
 ; alias's target, a constant's) or a function's first result type, for following `x.f().g` and for ranking what fits
 ; where a value of a known type is expected (a constant without a declared type takes its value's: lang/go.py).
+; A defined container type (`type Fields []*Field`) has @type too, for what indexing or ranging over one gives.
 ; A lone `type T ...` is captured as its whole declaration so its doc comment attaches;
 ; in a grouped `type ( ... )` each spec is captured on its own.
 
@@ -31,7 +32,8 @@
 ((type_declaration . (type_spec name: (type_identifier) @name type: (interface_type)) .) @definition.interface
   (#not-match? @definition.interface "^type\\s*\\("))
 ((type_declaration . [
-    (type_spec name: (type_identifier) @name type: [(type_identifier) (qualified_type) (generic_type) (pointer_type) (slice_type) (array_type) (map_type) (channel_type) (function_type) (parenthesized_type)])
+    (type_spec name: (type_identifier) @name type: [(type_identifier) (qualified_type) (generic_type) (pointer_type) (function_type) (parenthesized_type)])
+    (type_spec name: (type_identifier) @name type: [(slice_type) (array_type) (map_type) (channel_type)] @type)
     (type_alias name: (type_identifier) @name type: (_) @type)
   ] .) @definition.type
   (#not-match? @definition.type "^type\\s*\\("))
@@ -39,7 +41,8 @@
 (type_declaration "(" (type_spec name: (type_identifier) @name type: (struct_type)) @definition.struct)
 (type_declaration "(" (type_spec name: (type_identifier) @name type: (interface_type)) @definition.interface)
 (type_declaration "(" [
-    (type_spec name: (type_identifier) @name type: [(type_identifier) (qualified_type) (generic_type) (pointer_type) (slice_type) (array_type) (map_type) (channel_type) (function_type) (parenthesized_type)])
+    (type_spec name: (type_identifier) @name type: [(type_identifier) (qualified_type) (generic_type) (pointer_type) (function_type) (parenthesized_type)])
+    (type_spec name: (type_identifier) @name type: [(slice_type) (array_type) (map_type) (channel_type)] @type)
     (type_alias name: (type_identifier) @name type: (_) @type)
   ] @definition.type)
 
