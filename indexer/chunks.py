@@ -67,8 +67,8 @@ def chunk_file(path: str, lines: list[str], symbols: list[Symbol]) -> list[Chunk
     for s in defs:
         end = s.end_line
         members = [m for m in children.get(s.qualname, []) if s.start_line <= m.start_line <= s.end_line]
-        if members:
-            end = max(s.start_line, min(m.start_line for m in members) - 1)
+        if members:  # its head, up to its first member (`type P interface{ M() }`: the line both are on)
+            end = max(s.start_line, s.head_end, min(m.start_line for m in members) - 1)
         head_end = min(s.head_end, end)
         out.append(Chunk(path, s.start_line, end, head_end, s.kind, s.qualname,
                          _collapse(lines, s.start_line, end, head_end, s.qualname)))

@@ -45,6 +45,7 @@ _EXPECT_CLASS = re.compile(r"(?:\braise\s+|\bexcept\s*\(?\s*|\bisinstance\([^,]*
                            r"|\bclass\s+\w+\s*\(|\bnew\s+|->\s*|:\s*)$")
 _EXPECT_DECORATOR = re.compile(r"^\s*@$")
 _SELF = frozenset({"self", "this", "cls"})
+_NAMED = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)(?:\.([A-Za-z_$][\w$]*))?")  # a name, and one after it
 # Definitions this close in one file are shown as one snippet (a block of constants, an interface's methods, two
 # functions a blank line apart): one item, no text twice, and the slots left to other files.
 NEAR_LINES, GAP_LINE_TOKENS = 2, 2
@@ -362,7 +363,8 @@ class Retriever:
                 bounds[name] = found.split(".") if found and found != name else None
             return bounds[name]
 
-        typed = _Types(g, v, own, enclosing, resolve_head, type_parameter_bound).typed
+        types = _Types(g, v, own, enclosing, resolve_head, type_parameter_bound)
+        typed = types.typed
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
         # a chain means one thing in a request: its names, and the argument counts of its calls
         chains: dict[tuple[tuple[str, ...], int | None, tuple[int | None, ...]], list[int]] = {}
@@ -372,25 +374,46 @@ class Retriever:
         for use in v.uses:
             if use.line not in import_lines and use.chain[0] not in own:
                 chains.setdefault((tuple(use.chain), use.args, use.arities), []).append(use.line)
+        written: set[str] | None = None
+
+        def writes(name: str) -> bool:
+            """Whether the function (or selection) around the query writes `name` as a name of its own or of an
+            imported module (`Fields`, `kinds.Fields`; not `m.Fields()`, a member of that name)."""
+            nonlocal written
+            if written is None:
+                lo = (v.selection[0] if v.selection else v.function_start) - 1
+                written = set()
+                for m in _NAMED.finditer("\n".join(v.lines[max(0, lo):])):
+                    written.add(m[1])
+                    if m[2] and (b := bindings.get(m[1])) is not None and b[0] != "def":
+                        written.add(m[2])
+            return name in written
+
         for (chain, args, arities), lines in chains.items():
-            t, rest = head(list(chain))
-            via_type = t is not None and resolve_head(chain[0]) is None
-            at = len(chain) - len(rest) - 1  # the link t stands for
-            for attr in rest + [None]:
-                if t is None:
-                    break
-                if t[0] == "def":
-                    n = args if attr is None else (arities[at] if at < len(arities) else None)
-                    decls = g.overloads_of(t[1], n)  # type: ignore[arg-type]
-                    for d in decls:
-                        if d.chunk is not None:
-                            (typed_uses if via_type else used_defs)[d.chunk].extend(lines)
-                    if attr is not None and n is not None and decls and decls[0] is not t[1]:
-                        t = ("def", decls[0])  # `p.tagSet().valueOf`: the overload called leads on by its result
-                else:
-                    used_mods[str(t[1])] = max(used_mods.get(str(t[1]), 0), lines[-1])
-                t = g.resolve_attr(t, attr) if attr else None
-                at += 1
+            starts = [head(list(chain))]
+            if len(chain) > 1 and chain[0] in v.alternatives and resolve_head(chain[0]) is None:
+                starts = [(types.value(alt), list(chain[1:])) for alt in v.alternatives[chain[0]]]  # any of its types
+            for t, rest in starts:
+                via_type = t is not None and resolve_head(chain[0]) is None
+                at = first = len(chain) - len(rest) - 1  # the link t stands for
+                for attr in rest + [None]:
+                    if t is None:
+                        break
+                    if via_type and at == first and chain[0] != "super" and t is not enclosing and t[0] == "def" \
+                            and t[1].kind in TYPE_LIKE and not writes(t[1].name):  # type: ignore[attr-defined]
+                        pass  # a variable's type the code never writes (`fds := m.Fields()`): its members are used
+                    elif t[0] == "def":
+                        n = args if attr is None else (arities[at] if at < len(arities) else None)
+                        decls = g.overloads_of(t[1], n)  # type: ignore[arg-type]
+                        for d in decls:
+                            if d.chunk is not None:
+                                (typed_uses if via_type else used_defs)[d.chunk].extend(lines)
+                        if attr is not None and n is not None and decls and decls[0] is not t[1]:
+                            t = ("def", decls[0])  # `p.tagSet().valueOf`: the overload called leads on by its result
+                    else:
+                        used_mods[str(t[1])] = max(used_mods.get(str(t[1]), 0), lines[-1])
+                    t = g.resolve_attr(t, attr) if attr else None
+                    at += 1
         in_sel = v.selection
         for chunk, lines in typed_uses.items():  # a variable's type and its members: weaker evidence than an import
             if chunk not in used_defs:

@@ -101,6 +101,9 @@ class Visible:
     receiver: list[str] | None = None  # the chain before a trailing "." / "::" / "->" at the cursor
     types: dict[str, list[str]] = field(default_factory=dict)  # name -> the type chain declared for it last
     type_lines: dict[str, int] = field(default_factory=dict)  # name -> the line of that declaration
+    # name -> the types it is declared with in the function (or selection) when it is given several: each case of
+    # Go's `switch x := y.(type)`, a name reassigned; a use `x.m` may mean the member of any of them
+    alternatives: dict[str, list[list[str]]] = field(default_factory=dict)
     receiver_resolved: bool = False  # set by retrieval when the receiver is a known module or class
     line_prefix: str = ""
     function_start: int = 1  # first line of the function around the cursor (heuristic)
@@ -172,6 +175,11 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
                 break
     elif selection is not None:
         v.function_start = selection[0]
+    kinds: dict[str, list[list[str]]] = {}
+    for t in typed:
+        if t.line >= v.function_start and t.chain not in (seen := kinds.setdefault(t.name, [])):
+            seen.append(t.chain)
+    v.alternatives = {name: chains for name, chains in kinds.items() if len(chains) > 1}
     if gap is not None:
         v.far = _far_uses(whole, gap, v.function_start, scans.far if scans is not None and scans.size else None)
     return v
@@ -504,6 +512,9 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
         if close is not None and (cont := _AFTER_CALL.match(code, close + 1)) is not None \
                 and "\n" not in code[e:close]:  # on one line: a re-read from a line start never splits it
             after_call[cont.end()] = (chain, arities + (None,) * (len(chain) - 1 - len(arities)) + (args,))
+        elif code.startswith(")", e) and code.endswith((".(", ".(*"), 0, m.start()) \
+                and (cont := _AFTER_CALL.match(code, e + 1)) is not None:  # Go's `x.(*T).m`: a T's member
+            after_call[cont.end()] = (chain, ())
         uses.append(Use(chain, line_no, args, arities))
     # imports: an incremental parse, and the import query over the changed part only
     g = grammar(language) if language else None

@@ -382,3 +382,41 @@ def test_ranging_over_a_defined_container_type_and_a_field_of_several_names(tmp_
         text = "\n".join(lines[:line - 1] + [lines[line - 1][:lines[line - 1].index(receiver) + len(receiver)]])
         items = r.context(Query("use.go", line, len(text.rsplit("\n", 1)[-1])), source=text, join=False)
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (receiver, [i.symbol for i in items])
+
+
+def test_type_switch_cases_assertions_and_types_the_code_never_writes(tmp_path: Path) -> None:
+    """In `switch x := v.(type)` each case's `x.M()` is that case's type's method; `y.(*T).M()` is T's; and a
+    local's type counts as used only where the code writes it (`fs := m.Fields()` uses Fields.Len, not Fields)."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "kinds/kinds.go": "package kinds\n\n// Numbers lists numbers.\ntype Numbers interface {\n\tLen() int\n}\n\n"
+                          "// Names lists names.\ntype Names struct{}\n\n// Count counts them.\n"
+                          "func (n *Names) Count() int { return 0 }\n\n// Fields lists fields.\ntype Fields interface {\n"
+                          "\tSize() int\n}\n\n// Message has fields.\ntype Message interface {\n\tFields() Fields\n}\n",
+        "use.go": 'package main\n\nimport "example.com/m/kinds"\n\n'
+                  "func describe(v any, in any, m kinds.Message) int {\n"
+                  "\tswitch x := v.(type) {\n"
+                  "\tcase kinds.Numbers:\n"
+                  "\t\treturn x.Len()\n"
+                  "\tcase *kinds.Names:\n"
+                  "\t\treturn x.Count()\n"
+                  "\t}\n"
+                  "\tfs := m.Fields()\n"
+                  "\treturn in.(*kinds.Names).Count() + fs.Size()\n"
+                  "}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("use.go", 5, end_line=15), k=20, join=False)
+    used = {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
+    assert {"Numbers.Len", "Names.Count", "Message.Fields", "Fields.Size", "Numbers", "Names", "Message"} <= used, used
+    assert "Fields" not in used  # no line of describe writes it
+
+
+def test_a_one_line_interface_s_chunk_holds_its_line() -> None:
+    source = "package p\n\n// Proto is implemented by messages.\ntype Proto interface{ Reflect() int }\n"
+    parsed = parse("p.go", source)
+    chunks = {c.symbol: c for c in chunk_file("p.go", source.split("\n"), parsed.symbols)}
+    assert (chunks["Proto"].start_line, chunks["Proto"].end_line) == (3, 4)
+    assert (chunks["Proto.Reflect"].start_line, chunks["Proto.Reflect"].end_line) == (4, 4)

@@ -86,3 +86,9 @@
 (range_clause
   left: (expression_list . (_) . (identifier) @var .)
   right: (_) @elem)
+
+; switch x := y.(type) { case T: ... }: x is a T in that case (each case's type is one of x's alternatives)
+(type_switch_statement
+  alias: (expression_list . (identifier) @var)
+  (type_case type: [
+    (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type))
