@@ -137,14 +137,19 @@ def test_types_query_reads_what_go_writes_out() -> None:
         "\tm := cart.New()\n"
         "\tf := c.Items().Get(0)\n"
         "\tvar g = cart.New()\n"
+        "\te := &c.Lines[0]\n"
+        "\tfor i, nums := 0, c.Numbers(); i < nums.Len(); i++ {\n\t}\n"
+        "\tt := any(x).(cart.Typed).Type()\n"
         "\t_ = ok\n"
     )
-    v = read("p.go", source, 17, 0, None)
+    v = read("p.go", source, 21, 0, None)
     assert v.types == {
         "s": ["Server"], "a": ["int"], "b": ["int"], "c": ["cart", "Cart"], "rest": ["Opt"], "n": ["Reply"],
         "err": ["error"], "x": ["cart", "Item"], "y": ["Config"], "z": ["cart", "Store"], "w": ["Buffer"],
         "v": ["cart", "Cart"], "u": ["Header"], "l": ["List"], "m": ["cart", "New"], "g": ["cart", "New"],
         "f": ["c", "Items", "Get"],  # through calls: each call's value is what its function returns
+        "e": ["c", "Lines", "[]"], "nums": ["c", "Numbers"],  # an element's address; the second of two
+        "t": ["cart", "Typed", "Type"],  # a type assertion's type, and on from it
     }
 
 

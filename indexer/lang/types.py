@@ -102,7 +102,7 @@ def elem_chain(text: str) -> list[str] | None:
 def value_chain(text: str) -> list[str] | None:
     """The chain an expression's value is reached by, through calls and indexing: `m.Descriptor().Fields()` ->
     ["m", "Descriptor", "Fields"] (a call's value is what the function returns), `xs[i].y` -> ["xs", "[]", "y"],
-    `&T{...}` and `T(x)` -> ["T"]; Go's type assertion `v.(*T)` -> ["T"]. Retrieval resolves it name by name. The
+    `&T{...}` and `T(x)` -> ["T"]; Go's type assertion `v.(*T).M()` -> ["T", "M"]. Retrieval resolves it name by name. The
     chain ends at the first operator; None when the expression does not start with a name."""
     t = text.strip().lstrip("&*").lstrip()
     out: list[str] = []
@@ -126,10 +126,12 @@ def value_chain(text: str) -> list[str] | None:
                 i += 1
             else:
                 break
-        if t.startswith(".(", i):  # a type assertion: its value has the type named
+        if t.startswith(".(", i):  # a type assertion: its value has the type named, and the chain goes on from it
             close = matching(t, i + 1)
             inner = type_chain(t[i + 2:close]) if close > 0 else None
-            return inner
+            if inner is None:
+                return None
+            out, i = list(inner), close + 1
         for sep in ("?.", "!.", ".", "::", "->"):
             if t.startswith(sep, i):
                 i += len(sep)

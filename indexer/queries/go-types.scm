@@ -63,11 +63,18 @@
   right: (expression_list . (type_assertion_expression type: [
     (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type)))
 
-; x := f(...), x, err := pkg.F(...), x := y.z, x := y.M(...).N(...), x := ys[i]: a value whose type the index
-; knows (a function's result, a field's or variable's declared type), as the chain retrieval resolves name by name.
+; x := f(...), x, err := pkg.F(...), x := y.z, x := y.M(...).N(...), x := ys[i], x := &ys[i]: a value whose type
+; the index knows (a function's result, a field's or variable's declared type), as the chain retrieval resolves name
+; by name; also the second of two (`i, n := 0, xs.Len()`).
 (short_var_declaration
   left: (expression_list . (identifier) @var)
   right: (expression_list . [
+    (call_expression function: [(identifier) (selector_expression) (parenthesized_expression)])
+    (selector_expression) (identifier) (index_expression)
+    (unary_expression operator: "&" operand: [(index_expression) (selector_expression)])] @value))
+(short_var_declaration
+  left: (expression_list . (_) . (identifier) @var)
+  right: (expression_list . (_) . [
     (call_expression function: [(identifier) (selector_expression) (parenthesized_expression)])
     (selector_expression) (identifier) (index_expression)] @value))
 (var_spec
