@@ -395,12 +395,13 @@ class Retriever:
                 starts = [(types.value(alt), list(chain[1:])) for alt in v.alternatives[chain[0]]]  # any of its types
             for t, rest in starts:
                 via_type = t is not None and resolve_head(chain[0]) is None
-                at = first = len(chain) - len(rest) - 1  # the link t stands for
+                implicit = via_type and chain[0] != "super" and t is not enclosing  # t: a variable's type
+                at = len(chain) - len(rest) - 1  # the link t stands for
                 for attr in rest + [None]:
                     if t is None:
                         break
-                    if via_type and at == first and chain[0] != "super" and t is not enclosing and t[0] == "def" \
-                            and t[1].kind in TYPE_LIKE and not writes(t[1].name):  # type: ignore[attr-defined]
+                    if implicit and t[0] == "def" and t[1].kind in TYPE_LIKE \
+                            and not writes(t[1].name):  # type: ignore[attr-defined]
                         pass  # a variable's type the code never writes (`fds := m.Fields()`): its members are used
                     elif t[0] == "def":
                         n = args if attr is None else (arities[at] if at < len(arities) else None)
@@ -412,7 +413,11 @@ class Retriever:
                             t = ("def", decls[0])  # `p.tagSet().valueOf`: the overload called leads on by its result
                     else:
                         used_mods[str(t[1])] = max(used_mods.get(str(t[1]), 0), lines[-1])
-                    t = g.resolve_attr(t, attr) if attr else None
+                    implicit = attr == ELEMENT  # `xs[i].m`: the element's type is written nowhere either
+                    if attr == ELEMENT:
+                        t, via_type = (g.type_of(t[1], element=True) if t[0] == "def" else None), True  # type: ignore
+                    else:
+                        t = g.resolve_attr(t, attr) if attr else None
                     at += 1
         in_sel = v.selection
         for chunk, lines in typed_uses.items():  # a variable's type and its members: weaker evidence than an import

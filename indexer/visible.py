@@ -377,6 +377,7 @@ _CALL_OPENERS = ("(", " ", "\t")
 # a call on one line, its arguments nested up to three deep (first characters disjoint: no backtracking)
 _ONE_LINE_CALL = re.compile(r"[ \t]*\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)")
 _AFTER_CALL = re.compile(rf"{_SEPARATOR}(?=[A-Za-z_$])")
+_ONE_LINE_INDEX = re.compile(r"\[(?:[^\[\]\n]|\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\])*\]")  # `[i]`, `[a[b[c]]]`
 
 
 def _call_arguments(code: str) -> dict[int, tuple[int, int]]:
@@ -515,6 +516,9 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
         elif code.startswith(")", e) and code.endswith((".(", ".(*"), 0, m.start()) \
                 and (cont := _AFTER_CALL.match(code, e + 1)) is not None:  # Go's `x.(*T).m`: a T's member
             after_call[cont.end()] = (chain, ())
+        elif code.startswith("[", e) and (index := _ONE_LINE_INDEX.match(code, e)) is not None \
+                and (cont := _AFTER_CALL.match(code, index.end())) is not None:  # `xs[i].m`: an element's member
+            after_call[cont.end()] = ([*chain, ELEMENT], arities + (None,) * (len(chain) + 1 - len(arities)))
         uses.append(Use(chain, line_no, args, arities))
     # imports: an incremental parse, and the import query over the changed part only
     g = grammar(language) if language else None

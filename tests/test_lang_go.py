@@ -425,3 +425,22 @@ def test_a_one_line_interface_s_chunk_holds_its_line() -> None:
     chunks = {c.symbol: c for c in chunk_file("p.go", source.split("\n"), parsed.symbols)}
     assert (chunks["Proto"].start_line, chunks["Proto"].end_line) == (3, 4)
     assert (chunks["Proto.Reflect"].start_line, chunks["Proto.Reflect"].end_line) == (4, 4)
+
+
+def test_an_element_s_member_through_an_index(tmp_path: Path) -> None:
+    """`w.enc.codes[i].len()`: codes is a []hcode field, so len is hcode's method (and hcode, written nowhere in
+    the function, is not counted as used)."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "code.go": "package m\n\n// hcode is a code.\ntype hcode uint32\n\n// len is its length.\n"
+                   "func (h hcode) len() uint8 { return uint8(h) }\n\n// encoder holds codes.\n"
+                   "type encoder struct {\n\tcodes []hcode\n}\n",
+        "writer.go": "package m\n\ntype writer struct {\n\tenc *encoder\n}\n\n"
+                     "func (w *writer) size(i int) int {\n\treturn int(w.enc.codes[i].len())\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("writer.go", 7, end_line=9), k=20, join=False)
+    used = {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
+    assert "hcode.len" in used and "hcode" not in used, [(i.symbol, i.why) for i in items]
