@@ -400,8 +400,7 @@ class Retriever:
                 for attr in rest + [None]:
                     if t is None:
                         break
-                    if implicit and t[0] == "def" and t[1].kind in TYPE_LIKE \
-                            and not writes(t[1].name):  # type: ignore[attr-defined]
+                    if implicit and t[0] == "def" and t[1].kind in TYPE_LIKE and not writes(t[1].name):  # type: ignore
                         pass  # a variable's type the code never writes (`fds := m.Fields()`): its members are used
                     elif t[0] == "def":
                         n = args if attr is None else (arities[at] if at < len(arities) else None)
