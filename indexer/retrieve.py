@@ -702,8 +702,20 @@ class _Types:
         if name not in self.memo:
             self.memo[name] = None  # a name whose value is reached through itself ends here
             chain = self.v.types.get(name)
-            self.memo[name] = self.value(chain) if chain and chain[0] not in (name, ELEMENT) else None
+            read = chain and chain[0] != ELEMENT and (chain[0] != name or self.before(name) is not None)
+            self.memo[name] = self.value(chain) if read else None  # type: ignore[arg-type]
         return self.memo[name]
+
+    def before(self, name: str) -> list[str] | None:
+        """The type a name was declared with before it was declared again from itself (`var br [4]T`, then
+        `br := &br[i]`); None when it has no such earlier type."""
+        earlier = [c for c in self.v.alternatives.get(name, ()) if c[0] != name]
+        return earlier[-1] if earlier else None
+
+    def local(self, name: str) -> list[str] | None:
+        """A name's declared type chain, the earlier one when the last reads the name itself."""
+        chain = self.v.types.get(name)
+        return self.before(name) if chain and chain[0] == name else chain
 
     def value(self, chain: list[str]) -> Target | None:
         """The type a chain's value has: its head an import, a name of this file or package, or another typed
@@ -716,11 +728,14 @@ class _Types:
             t = ("def", d)
         if t is None and chain[0] in _SELF and rest:  # `self.method()`: the enclosing class's member
             t = self.enclosing
-        if t is None and (local := self.v.types.get(chain[0])) is not None:
-            if local[0] != ELEMENT:
+        if t is None and (local := self.local(chain[0])) is not None:
+            if local[0] == ELEMENT:
+                if rest[:1] == [ELEMENT]:  # an element of a local container (`for _, x := range xs`)
+                    t, rest = self.value(local[1:]), rest[1:]
+            elif local is not self.v.types.get(chain[0]):  # `br := &br[i]`, `n := n.next`: from its earlier type
+                t = self.value(local)
+            else:
                 t = self.typed(chain[0])
-            elif rest[:1] == [ELEMENT]:  # an element of a local container (`for _, x := range xs`)
-                t, rest = self.value(local[1:]), rest[1:]
         if t is None and len(chain) == 1 and (bound := self.bound(chain[0])):
             return self.value(bound)  # `cache: TCache` in `class Q<TCache extends ApolloCache>`: the bound
         if t is None and len(chain) == 1:  # not imported (the same package, a builtin): one class of that name

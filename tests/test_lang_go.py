@@ -444,3 +444,22 @@ def test_an_element_s_member_through_an_index(tmp_path: Path) -> None:
     items = r.context(Query("writer.go", 7, end_line=9), k=20, join=False)
     used = {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
     assert "hcode.len" in used and "hcode" not in used, [(i.symbol, i.why) for i in items]
+
+
+def test_a_name_declared_again_from_itself_and_a_channel_receive(tmp_path: Path) -> None:
+    """`var br [4]reader` then `br := &br[i]`: br is a reader; `b := <-d.pool`: an element of the channel."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "types.go": "package m\n\n// reader reads bits.\ntype reader struct{}\n\n// remaining counts bits left.\n"
+                    "func (r *reader) remaining() int { return 0 }\n\n// block decodes.\ntype block struct{}\n\n"
+                    "// reset clears it.\nfunc (b *block) reset() {}\n\n// decoder pools blocks.\n"
+                    "type decoder struct {\n\tpool chan *block\n}\n",
+        "use.go": "package m\n\nfunc run(d *decoder) int {\n\tvar br [4]reader\n\tb := <-d.pool\n\tb.reset()\n"
+                  "\tn := 0\n\tfor i := range br {\n\t\tbr := &br[i]\n\t\tn += br.remaining()\n\t}\n\treturn n\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("use.go", 3, end_line=13), k=20, join=False)
+    used = {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
+    assert {"reader.remaining", "block.reset"} <= used, [(i.symbol, i.why) for i in items]

@@ -89,6 +89,11 @@
   type: [(slice_type) (array_type) (map_type) (channel_type)] @type)
 (var_spec name: (identifier) @var type: [(slice_type) (array_type) (map_type) (channel_type)] @type)
 
+; x := <-ch: an element of the channel
+(short_var_declaration
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . (unary_expression operator: "<-" operand: [(identifier) (selector_expression)] @elem)))
+
 ; for _, x := range xs / for k, v := range m: the second name is an element of what is ranged over
 (range_clause
   left: (expression_list . (_) . (identifier) @var .)
