@@ -688,13 +688,14 @@ class _Types:
     class, not closures in `_candidates`: the two functions call each other, and closures that do form a reference
     cycle, which would keep each request's data for the cyclic collector (paused while a query runs)."""
 
-    __slots__ = ("bound", "enclosing", "g", "memo", "own", "resolve_head", "v")
+    __slots__ = ("bound", "enclosing", "g", "memo", "own", "reading", "resolve_head", "v")
 
     def __init__(self, g: Graph, v: Visible, own: dict[str, Def], enclosing: Target | None,
                  resolve_head: Callable[[str], Target | None], bound: Callable[[str], list[str] | None]) -> None:
         self.g, self.v, self.own, self.enclosing = g, v, own, enclosing
         self.resolve_head, self.bound = resolve_head, bound
         self.memo: dict[str, Target | None] = {}
+        self.reading: set[str] = set()  # names read through their earlier type now (`x = self.x` loops back)
 
     def typed(self, name: str) -> Target | None:
         """The class-like type of a name declared or assigned in this file (None for a container: its elements
@@ -733,7 +734,10 @@ class _Types:
                 if rest[:1] == [ELEMENT]:  # an element of a local container (`for _, x := range xs`)
                     t, rest = self.value(local[1:]), rest[1:]
             elif local is not self.v.types.get(chain[0]):  # `br := &br[i]`, `n := n.next`: from its earlier type
-                t = self.value(local)
+                if chain[0] not in self.reading:
+                    self.reading.add(chain[0])
+                    t = self.value(local)
+                    self.reading.discard(chain[0])
             else:
                 t = self.typed(chain[0])
         if t is None and len(chain) == 1 and (bound := self.bound(chain[0])):

@@ -541,3 +541,18 @@ def test_definitions_next_to_each_other_are_one_snippet(tmp_path):
         <= sum(i.tokens for i in everything) + 2 * between + len(everything)
     tight = r.context(q, budget=shown["Bool"].tokens)
     assert sum(i.tokens for i in tight) <= shown["Bool"].tokens
+
+
+def test_a_name_assigned_from_an_attribute_of_its_own_name_ends(tmp_path):
+    """`x = self.x` then `x = x.y`: reading x through its earlier type loops back to x; the query answers."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/node.py": "class Node:\n    def __init__(self):\n        self.x = None\n\n    def walk(self):\n"
+                       "        x = self.x\n        x = x.y\n        return x.z\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    source = (root / "pkg/node.py").read_text() + "        x.\n"
+    r.context(Query("pkg/node.py", 9, len("        x.")), source=source)
+    r.context(Query("pkg/node.py", 5, end_line=8))
