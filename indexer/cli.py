@@ -203,6 +203,10 @@ def cmd_context(args: argparse.Namespace) -> int:
                 except (ValueError, KeyError, TypeError, OSError, SystemExit) as exc:
                     log.error("query %d: %s", n, exc)
                     print(json.dumps({"items": [], "error": str(exc)}), flush=True)
+                except Exception as exc:  # noqa: BLE001  # a bug met by one query must not end the others
+                    log.exception("query %d: internal error", n)
+                    print(json.dumps({"items": [], "error": f"internal error: {type(exc).__name__}: {exc}"}),
+                          flush=True)
         return 0
     if not args.position:
         print("ragls context: give PATH:LINE[:COL] or --batch FILE", file=sys.stderr)

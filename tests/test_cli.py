@@ -59,6 +59,29 @@ def test_batch_prints_one_line_per_query_in_order(shop_repo, tmp_path):
     assert lines[3]["items"] == [] and "error" in lines[3]
 
 
+def test_a_query_that_meets_a_bug_does_not_end_the_batch(shop_repo, tmp_path, monkeypatch, capsys):
+    """An unexpected exception in one query's retrieval is that query's error line; the next queries answer."""
+    from ragls.indexer import cli, retrieve
+
+    real = retrieve.timed_context
+
+    def flaky(retriever, q, **kwargs):
+        if q.line == 8:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(retriever, q, **kwargs)
+
+    monkeypatch.setattr(retrieve, "timed_context", flaky)
+    root = Path(shop_repo.working_tree_dir)
+    queries = tmp_path / "q.jsonl"
+    queries.write_text("".join(json.dumps(q) + "\n" for q in [
+        {"path": "shop/checkout.py", "line": 8, "col": 0}, {"path": "shop/checkout.py", "line": 12, "col": 10}]))
+    assert cli.main(["context", "--repo", str(root), "--batch", str(queries), "--json",
+                     "--data-dir", str(tmp_path / "data")]) == 0
+    lines = [json.loads(ln) for ln in capsys.readouterr().out.splitlines() if ln.startswith("{")]
+    assert lines[0]["items"] == [] and "RecursionError" in lines[0]["error"]
+    assert any(i["symbol"] == "apply_discount" for i in lines[1]["items"])
+
+
 def test_clear_errors(shop_repo, tmp_path):
     root = Path(shop_repo.working_tree_dir)
     data = str(tmp_path / "data")
