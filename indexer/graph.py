@@ -23,6 +23,7 @@ CONFIG_MAX_BYTES = 1_000_000
 STAR_TABLES = 8  # star_names' answers kept: the files a user works in (each up to every top-level name)
 MAX_BASE_DEPTH = 4  # classes up an inheritance chain whose members count
 CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "union", "object"})
+FUNCTION_KINDS = frozenset({"function", "method"})
 TYPE_LIKE = CLASS_LIKE | {"type"}  # what a declared type may name: a Go defined type (`type Value value`) has methods
 
 
@@ -328,6 +329,9 @@ class Graph:
         t = self.in_scope(d.path, chain[0]) if chain else None
         for attr in (chain or [])[1:]:
             t = self.resolve_attr(t, attr) if t is not None else None
+        if t is not None and t[0] == "def" and t[1].kind in FUNCTION_KINDS and d.kind in ("constant", "variable") \
+                and not element:  # type: ignore[union-attr]
+            t = self.type_of(t[1])  # type: ignore[arg-type]  # `var x = pkg.New()`: what the function returns
         if t is not None and not (t[0] == "def" and t[1].kind in TYPE_LIKE):  # type: ignore[union-attr]
             t = None
         self._types[key] = t

@@ -463,3 +463,26 @@ def test_a_name_declared_again_from_itself_and_a_channel_receive(tmp_path: Path)
     items = r.context(Query("use.go", 3, end_line=13), k=20, join=False)
     used = {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
     assert {"reader.remaining", "block.reset"} <= used, [(i.symbol, i.why) for i in items]
+
+
+def test_a_package_variable_takes_its_call_s_type(tmp_path: Path) -> None:
+    """`const timePkg = gen.ImportPath("time")` (a conversion) and `var std = gen.NewPrinter()` (a function):
+    each is typed by what its value gives, so `timePkg.` and `std.` rank that type's methods."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "gen/gen.go": "package gen\n\n// ImportPath is a package path.\ntype ImportPath string\n\n"
+                      "// Ident names a member.\nfunc (p ImportPath) Ident(n string) string { return n }\n\n"
+                      "// Printer prints.\ntype Printer struct{}\n\n// P prints a line.\nfunc (p *Printer) P(v string) {}\n\n"
+                      "// NewPrinter makes one.\nfunc NewPrinter() *Printer { return &Printer{} }\n",
+        "vars.go": 'package main\n\nimport "example.com/m/gen"\n\nconst timePkg = gen.ImportPath("time")\n\n'
+                   "var std = gen.NewPrinter()\n",
+        "main.go": "package main\n\nfunc run() {\n\tstd.P(timePkg.Ident(\"Now\"))\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    lines = (root / "main.go").read_text().splitlines()
+    for receiver, member in (("timePkg.", "ImportPath.Ident"), ("std.", "Printer.P")):
+        text = "\n".join(lines[:3] + [lines[3][:lines[3].index(receiver) + len(receiver)]])
+        items = r.context(Query("main.go", 4, len(text.rsplit("\n", 1)[-1])), source=text, join=False)
+        assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (receiver, [i.symbol for i in items])

@@ -182,7 +182,8 @@ MAX_DEPTH = 200  # nested operands read for a constant's type (the parser nests 
 
 def go_value_type(node: ts.Node) -> str:
     """The type a package-level constant or variable declared without one has, as go/types gives it: its value's
-    (`const debug = false` -> bool, `= iota` -> untyped int, `var errX = errors.New(..)` -> error, `T(1)`, `&T{}`);
+    (`const debug = false` -> bool, `= iota` -> untyped int, `var errX = errors.New(..)` -> error, `T(1)`, `&T{}`,
+    `pkg.F(..)`: a conversion's type or a function's result, which the graph tells apart);
     in a `const (...)` group a spec without a value repeats the previous spec's type and value. "" when unknown."""
     spec_node: ts.Node | None = node
     if node.type in ("const_declaration", "var_declaration"):
@@ -231,6 +232,8 @@ def _expression_type(e: ts.Node, depth: int = 0) -> str:
             return "error"
         if f.type == "parenthesized_expression" or name in _CONVERSIONS:  # (*T)(p), uint32(x)
             return name.strip("()")
+        if f.type in ("identifier", "selector_expression"):  # pkg.T("x") or pkg.New(): the graph reads which
+            return name
     return ""
 
 
