@@ -329,8 +329,8 @@ class Graph:
         t = self.in_scope(d.path, chain[0]) if chain else None
         for attr in (chain or [])[1:]:
             t = self.resolve_attr(t, attr) if t is not None else None
-        if t is not None and t[0] == "def" and t[1].kind in FUNCTION_KINDS and d.kind in ("constant", "variable") \
-                and not element:  # type: ignore[union-attr]
+        if t is not None and not element and d.kind in ("constant", "variable") and t[0] == "def" \
+                and t[1].kind in FUNCTION_KINDS:  # type: ignore[attr-defined]
             t = self.type_of(t[1])  # type: ignore[arg-type]  # `var x = pkg.New()`: what the function returns
         if t is not None and not (t[0] == "def" and t[1].kind in TYPE_LIKE):  # type: ignore[union-attr]
             t = None
