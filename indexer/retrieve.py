@@ -730,6 +730,10 @@ class _Types:
         if t is None and chain[0] in _SELF and rest:  # `self.method()`: the enclosing class's member
             t = self.enclosing
         if t is None and (local := self.local(chain[0])) is not None:
+            seen = {chain[0]}
+            while len(local) == 1 and local[0] not in seen and (alias := self.local(local[0])) is not None:
+                seen.add(local[0])  # `lits := codes[:256]`: a name for the same value (a container has no type)
+                local = alias
             if local[0] == ELEMENT:
                 if rest[:1] == [ELEMENT]:  # an element of a local container (`for _, x := range xs`)
                     t, rest = self.value(local[1:]), rest[1:]

@@ -438,12 +438,15 @@ def test_an_element_s_member_through_an_index(tmp_path: Path) -> None:
                    "func (h hcode) len() uint8 { return uint8(h) }\n\n// encoder holds codes.\n"
                    "type encoder struct {\n\tcodes []hcode\n}\n",
         "writer.go": "package m\n\ntype writer struct {\n\tenc *encoder\n}\n\n"
-                     "func (w *writer) size(i int) int {\n\treturn int(w.enc.codes[i].len())\n}\n",
+                     "func (w *writer) size(i int) int {\n\treturn int(w.enc.codes[i].len())\n}\n\n"
+                     "func bits(le, oe []hcode) int {\n\tlits := le[:256]\n\tc := lits[3]\n\treturn int(c.len())\n}\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
-    items = r.context(Query("writer.go", 7, end_line=9), k=20, join=False)
-    used = {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
-    assert "hcode.len" in used and "hcode" not in used, [(i.symbol, i.why) for i in items]
+    for first, last in ((7, 9), (11, 15)):  # an index in a chain; a slice of a container, then an element of it
+        items = r.context(Query("writer.go", first, end_line=last), k=20, join=False)
+        used = {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
+        assert "hcode.len" in used, (first, [(i.symbol, i.why) for i in items])
+        assert ("hcode" in used) == (first == 11)  # bits' signature writes it; size's code never does
 
 
 def test_a_name_declared_again_from_itself_and_a_channel_receive(tmp_path: Path) -> None:

@@ -89,6 +89,11 @@
   type: [(slice_type) (array_type) (map_type) (channel_type)] @type)
 (var_spec name: (identifier) @var type: [(slice_type) (array_type) (map_type) (channel_type)] @type)
 
+; x := xs[a:b]: the same container as xs
+(short_var_declaration
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . (slice_expression operand: [(identifier) (selector_expression)] @value)))
+
 ; x := <-ch: an element of the channel
 (short_var_declaration
   left: (expression_list . (identifier) @var)
