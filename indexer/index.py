@@ -108,7 +108,7 @@ class Index:
         if self.config.store_url:
             down = getattr(self, "_store_down", None)
             if down is not None and time.monotonic() < down[0]:
-                raise VectorStoreUnreachable(down[1])  # asked again within RETRY_S: the same answer, at once
+                raise VectorStoreUnreachable(down[1])  # asked again within STORE_RETRY_S: the same answer, at once
             try:
                 vectors = VectorStore.remote(self.collection_name, self.config.store_url)
             except VectorStoreUnreachable as exc:

@@ -568,7 +568,8 @@ def store_edges(index: Index, changes: list[Change] | None = None) -> None:
 def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
     """Re-index one file now (an editor's buffer when `data` is given, else the disk); removes it when it is gone
     or not indexable. The fast path behind freshness: the edges are left to the next refresh (the names whose
-    meaning changed are noted for it), and so are the vector writes while no vector store is open here."""
+    meaning changed are noted for it), and the vector writes, while no vector store is open here, to whoever opens
+    it next (`apply_pending`)."""
     t0 = time.perf_counter()
     summary = Summary()
     with index.write_lock():

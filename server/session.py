@@ -50,9 +50,10 @@ class _VectorsPaused:
 class Session:
     """Writes (refresh, per-file updates) run in order on one thread; retrieval runs on another with its own
     database connection, so requests are answered while the workspace is being indexed (SQLite WAL). With
-    `refresh_in_process` false (the language server), a full refresh runs in a child process that holds the write
-    lock meanwhile (the writer thread waits for it, so per-file updates queue behind it), and the server keeps none
-    of the memory indexing takes; its readers follow the new generation the child stores."""
+    `refresh_in_process` false (the language server), a first build or a refresh of more than SMALL_REFRESH files
+    runs in a child process that holds the write lock meanwhile (the writer thread waits for it, so per-file updates
+    queue behind it), and the server keeps none of the memory indexing takes; its readers follow the new generation
+    the child stores."""
 
     def __init__(self, root: Path, settings: Settings, refresh_in_process: bool = True) -> None:
         self.root = root.resolve()

@@ -1,4 +1,4 @@
-/** The language client for one workspace folder: how the server starts, what it is sent, and the extension's hooks. */
+/** The window's language client (its server indexes every workspace folder): how the server starts, what it is sent, and the extension's hooks. */
 import * as vscode from "vscode";
 import {
   CloseAction, ErrorAction, type Executable, type FeatureState, LanguageClient, type LanguageClientOptions,
