@@ -43,6 +43,7 @@ AHEAD_PER_WORKER = 4  # tasks submitted ahead of the one being consumed, per wor
 DEFER_MAX_FILES = 50  # a run that changes at most this many files leaves its vector writes to the next reader
 LATE_MIN_FILES = 2 * BATCH_FILES  # a run that changes more writes a local store's vectors once, after parsing
 PENDING_VECTORS = "vectors_pending"  # meta key: vector ids deferred runs removed and added (JSON)
+UNSETTLED = "unsettled"  # meta key: a run wrote the catalog and has not recorded its edges and generation yet
 FULL_EDGES_FRACTION = 0.4  # edges of more files than this share are all resolved again, in one pass
 
 
@@ -178,6 +179,7 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
     fresh = set(todo)
     fts: list[tuple[int, str]] = []  # (chunk id, its terms), written at once
     with store.transaction() as db:
+        _unsettle(db)
         kept = _kept_chunks(db, batch)
         old = set(store.remove_files(db, [a.path for a in batch], keep=set(kept.values())))
         old.update(kept)  # their vectors stay where they are
@@ -401,6 +403,7 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
     with index.write_lock():
         store = index.store
         dirty = store.meta("vectors_dirty") == "1"  # a run stopped before storing its vectors: reconciled at the end
+        interrupted = store.meta(UNSETTLED) == "1"  # a run stopped after writing the catalog: edges, readers behind
         found = discover(index.root)
         summary.skipped.update(found.skipped.values())
         catalog = store.catalog()
@@ -428,6 +431,7 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
             index._late = True  # type: ignore[attr-defined]
         if removed:
             with store.transaction() as db:
+                _unsettle(db)
                 gone = store.remove_files(db, removed)
                 db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
         try:
@@ -438,15 +442,25 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
             index.__dict__.pop("_late", None)
         _prune_vector_cache(index)
         stale = store.meta("edges_stale") == "1"
-        if summary.changed or summary.removed or store.meta("generation") is None or stale:
+        if summary.changed or summary.removed or store.meta("generation") is None or stale or interrupted:
             pending = read_pending(store) if stale else []
-            changes = None if store.meta("generation") is None or pending is None else \
-                pending + diff(before, snapshot(store.db, before))
+            changes = None if store.meta("generation") is None or pending is None or interrupted else \
+                pending + diff(before, snapshot(store.db, before))  # what a stopped run changed is not known
             store_edges(index, changes)
-            store.set_meta("generation", str(time.time_ns()))
+            with store.transaction() as db:  # readers reload at a new generation: the change log is read
+                db.execute("INSERT OR REPLACE INTO meta VALUES('generation', ?)", (str(time.time_ns()),))
+                db.execute("DELETE FROM meta WHERE key=?", (UNSETTLED,))
+                db.execute("DELETE FROM changes WHERE seq < (SELECT max(seq) FROM changes)")
         _count(index, summary)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _unsettle(db: sqlite3.Connection) -> None:
+    """Mark, in a transaction that writes the catalog, that the run writing it has not yet recorded what follows
+    from it (edges, the change log, a new generation); the run clears the mark when it has. A run killed between
+    leaves it, and the next refresh resolves every edge and moves the generation on, so readers reload."""
+    db.execute("INSERT OR REPLACE INTO meta VALUES(?, '1')", (UNSETTLED,))
 
 
 def _settle_vectors(index: Index, dirty: bool, summary: Summary) -> None:
@@ -574,6 +588,7 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
     summary = Summary()
     with index.write_lock():
         was_dirty = index.store.meta("vectors_dirty") == "1"
+        was_unsettled = index.store.meta(UNSETTLED) == "1"
         before = snapshot(index.store.db, [rel])
         deferred = _Deferred() if _defer_vectors(index, 1) else None
         index._deferred = deferred  # type: ignore[attr-defined]
@@ -591,6 +606,8 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
                 if not was_dirty and summary.vectors_error is None:  # else the next refresh reconciles
                     db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '0')")
                 db.execute("INSERT OR REPLACE INTO meta VALUES('edges_stale', '1')")
+                if not was_unsettled:  # this update is recorded whole; a stopped refresh's mark stays
+                    db.execute("DELETE FROM meta WHERE key=?", (UNSETTLED,))
     summary.seconds = time.perf_counter() - t0
     return summary
 
@@ -636,6 +653,7 @@ def _update_one(index: Index, rel: str, data: bytes | None, summary: Summary) ->
         if known is None:
             return False  # nothing indexed, nothing to remove
         with index.store.transaction() as db:
+            _unsettle(db)
             gone = index.store.remove_files(db, [rel])
             db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")
         _sync_vectors(index, gone, {}, summary)

@@ -185,3 +185,65 @@ def test_pending_changes_merge_per_file_and_give_up_past_the_cap(monkeypatch: py
     assert edges.read_pending(Meta(db)) is None  # too many: the next refresh resolves every file
     record_pending(db, [Change("d.py", {"z"})])
     assert edges.read_pending(Meta(db)) is None
+
+
+class Killed(Exception):
+    """Stands for the process being killed at that step."""
+
+
+def _kill(*_args, **_kwargs):
+    raise Killed
+
+
+@pytest.mark.parametrize("step", ["refresh after its batch", "refresh after a removal", "update between commits"])
+def test_a_run_killed_after_writing_the_catalog_is_settled_by_the_next_refresh(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+    """A run stopped after committing new text but before its edges and generation: the next refresh, although no
+    file changed since, resolves the edges anew and moves the generation on, so a running reader reloads."""
+    from ragls.indexer.retrieve import Retriever
+
+    root = make(tmp_path, "reexports")
+    index = Index.open(root, data_dir=tmp_path / "data")
+    try:
+        index.refresh(progress=False)
+        reader = Retriever(index)
+        assert "f" in reader.graph.defs["pkg/a.py"]
+        generation = index.store.meta("generation")
+        with monkeypatch.context() as m:
+            if step == "update between commits":
+                rename(root, "pkg/a.py", "f", "f2")
+                m.setattr(refresh_module, "record_pending", _kill)
+                with pytest.raises(Killed):
+                    index.update_file("pkg/a.py")
+            else:
+                if step == "refresh after its batch":
+                    rename(root, "pkg/a.py", "f", "f2")
+                else:
+                    (root / "pkg/a.py").unlink()
+                m.setattr(refresh_module, "store_edges", _kill)
+                with pytest.raises(Killed):
+                    index.refresh(progress=False)
+        assert index.store.meta("unsettled") == "1"
+        index.refresh(progress=False)  # nothing changed on disk since the stopped run
+        check(index, step)
+        assert index.store.meta("unsettled") is None and index.store.meta("generation") != generation
+        assert "f" not in reader.graph.defs.get("pkg/a.py", {})  # the reader saw the new generation
+    finally:
+        close_index(index)
+
+
+def test_the_change_log_is_cut_when_the_generation_moves_on(tmp_path: Path) -> None:
+    root = make(tmp_path, "reexports")
+    index = Index.open(root, data_dir=tmp_path / "data")
+    try:
+        index.refresh(progress=False)
+        for n in range(5):
+            rename(root, "pkg/a.py", f"f{n}" if n else "f", f"f{n + 1}")
+            index.update_file("pkg/a.py")
+        rows = index.store.db.execute("SELECT seq FROM changes ORDER BY seq").fetchall()
+        assert len(rows) == 5
+        index.refresh(progress=False)  # the edges the updates left pending are resolved; readers reload
+        assert index.store.db.execute("SELECT seq FROM changes").fetchall() == [rows[-1]]  # the last seq kept
+        check(index, "after the updates")
+    finally:
+        close_index(index)
