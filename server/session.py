@@ -190,12 +190,13 @@ class Session:
             line = self._write_index.refresh(progress=progress or False).line()
             self._warm_writer(vectors=True)
             return line
-        s = self.settings.index
-        indexer = IndexerProcess(self.root, self._write_index.data_dir, s.embedder, s.store)
+        c = self._write_index.config
+        indexer = IndexerProcess(self.root, self._write_index.data_dir, c.embedder, c.store_url, c.embed_base_url,
+                                 c.embed_api_key_env)
         self._indexer = indexer
         if self._closed:
             indexer.stop()
-        local = not s.store
+        local = not c.store_url
         if local:
             self._pause_vectors()
         try:
