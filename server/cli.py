@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ragls.indexer import cli as engine_cli
 
+from .flags import add_model_flags, settings_for
 from .review import cli as review_cli
 
 if TYPE_CHECKING:
@@ -73,15 +74,15 @@ async def _model_command(args: argparse.Namespace) -> int:
     from .features.completion import Completer, CompletionRequest
     from .llm import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError
     from .session import Session
-    from .settings import Settings, model_configured, with_env
+    from .settings import model_configured
 
-    settings = with_env(Settings())
     root = Path(args.repo).resolve() if args.repo else None
     target = args.position if args.command != "ask" else None
     if target is not None:  # the repository around the path as written: a symbolic link must not choose it
         path = target.rsplit(":", 2 if args.command == "complete" else 1)[0]
         root = root or engine_cli._workspace(Path(os.path.abspath(path)).parent)
     root = root or engine_cli._repo_root(Path.cwd())
+    settings = settings_for(args, root)
     session = Session(root, settings)
     summary = await session.index_workspace()
     log.info("%s", summary)
@@ -164,6 +165,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os._exit(status)
 
 
+def _with_settings(func):
+    """An engine command run with the index's settings from their layers (the user's file, the environment, its
+    flags): every one of them is a key a project's file may not set, so none is read."""
+    def run(args: argparse.Namespace) -> int:
+        from .settings import index_options
+
+        o = index_options(settings_for(args, None))
+        args.data_dir, args.embedder, args.store = o["data_dir"], o["embedder"], o["store_url"]
+        args.embed_base_url, args.embed_api_key_env = o["embed_base_url"], o["embed_api_key_env"]
+        return func(args)
+
+    return run
+
+
 def cmd_nvim_path(args: argparse.Namespace) -> int:
     print(Path(__file__).resolve().parent / "nvim")
     return 0
@@ -178,11 +193,14 @@ def _run_model_command(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = engine_cli.build_parser()
     sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    for engine in sub.choices.values():  # index, context, search, next-edit
+        engine.set_defaults(func=_with_settings(engine.get_default("func")))
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0, help="log more (to stderr)")
     common.add_argument("--repo", help="repository root (default: the git work tree of the file)")
     common.add_argument("--show-prompt", action="store_true", help="print what would be sent (no model call)")
     common.add_argument("--json", action="store_true")
+    add_model_flags(common)
 
     s = sub.add_parser("serve", help="run the language server (stdio by default)")
     s.add_argument("-v", "--verbose", action="count", default=0)

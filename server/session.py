@@ -22,7 +22,7 @@ from ragls.indexer.retrieve import Item, Query, Retriever
 from ragls.indexer.vectors import VectorStore, VectorStoreError
 
 from .indexer_process import IndexerProcess
-from .settings import Settings
+from .settings import Settings, index_options
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,9 +77,7 @@ class Session:
         self._retriever = Retriever(self._read_index)
 
     def _open(self) -> Index:
-        s = self.settings.index
-        return Index.open(self.root, data_dir=Path(s.data_dir) if s.data_dir else None, embedder=s.embedder,
-                          store_url=s.store)
+        return Index.open(self.root, **index_options(self.settings))
 
     def _defer_checkpoints(self) -> None:
         try:
