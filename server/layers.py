@@ -272,12 +272,11 @@ def describe(resolved: Resolved, env: Mapping[str, str] | None = None) -> dict[s
 
 
 def reference() -> str:
-    """The keys as a Markdown table (the README's): name, default, environment variable, project files allowed."""
-    rows = ["| key | default | env | |", "|---|---|---|---|"]
+    """The keys as a Markdown table (the README's): name, default, environment variable, whether a project's file
+    may set it, what it is."""
+    rows = ["| key | default | env | project file | |", "|---|---|---|---|---|"]
     for key in keys().values():
-        default = "unset" if key.default is None else str(key.default).lower() if isinstance(key.default, bool) \
-            else f"`{key.default}`"
+        default = "unset" if key.default is None else f"`{str(key.default).lower() if key.type is bool else key.default}`"
         env = f"`{key.env}`" if key.env else ""
-        note = key.doc + ("; **not from a project's file**" if key.user_only else "")
-        rows.append(f"| `{key.name}` | {default} | {env} | {note} |")
+        rows.append(f"| `{key.name}` | {default} | {env} | {'**no**' if key.user_only else 'yes'} | {key.doc} |")
     return "\n".join(rows)

@@ -50,11 +50,11 @@ class CompletionSettings:
     enabled: bool = _key(True, "inline completions")
     debounce_ms: int = _key(150, "wait after a keystroke before asking the model")
     max_tokens: int = _key(128, "of a completion", least=1)
-    budget: int = _key(2048, "prompt tokens (cl100k): retrieved definitions first, the rest to prefix and suffix",
-                       least=1)
-    context_budget: int = _key(1024, "of which retrieved definitions may take at most this much")
-    edits_budget: int = _key(256, "and the recent edits elsewhere and diagnostics near the code (the last 2-3 hunks "
-                                  "of 75% of real changes)")
+    budget: int = _key(2048, "prompt tokens (cl100k) of a completion: retrieved definitions first, then prefix and "
+                             "suffix", least=1)
+    context_budget: int = _key(1024, "of them, at most this many for retrieved definitions")
+    edits_budget: int = _key(256, "of them, the recent edits away from the cursor and the diagnostics near it (256: "
+                                  "the last 2-3 hunks of 75% of real changes)")
     multiline: bool = _key(True, "complete a block, not only a line")
 
 
@@ -62,10 +62,13 @@ class CompletionSettings:
 class ChatSettings:
     """Fix, explain and ask."""
 
-    max_tokens: int = _key(1024, "of a reply (a fix's may take twice its code's tokens plus 256)", least=1)
-    budget: int = _key(6000, "prompt tokens (also a review prompt's, unless --prompt-budget)", least=1)
-    context_budget: int = _key(2000, "of which retrieved definitions may take at most this much")
-    edits_budget: int = _key(600, "the recent edits and diagnostics (the last 3 hunks of 95% of real changes)")
+    max_tokens: int = _key(1024, "of a reply (a fix's may take twice its code's tokens plus 256: it holds the whole "
+                                 "definition)", least=1)
+    budget: int = _key(6000, "prompt tokens of fix, explain and ask (and of a review prompt, unless "
+                             "--prompt-budget)", least=1)
+    context_budget: int = _key(2000, "of them, at most this many for retrieved definitions")
+    edits_budget: int = _key(600, "of them, the recent edits and diagnostics (600: the last 3 hunks of 95% of real "
+                                  "changes)")
     hover: bool = _key(False, "explain on hover (a model call per hover; read at start)")
 
 

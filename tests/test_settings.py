@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ragls.server.layers import describe, resolve, user_file
+from ragls.server.layers import describe, reference, resolve, user_file
 from ragls.server.settings import Settings, api_key, keys
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 @pytest.fixture
@@ -181,3 +183,6 @@ def test_describe_names_sources_and_never_a_key(places):
     assert s["model.chatModel"] == {"value": "m", "source": "env", "from": "RAGLS_MODEL"}
     assert list(s) == list(keys()) and shown["projectFile"] is None and shown["userFile"] == str(user)
 
+
+def test_readme_lists_every_key():
+    assert reference() in README.read_text(), "README's key table is stale: paste `ragls config --reference`"
