@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ragls.indexer.files import read_regular, read_text
+
 from .settings import SECTION, Key, Settings, kind_of, build, camel, check, embed_key_env, keys, lookup, suggest
 
 MAX_FILE_BYTES = 1 << 20
@@ -97,8 +99,6 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _read_toml(path: Path, follow: bool) -> tuple[dict[str, Any] | None, str | None]:
     """A TOML file's data, or None and why it could not be used (None, None: there is none). `follow`: a symbolic
     link is followed (the user's file); else refused (a repository's). Never blocks on a FIFO."""
-    from ragls.indexer.files import read_regular
-
     try:
         data, _ = read_regular(path.resolve() if follow else path, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
@@ -138,29 +138,31 @@ def user_layer(env: Mapping[str, str] | None = None) -> Layer:
 
 def project_layer(root: Path, user: Path) -> tuple[Layer, Path | None]:
     """`.ragls.toml` at the root, else `[tool.ragls]` of its pyproject.toml (both there: `.ragls.toml`, and a
-    note that the other is not read). Keys only the user may set are refused, with a problem naming them."""
-    problems: list[str] = []
-    own, problem = _read_toml(root / PROJECT_FILE, follow=False)
-    pyproject, pyproblem = _read_toml(root / "pyproject.toml", follow=False)
-    table = (pyproject or {}).get("tool", {}).get(SECTION) if isinstance((pyproject or {}).get("tool"), dict) else None
-    if problem:
-        problems.append(problem)
-    if own is not None or problem:
-        if table is not None:
-            problems.append(f"{root / 'pyproject.toml'}: [tool.{SECTION}] is not read: {root / PROJECT_FILE} is "
-                            "there, and wins")
-        if own is None:
-            return Layer(problems=problems), None
-        layer = _file_layer(own, Source("project", str(root / PROJECT_FILE)), str(root / PROJECT_FILE), True, user)
-        layer.problems[:0] = problems
-        return layer, root / PROJECT_FILE
+    note that the other is not read), and the file it came from. Keys only the user may set are refused, with a
+    problem naming them."""
+    own_path, py_path = root / PROJECT_FILE, root / "pyproject.toml"
+    own, own_problem = _read_toml(own_path, follow=False)
+    py, py_problem = _read_toml(py_path, follow=False)
+    tool = py.get("tool") if py is not None else None
+    table = tool.get(SECTION) if isinstance(tool, dict) else None
+    if py_problem and f"tool.{SECTION}" not in (read_text(py_path, MAX_FILE_BYTES) or ""):
+        py_problem = None  # a pyproject.toml without ragls's table is not ragls's to judge
+    py_where = f"{py_path} [tool.{SECTION}]"
+    if own is not None or own_problem:
+        layer = Layer() if own is None else _file_layer(own, Source("project", str(own_path)), str(own_path), True,
+                                                        user)
+        notes = [own_problem] if own_problem else []
+        if table is not None or py_problem:
+            notes.append(f"{py_where} is not read: {own_path} is there, and wins")
+        layer.problems[:0] = notes
+        return layer, own_path if own is not None else None
+    if py_problem:
+        return Layer(problems=[py_problem]), None
     if table is None:
-        # a pyproject.toml that cannot be read only matters when it holds ragls's table, which we cannot know
         return Layer(), None
-    where = f"{root / 'pyproject.toml'} [tool.{SECTION}]"
     if not isinstance(table, dict):
-        return Layer(problems=[f"{where}: should be a table; ignored"]), None
-    return _file_layer(table, Source("project", where), where, True, user), root / "pyproject.toml"
+        return Layer(problems=[f"{py_where}: should be a table; ignored"]), None
+    return _file_layer(table, Source("project", py_where), py_where, True, user), py_path
 
 
 def env_layer(env: Mapping[str, str] | None = None) -> Layer:

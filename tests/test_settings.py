@@ -2,6 +2,7 @@
 the editor, each value with its source; a project's file never chooses an endpoint or a secret; problems reported."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -114,10 +115,15 @@ def test_pyproject_tool_table_and_ragls_toml_winning(places):
     (project / ".ragls.toml").write_text("completion.maxTokens = 32\n")
     r = resolve(project, env=env)
     assert r.settings.completion.max_tokens == 32 and r.project_file == project / ".ragls.toml"
-    assert r.problems == (f"{project / 'pyproject.toml'}: [tool.ragls] is not read: {project / '.ragls.toml'} is "
+    assert r.problems == (f"{project / 'pyproject.toml'} [tool.ragls] is not read: {project / '.ragls.toml'} is "
                           "there, and wins",)
     (project / "pyproject.toml").write_text('[project]\nname = "x"\n')  # no ragls table there: nothing to say
     assert resolve(project, env=env).problems == ()
+    (project / ".ragls.toml").unlink()
+    (project / "pyproject.toml").write_text('[project\nname = "x"\n')  # broken, but not ragls's
+    assert resolve(project, env=env).problems == ()
+    (project / "pyproject.toml").write_text('[project\n[tool.ragls]\nlogPrompts = true\n')
+    assert resolve(project, env=env).problems[0].startswith(f"{project / 'pyproject.toml'}: not valid TOML")
 
 
 def test_a_project_file_may_not_choose_the_endpoint_or_a_secret(places):
@@ -186,3 +192,21 @@ def test_describe_names_sources_and_never_a_key(places):
 
 def test_readme_lists_every_key():
     assert reference() in README.read_text(), "README's key table is stale: paste `ragls config --reference`"
+
+
+def test_a_projects_file_is_read_as_repository_content(places, tmp_path):
+    """Never a FIFO (it would block) and never through a symbolic link (it may lead out of the repository); the
+    user's own file may be a link (dotfile managers make them)."""
+    env, user, project = places
+    outside = tmp_path / "outside.toml"
+    outside.write_text("[completion]\nbudget = 1\n")
+    (project / ".ragls.toml").symlink_to(outside)
+    r = resolve(project, env=env)
+    assert r.settings.completion.budget == 2048
+    assert r.problems == (f"{project / '.ragls.toml'}: cannot be read (a symbolic link); ignored",)
+    (project / ".ragls.toml").unlink()
+    os.mkfifo(project / ".ragls.toml")
+    assert resolve(project, env=env).problems == (
+        f"{project / '.ragls.toml'}: cannot be read (not a regular file); ignored",)
+    user.symlink_to(outside)
+    assert resolve(None, env=env).settings.completion.budget == 1
