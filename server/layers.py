@@ -257,7 +257,7 @@ def describe(resolved: Resolved, env: Mapping[str, str] | None = None) -> dict[s
     s = resolved.settings
     out: dict[str, Any] = {}
     for name, key in keys().items():
-        value = s
+        value: Any = s
         for part in key.path:
             value = getattr(value, part)
         source = resolved.sources[name]
@@ -278,7 +278,8 @@ def reference() -> str:
     may set it, what it is."""
     rows = ["| key | default | env | project file | |", "|---|---|---|---|---|"]
     for key in keys().values():
-        default = "unset" if key.default is None else f"`{str(key.default).lower() if key.type is bool else key.default}`"
+        shown = str(key.default).lower() if key.type is bool else key.default
+        default = "unset" if key.default is None else f"`{shown}`"
         env = f"`{key.env}`" if key.env else ""
         rows.append(f"| `{key.name}` | {default} | {env} | {'**no**' if key.user_only else 'yes'} | {key.doc} |")
     return "\n".join(rows)

@@ -200,6 +200,7 @@ def check(key: Key, value: Any) -> Any:
         value = float(value)
     if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
         raise ValueError(f"expected {_KINDS[expected]}, got {kind_of(value)}")
+    value = typing.cast(Any, value)  # of the key's type now
     if expected in (int, float) and value < key.least:
         raise ValueError(f"expected at least {key.least:g}" if key.least >= 1 or key.least == 0
                          else "expected a number above 0")

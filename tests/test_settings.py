@@ -54,7 +54,8 @@ def test_environment_is_a_layer_under_the_editor():
         "http://127.0.0.1:8080/v1", "chat-m", "chat-m", "starcoder")
     assert str(r.sources["model.baseUrl"]) == "env OPENAI_BASE_URL"
     assert str(r.sources["model.completionModel"]) == "env RAGLS_MODEL (as model.chatModel)"
-    assert resolve(env=env, editor={"model": {"chatModel": "mine", "baseUrl": None}}).settings.model.chat_model == "mine"
+    mine = resolve(env=env, editor={"model": {"chatModel": "mine", "baseUrl": None}}).settings.model
+    assert mine.chat_model == "mine" and mine.base_url == "http://127.0.0.1:8080/v1"  # null: not set
     assert resolve(env={"RAGLS_FIM_TEMPLATE": "gpt"}).problems == (
         "$RAGLS_FIM_TEMPLATE: model.fimTemplate: expected one of starcoder, codellama, deepseek, qwen, codestral; "
         "ignored",)
