@@ -38,7 +38,8 @@ def _open(args: argparse.Namespace, root: Path):
     from .index import Index
 
     index = Index.open(root, data_dir=Path(args.data_dir) if args.data_dir else None, embedder=args.embedder,
-                       store_url=args.store)
+                       store_url=args.store, embed_base_url=args.embed_base_url,
+                       embed_api_key_env=args.embed_api_key_env)
     _OPENED.append(index.data_dir)
     return index
 
@@ -241,7 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="index folder (default: a per-repository folder under ~/.cache/ragls)")
     common.add_argument("--store", metavar="URL", help="use a Chroma server (chroma run) at http://HOST:PORT")
-    common.add_argument("--embedder", help="'static' (default, offline) or 'openai:MODEL' (OPENAI_BASE_URL)")
+    common.add_argument("--embedder", help="'static' (default, offline) or 'openai:MODEL' (index.embedder)")
+    common.add_argument("--embed-base-url", metavar="URL", help="openai:MODEL's endpoint (index.embedBaseUrl)")
+    common.add_argument("--embed-api-key-env", metavar="VAR",
+                        help="the environment variable holding its key (index.embedApiKeyEnv)")
     sub = p.add_subparsers(dest="command", required=True)
 
     common.add_argument("-v", "--verbose", action="count", default=0, help="log more (to stderr)")

@@ -48,6 +48,8 @@ class IndexConfig:
     root: Path
     data_dir: Path | None = None  # None: default_data_dir(root)
     embedder: str | None = None  # "static" (default) or "openai:MODEL"
+    embed_base_url: str | None = None  # openai:MODEL's endpoint (None: the openai SDK's default)
+    embed_api_key_env: str | None = None  # the environment variable holding its key
     store_url: str | None = None  # http://HOST:PORT of a `chroma run` server; None: embedded on disk
     limits: Limits = field(default_factory=Limits)
     workers: int = 0  # parser processes; 0: one per core for large jobs

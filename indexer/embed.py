@@ -50,7 +50,7 @@ class OpenAIEmbedder:
 
     model: str
     base_url: str | None = None
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never in a log line
     batch_size: int = 128
     timeout_s: float = 60.0  # per request: an endpoint that stops answering fails the batch instead of hanging it
     max_retries: int = 3
@@ -65,8 +65,7 @@ class OpenAIEmbedder:
         if self._client is None:
             import openai
 
-            self._client = openai.OpenAI(base_url=self.base_url or os.environ.get("OPENAI_BASE_URL"),
-                                         api_key=self.api_key or os.environ.get("OPENAI_API_KEY") or "unused",
+            self._client = openai.OpenAI(base_url=self.base_url, api_key=self.api_key or "unused",
                                          max_retries=self.max_retries, timeout=self.timeout_s)
         return self._client
 
@@ -82,13 +81,12 @@ class OpenAIEmbedder:
         return unit_length(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
 
 
-def make_embedder(spec: str | None = None) -> Embedder:
-    """"static" (default) or "openai:MODEL" (base URL and key from OPENAI_BASE_URL / OPENAI_API_KEY or
-    RAGLS_EMBED_BASE_URL / RAGLS_EMBED_API_KEY)."""
-    spec = spec or os.environ.get("RAGLS_EMBEDDER") or "static"
+def make_embedder(spec: str | None = None, base_url: str | None = None, api_key_env: str | None = None) -> Embedder:
+    """"static" (default) or "openai:MODEL" at `base_url`, its key read from the environment variable `api_key_env`
+    (the caller's settings choose both: see ragls.server.layers)."""
+    spec = spec or "static"
     if spec == "static":
         return StaticEmbedder()
     if spec.startswith("openai:"):
-        return OpenAIEmbedder(spec.split(":", 1)[1], os.environ.get("RAGLS_EMBED_BASE_URL"),
-                              os.environ.get("RAGLS_EMBED_API_KEY"))
+        return OpenAIEmbedder(spec.split(":", 1)[1], base_url, os.environ.get(api_key_env) if api_key_env else None)
     raise ValueError(f"unknown embedder {spec!r}: use 'static' or 'openai:MODEL'")

@@ -73,7 +73,8 @@ class Index:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return make_embedder(self.config.embedder)
+        c = self.config
+        return make_embedder(c.embedder, c.embed_base_url, c.embed_api_key_env)
 
     @cached_property
     def collection_name(self) -> str:

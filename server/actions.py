@@ -172,7 +172,8 @@ def register_hover(server: "RaglsServer") -> None:
     """Hover explanations cost a model call each: registered (and advertised) only when enabled at initialize."""
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: "RaglsServer", params: types.HoverParams) -> types.Hover | None:
-        if not ls.settings.chat.hover or ls.folder(params.text_document.uri) is None:
+        hit = ls.folder(params.text_document.uri)
+        if hit is None or not hit[0].session.settings.chat.hover:
             return None
         line = params.position.line
         rng = types.Range(types.Position(line, 0), types.Position(line + 1, 0))

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import uuid
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -15,11 +16,13 @@ from .features.completion import Timings
 from .folders import Folder
 from .llm import ModelClient, ModelConfig
 from .review import editor as review
-from .settings import SECTION, Settings, model_configured, parse, with_env
+from .layers import PROJECT_FILE, Resolved, resolve
+from .settings import SECTION, Settings, model_configured
 from .version import VERSION
 
 log = logging.getLogger(__name__)
 
+PROJECT_FILES = (PROJECT_FILE, "pyproject.toml")  # at a folder's root: its settings file
 BULK_CHANGES = 50  # more watched-file events than this at once (a branch switch): refresh the whole index
 
 
@@ -28,23 +31,51 @@ class RaglsServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__("ragls", VERSION, protocol_cls=protocol.RaglsProtocol)
-        self.settings: Settings = with_env(Settings())
-        self.client: ModelClient | None = None
+        self.editor: Any = None  # the editor's `ragls` section: initializationOptions, then workspace/configuration
+        self.settings: Settings = resolve().settings  # outside every folder (no project's file)
+        self.clients: dict[ModelConfig, ModelClient] = {}  # one per model configuration in use
         self.roots: list[tuple[Path, str]] = []  # from initialize: (folder, name)
         self.folders: list[Folder] = []
         self.timings = Timings()
+        self._shown: set[str] = set()  # settings problems shown to the user (each once while it lasts)
 
-    def apply_settings(self, settings: Settings) -> None:
-        """New settings: a new model client for every folder (an index setting change needs a restart)."""
-        self.settings = with_env(settings)
-        m = self.settings.model
-        old, self.client = self.client, ModelClient(ModelConfig.from_settings(self.settings))
+    def resolved(self, root: Path | None) -> Resolved:
+        """The settings of a folder (None: outside every folder) from their layers, the editor's on top."""
+        return resolve(root, editor=self.editor)
+
+    def model_client(self, settings: Settings) -> ModelClient:
+        config = ModelConfig.from_settings(settings)
+        if config not in self.clients:
+            self.clients[config] = ModelClient(config)
+        return self.clients[config]
+
+    def apply_settings(self, report: bool = True) -> None:
+        """Settings again from their layers (the editor's changed, or a project's file): each folder its own, and
+        a model client for each model configuration (an index setting change needs a restart). With `report`, each
+        problem found is shown to the user once."""
+        resolved = self.resolved(None)
+        self.settings = resolved.settings
+        problems = list(resolved.problems)
         for f in self.folders:
-            f.use(self.settings, self.client)
+            r = self.resolved(f.root)
+            problems += [p for p in r.problems if p not in problems]
+            f.use(r.settings, self.model_client(r.settings))
+        used = {ModelConfig.from_settings(f.session.settings) for f in self.folders}
+        for config in [c for c in self.clients if c not in used]:
+            _close_later(self.clients.pop(config))
         review.settings_changed(self)
-        if old is not None:
-            _close_later(old)
+        if report:
+            self.report(problems)
+        m = (self.folders[0].session.settings if self.folders else self.settings).model
         log.info("settings: model %s at %s, fim %s", m.chat_model, m.base_url or "(default)", m.fim_template)
+
+    def report(self, problems: list[str]) -> None:
+        """A warning for each settings problem not shown yet; one that went away may be shown again if it returns."""
+        for p in problems:
+            if p not in self._shown:
+                log.warning("%s", p)
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, f"ragls: {p}"))
+        self._shown = set(problems)
 
     def folder(self, uri: str) -> tuple[Folder, str] | None:
         """The folder holding a document URI (the innermost, when folders nest) and the document's path in it;
@@ -69,13 +100,15 @@ class RaglsServer(LanguageServer):
         return hit[1] if hit else None
 
     def status(self) -> dict[str, object]:
-        """What `ragls.status` answers: each folder's index state and the last completions' timings."""
-        m = self.settings.model
+        """What `ragls.status` answers: each folder's index state and the last completions' timings; the model of
+        the first folder (a project's file may choose another in each)."""
+        settings = self.folders[0].session.settings if self.folders else self.settings
+        m = settings.model
         states = [f.state for f in self.folders]
         state = next((s for s in ("error", "indexing", "starting") if s in states), "ready" if states else "starting")
         return {"state": state, "folders": [{"root": str(f.root), "name": f.name, "state": f.state,
                                              "index": f.summary} for f in self.folders],
-                "model": {"configured": model_configured(self.settings),
+                "model": {"configured": model_configured(settings),
                           "baseUrl": m.base_url, "chatModel": m.chat_model, "completionModel": m.completion_model,
                           "fimTemplate": m.fim_template},
                 "completion": self.timings.summary(), "review": review.status(self)}
@@ -84,8 +117,10 @@ class RaglsServer(LanguageServer):
         root = root.resolve()
         if any(f.root == root for f in self.folders):
             return None
-        f = Folder.open(root, self.settings, self.client, name)
+        resolved = self.resolved(root)
+        f = Folder.open(root, resolved.settings, self.model_client(resolved.settings), name)
         self.folders.append(f)
+        self.report([*self._shown, *resolved.problems])
         f.indexing = asyncio.ensure_future(_index(self, f))
         return f
 
@@ -126,12 +161,11 @@ def create_server() -> RaglsServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: RaglsServer, params: types.InitializeParams) -> None:
         positions.install(ls.workspace)
-        settings, problems = parse(params.initialization_options)
-        ls.apply_settings(settings)
+        ls.editor = params.initialization_options
+        ls.apply_settings(report=False)  # problems are shown once the client is initialized
         ls.roots = _roots(params)
-        for p in problems:
-            log.warning("initializationOptions: %s", p)
-        if ls.settings.chat.hover and types.TEXT_DOCUMENT_HOVER not in ls.protocol.fm.features:
+        hover = ls.settings.chat.hover or any(ls.resolved(root).settings.chat.hover for root, _ in ls.roots)
+        if hover and types.TEXT_DOCUMENT_HOVER not in ls.protocol.fm.features:
             actions.register_hover(ls)
         if inline.supports_inline(ls):  # completions come inline: no `textDocument/completion` to call a model twice
             ls.protocol.fm.features.pop(types.TEXT_DOCUMENT_COMPLETION, None)
@@ -141,9 +175,10 @@ def create_server() -> RaglsServer:
     async def initialized(ls: RaglsServer, params: types.InitializedParams) -> None:
         if not ls.roots:
             ls.show_error("no workspace folder: open a folder to get repository context")
+            ls.apply_settings()
             return
         await _pull_configuration(ls)
-        ls.apply_settings(ls.settings)
+        ls.apply_settings()
         for root, name in ls.roots:
             ls.add_folder(root, name)
         await _watch_files(ls)
@@ -160,13 +195,10 @@ def create_server() -> RaglsServer:
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: RaglsServer, params: types.DidChangeConfigurationParams) -> None:
         if isinstance(params.settings, dict) and isinstance(params.settings.get(SECTION), dict):
-            settings, problems = parse(params.settings)
-            for p in problems:
-                ls.show_error(f"invalid setting ignored: {p}")
-            ls.apply_settings(settings)
+            ls.editor = params.settings
         else:
             await _pull_configuration(ls)
-            ls.apply_settings(ls.settings)
+        ls.apply_settings()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: RaglsServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -181,6 +213,8 @@ def create_server() -> RaglsServer:
         _buffer_changed(ls, params.text_document.uri)
         if (hit := ls.folder(params.text_document.uri)) is not None and _rules_file(hit[1]):
             _reindex(ls, hit[0])  # files the new rules ignore leave the index (clients without file watchers)
+        if hit is not None and hit[1] in PROJECT_FILES:
+            ls.apply_settings()
         review.saved(ls, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -197,6 +231,8 @@ def create_server() -> RaglsServer:
         for change in params.changes:
             if (hit := ls.folder(change.uri)) is not None:
                 by_folder.setdefault(hit[0], []).append(hit[1])
+        if any(rel in PROJECT_FILES for paths in by_folder.values() for rel in paths):
+            ls.apply_settings()  # a project's settings file changed
         for folder, paths in by_folder.items():
             rules = any(_rules_file(rel) for rel in paths)
             if rules:
@@ -212,8 +248,8 @@ def create_server() -> RaglsServer:
     async def shutdown(ls: RaglsServer, params: None) -> None:
         for folder in ls.folders:
             folder.close()
-        if ls.client is not None:
-            await ls.client.aclose()
+        for client in ls.clients.values():
+            await client.aclose()
 
     inline.register(server)
     actions.register(server)
@@ -257,10 +293,7 @@ async def _pull_configuration(ls: RaglsServer) -> None:
         log.warning("workspace/configuration failed: %s", exc)
         return
     if result and isinstance(result[0], dict):
-        settings, problems = parse(result[0])
-        for p in problems:
-            ls.show_error(f"invalid setting ignored: {p}")
-        ls.settings = settings
+        ls.editor = result[0]
 
 
 async def _watch_files(ls: RaglsServer) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ragls.indexer import cli as engine_cli
 
+from .flags import add_model_flags, settings_for
 from .review import cli as review_cli
 
 if TYPE_CHECKING:
@@ -73,15 +74,15 @@ async def _model_command(args: argparse.Namespace) -> int:
     from .features.completion import Completer, CompletionRequest
     from .llm import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError
     from .session import Session
-    from .settings import Settings, model_configured, with_env
+    from .settings import model_configured
 
-    settings = with_env(Settings())
     root = Path(args.repo).resolve() if args.repo else None
     target = args.position if args.command != "ask" else None
     if target is not None:  # the repository around the path as written: a symbolic link must not choose it
         path = target.rsplit(":", 2 if args.command == "complete" else 1)[0]
         root = root or engine_cli._workspace(Path(os.path.abspath(path)).parent)
     root = root or engine_cli._repo_root(Path.cwd())
+    settings = settings_for(args, root)
     session = Session(root, settings)
     summary = await session.index_workspace()
     log.info("%s", summary)
@@ -164,6 +165,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os._exit(status)
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    """The effective settings and where each comes from; for a key's variable, whether it is set (never its value)."""
+    from .flags import flag_values, report
+    from .layers import describe, reference, resolve
+
+    if args.reference:
+        print(reference())
+        return 0
+    root = Path(args.repo).resolve() if args.repo else engine_cli._repo_root(Path.cwd())
+    resolved = resolve(root, flags=flag_values(args))
+    report(resolved)
+    shown = describe(resolved)
+    if args.json:
+        print(json.dumps(shown, indent=2))
+        return 0
+    print(f"user file:    {shown['userFile']}" + ("" if resolved.user_file.is_file() else " (none)"))
+    print(f"project file: {shown['projectFile'] or f'none in {root}'}")
+    rows = [(name, json.dumps(e["value"]), " ".join(filter(None, (e["source"], e.get("from")))) + (
+                f"; ${e['value']} is {'set' if e['variableSet'] else 'not set'}" if "variableSet" in e else "")
+             + (f"; the key is read from ${e['uses']}" if "uses" in e else ""))
+            for name, e in shown["settings"].items()]
+    wide = [max(len(r[i]) for r in rows) for i in (0, 1)]
+    for name, value, source in rows:
+        print(f"{name:<{wide[0]}}  {value:<{wide[1]}}  {source}")
+    return 0
+
+
+def _with_settings(func):
+    """An engine command run with the index's settings from their layers (the user's file, the environment, its
+    flags): every one of them is a key a project's file may not set, so none is read."""
+    def run(args: argparse.Namespace) -> int:
+        from .settings import index_options
+
+        o = index_options(settings_for(args, None))
+        args.data_dir, args.embedder, args.store = o["data_dir"], o["embedder"], o["store_url"]
+        args.embed_base_url, args.embed_api_key_env = o["embed_base_url"], o["embed_api_key_env"]
+        return func(args)
+
+    return run
+
+
 def cmd_nvim_path(args: argparse.Namespace) -> int:
     print(Path(__file__).resolve().parent / "nvim")
     return 0
@@ -178,11 +220,14 @@ def _run_model_command(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = engine_cli.build_parser()
     sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    for engine in sub.choices.values():  # index, context, search, next-edit
+        engine.set_defaults(func=_with_settings(engine.get_default("func")))
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0, help="log more (to stderr)")
     common.add_argument("--repo", help="repository root (default: the git work tree of the file)")
     common.add_argument("--show-prompt", action="store_true", help="print what would be sent (no model call)")
     common.add_argument("--json", action="store_true")
+    add_model_flags(common)
 
     s = sub.add_parser("serve", help="run the language server (stdio by default)")
     s.add_argument("-v", "--verbose", action="count", default=0)
@@ -198,6 +243,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("question")
     s.set_defaults(func=_run_model_command)
     review_cli.add_parser(sub)
+    s = sub.add_parser("config", help="print the effective settings and where each comes from (never a key)",
+                       description="Settings come from, lowest first: defaults, the user's file "
+                                   "($XDG_CONFIG_HOME/ragls/config.toml), the project's (.ragls.toml, or "
+                                   "[tool.ragls] in pyproject.toml), the environment, flags, the editor.")
+    s.add_argument("-v", "--verbose", action="count", default=0)
+    s.add_argument("--repo", help="the project (default: the git work tree of the current folder)")
+    s.add_argument("--json", action="store_true", help="{userFile, projectFile, settings: {KEY: {value, source, "
+                                                       "from}}, problems}")
+    s.add_argument("--reference", action="store_true", help="every key as a Markdown table (the README's)")
+    add_model_flags(s)
+    for flag, key in (("--embedder", "index.embedder"), ("--embed-base-url", "index.embedBaseUrl"),
+                      ("--embed-api-key-env", "index.embedApiKeyEnv"), ("--store", "index.store"),
+                      ("--data-dir", "index.dataDir")):
+        s.add_argument(flag, help=f"({key})")
+    s.set_defaults(func=cmd_config)
     s = sub.add_parser("nvim-path", help="print the Neovim plugin's runtime folder (append it to 'runtimepath')")
     s.add_argument("-v", "--verbose", action="count", default=0)
     s.set_defaults(func=cmd_nvim_path)

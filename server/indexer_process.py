@@ -33,13 +33,15 @@ class IndexerProcess:
     """One run of the indexer in a child process. `run` blocks until it ends (call it on the index's writer thread:
     the child holds the index's write lock meanwhile); `stop` may be called from any thread."""
 
-    def __init__(self, root: Path, data_dir: Path, embedder: str | None = None, store: str | None = None) -> None:
+    def __init__(self, root: Path, data_dir: Path, embedder: str | None = None, store: str | None = None,
+                 embed_base_url: str | None = None, embed_api_key_env: str | None = None) -> None:
+        """The index's settings go as flags (the key's variable by name: the child inherits the environment)."""
         self.cmd = [sys.executable, "-m", "ragls.indexer.cli", "index", str(root), "--data-dir", str(data_dir),
                     "--json", "--progress-json", "--exit-with-parent", "--quiet"]
-        if embedder:
-            self.cmd += ["--embedder", embedder]
-        if store:
-            self.cmd += ["--store", store]
+        for flag, value in (("--embedder", embedder), ("--store", store), ("--embed-base-url", embed_base_url),
+                            ("--embed-api-key-env", embed_api_key_env)):
+            if value:
+                self.cmd += [flag, value]
         self._proc: subprocess.Popen[str] | None = None
         self._stopped = False
         self._ready = False  # the child said it handles SIGINT (before that, one kills it while Python starts)

@@ -24,7 +24,7 @@ async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> st
     """The completion at a position, or None (disabled, outside the workspace, a refused file, no model, failure:
     logged)."""
     hit = ls.folder(uri)
-    if hit is None or not ls.settings.completion.enabled:
+    if hit is None or not hit[0].session.settings.completion.enabled:
         return None
     folder, rel = hit
     doc = documents.opened(ls.workspace, uri)
@@ -40,7 +40,7 @@ async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> st
         log.info("completion at %d:%d is outside %s", position.line, position.character, uri)
         return None
     pos = codec.position_from_client_units(lines, position)
-    await asyncio.sleep(ls.settings.completion.debounce_ms / 1000)  # a newer keystroke cancels this request
+    await asyncio.sleep(folder.session.settings.completion.debounce_ms / 1000)  # a newer keystroke cancels this request
     start = time.perf_counter()
     req = CompletionRequest(rel, documents.clean(doc.source), pos.line + 1, pos.character)
     try:

@@ -35,8 +35,9 @@ ErrorKind = Literal["not_configured", "auth", "rate_limited", "server", "timeout
                     "bad_response"]
 RETRYABLE: frozenset[str] = frozenset({"rate_limited", "server", "timeout", "unreachable", "interrupted"})
 MAX_REPLY_BYTES = 256 * 1024  # a chat reply is cut here (UTF-8 bytes): an endpoint gone wrong cannot flood a client
-NOT_CONFIGURED = ("no model configured: set ragls.model.baseUrl/chatModel in your editor settings, "
-                  "or OPENAI_BASE_URL and RAGLS_MODEL (RAGLS_COMPLETION_MODEL for completions)")
+NOT_CONFIGURED = ("no model configured: set ragls.model.baseUrl/chatModel in your editor settings, model.baseUrl "
+                  "and model.chatModel in ~/.config/ragls/config.toml, or OPENAI_BASE_URL and RAGLS_MODEL "
+                  "(RAGLS_COMPLETION_MODEL for completions); `ragls config` shows what is set")
 Message = Mapping[str, Any]
 # How a reply's JSON schema is asked for, most specific first: OpenAI's structured outputs (OpenAI, llama.cpp's
 # server, vLLM, Ollama), then JSON mode with the schema alongside (llama-cpp-python's server, llama.cpp, Anyscale),
@@ -438,7 +439,8 @@ def _classify(exc: BaseException, config: ModelConfig) -> ModelError | None:
         return exc
     if isinstance(exc, TimeoutError | openai.APITimeoutError | httpx2.TimeoutException):
         return ModelError("timeout", f"the model endpoint at {url} did not answer within {config.timeout_s:g}s: "
-                                     "raise ragls.model.timeoutS, or use a faster model or server")
+                                     "raise model.timeoutS (--timeout on the command line), or use a faster "
+                                     "model or server")
     cause = exc.__cause__ if isinstance(exc, openai.APIConnectionError) and exc.__cause__ is not None else exc
     if isinstance(cause, httpx2.RemoteProtocolError | httpx2.ReadError) and "without sending a response" not in str(
             cause):

@@ -22,7 +22,7 @@ from ragls.indexer.retrieve import Item, Query, Retriever
 from ragls.indexer.vectors import VectorStore, VectorStoreError
 
 from .indexer_process import IndexerProcess
-from .settings import Settings
+from .settings import Settings, index_options
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,9 +78,7 @@ class Session:
         self._retriever = Retriever(self._read_index)
 
     def _open(self) -> Index:
-        s = self.settings.index
-        return Index.open(self.root, data_dir=Path(s.data_dir) if s.data_dir else None, embedder=s.embedder,
-                          store_url=s.store)
+        return Index.open(self.root, **index_options(self.settings))
 
     def _defer_checkpoints(self) -> None:
         try:
@@ -191,12 +189,13 @@ class Session:
             line = self._write_index.refresh(progress=progress or False).line()
             self._warm_writer(vectors=True)
             return line
-        s = self.settings.index
-        indexer = IndexerProcess(self.root, self._write_index.data_dir, s.embedder, s.store)
+        c = self._write_index.config
+        indexer = IndexerProcess(self.root, self._write_index.data_dir, c.embedder, c.store_url, c.embed_base_url,
+                                 c.embed_api_key_env)
         self._indexer = indexer
         if self._closed:
             indexer.stop()
-        local = not s.store
+        local = not c.store_url
         if local:
             self._pause_vectors()
         try:

@@ -12,8 +12,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes ~/.cache/ragls, and chroma never phones home."""
+    """No test reads or writes ~/.cache/ragls or reads ~/.config/ragls, and chroma never phones home."""
     monkeypatch.setenv("RAGLS_HOME", str(tmp_path_factory.mktemp("ragls-home")))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
     monkeypatch.setenv("RAGLS_MODELS", str(tmp_path_factory.getbasetemp() / "models"))  # derived once a session
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
 

@@ -74,14 +74,16 @@ def test_openai_compatible_embeddings_index_and_retrieve(shop_repo, tmp_path, mo
     from ragls.indexer.index import Index
 
     with FakeOpenAI() as api:
-        monkeypatch.setenv("RAGLS_EMBED_BASE_URL", api.base_url)
-        monkeypatch.setenv("RAGLS_EMBED_API_KEY", "sk-test")
-        index = Index.open(shop_repo.working_tree_dir, data_dir=tmp_path / "data", embedder="openai:test-embed")
+        monkeypatch.setenv("MY_EMBED_KEY", "sk-test")
+        index = Index.open(shop_repo.working_tree_dir, data_dir=tmp_path / "data", embedder="openai:test-embed",
+                           embed_base_url=api.base_url, embed_api_key_env="MY_EMBED_KEY")
+        assert "sk-test" not in repr(index.embedder)
         summary = index.refresh(progress=False)
         assert summary.embedded > 0
         paths = {p for p, _ in api.requests}
         assert paths == {"/v1/embeddings"}
         assert all(body["model"] == "test-embed" for _, body in api.requests)
+        assert api.headers[-1]["authorization"] == "Bearer sk-test"  # read from the variable named
         items = Retriever(index).context(Query("shop/checkout.py", 12, 10))
         assert "apply_discount" in [i.symbol for i in items][:3]
         assert len(index.vectors.ids()) == summary.chunks
@@ -93,8 +95,8 @@ def test_switching_embedder_re_embeds_into_a_new_space(shop_repo, tmp_path, monk
     data = tmp_path / "data"
     Index.open(shop_repo.working_tree_dir, data_dir=data).refresh(progress=False)
     with FakeOpenAI() as api:
-        monkeypatch.setenv("RAGLS_EMBED_BASE_URL", api.base_url)
-        index = Index.open(shop_repo.working_tree_dir, data_dir=data, embedder="openai:other")
+        index = Index.open(shop_repo.working_tree_dir, data_dir=data, embedder="openai:other",
+                           embed_base_url=api.base_url)
         summary = index.refresh(progress=False)
         assert summary.embedded == summary.chunks > 0
 

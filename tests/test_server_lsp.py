@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -307,3 +308,42 @@ async def test_every_workspace_folder_is_indexed_and_served(shop_repo, api, tmp_
     finally:
         await lsp.shutdown_session()
 
+
+
+async def test_a_projects_settings_file_applies_but_may_not_choose_the_endpoint(shop_repo, api, tmp_path):
+    """.ragls.toml at the folder's root sets completion.maxTokens; its model.baseUrl is refused with a warning, as
+    a wrongly-typed value is, each shown once; a change of the file applies, and the editor's settings win."""
+    root = Path(shop_repo.working_tree_dir)
+    project = root / ".ragls.toml"
+    project.write_text('[model]\nbaseUrl = "http://127.0.0.1:9/v1"\n\n[completion]\nmaxTokens = 17\nbudget = "big"\n')
+    client, _ = await start_server(root, api.base_url, tmp_path / "home", "vscode")
+    try:
+        await wait_indexed(client)
+        warnings = [m.message for m in client.messages if m.type == types.MessageType.Warning]
+        assert warnings == [f"ragls: {project}: model.baseUrl is ignored: a project's settings may not choose where "
+                            f"code is sent, which secret is read or where ragls writes (set it in "
+                            f"{os.environ['XDG_CONFIG_HOME']}/ragls/config.toml, the environment, a flag or the "
+                            "editor)",
+                            f"ragls: {project}: completion.budget: expected a whole number, got a string; ignored"]
+        uri = open_doc(client, root / "shop/checkout.py", typing_checkout(root))
+
+        async def max_tokens(expected: int) -> None:
+            for _ in range(100):  # a change of settings applies on its notification: poll (bounded)
+                api.replies.append("apply_discount(cart.total(), discount)")
+                await inline(client, uri, 11, 10)
+                if api.requests[-1][1]["max_tokens"] == expected:
+                    return
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"max_tokens stayed {api.requests[-1][1]['max_tokens']}, not {expected}")
+
+        await max_tokens(17)  # and the request reached the editor's endpoint, not the project's
+        project.write_text("[completion]\nmaxTokens = 23\n")
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+            uri=project.as_uri(), type=types.FileChangeType.Changed)]))
+        await max_tokens(23)
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+            settings={"ragls": {"completion": {"maxTokens": 31, "debounceMs": 0}}}))
+        await max_tokens(31)
+        assert len([m for m in client.messages if m.type == types.MessageType.Warning]) == 2  # each shown once
+    finally:
+        await client.shutdown_session()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ragls.server.settings import Settings
+from ragls.server.settings import Settings, keys
 
 from .conftest import FIXTURES, make_git_repo
 from .fake_openai import FakeOpenAI, next_edit_rewriter
@@ -69,7 +69,8 @@ def test_contributed_settings_agree_with_the_server():
         else:
             assert spec["default"] == default and type(spec["default"]) in ({float, int} if base is float else {base}), key
         assert spec.get("markdownDescription") or spec.get("description"), f"{key} has no description"
-    assert not any("apikey" in k.lower() and k != "ragls.model.apiKeyEnv" for k in PROPERTIES), "the key is never a setting"
+    assert not any("apikey" in k.lower() and not k.lower().endswith("apikeyenv") for k in PROPERTIES), \
+        "the key is never a setting (only the variable holding it)"
     assert PROPERTIES["ragls.trace.server"]["enum"] == ["off", "messages", "verbose"]
 
 
@@ -84,6 +85,8 @@ def test_manifest_can_be_packaged_and_restricts_untrusted_workspaces():
     assert (CLIENT / "LICENSE").is_file() and (CLIENT / "README.md").is_file()
     restricted = set(MANIFEST["capabilities"]["untrustedWorkspaces"]["restrictedConfigurations"])
     assert {"ragls.server.command", "ragls.server.pythonPath", "ragls.server.env", "ragls.model.baseUrl"} <= restricted
+    # what a project's .ragls.toml may not set, a workspace's .vscode/settings.json may not either until trusted
+    assert {f"ragls.{k.name}" for k in keys().values() if k.user_only} <= restricted
     lock = json.loads((CLIENT / "package-lock.json").read_text())
     assert lock["packages"][""]["dependencies"] == MANIFEST["dependencies"]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
+from ..flags import add_model_flags
 from .findings import SEVERITIES, ReviewError, at_least
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ragls.review")
 OK, FOUND, FAILED = 0, 1, 2
+TIMEOUT_S = 120.0  # model.timeoutS unless set: queued calls wait for a busy server within it
 EPILOG = ("exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the review could not run "
           "(bad ref, no model configured, a model failure or a malformed reply: never a silent pass)")
 
@@ -45,10 +47,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="tokens of one review prompt (default: the chat budget, 6000); larger definitions are cut "
                         "to the lines around their changes")
     s.add_argument("--concurrency", type=int,
-                   help="model calls at once (default: ragls.model.maxConcurrency, 4); 1 suits a local server "
-                        "that answers one request at a time")
-    s.add_argument("--timeout", type=float, default=120.0,
-                   help="seconds each model call may take, waiting for the server included (default: 120)")
+                   help="model calls at once (model.maxConcurrency, default 4); 1 suits a local server that answers "
+                        "one request at a time")
+    add_model_flags(s, timeout=f"{TIMEOUT_S:g} here: waiting for the server included")
     s.add_argument("--dry-run", action="store_true",
                    help="list what would be reviewed, its tokens and what would be left out; no model call "
                         "(--format json for JSON)")
@@ -79,7 +80,8 @@ async def _review(args: argparse.Namespace) -> int:
     from ragls.indexer.lock import IndexLocked
 
     from ..llm import NOT_CONFIGURED, ModelClient, ModelConfig
-    from ..settings import Settings, model_configured, with_env
+    from ..flags import settings_for
+    from ..settings import index_options, model_configured
     from ..version import VERSION
     from .diff import collect, open_repo, repository_url
     from .formats import Result, render
@@ -89,22 +91,21 @@ async def _review(args: argparse.Namespace) -> int:
 
     if (args.prompt_budget is not None and args.prompt_budget < 1000) or args.budget < 1:
         raise ReviewError("--prompt-budget must be at least 1000 tokens, and --budget positive")
-    if (args.concurrency is not None and args.concurrency < 1) or not args.timeout > 0:
+    if (args.concurrency is not None and args.concurrency < 1) or (args.timeout is not None and not args.timeout > 0):
         raise ReviewError("--concurrency must be at least 1, and --timeout positive")
     repo = open_repo(Path(args.repo or ".").resolve())
     root = Path(repo.working_tree_dir or ".").resolve()
     mode = "staged" if args.staged else "worktree" if args.worktree else "commits"
     change = collect(root, args.base, args.head, mode)
-    settings = with_env(Settings())
+    settings = settings_for(args, root, {"model.timeoutS": TIMEOUT_S}, "ragls review")
     client = None
     if not args.dry_run:
         if not model_configured(settings):
             raise ReviewError(NOT_CONFIGURED)
-        client = ModelClient(ModelConfig.from_settings(settings, timeout_s=args.timeout, max_concurrency=(
-            args.concurrency or settings.model.max_concurrency)))
+        client = ModelClient(ModelConfig.from_settings(settings))
     print(f"ragls review: {len(change.files)} changed files ({change.base[:12]}..{change.head[:12]}); "
           "indexing for context", file=sys.stderr)
-    index = Index.open(root)
+    index = Index.open(root, **index_options(settings))
     try:
         index.refresh(progress=None)
     except IndexLocked:  # an editor's ragls is indexing this repository: its index is as fresh as it gets

@@ -39,14 +39,15 @@ class Published:
 
 def saved(ls: RaglsServer, uri: str) -> None:
     """didSave: review the document's changed definitions when `review.onSave` is on."""
-    settings = ls.settings.review
-    if not settings.on_save or (hit := ls.folder(uri)) is None or (doc := documents.opened(ls.workspace, uri)) is None:
+    if (hit := ls.folder(uri)) is None or not (settings := hit[0].session.settings).review.on_save:
         return
-    if not model_configured(ls.settings):
+    if (doc := documents.opened(ls.workspace, uri)) is None:
+        return
+    if not model_configured(settings):
         log.warning("review on save is on, but no model is configured: nothing is reviewed")
         return
     folder, rel = hit
-    folder.reviews.schedule(rel, documents.clean(doc.source), Published(ls, uri), settings.debounce_ms / 1000)
+    folder.reviews.schedule(rel, documents.clean(doc.source), Published(ls, uri), settings.review.debounce_ms / 1000)
 
 
 def closed(ls: RaglsServer, uri: str) -> None:
@@ -56,14 +57,15 @@ def closed(ls: RaglsServer, uri: str) -> None:
 
 
 def settings_changed(ls: RaglsServer) -> None:
-    """Review on save turned off: every review stops and every finding is cleared."""
-    if not ls.settings.review.on_save:
-        for folder in ls.folders:
+    """Review on save turned off in a folder: its reviews stop and its findings are cleared."""
+    for folder in ls.folders:
+        if not folder.session.settings.review.on_save:
             folder.reviews.close()
 
 
 def status(ls: RaglsServer) -> dict[str, object]:
-    return {"onSave": ls.settings.review.on_save, "pending": sum(f.reviews.pending for f in ls.folders),
+    on = any(f.session.settings.review.on_save for f in ls.folders) if ls.folders else ls.settings.review.on_save
+    return {"onSave": on, "pending": sum(f.reviews.pending for f in ls.folders),
             "modelCalls": sum(f.reviews.calls for f in ls.folders)}
 
 

@@ -8,7 +8,7 @@ import {
 import type { Launch } from "./logic/launch";
 import { StderrLog } from "./logic/messages";
 import { SERVER_COMMANDS } from "./logic/requests";
-import { SECTION, type Section, initializationOptions, serverSettings } from "./logic/settings";
+import { SECTION, type Section, explicitSection, initializationOptions, serverSettings } from "./logic/settings";
 import type { ProgressValue } from "./logic/status";
 
 const INTERACTIVE = new Set<string>([SERVER_COMMANDS.fix, SERVER_COMMANDS.explain, SERVER_COMMANDS.ask]);
@@ -24,9 +24,11 @@ export interface ClientHooks {
   stopped(reason: string): void;
 }
 
-/** The `ragls` section as VS Code holds it (defaults included), as plain JSON. */
+/** The `ragls` settings the user set in VS Code (defaults left out: the server's own layers fill them), as JSON. */
 export function currentSection(scope?: vscode.ConfigurationScope): Section {
-  return JSON.parse(JSON.stringify(vscode.workspace.getConfiguration(undefined, scope).get(SECTION) ?? {})) as Section;
+  const whole = JSON.parse(JSON.stringify(vscode.workspace.getConfiguration(undefined, scope).get(SECTION) ?? {})) as Section;
+  const config = vscode.workspace.getConfiguration(SECTION, scope);
+  return explicitSection(whole, (key) => config.inspect(key));
 }
 
 /** Routes the server's progress and messages to the extension. Registered after the client's own features,
@@ -119,7 +121,7 @@ export function createClient(setup: ClientSetup): LanguageClient {
           const result = await next(params, token);
           if (!Array.isArray(result)) return result;
           return result.map((value: unknown, i) => params.items[i]?.section === SECTION && value && typeof value === "object"
-            ? serverSettings(value as Section) : value);
+            ? serverSettings(currentSection(folder)) : value);
         },
       },
       executeCommand: (command, args: unknown[], next): Promise<unknown> => (INTERACTIVE.has(command) ? hooks.runCommand(command, args)

@@ -47,6 +47,45 @@ export function nest(flat: { [key: string]: Json }): Section {
   return out;
 }
 
+/** What VS Code's `WorkspaceConfiguration.inspect` tells of one key: the value of each scope that sets it. */
+export interface Inspected {
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+/** Keys sent even at their default: the extension acts on them itself (it passes the stored API key to the
+ * server in the variable `model.apiKeyEnv` names, so the server must read that one). */
+const ALWAYS_SENT = ["model.apiKeyEnv"];
+
+/** Dotted keys of the section's server settings (the extension's own groups left out). */
+function serverKeys(section: Section, prefix = ""): string[] {
+  return Object.entries(section).flatMap(([key, value]) => {
+    if (!prefix && EXTENSION_ONLY.has(key)) return [];
+    return isObject(value) ? serverKeys(value, `${prefix}${key}.`) : [`${prefix}${key}`];
+  });
+}
+
+/** The server settings the user set (the folder's, else the workspace's, else the user's value), without VS Code's
+ * defaults: a key left at its default is not sent, so that the server's lower layers (a project's `.ragls.toml`,
+ * the user's `config.toml`, the environment) apply to it. `section` is VS Code's whole section (for its keys). */
+export function explicitSection(section: Section, inspect: (key: string) => Inspected | undefined): Section {
+  const flat: { [key: string]: Json } = {};
+  for (const key of serverKeys(section)) {
+    const found = inspect(key);
+    const value = found?.workspaceFolderValue ?? found?.workspaceValue ?? found?.globalValue;
+    if (value !== undefined) flat[key] = value as Json;
+    else if (ALWAYS_SENT.includes(key)) flat[key] = lookup(section, key);
+  }
+  return nest(flat);
+}
+
+function lookup(section: Section, dotted: string): Json {
+  let node: Json = section;
+  for (const part of dotted.split(".")) node = isObject(node) ? node[part] ?? null : null;
+  return node;
+}
+
 interface Manifest {
   contributes?: { configuration?: { properties?: { [key: string]: { default?: Json } } } };
 }

@@ -25,7 +25,7 @@ import { DIAGNOSTICS_NOTIFICATION, DiagnosticsSync } from "../../src/logic/diagn
 import { MessageDeduper, StderrLog, errorText } from "../../src/logic/messages";
 import { NEXT_EDIT_REQUEST, chooseSuggestion, nextEditParams, parseResult, tabAction } from "../../src/logic/nextEdit";
 import { SERVER_COMMANDS, answerMarkdown, commandRange, rangeLabel } from "../../src/logic/requests";
-import { type Section, initializationOptions, sectionFromManifest, serverSettings } from "../../src/logic/settings";
+import { type Section, explicitSection, initializationOptions, sectionFromManifest, serverSettings } from "../../src/logic/settings";
 import { StatusModel } from "../../src/logic/status";
 import { languageClientCapabilities } from "./capabilities";
 
@@ -47,6 +47,8 @@ const seen: Recorded = { configurationPulls: 0, registrations: [], progress: [],
 let server: ChildProcess | undefined;
 let connection: ProtocolConnection | undefined;
 let section: Section;
+/** What the extension sends of it: only what the user set (src/client.ts, `currentSection`). */
+let sent: Section;
 const stderr = new StderrLog(200);
 const status = new StatusModel();
 let indexed: Promise<string>;
@@ -74,14 +76,17 @@ const typing = () => fs.readFileSync(checkoutPath, "utf8").replace("    net = ap
 before(() => {
   if (skip) return;
   // The user's settings.json for this workspace; everything else keeps the manifest's defaults.
-  section = sectionFromManifest(manifest, {
+  const userSettings = {
     "server.pythonPath": process.env.RAGLS_PYTHON ?? "/work/main/.venv/bin/python",
     "model.baseUrl": process.env.RAGLS_E2E_BASE_URL ?? "",
     "model.chatModel": "test-chat",
     "model.maxRetries": 0,
     "model.timeoutS": 10,
     "index.debounceMs": 50,
-  });
+  };
+  section = sectionFromManifest(manifest, userSettings);
+  sent = explicitSection(section, (key) => (key in userSettings
+    ? { globalValue: userSettings[key as keyof typeof userSettings] } : {}));
   const serverSection = section.server as { command: string; args: string[]; pythonPath: string; env: { [k: string]: string } };
   const launch = resolveLaunch(serverSection, { home: process.env.HOME ?? "/", workspaceFolder: root, env: process.env });
   const { env } = serverEnv(process.env, serverSection.env, "OPENAI_API_KEY", process.env.RAGLS_E2E_API_KEY);
@@ -101,7 +106,7 @@ before(() => {
   // What vscode-languageclient and the extension's hooks (src/client.ts) answer.
   conn.onRequest(ConfigurationRequest.type, (params) => {
     seen.configurationPulls += 1;
-    return params.items.map((item) => (item.section === "ragls" ? serverSettings(section) : null));
+    return params.items.map((item) => (item.section === "ragls" ? serverSettings(sent) : null));
   });
   conn.onRequest(RegistrationRequest.type, (params) => {
     seen.registrations.push(...params.registrations.map((r) => r.method));
@@ -153,7 +158,7 @@ test("initialize with the extension's options and the language client's capabili
   const result: InitializeResult = await within(Promise.resolve(lsp().sendRequest(InitializeRequest.type, {
     processId: null, clientInfo: { name: "Visual Studio Code", version: "1.91.0" }, locale: "en",
     rootPath: root, rootUri: pathToFileURL(root).href, capabilities, trace: "off",
-    initializationOptions: initializationOptions(section),
+    initializationOptions: initializationOptions(sent),
     workspaceFolders: [{ uri: pathToFileURL(root).href, name: path.basename(root) }],
   })), "initialize");
   const caps = result.capabilities;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import manifest from "../../package.json";
-import { changeEffect, initializationOptions, nest, sectionFromManifest, serverSettings } from "../../src/logic/settings";
+import { changeEffect, explicitSection, initializationOptions, nest, sectionFromManifest, serverSettings } from "../../src/logic/settings";
 
 test("the server gets its own settings, with empty strings as unset", () => {
   const section = sectionFromManifest(manifest, { "model.baseUrl": "http://localhost:11434/v1", "completion.debounceMs": 50 });
@@ -13,8 +13,26 @@ test("the server gets its own settings, with empty strings as unset", () => {
     fimTemplate: null, timeoutS: 30, maxRetries: 2, maxConcurrency: 4,
   });
   assert.equal((sent.completion as { debounceMs: number }).debounceMs, 50);
-  assert.deepEqual(sent.index, { embedder: null, store: null, dataDir: null, debounceMs: 300 });
+  assert.deepEqual(sent.index, {
+    embedder: null, embedBaseUrl: null, embedApiKeyEnv: "RAGLS_EMBED_API_KEY", store: null, dataDir: null, debounceMs: 300,
+  });
   assert.deepEqual(sent.nextEdit, { enabled: true, maxTokens: 400, budget: 3000, historyChars: 4000 });
+});
+
+test("only the settings the user set are sent: the server's config files and environment fill the rest", () => {
+  const section = sectionFromManifest(manifest, { "model.chatModel": "qwen", "completion.budget": 4096, "server.command": "x" });
+  const set: { [key: string]: { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } } = {
+    "model.chatModel": { globalValue: "qwen" },
+    "completion.budget": { globalValue: 1024, workspaceValue: 2048, workspaceFolderValue: 4096 },
+    "completion.enabled": { workspaceValue: false },
+    "server.command": { globalValue: "x" },
+  };
+  const sent = initializationOptions(explicitSection(section, (key) => set[key] ?? {}));
+  assert.deepEqual(sent, { ragls: {
+    // the extension passes the stored key in this variable: the server must read that one, even at its default
+    model: { apiKeyEnv: "OPENAI_API_KEY", chatModel: "qwen" },
+    completion: { enabled: false, budget: 4096 },
+  } });
 });
 
 test("initializationOptions wrap the section as the server expects", () => {
