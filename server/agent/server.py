@@ -1,5 +1,5 @@
-"""The MCP server: the agent tools registered on the official SDK's MCPServer, served over stdio or streamable
-HTTP. Each tool's arguments are its JSON schema; a call the tool cannot answer is an MCP tool error."""
+"""The MCP server: the agent tools on the official SDK's MCPServer, their arguments as JSON schemas, over stdio or
+streamable HTTP."""
 from __future__ import annotations
 
 import logging

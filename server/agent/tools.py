@@ -1,6 +1,5 @@
 """The agent tools' logic, free of any transport: context, search, definition and review over one repository's
-index, under the confinement and redaction rules of every prompt. A call it cannot answer is a ToolFailed that says
-why and what to do instead."""
+index, confined and redacted as every prompt is."""
 from __future__ import annotations
 
 import asyncio
