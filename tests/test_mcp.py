@@ -34,13 +34,16 @@ TIMEOUT_S = 120
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    """The shop fixture as a git repository, with a .env, an ignored folder and a key inside a source file."""
+    """The shop fixture as a git repository, with a .env, an ignored folder, a link out of the repository and a key
+    inside a source file."""
     root = tmp_path / "shop"
     make_git_repo(FIXTURES / "pyrepo", root)
     (root / ".env").write_text(ENV_SECRET + "\n")
     (root / ".gitignore").write_text("build/\n")
     (root / "build").mkdir()
     (root / "build" / "generated.py").write_text("def generated():\n    return 1\n")
+    (tmp_path / "outside.py").write_text("OUTSIDE = 'not the repository'\n")
+    (root / "shop" / "escape.py").symlink_to(tmp_path / "outside.py")
     (root / "shop" / "gateway.py").write_text(
         '"""The payment gateway."""\n\n\ndef gateway_key() -> str:\n'
         f'    """The key the gateway is called with."""\n    return "{AWS_KEY}"\n')
@@ -142,6 +145,7 @@ def test_tools_answers_and_errors_over_stdio(shop: Path, tmp_path: Path) -> None
                 ("context", {"path": "shop/pricing.py", "line": 9, "end_line": 5}, "end_line 5"),
                 ("context", {"path": "../outside.py", "line": 1}, "outside the repository"),
                 ("context", {"path": "/etc/passwd", "line": 1}, "outside the repository"),
+                ("context", {"path": "shop/escape.py", "line": 1}, "a symbolic link out of the workspace"),
                 ("context", {"path": ".env", "line": 1}, "may hold secrets"),
                 ("context", {"path": str(shop / ".env"), "line": 1}, "may hold secrets"),
                 ("context", {"path": "build/generated.py", "line": 1}, "ignored"),
@@ -154,7 +158,7 @@ def test_tools_answers_and_errors_over_stdio(shop: Path, tmp_path: Path) -> None
             for tool, arguments, said in bad:
                 err, text = await call(client, tool, **arguments)
                 assert err and said in text, (tool, arguments, text)
-                assert "PAYMENT_API_KEY" not in text and "sk-live" not in text
+                assert "PAYMENT_API_KEY" not in text and "sk-live" not in text and "not the repository" not in text
             # and the server answers on
             err, text = await call(client, "definition", symbol="apply_discount")
             assert not err and "def apply_discount" in text, text
