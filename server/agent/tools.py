@@ -174,10 +174,16 @@ class AgentTools:
             raise ToolFailed("path is empty: give a file path relative to the repository root")
         given = Path(path)
         full = Path(os.path.normpath(given if given.is_absolute() else self.root / given))
-        try:
-            rel = full.relative_to(self.root).as_posix()
-        except ValueError:
-            raise ToolFailed(f"{path}: outside the repository {self.root}; give a path inside it") from None
+        # as written, else through its folder's real path (the repository reached through a link); the file itself
+        # is judged by the confinement rule, links included
+        for spelled in (full, Path(os.path.realpath(full.parent)) / full.name):
+            try:
+                rel = spelled.relative_to(self.root).as_posix()
+                break
+            except ValueError:
+                continue
+        else:
+            raise ToolFailed(f"{path}: outside the repository {self.root}; give a path inside it")
         if (why := await self.session.refusal(rel)) is not None:
             raise ToolFailed(f"{path}: {why}; ragls shows nothing of it")
         return rel
