@@ -1,4 +1,4 @@
-"""The `ragls` command: the engine's commands plus `serve` and the model-backed complete, fix, explain, ask."""
+"""The `ragls` command: the engine's commands plus `serve`, `mcp` and the model-backed complete, fix, explain, ask."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ragls.indexer import cli as engine_cli
 
+from .agent import cli as agent_cli
 from .flags import add_model_flags, settings_for
 from .review import cli as review_cli
 
@@ -258,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
                       ("--data-dir", "index.dataDir")):
         s.add_argument(flag, help=f"({key})")
     s.set_defaults(func=cmd_config)
+    agent_cli.add_parser(sub)
     s = sub.add_parser("nvim-path", help="print the Neovim plugin's runtime folder (append it to 'runtimepath')")
     s.add_argument("-v", "--verbose", action="count", default=0)
     s.set_defaults(func=cmd_nvim_path)

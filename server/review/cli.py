@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ragls.review")
 OK, FOUND, FAILED = 0, 1, 2
+BUDGET = 40_000  # prompt tokens each reviewer may spend on one review
 TIMEOUT_S = 120.0  # model.timeoutS unless set: queued calls wait for a busy server within it
 EPILOG = ("exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the review could not run "
           "(bad ref, no model configured, a model failure or a malformed reply: never a silent pass)")
@@ -40,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--output", "-o", help="write the result to this file (default: standard output)")
     s.add_argument("--fail-on", choices=(*SEVERITIES, "never"), default="error",
                    help="exit 1 when a finding is at least this severe (default: error)")
-    s.add_argument("--budget", type=int, default=40_000,
+    s.add_argument("--budget", type=int, default=BUDGET,
                    help="prompt tokens each reviewer may spend; the least important changes beyond it are listed "
                         "as not reviewed (default: 40000)")
     s.add_argument("--prompt-budget", type=int,
@@ -79,15 +80,12 @@ async def _review(args: argparse.Namespace) -> int:
     from ragls.indexer.index import Index
     from ragls.indexer.lock import IndexLocked
 
-    from ..llm import NOT_CONFIGURED, ModelClient, ModelConfig
     from ..flags import settings_for
-    from ..settings import index_options, model_configured
-    from ..version import VERSION
+    from ..settings import index_options
     from .diff import collect, open_repo, repository_url
-    from .formats import Result, render
-    from .plan import FOCI, plan, room
-    from .reviewers import Reviewer, run
-    from .scope import units
+    from .formats import render
+    from .pipeline import model_client, prepare, review
+    from .plan import FOCI
 
     if (args.prompt_budget is not None and args.prompt_budget < 1000) or args.budget < 1:
         raise ReviewError("--prompt-budget must be at least 1000 tokens, and --budget positive")
@@ -98,11 +96,7 @@ async def _review(args: argparse.Namespace) -> int:
     mode = "staged" if args.staged else "worktree" if args.worktree else "commits"
     change = collect(root, args.base, args.head, mode)
     settings = settings_for(args, root, {"model.timeoutS": TIMEOUT_S}, "ragls review")
-    client = None
-    if not args.dry_run:
-        if not model_configured(settings):
-            raise ReviewError(NOT_CONFIGURED)
-        client = ModelClient(ModelConfig.from_settings(settings))
+    client = None if args.dry_run else model_client(settings)
     print(f"ragls review: {len(change.files)} changed files ({change.base[:12]}..{change.head[:12]}); "
           "indexing for context", file=sys.stderr)
     index = Index.open(root, **index_options(settings))
@@ -112,32 +106,27 @@ async def _review(args: argparse.Namespace) -> int:
         log.warning("the index is being written by another ragls; using it as it is")
     prompt_budget = args.prompt_budget or settings.chat.budget
     try:
-        found, skipped = units(index, change, room(prompt_budget))
+        p, skipped = prepare(index, change, args.budget, prompt_budget)
     finally:  # the index's handles; Index itself has no close
         for handle in ("vectors", "store"):
             if handle in index.__dict__:
                 index.__dict__[handle].close()
-    p = plan(found, args.budget, prompt_budget)
-    skipped += p.skipped
-    texts = {f.path: f.text for f in change.files if f.text is not None}
     if args.dry_run:
         _emit(_dry_run(p, skipped, args.format == "json"), args.output)
         return OK
     assert client is not None
-    reviewer = Reviewer(client, prompt_budget, settings.log_prompts)
     try:
         if p.batches:
             print(f"ragls review: {len(p.units)} changes in {len(p.batches)} prompts x {len(FOCI)} reviewers",
                   file=sys.stderr)
-        findings = await run(reviewer, p, texts) if p.batches else []
+        result = await review(client, change, p, skipped, prompt_budget, settings.log_prompts, repository_url(repo))
     finally:
         await client.aclose()
-    result = Result(change.base, change.head, VERSION, p.units, findings, skipped, reviewer.calls,
-                    repository_url(repo))
     _emit(render(result, args.format), args.output)
     if args.format != "text" or args.output:
-        print(f"ragls review: {len(findings)} findings, {len(skipped)} not reviewed", file=sys.stderr)
-    failing = args.fail_on != "never" and any(at_least(f.severity, args.fail_on) for f in findings)
+        print(f"ragls review: {len(result.findings)} findings, {len(result.not_reviewed)} not reviewed",
+              file=sys.stderr)
+    failing = args.fail_on != "never" and any(at_least(f.severity, args.fail_on) for f in result.findings)
     return FOUND if failing else OK
 
 
