@@ -31,7 +31,8 @@ class RaglsServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__("ragls", VERSION, protocol_cls=protocol.RaglsProtocol)
-        self.editor: Any = None  # the editor's `ragls` section: initializationOptions, then workspace/configuration
+        self.initial: Any = None  # the editor's `ragls` section in initializationOptions
+        self.editor: Any = None  # ...and as workspace/configuration answers it, on top (a key it leaves out stays)
         self.settings: Settings = resolve().settings  # outside every folder (no project's file)
         self.clients: dict[ModelConfig, ModelClient] = {}  # one per model configuration in use
         self.roots: list[tuple[Path, str]] = []  # from initialize: (folder, name)
@@ -41,7 +42,7 @@ class RaglsServer(LanguageServer):
 
     def resolved(self, root: Path | None) -> Resolved:
         """The settings of a folder (None: outside every folder) from their layers, the editor's on top."""
-        return resolve(root, editor=self.editor)
+        return resolve(root, editor=(self.initial, self.editor))
 
     def model_client(self, settings: Settings) -> ModelClient:
         config = ModelConfig.from_settings(settings)
@@ -161,7 +162,7 @@ def create_server() -> RaglsServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: RaglsServer, params: types.InitializeParams) -> None:
         positions.install(ls.workspace)
-        ls.editor = params.initialization_options
+        ls.initial = params.initialization_options
         ls.apply_settings(report=False)  # problems are shown once the client is initialized
         ls.roots = _roots(params)
         hover = ls.settings.chat.hover or any(ls.resolved(root).settings.chat.hover for root, _ in ls.roots)

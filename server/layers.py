@@ -215,7 +215,8 @@ def resolve(root: Path | None = None, *, env: Mapping[str, str] | None = None,
             flags: Mapping[str, tuple[Any, str]] | None = None, editor: Any = None,
             defaults: Mapping[str, Any] | None = None, command: str = "") -> Resolved:
     """The layers from lowest to highest: built-in defaults (with a command's own `defaults` on top), the user's
-    file, the project's at `root`, the environment, flags, the editor's settings."""
+    file, the project's at `root`, the environment, flags, the editor's settings (a tuple: several, the last on
+    top)."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {name: key.default for name, key in keys().items()}
     sources: dict[str, Source] = {name: Source("default") for name in keys()}
@@ -227,7 +228,8 @@ def resolve(root: Path | None = None, *, env: Mapping[str, str] | None = None,
     if root is not None:
         layer, project = project_layer(root, user)
         layers.append(layer)
-    layers += [env_layer(env), flag_layer(flags or {}), editor_layer(editor)]
+    editors = editor if isinstance(editor, tuple) else (editor,)  # initializationOptions, then the live section
+    layers += [env_layer(env), flag_layer(flags or {}), *(editor_layer(e) for e in editors)]
     problems: list[str] = []
     for layer in layers:
         problems += layer.problems

@@ -46,6 +46,16 @@ def test_invalid_editor_values_keep_lower_layers_and_are_reported():
     assert resolve(env={}, editor=[1, 2]).problems == ("editor settings: should be an object; ignored",)
 
 
+def test_workspace_configuration_goes_over_initialization_options_key_by_key():
+    """A client's live section (workspace/configuration) overrides initializationOptions where it sets a key, and
+    leaves the rest: one that answers with part of the section, or with nothing, loses no option given at start."""
+    initial = {"model": {"chatModel": "first", "timeoutS": 9}, "completion": {"budget": 1024}}
+    r = resolve(env={}, editor=(initial, {"ragls": {"model": {"chatModel": "live"}}}))
+    assert (r.settings.model.chat_model, r.settings.model.timeout_s, r.settings.completion.budget) == ("live", 9, 1024)
+    assert resolve(env={}, editor=(initial, None)).settings.model.chat_model == "first"
+    assert resolve(env={}, editor=(initial, {})).settings.completion.budget == 1024
+
+
 def test_environment_is_a_layer_under_the_editor():
     env = {"OPENAI_BASE_URL": "http://127.0.0.1:8080/v1", "RAGLS_MODEL": "chat-m", "RAGLS_FIM_TEMPLATE": "starcoder"}
     r = resolve(env=env)
