@@ -232,8 +232,9 @@ def main() -> None:
             cpu = r["user"] + r["sys"]
             print(f"cold index run {i + 1}: {cpu:.2f} s CPU (user {r['user']:.2f} + sys {r['sys']:.2f}), "
                   f"ratio {cpu / floor:.1f}x the parse floor (target <= 8x); wall {r['wall']:.1f} s; "
-                  f"peak RSS summed over {r['procs']} processes {r['peak_rss_mb']:.0f} MB (PSS {r['peak_pss_mb']:.0f} MB; "
-                  f"target <= 500 MB); largest single process {r['max_rss_one_mb']:.0f} MB")
+                  f"peak RSS summed over {r['procs']} processes {r['peak_rss_mb']:.0f} MB "
+                  f"(PSS {r['peak_pss_mb']:.0f} MB; target <= 500 MB); largest single process "
+                  f"{r['max_rss_one_mb']:.0f} MB")
             print(f"  at the peak ({r['peak_at']:.0f} s in): RSS MB per process {r['peak_parts_mb']}")
             print(f"  {s['files']} files, {s['symbols']} symbols, {s['chunks']} chunks, {s['embedded']} embedded; "
                   f"{s['seconds']:.1f} s in ragls")
@@ -243,7 +244,8 @@ def main() -> None:
         if a.profile:
             stats = Path(tmp) / "parent.prof"
             r = cold_index(root, data, env, stats)
-            print(f"\nparent under cProfile ({r['user'] + r['sys']:.1f} s CPU with workers, profiler overhead included):")
+            print(f"\nparent under cProfile ({r['user'] + r['sys']:.1f} s CPU with workers, "
+                  "profiler overhead included):")
             print(_top(str(stats), a.top))
         if a.worker_profile:
             print()

@@ -39,7 +39,8 @@ def score(work: Path, stem: str, mode: str) -> dict:
         toks.append(sum(max(1, len(text(it)) // 4) for it in items[:kk]))
         ranks = []
         for g in q["gold"]:
-            rk = next((n for n, it in enumerate(items, 1) if it["path"] == g["path"] and overlaps(it, g["spans"])), None)
+            rk = next((n for n, it in enumerate(items, 1) if it["path"] == g["path"] and overlaps(it, g["spans"])),
+                      None)
             ranks.append(rk)
         if mode == "completion":
             best = min((x for x in ranks if x), default=None)
@@ -58,7 +59,8 @@ def score(work: Path, stem: str, mode: str) -> dict:
 def main() -> None:
     work = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/work")
     mode = sys.argv[2] if len(sys.argv) > 2 else "completion"
-    stems = sorted(p.name for p in work.iterdir() if p.is_dir() and (p / "..").exists() and (p.parent / f"{p.name}.queries.jsonl").exists())
+    stems = sorted(p.name for p in work.iterdir()
+                   if p.is_dir() and (p / "..").exists() and (p.parent / f"{p.name}.queries.jsonl").exists())
     rows = [score(work, s, mode) for s in stems]
     for r in rows:
         print("  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))

@@ -498,8 +498,8 @@ def main() -> None:
         asyncio.run(measure_server(a, repo, env, out, queries))
     out["bench_wall_s"] = time.perf_counter() - t0
     head = (f"ragls scale benchmark: {out['corpus']} at ragls {out['commit']}"
-            + (f", {out['files']} files, {out['lines']} lines of {'/'.join(SUFFIXES)}, {out['chunks']} chunks; parse floor "
-               f"{out['parse_floor_cpu_s']:.1f} s CPU" if "files" in out else "")
+            + (f", {out['files']} files, {out['lines']} lines of {'/'.join(SUFFIXES)}, {out['chunks']} chunks; "
+               f"parse floor {out['parse_floor_cpu_s']:.1f} s CPU" if "files" in out else "")
             + f"; {os.cpu_count()} cores; bench {out['bench_wall_s']:.0f} s")
     print(head)
     print(table(out))

@@ -31,7 +31,8 @@ def main() -> None:
     md = ["# Retrieval benchmark (../shared/bench)", ""]
     for mode, suffix in (("completion", ""), ("explain", ".explain")):
         cols = COLS[mode] + TAIL
-        md += [f"## {mode}", "", "| package | n | retriever | " + " | ".join(cols) + " |", "|" + "---|" * (len(cols) + 3)]
+        md += [f"## {mode}", "", "| package | n | retriever | " + " | ".join(cols) + " |",
+               "|" + "---|" * (len(cols) + 3)]
         rows: dict[str, list[dict]] = {r: [] for r in RETRIEVERS}
         per_pkg = []
         for name in a.names:

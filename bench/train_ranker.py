@@ -18,7 +18,8 @@ are dealt into --folds folds by name, each fold is fitted on the others and meas
 all training packages is measured on the development packages (never fitted on) against the hand weights; --out
 writes it with its provenance. The TypeScript, Java and Go projects are test projects, or with --other-langs train
 training projects (each in one fold, so every one is measured by a fit that left it out); the fit maximises the
-macro average over packages, less any language's loss against the hand weights (ranker/fit.py's guarded()). A report goes to WORK/report.json.
+macro average over packages, less any language's loss against the hand weights (ranker/fit.py's guarded()). A report
+goes to WORK/report.json.
 `--corpus FILE` replaces the corpus with a JSON list (ranker/corpus.py's load_corpus_file; used by the tests).
 """
 from __future__ import annotations
@@ -117,7 +118,8 @@ def evaluate(pkgs: list[corpus.Package], sets: dict, w: fit.Weights, hand: fit.W
     for pkg in pkgs:
         for mode in corpus.MODES:
             cs = sets[pkg.name, mode]
-            row = {"lang": pkg.lang, "n": len(cs.wset), "sim_fit": fit.metrics(cs, w), "sim_hand": fit.metrics(cs, hand)}
+            row = {"lang": pkg.lang, "n": len(cs.wset), "sim_fit": fit.metrics(cs, w),
+                   "sim_hand": fit.metrics(cs, hand)}
             if args.measure:
                 row["real_fit"] = measure.run(pkg, mode, wfile, args.work, args.harness, label)
                 row["real_hand"] = measure.run(pkg, mode, None, args.work, args.harness, "hand")

@@ -165,8 +165,8 @@ def _print_items(items, as_json: bool, latency_ms: float | None = None) -> None:
     total = sum(i.tokens for i in items)
     for i in items:
         beside = f" (with {', '.join(i.joined)})" if i.joined else ""
-        print(f"{i.score:7.3f}  {i.path}:{i.start_line}-{i.end_line}  {i.symbol or '(module code)'} [{i.kind}]{beside}  "
-              f"{i.tokens} tokens")
+        print(f"{i.score:7.3f}  {i.path}:{i.start_line}-{i.end_line}  "
+              f"{i.symbol or '(module code)'} [{i.kind}]{beside}  {i.tokens} tokens")
     print(f"{len(items)} items, {total} tokens" + (f", {latency_ms:.1f} ms" if latency_ms is not None else ""))
 
 
@@ -267,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--budget", type=int, help="token budget (default 1500 for a cursor, 2000 for a selection)")
     s.add_argument("--same-file", action="store_true", help="also return definitions from the query's own file")
     s.add_argument("--json", action="store_true", help="one JSON object: {items, latency_ms}")
-    s.add_argument("--batch", metavar="FILE", help='JSONL queries {"path","line","col"[,"end_line"]}: one JSON line each')
+    s.add_argument("--batch", metavar="FILE",
+                   help='JSONL queries {"path","line","col"[,"end_line"]}: one JSON line each')
     s.set_defaults(func=cmd_context)
 
     s = sub.add_parser("search", parents=[common], help="search the index with words or identifiers")

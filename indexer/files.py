@@ -1,4 +1,4 @@
-"""Which files get indexed and which may ever reach a model (the confinement rule), with the reason for each left out."""
+"""Which files get indexed and which may ever reach a model (the confinement rule), and why each other is left out."""
 from __future__ import annotations
 
 import errno

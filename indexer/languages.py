@@ -54,7 +54,8 @@ def grammar(name: str) -> Grammar | None:
     try:
         module = importlib.import_module(s.module)
     except ImportError:
-        log.warning("no grammar for %s (pip install %s); its files are chunked by lines", name, s.module.replace("_", "-"))
+        log.warning("no grammar for %s (pip install %s); its files are chunked by lines", name,
+                    s.module.replace("_", "-"))
         return None
     language = ts.Language(getattr(module, s.entry)())
     try:

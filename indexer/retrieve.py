@@ -37,10 +37,11 @@ _ROW_BLOCK = 64  # candidates whose rows are read at a time, best first
 FULL_VIEW_MAX_TOKENS = 120  # a chunk this small is shown whole; a larger one by its signature and docstring
 DEFAULT_BUDGET = {"cursor": 1500, "selection": 2000}
 MAX_SOURCE_BYTES = 4_000_000  # of a query's own file read from disk
-_KEYWORDS = frozenset("""self this cls super None True False null nil true false return if else elif for while in not and
-or is def class import from as with try except finally raise yield await async lambda pass break continue new let const
-var function func fn pub use mod struct impl enum trait match type interface package static public private protected
-void int char float double bool string str list dict set tuple object print len range isinstance super""".split())
+_KEYWORDS = frozenset("""self this cls super None True False null nil true false return if else elif for while in not
+and or is def class import from as with try except finally raise yield await async lambda pass break continue new let
+const var function func fn pub use mod struct impl enum trait match type interface package static public private
+protected void int char float double bool string str list dict set tuple object print len range isinstance
+super""".split())
 _EXPECT_CLASS = re.compile(r"(?:\braise\s+|\bexcept\s*\(?\s*|\bisinstance\([^,]*,\s*\(?|\bissubclass\([^,]*,\s*\(?"
                            r"|\bclass\s+\w+\s*\(|\bnew\s+|->\s*|:\s*)$")
 _EXPECT_DECORATOR = re.compile(r"^\s*@$")
@@ -54,11 +55,11 @@ NEXT_NAMES, NEXT_MAX_DEFS = 8, 3  # names that followed the same code elsewhere,
 # Weights of the fused score. Graph evidence dominates; lexical and vector similarity order what it leaves tied.
 # Fitted weights ship as data (ranking.json beside this module, written by bench/train_ranker.py) and replace these.
 HAND_WEIGHTS = {
-    "cursor": dict(next=3.0, fits=3.0, scope=0.5, receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6, star=0.5,
-                   used_func=-0.6, used_window=0.2, class_member=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
+    "cursor": dict(next=3.0, fits=3.0, scope=0.5, receiver=4.0, imported=1.6, unused=1.0, member=0.7, member_recent=0.6,
+                   star=0.5, used_func=-0.6, used_window=0.2, class_member=0.6, name=0.8, lex=1.6, vec=0.6, kind=0.8),
     # after `module.` or `Class.`: the members of that target compete on usage and similarity alone
-    "receiver": dict(next=3.0, fits=3.0, line=1.0, receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8, lex=1.6,
-                     vec=0.6, kind=0.8),
+    "receiver": dict(next=3.0, fits=3.0, line=1.0, receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8,
+                     lex=1.6, vec=0.6, kind=0.8),
     "selection": dict(receiver=0.0, used=5.0, used_typed=2.0, imported=0.6, unused=0.0, member=0.2,
                       member_recent=0.3, star=0.2, class_member=0.5, name=0.8, lex=1.0, vec=0.4, kind=0.0),
 }
@@ -662,7 +663,8 @@ class Retriever:
                 fetched = {cid: given[cid] for cid in block if cid in given} if rows is not None else \
                     self._rows(block)
                 for cid in block:
-                    if (scored := self._score(cands[cid], fetched.get(cid), weights, exclude, expect_class)) is not None:
+                    scored = self._score(cands[cid], fetched.get(cid), weights, exclude, expect_class)
+                    if scored is not None:
                         heapq.heappush(pending, (-scored, cid, fetched[cid], cands[cid]))
         return out
 

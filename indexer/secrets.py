@@ -158,7 +158,8 @@ def _builtin_rules() -> list[Rule]:
 _BEGIN = re.compile(r"-{4,5} ?BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}")
 _END = re.compile(r"-{4,5} ?END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}")
 # after a BEGIN with no END: a line break (or \n), then body or a header line (Proc-Type: ...), or the text's end
-_AFTER_BEGIN = re.compile(r"[ \t\"'+,(]*(?:(?:\\[nr]|\r?\n)(?:\\[nr]|[\s\"'+,])*(?:[A-Za-z0-9+/]{16}|[A-Za-z-]+: )|\s*\Z)")
+_AFTER_BEGIN = re.compile(r"[ \t\"'+,(]*(?:(?:\\[nr]|\r?\n)(?:\\[nr]|[\s\"'+,])*"
+                          r"(?:[A-Za-z0-9+/]{16}|[A-Za-z-]+: )|\s*\Z)")
 # before an END with no BEGIN: body and a line break (or \n), or nothing but the text's start
 _BEFORE_END = re.compile(r"(?:[A-Za-z0-9+/=]{16}(?:\\[nr]|\s)|\A)(?:\\[nr]|[\s\"'+,])*\Z")
 _BODY_RUN = re.compile(r"[A-Za-z0-9+/=]{16,}")

@@ -13,7 +13,8 @@ from .model import ImportRef, ParsedFile, Symbol
 
 log = logging.getLogger(__name__)
 
-CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "impl", "module", "namespace", "union", "object"})
+CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "impl", "module", "namespace", "union",
+                         "object"})
 HEAD_MAX_LINES = 16  # a collapsed view shows at most this many lines of the definition itself
 DOC_MAX_LINES = 8  # of a definition's leading comments (JSDoc, Javadoc, ///), the lines nearest it are kept
 SIGNATURE_MAX_CHARS = 300

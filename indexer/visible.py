@@ -48,7 +48,8 @@ def _prefix(text: str, at: int, low: int) -> int:
     """How many characters before the quote at `at` (and from `low` on) are its string's prefix: one or two of
     `_PREFIX` that start a word."""
     for k in (2, 1):
-        if at - k >= low and all(c in _PREFIX for c in text[at - k:at]) and (at == k or not _is_word_char(text[at - k - 1])):
+        if (at - k >= low and all(c in _PREFIX for c in text[at - k:at])
+                and (at == k or not _is_word_char(text[at - k - 1]))):
             return k
     return 0
 

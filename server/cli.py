@@ -55,8 +55,8 @@ def _print_prompt(rendered, context: list[dict], as_json: bool) -> None:
         print(json.dumps({"tokens": rendered.tokens, "trimmed": rendered.trimmed, "redacted": rendered.redacted,
                           "messages": rendered.messages,
                           "text": rendered.text, "stop": rendered.stop,
-                          "context": [{k: c[k] for k in ("path", "start_line", "end_line", "symbol", "symbols") if k in c}
-                                      for c in context]}))
+                          "context": [{k: c[k] for k in ("path", "start_line", "end_line", "symbol", "symbols")
+                                       if k in c} for c in context]}))
         return
     if rendered.text is not None:
         print(rendered.text)

@@ -133,7 +133,8 @@ class Framer:
             if name.strip().lower() == b"content-length":
                 v = value.strip()
                 ok = v.isdigit() and len(v) <= 12 and int(v) <= MAX_BODY
-                length, note = (int(v), note) if ok else (None, f"bad Content-Length {_clip(v.decode('latin-1'), 40)!r}")
+                length, note = ((int(v), note) if ok else
+                                (None, f"bad Content-Length {_clip(v.decode('latin-1'), 40)!r}"))
             pos = eol + 1
         if len(buf) - pos > MAX_HEADER:
             del buf[:pos]

@@ -50,10 +50,10 @@ class FakeOpenAI:
     ("pass" when empty), streamed as SSE when the body says `stream: true`. Faults, consumed in this order:
     `fail_next` (HTTP statuses, or (status, headers) to send e.g. Retry-After), `garbage_next` (a count of 200
     replies that are not JSON), `json_next` (bodies to answer verbatim), `cut_next` (a count of replies whose
-    connection is closed half-way: a stream after half its events, a plain reply after half its body). `delay_s` waits before every answer;
-    `stream_chunk_delay_s` between streamed chunks; `aborted` counts streams the client closed early.
-    `refuse_formats` maps a `response_format` type to the HTTP status that refuses it, as servers that do not
-    support it answer: 400 (OpenAI-style error), 422 (a FastAPI validation error) or 500 (llama-cpp-python's).
+    connection is closed half-way: a stream after half its events, a plain reply after half its body). `delay_s`
+    waits before every answer; `stream_chunk_delay_s` between streamed chunks; `aborted` counts streams the client
+    closed early. `refuse_formats` maps a `response_format` type to the HTTP status that refuses it, as servers that
+    do not support it answer: 400 (OpenAI-style error), 422 (a FastAPI validation error) or 500 (llama-cpp-python's).
     """
 
     def __init__(self, dim: int = 8) -> None:

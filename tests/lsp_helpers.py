@@ -18,7 +18,8 @@ async def start_server(root: Path, base_url: str, home: Path, client: str = "vsc
                        inline: bool = False) -> tuple[LanguageClient, types.InitializeResult]:
     """A client connected to `python -m ragls.server`, initialised with a real client's capabilities (and, with
     `inline`, LSP 3.18's inline completion, which those recorded capabilities predate)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_")) or k in ("RAGLS_LOG_LEVEL", "RAGLS_MODELS")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPENAI_", "RAGLS_")) or k in ("RAGLS_LOG_LEVEL", "RAGLS_MODELS")}
     env.update({"RAGLS_HOME": str(home), "OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-test-secret",
                 "RAGLS_MODEL": "test-chat", "ANONYMIZED_TELEMETRY": "False"})
     lsp = make_test_lsp_client()

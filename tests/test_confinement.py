@@ -86,8 +86,8 @@ def test_a_bad_repository_is_indexed_all_the_same(tmp_path, kind):
     if kind == "git":
         subprocess.run(["git", "init", "-q", str(root)], check=True)
     home = tmp_path / "home"
-    out = subprocess.run([sys.executable, "-m", "ragls.server.cli", "index", str(root), "--json", "-q"], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "RAGLS_HOME": str(home)})
+    out = subprocess.run([sys.executable, "-m", "ragls.server.cli", "index", str(root), "--json", "-q"],
+                         capture_output=True, text=True, timeout=120, env={**os.environ, "RAGLS_HOME": str(home)})
     sock.close()
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr

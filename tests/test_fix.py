@@ -299,8 +299,8 @@ def test_edits_delete_and_insert_whole_lines_up_to_a_file_without_a_last_line_en
 
 
 def test_a_reply_that_leaves_out_the_comments_above_a_definition_keeps_them():
-    js = "// The sum.\n// Of the values.\nfunction total(v) {\n  let t = 0;\n  for (let i = 0; i <= v.length; i++) t += v[i];\n" \
-         "  return t;\n}\n"
+    js = "// The sum.\n// Of the values.\nfunction total(v) {\n  let t = 0;\n" \
+         "  for (let i = 0; i <= v.length; i++) t += v[i];\n  return t;\n}\n"
     sc = fixes.scope("sum.js", js, 5, 5)
     assert (sc.start_line, sc.end_line) == (1, 7)  # the definition with its comments
     fixed = js.split("\n")[2:7]

@@ -202,7 +202,8 @@ class Fuzzer:
 
     def forged_resolve(self) -> Iterator[tuple[bytes, Any]]:
         uri = self.rng.choice(self.inside)[0]
-        data: Any = self.rng.choice([None, 5, "x", [], {"command": "ragls.fix"}, {"command": "ragls.fix", "arguments": 5},
+        data: Any = self.rng.choice([None, 5, "x", [], {"command": "ragls.fix"},
+                                {"command": "ragls.fix", "arguments": 5},
                                 {"command": "ragls.fix", "arguments": [uri]},
                                 {"command": "ragls.fix", "arguments": [uri, "r", "d"]},
                                 {"command": "ragls.fix", "arguments": [5, {"start": 1, "end": 2}, None]},

@@ -60,15 +60,16 @@ replace (
 \texample.com/pinned => example.com/pinned v1.1.0
 )
 """
-FILES = ["main.go", "third_party/vendored/v.go", "cart/cart.go", "cart/cart_test.go", "third_party/lib/lib.go", "cmd/tool/main.go",
-         "internal/encoding/json/json.go", "nested/x.go"]
+FILES = ["main.go", "third_party/vendored/v.go", "cart/cart.go", "cart/cart_test.go", "third_party/lib/lib.go",
+         "cmd/tool/main.go", "internal/encoding/json/json.go", "nested/x.go"]
 
 
 def test_go_mod_module_path_and_local_replaces() -> None:
     module = parse_go_mod("", GO_MOD)
     assert module is not None and module.path == "example.com/shop"
     # ../far leaves the repository; pinned is another version, not a folder
-    assert module.replaces == (("example.com/lib", "third_party/lib"), ("example.com/shop/vendored", "third_party/vendored"))
+    assert module.replaces == (("example.com/lib", "third_party/lib"),
+                               ("example.com/shop/vendored", "third_party/vendored"))
     paths = PathIndex(FILES, {"go.mod": GO_MOD, "nested/go.mod": "module example.com/nested\n"}.get)
     assert resolve_go("cmd/tool/main.go", ref("example.com/shop/cart"), paths) == ["cart/cart.go"]
     assert resolve_go("cmd/tool/main.go", ref("example.com/shop"), paths) == ["main.go"]  # the module's root package
@@ -118,7 +119,8 @@ def test_a_declaration_of_several_names_defines_each() -> None:
 
 
 def test_the_blank_identifier_declares_nothing() -> None:
-    parsed = parse("p.go", "package p\n\nvar _ io.Writer = (*T)(nil)\n\nconst (\n\t_ = iota\n\tB\n)\n\nvar (\n\t_ = 1\n\tc T\n)\n")
+    parsed = parse("p.go", "package p\n\nvar _ io.Writer = (*T)(nil)\n\nconst (\n\t_ = iota\n\tB\n)\n\n"
+                           "var (\n\t_ = 1\n\tc T\n)\n")
     assert [s.qualname for s in parsed.symbols] == ["B", "c"]
 
 
@@ -187,7 +189,8 @@ def test_imports_by_module_path_and_not_the_standard_library(shop: Retriever) ->
 
 
 def test_a_package_sees_its_other_files(shop: Retriever) -> None:
-    items = shop.context(Query("cart/cart.go", 24, end_line=31), join=False)  # Add uses MaxItems and Item.Total of item.go
+    # Add uses MaxItems and Item.Total of item.go
+    items = shop.context(Query("cart/cart.go", 24, end_line=31), join=False)
     symbols = [i.symbol for i in items]
     assert "MaxItems" in symbols[:3] and "Item" in symbols
     assert all(i.path != "cart/cart.go" for i in items)
@@ -207,7 +210,8 @@ def test_methods_belong_to_their_receiver_type_across_files(shop: Retriever) -> 
     members = {d.qualname for d in shop.graph.module_members(("def", cart))}
     assert {"Cart.Add", "Cart.Sum", "Cart.Count"} <= members  # Count is declared in count.go
     source = (SHOP / "cart/store.go").read_text().replace("return c.Sum(), nil", "return c.")
-    items = shop.context(Query("cart/store.go", 18, len("\treturn c.")), source=source, join=False)  # c *Cart, a parameter
+    items = shop.context(Query("cart/store.go", 18, len("\treturn c.")), source=source,
+                         join=False)  # c *Cart, a parameter
     assert {i.symbol for i in items[:3]} == {"Cart.Add", "Cart.Sum", "Cart.Count"}
     assert all("receiver=1.00" in i.why for i in items[:3])
 
@@ -271,8 +275,9 @@ def test_types_flow_through_locals_calls_and_elements(tmp_path: Path) -> None:
         "desc/desc.go": "package desc\n\n// Field describes a field.\ntype Field interface {\n\tNumber() int\n}\n\n"
                         "// Fields lists fields.\ntype Fields interface {\n\tLen() int\n\tGet(i int) Field\n}\n\n"
                         "// Message describes a message.\ntype Message interface {\n\tFields() Fields\n}\n",
-        "gen/gen.go": "package gen\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/m/desc\"\n)\n\n// Enum is an enum to generate.\n"
-                      "type Enum struct {\n\tName string\n}\n\n// Title is the enum's title.\n"
+        "gen/gen.go": "package gen\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/m/desc\"\n)\n\n"
+                      "// Enum is an enum to generate.\ntype Enum struct {\n\tName string\n}\n\n"
+                      "// Title is the enum's title.\n"
                       "func (e *Enum) Title() string { return e.Name }\n\n// File is a file to generate.\n"
                       "type File struct {\n\tEnums []*Enum\n\tDesc  desc.Message\n}\n\n"
                       "// Out is generated output.\ntype Out struct {\n\tlines []string\n}\n\n// P prints a line.\n"
@@ -302,7 +307,8 @@ def test_types_flow_through_locals_calls_and_elements(tmp_path: Path) -> None:
         text = "\n".join(lines[:line - 1] + [lines[line - 1][:lines[line - 1].index(receiver) + len(receiver)]])
         items = r.context(Query("main.go", line, len(text.rsplit("\n", 1)[-1])), source=text, join=False)
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (receiver, [i.symbol for i in items])
-    explained = r.context(Query("main.go", 5, 0, 15), k=20, source=source.replace("\te2.\n", "\t_ = e2\n}\n"), join=False)
+    explained = r.context(Query("main.go", 5, 0, 15), k=20, source=source.replace("\te2.\n", "\t_ = e2\n}\n"),
+                          join=False)
     used = {i.symbol for i in explained if "used_typed" in " ".join(i.why)}
     assert {"Out.P", "Fields.Len", "Fields.Get", "Field.Number", "Enum.Title"} <= used
 
@@ -383,7 +389,8 @@ def test_ranging_over_a_defined_container_type_and_a_field_of_several_names(tmp_
     })
     r = Retriever(index_of(root, tmp_path / "data"))
     lines = (root / "use.go").read_text().splitlines()
-    for line, receiver, member in ((7, "f.", "Field.Type"), (9, "valConv.", "Converter.PBValueOf"), (10, "m.", "Fields.Len")):
+    for line, receiver, member in ((7, "f.", "Field.Type"), (9, "valConv.", "Converter.PBValueOf"),
+                                   (10, "m.", "Fields.Len")):
         text = "\n".join(lines[:line - 1] + [lines[line - 1][:lines[line - 1].index(receiver) + len(receiver)]])
         items = r.context(Query("use.go", line, len(text.rsplit("\n", 1)[-1])), source=text, join=False)
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (receiver, [i.symbol for i in items])
@@ -398,8 +405,9 @@ def test_type_switch_cases_assertions_and_types_the_code_never_writes(tmp_path: 
         "go.mod": "module example.com/m\n\ngo 1.21\n",
         "kinds/kinds.go": "package kinds\n\n// Numbers lists numbers.\ntype Numbers interface {\n\tLen() int\n}\n\n"
                           "// Names lists names.\ntype Names struct{}\n\n// Count counts them.\n"
-                          "func (n *Names) Count() int { return 0 }\n\n// Fields lists fields.\ntype Fields interface {\n"
-                          "\tSize() int\n}\n\n// Message has fields.\ntype Message interface {\n\tFields() Fields\n}\n",
+                          "func (n *Names) Count() int { return 0 }\n\n// Fields lists fields.\n"
+                          "type Fields interface {\n\tSize() int\n}\n\n// Message has fields.\n"
+                          "type Message interface {\n\tFields() Fields\n}\n",
         "use.go": 'package main\n\nimport "example.com/m/kinds"\n\n'
                   "func describe(v any, in any, m kinds.Message) int {\n"
                   "\tswitch x := v.(type) {\n"

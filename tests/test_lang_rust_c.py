@@ -24,9 +24,11 @@ RUST = {
     "Cargo.toml": '[package]\nname = "geom-kit"\nversion = "0.1.0"\n',
     "src/lib.rs": "pub mod shapes;\npub use shapes::Circle;\n",
     "src/shapes/mod.rs": "mod circle;\npub use circle::Circle;\n",
-    "src/shapes/circle.rs": ("/// A circle of a radius.\npub struct Circle {\n    pub radius: f64,\n}\n\nimpl Circle {\n"
-                             "    pub fn new(radius: f64) -> Self {\n        Circle { radius }\n    }\n\n"
-                             "    pub fn area(&self) -> f64 {\n        3.14159 * self.radius * self.radius\n    }\n}\n"),
+    "src/shapes/circle.rs": ("/// A circle of a radius.\npub struct Circle {\n    pub radius: f64,\n}\n\n"
+                             "impl Circle {\n    pub fn new(radius: f64) -> Self {\n        Circle { radius }\n"
+                             "    }\n\n"
+                             "    pub fn area(&self) -> f64 {\n"
+                             "        3.14159 * self.radius * self.radius\n    }\n}\n"),
     "src/main.rs": ("use geom_kit::Circle;\n\nfn main() {\n    let c = Circle::new(2.0);\n"
                     "    println!(\"{}\", c.area());\n}\n"),
 }
@@ -44,7 +46,8 @@ def test_rust_pub_use_chain_and_a_binary_using_its_own_crate(tmp_path):
 
 
 C = {
-    "include/mylib/api.h": "#ifndef API_H\n#define API_H\n/* Sum of n numbers. */\nint api_sum(const int *xs, int n);\n#endif\n",
+    "include/mylib/api.h": ("#ifndef API_H\n#define API_H\n/* Sum of n numbers. */\n"
+                            "int api_sum(const int *xs, int n);\n#endif\n"),
     "src/api.c": ("#include \"mylib/api.h\"\n\nint api_sum(const int *xs, int n) {\n    int s = 0;\n"
                   "    for (int i = 0; i < n; i++) s += xs[i];\n    return s;\n}\n"),
     "app/main.c": ("#include <stdio.h>\n#include \"mylib/api.h\"\n\nint main(void) {\n    int xs[] = {1, 2};\n"

@@ -89,8 +89,8 @@ def test_what_the_project_does_not_map_stays_unresolved(importer: str, spec: str
 def test_project_files_are_read_once_per_index() -> None:
     files = FixtureFiles()
     for importer in ("packages/app/src/main.ts", "packages/app/src/format.ts", "packages/core/src/ledger.ts"):
-        for spec in ("@acme/core", "@/format", "@acme/web/widgets/button", "react"):
-            resolve_js(importer, ref(spec, "x"), files)
+        for specifier in ("@acme/core", "@/format", "@acme/web/widgets/button", "react"):
+            resolve_js(importer, ref(specifier, "x"), files)
     assert sorted(files.reads) == sorted(set(files.reads))
     assert "packages/app/tsconfig.json" in files.reads and "tsconfig.base.json" in files.reads
 
@@ -191,7 +191,8 @@ def test_the_types_query_reads_declared_and_constructed_types(language: str) -> 
     tree = loaded.parser().parse(TYPED.encode())
     matches = [c for _, c in ts.QueryCursor(query).matches(tree.root_node)]
     found = {((c["var"][0].text or b"").decode(), (c["type"][0].text or b"").decode()) for c in matches if "type" in c}
-    values = {((c["var"][0].text or b"").decode(), (c["value"][0].text or b"").decode()) for c in matches if "value" in c}
+    values = {((c["var"][0].text or b"").decode(), (c["value"][0].text or b"").decode())
+              for c in matches if "value" in c}
     assert all(v.startswith(("new ", "this.")) or "(" in v or "." in v for _, v in values)  # calls and members only
     assert found == {
         ("cache", "Cache<string> | undefined"), ("pending", "Map"), ("client", "api.Client"), ("name", "string"),
@@ -203,7 +204,8 @@ def test_the_types_query_reads_declared_and_constructed_types(language: str) -> 
 def test_the_javascript_types_query_reads_constructed_types() -> None:
     query, loaded = types_query("javascript"), grammar("javascript")
     assert query is not None and loaded is not None
-    source = "class A {\n  store = new Store();\n  constructor() { this.log = new log.Logger(); }\n}\nconst q = new Queue();\n"
+    source = ("class A {\n  store = new Store();\n  constructor() { this.log = new log.Logger(); }\n}\n"
+              "const q = new Queue();\n")
     tree = loaded.parser().parse(source.encode())
     found = {((c["var"][0].text or b"").decode(), (c["type"][0].text or b"").decode())
              for _, c in ts.QueryCursor(query).matches(tree.root_node)}
@@ -253,7 +255,8 @@ def test_members_inherited_from_a_class_of_another_package(acme_index) -> None:
     from ragls.indexer.retrieve import Query, Retriever
 
     r = Retriever(acme_index)
-    items = r.context(Query("packages/app/src/close.ts", 6, len("  audited.")), join=False)  # AuditedLedger extends Ledger
+    # AuditedLedger extends Ledger
+    items = r.context(Query("packages/app/src/close.ts", 6, len("  audited.")), join=False)
     assert ("packages/core/src/ledger.ts", "Ledger.post") in [(i.path, i.symbol) for i in items[:5]]
 
 

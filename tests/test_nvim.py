@@ -42,9 +42,9 @@ def run_nvim(params: dict, env: dict[str, str], tmp_path: Path, script: str = "e
     """Run a script of tests/nvim in `nvim --headless`; the whole process group is killed if it outlives TIMEOUT_S."""
     (tmp_path / "params.json").write_text(json.dumps(params))
     env = {**env, "RAGLS_NVIM_TEST": str(tmp_path / "params.json")}
-    proc = subprocess.Popen([NVIM, "--headless", "--clean", "-n", "-u", str(SCRIPTS / script)], env=env, cwd=params["root"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen([NVIM, "--headless", "--clean", "-n", "-u", str(SCRIPTS / script)], env=env,
+                            cwd=params["root"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:

@@ -79,10 +79,12 @@ KINDS = {
                    "sk-proj" + "-Ab3De5Gh7Jk9Mn1Pq3St" + "T3BlbkFJ" + "Uv5Wx7Yz9Bc1Df3Gh5Jk"),
     "api-key": ("client = Anthropic(api_key='sk-ant" + "-api03-Zq8Rt2Lm6Vx1Nb4Kp7Wc9Yd3Hf5Gj0Ss2Aa8Qe')\n",
                 "sk-ant" + "-api03-Zq8Rt2Lm6Vx1Nb4Kp7Wc9Yd3Hf5Gj0Ss2Aa8Qe"),
-    "twilio-key": ("TWILIO_KEY_SID = 'SK" + "0f9e8d7c6b5a49382716f5e4d3c2b1a0'\n", "SK" + "0f9e8d7c6b5a49382716f5e4d3c2b1a0"),
+    "twilio-key": ("TWILIO_KEY_SID = 'SK" + "0f9e8d7c6b5a49382716f5e4d3c2b1a0'\n",
+                   "SK" + "0f9e8d7c6b5a49382716f5e4d3c2b1a0"),
     "sendgrid-key": ("SENDGRID = 'SG" + ".Ab3De5Gh7Jk9Mn1Pq3St5V.Wx7Yz9Bc1Df3Gh5Jk7Lm9Np1Qr3St5Vw7Xz9Ab1Cd3Ef'\n",
                      "SG" + ".Ab3De5Gh7Jk9Mn1Pq3St5V.Wx7Yz9Bc1Df3Gh5Jk7Lm9Np1Qr3St5Vw7Xz9Ab1Cd3Ef"),
-    "gcp-api-key": ("MAPS_KEY = 'AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q'\n", "AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q"),
+    "gcp-api-key": ("MAPS_KEY = 'AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q'\n",
+                    "AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q"),
     "jwt": (f'headers = {{"Authorization": "Bearer {JWT}"}}\n', JWT),
     "url-password": (f'DATABASE_URL = "postgres://shop:{DB_PASSWORD}@db.internal:5432/shop"\n', DB_PASSWORD),
     "private-key": (f'SIGNING_KEY = """{PEM}\n"""\n', PEM),
@@ -385,7 +387,8 @@ async def test_language_server_sends_no_secret(secret_repo, api, tmp_path):
     lsp, _ = await start_server(secret_repo, api.base_url, tmp_path / "home")
     try:
         await wait_indexed(lsp)
-        typing = APP.replace('    headers = auth_headers({"X-Key-Id": AWS_ACCESS_KEY_ID})', "    headers = auth_headers(")
+        typing = APP.replace('    headers = auth_headers({"X-Key-Id": AWS_ACCESS_KEY_ID})',
+                             "    headers = auth_headers(")
         uri = open_doc(lsp, secret_repo / "app.py", typing)
         api.replies.append('{"X-Key-Id": AWS_ACCESS_KEY_ID})')
         await lsp.text_document_inline_completion_async(types.InlineCompletionParams(

@@ -187,7 +187,8 @@ def test_incremental_reads_of_a_file_match_fresh_reads(shop_repo):
         if rng.random() < 0.4:
             ln = rng.randrange(len(lines))
             col = rng.randrange(len(lines[ln]) + 1)
-            lines[ln] = lines[ln][:col] + rng.choice(clean + (["\'\'\'doc", '"', '"""'] if broken else [])) + lines[ln][col:]
+            inserted = rng.choice(clean + (["\'\'\'doc", '"', '"""'] if broken else []))
+            lines[ln] = lines[ln][:col] + inserted + lines[ln][col:]
             text = "\n".join(lines)
             lines = text.split("\n")
         ln = rng.randrange(1, len(lines) + 1)
@@ -243,14 +244,15 @@ def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
     root = write_tree(tmp_path / "repo", {
         "pkg/__init__.py": "",
         "pkg/money.py": "class Money:\n    def rounded(self) -> 'Money':\n        return self\n",
-        "pkg/item.py": "from .money import Money\n\n\nclass Item:\n    def price(self) -> Money:\n        return Money()\n\n"
-                       "    def describe(self) -> str:\n        return ''\n",
+        "pkg/item.py": "from .money import Money\n\n\nclass Item:\n    def price(self) -> Money:\n"
+                       "        return Money()\n\n    def describe(self) -> str:\n        return ''\n",
         "pkg/use.py": "from .item import Item\n\n\ndef total(items: list[Item]):\n    first = items[0]\n"
                       "    for it in items:\n        cost = it.price()\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
     source = (root / "pkg/use.py").read_text()
-    for text, member in (("        it.", "Item.describe"), ("        cost.", "Money.rounded"), ("    first.", "Item.price")):
+    for text, member in (("        it.", "Item.describe"), ("        cost.", "Money.rounded"),
+                         ("    first.", "Item.price")):
         lines = source.splitlines() + [text]
         items = r.context(Query("pkg/use.py", len(lines), len(text)), source="\n".join(lines), join=False)
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (text, symbols(items))
@@ -411,9 +413,11 @@ def test_super_means_the_base_class(tmp_path: Path) -> None:
                        "  constructor(root: string) {\n    super(root);\n  }\n}\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
-    used = {i.symbol for i in r.context(Query("pkg/user.py", 5, end_line=10), k=20, join=False) if "used" in " ".join(i.why)}
+    used = {i.symbol for i in r.context(Query("pkg/user.py", 5, end_line=10), k=20, join=False)
+            if "used" in " ".join(i.why)}
     assert {"Model.__init__", "Model.save"} <= used, used
-    used = {i.symbol for i in r.context(Query("web/page.ts", 4, end_line=6), k=20, join=False) if "used" in " ".join(i.why)}
+    used = {i.symbol for i in r.context(Query("web/page.ts", 4, end_line=6), k=20, join=False)
+            if "used" in " ".join(i.why)}
     assert "View.constructor" in used, used
 
 
@@ -516,7 +520,8 @@ def test_definitions_next_to_each_other_are_one_snippet(tmp_path):
                         + "\n// Far is far from the rest.\nfunc Far() int { return 1 }\n",
         "use/use.go": "package use\n\nimport \"example.com/m/kind\"\n\nfunc Describe(v kind.Value) string {\n"
                       "\tswitch v.Kind() {\n\tcase kind.Bool, kind.Int:\n\t\treturn \"number\"\n\tcase kind.String:\n"
-                      "\t\treturn \"text\"\n\t}\n\tif v.Len() > kind.Far() {\n\t\treturn \"long\"\n\t}\n\treturn \"\"\n}\n",
+                      "\t\treturn \"text\"\n\t}\n\tif v.Len() > kind.Far() {\n\t\treturn \"long\"\n\t}\n"
+                      "\treturn \"\"\n}\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
     q = Query("use/use.go", 5, end_line=16)

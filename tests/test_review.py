@@ -414,7 +414,8 @@ def test_a_review_run_loads_no_language_server(feature, tmp_path):
             "from ragls.server.cli import main\n"
             f"status = main(['review', '--repo', {feature.working_tree_dir!r}, '--base', 'main', '--dry-run',\n"
             f"               '--format', 'json', '--output', {str(out)!r}])\n"
-            "print(json.dumps([status, sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol'))]))\n")
+            "print(json.dumps([status, sorted(m for m in sys.modules\n"
+            "                                 if m.split('.')[0] in ('pygls', 'lsprotocol'))]))\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_"))}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env,
                           check=False)

@@ -153,8 +153,10 @@ async def test_lone_surrogates_do_not_keep_a_document_out_of_the_index(lsp, api)
                                   "    \"\"\"Bonus \ud800 of a broken client.\"\"\"\n    return points / 7\n")
     open_doc(lsp, pricing, text)
     checkout = (lsp.root / "shop/checkout.py").read_text().replace(
-        "from .pricing import TaxPolicy, apply_discount", "from .pricing import TaxPolicy, apply_discount, surrogate_bonus")
-    checkout = checkout.replace("    return format_money(net + tax)", "    bonus = \n    return format_money(net + tax)")
+        "from .pricing import TaxPolicy, apply_discount",
+        "from .pricing import TaxPolicy, apply_discount, surrogate_bonus")
+    checkout = checkout.replace("    return format_money(net + tax)",
+                                "    bonus = \n    return format_money(net + tax)")
     c_uri = open_doc(lsp, lsp.root / "shop/checkout.py", checkout)
     for _ in range(100):
         api.replies.append("surrogate_bonus(3)")

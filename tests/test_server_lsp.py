@@ -70,7 +70,8 @@ async def test_capabilities_and_indexing_progress(lsp):
     assert caps.completion_provider is not None  # these clients' recorded capabilities have no inline completion
     reports = [v for values in lsp.progress_reports.values() for v in values]
     if lsp.kind == "vscode":
-        assert isinstance(reports[0], types.WorkDoneProgressBegin) and isinstance(reports[-1], types.WorkDoneProgressEnd)
+        assert isinstance(reports[0], types.WorkDoneProgressBegin)
+        assert isinstance(reports[-1], types.WorkDoneProgressEnd)
         assert "indexed" in reports[-1].message
 
 

@@ -25,7 +25,8 @@ def _receive(sock: socket.socket, want_id: int, timeout: float = 30) -> dict:
     while time.monotonic() < deadline:
         while b"\r\n\r\n" in buf:
             head, rest = buf.split(b"\r\n\r\n", 1)
-            length = int(next(ln.split(b":")[1] for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length")))
+            length = int(next(ln.split(b":")[1] for ln in head.split(b"\r\n")
+                              if ln.lower().startswith(b"content-length")))
             if len(rest) < length:
                 break
             msg, buf = json.loads(rest[:length]), rest[length:]

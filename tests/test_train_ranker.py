@@ -44,7 +44,7 @@ def handle(lines):
 def _span(text: str, name: str) -> tuple[int, int]:
     """The 1-based lines of the definition of `name` in text (up to the next blank-line gap)."""
     lines = text.splitlines()
-    start = next(i for i, l in enumerate(lines) if l.lstrip().startswith((f"def {name}(", f"class {name}")))
+    start = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith((f"def {name}(", f"class {name}")))
     end = start
     while end + 1 < len(lines) and (lines[end + 1].startswith(" ") or not lines[end + 1].strip()) and not (
             not lines[end + 1].strip() and end + 2 < len(lines) and not lines[end + 2].startswith(" ")):

@@ -59,7 +59,8 @@ def test_a_deep_cursor_reads_a_window_that_parses() -> None:
     doc = '"""Module.\n\n' + "".join(f"Line {i} of a long module docstring.\n" for i in range(1_500)) + '"""\n'
     methods = "".join(f"    def m{i}(self, x: Helper) -> int:\n        \"\"\"Method {i}.\"\"\"\n"
                       f"        if x:\n            return x.run({i})\n        return {i}\n\n" for i in range(3_000))
-    source = doc + "import os\nfrom pkg.mod import Helper\n\n\nclass Big:\n" + methods + "    def last(self, h: Helper):\n"
+    source = (doc + "import os\nfrom pkg.mod import Helper\n\n\nclass Big:\n" + methods
+              + "    def last(self, h: Helper):\n")
     source += "        return h.\n"
     last = source.count("\n")
     v = read("big.py", source, last, len("        return h."), None)
@@ -96,7 +97,8 @@ def test_value_chains_and_container_elements() -> None:
     assert elem_chain("list[Foo]") == ["Foo"] and elem_chain("Sequence[pkg.Foo]") == ["pkg", "Foo"]
     assert elem_chain("dict[str, Foo]") == ["Foo"] and elem_chain("Foo[]") == ["Foo"]
     assert elem_chain("List<Foo>") == ["Foo"] and elem_chain("Foo") is None and elem_chain("Optional[Foo]") is None
-    py = "def f(self, xs: list[pkg.Bar]):\n    for x in xs:\n        pass\n    for y in self.items:\n        first = xs[0]\n"
+    py = ("def f(self, xs: list[pkg.Bar]):\n    for x in xs:\n        pass\n    for y in self.items:\n"
+          "        first = xs[0]\n")
     assert read("a.py", py, 6, 0, None).types == {
         "xs": ["[]", "pkg", "Bar"], "x": ["xs", "[]"], "y": ["self", "items", "[]"], "first": ["xs", "[]"]}
     ts_src = "function f(xs: Foo[]) {\n  for (const x of xs) {}\n  for (const k in xs) {}\n  const y = xs[0];\n}\n"
@@ -210,4 +212,5 @@ def test_typing_in_the_tail_reads_the_lines_before_it_once(monkeypatch):
     assert second.far == first.far
     assert all(n < TAIL_CHARS for n in reads)  # only the tail's changed line was read again
     fresh = read("big.py", typed, last, len("    result = helper.m"), None)
-    assert fresh.far == second.far and [(u.chain, u.line) for u in fresh.uses] == [(u.chain, u.line) for u in second.uses]
+    assert fresh.far == second.far
+    assert [(u.chain, u.line) for u in fresh.uses] == [(u.chain, u.line) for u in second.uses]

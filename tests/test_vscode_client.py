@@ -67,7 +67,8 @@ def test_contributed_settings_agree_with_the_server():
         if optional:  # unset on the server: an empty string in VS Code, sent as null
             assert default is None and spec["default"] == "", key
         else:
-            assert spec["default"] == default and type(spec["default"]) in ({float, int} if base is float else {base}), key
+            assert spec["default"] == default, key
+            assert type(spec["default"]) in ({float, int} if base is float else {base}), key
         assert spec.get("markdownDescription") or spec.get("description"), f"{key} has no description"
     assert not any("apikey" in k.lower() and not k.lower().endswith("apikeyenv") for k in PROPERTIES), \
         "the key is never a setting (only the variable holding it)"
@@ -112,7 +113,7 @@ def test_lints_clean(compiled):
 @needs_node
 def test_unit_tests_pass(compiled):
     proc = _npm("test")
-    assert "# fail 0" in proc.stdout and "# cancelled 0" in proc.stdout and "# pass " in proc.stdout, proc.stdout[-3000:]
+    assert all(s in proc.stdout for s in ("# fail 0", "# cancelled 0", "# pass ")), proc.stdout[-3000:]
 
 
 @needs_node
@@ -123,8 +124,10 @@ def test_packages_a_vsix_with_the_language_client_bundled(compiled, tmp_path):
         names = set(zf.namelist())
         bundle = zf.read("extension/dist/extension.js").decode()
         packaged = json.loads(zf.read("extension/package.json"))
-    assert {"extension/package.json", "extension/LICENSE.txt", "extension/readme.md", "extension/dist/extension.js"} <= names
-    assert not any(n.startswith(("extension/node_modules/", "extension/src/", "extension/out/", "extension/test/")) for n in names)
+    assert {"extension/package.json", "extension/LICENSE.txt", "extension/readme.md",
+            "extension/dist/extension.js"} <= names
+    assert not any(n.startswith(("extension/node_modules/", "extension/src/", "extension/out/", "extension/test/"))
+                   for n in names)
     assert "textDocument/inlineCompletion" in bundle  # vscode-languageclient is in the bundle
     assert packaged["contributes"]["configuration"]["properties"] == PROPERTIES
 
@@ -152,8 +155,8 @@ def test_drives_the_real_server_as_the_extension_does(compiled, tmp_path):
         env.update({"RAGLS_E2E_WORKSPACE": str(root), "RAGLS_E2E_BASE_URL": api.base_url,
                     "RAGLS_E2E_API_KEY": "sk-from-secret-storage", "RAGLS_E2E_REPORT": str(report),
                     "RAGLS_PYTHON": sys.executable, "RAGLS_HOME": str(tmp_path / "home")})
-        proc = subprocess.run([NODE or "node", "--test", "--test-reporter=spec", "out/test/e2e/server.e2e.js"], cwd=CLIENT, env=env,
-                              capture_output=True, text=True, timeout=420)
+        proc = subprocess.run([NODE or "node", "--test", "--test-reporter=spec", "out/test/e2e/server.e2e.js"],
+                              cwd=CLIENT, env=env, capture_output=True, text=True, timeout=420)
         requests = list(api.requests)
         headers = list(api.headers)
     assert proc.returncode == 0, f"{proc.stdout[-8000:]}\n{proc.stderr[-8000:]}"

@@ -147,7 +147,8 @@ def resolve_go(importer: str, ref: ImportRef, paths: PathIndex) -> list[str]:
     if module is None:
         return _resolve_by_suffix(ref, paths)
     workspace = [(m.path, m.directory) for m in go_workspace(module.directory, paths) if m != module]
-    owners = [(prefix, directory) for prefix, directory in ((module.path, module.directory), *module.replaces, *workspace)
+    owners = [(prefix, directory)
+              for prefix, directory in ((module.path, module.directory), *module.replaces, *workspace)
               if ref.module == prefix or ref.module.startswith(prefix + "/")]
     if not owners:
         return []
@@ -250,4 +251,5 @@ def go_peers(path: str, paths: PathIndex) -> list[str]:
 
 
 SPECS = (LanguageSpec("go", (".go",), "tree_sitter_go", read_imports=go_imports, resolve=resolve_go,
-                      peers=go_peers, types_query="go-types.scm", value_type=go_value_type, reexports=False, not_chunked=frozenset({"field", "embed"})),)
+                      peers=go_peers, types_query="go-types.scm", value_type=go_value_type, reexports=False,
+                      not_chunked=frozenset({"field", "embed"})),)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 _NULLISH = frozenset({"None", "null", "undefined", "nil", "void"})
-_WRAPPERS = re.compile(r"^(?:typing\.)?(?:Optional|Annotated|ClassVar|Final|Readonly|ReadonlyArray)\s*[\[<]\s*(.*)[\]>]$",
-                       re.S)
+_WRAPPERS = re.compile(
+    r"^(?:typing\.)?(?:Optional|Annotated|ClassVar|Final|Readonly|ReadonlyArray)\s*[\[<]\s*(.*)[\]>]$", re.S)
 _TYPE_HEAD = re.compile(r"[A-Za-z_$][\w$]*(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)*")
 _SEPARATOR = re.compile(r"\s*(?:\.|::)\s*")
 _PY_CLASS = re.compile(r"\s*class\s+\w+\s*(?:\[[^\]]*\])?\s*\((.*)\)\s*:", re.S)
@@ -102,8 +102,8 @@ def elem_chain(text: str) -> list[str] | None:
 def value_chain(text: str) -> list[str] | None:
     """The chain an expression's value is reached by, through calls and indexing: `m.Descriptor().Fields()` ->
     ["m", "Descriptor", "Fields"] (a call's value is what the function returns), `xs[i].y` -> ["xs", "[]", "y"],
-    `&T{...}` and `T(x)` -> ["T"]; Go's type assertion `v.(*T).M()` -> ["T", "M"]. Retrieval resolves it name by name. The
-    chain ends at the first operator; None when the expression does not start with a name."""
+    `&T{...}` and `T(x)` -> ["T"]; Go's type assertion `v.(*T).M()` -> ["T", "M"]. Retrieval resolves it name by name.
+    The chain ends at the first operator; None when the expression does not start with a name."""
     t = text.strip().lstrip("&*").lstrip()
     out: list[str] = []
     i, n = 0, len(t)
