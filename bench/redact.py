@@ -38,7 +38,7 @@ def definitions(texts: list[tuple[str, str]]) -> list[dict]:
     for path, text in texts:
         lines = text.split("\n")
         starts = [i for i, line in enumerate(lines) if line.startswith(("def ", "class ", "async def "))]
-        for a, b in zip(starts, starts[1:] + [len(lines)]):
+        for a, b in zip(starts, starts[1:] + [len(lines)], strict=True):
             body = "\n".join(lines[a:min(b, a + 40)])
             out.append({"path": path, "start_line": a + 1, "end_line": min(b, a + 40), "symbol": "", "text": body})
     return out

@@ -376,7 +376,8 @@ async def measure_server(a: argparse.Namespace, repo: Path, env: dict[str, str],
                 await asyncio.sleep(0.5)
                 out["rss_built_index_mb"] = rss_mb(pid)
                 log(f"server (c): {a.requests} inline completions")
-                steps = [q for pair in zip(queries["shallow"], queries["deep"]) for q in pair][:a.requests]
+                steps = [q for pair in zip(queries["shallow"], queries["deep"], strict=False)
+                         for q in pair][:a.requests]
                 uris = {q["path"]: open_doc(lsp, repo / q["path"]) for q in steps}
                 await asyncio.sleep(1.0)  # their (debounced) updates: the text is the disk's, nothing to index
                 for q in steps:

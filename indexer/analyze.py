@@ -98,7 +98,7 @@ def analyze_bytes(path: str, data: bytes, limits: Limits, known: Known | None = 
     out.parsed = parsed
     texts = [c.text for c in parsed.chunks]
     out.text_hashes = [content_hash(t.encode()) for t in texts]
-    keys = [(h, c.symbol, c.head_end - c.start_line) for h, c in zip(out.text_hashes, parsed.chunks)]
+    keys = [(h, c.symbol, c.head_end - c.start_line) for h, c in zip(out.text_hashes, parsed.chunks, strict=True)]
     new = [i for i, k in enumerate(keys) if not known or k not in known]
     heads = ["\n".join(lines[parsed.chunks[i].start_line - 1:parsed.chunks[i].head_end]) for i in new]
     counts = count_many([texts[i] for i in new] + heads) if new else []

@@ -148,7 +148,7 @@ class Lexical:
                     total[hit] += weight[t] * tf / (tf + self.norm[ids[hit]])
             if overlay is not None and len(overlay.mask):
                 total[np.isin(ids, overlay.mask)] = 0.0
-            out.update((r, s) for r, s in zip(rows.tolist(), total.tolist()) if s > 0)
+            out.update((r, s) for r, s in zip(rows.tolist(), total.tolist(), strict=True) if s > 0)
         return out
 
     def _overlay_scores(self, overlay: _Overlay, qtf: Counter[str], weight: dict[str, float]) -> dict[int, float]:

@@ -220,7 +220,7 @@ class Reextractor:
                 if a <= at <= b and first < units[at].end and (got := fresh[at]) is not None:
                     got.take(caps)
         regions: list[_Region] = []
-        for u, old, got in zip(units, kept, fresh):
+        for u, old, got in zip(units, kept, fresh, strict=True):
             node = (u.node.start_byte, u.node.end_byte, u.node.type)
             if got is not None:
                 regions.append(_Region(u.start, u.end, u.key, node, got.definitions(), got.references, got.imports))

@@ -171,9 +171,10 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
         cached.update(shared[1])
     todo = [h for h in missing if h not in cached]
     if todo:
-        texts = {h: t for a in batch if a.parsed for h, t in zip(a.text_hashes, (c.text for c in a.parsed.chunks))}
+        texts = {h: t for a in batch if a.parsed
+                 for h, t in zip(a.text_hashes, (c.text for c in a.parsed.chunks), strict=True)}
         vectors = index.embedder.embed([texts[h] for h in todo])
-        cached.update(zip(todo, vectors))
+        cached.update(zip(todo, vectors, strict=True))
         summary.embedded += len(todo)
     added: dict[str, np.ndarray] = {}
     fresh = set(todo)
@@ -199,7 +200,8 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
                            [(a.path, i.module, i.name, i.alias, i.line) for i in p.imports])
             db.executemany("INSERT INTO refs VALUES(?,?,?)", [(a.path, n, c) for n, c in p.references.items()])
             ids = _vec_ids(a.path, a.text_hashes)
-            for c, tok, head, terms, h, vid in zip(p.chunks, a.tokens, a.head_tokens, a.terms, a.text_hashes, ids):
+            for c, tok, head, terms, h, vid in zip(p.chunks, a.tokens, a.head_tokens, a.terms, a.text_hashes, ids,
+                                                   strict=True):
                 if vid in kept:  # the same text (and terms) at this path: its row moves, its postings stay
                     db.execute("UPDATE chunks SET start_line=?, end_line=?, head_end=?, kind=?, symbol=?, tokens=?, "
                                "head_tokens=? WHERE id=?", (c.start_line, c.end_line, c.head_end, c.kind, c.symbol,
@@ -231,7 +233,7 @@ def _kept_chunks(db: sqlite3.Connection, batch: list[Analysis]) -> dict[str, int
     for a in batch:
         if a.parsed is None:
             continue
-        new = dict(zip(_vec_ids(a.path, a.text_hashes), a.terms))
+        new = dict(zip(_vec_ids(a.path, a.text_hashes), a.terms, strict=True))
         for cid, vid, terms in db.execute("SELECT c.id, c.vec_id, f.terms FROM chunks c JOIN chunks_fts f "
                                           "ON f.rowid = c.id WHERE c.path=?", (a.path,)):
             if new.get(vid) == terms:
@@ -246,7 +248,8 @@ def _shared_vectors(index: Index, batch: list[Analysis], missing: list[str],
     local store, or once the server failed in this run."""
     if not index.config.store_url or summary.vectors_error is not None:
         return None
-    ids = {vid: h for a in batch if a.parsed for vid, h in zip(_vec_ids(a.path, a.text_hashes), a.text_hashes)}
+    ids = {vid: h for a in batch if a.parsed
+           for vid, h in zip(_vec_ids(a.path, a.text_hashes), a.text_hashes, strict=True)}
     try:
         held = index.vectors.fetch(sorted(ids))
         found = {ids[vid]: vec for vid, vec in held.items()}

@@ -121,7 +121,7 @@ class _Pieces:
             except OSError as exc:
                 log.debug("the pieces could not be kept at %s: %s", kept, exc)
         pieces = joined.split("\0")
-        self.ids = dict(zip(pieces, range(len(pieces))))
+        self.ids = dict(zip(pieces, range(len(pieces)), strict=True))
         self.scores = array("d")
         self.scores.frombytes(scores)
         self.longest = max(map(len, pieces))
@@ -256,7 +256,7 @@ class StaticVectors:
         if not odd:
             return tokens, sizes
         parts = iter(np.split(tokens, np.cumsum(sizes)[:-1]))
-        slow = dict(zip(odd, self._tokenizer.encode_batch(list(odd.values()), add_special_tokens=False)))
+        slow = dict(zip(odd, self._tokenizer.encode_batch(list(odd.values()), add_special_tokens=False), strict=False))
         ids = [np.asarray(slow[i].ids[:MAX_TOKENS], dtype=np.int64) if i in slow else next(parts)
                for i in range(len(texts))]
         return np.concatenate(ids), np.array([len(x) for x in ids], dtype=np.int64)

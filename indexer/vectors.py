@@ -154,7 +154,7 @@ class VectorStore:
         out: dict[str, np.ndarray] = {}
         for i in range(0, len(ids), GET_BATCH):
             res = self._call(lambda: self.collection.get(ids=ids[i:i + GET_BATCH], include=["embeddings"]))
-            out.update(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
+            out.update(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32), strict=False))
         return out
 
     def by_hash(self, hashes: list[str]) -> dict[str, np.ndarray]:
@@ -164,7 +164,7 @@ class VectorStore:
             part = hashes[i:i + HASH_BATCH]
             res = self._call(lambda: self.collection.get(where={"h": {"$in": part}},
                                                          include=["embeddings", "metadatas"]))
-            for meta, vec in zip(res["metadatas"], res["embeddings"]):
+            for meta, vec in zip(res["metadatas"], res["embeddings"], strict=False):
                 if meta and isinstance(meta.get("h"), str):
                     out[meta["h"]] = np.asarray(vec, dtype=np.float32)
         return out
@@ -191,7 +191,7 @@ class VectorStore:
         """(id, cosine similarity) best first (fewer when the collection holds fewer)."""
         res = self._call(lambda: self.collection.query(query_embeddings=[vector], n_results=n,
                                                        include=["distances"]))
-        return [(i, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0])]
+        return [(i, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=False)]
 
     def reattach(self) -> None:
         """The store was rebuilt by another part of this process: use the new client's collection."""

@@ -273,7 +273,7 @@ class Fuzzer:
              "cancel_storm": 2, "random_method": 8, "odd_envelope": 5, "malformed": 8, "bad_framing": 3}
 
     def messages(self, n: int) -> Iterator[tuple[bytes, Any]]:
-        kinds, weights = zip(*self.KINDS.items())
+        kinds, weights = zip(*self.KINDS.items(), strict=True)
         sent = 0
         while sent < n:
             kind = self.rng.choices(kinds, weights)[0]

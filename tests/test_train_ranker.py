@@ -68,7 +68,7 @@ def _package(root: Path, name: str) -> dict:
     (repo / "lib" / "__init__.py").write_text("")
     (repo / "lib" / "util.py").write_text(UTIL)
     (repo / "lib" / "app.py").write_text(APP)
-    gold = {n: dict(zip(("start_line", "end_line"), _span(UTIL, n)), path="lib/util.py", name=n)
+    gold = {n: dict(zip(("start_line", "end_line"), _span(UTIL, n), strict=True), path="lib/util.py", name=n)
             for n in ("parse_header", "format_header", "Registry")}
     completion = []
     for i, ident in enumerate(("parse_header", "format_header")):

@@ -47,7 +47,7 @@ def infer_wset(lab: Labelled, mode: str, hand: dict[str, dict[str, float]]) -> i
     scores match the dumped ones best (features are printed to 2 decimals, scores to 4)."""
     if mode == "explain":
         return WEIGHT_SETS.index("selection")
-    err = {ws: sum(abs(_score(f, w, hand[ws]) - s) for f, w, s in zip(lab.feats, lab.window, lab.score))
+    err = {ws: sum(abs(_score(f, w, hand[ws]) - s) for f, w, s in zip(lab.feats, lab.window, lab.score, strict=True))
            for ws in ("cursor", "receiver")}
     return WEIGHT_SETS.index(min(err, key=err.get))
 
