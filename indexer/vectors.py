@@ -140,20 +140,24 @@ class VectorStore:
     def upsert(self, ids: list[str], vectors: np.ndarray, hashes: list[str] | None = None) -> None:
         """Store vectors; into a shared store with their text hashes, and only ids it does not hold yet (an id names
         one text at one path, so a vector there is already this one: chroma's add keeps it, costing nothing)."""
+        # _call runs each lambda at once, so the loop's variables in it are the current ones (B023 does not apply)
         for i in range(0, len(ids), 4000):
             if self.shared:
                 metas = [{"h": h} for h in hashes[i:i + 4000]] if hashes else None
-                self._call(lambda: self.collection.add(ids=ids[i:i + 4000], embeddings=vectors[i:i + 4000],
-                                                       metadatas=metas))
+                self._call(lambda: self.collection.add(ids=ids[i:i + 4000],  # noqa: B023
+                                                       embeddings=vectors[i:i + 4000],  # noqa: B023
+                                                       metadatas=metas))  # noqa: B023
             else:
-                self._call(lambda: self.collection.upsert(ids=ids[i:i + 4000], embeddings=vectors[i:i + 4000]))
+                self._call(lambda: self.collection.upsert(ids=ids[i:i + 4000],  # noqa: B023
+                                                          embeddings=vectors[i:i + 4000]))  # noqa: B023
         self._written()
 
     def fetch(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The vectors the store holds of these ids (the others are absent from the result)."""
         out: dict[str, np.ndarray] = {}
         for i in range(0, len(ids), GET_BATCH):
-            res = self._call(lambda: self.collection.get(ids=ids[i:i + GET_BATCH], include=["embeddings"]))
+            res = self._call(lambda: self.collection.get(ids=ids[i:i + GET_BATCH],  # noqa: B023 (run at once)
+                                                         include=["embeddings"]))
             out.update(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32), strict=False))
         return out
 
@@ -162,7 +166,7 @@ class VectorStore:
         out: dict[str, np.ndarray] = {}
         for i in range(0, len(hashes), HASH_BATCH):
             part = hashes[i:i + HASH_BATCH]
-            res = self._call(lambda: self.collection.get(where={"h": {"$in": part}},
+            res = self._call(lambda: self.collection.get(where={"h": {"$in": part}},  # noqa: B023 (run at once)
                                                          include=["embeddings", "metadatas"]))
             for meta, vec in zip(res["metadatas"], res["embeddings"], strict=False):
                 if meta and isinstance(meta.get("h"), str):
@@ -173,12 +177,13 @@ class VectorStore:
         """Which of these ids the store holds."""
         out: set[str] = set()
         for i in range(0, len(ids), GET_BATCH):
-            out.update(self._call(lambda: self.collection.get(ids=ids[i:i + GET_BATCH], include=[]))["ids"])
+            out.update(self._call(lambda: self.collection.get(ids=ids[i:i + GET_BATCH],  # noqa: B023 (run at once)
+                                                              include=[]))["ids"])
         return out
 
     def delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 4000):
-            self._call(lambda: self.collection.delete(ids=ids[i:i + 4000]))
+            self._call(lambda: self.collection.delete(ids=ids[i:i + 4000]))  # noqa: B023 (run at once)
         self._written()
 
     def ids(self) -> set[str]:

@@ -381,15 +381,17 @@ def test_ranking_reads_rows_best_first_and_ranks_as_a_full_sort_would() -> None:
             start = rng.randint(1, 50)
             rows[cid] = (cid, rng.choice(["a.py", "b.py"]), start, start + 5, start + 1,
                          rng.choice(["class", "function"]), rng.choice(["", "f"]), rng.randint(5, 300), 5)
+        # cands and retriever._rows are called within this trial only: the trial and rows they use are this
+        # trial's (B023 does not apply)
         def cands():
-            r = random.Random(trial)
+            r = random.Random(trial)  # noqa: B023
             return {cid: _Cand(cid, {f: r.choice([0.5, 1.0, 0.25]) for f in r.sample(feats, r.randint(1, 3))})
-                    for cid in rows if r.random() < 0.9}
+                    for cid in rows if r.random() < 0.9}  # noqa: B023
         k, budget = rng.choice([3, 10]), rng.choice([150, 1500, 100_000])
         exclude = ("a.py", (10, 20)) if trial % 2 else None
         expect = trial % 3 == 0
         retriever = Retriever.__new__(Retriever)
-        retriever._rows = lambda ids: {i: rows[i] for i in ids if i in rows}  # type: ignore[method-assign]
+        retriever._rows = lambda ids: {i: rows[i] for i in ids if i in rows}  # type: ignore[method-assign]  # noqa: B023
         got = retriever._finish(cands(), weights, k, budget, exclude, expect)
         assert got == reference(cands(), rows, weights, k, budget, exclude, expect), trial
 
