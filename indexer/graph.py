@@ -626,7 +626,7 @@ def resolve_edges(graph: Graph, references: dict[str, dict[str, int]],
         # through sets of files only a top-level name resolves: the C library's are defined nowhere, so searched
         # for nowhere (a class's static members, Java's `import static C.*`, are not top-level names)
         defined = graph.top_names if all(s[0] == "files" for s in seen) else None
-        for name, count in references.get(path, {}).items():
+        for name in references.get(path, {}):
             t = bindings.get(name)
             if t is None and (defined is None or name in defined):
                 t = next((r for s in seen if (r := graph.resolve_attr(s, name)) is not None), None)

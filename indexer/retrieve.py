@@ -442,7 +442,7 @@ class Retriever:
             before = sum(ln < v.function_start for ln in lines)
             if before:
                 c.feats["uses"] = min(1.0, math.log1p(before) / math.log(10))
-        for name, t in bindings.items():
+        for t in bindings.values():
             if t[0] == "def":
                 add(t[1], "imported")  # type: ignore[arg-type]
                 if t[1].chunk not in used_defs:  # type: ignore[union-attr]

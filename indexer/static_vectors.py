@@ -111,7 +111,7 @@ class _Pieces:
         except (OSError, ValueError, EOFError, TypeError):
             model = json.loads(plain.read_text(encoding="utf-8"))["model"]
             if any("\0" in piece for piece, _ in model["vocab"]):
-                raise ValueError("a piece holds a NUL character")  # the library segments, then
+                raise ValueError("a piece holds a NUL character") from None  # the library segments, then
             joined = "\0".join(piece for piece, _ in model["vocab"])
             scores = array("d", [score for _, score in model["vocab"]]).tobytes()
             self.unk_id = model["unk_id"]

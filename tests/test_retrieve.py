@@ -360,7 +360,7 @@ def test_ranking_reads_rows_best_first_and_ranks_as_a_full_sort_would() -> None:
             scored.append((score, cid, r, c))
         scored.sort(key=lambda s: (-s[0], s[1]))
         out, used = [], 0
-        for score, cid, r, c in scored:
+        for score, _cid, r, c in scored:
             if len(out) >= k:
                 break
             _, path, start, end, head_end, kind, symbol, tokens, head_tokens = r

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from .fake_openai import FakeOpenAI
 from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
@@ -222,9 +223,9 @@ async def test_bad_requests_get_clear_answers_and_the_server_lives_on(lsp, api):
     assert await inline(lsp, uri, 500, 3) is None  # past the end of the document
     outside = (lsp.root.parent / "elsewhere.py").as_uri()
     assert await inline(lsp, outside, 0, 0) is None  # outside the workspace: never read
-    with pytest.raises(Exception):
+    with pytest.raises(JsonRpcException):  # an error answer, not a dropped connection
         await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.explain", ["not-a-uri"]))
-    with pytest.raises(Exception):
+    with pytest.raises(JsonRpcException):
         await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.ask", [""]))
     api.replies.append("apply_discount(cart.total(), discount)")
     result = await inline(lsp, uri, 11, 10)
