@@ -149,7 +149,7 @@ class _OnDemand(defaultdict):
         super().__init__(factory)
         self._fill = fill
 
-    def get(self, key, default=None):  # type: ignore[override]
+    def get(self, key, default=None):
         self._fill(key)
         return super().get(key, default)
 

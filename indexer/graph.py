@@ -8,6 +8,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 from .files import read_text
 from .lang.paths import PathIndex
@@ -47,7 +48,9 @@ class Def:
 _MERGE_RANK = {"class": 0, "struct": 0, "function": 1, "method": 1, "enum": 1, "interface": 2, "type": 2}
 
 # A resolved target: ("def", Def) | ("mod", module key) | ("files", tuple of paths)
-Target = tuple[str, object]
+DefTarget = tuple[Literal["def"], Def]
+FilesTarget = tuple[Literal["files"], tuple[str, ...]]
+Target = DefTarget | tuple[Literal["mod"], str] | FilesTarget
 
 
 def python_module(path: str, has_init: set[str], root_name: str = "") -> tuple[str, str]:
@@ -77,10 +80,10 @@ def _typed_by(d: Def) -> bool:
 
 def _target_key(target: Target) -> tuple:
     """A hashable key of a target (a definition by its place, a module by name, files by their paths)."""
-    kind, x = target
-    if kind == "def":
-        return kind, x.path, x.qualname, x.start_line  # type: ignore[union-attr]
-    return kind, tuple(x) if kind == "files" else str(x)  # type: ignore[arg-type]
+    if target[0] == "def":
+        d = target[1]
+        return "def", d.path, d.qualname, d.start_line
+    return target[0], tuple(target[1]) if target[0] == "files" else str(target[1])
 
 
 class Graph:
@@ -112,8 +115,8 @@ class Graph:
         self._resolving: set[str] = set()
         self._passed: dict[tuple[str, str], Target | None] = {}  # (file, name) -> what the file passes on
         self._arity: dict[tuple[str, int], tuple[int, int | None] | None] = {}
-        self._peers: dict[str, Target | None] = {}
-        self._types: dict[tuple[str, str, str, bool], Target | None] = {}
+        self._peers: dict[str, FilesTarget | None] = {}
+        self._types: dict[tuple[str, str, str, bool], DefTarget | None] = {}
         self._members_of: dict[tuple, list[Def]] = {}  # module_members' answers (a request asks for the same often)
         self._member_chunks: dict[tuple, frozenset[int]] = {}  # the chunks of those answers
         self._star_names: OrderedDict[tuple, frozenset[str] | None] = OrderedDict()  # star_names' last answers
@@ -171,7 +174,8 @@ class Graph:
                     self.by_name.pop(d.name, None)
                 else:
                     self.by_name[d.name] = rest
-                self.def_of_chunk.pop(d.chunk, None)  # type: ignore[arg-type]
+                if d.chunk is not None:
+                    self.def_of_chunk.pop(d.chunk, None)
                 self.members.pop((p, d.qualname), None)
                 self.overloads.pop((p, d.qualname), None)
             self.imports.pop(p, None)
@@ -252,29 +256,28 @@ class Graph:
     # ---- all languages ------------------------------------------------------------------------------------
     def resolve_attr(self, target: Target, attr: str, depth: int = 0) -> Target | None:
         """`module.attr`, `Class.member` (its own, else inherited), or a name exported by a set of files."""
-        kind, x = target
-        if kind == "mod":
-            return self.resolve_symbol(str(x), attr)
-        if kind == "files":
-            for p in x:  # type: ignore[union-attr]
-                if (d := self.defs.get(p, {}).get(attr)) is not None:
-                    return ("def", d)
-            return self._reexported(x, attr, depth)  # type: ignore[arg-type]
-        d = x  # type: ignore[assignment]
-        if d.kind not in CLASS_LIKE and _typed_by(d):  # type: ignore[arg-type, union-attr]  # a field, a call: its type's member
-            t = self.type_of(d)  # type: ignore[arg-type]
+        if target[0] == "mod":
+            return self.resolve_symbol(target[1], attr)
+        if target[0] == "files":
+            for p in target[1]:
+                if (found := self.defs.get(p, {}).get(attr)) is not None:
+                    return ("def", found)
+            return self._reexported(target[1], attr, depth)
+        d = target[1]
+        if d.kind not in CLASS_LIKE and _typed_by(d):  # a field, a call: its type's member
+            t = self.type_of(d)
             return self.resolve_attr(t, attr, depth + 1) if t is not None and depth < MAX_BASE_DEPTH else None
-        if d.kind == "constant" and "." in d.qualname and depth < MAX_BASE_DEPTH:  # type: ignore[union-attr]
-            owner = self.defs.get(d.path, {}).get(d.qualname.rsplit(".", 1)[0])  # type: ignore[union-attr]
+        if d.kind == "constant" and "." in d.qualname and depth < MAX_BASE_DEPTH:
+            owner = self.defs.get(d.path, {}).get(d.qualname.rsplit(".", 1)[0])
             if owner is not None and owner.kind == "enum":  # an enum's constant has the enum's members
                 return self.resolve_attr(("def", owner), attr, depth + 1)
-        for p in self._member_paths(d):  # type: ignore[arg-type]
-            if (m := self.defs.get(p, {}).get(f"{d.qualname}.{attr}")) is not None:  # type: ignore[union-attr]
+        for p in self._member_paths(d):
+            if (m := self.defs.get(p, {}).get(f"{d.qualname}.{attr}")) is not None:
                 return ("def", m)
         if depth < MAX_BASE_DEPTH:
-            for base in self.bases(d):  # type: ignore[arg-type]
-                if (t := self.resolve_attr(("def", base), attr, depth + 1)) is not None:
-                    return t
+            for base in self.bases(d):
+                if (inherited := self.resolve_attr(("def", base), attr, depth + 1)) is not None:
+                    return inherited
         return None
 
     def module_members(self, target: Target, depth: int = 0) -> list[Def]:
@@ -297,27 +300,26 @@ class Graph:
         return found
 
     def _module_members(self, target: Target, depth: int) -> list[Def]:
-        kind, x = target
-        if kind == "mod":
-            path = self.modules.get(str(x))
+        if target[0] == "mod":
+            path = self.modules.get(target[1])
             return [d for q, d in self.defs.get(path, {}).items() if "." not in q] if path else []
-        if kind == "files":
-            return [d for p in x for q, d in self.defs.get(p, {}).items() if "." not in q]  # type: ignore[union-attr]
-        d = x
-        if d.kind not in CLASS_LIKE and _typed_by(d):  # type: ignore[arg-type, union-attr]  # `x.field.`, `x.f().`: its type's
-            t = self.type_of(d)  # type: ignore[arg-type]
+        if target[0] == "files":
+            return [d for p in target[1] for q, d in self.defs.get(p, {}).items() if "." not in q]
+        d = target[1]
+        if d.kind not in CLASS_LIKE and _typed_by(d):  # `x.field.`, `x.f().`: its type's
+            t = self.type_of(d)
             return self.module_members(t, depth + 1) if t is not None and depth < MAX_BASE_DEPTH else []
-        own = [m for p in self._member_paths(d) for m in self.members.get((p, d.qualname), [])]  # type: ignore
+        own = [m for p in self._member_paths(d) for m in self.members.get((p, d.qualname), [])]
         if depth < MAX_BASE_DEPTH:
             names = {m.name for m in own}
-            for base in self.bases(d):  # type: ignore[arg-type]
+            for base in self.bases(d):
                 for m in self.module_members(("def", base), depth + 1):
                     if m.name not in names:
                         names.add(m.name)
                         own.append(m)
         return own
 
-    def type_of(self, d: Def, element: bool = False) -> Target | None:
+    def type_of(self, d: Def, element: bool = False) -> DefTarget | None:
         """The class-like definition a definition's declared or result type names, read in its own file's scope
         (`Desc protoreflect.MessageDescriptor`, `func New() *Cart`), or None. With `element`, the type of the
         elements of the container it declares (`Fields []*Field`, `func All() []*T`)."""
@@ -330,12 +332,11 @@ class Graph:
         for attr in (chain or [])[1:]:
             t = self.resolve_attr(t, attr) if t is not None else None
         if t is not None and not element and d.kind in ("constant", "variable") and t[0] == "def" \
-                and t[1].kind in FUNCTION_KINDS:  # type: ignore[attr-defined]
-            t = self.type_of(t[1])  # type: ignore[arg-type]  # `var x = pkg.New()`: what the function returns
-        if t is not None and not (t[0] == "def" and t[1].kind in TYPE_LIKE):  # type: ignore[union-attr]
-            t = None
-        self._types[key] = t
-        return t
+                and t[1].kind in FUNCTION_KINDS:
+            t = self.type_of(t[1])  # `var x = pkg.New()`: what the function returns
+        found = t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None
+        self._types[key] = found
+        return found
 
     def _member_paths(self, d: Def) -> list[str]:
         """Where members of `d` are declared: its file, and for a top-level type of a language with packages its
@@ -343,7 +344,7 @@ class Graph:
         if "." in d.qualname:
             return [d.path]
         peer = self.peers(d.path, self.language.get(d.path, ""))
-        return [d.path, *(peer[1] if peer else ())]  # type: ignore[misc]
+        return [d.path, *(peer[1] if peer else ())]
 
     def overloads_of(self, d: Def, args: int | None) -> list[Def]:
         """The declarations a use of `d` may mean: of several overloads, those whose parameters take `args`
@@ -359,7 +360,7 @@ class Graph:
             for base in self.bases(owner) if owner is not None else []:
                 found = self.resolve_attr(("def", base), d.name)
                 if found is not None and found[0] == "def" and found[1] is not d:
-                    inherited = self.overloads.get((found[1].path, found[1].qualname)) or [found[1]]  # type: ignore
+                    inherited = self.overloads.get((found[1].path, found[1].qualname)) or [found[1]]
                     if fits := self._fitting(inherited, args, rule):
                         break
         return fits or decls
@@ -402,11 +403,11 @@ class Graph:
             for attr in chain[1:]:
                 t = self.resolve_attr(t, attr) if t is not None else None
             if t is not None and t[0] == "def" and t[1] is not d and t[1].kind in CLASS_LIKE \
-                    and t[1] not in out:  # type: ignore
-                out.append(t[1])  # type: ignore[arg-type]
+                    and t[1] not in out:
+                out.append(t[1])
         for m in self.members.get(key, []) if d.kind in CLASS_LIKE else []:  # embedded types (Go)
             if m.kind == "embed" and (t := self.type_of(m)) is not None and t[1] is not d:
-                out.append(t[1])  # type: ignore[arg-type]
+                out.append(t[1])
         self._bases[key] = out
         return out
 
@@ -465,7 +466,7 @@ class Graph:
             self._star_names.move_to_end(key)
             return self._star_names[key]
         names: set[str] | None = set()
-        todo = [p for s in stars if s[0] == "files" for p in s[1]]  # type: ignore[attr-defined]
+        todo = [p for s in stars if s[0] == "files" for p in s[1]]
         if any(s[0] != "files" for s in stars):
             names, todo = None, []
         seen: set[str] = set()
@@ -541,7 +542,7 @@ class Graph:
 
         return PathIndex(self.language, read)
 
-    def peers(self, path: str, language: str) -> Target | None:
+    def peers(self, path: str, language: str) -> FilesTarget | None:
         """The files whose top-level names `path` sees without an import (its package), as one target, or None."""
         if path in self._peers:  # the set of files is fixed for a graph's life (a new file reloads it)
             return self._peers[path]
@@ -585,7 +586,7 @@ class Graph:
             elif r.name and r.name.endswith(".*"):  # Java's `import static a.b.C.*`: C's static members
                 t = ("files", files)
                 for part in r.name[:-2].split("."):
-                    t = self.resolve_attr(t, part) if t is not None else None  # type: ignore[assignment]
+                    t = self.resolve_attr(t, part) if t is not None else None
                 if t is not None and t[0] == "def":
                     stars.append(t)
             elif r.name in (None, "default"):
@@ -627,19 +628,18 @@ def resolve_edges(graph: Graph, references: dict[str, dict[str, int]],
         # for nowhere (a class's static members, Java's `import static C.*`, are not top-level names)
         defined = graph.top_names if all(s[0] == "files" for s in seen) else None
         for name in references.get(path, {}):
-            t = bindings.get(name)
-            if t is None and (defined is None or name in defined):
-                t = next((r for s in seen if (r := graph.resolve_attr(s, name)) is not None), None)
-            if t is not None and t[0] == "def":
-                out.append((path, name, t[1].path, t[1].qualname, "uses"))  # type: ignore[union-attr]
+            used = bindings.get(name)
+            if used is None and (defined is None or name in defined):
+                used = next((r for s in seen if (r := graph.resolve_attr(s, name)) is not None), None)
+            if used is not None and used[0] == "def":
+                out.append((path, name, used[1].path, used[1].qualname, "uses"))
     return out
 
 
 def _target_files(graph: Graph, t: Target) -> list[tuple[str, str]]:
-    kind, x = t
-    if kind == "def":
-        return [(x.path, x.qualname)]  # type: ignore[union-attr]
-    if kind == "mod":
-        p = graph.modules.get(str(x))
+    if t[0] == "def":
+        return [(t[1].path, t[1].qualname)]
+    if t[0] == "mod":
+        p = graph.modules.get(t[1])
         return [(p, "")] if p else []
-    return [(p, "") for p in x]  # type: ignore[union-attr]
+    return [(p, "") for p in t[1]]

@@ -18,7 +18,7 @@ from . import heap
 from .embed import STATIC_NAME
 from .expect import NUMBER, Expect, builtin, expect, fit, parameter_types, type_key
 from .files import read_regular
-from .graph import CLASS_LIKE, TYPE_LIKE, Def, Graph, Target
+from .graph import CLASS_LIKE, TYPE_LIKE, Def, DefTarget, Graph, Target
 from .index import Index
 from .lang.types import ELEMENT
 from .languages import LANGUAGE_NAMES, spec
@@ -254,8 +254,7 @@ class Retriever:
         lang = v.language or ""
         bindings, stars = g.bindings(q.path, lang, v.imports)
         peer = g.peers(q.path, lang)  # the package's own names, visible without an import
-        peer_defs = {n: d for p in (peer[1] if peer else ()) for n, d in g.defs.get(p, {}).items()  # type: ignore
-                     if "." not in n}
+        peer_defs = {n: d for p in (peer[1] if peer else ()) for n, d in g.defs.get(p, {}).items() if "." not in n}
         own = g.defs.get(q.path, {})
         window_start = v.cursor_line - WINDOW_LINES + 1
         used_defs: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses
@@ -278,7 +277,8 @@ class Retriever:
 
         line = v.selection[0] if v.selection else v.cursor_line
         around = [d for d in own.values() if d.kind in CLASS_LIKE and d.start_line <= line <= d.end_line]
-        enclosing = ("def", max(around, key=lambda d: d.start_line)) if around else None  # the class we are in
+        # the class we are in
+        enclosing: DefTarget | None = ("def", max(around, key=lambda d: d.start_line)) if around else None
         implicit_this = spec(lang).implicit_this if lang in LANGUAGE_NAMES else False
 
         members_of_this: dict[str, Target | None] = {}
@@ -289,7 +289,7 @@ class Retriever:
             members inherited too); `super` (its first base; called alone, the base's constructor); a bare member
             name where the language reads it as `this.name`."""
             if chain[0] == "super" and enclosing is not None:
-                bases = g.bases(enclosing[1])  # type: ignore[arg-type]
+                bases = g.bases(enclosing[1])
                 if not bases:
                     return None, chain[1:]
                 base: Target = ("def", bases[0])
@@ -356,7 +356,7 @@ class Retriever:
             chain; None for any other name."""
             if name not in bounds:
                 bounds[name] = None  # a bound naming itself ends here
-                heads = [g.signature(enclosing[1]) or ""] if enclosing is not None else []  # type: ignore[arg-type]
+                heads = [g.signature(enclosing[1]) or ""] if enclosing is not None else []
                 if 0 < v.function_start <= len(v.lines):
                     heads.append(" ".join(v.lines[v.function_start - 1:v.function_start + 4]))
                 pattern = re.compile(rf"[<,]\s*{re.escape(name)}\s+extends\s+([A-Za-z_$][\w$.]*)")
@@ -401,11 +401,11 @@ class Retriever:
                 for attr in rest + [None]:
                     if t is None:
                         break
-                    if implicit and t[0] == "def" and t[1].kind in TYPE_LIKE and not writes(t[1].name):  # type: ignore
+                    if implicit and t[0] == "def" and t[1].kind in TYPE_LIKE and not writes(t[1].name):
                         pass  # a variable's type the code never writes (`fds := m.Fields()`): its members are used
                     elif t[0] == "def":
                         n = args if attr is None else (arities[at] if at < len(arities) else None)
-                        decls = g.overloads_of(t[1], n)  # type: ignore[arg-type]
+                        decls = g.overloads_of(t[1], n)
                         for d in decls:
                             if d.chunk is not None:
                                 (typed_uses if via_type else used_defs)[d.chunk].extend(lines)
@@ -415,7 +415,7 @@ class Retriever:
                         used_mods[str(t[1])] = max(used_mods.get(str(t[1]), 0), lines[-1])
                     implicit = attr == ELEMENT  # `xs[i].m`: the element's type is written nowhere either
                     if attr == ELEMENT:
-                        t, via_type = (g.type_of(t[1], element=True) if t[0] == "def" else None), True  # type: ignore
+                        t, via_type = (g.type_of(t[1], element=True) if t[0] == "def" else None), True
                     else:
                         t = g.resolve_attr(t, attr) if attr else None
                     at += 1
@@ -444,10 +444,10 @@ class Retriever:
                 c.feats["uses"] = min(1.0, math.log1p(before) / math.log(10))
         for t in bindings.values():
             if t[0] == "def":
-                add(t[1], "imported")  # type: ignore[arg-type]
-                if t[1].chunk not in used_defs:  # type: ignore[union-attr]
-                    add(t[1], "unused")  # type: ignore[arg-type]
-                if t[1].kind in ("class", "struct", "interface"):  # type: ignore[union-attr]
+                add(t[1], "imported")
+                if t[1].chunk not in used_defs:
+                    add(t[1], "unused")
+                if t[1].kind in ("class", "struct", "interface"):
                     add_members(t, "class_member", 0.5)
             else:
                 recent = used_mods.get(str(t[1]))
@@ -459,9 +459,9 @@ class Retriever:
             add_chunks(g.member_chunks(s).difference(used_defs), "unused", 0.5)
         add_all(peer_defs.values(), "star")  # the package's names are in scope as a star import's are
         for chunk in used_defs:  # members of classes in use (self.method, obj.method of an imported class)
-            d = g.def_of_chunk.get(chunk)
-            if d is not None and d.kind in ("class", "struct", "interface", "trait", "impl"):
-                add_members(("def", d), "class_member")
+            owner = g.def_of_chunk.get(chunk)
+            if owner is not None and owner.kind in ("class", "struct", "interface", "trait", "impl"):
+                add_members(("def", owner), "class_member")
         receiver: Target | None = None
         if v.receiver:
             receiver, rest = head(v.receiver)
@@ -579,7 +579,7 @@ class Retriever:
         except Exception as exc:  # the graph and lexical ranking still answer
             if str(exc) != getattr(self, "_vector_down", None):  # once, not at every query
                 log.warning("vector search unavailable: %s", exc)
-            self._vector_down = str(exc)
+            self._vector_down: str | None = str(exc)
             if isinstance(exc, VectorStoreGone):
                 self.index.__dict__.pop("vectors", None)  # opened anew next time: found empty, restored
             return
@@ -759,12 +759,12 @@ class _Types:
             if t is None:
                 return None
             if attr == ELEMENT:
-                t = self.g.type_of(t[1], element=True) if t[0] == "def" else None  # type: ignore[arg-type]
+                t = self.g.type_of(t[1], element=True) if t[0] == "def" else None
             else:
                 t = self.g.resolve_attr(t, attr)
-        if t is not None and t[0] == "def" and t[1].kind not in TYPE_LIKE:  # type: ignore[union-attr]
-            t = self.g.type_of(t[1])  # type: ignore[arg-type]  # a call's value: what the function returns
-        return t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None  # type: ignore
+        if t is not None and t[0] == "def" and t[1].kind not in TYPE_LIKE:
+            t = self.g.type_of(t[1])  # a call's value: what the function returns
+        return t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None
 
 
 def _cand(cands: dict[int, _Cand], chunk: int) -> _Cand:
