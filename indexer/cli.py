@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 log = logging.getLogger("ragls")
 
@@ -157,7 +157,7 @@ def _relative(root: Path, path: str) -> str:
 
 def _print_items(items, as_json: bool, latency_ms: float | None = None) -> None:
     if as_json:
-        out = {"items": [i.to_json() for i in items]}
+        out: dict[str, Any] = {"items": [i.to_json() for i in items]}
         if latency_ms is not None:
             out["latency_ms"] = round(latency_ms, 3)
         print(json.dumps(out), flush=True)
@@ -175,8 +175,8 @@ def cmd_context(args: argparse.Namespace) -> int:
 
     root = Path(args.repo).resolve() if args.repo else None
     if args.batch:
-        root = root or _repo_root(Path.cwd())
-        index = _open(args, root)
+        repo = root or _repo_root(Path.cwd())
+        index = _open(args, repo)
         retriever = _answer(index, lambda: Retriever(index))
         _answer(index, retriever.warm)
         confined: dict[str, str | SystemExit] = {}  # a path's verdict, asked once (it may ask git)
@@ -184,7 +184,7 @@ def cmd_context(args: argparse.Namespace) -> int:
         def allowed(path: str) -> str:
             if path not in confined:
                 try:
-                    confined[path] = _confined(root, _relative(root, path))
+                    confined[path] = _confined(repo, _relative(repo, path))
                 except SystemExit as exc:
                     confined[path] = exc
             if isinstance(verdict := confined[path], SystemExit):

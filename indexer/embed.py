@@ -16,7 +16,8 @@ MAX_EMBED_CHARS = 1_000  # the head of a chunk says what it is; the static model
 class Embedder(Protocol):
     """Turns texts into unit-length float32 vectors. `name` identifies the vector space (model and dimension)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 

@@ -73,8 +73,8 @@ class Lexical:
         by_path: dict[str, list[int]] = {}
         index = {int(r): n for n, r in enumerate(self.rowids)}
         for rowid, path in self.db.execute("SELECT id, path FROM chunks"):
-            if (n := index.get(rowid)) is not None:
-                by_path.setdefault(path, []).append(n)
+            if (at := index.get(rowid)) is not None:
+                by_path.setdefault(path, []).append(at)
         self.docs_of_path: dict[str, np.ndarray] = {p: np.asarray(v, dtype=np.int64) for p, v in by_path.items()}
         self._overlay: _Overlay | None = None
 
@@ -105,7 +105,7 @@ class Lexical:
         df = {t: self.df(t) or 1 for t in qtf}  # a term new since the postings were read counts as rare
         weight = {t: math.log(1 + (self.n_docs - d + 0.5) / (d + 0.5)) * (1 + math.log(qtf[t])) * (K1 + 1)
                   for t, d in df.items()}
-        rare = sorted((t for t, d in df.items() if d <= max(3.0, COMMON_DF * self.n_docs)), key=df.get)
+        rare = sorted((t for t, d in df.items() if d <= max(3.0, COMMON_DF * self.n_docs)), key=df.__getitem__)
         rare = rare[:SEARCH_TERMS]
 
         dense = np.zeros(len(self.rowids), dtype=np.float32)  # the rare terms' part of every chunk's score
@@ -125,7 +125,8 @@ class Lexical:
                 wanted.update(self.rowids[best].tolist())
                 floor = float(dense[best].min()) if n_best == top_n else 0.0
         extra = self._overlay_scores(overlay, qtf, weight) if overlay is not None else {}
-        if rare and extra:  # the changed files' chunks compete for the best hits on the rare terms alone
+        # the changed files' chunks compete for the best hits on the rare terms alone (no overlay: extra is empty)
+        if rare and extra and overlay is not None:
             rare_only = self._overlay_scores(overlay, Counter({t: qtf[t] for t in rare}), weight)
             wanted.update(r for r, s in rare_only.items() if s > floor)
 

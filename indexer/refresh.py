@@ -15,6 +15,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -211,7 +212,7 @@ def _write(index: Index, batch: list[Analysis], summary: Summary) -> tuple[list[
                                      "vec_id,tokens,head_tokens) VALUES(?,?,?,?,?,?,?,?,?,?)",
                                      (a.path, c.start_line, c.end_line, c.head_end, c.kind, c.symbol, h, vid, tok,
                                       head))
-                    fts.append((cur.lastrowid, terms))
+                    fts.append((cast(int, cur.lastrowid), terms))  # an INSERT's row id
                 if shared is not None:  # a shared store gets what it lacks, whoever stored the rest
                     if vid not in shared[0]:
                         added[vid] = cached[h]
@@ -575,7 +576,8 @@ def store_edges(index: Index, changes: list[Change] | None = None) -> None:
         if paths is None:
             db.execute("DELETE FROM edges")
         else:
-            db.executemany("DELETE FROM edges WHERE src=?", [(p,) for p in sorted(paths | {c.path for c in changes})])
+            changed = {c.path for c in changes or []}  # changes is not None where paths is not
+            db.executemany("DELETE FROM edges WHERE src=?", [(p,) for p in sorted(paths | changed)])
         db.executemany("INSERT INTO edges VALUES(?,?,?,?,?)", edges)
         db.execute("INSERT OR REPLACE INTO meta VALUES('edges_stale', '0')")
         db.execute("DELETE FROM meta WHERE key=?", (PENDING,))

@@ -234,7 +234,7 @@ class VectorStore:
             raise
 
 
-def _settings(**extra: str):
+def _settings(**extra: Any):
     from chromadb.config import Settings
 
     return Settings(anonymized_telemetry=False, allow_reset=False, **extra)

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ragls.indexer import tokens
 
@@ -238,7 +238,7 @@ def _format(t: Template, name: str, values: Mapping[str, Value]) -> str:
     if name in t.numbered:
         if "start_line" not in values:
             raise ValueError(f"prompt template {t.name!r}: numbered variable {name!r} needs `start_line`")
-        text = _number(text, int(values["start_line"]))
+        text = _number(text, int(cast(str | int, values["start_line"])))
     if name in t.data and t.kind == "chat":
         return _fence(text)
     return text

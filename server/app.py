@@ -146,8 +146,10 @@ def _close_later(client: ModelClient) -> None:
 
 def _roots(params: types.InitializeParams) -> list[tuple[Path, str]]:
     folders = [(f.uri, f.name) for f in params.workspace_folders or []]
-    if not folders and (params.root_uri or params.root_path):
-        folders = [(params.root_uri, "")] if params.root_uri else [(Path(params.root_path).as_uri(), "")]
+    if not folders and params.root_uri:
+        folders = [(params.root_uri, "")]
+    elif not folders and params.root_path:
+        folders = [(Path(params.root_path).as_uri(), "")]
     out = []
     for uri, name in folders:
         path = to_fs_path(uri)

@@ -6,8 +6,9 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ragls.indexer import cli as engine_cli
 
@@ -94,6 +95,7 @@ async def _model_command(args: argparse.Namespace) -> int:
     try:
         # per command: the prompt it would send, and the call with its output as (JSON object, text)
         chat = ChatFeatures(session, client)
+        call: Coroutine[Any, Any, Any]  # a Completion, Answer or Fix
         if args.command == "complete":
             path, line, col = engine_cli._parse_position(args.position)
             rel, text = _document(root, path)

@@ -67,8 +67,8 @@ class Editing:
                 self._base = None  # typed and deleted again: no edit left
         else:
             self._base = old
-            if (h := between(path, old, new)) is not None:
-                self._edits.append(_bounded(h))
+            if (hunk := between(path, old, new)) is not None:
+                self._edits.append(_bounded(hunk))
         self._last_at = now
 
     def history(self) -> list[Hunk]:

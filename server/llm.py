@@ -9,9 +9,9 @@ import logging
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
@@ -21,6 +21,9 @@ import pydantic
 from ragls.indexer import tokens
 
 from .settings import Settings, api_key
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +180,7 @@ class ModelClient:
                 form = self.reply_format(model) if schema else None
                 params = {**kwargs, "response_format": schema.response_format(form)} if schema and form else kwargs
                 try:
-                    reply = await self._client().chat.completions.create(model=model, messages=list(messages),
+                    reply = await self._client().chat.completions.create(model=model, messages=_wire(messages),
                                                                          **params)
                 except openai.APIStatusError as exc:
                     if form is None or not _refuses_format(exc):
@@ -197,7 +200,7 @@ class ModelClient:
 
     async def stream_chat(self, messages: Sequence[Message], *, max_tokens: int | None = None,
                           stop: Sequence[str] | None = None, allow_empty: bool = False,
-                          max_chars: int = MAX_REPLY_BYTES) -> AsyncIterator[str]:
+                          max_chars: int = MAX_REPLY_BYTES) -> AsyncGenerator[str, None]:
         """The reply to `messages`, piece by piece, ending after `max_chars` characters. Retries happen only before
         the first piece. Closing or cancelling the iteration closes the HTTP request (wrap it in
         contextlib.aclosing to close it at once)."""
@@ -206,8 +209,9 @@ class ModelClient:
         prompt_tokens = _prompt_tokens(messages)
 
         async def open_stream() -> openai.AsyncStream[Any]:
-            return await self._client().chat.completions.create(model=model, messages=list(messages),
-                                                                 stream=True, **kwargs)
+            stream = await self._client().chat.completions.create(model=model, messages=_wire(messages),
+                                                                   stream=True, **kwargs)
+            return cast("openai.AsyncStream[Any]", stream)  # stream=True (kwargs are _params: no stream among them)
 
         async with self._limit:
             stream = await self._run("stream", model, prompt_tokens, open_stream, limit=False,
@@ -349,6 +353,11 @@ class ModelClient:
     def _log(op: str, model: str, prompt_tokens: int, start: float, attempt: int, outcome: str) -> None:
         log.info("%s model=%s prompt_tokens=%d latency_ms=%.0f attempts=%d outcome=%s",
                  op, model, prompt_tokens, (time.monotonic() - start) * 1000, attempt + 1, outcome)
+
+
+def _wire(messages: Sequence[Message]) -> list[ChatCompletionMessageParam]:
+    """The messages as a list, typed as the openai SDK's (a Message is any mapping of role and content)."""
+    return cast("list[ChatCompletionMessageParam]", list(messages))
 
 
 def _prompt_tokens(messages: Sequence[Message]) -> int:

@@ -97,5 +97,5 @@ def install(workspace: Workspace) -> None:
     """Give the workspace (and the documents it opens from now on) the fast codec for its negotiated encoding, and
     documents the one-splice incremental edit and their lines split once per text."""
     workspace._position_codec = FastPositionCodec(workspace.position_encoding)  # pygls has no public setter
-    TextDocument._apply_incremental_change = apply_incremental_change  # type: ignore[method-assign]
+    TextDocument._apply_incremental_change = apply_incremental_change  # type: ignore[assignment,method-assign]
     TextDocument.lines = property(_lines)  # type: ignore[assignment,method-assign]

@@ -87,7 +87,9 @@ def java_arity(name: str, signature: str) -> tuple[int, int | None] | None:
     m = re.search(r"(?<![\w$])" + re.escape(name) + r"\s*\(", signature)
     if m is None:
         return None
-    depth, params, cur = 0, [], []
+    params: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in signature[m.end():]:
         if ch in "(<[":
             depth += 1

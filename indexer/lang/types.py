@@ -36,7 +36,9 @@ def type_chain(text: str) -> list[str] | None:
 
 def top_level(text: str, sep: str = ",") -> list[str]:
     """`text` split at `sep` outside brackets (generic arguments keep their commas)."""
-    out, depth, cur = [], 0, []
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         depth += ch in "([<{"
         depth -= ch in ")]>}"

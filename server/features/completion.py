@@ -14,7 +14,7 @@ from functools import cached_property
 from ragls.indexer.languages import language_for
 from ragls.indexer.tokens import count
 from ragls.indexer.retrieve import Item, Query
-from ragls.prompts.render import Rendered, load, render
+from ragls.prompts.render import Rendered, Value, load, render
 
 from ..editing import Editing, signals_text
 from ..llm import ModelClient
@@ -145,7 +145,7 @@ class Completer:
         room = max(256, s.completion.budget - sum(i.tokens for i in items) - TEMPLATE_TOKENS)
         edits = signals_text(self.editing, req.path, req.line, req.line, s.completion.edits_budget, NEAR_CURSOR_LINES)
         room -= count(edits) if edits else 0
-        values = {"language": spec.name if spec else "text", "path": req.path, "context": context,
+        values: dict[str, Value] = {"language": spec.name if spec else "text", "path": req.path, "context": context,
                   "edits": edits, "prefix": _near(prefix, int(room * 0.75), tail_lines),
                   "suffix": _near(suffix, int(room * 0.25), head_lines)}
         fim = s.model.fim_template

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
 import git
@@ -94,9 +95,9 @@ def collect(root: Path, base: str | None, head: str | None, mode: str) -> Change
             shallow = " (this clone is shallow: fetch the whole history, e.g. actions/checkout with " \
                 "fetch-depth: 0)" if (Path(repo.git_dir) / "shallow").exists() else ""
             raise ReviewError(f"{base or 'the base'!r} and {head or 'HEAD'!r} have no common ancestor{shallow}")
-        start = merge[0].hexsha
-        raw = repo.git.diff(start, head_sha, "--no-color", "--no-ext-diff", "--find-renames", "-U3")
-        change = Change(start, head_sha, _parse(raw))
+        ancestor = merge[0].hexsha
+        raw = repo.git.diff(ancestor, head_sha, "--no-color", "--no-ext-diff", "--find-renames", "-U3")
+        change = Change(ancestor, head_sha, _parse(raw))
         for f in change.files:
             f.text = _show(repo, f"{head_sha}:{f.path}") if f.status != "deleted" and not f.binary else None
         return change
@@ -173,8 +174,8 @@ def _parse(raw: str) -> list[FileChange]:
                     pending = []
             removed += [(after, text) for text in pending]
             start = max(1, h.target_start)
-            fc.hunks.append(Hunk(start, max(start, after - 1), tuple(ln.target_line_no for ln in h if ln.is_added),
-                                 tuple(removed)))
+            added = tuple(cast(int, ln.target_line_no) for ln in h if ln.is_added)  # an added line has a new number
+            fc.hunks.append(Hunk(start, max(start, after - 1), added, tuple(removed)))
         out.append(fc)
     return out
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from ragls.prompts.render import BudgetError, load, render
+from ragls.prompts.render import BudgetError, Value, load, render
 
 from ..llm import ModelClient, ModelError, ReplySchema
 from .findings import (FINDINGS_SCHEMA, KEEP_SCHEMA, Finding, Ranges, ReplyError, ReviewError, dedupe, fingerprint,
@@ -57,7 +57,7 @@ class Reviewer:
         callers = [c for c in _unique([c for u in batch for c in u.callers if not _shown(c, batch)])
                    if not any(d["path"] == c["path"] and d["start_line"] <= c["start_line"] and
                               c["end_line"] <= d["end_line"] for d in definitions)]  # not twice
-        values = {"focus": focus, "guidance": FOCI[focus], "changes": changes_text(batch),
+        values: dict[str, Value] = {"focus": focus, "guidance": FOCI[focus], "changes": changes_text(batch),
                   "definitions": definitions, "callers": callers}
         try:
             rendered = render(load("review"), values, self.prompt_budget)

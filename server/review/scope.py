@@ -155,8 +155,8 @@ def _file_units(retriever: Retriever, root: Path, f: FileChange, symbols: list, 
         places = {n for n in h.changed if n <= last and lines[n - 1].strip()}
         places |= {m if lines[m - 1].strip() or m == 1 else m - 1 for m in (min(n, last) for n, _ in h.removed)}
         for n in places or [min(n, last) for n in h.changed] or [min(h.start, last)]:
-            inner = [s for s in symbols if s.start_line <= n <= s.end_line]
-            best = min(inner, key=lambda s: s.end_line - s.start_line, default=None)
+            holders = [s for s in symbols if s.start_line <= n <= s.end_line]
+            best = min(holders, key=lambda s: s.end_line - s.start_line, default=None)
             marks.setdefault((best.qualname, best.start_line, best.end_line) if best else None, set()).add(n)
     keys = sorted((k for k in marks if k is not None), key=lambda k: (k[1], -k[2]))
     for outer in keys:
