@@ -485,7 +485,8 @@ def test_a_package_variable_takes_its_call_s_type(tmp_path: Path) -> None:
         "go.mod": "module example.com/m\n\ngo 1.21\n",
         "gen/gen.go": "package gen\n\n// ImportPath is a package path.\ntype ImportPath string\n\n"
                       "// Ident names a member.\nfunc (p ImportPath) Ident(n string) string { return n }\n\n"
-                      "// Printer prints.\ntype Printer struct{}\n\n// P prints a line.\nfunc (p *Printer) P(v string) {}\n\n"
+                      "// Printer prints.\ntype Printer struct{}\n\n"
+                      "// P prints a line.\nfunc (p *Printer) P(v string) {}\n\n"
                       "// NewPrinter makes one.\nfunc NewPrinter() *Printer { return &Printer{} }\n",
         "vars.go": 'package main\n\nimport "example.com/m/gen"\n\nconst timePkg = gen.ImportPath("time")\n\n'
                    "var std = gen.NewPrinter()\n",
