@@ -152,7 +152,7 @@ def test_a_project_file_may_not_choose_the_endpoint_or_a_secret(places):
     refused = ["model.baseUrl", "model.apiKeyEnv", "index.embedder", "index.embedBaseUrl", "index.embedApiKeyEnv",
                "index.store", "index.dataDir"]
     assert len(r.problems) == len(refused)
-    for key, problem in zip(refused, r.problems):
+    for key, problem in zip(refused, r.problems, strict=True):
         assert problem.startswith(f"{project / '.ragls.toml'}: {key} is ignored: a project's settings may not "
                                   "choose where code is sent")
         assert str(user) in problem

@@ -213,7 +213,7 @@ class AgentTools:
         texts = await self.session.run(self._lines, kept)
         redact = Redactor()
         return [Snippet(s.path, s.start_line, s.end_line, s.label, s.kind, redact(text), s.more)
-                for s, text in zip(kept, texts) if text.strip()]
+                for s, text in zip(kept, texts, strict=True) if text.strip()]
 
     def _lines(self, snippets: list[Snippet]) -> list[str]:
         return ["\n".join(self.session.lines(s.path)[s.start_line - 1:s.end_line]) for s in snippets]
