@@ -319,6 +319,7 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     handler.setFormatter(_Format())
     logging.basicConfig(level=level, handlers=[handler])
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    from .embed import EmbeddingError
     from .lock import IndexLocked
     from .vectors import VectorStoreError
 
@@ -327,7 +328,7 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     except IndexLocked as exc:
         print(f"ragls: {exc}", file=sys.stderr)
         return 3
-    except VectorStoreError as exc:
+    except (VectorStoreError, EmbeddingError) as exc:
         print(f"ragls: {exc}", file=sys.stderr)
         return 4
     except sqlite3.Error as exc:  # not damage (that is rebuilt): a full disk, a read-only folder, an I/O error

@@ -71,15 +71,30 @@ class OpenAIEmbedder:
         return self._client
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        import openai
+
         from .secrets import redact
 
         client = self.client()
         out: list[list[float]] = []
+        where = f"the embeddings endpoint {self.base_url or '(OPENAI_BASE_URL)'} (model {self.model})"
         for i in range(0, len(texts), self.batch_size):  # texts leave the machine: their secrets are redacted
             batch = [redact(t[:MAX_EMBED_CHARS * 4])[0] or " " for t in texts[i:i + self.batch_size]]
-            reply = client.embeddings.create(model=self.model, input=batch)
-            out.extend(d.embedding for d in sorted(reply.data, key=lambda d: d.index))
+            try:
+                reply = client.embeddings.create(model=self.model, input=batch)
+                data = sorted(reply.data, key=lambda d: d.index)
+            except (openai.OpenAIError, ValueError, TypeError, AttributeError) as exc:  # down, refused, not JSON
+                raise EmbeddingError(f"{where} failed: {exc}") from exc
+            if [d.index for d in data] != list(range(len(batch))):
+                raise EmbeddingError(f"{where} answered {len(data)} vectors for {len(batch)} texts")
+            if len({len(d.embedding) for d in data} | ({len(out[0])} if out else set())) != 1:
+                raise EmbeddingError(f"{where} answered vectors of different lengths")
+            out.extend(d.embedding for d in data)
         return unit_length(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
+
+
+class EmbeddingError(RuntimeError):
+    """An embeddings endpoint failed or answered something that is not one vector per text: one clear line."""
 
 
 def make_embedder(spec: str | None = None, base_url: str | None = None, api_key_env: str | None = None) -> Embedder:

@@ -115,13 +115,53 @@ def test_warming_loads_the_segmenter_of_small_updates_only() -> None:
 
 def test_an_embeddings_endpoint_that_stops_answering_fails_the_batch_instead_of_hanging_it():
     import openai
-    from ragls.indexer.embed import OpenAIEmbedder
+    from ragls.indexer.embed import EmbeddingError, OpenAIEmbedder
 
     with FakeOpenAI() as api:
         embedder = OpenAIEmbedder("test-embed", api.base_url, "sk-test", timeout_s=0.5, max_retries=0)
         assert embedder.embed(["def f():\n    return 1\n"]).shape == (1, api.dim)
         client = embedder.client()
         api.delay_s = 5.0  # the server hangs
-        with pytest.raises(openai.APITimeoutError):
+        with pytest.raises(EmbeddingError, match="failed") as caught:
             embedder.embed(["def g():\n    return 2\n"])
+        assert isinstance(caught.value.__cause__, openai.APITimeoutError)
         assert embedder.client() is client  # one client for the embedder's life
+
+
+def test_an_embeddings_reply_that_is_not_one_vector_per_text_is_an_error():
+    """Fewer vectors than texts (or vectors of two lengths) never reshape into wrong rows: a clear error."""
+    from types import SimpleNamespace
+
+    from ragls.indexer.embed import EmbeddingError, OpenAIEmbedder
+
+    def reply(*lengths: int) -> SimpleNamespace:
+        return SimpleNamespace(data=[SimpleNamespace(index=i, embedding=[0.5] * n) for i, n in enumerate(lengths)])
+
+    embedder = OpenAIEmbedder("test-embed", "http://127.0.0.1:1/v1", batch_size=4)
+    answers: list[SimpleNamespace] = []
+    embedder._client = SimpleNamespace(embeddings=SimpleNamespace(create=lambda **_: answers.pop(0)))
+    answers.append(reply(8, 8))
+    with pytest.raises(EmbeddingError, match="answered 2 vectors for 4 texts"):
+        embedder.embed(["a", "b", "c", "d"])
+    answers.extend([reply(8, 8, 8, 8), reply(4)])
+    with pytest.raises(EmbeddingError, match="different lengths"):
+        embedder.embed(["a", "b", "c", "d", "e"])
+    answers.append(reply(8, 8))
+    assert embedder.embed(["a", "b"]).shape == (2, 8)
+
+
+def test_an_embeddings_endpoint_that_is_down_is_one_line_and_exit_4(shop_repo, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = subprocess.run([sys.executable, "-m", "ragls.indexer.cli", "index", shop_repo.working_tree_dir,
+                          "--data-dir", str(tmp_path / "data"), "--embedder", "openai:e",
+                          "--embed-base-url", f"http://127.0.0.1:{port}/v1"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 4, out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith(f"ragls: the embeddings endpoint http://127.0.0.1:{port}/v1")
+    assert "Traceback" not in out.stderr
