@@ -161,6 +161,29 @@ async def test_cancel_stops_the_upstream_call(lsp, api):
     fut.cancel()
 
 
+async def test_the_same_completion_asked_twice_at_once_is_one_model_call(lsp, api):
+    """A client that asks again for the same spot while the first answer is coming (a retry, a second trigger)
+    waits for that answer: one model call, both get it; cancelling one of the two does not stop the call."""
+    api.replies.append("apply_discount(subtotal, percent)")
+    api.stream_chunk_delay_s = 0.05
+    api.delay_s = 0.5
+    uri = open_doc(lsp, lsp.root / "shop/checkout.py", typing_checkout(lsp.root))
+    params = types.InlineCompletionParams(text_document=types.TextDocumentIdentifier(uri),
+                                          position=types.Position(11, 10),
+                                          context=types.InlineCompletionContext(
+                                              trigger_kind=types.InlineCompletionTriggerKind.Invoked))
+    first = lsp.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="first")
+    second = lsp.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="second")
+    third = lsp.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="third")
+    await asyncio.sleep(0.2)
+    lsp.protocol.notify("$/cancelRequest", types.CancelParams(id="first"))
+    answers = [await asyncio.wait_for(asyncio.wrap_future(f), 20) for f in (second, third)]
+    texts = [a.items[0].insert_text if a and a.items else None for a in answers]
+    assert texts[0] == texts[1] and texts[0] and "apply_discount" in texts[0], texts
+    calls = [p for p, _ in api.requests if p.endswith(("/chat/completions", "/completions"))]
+    assert len(calls) == 1, calls
+
+
 @pytest.mark.parametrize("fault", ["429", "500", "timeout", "garbage"])
 async def test_model_faults_give_nothing_and_the_server_lives_on(lsp, api, fault):
     uri = open_doc(lsp, lsp.root / "shop/checkout.py", typing_checkout(lsp.root).replace(

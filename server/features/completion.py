@@ -64,6 +64,15 @@ def _has_first_line(text: str) -> bool:
     return "\n" in body.lstrip("\n")
 
 
+@dataclass(slots=True)
+class _Answer:
+    """A model call under way for one document: its request's cache key, and how many requests wait for it."""
+
+    key: str
+    task: asyncio.Future
+    waiters: int = 0
+
+
 @dataclass(frozen=True)
 class CompletionRequest:
     """A cursor in a document: `line` 1-based, `col` a 0-based character column; `text` the whole buffer."""
@@ -126,7 +135,7 @@ class Completer:
         self.client = client
         self.editing = editing
         self._cache: OrderedDict[str, str] = OrderedDict()
-        self._running: dict[str, asyncio.Task] = {}
+        self._running: dict[str, _Answer] = {}  # path -> the completion being asked for it
         self._last: dict[str, tuple[str, str, str]] = {}  # path -> (prefix, suffix, completion) last shown
 
     async def prompt(self, req: CompletionRequest) -> tuple[Rendered, list[dict]]:
@@ -163,14 +172,21 @@ class Completer:
             return Completion(hit, cached=True)
         if (rest := self._typed_through(req)) is not None:
             return Completion(rest, cached=True)
-        if (old := self._running.pop(req.path, None)) is not None and not old.done():
-            old.cancel()  # the user typed on: the older request is stale
-        task = asyncio.ensure_future(self._complete(req))
-        self._running[req.path] = task
+        answer = self._running.get(req.path)
+        if answer is None or answer.key != key or answer.task.done():  # else the same request again: one call
+            if answer is not None and not answer.task.done():
+                answer.task.cancel()  # the user typed on: the older request is stale
+            answer = self._running[req.path] = _Answer(key, asyncio.ensure_future(self._complete(req)))
+        answer.waiters += 1
         try:
-            result = await task
+            result = await asyncio.shield(answer.task)
+        except asyncio.CancelledError:
+            if answer.waiters == 1:  # the last request waiting for it was cancelled: so is the model call
+                answer.task.cancel()
+            raise
         finally:
-            if self._running.get(req.path) is task:
+            answer.waiters -= 1
+            if not answer.waiters and self._running.get(req.path) is answer:
                 del self._running[req.path]
         if result.text:
             self._cache[key] = result.text
