@@ -4,14 +4,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from .fake_openai import FakeOpenAI
+from .headless import run_headless
 
 SCRIPT = Path(__file__).parent / "emacs" / "e2e.el"
 EMACS = shutil.which("emacs")
@@ -27,23 +26,16 @@ def run_emacs(params: dict, env: dict[str, str], tmp_path: Path) -> dict:
     """Run tests/emacs/e2e.el in `emacs --batch -Q`; its process group is killed if it outlives TIMEOUT_S. Skips the
     test when the script says eglot cannot be loaded."""
     (tmp_path / "params.json").write_text(json.dumps(params))
-    proc = subprocess.Popen([EMACS, "--batch", "-Q", "-l", str(SCRIPT)],
-                            env={**env, "RAGLS_EMACS_TEST": str(tmp_path / "params.json")}, cwd=params["root"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        pytest.fail(f"emacs did not finish in {TIMEOUT_S}s:\n{out.decode(errors='replace')[-4000:]}")
-    where = f"emacs exited {proc.returncode}\n{out.decode(errors='replace')[-4000:]}"
+    assert EMACS is not None
+    status, out = run_headless([EMACS, "--batch", "-Q", "-l", str(SCRIPT)],
+                               {**env, "RAGLS_EMACS_TEST": str(tmp_path / "params.json")}, params["root"], TIMEOUT_S)
+    where = f"emacs exited {status}\n{out}"
     result = Path(params["result"])
     assert result.exists(), where
     data = json.loads(result.read_text())
     if "skip" in data:
         pytest.skip(data["skip"])
-    assert proc.returncode == 0 and data.get("ok"), f"{data.get('error')}\n{data}\n{where}"
+    assert status == 0 and data.get("ok"), f"{data.get('error')}\n{data}\n{where}"
     return data
 
 

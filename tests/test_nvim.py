@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 
 from .conftest import FIXTURES
 from .fake_openai import FakeOpenAI, next_edit_rewriter
+from .headless import run_headless
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "server" / "nvim"
@@ -42,22 +42,15 @@ def run_nvim(params: dict, env: dict[str, str], tmp_path: Path, script: str = "e
     """Run a script of tests/nvim in `nvim --headless`; the whole process group is killed if it outlives TIMEOUT_S."""
     (tmp_path / "params.json").write_text(json.dumps(params))
     env = {**env, "RAGLS_NVIM_TEST": str(tmp_path / "params.json")}
-    proc = subprocess.Popen([NVIM, "--headless", "--clean", "-n", "-u", str(SCRIPTS / script)], env=env,
-                            cwd=params["root"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        pytest.fail(f"nvim did not finish in {TIMEOUT_S}s:\n{out.decode(errors='replace')[-4000:]}")
+    status, out = run_headless([NVIM, "--headless", "--clean", "-n", "-u", str(SCRIPTS / script)], env,
+                               params["root"], TIMEOUT_S)
     result = Path(params["result"])
     log = tmp_path / "state" / "nvim" / "lsp.log"
-    where = (f"nvim exited {proc.returncode}\n{out.decode(errors='replace')[-4000:]}\n"
+    where = (f"nvim exited {status}\n{out}\n"
              f"lsp.log:\n{log.read_text(errors='replace')[-6000:] if log.exists() else '(none)'}")
     assert result.exists(), where
     data = json.loads(result.read_text())
-    assert proc.returncode == 0 and data["ok"], f"{data.get('error')}\n{data}\n{where}"
+    assert status == 0 and data["ok"], f"{data.get('error')}\n{data}\n{where}"
     return data
 
 
