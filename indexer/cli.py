@@ -342,6 +342,11 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     except KeyboardInterrupt:
         print("ragls: interrupted; the index keeps what was stored and the next run completes it", file=sys.stderr)
         return 130
+    except SystemExit as exc:  # a usage error or a refused file, said in one line: exit 2, as the README says
+        if not isinstance(exc.code, str):
+            raise
+        print(exc.code, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

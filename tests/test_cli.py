@@ -86,9 +86,9 @@ def test_clear_errors(shop_repo, tmp_path):
     root = Path(shop_repo.working_tree_dir)
     data = str(tmp_path / "data")
     bad = ragls("context", "shop/checkout.py:x", "--data-dir", data, cwd=root)
-    assert bad.returncode != 0 and "PATH:LINE" in bad.stderr
+    assert bad.returncode == 2 and "PATH:LINE" in bad.stderr
     outside = ragls("context", str(tmp_path / "elsewhere.py") + ":1", "--repo", str(root), "--data-dir", data)
-    assert outside.returncode != 0 and "outside the repository" in outside.stderr
+    assert outside.returncode == 2 and "outside the repository" in outside.stderr
     missing = ragls("index", str(tmp_path / "nope"), "--data-dir", data)
     assert missing.returncode == 2 and "not a directory" in missing.stderr
 
