@@ -1,4 +1,5 @@
-"""One repository's index: its catalog, vector store and embedder, opened lazily (and repaired when damaged)."""
+"""One repository's index: its catalog, vector store and embedder, opened lazily (and repaired when damaged), and
+closed by `Index.close`."""
 from __future__ import annotations
 
 import hashlib
@@ -10,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -21,7 +23,7 @@ from .lock import IndexLocked, WriteLock
 from .reextract import Reextractor
 from .repair import CatalogDamaged, is_damage, open_catalog, open_vectors, repair_catalog, restore
 from .store import Store
-from .vectors import VectorStore, VectorStoreUnreachable
+from .vectors import VectorStore, VectorStoreError, VectorStoreUnreachable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,20 +33,44 @@ STORE_RETRY_S = 30.0  # a shared store found unreachable is not asked again for 
 class Index:
     """Entry point of the engine for a repository: `refresh` it, then ask its `retriever`."""
 
+    # one opening of each handle at a time in a process, as `functools.cached_property` gave them in Python 3.11 (the
+    # language server's writer and reader threads each have an Index on the same folder)
+    _opening_store = threading.RLock()
+    _opening_vectors = threading.RLock()
+
     def __init__(self, config: IndexConfig) -> None:
         self.config = config
         self.root = config.root.resolve()
         self.data_dir = config.data_path
         self._lock: WriteLock | None = None
         self._lock_owner: int | None = None
+        self._store: Store | None = None  # the catalog, once opened (`store`)
+        self._vectors: VectorStore | None = None  # the vector store, once opened (`vectors`)
+        self._vectors_paused: str | None = None  # why `vectors` may not be opened now (`pause_vectors`)
+        self._store_down: tuple[float, str] | None = None  # a shared store found unreachable: until when, and why
+        # the vector writes of the refresh or update running now (refresh.py sets them and clears them at its end):
+        # the ids it leaves to whoever opens the store next, or whether it writes them once at its end
+        self.deferred_vectors: DeferredVectors | None = None
+        self.late_vectors = False
+        self.vectors_warned = False  # a failed vector write was reported (once per index: updates are frequent)
 
     @classmethod
     def open(cls, root: str | Path, **kwargs) -> "Index":
         return cls(IndexConfig(root=Path(root), **kwargs))
 
-    @cached_property
+    @property
     def store(self) -> Store:
-        return open_catalog(self, self._prepare)
+        """The catalog, opened on first use (rebuilt there if damaged); a failed open is tried again on the next."""
+        if (store := self._store) is None:
+            with self._opening_store:
+                if (store := self._store) is None:
+                    store = self._store = open_catalog(self, self._prepare)
+        return store
+
+    @property
+    def store_open(self) -> bool:
+        """Whether the catalog is open (asking does not open it)."""
+        return self._store is not None
 
     def _prepare(self, store: Store) -> None:
         name = self.embedder_name
@@ -102,12 +128,57 @@ class Index:
             self.store.set_meta("repository", found)
         return found
 
-    @cached_property
+    @property
     def vectors(self) -> VectorStore:
-        """The vector store; raises VectorStoreError (unreachable server, damaged store that cannot be rebuilt now:
-        retrieval goes on without it) and is then tried again on the next use."""
+        """The vector store, opened on first use; raises VectorStoreError (unreachable server, damaged store that
+        cannot be rebuilt now, `pause_vectors`: retrieval goes on without it) and is then tried again on the next."""
+        if (vectors := self._vectors) is None:
+            if self._vectors_paused is not None:
+                raise VectorStoreError(self._vectors_paused)
+            with self._opening_vectors:
+                if (vectors := self._vectors) is None:
+                    vectors = self._vectors = self._open_vectors()
+        return vectors
+
+    @property
+    def vectors_open(self) -> bool:
+        """Whether the vector store is open in this process (asking does not open it)."""
+        return self._vectors is not None
+
+    def drop_vectors(self) -> VectorStore | None:
+        """Forget the open vector store without closing it (a collection found gone: the next use opens it anew,
+        finds it empty and restores it). Returns the store that was open."""
+        vectors, self._vectors = self._vectors, None
+        return vectors
+
+    def close_vectors(self) -> bool:
+        """Close the open vector store; the next use opens it again. True when one was open."""
+        if (vectors := self.drop_vectors()) is None:
+            return False
+        vectors.close()
+        return True
+
+    def pause_vectors(self, why: str) -> bool:
+        """Close the open vector store and refuse to open it (VectorStoreError(why)) until `resume_vectors`: another
+        process writes it meanwhile. True when one was open."""
+        self._vectors_paused = why
+        return self.close_vectors()
+
+    def resume_vectors(self) -> None:
+        """Let the vector store open again on its next use (after `pause_vectors`)."""
+        self._vectors_paused = None
+
+    def close(self) -> None:
+        """Close the vector store and the catalog if they are open (a no-op when they are not, so closing twice is
+        fine). The index stays usable: its next use opens them again, as the first did."""
+        self.close_vectors()
+        store, self._store = self._store, None
+        if store is not None:
+            store.close()
+
+    def _open_vectors(self) -> VectorStore:
         if self.config.store_url:
-            down = getattr(self, "_store_down", None)
+            down = self._store_down
             if down is not None and time.monotonic() < down[0]:
                 raise VectorStoreUnreachable(down[1])  # asked again within STORE_RETRY_S: the same answer, at once
             try:
@@ -193,6 +264,14 @@ class Index:
             return update_file(self, rel, data)
 
         return self.heal(run)
+
+
+@dataclass(slots=True)
+class DeferredVectors:
+    """The vector ids a run removed and added, stored by whoever next opens the vector store (`apply_pending`)."""
+
+    gone: set[str] = field(default_factory=set)
+    added: set[str] = field(default_factory=set)
 
 
 def repository_identity(root: Path) -> str | None:

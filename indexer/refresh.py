@@ -31,7 +31,7 @@ from .edges import (
     snapshot,
 )
 from .files import NotRegular, discover, read_regular, skip_reason
-from .index import Index
+from .index import DeferredVectors, Index
 from .languages import grammar, language_for
 from .repair import USER
 from .vectors import VectorStore, VectorStoreError, VectorStoreGone, needs_check
@@ -266,10 +266,9 @@ def _sync_vectors(index: Index, gone: list[str], added: dict[str, np.ndarray], s
     """Apply a committed batch to the vector store. Once it has failed in a run (a server down, a damaged store in
     use elsewhere), the run goes on for the catalog alone: vectors_dirty stays set and the next run reconciles.
     In a run that defers its vectors (`_defer_vectors`) the batch's ids are only noted."""
-    if summary.vectors_error is not None or not (gone or added) or getattr(index, "_late", False):
+    if summary.vectors_error is not None or not (gone or added) or index.late_vectors:
         return
-    deferred: _Deferred | None = getattr(index, "_deferred", None)
-    if deferred is not None:
+    if (deferred := index.deferred_vectors) is not None:
         deferred.gone.update(gone)
         deferred.added.update(added)
         return
@@ -309,18 +308,10 @@ def _apply_vectors(vectors: VectorStore, gone: list[str], added: dict[str, np.nd
 def _vectors_failed(index: Index, summary: Summary, exc: VectorStoreError) -> None:
     summary.vectors_error = str(exc)
     if isinstance(exc, VectorStoreGone):
-        index.__dict__.pop("vectors", None)  # opened anew next time: found empty, restored
-    if not getattr(index, "_vectors_warned", False):  # once per index: the language server updates files often
-        index._vectors_warned = True  # type: ignore[attr-defined]
+        index.drop_vectors()  # opened anew next time: found empty, restored
+    if not index.vectors_warned:  # once per index: the language server updates files often
+        index.vectors_warned = True
         log.warning("%s; the catalog is up to date and the vectors are stored by the next run", exc, extra=USER)
-
-
-@dataclass(slots=True)
-class _Deferred:
-    """The vector ids a run removed and added, stored by whoever next opens the vector store (`apply_pending`)."""
-
-    gone: set[str] = field(default_factory=set)
-    added: set[str] = field(default_factory=set)
 
 
 def _defer_vectors(index: Index, files: int) -> bool:
@@ -328,7 +319,7 @@ def _defer_vectors(index: Index, files: int) -> bool:
     query does, and needs the store anyway): opening it costs importing chroma, seconds against milliseconds of
     work. Never for a shared server (its other clients would not know), nor when the store is open already."""
     store = index.store
-    return (0 < files <= DEFER_MAX_FILES and "vectors" not in index.__dict__ and not index.config.store_url
+    return (0 < files <= DEFER_MAX_FILES and not index.vectors_open and not index.config.store_url
             and store.meta("generation") is not None and store.meta("vectors_dirty") != "1"
             and store.meta("vectors_reconcile") != "1")
 
@@ -341,7 +332,7 @@ def _late_vectors(index: Index, files: int) -> bool:
     return files >= LATE_MIN_FILES and not index.config.store_url
 
 
-def _record_deferred(db, deferred: _Deferred) -> None:
+def _record_deferred(db, deferred: DeferredVectors) -> None:
     """Add a run's deferred ids to those pending (in the transaction that clears vectors_dirty)."""
     row = db.execute("SELECT value FROM meta WHERE key=?", (PENDING_VECTORS,)).fetchone()
     pending = json.loads(row[0]) if row else {"gone": [], "added": []}
@@ -430,9 +421,9 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
         gone: list[str] = []
         late = _late_vectors(index, len(jobs) + len(removed))
         if _defer_vectors(index, len(jobs) + len(removed)):
-            index._deferred = _Deferred()  # type: ignore[attr-defined]
+            index.deferred_vectors = DeferredVectors()
         elif late:
-            index._late = True  # type: ignore[attr-defined]
+            index.late_vectors = True
         if removed:
             with store.transaction() as db:
                 _unsettle(db)
@@ -442,8 +433,7 @@ def refresh(index: Index, progress: Progress = None) -> Summary:
             _apply(index, _analyze_all(index, jobs, progress), summary, gone, catalog)
             _settle_vectors(index, dirty or late, summary)
         finally:
-            index.__dict__.pop("_deferred", None)
-            index.__dict__.pop("_late", None)
+            index.deferred_vectors, index.late_vectors = None, False
         _prune_vector_cache(index)
         stale = store.meta("edges_stale") == "1"
         if summary.changed or summary.removed or store.meta("generation") is None or stale or interrupted:
@@ -473,8 +463,7 @@ def _settle_vectors(index: Index, dirty: bool, summary: Summary) -> None:
     if summary.vectors_error is not None:
         return
     store = index.store
-    deferred: _Deferred | None = getattr(index, "_deferred", None)
-    if deferred is not None:
+    if (deferred := index.deferred_vectors) is not None:
         with store.transaction() as db:
             if deferred.gone or deferred.added:
                 _record_deferred(db, deferred)
@@ -483,9 +472,9 @@ def _settle_vectors(index: Index, dirty: bool, summary: Summary) -> None:
     try:
         if dirty or store.meta("vectors_reconcile") == "1":  # the latter: a reader found the store empty meanwhile
             reconcile(index)
-        elif "vectors" not in index.__dict__ and not index.config.store_url and needs_check(index.data_dir / "chroma"):
+        elif not index.vectors_open and not index.config.store_url and needs_check(index.data_dir / "chroma"):
             _ = index.vectors  # a writer died with the store open, it is gone, or its files changed: check it now
-        elif "vectors" not in index.__dict__ and index.config.store_url:
+        elif not index.vectors_open and index.config.store_url:
             _ = index.vectors  # a shared collection dropped (stale vectors collected) is found empty and restored
     except VectorStoreError as exc:
         _vectors_failed(index, summary, exc)
@@ -595,12 +584,12 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
         was_dirty = index.store.meta("vectors_dirty") == "1"
         was_unsettled = index.store.meta(UNSETTLED) == "1"
         before = snapshot(index.store.db, [rel])
-        deferred = _Deferred() if _defer_vectors(index, 1) else None
-        index._deferred = deferred  # type: ignore[attr-defined]
+        deferred = DeferredVectors() if _defer_vectors(index, 1) else None
+        index.deferred_vectors = deferred
         try:
             changed = _update_one(index, rel, data, summary)
         finally:
-            index.__dict__.pop("_deferred", None)
+            index.deferred_vectors = None
         if changed:
             changes = diff(before, snapshot(index.store.db, [rel]))
             with index.store.transaction() as db:  # readers patch their graph with the files logged here

@@ -79,7 +79,7 @@ def _opened(path: Path, prepare: Callable[[Store], None]) -> Store:
 def repair_catalog(index: "Index", why: str) -> None:
     """The open catalog failed with damage: rebuild it, unless another process already has (then follow it)."""
     with _repairing(index, why):
-        store = index.__dict__.get("store")
+        store = index.store if index.store_open else None
         if store is not None and store.replaced():
             store.reopen()
             return

@@ -581,7 +581,7 @@ class Retriever:
                 log.warning("vector search unavailable: %s", exc)
             self._vector_down: str | None = str(exc)
             if isinstance(exc, VectorStoreGone):
-                self.index.__dict__.pop("vectors", None)  # opened anew next time: found empty, restored
+                self.index.drop_vectors()  # opened anew next time: found empty, restored
             return
         self._vector_down = None
         if not hits:

@@ -19,7 +19,6 @@ from ragls.indexer.index import Index
 from ragls.indexer.languages import language_for
 from ragls.indexer.nextedit import Corpus, ScanCache
 from ragls.indexer.retrieve import Item, Query, Retriever
-from ragls.indexer.vectors import VectorStore, VectorStoreError
 
 from .indexer_process import IndexerProcess
 from .settings import Settings, index_options
@@ -33,18 +32,8 @@ REFUSALS_CACHE = 512
 NEXT_EDIT_FILES = 200  # files a next-edit query reads at most (beside the open ones), those using its rarer names
 NEXT_EDIT_COMMON = 0.05  # a name used in more of the files than this points nowhere in particular
 NEXT_EDIT_LINES = 300_000  # lines of scanned text kept for next-edit queries (about 60 MB)
+VECTORS_PAUSED = "the vector store is being refreshed by the indexer"
 SMALL_REFRESH = 100  # files to read again or drop that a refresh in the server itself handles (else a child does)
-
-
-class _VectorsPaused:
-    """Stands in for a local vector store while an indexer process writes it (chroma's files are not shared between
-    processes that write them): searches go on without vectors meanwhile."""
-
-    def query(self, vector: object, n: int) -> list[tuple[str, float]]:
-        raise VectorStoreError("the vector store is being refreshed by the indexer")
-
-    def close(self) -> None:
-        pass
 
 
 class Session:
@@ -249,9 +238,9 @@ class Session:
 
     def _pause_vectors(self) -> None:
         """Close this process's local vector store (writer's and reader's) before an indexer process writes it."""
-        opened = _drop_vectors(self._write_index)
-        try:
-            opened |= self._reader.submit(_drop_vectors, self._read_index, _VectorsPaused()).result()
+        opened = self._write_index.close_vectors()
+        try:  # searches go on without vectors meanwhile (chroma's files are not shared between processes writing them)
+            opened |= self._reader.submit(self._read_index.pause_vectors, VECTORS_PAUSED).result()
         except RuntimeError:  # the session is closing: the reader pool is shut down
             pass
         if opened:  # chroma keeps one system per path: the next open must read the files the child leaves
@@ -261,7 +250,7 @@ class Session:
 
     def _resume_vectors(self) -> None:
         try:
-            self._reader.submit(_drop_vectors, self._read_index).result()
+            self._reader.submit(self._read_index.resume_vectors).result()
         except RuntimeError:
             pass
 
@@ -342,22 +331,11 @@ class Session:
         for handle, _ in self._pending.values():
             handle.cancel()
         for index in (self._write_index, self._read_index):
-            if "vectors" in index.__dict__:
+            if index.vectors_open:
                 index.vectors.close()
         self._writer.shutdown(wait=False, cancel_futures=True)
         self._reader.shutdown(wait=False, cancel_futures=True)
         # the catalog stays open (an update may still be running on it): only its checkpointer stops
-        if (store := self._write_index.__dict__.get("store")) is not None:
-            store.stop_checkpoints()
+        if self._write_index.store_open:
+            self._write_index.store.stop_checkpoints()
 
-
-def _drop_vectors(index: Index, stand_in: object | None = None) -> bool:
-    """Close an index's open vector store (it is opened again on its next use, or `stand_in` answers meanwhile);
-    True when a store was open."""
-    store = index.__dict__.pop("vectors", None)
-    if stand_in is not None:
-        index.__dict__["vectors"] = stand_in
-    if isinstance(store, VectorStore):
-        store.close()
-        return True
-    return False

@@ -108,12 +108,11 @@ def open_index_fixture(tmp_path: Path) -> Iterator:
 
 
 def close_index(index: Index) -> None:
-    """Close the catalog and forget chroma's in-process clients (another process may write the store next)."""
-    if "store" in index.__dict__:
-        index.store.close()
-        del index.__dict__["store"]
-    if "vectors" in index.__dict__:
-        del index.__dict__["vectors"]
+    """Close the index (catalog and vector store) and forget chroma's in-process clients (another process may write
+    the store next)."""
+    opened = index.vectors_open
+    index.close()
+    if opened:
         from chromadb.api.shared_system_client import SharedSystemClient
 
         SharedSystemClient.clear_system_cache()

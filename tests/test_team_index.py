@@ -141,7 +141,7 @@ def test_a_server_down_mid_index_is_one_line(tmp_path, clones, open_index, monke
         # The server is back: the next run stores the missing vectors, embedding nothing.
         server = ChromaServer(server.path, port=server.port)
         index._store_down = None  # the retry pause is over (the language server waits STORE_RETRY_S)
-        del index.__dict__["vectors"]
+        index.drop_vectors()
         s = index.refresh(progress=False)
         assert s.vectors_error is None and s.embedded == 0
         assert vec_ids(index) <= server.ids()

@@ -46,7 +46,7 @@ def test_a_small_refresh_leaves_its_vector_writes_to_the_next_reader(tmp_path: P
     try:
         summary = index.refresh(progress=False)
         assert summary.changed == 1 and summary.vectors_error is None
-        assert "vectors" not in index.__dict__  # the store was not opened
+        assert not index.vectors_open  # the store was not opened
         assert index.store.meta("vectors_pending") is not None and index.store.meta("vectors_dirty") == "0"
         want = {v for v, in rows(index, "SELECT vec_id FROM chunks")}
         assert index.vectors.ids() == want  # opening it stored what was deferred
@@ -60,7 +60,7 @@ def test_update_file_defers_while_no_store_is_open_and_writes_at_once_when_one_i
     index = Index.open(root, data_dir=tmp_path / "data")
     try:
         index.update_file("a.py", EDIT.encode())
-        assert "vectors" not in index.__dict__ and index.store.meta("vectors_pending") is not None
+        assert not index.vectors_open and index.store.meta("vectors_pending") is not None
         want = {v for v, in rows(index, "SELECT vec_id FROM chunks")}
         assert index.vectors.ids() == want
         index.update_file("a.py", FILES["a.py"].encode())  # the store is open now: written at once

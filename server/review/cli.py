@@ -107,10 +107,8 @@ async def _review(args: argparse.Namespace) -> int:
     prompt_budget = args.prompt_budget or settings.chat.budget
     try:
         p, skipped = prepare(index, change, args.budget, prompt_budget)
-    finally:  # the index's handles; Index itself has no close
-        for handle in ("vectors", "store"):
-            if handle in index.__dict__:
-                index.__dict__[handle].close()
+    finally:
+        index.close()
     if args.dry_run:
         _emit(_dry_run(p, skipped, args.format == "json"), args.output)
         return OK
