@@ -60,6 +60,7 @@ class Template:
     header: str = ""  # FIM: comment block before the prefix
     context_intro: str = ""  # FIM: the line before context items (left out with the items)
     line_comment: Mapping[str, str] = field(default_factory=dict)  # FIM: language id -> line comment
+    guidance: Mapping[str, str] = field(default_factory=dict)  # review: focus -> what its reviewer looks for
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def load(name: str) -> Template:
                  keep=dict(raw.get("keep", {})), data=frozenset(raw.get("data", ())),
                  numbered=frozenset(raw.get("numbered", ())), system=raw.get("system", "").strip(),
                  user=raw.get("user", "").strip(), header=raw.get("header", "").strip(),
-                 context_intro=raw.get("context_intro", "").strip(), line_comment=dict(raw.get("line_comment", {})))
+                 context_intro=raw.get("context_intro", "").strip(), line_comment=dict(raw.get("line_comment", {})),
+                 guidance={k: " ".join(v.split()) for k, v in raw.get("guidance", {}).items()})
     _check(t)
     return t
 
@@ -124,6 +126,8 @@ def _check(t: Template) -> None:
         raise ValueError(f"{where}: placeholders {sorted(unknown)} are not declared in `variables`")
     if unused := declared - used:
         raise ValueError(f"{where}: variables {sorted(unused)} are declared but never used")
+    if "guidance" in declared and not (t.guidance and all(isinstance(v, str) and v for v in t.guidance.values())):
+        raise ValueError(f"{where}: `guidance` is a variable, so a [guidance] table must give its text per focus")
 
 
 @cache

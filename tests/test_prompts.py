@@ -163,6 +163,21 @@ def test_missing_or_unknown_variables_are_clear_errors():
         render(load("ask"), {"question": "q", "context": [{"path": "a.py"}]}, 1000)
 
 
+def test_the_review_template_holds_each_reviewer_s_guidance():
+    """What each specialist looks for is the review template's data ([guidance]), not code; a template that uses
+    `{guidance}` without that table is refused when loaded."""
+    from dataclasses import replace
+
+    from ragls.prompts.render import _check
+    from ragls.server.review.plan import FOCI
+
+    review = load("review")
+    assert set(review.guidance) == set(FOCI) == {"correctness", "security", "performance", "maintainability"}
+    assert all(text.startswith("Look for") and "\n" not in text for text in review.guidance.values())
+    with pytest.raises(ValueError, match="guidance"):
+        _check(replace(review, guidance={}))
+
+
 @pytest.mark.parametrize("family, expected, stop", [
     ("starcoder", "<fim_prefix>H\nP<fim_suffix>S<fim_middle>", "<fim_prefix>"),
     ("codellama", "<PRE> H\nP <SUF>S <MID>", "<EOT>"),

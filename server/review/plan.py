@@ -8,16 +8,7 @@ from ragls.prompts.render import load, render
 
 from .scope import Skipped, Unit
 
-FOCI = {
-    "correctness": "Look for logic errors, wrong conditions or arithmetic, off-by-one errors, unhandled None or "
-                   "error cases, broken contracts with the definitions and callers shown, and race conditions.",
-    "security": "Look for injection (SQL, shell, templates), unsafe deserialisation, path traversal, secrets in "
-                "code, missing authorisation or validation of untrusted input, and weak cryptography.",
-    "performance": "Look for needless quadratic work, repeated I/O or queries in loops, unbounded memory, blocking "
-                   "calls on hot or async paths, and work that could be cached or hoisted.",
-    "maintainability": "Look for misleading names or comments, dead or duplicated code, functions doing too "
-                       "much, and changes that break the conventions of the surrounding code.",
-}
+FOCI = dict(load("review").guidance)  # focus -> what its reviewer looks for (prompts/templates/review.toml)
 SEPARATOR = 2  # tokens between two units in one prompt
 
 
