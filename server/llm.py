@@ -20,6 +20,7 @@ import pydantic
 
 from ragls.indexer import tokens
 
+from .reply_schema import ReplySchema
 from .settings import Settings, api_key
 
 if TYPE_CHECKING:
@@ -47,24 +48,6 @@ Message = Mapping[str, Any]
 # then not at all (the caller's prompt asks for JSON and its parser copes).
 FORMATS = ("json_schema", "json_object", None)
 _REFUSAL_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
-
-
-@dataclass(frozen=True)
-class ReplySchema:
-    """The JSON a chat reply must be: a name for the endpoint (letters, digits, _ and -), a JSON schema kept within
-    OpenAI's strict subset (every property required, no additional properties, no length limits), and optionally the
-    same schema with limits (maxItems, maxLength) for the json_object form, which only local servers understand:
-    their grammars then keep a small model that repeats itself from running on to max_tokens."""
-
-    name: str
-    schema: Mapping[str, Any]
-    bounded: Mapping[str, Any] | None = None
-
-    def response_format(self, form: str) -> dict[str, Any]:
-        """The request's `response_format` in one of FORMATS' forms."""
-        if form == "json_schema":
-            return {"type": "json_schema", "json_schema": {"name": self.name, "schema": self.schema, "strict": True}}
-        return {"type": "json_object", "schema": self.bounded or self.schema}
 
 
 class ModelError(Exception):

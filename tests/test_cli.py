@@ -127,3 +127,18 @@ def test_progress_bar_on_a_terminal_then_one_summary_line(shop_repo, tmp_path):
     assert proc.wait() == 0
     assert b"file/s" in shown and b"/67" in shown  # the bar, on the terminal (stderr)
     assert out.count("\n") == 1 and out.startswith("indexed 67 files")
+
+
+def test_the_engine_commands_load_no_model_client(shop_repo, tmp_path):
+    """`ragls index` and `ragls context` through the `ragls` entry point import neither openai nor the language
+    server: their start-up stays a fraction of a second (openai alone took 0.4 s of each command)."""
+    code = ("import json, sys\n"
+            "from ragls.server.cli import main\n"
+            f"a = main(['index', {shop_repo.working_tree_dir!r}, '--data-dir', {str(tmp_path / 'data')!r}, '-q'])\n"
+            f"b = main(['context', 'shop/checkout.py:12:10', '--repo', {shop_repo.working_tree_dir!r},\n"
+            f"          '--data-dir', {str(tmp_path / 'data')!r}, '--json'])\n"
+            "print(json.dumps([a, b, sorted({m.split('.')[0] for m in sys.modules}\n"
+            "                  & {'openai', 'httpx2', 'pygls', 'lsprotocol'})]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    a, b, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert a == b == 0 and loaded == [], (loaded, done.stderr[-2000:])
