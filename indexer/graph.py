@@ -13,7 +13,7 @@ from typing import Literal
 from .files import read_text
 from .lang.paths import PathIndex
 from .lang.spec import Arity
-from .lang.types import elem_chain, type_chain
+from .lang.types import ELEMENT, elem_chain, type_chain
 from .languages import LANGUAGE_NAMES, spec
 from .model import ImportRef
 from .store import Store
@@ -255,7 +255,10 @@ class Graph:
 
     # ---- all languages ------------------------------------------------------------------------------------
     def resolve_attr(self, target: Target, attr: str, depth: int = 0) -> Target | None:
-        """`module.attr`, `Class.member` (its own, else inherited), or a name exported by a set of files."""
+        """`module.attr`, `Class.member` (its own, else inherited), or a name exported by a set of files; `attr`
+        ELEMENT (`xs[i]`): the type of the elements a definition's declared type holds."""
+        if attr == ELEMENT:
+            return self.type_of(target[1], element=True) if target[0] == "def" else None
         if target[0] == "mod":
             return self.resolve_symbol(target[1], attr)
         if target[0] == "files":

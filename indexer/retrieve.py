@@ -414,10 +414,8 @@ class Retriever:
                     else:
                         used_mods[str(t[1])] = max(used_mods.get(str(t[1]), 0), lines[-1])
                     implicit = attr == ELEMENT  # `xs[i].m`: the element's type is written nowhere either
-                    if attr == ELEMENT:
-                        t, via_type = (g.type_of(t[1], element=True) if t[0] == "def" else None), True
-                    else:
-                        t = g.resolve_attr(t, attr) if attr else None
+                    via_type = via_type or implicit
+                    t = g.resolve_attr(t, attr) if attr else None
                     at += 1
         in_sel = v.selection
         for chunk, lines in typed_uses.items():  # a variable's type and its members: weaker evidence than an import
@@ -758,10 +756,7 @@ class _Types:
         for attr in rest:
             if t is None:
                 return None
-            if attr == ELEMENT:
-                t = self.g.type_of(t[1], element=True) if t[0] == "def" else None
-            else:
-                t = self.g.resolve_attr(t, attr)
+            t = self.g.resolve_attr(t, attr)
         if t is not None and t[0] == "def" and t[1].kind not in TYPE_LIKE:
             t = self.g.type_of(t[1])  # a call's value: what the function returns
         return t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None
