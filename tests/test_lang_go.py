@@ -31,6 +31,19 @@ def ref(module: str) -> ImportRef:
     return ImportRef(module, None, module.rsplit("/", 1)[-1], 1)
 
 
+def receiver_members(r: Retriever, path: str, lines: list[str], line: int, receiver: str) -> tuple[set[str], list]:
+    """Cut `path`'s text just after `receiver` on `line` (1-based) and ask for the cursor there: the symbols ranked
+    as the receiver's members, and every item."""
+    text = "\n".join(lines[:line - 1] + [lines[line - 1][:lines[line - 1].index(receiver) + len(receiver)]])
+    items = r.context(Query(path, line, len(text.rsplit("\n", 1)[-1])), source=text, join=False)
+    return {i.symbol for i in items if "receiver=1.00" in i.why}, items
+
+
+def used_symbols(items: list) -> set[str]:
+    """The items a selection uses, directly or through a declared type."""
+    return {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
+
+
 @pytest.fixture
 def shop(tmp_path: Path) -> Retriever:
     make_git_repo(SHOP, tmp_path / "shop")
@@ -304,9 +317,8 @@ def test_types_flow_through_locals_calls_and_elements(tmp_path: Path) -> None:
     lines = source.splitlines()
     for line, receiver, member in ((10, "fd.", "Field.Number"), (9, "fd := fds.", "Fields.Get"),
                                    (13, "g.P(e.", "Enum.Title"), (16, "e2.", "Enum.Title"), (10, "g.", "Out.P")):
-        text = "\n".join(lines[:line - 1] + [lines[line - 1][:lines[line - 1].index(receiver) + len(receiver)]])
-        items = r.context(Query("main.go", line, len(text.rsplit("\n", 1)[-1])), source=text, join=False)
-        assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (receiver, [i.symbol for i in items])
+        members, items = receiver_members(r, "main.go", lines, line, receiver)
+        assert member in members, (receiver, [i.symbol for i in items])
     explained = r.context(Query("main.go", 5, 0, 15), k=20, source=source.replace("\te2.\n", "\t_ = e2\n}\n"),
                           join=False)
     used = {i.symbol for i in explained if "used_typed" in " ".join(i.why)}
@@ -391,9 +403,8 @@ def test_ranging_over_a_defined_container_type_and_a_field_of_several_names(tmp_
     lines = (root / "use.go").read_text().splitlines()
     for line, receiver, member in ((7, "f.", "Field.Type"), (9, "valConv.", "Converter.PBValueOf"),
                                    (10, "m.", "Fields.Len")):
-        text = "\n".join(lines[:line - 1] + [lines[line - 1][:lines[line - 1].index(receiver) + len(receiver)]])
-        items = r.context(Query("use.go", line, len(text.rsplit("\n", 1)[-1])), source=text, join=False)
-        assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (receiver, [i.symbol for i in items])
+        members, items = receiver_members(r, "use.go", lines, line, receiver)
+        assert member in members, (receiver, [i.symbol for i in items])
 
 
 def test_type_switch_cases_assertions_and_types_the_code_never_writes(tmp_path: Path) -> None:
@@ -422,7 +433,7 @@ def test_type_switch_cases_assertions_and_types_the_code_never_writes(tmp_path: 
     })
     r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("use.go", 5, end_line=15), k=20, join=False)
-    used = {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
+    used = used_symbols(items)
     assert {"Numbers.Len", "Names.Count", "Message.Fields", "Fields.Size", "Numbers", "Names", "Message"} <= used, used
     assert "Fields" not in used  # no line of describe writes it
 
@@ -452,7 +463,7 @@ def test_an_element_s_member_through_an_index(tmp_path: Path) -> None:
     r = Retriever(index_of(root, tmp_path / "data"))
     for first, last in ((7, 9), (11, 15)):  # an index in a chain; a slice of a container, then an element of it
         items = r.context(Query("writer.go", first, end_line=last), k=20, join=False)
-        used = {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
+        used = used_symbols(items)
         assert "hcode.len" in used, (first, [(i.symbol, i.why) for i in items])
         assert ("hcode" in used) == (first == 11)  # bits' signature writes it; size's code never does
 
@@ -472,7 +483,7 @@ def test_a_name_declared_again_from_itself_and_a_channel_receive(tmp_path: Path)
     })
     r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("use.go", 3, end_line=13), k=20, join=False)
-    used = {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
+    used = used_symbols(items)
     assert {"reader.remaining", "block.reset"} <= used, [(i.symbol, i.why) for i in items]
 
 
@@ -495,6 +506,5 @@ def test_a_package_variable_takes_its_call_s_type(tmp_path: Path) -> None:
     r = Retriever(index_of(root, tmp_path / "data"))
     lines = (root / "main.go").read_text().splitlines()
     for receiver, member in (("timePkg.", "ImportPath.Ident"), ("std.", "Printer.P")):
-        text = "\n".join(lines[:3] + [lines[3][:lines[3].index(receiver) + len(receiver)]])
-        items = r.context(Query("main.go", 4, len(text.rsplit("\n", 1)[-1])), source=text, join=False)
-        assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (receiver, [i.symbol for i in items])
+        members, items = receiver_members(r, "main.go", lines, 4, receiver)
+        assert member in members, (receiver, [i.symbol for i in items])
