@@ -52,6 +52,7 @@ class Index:
         # the ids it leaves to whoever opens the store next, or whether it writes them once at its end
         self.deferred_vectors: DeferredVectors | None = None
         self.late_vectors = False
+        self.vectors_lost = False  # applying deferred writes found vectors the cache lost: vectors_dirty stays set
         self.vectors_warned = False  # a failed vector write was reported (once per index: updates are frequent)
 
     @classmethod

@@ -354,6 +354,7 @@ def apply_pending(index: Index, vectors: VectorStore) -> None:
     added = {v: cached[live[v]] for v in pending["added"] if v in live and live[v] in cached}
     if len(added) < len([v for v in pending["added"] if v in live]):  # the cache lost some: reconcile them
         index.store.set_meta("vectors_dirty", "1")
+        index.vectors_lost = True  # an update running now must leave the mark for the next refresh
     _apply_vectors(vectors, gone, added, live)
     with index.store.transaction() as db:
         db.execute("DELETE FROM meta WHERE key=? AND value=?", (PENDING_VECTORS, raw))
@@ -583,6 +584,7 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
     with index.write_lock():
         was_dirty = index.store.meta("vectors_dirty") == "1"
         was_unsettled = index.store.meta(UNSETTLED) == "1"
+        index.vectors_lost = False
         before = snapshot(index.store.db, [rel])
         deferred = DeferredVectors() if _defer_vectors(index, 1) else None
         index.deferred_vectors = deferred
@@ -597,7 +599,9 @@ def update_file(index: Index, rel: str, data: bytes | None = None) -> Summary:
                 record_pending(db, changes)  # the next refresh resolves the edges these can affect
                 if deferred is not None and (deferred.gone or deferred.added):
                     _record_deferred(db, deferred)
-                if not was_dirty and summary.vectors_error is None:  # else the next refresh reconciles
+                # else the next refresh reconciles: a run stopped before its vectors, a store that failed, or deferred
+                # writes whose vectors the cache lost (applied during this update)
+                if not was_dirty and summary.vectors_error is None and not index.vectors_lost:
                     db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '0')")
                 db.execute("INSERT OR REPLACE INTO meta VALUES('edges_stale', '1')")
                 if not was_unsettled:  # this update is recorded whole; a stopped refresh's mark stays
