@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragls.indexer import refresh as refresh_module
+from ragls.indexer.vector_sync import VectorSync
 
 from .helpers_repo import (  # noqa: F401  (the *_fixture names are fixtures)
     Workspace,
@@ -35,7 +35,7 @@ def test_an_update_after_a_refresh_stopped_before_its_vectors_leaves_them_to_the
                                     "def wrap(x, n):\n    return x % n\n",
                      "app/extra.py": "def extra():\n    return 42\n"})
     with monkeypatch.context() as m:
-        m.setattr(refresh_module, "_sync_vectors", _kill)  # killed after the batch's commit, before its vectors
+        m.setattr(VectorSync, "write", _kill)  # killed after the batch's commit, before its vectors
         with pytest.raises(Killed):
             index.refresh(progress=False)
     assert index.store.meta("vectors_dirty") == "1" and index.store.meta("unsettled") == "1"
