@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ragls.indexer import refresh as refresh_module
 from ragls.indexer.vector_sync import VectorSync
 
 from .helpers_repo import (  # noqa: F401  (the *_fixture names are fixtures)
@@ -26,8 +27,11 @@ def _kill(*_args, **_kwargs):
 
 
 @pytest.mark.parametrize("updater", ["the same index", "another index"])
+@pytest.mark.parametrize("run", ["batch by batch", "late"])
 def test_an_update_after_a_refresh_stopped_before_its_vectors_leaves_them_to_the_next_refresh(
-        workspace: Workspace, open_index, monkeypatch: pytest.MonkeyPatch, updater: str) -> None:
+        workspace: Workspace, open_index, monkeypatch: pytest.MonkeyPatch, updater: str, run: str) -> None:
+    """Killed after a batch's commit and before its vector write, or (a large run, `late`: every vector written once
+    at the end) before that end."""
     index = open_index(workspace.root)
     index.refresh(progress=False)
     assert index.store.meta("vectors_dirty") == "0"
@@ -35,7 +39,11 @@ def test_an_update_after_a_refresh_stopped_before_its_vectors_leaves_them_to_the
                                     "def wrap(x, n):\n    return x % n\n",
                      "app/extra.py": "def extra():\n    return 42\n"})
     with monkeypatch.context() as m:
-        m.setattr(VectorSync, "write", _kill)  # killed after the batch's commit, before its vectors
+        if run == "late":
+            m.setattr(refresh_module, "LATE_MIN_FILES", 1)
+            m.setattr(VectorSync, "settle", _kill)  # the batches committed, no vector written yet
+        else:
+            m.setattr(VectorSync, "write", _kill)  # killed after the batch's commit, before its vectors
         with pytest.raises(Killed):
             index.refresh(progress=False)
     assert index.store.meta("vectors_dirty") == "1" and index.store.meta("unsettled") == "1"
