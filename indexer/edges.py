@@ -10,12 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .flags import EDGES_PENDING, meta_in, set_meta_in
 from .graph import Graph, python_module
 from .store import Store
 
 log = logging.getLogger(__name__)
 ALL = "*"  # every name of a file may have changed (its star imports did, or the file came or went)
-PENDING = "edges_pending"  # meta key: the changes update_file made since the edges were last stored (JSON)
+PENDING = EDGES_PENDING  # meta key: the changes update_file made since the edges were last stored (JSON)
 FULL = "full"  # its value when they are too many to follow
 PENDING_MAX = 5000  # names
 CONFIG_NAMES = frozenset({"go.mod", "go.work", "package.json", "Cargo.toml"})  # read by the path rules
@@ -43,28 +44,23 @@ class Change:
     moved: bool = False  # added to or removed from the graph, or its language changed
 
 
-def snapshot(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, Inputs]:
+def snapshot(store: Store, paths: Iterable[str]) -> dict[str, Inputs]:
     """The edge inputs of `paths` as the catalog holds them now."""
     paths = sorted(set(paths))
     language: dict[str, str | None] = {p: None for p in paths}
     config: dict[str, str | None] = {}
     defs: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     rows: dict[str, list[tuple]] = defaultdict(list)
-    for i in range(0, len(paths), 500):
-        part = paths[i:i + 500]
-        marks = ",".join("?" * len(part))
-        for p, lang, skipped, h in db.execute(
-                f"SELECT path, language, skip_reason, hash FROM files WHERE path IN ({marks})", part):
-            if skipped is None:
-                language[p] = lang
-            if is_config(p):
-                config[p] = h
-        for p, qual, kind in db.execute(f"SELECT path, qualname, kind FROM symbols WHERE path IN ({marks}) "
-                                        "AND instr(qualname, '.') = 0", part):
-            defs[p][qual].add(kind)
-        for p, module, name, alias in db.execute(
-                f"SELECT path, module, name, alias FROM imports WHERE path IN ({marks}) ORDER BY rowid", part):
-            rows[p].append((module, name, alias))
+    file_rows, def_rows, import_rows = store.edge_inputs(paths)
+    for p, lang, skipped, h in file_rows:
+        if skipped is None:
+            language[p] = lang
+        if is_config(p):
+            config[p] = h
+    for p, qual, kind in def_rows:
+        defs[p][qual].add(kind)
+    for p, module, name, alias in import_rows:
+        rows[p].append((module, name, alias))
     out: dict[str, Inputs] = {}
     for p in paths:
         binds: dict[str, list[tuple]] = defaultdict(list)
@@ -120,16 +116,16 @@ def diff(old: dict[str, Inputs], new: dict[str, Inputs]) -> list[Change]:
 def record_pending(db: sqlite3.Connection, changes: list[Change]) -> None:
     """Remember changes made without storing edges (the language server's updates) for the next refresh: per file,
     the union of the names changed; past PENDING_MAX names, only that all edges must be resolved again."""
-    row = db.execute("SELECT value FROM meta WHERE key=?", (PENDING,)).fetchone()
-    if row is not None and row[0] == FULL:
+    raw = meta_in(db, PENDING)
+    if raw == FULL:
         return
     merged: dict[str, tuple[set[str], bool]] = {}
-    for c in [*_parse(row[0] if row else "[]"), *changes]:
+    for c in [*_parse(raw if raw is not None else "[]"), *changes]:
         names, moved = merged.get(c.path, (set(), False))
         merged[c.path] = (names | c.names, moved or c.moved)
     size = sum(len(n) + 1 for n, _ in merged.values())
     value = FULL if size > PENDING_MAX else json.dumps([[p, sorted(n), m] for p, (n, m) in sorted(merged.items())])
-    db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (PENDING, value))
+    set_meta_in(db, PENDING, value)
 
 
 def read_pending(store: Store) -> list[Change] | None:
@@ -185,10 +181,9 @@ def affected(store: Store, changes: list[Change], root_name: str) -> set[str] | 
     that import a changed name of a changed module, or star-import it and use the name, and through their own
     bindings the files that import those, to a fixed point; other languages by name alone (any file that imports or
     uses a changed name, through aliases), or all of them when a file of theirs came or went."""
-    db = store.db
     if not any(c.names or c.moved for c in changes):  # bodies edited: no name means anything new elsewhere
         return {c.path for c in changes}
-    language = dict(db.execute("SELECT path, language FROM files WHERE skip_reason IS NULL"))
+    language = store.indexed_languages()
     py = {p for p, lang in language.items() if lang == "python"}
     other = set(language) - py
     out = {c.path for c in changes if c.path in language}
@@ -207,39 +202,32 @@ def affected(store: Store, changes: list[Change], root_name: str) -> set[str] | 
     if other and other_all:
         out |= other
     elif other and names:
-        out |= _other_readers(db, other, names)
+        out |= _other_readers(store, other, names)
     py_changes = [c for c in changes if c.path.endswith((".py", ".pyi"))]
     if py and py_changes:
-        out |= _python_readers(db, py, py_changes, root_name)
+        out |= _python_readers(store, py, py_changes, root_name)
     return out
 
 
-def _other_readers(db: sqlite3.Connection, other: set[str], names: set[str]) -> set[str]:
+def _other_readers(store: Store, other: set[str], names: set[str]) -> set[str]:
     """Files not in Python that import or use a changed name, following aliases (`import {a as b}` passes a on as
     b)."""
     out: set[str] = set()
     wave, seen = sorted(names), set(names)
     while wave:
         nxt = []
-        for i in range(0, len(wave), 500):
-            part = wave[i:i + 500]
-            for p, name, alias in db.execute(
-                    f"SELECT path, name, alias FROM imports WHERE name IN ({','.join('?' * len(part))})", part):
-                if p in other:
-                    out.add(p)
-                    if (local := alias or name) not in seen:
-                        seen.add(local)
-                        nxt.append(local)
+        for p, name, alias in store.imports_of_names(wave):
+            if p in other:
+                out.add(p)
+                if (local := alias or name) not in seen:
+                    seen.add(local)
+                    nxt.append(local)
         wave = nxt
-    found = sorted(seen)
-    for i in range(0, len(found), 500):
-        part = found[i:i + 500]
-        out |= {p for p, in db.execute(f"SELECT DISTINCT path FROM refs WHERE name IN ({','.join('?' * len(part))})",
-                                       part) if p in other}
+    out |= {p for p in store.paths_referring(sorted(seen)) if p in other}
     return out
 
 
-def _python_readers(db: sqlite3.Connection, py: set[str], changes: list[Change], root_name: str) -> set[str]:
+def _python_readers(store: Store, py: set[str], changes: list[Change], root_name: str) -> set[str]:
     """Python files whose imports or star imports reach a changed (module, name), to a fixed point."""
     has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
     module_of = {p: python_module(p, has_init, root_name) for p in py}
@@ -247,13 +235,13 @@ def _python_readers(db: sqlite3.Connection, py: set[str], changes: list[Change],
     named: dict[str, list[tuple[str, str, str]]] = {}  # an imported name -> (absolute module, file, local name)
     stars: dict[str, list[str]] = defaultdict(list)  # module -> files star-importing it
 
-    def rows(sql: str, args: tuple = ()) -> Iterable[tuple[str, str | None, str, str | None]]:
-        for p, module, name, alias in db.execute(f"SELECT path, module, name, alias FROM imports{sql}", args):
+    def rows(only: str | None = None) -> Iterable[tuple[str, str | None, str, str | None]]:
+        for p, module, name, alias in store.imports_named(only):
             if p in module_of and (base := Graph._absolute(module, module_of[p][1])) is not None:
                 yield base, name, p, alias
 
     full = any(c.moved or ALL in c.names for c in changes)  # by module: every import row read once
-    for base, name, p, alias in rows("" if full else " WHERE name = '*'"):
+    for base, name, p, alias in rows(None if full else "*"):
         if name == "*":
             stars[base].append(p)
         elif full:
@@ -264,7 +252,7 @@ def _python_readers(db: sqlite3.Connection, py: set[str], changes: list[Change],
             return [(p, local) for n, p, local in by_module.get(mod, ()) if n is not None and local is not None
                     and (name == ALL or n == name)]
         if name not in named:
-            named[name] = [(base, p, alias or name) for base, _, p, alias in rows(" WHERE name = ?", (name,))]
+            named[name] = [(base, p, alias or name) for base, _, p, alias in rows(name)]
         return [(p, local) for base, p, local in named[name] if base == mod]
 
     out: set[str] = set()
@@ -301,8 +289,6 @@ def _python_readers(db: sqlite3.Connection, py: set[str], changes: list[Change],
             out.add(p)
         elif p not in out:
             part = sorted(names)[:900]
-            if len(names) > 900 or db.execute(
-                    f"SELECT 1 FROM refs WHERE path=? AND name IN ({','.join('?' * len(part))}) LIMIT 1",
-                    [p, *part]).fetchone():
+            if len(names) > 900 or store.refers_to_any(p, part):
                 out.add(p)
     return out

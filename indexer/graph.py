@@ -92,8 +92,7 @@ class Graph:
     def __init__(self, store: Store, root_name: str = "", root: Path | None = None) -> None:
         self.root_name = root_name
         self.root = root  # where project configs are read (tsconfig.json, package.json, Cargo.toml)
-        self.language: dict[str, str] = dict(store.db.execute(
-            "SELECT path, language FROM files WHERE skip_reason IS NULL"))
+        self.language: dict[str, str] = store.indexed_languages()
         self.defs: dict[str, dict[str, Def]] = defaultdict(dict)  # path -> qualname -> Def
         self.by_name: dict[str, list[Def]] = defaultdict(list)
         self.imports: dict[str, list[ImportRef]] = defaultdict(list)
@@ -109,7 +108,7 @@ class Graph:
             self.modules.setdefault(mod, p)
         self._paths: PathIndex | None = None
         self._tables: dict[str, tuple[dict[str, tuple], list[str]]] = {}
-        self._db = store.db
+        self._catalog = store
         self._bases: dict[tuple[str, str], list[Def]] = {}  # a class's resolved bases, computed when first asked
         self._scopes: dict[str, tuple[dict[str, Target], list[Target]]] = {}
         self._resolving: set[str] = set()
@@ -126,20 +125,13 @@ class Graph:
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
-        where, args = ("", []) if paths is None else (f" WHERE path IN ({','.join('?' * len(paths))})", paths)
-        db = store.db
         chunk_of: dict[tuple[str, str, int], int] = {}
         last_chunk: dict[tuple[str, str], int] = {}
-        for i, p, sym, start in db.execute(
-                f"SELECT id, path, symbol, start_line FROM chunks{where}{' AND' if where else ' WHERE'} symbol != '' "
-                "ORDER BY id", args):
+        for i, p, sym, start in store.definition_chunks(paths):
             chunk_of[(p, sym, start)] = i
             last_chunk[(p, sym)] = i
         groups: dict[tuple[str, str], list[Def]] = defaultdict(list)  # a name declared more than once in a file
-        typed = "type" in {r[1] for r in db.execute("PRAGMA table_info(symbols)")}  # not in a 0.x catalog
-        for path, name, qual, kind, start, end, ty in db.execute(
-                f"SELECT path, name, qualname, kind, start_line, end_line, {'type' if typed else 'NULL'} "
-                f"FROM symbols{where} ORDER BY id", args):
+        for path, name, qual, kind, start, end, ty in store.definitions(paths):
             groups[(path, qual)].append(Def(path, qual, name, kind, start, end, chunk_of.get((path, qual, start)),
                                             ty or ""))
         for (path, qual), decls in groups.items():
@@ -157,15 +149,13 @@ class Graph:
                 self.def_of_chunk[d.chunk] = d
             if "." in qual:
                 self.members[(path, qual.rsplit(".", 1)[0])].append(d)
-        for path, module, name, alias, line in db.execute(
-                f"SELECT path, module, name, alias, line FROM imports{where}", args):
+        for path, module, name, alias, line in store.import_rows(paths):
             self.imports[path].append(ImportRef(module, name, alias, line))
 
     def patch(self, store: Store, paths: list[str]) -> bool:
         """Re-read changed files in place (an editor's edits). False when the set of files changed, which needs a
         full reload (module names and path rules depend on it)."""
-        present = {p for p, in store.db.execute(
-            f"SELECT path FROM files WHERE skip_reason IS NULL AND path IN ({','.join('?' * len(paths))})", paths)}
+        present = store.indexed_among(paths)
         if any((p in self.language) != (p in present) for p in paths):
             return False
         for p in paths:
@@ -370,9 +360,7 @@ class Graph:
 
     def signature(self, d: Def) -> str | None:
         """A definition's signature as the catalog holds it; None when the catalog has no such definition."""
-        row = self._db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? AND start_line=?",
-                               (d.path, d.qualname, d.start_line)).fetchone()
-        return (row[0] or "") if row is not None else None
+        return self._catalog.signature(d.path, d.qualname, d.start_line)
 
     def _fitting(self, decls: list[Def], args: int, rule: Arity) -> list[Def]:
         fits = []
@@ -397,9 +385,8 @@ class Graph:
         find = spec(lang).bases if lang in LANGUAGE_NAMES and d.kind in CLASS_LIKE else None
         # every declaration of the name: a TypeScript class merged with a namespace, interfaces that merge, a
         # class defined in two branches; `d`'s own first
-        rows = self._db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? ORDER BY start_line != ?, "
-                                "start_line", (*key, d.start_line)).fetchall() if find is not None else []
-        chains = [c for (sig,) in rows for c in find(sig or "")] if find is not None else []
+        sigs = self._catalog.signatures(d.path, d.qualname, d.start_line) if find is not None else []
+        chains = [c for sig in sigs for c in find(sig or "")] if find is not None else []
         out: list[Def] = []
         for chain in chains:
             t = self.in_scope(d.path, chain[0])
@@ -512,9 +499,8 @@ class Graph:
         """Every name a file's top level defines or an import binds, in any file of the catalog (not only the
         files loaded): a name outside it resolves to nothing through any file's imports."""
         if self._top_names is None:
-            db = self._db
-            names = {q for q, in db.execute("SELECT DISTINCT qualname FROM symbols WHERE instr(qualname, '.') = 0")}
-            for module, name, alias in db.execute("SELECT DISTINCT module, name, alias FROM imports"):
+            names = self._catalog.top_level_qualnames()
+            for module, name, alias in self._catalog.distinct_imports():
                 names.update(n for n in (alias, name, (module or "").split(".")[0]) if n)
             self._top_names = frozenset(names)
         return self._top_names

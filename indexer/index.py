@@ -11,10 +11,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .analyze import extractor_version
 from .config import IndexConfig
@@ -24,6 +23,11 @@ from .reextract import Reextractor
 from .repair import CatalogDamaged, is_damage, open_catalog, open_vectors, repair_catalog, restore
 from .store import Store
 from .vectors import VectorStore, VectorStoreError, VectorStoreUnreachable
+
+if TYPE_CHECKING:
+    from .parse_pool import Progress
+    from .refresh import Refresher, Summary
+    from .vector_sync import VectorSync
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,6 +41,7 @@ class Index:
     # language server's writer and reader threads each have an Index on the same folder)
     _opening_store = threading.RLock()
     _opening_vectors = threading.RLock()
+    _making = threading.Lock()  # one Refresher and one VectorSync per index
 
     def __init__(self, config: IndexConfig) -> None:
         self.config = config
@@ -48,11 +53,8 @@ class Index:
         self._vectors: VectorStore | None = None  # the vector store, once opened (`vectors`)
         self._vectors_paused: str | None = None  # why `vectors` may not be opened now (`pause_vectors`)
         self._store_down: tuple[float, str] | None = None  # a shared store found unreachable: until when, and why
-        # the vector writes of the refresh or update running now (refresh.py sets them and clears them at its end):
-        # the ids it leaves to whoever opens the store next, or whether it writes them once at its end
-        self.deferred_vectors: DeferredVectors | None = None
-        self.late_vectors = False
-        self.vectors_warned = False  # a failed vector write was reported (once per index: updates are frequent)
+        self._refresher: Refresher | None = None  # this index's writer (`refresher`)
+        self._vector_sync: VectorSync | None = None  # its vector writes and the state of the run now (`vector_sync`)
 
     @classmethod
     def open(cls, root: str | Path, **kwargs) -> "Index":
@@ -76,16 +78,39 @@ class Index:
         name = self.embedder_name
         if store.meta("embedder") not in (None, name):
             log.warning("embedder changed to %s: clearing cached vectors", name)
-            with store.transaction() as db:
-                db.execute("DELETE FROM vectors")
-                db.execute("UPDATE files SET hash='', mtime_ns=0")
+            with store.transaction() as tx:
+                store.clear_vector_cache(tx)
+                store.reread_all(tx)
         store.set_meta("embedder", name)
         if store.meta("extractor") != (version := extractor_version()):
-            if store.meta("extractor") is not None or store.db.execute("SELECT 1 FROM files LIMIT 1").fetchone():
+            if store.meta("extractor") is not None or store.has_files():
                 log.info("the index was made by another version of ragls's analysis: its files are read again")
-                with store.transaction() as db:
-                    db.execute("UPDATE files SET hash='', mtime_ns=0")
+                with store.transaction() as tx:
+                    store.reread_all(tx)
             store.set_meta("extractor", version)
+
+    @property
+    def refresher(self) -> Refresher:
+        """This index's writer: `refresh` and `update_file` (made on first use)."""
+        if (refresher := self._refresher) is None:
+            from .refresh import Refresher
+
+            with self._making:
+                if (refresher := self._refresher) is None:
+                    refresher = self._refresher = Refresher(self)
+        return refresher
+
+    @property
+    def vector_sync(self) -> VectorSync:
+        """This index's vector writes (`vector_sync.VectorSync`): the run's deferred or late writes, deferred writes
+        applied, reconcile (made on first use)."""
+        if (sync := self._vector_sync) is None:
+            from .vector_sync import VectorSync
+
+            with self._making:
+                if (sync := self._vector_sync) is None:
+                    sync = self._vector_sync = VectorSync(self)
+        return sync
 
     @cached_property
     def reextractor(self) -> Reextractor:
@@ -188,11 +213,11 @@ class Index:
                 raise
         else:
             vectors = open_vectors(self)
-        known = self.store.meta("vectors_at")  # where the catalog's vectors were last stored
+        known = self.store.vectors_at()  # where the catalog's vectors were last stored
         moved = known != vectors.target and (known is not None or vectors.shared)
-        if self.store.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:
+        if not self.store.has_chunks():
             if moved:
-                self.store.set_meta("vectors_at", vectors.target)
+                self.store.set_vectors_at(vectors.target)
         elif moved or vectors.count() == 0:
             # a new collection (the store deleted, a server wiped, another server) for a catalog that has chunks:
             # restore them (into a shared one, only those it lacks)
@@ -200,13 +225,11 @@ class Index:
                 with self.write_lock(wait_in_process=False):
                     restore(self, vectors)
             except IndexLocked:
-                self.store.set_meta("vectors_reconcile", "1")  # the writer at work reconciles at the end of its run
-        elif self.store.meta("vectors_pending") is not None:  # writes a run left to whoever opens the store next
-            from .refresh import apply_pending
-
+                self.store.want_reconcile()  # the writer at work reconciles at the end of its run
+        elif self.store.pending_vectors() is not None:  # writes a run left to whoever opens the store next
             try:
                 with self.write_lock(wait_in_process=False):
-                    apply_pending(self, vectors)
+                    self.vector_sync.apply_pending(vectors)
             except IndexLocked:
                 pass  # the writer at work stores them with its first vector write
         return vectors
@@ -246,32 +269,20 @@ class Index:
         repair_catalog(self, why)
         return fn()
 
-    def refresh(self, progress=None):
+    def refresh(self, progress: Progress = None) -> Summary:
         """Bring the index up to date; `progress`: a terminal bar (None: when stderr is a terminal) or a
         callback (done, total)."""
-        from .refresh import refresh
+        return self.heal(lambda: self.refresher.refresh(progress))
 
-        return self.heal(lambda: refresh(self, progress))
-
-    def update_file(self, rel: str, data: bytes | None = None):
-        """Re-index one file now (see refresh.update_file); a catalog never fully built (new, interrupted, or just
-        rebuilt from damage) is built first."""
-        from .refresh import refresh, update_file
-
-        def run():
-            if self.store.meta("generation") is None:
-                refresh(self, False)
-            return update_file(self, rel, data)
+    def update_file(self, rel: str, data: bytes | None = None) -> Summary:
+        """Re-index one file now (see `Refresher.update_file`); a catalog never fully built (new, interrupted, or
+        just rebuilt from damage) is built first."""
+        def run() -> Summary:
+            if self.store.generation() is None:
+                self.refresher.refresh(False)
+            return self.refresher.update_file(rel, data)
 
         return self.heal(run)
-
-
-@dataclass(slots=True)
-class DeferredVectors:
-    """The vector ids a run removed and added, stored by whoever next opens the vector store (`apply_pending`)."""
-
-    gone: set[str] = field(default_factory=set)
-    added: set[str] = field(default_factory=set)
 
 
 def repository_identity(root: Path) -> str | None:

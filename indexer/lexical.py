@@ -25,33 +25,28 @@ class _Overlay:
     """The chunks of files changed since the postings were read: their CSR rows masked, their terms in memory."""
 
     def __init__(self, lex: "Lexical", seq: int) -> None:
-        db = lex.db
-        paths = sorted({p for p, in db.execute("SELECT path FROM changes WHERE seq > ?", (lex.seq,))})
+        paths = lex.store.changed_since(lex.seq)
         self.seq, self.paths = seq, len(paths)
         stale = [lex.docs_of_path[p] for p in paths if p in lex.docs_of_path]
         self.mask = np.concatenate(stale) if stale else np.zeros(0, dtype=np.int64)
         self.docs: dict[int, Counter[str]] = {}
         self.lengths: dict[int, int] = {}
-        for i in range(0, len(paths), 500):
-            part = paths[i:i + 500]
-            for rowid, text in db.execute(
-                    "SELECT f.rowid, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id "
-                    f"WHERE c.path IN ({','.join('?' * len(part))})", part):
-                tokens = text.split()
-                self.docs[rowid] = Counter(tokens)
-                self.lengths[rowid] = len(tokens)
+        for rowid, text in lex.store.postings_of(paths):
+            tokens = text.split()
+            self.docs[rowid] = Counter(tokens)
+            self.lengths[rowid] = len(tokens)
 
 
 class Lexical:
     """Scores are comparable across the best hits and the graph's candidates of one query."""
 
     def __init__(self, store: Store) -> None:
-        self.db = store.db
-        self.seq = self.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+        self.store = store
+        self.seq = store.change_seq()
         terms: dict[str, int] = {}
         post_term, post_doc, post_tf = array("i"), array("i"), array("H")
         rowids, lengths = array("q"), array("i")
-        for n, (rowid, text) in enumerate(self.db.execute("SELECT rowid, terms FROM chunks_fts ORDER BY rowid")):
+        for n, (rowid, text) in enumerate(store.postings()):
             tokens = text.split()
             rowids.append(rowid)
             lengths.append(len(tokens))
@@ -72,7 +67,7 @@ class Lexical:
         self.norm = K1 * (1 - B + B * length / self.avgdl)
         by_path: dict[str, list[int]] = {}
         index = {int(r): n for n, r in enumerate(self.rowids)}
-        for rowid, path in self.db.execute("SELECT id, path FROM chunks"):
+        for rowid, path in store.chunk_paths():
             if (at := index.get(rowid)) is not None:
                 by_path.setdefault(path, []).append(at)
         self.docs_of_path: dict[str, np.ndarray] = {p: np.asarray(v, dtype=np.int64) for p, v in by_path.items()}
@@ -84,7 +79,7 @@ class Lexical:
         return o is not None and o.paths > REBUILD_AFTER
 
     def _current_overlay(self) -> _Overlay | None:
-        seq = self.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+        seq = self.store.change_seq()
         if seq == self.seq:
             return None
         if self._overlay is None or self._overlay.seq != seq:

@@ -112,9 +112,7 @@ class NextNames:
     def _chunks(self, phrase: str, path: str) -> list[str]:
         """The text of up to MAX_CHUNKS chunks of other files holding the phrase's words in order."""
         try:
-            rows = self.store.db.execute(
-                "SELECT c.id, c.path, c.start_line, c.end_line FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
-                "WHERE chunks_fts MATCH ? AND c.path != ? LIMIT ?", (phrase, path, MAX_CHUNKS)).fetchall()
+            rows = self.store.phrase_chunks(phrase, path, MAX_CHUNKS)
         except sqlite3.Error as exc:  # the lexical index unreadable: the query goes on without this evidence
             log.warning("searching the lexical index for what came next failed: %s", exc)
             return []

@@ -114,10 +114,10 @@ def rebuild_catalog(data_dir: Path, embedder: str, why: str) -> int:
     kept = salvage_vectors(aside, embedder)
     store = Store(path)
     try:
-        with store.transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO vectors VALUES(?, ?)", kept)
-            db.execute("INSERT OR REPLACE INTO meta VALUES('embedder', ?)", (embedder,))
-            db.execute("INSERT OR REPLACE INTO meta VALUES('vectors_dirty', '1')")  # the next refresh reconciles
+        with store.transaction() as tx:
+            store.cache_vectors(tx, kept)
+            store.set_embedder(tx, embedder)
+            store.mark_vectors_dirty(tx)  # the next refresh reconciles
     finally:
         store.close()
     log.warning("the index at %s was damaged (%s); rebuilt (%d cached vectors kept, the damaged file moved to %s)",
@@ -230,9 +230,7 @@ def open_vectors(index: "Index") -> VectorStore:
 
 def restore(index: "Index", vectors: VectorStore) -> int:
     """Fill an empty (new, wiped) store from the catalog's cached vectors; call with the write lock held."""
-    from .refresh import reconcile
-
-    restored = reconcile(index, vectors)
+    restored = index.vector_sync.reconcile(vectors)
     if vectors.data_dir is not None:
         record_fingerprint(vectors.data_dir)
     return restored

@@ -24,7 +24,7 @@ from .lang.types import ELEMENT
 from .languages import LANGUAGE_NAMES, spec
 from .lexical import Lexical
 from .nextname import NextNames
-from .store import subtokens
+from .store import ChunkRow, subtokens
 from .vectors import VectorStoreGone
 from .visible import Scans, Visible, prepare, read
 
@@ -147,7 +147,7 @@ class Retriever:
     def graph(self) -> Graph:
         """The symbol graph: reloaded after a full refresh, patched file by file after single-file updates."""
         gen = self.store.meta("generation", "0")
-        seq = self.store.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+        seq = self.store.change_seq()
         if self._graph is None or gen != self._generation:
             if self._graph is not None:
                 heap.unloading()
@@ -156,7 +156,7 @@ class Retriever:
             self._generation, self._seq = gen, seq
             heap.loaded()
         elif seq != self._seq:
-            paths = sorted({p for p, in self.store.db.execute("SELECT path FROM changes WHERE seq > ?", (self._seq,))})
+            paths = self.store.changed_since(self._seq)
             if not self._graph.patch(self.store, paths):
                 self._graph = Graph(self.store, self.index.root.name, self.index.root)
             self._seq = seq
@@ -167,7 +167,7 @@ class Retriever:
         """Load the graph and the lexical postings now rather than on the first query (and the embedder and
         vector store where code queries use them)."""
         g = self.graph
-        languages = [lang for lang, in self.store.db.execute("SELECT DISTINCT language FROM files") if lang]
+        languages = self.store.languages()
         for language in languages:
             if language in LANGUAGE_NAMES:
                 prepare(language)
@@ -214,7 +214,7 @@ class Retriever:
         wanted = set(terms)
         rows = self._rows(list(cands))
         for cid, r in rows.items():  # a definition named by the query's words ranks first
-            named = set(subtokens(r[6].rsplit(".", 1)[-1]))
+            named = set(subtokens(r.symbol.rsplit(".", 1)[-1]))
             if named and wanted:
                 cands[cid].feats["named"] = len(named & wanted) / len(named) * min(1.0, len(named & wanted) / 2)
         weights = dict(name=1.0, named=1.0, lex=1.0, vec=1.0)
@@ -585,9 +585,7 @@ class Retriever:
         if not hits:
             return
         ids = [h[0] for h in hits]
-        rows = self.store.db.execute(f"SELECT vec_id, id FROM chunks WHERE vec_id IN ({','.join('?' * len(ids))})",
-                                     ids).fetchall()
-        chunk_of = dict(rows)
+        chunk_of = self.store.chunks_of_vectors(ids)
         for vid, sim in hits:
             if (chunk := chunk_of.get(vid)) is not None:
                 _cand(cands, chunk).feats["vec"] = max(0.0, sim)
@@ -603,20 +601,13 @@ class Retriever:
         span = (v.selection or (v.cursor_line - WINDOW_LINES, v.cursor_line)) if same_file else None
         return self._finish(cands, weights, k, budget, (q.path, span), expect_class, join=join)
 
-    def _rows(self, ids: list[int]) -> dict[int, tuple]:
-        """Chunk rows by id: (id, path, start_line, end_line, head_end, kind, symbol, tokens, head_tokens)."""
-        rows = {}
-        for i in range(0, len(ids), 900):
-            part = ids[i:i + 900]
-            for r in self.store.db.execute(
-                    "SELECT id, path, start_line, end_line, head_end, kind, symbol, tokens, head_tokens FROM chunks "
-                    f"WHERE id IN ({','.join('?' * len(part))})", part):
-                rows[r[0]] = r
-        return rows
+    def _rows(self, ids: list[int]) -> dict[int, ChunkRow]:
+        """Chunk rows by id."""
+        return self.store.chunk_rows(ids)
 
     def _finish(self, cands: dict[int, _Cand], weights: dict[str, float], k: int, budget: int,
                 exclude: tuple[str, tuple[int, int] | None] | None, expect_class: bool = False,
-                rows: dict[int, tuple] | None = None, join: bool = False) -> list[Item]:
+                rows: dict[int, ChunkRow] | None = None, join: bool = False) -> list[Item]:
         """The best `k` candidates within `budget` tokens. Rows are read best first in blocks: a candidate's score
         is bounded by its features' (its row only halves it or adds `kind_class`), and one is placed once no
         unread candidate can reach its score, so that of thousands of candidates only the first few are read."""
@@ -667,18 +658,18 @@ class Retriever:
         return out
 
     @staticmethod
-    def _score(c: _Cand, r: tuple | None, weights: dict[str, float],
+    def _score(c: _Cand, r: ChunkRow | None, weights: dict[str, float],
                exclude: tuple[str, tuple[int, int] | None] | None, expect_class: bool) -> float | None:
         """A candidate's score from its features and its row; None when it is gone or excluded."""
         if r is None:
             return None
-        if exclude is not None and r[1] == exclude[0] and (
-                exclude[1] is None or (r[2] <= exclude[1][1] and exclude[1][0] <= r[3])):
+        if exclude is not None and r.path == exclude[0] and (
+                exclude[1] is None or (r.start_line <= exclude[1][1] and exclude[1][0] <= r.end_line)):
             return None
-        if expect_class and r[5] in ("class", "struct", "interface", "enum", "type"):
+        if expect_class and r.kind in ("class", "struct", "interface", "enum", "type"):
             c.feats["kind_class"] = 1.0  # a feature like the others (the item's `why` shows it)
         score = sum(weights.get(f, 0.0) * val for f, val in c.feats.items())
-        if not r[6]:  # module-level windows and text: context of last resort
+        if not r.symbol:  # module-level windows and text: context of last resort
             score *= 0.5
         return score
 

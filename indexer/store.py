@@ -10,8 +10,11 @@ import time
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple, cast
 
 import numpy as np
+
+from .flags import Flags
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = "1"
@@ -85,7 +88,33 @@ def subtokens(text: str) -> list[str]:
     return out
 
 
-class Store:
+class ChunkRow(NamedTuple):
+    """A chunk as retrieval reads it from the catalog (`Store.chunk_rows`)."""
+
+    id: int
+    path: str
+    start_line: int
+    end_line: int
+    head_end: int
+    kind: str
+    symbol: str  # qualname, or "" for module-level code
+    tokens: int
+    head_tokens: int
+
+
+class KnownChunk(NamedTuple):
+    """A stored chunk's counts, reused by a one-file update for the chunks it holds again (`Store.known_chunks`)."""
+
+    text_hash: str
+    symbol: str  # qualname, or "" for module-level code
+    head_end: int
+    start_line: int
+    tokens: int
+    head_tokens: int
+    terms: str
+
+
+class Store(Flags):
     """One SQLite database per repository (WAL: readers never block the indexer, a killed writer loses only
     its open transaction). When another process rebuilds a damaged catalog (a new file at `path`), this one follows:
     `db` reopens it, checked at most once per FOLLOW_S."""
@@ -242,16 +271,6 @@ class Store:
             yield db
         self._wrote.set()  # committed: a deferred checkpoint counts its quiet period from here
 
-    def meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row[0] if row else default
-
-    def set_meta(self, key: str, value: str) -> None:
-        db = self.db
-        with db:
-            db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
-        self._wrote.set()
-
     def catalog(self) -> dict[str, tuple[str, int, int, str | None]]:
         """path -> (hash, size, mtime_ns, skip_reason)."""
         return {r[0]: (r[1], r[2], r[3], r[4]) for r in self.db.execute(
@@ -281,3 +300,270 @@ class Store:
             out.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in self.db.execute(q, part)
                        if isinstance(v, bytes) and v and len(v) % 4 == 0)
         return out
+
+    # ---- reads ----------------------------------------------------------------------------------------------------
+    def file_state(self, path: str) -> tuple[str, str | None] | None:
+        """(hash, skip_reason) of a stored file, None when the catalog has none."""
+        return self.db.execute("SELECT hash, skip_reason FROM files WHERE path=?", (path,)).fetchone()
+
+    def has_files(self) -> bool:
+        return self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None
+
+    def has_chunks(self) -> bool:
+        return self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
+
+    def count(self, table: str, indexed_only: bool = False) -> int:
+        """Rows of `files`, `symbols`, `chunks` or `vectors` (the embedding cache); `indexed_only`: files not
+        skipped."""
+        if table not in ("files", "symbols", "chunks", "vectors"):
+            raise ValueError(f"no count of {table!r}")
+        where = " WHERE skip_reason IS NULL" if indexed_only else ""
+        return int(self.db.execute(f"SELECT count(*) FROM {table}{where}").fetchone()[0])
+
+    def languages(self) -> list[str]:
+        """The languages of the stored files."""
+        return [lang for lang, in self.db.execute("SELECT DISTINCT language FROM files") if lang]
+
+    def refs_of(self, paths: list[str] | None = None) -> dict[str, dict[str, int]]:
+        """path -> name -> count of its references, for `paths` (None: every file)."""
+        out: dict[str, dict[str, int]] = {}
+        if paths is None:
+            for path, name, count in self.db.execute("SELECT path, name, count FROM refs"):
+                out.setdefault(path, {})[name] = count
+            return out
+        for i in range(0, len(paths), 500):
+            part = paths[i:i + 500]
+            for path, name, count in self.db.execute(
+                    f"SELECT path, name, count FROM refs WHERE path IN ({','.join('?' * len(part))})", part):
+                out.setdefault(path, {})[name] = count
+        return out
+
+    def known_chunks(self, path: str) -> list[KnownChunk]:
+        """The stored chunks of a file with their token counts and terms."""
+        return [KnownChunk._make(r) for r in self.db.execute(
+            "SELECT c.text_hash, c.symbol, c.head_end, c.start_line, c.tokens, c.head_tokens, f.terms FROM chunks c "
+            "JOIN chunks_fts f ON f.rowid = c.id WHERE c.path=?", (path,))]
+
+    def chunk_rows(self, ids: list[int]) -> dict[int, ChunkRow]:
+        """Chunk rows by id (ids not stored are left out)."""
+        rows: dict[int, ChunkRow] = {}
+        for i in range(0, len(ids), 900):
+            part = ids[i:i + 900]
+            for r in self.db.execute(
+                    "SELECT id, path, start_line, end_line, head_end, kind, symbol, tokens, head_tokens FROM chunks "
+                    f"WHERE id IN ({','.join('?' * len(part))})", part):
+                rows[r[0]] = ChunkRow._make(r)
+        return rows
+
+    def chunks_of_vectors(self, vec_ids: list[str]) -> dict[str, int]:
+        """Vector id -> chunk id, for the ids the catalog holds."""
+        out: dict[str, int] = {}
+        for i in range(0, len(vec_ids), 900):
+            part = vec_ids[i:i + 900]
+            out.update(self.db.execute(f"SELECT vec_id, id FROM chunks WHERE vec_id IN ({','.join('?' * len(part))})",
+                                       part))
+        return out
+
+    def text_hashes(self, vec_ids: list[str]) -> dict[str, str]:
+        """Chunk vector id -> text hash, for the ids the catalog holds."""
+        out: dict[str, str] = {}
+        for i in range(0, len(vec_ids), 900):
+            part = vec_ids[i:i + 900]
+            out.update(self.db.execute(
+                f"SELECT vec_id, text_hash FROM chunks WHERE vec_id IN ({','.join('?' * len(part))})", part))
+        return out
+
+    def all_text_hashes(self) -> dict[str, str]:
+        """Every chunk's vector id -> text hash: what the vector store should hold."""
+        return dict(self.db.execute("SELECT vec_id, text_hash FROM chunks").fetchall())
+
+    # ---- writes in the caller's transaction ------------------------------------------------------------------
+    def chunk_terms(self, tx: sqlite3.Connection, path: str) -> list[tuple[int, str, str]]:
+        """(chunk id, vector id, terms) of a file's stored chunks, read in the transaction that rewrites it."""
+        return tx.execute("SELECT c.id, c.vec_id, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id "
+                          "WHERE c.path=?", (path,)).fetchall()
+
+    def cache_vectors(self, tx: sqlite3.Connection, rows: list[tuple[str, bytes]]) -> None:
+        """Embedding cache rows (text hash, float32 bytes); a hash already cached keeps its row."""
+        tx.executemany("INSERT OR IGNORE INTO vectors VALUES(?, ?)", rows)
+
+    def insert_file(self, tx: sqlite3.Connection, row: tuple) -> None:
+        """A `files` row: (path, hash, size, mtime_ns, language, has_errors, skip_reason)."""
+        tx.execute("INSERT INTO files VALUES(?,?,?,?,?,?,?)", row)
+
+    def insert_symbols(self, tx: sqlite3.Connection, rows: list[tuple]) -> None:
+        """`symbols` rows: (path, name, qualname, kind, start_line, end_line, head_end, signature, doc, parent,
+        type)."""
+        tx.executemany("INSERT INTO symbols(path,name,qualname,kind,start_line,end_line,head_end,signature,doc,"
+                       "parent,type) VALUES(?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def insert_imports(self, tx: sqlite3.Connection, rows: list[tuple]) -> None:
+        """`imports` rows: (path, module, name, alias, line)."""
+        tx.executemany("INSERT INTO imports VALUES(?,?,?,?,?)", rows)
+
+    def insert_refs(self, tx: sqlite3.Connection, rows: list[tuple]) -> None:
+        """`refs` rows: (path, name, count)."""
+        tx.executemany("INSERT INTO refs VALUES(?,?,?)", rows)
+
+    def move_chunk(self, tx: sqlite3.Connection, chunk_id: int, row: tuple) -> None:
+        """A kept chunk's new place: (start_line, end_line, head_end, kind, symbol, tokens, head_tokens)."""
+        tx.execute("UPDATE chunks SET start_line=?, end_line=?, head_end=?, kind=?, symbol=?, tokens=?, "
+                   "head_tokens=? WHERE id=?", (*row, chunk_id))
+
+    def insert_chunk(self, tx: sqlite3.Connection, row: tuple) -> int:
+        """A `chunks` row: (path, start_line, end_line, head_end, kind, symbol, text_hash, vec_id, tokens,
+        head_tokens); returns its id."""
+        cur = tx.execute("INSERT INTO chunks(path,start_line,end_line,head_end,kind,symbol,text_hash,vec_id,tokens,"
+                         "head_tokens) VALUES(?,?,?,?,?,?,?,?,?,?)", row)
+        return cast(int, cur.lastrowid)  # an INSERT's row id
+
+    def insert_postings(self, tx: sqlite3.Connection, rows: list[tuple[int, str]]) -> None:
+        """Full-text rows (chunk id, its terms)."""
+        tx.executemany("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", rows)
+
+    def touch_files(self, tx: sqlite3.Connection, rows: list[tuple[int, int, str]]) -> None:
+        """New (size, mtime_ns) of files whose content did not change: (size, mtime_ns, path)."""
+        tx.executemany("UPDATE files SET size=?, mtime_ns=? WHERE path=?", rows)
+
+    def reread_files_of(self, tx: sqlite3.Connection, text_hashes: list[str]) -> None:
+        """Mark the files holding these chunk texts to be read again by the next refresh (`hash=''`,
+        `mtime_ns=0`)."""
+        for i in range(0, len(text_hashes), 500):
+            part = text_hashes[i:i + 500]
+            tx.execute(f"UPDATE files SET hash='', mtime_ns=0 WHERE path IN (SELECT path FROM chunks WHERE "
+                       f"text_hash IN ({','.join('?' * len(part))}))", part)
+
+    def reread_all(self, tx: sqlite3.Connection) -> None:
+        """Mark every file to be read again by the next refresh."""
+        tx.execute("UPDATE files SET hash='', mtime_ns=0")
+
+    def clear_vector_cache(self, tx: sqlite3.Connection) -> None:
+        """Drop the whole embedding cache (another embedder: another vector space)."""
+        tx.execute("DELETE FROM vectors")
+
+    def prune_vector_cache(self, tx: sqlite3.Connection) -> None:
+        """Drop the cached vectors no chunk uses."""
+        tx.execute("DELETE FROM vectors WHERE text_hash NOT IN (SELECT text_hash FROM chunks)")
+
+    # ---- what the stored edges are resolved from (edges.py) -----------------------------------------------------
+    def edge_inputs(self, paths: list[str]) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        """For `paths`: their `files` rows (path, language, skip_reason, hash), their top-level symbols (path,
+        qualname, kind) and their imports (path, module, name, alias; each file's in order)."""
+        files: list[tuple] = []
+        defs: list[tuple] = []
+        imports: list[tuple] = []
+        db = self.db
+        for i in range(0, len(paths), 500):
+            part = paths[i:i + 500]
+            marks = ",".join("?" * len(part))
+            files += db.execute(f"SELECT path, language, skip_reason, hash FROM files WHERE path IN ({marks})", part)
+            defs += db.execute(f"SELECT path, qualname, kind FROM symbols WHERE path IN ({marks}) "
+                               "AND instr(qualname, '.') = 0", part)
+            imports += db.execute(f"SELECT path, module, name, alias FROM imports WHERE path IN ({marks}) "
+                                  "ORDER BY rowid", part)
+        return files, defs, imports
+
+    def indexed_languages(self) -> dict[str, str]:
+        """path -> language of every file not skipped."""
+        return dict(self.db.execute("SELECT path, language FROM files WHERE skip_reason IS NULL"))
+
+    def imports_of_names(self, names: list[str]) -> list[tuple[str, str, str | None]]:
+        """(path, name, alias) of the imports of any of `names`."""
+        out: list[tuple[str, str, str | None]] = []
+        for i in range(0, len(names), 500):
+            part = names[i:i + 500]
+            out += self.db.execute(
+                f"SELECT path, name, alias FROM imports WHERE name IN ({','.join('?' * len(part))})", part)
+        return out
+
+    def imports_named(self, name: str | None = None) -> Iterator[tuple[str, str, str, str | None]]:
+        """(path, module, name, alias) of every import row, or of those importing `name` ('*': star imports)."""
+        if name is None:
+            return self.db.execute("SELECT path, module, name, alias FROM imports")
+        return self.db.execute("SELECT path, module, name, alias FROM imports WHERE name = ?", (name,))
+
+    def paths_referring(self, names: list[str]) -> set[str]:
+        """The files that use any of `names`."""
+        out: set[str] = set()
+        for i in range(0, len(names), 500):
+            part = names[i:i + 500]
+            out |= {p for p, in self.db.execute(
+                f"SELECT DISTINCT path FROM refs WHERE name IN ({','.join('?' * len(part))})", part)}
+        return out
+
+    def refers_to_any(self, path: str, names: list[str]) -> bool:
+        """Whether the file uses any of `names` (at most 900 of them)."""
+        return self.db.execute(f"SELECT 1 FROM refs WHERE path=? AND name IN ({','.join('?' * len(names))}) LIMIT 1",
+                               [path, *names]).fetchone() is not None
+
+    # ---- the lexical postings (lexical.py) ----------------------------------------------------------------------
+    def postings(self) -> Iterator[tuple[int, str]]:
+        """(chunk id, its terms) of every chunk, by id."""
+        return self.db.execute("SELECT rowid, terms FROM chunks_fts ORDER BY rowid")
+
+    def postings_of(self, paths: list[str]) -> list[tuple[int, str]]:
+        """(chunk id, its terms) of the chunks of `paths`."""
+        out: list[tuple[int, str]] = []
+        for i in range(0, len(paths), 500):
+            part = paths[i:i + 500]
+            out += self.db.execute("SELECT f.rowid, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id "
+                                   f"WHERE c.path IN ({','.join('?' * len(part))})", part)
+        return out
+
+    def chunk_paths(self) -> Iterator[tuple[int, str]]:
+        """(chunk id, path) of every chunk."""
+        return self.db.execute("SELECT id, path FROM chunks")
+
+    # ---- the symbol graph (graph.py, nextname.py) --------------------------------------------------------------
+    def _where_paths(self, paths: list[str] | None) -> tuple[str, list[str]]:
+        return ("", []) if paths is None else (f" WHERE path IN ({','.join('?' * len(paths))})", paths)
+
+    def definition_chunks(self, paths: list[str] | None) -> Iterator[tuple[int, str, str, int]]:
+        """(id, path, symbol, start_line) of the chunks of a definition, of `paths` (None: every file), by id."""
+        where, args = self._where_paths(paths)
+        return self.db.execute(f"SELECT id, path, symbol, start_line FROM chunks{where}"
+                               f"{' AND' if where else ' WHERE'} symbol != '' ORDER BY id", args)
+
+    def definitions(self, paths: list[str] | None) -> Iterator[tuple[str, str, str, str, int, int, str | None]]:
+        """(path, name, qualname, kind, start_line, end_line, type) of the symbols of `paths` (None: every file), by
+        id; the type is None in a catalog of 0.x."""
+        where, args = self._where_paths(paths)
+        db = self.db
+        typed = "type" in {r[1] for r in db.execute("PRAGMA table_info(symbols)")}  # not in a 0.x catalog
+        return db.execute(f"SELECT path, name, qualname, kind, start_line, end_line, {'type' if typed else 'NULL'} "
+                          f"FROM symbols{where} ORDER BY id", args)
+
+    def import_rows(self, paths: list[str] | None) -> Iterator[tuple[str, str, str, str | None, int]]:
+        """(path, module, name, alias, line) of the imports of `paths` (None: every file)."""
+        where, args = self._where_paths(paths)
+        return self.db.execute(f"SELECT path, module, name, alias, line FROM imports{where}", args)
+
+    def indexed_among(self, paths: list[str]) -> set[str]:
+        """Those of `paths` the catalog holds and does not skip."""
+        return {p for p, in self.db.execute(
+            f"SELECT path FROM files WHERE skip_reason IS NULL AND path IN ({','.join('?' * len(paths))})", paths)}
+
+    def signature(self, path: str, qualname: str, start_line: int) -> str | None:
+        """A definition's signature ('' when it has none); None when the catalog has no such definition."""
+        row = self.db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? AND start_line=?",
+                              (path, qualname, start_line)).fetchone()
+        return (row[0] or "") if row is not None else None
+
+    def signatures(self, path: str, qualname: str, first_line: int) -> list[str | None]:
+        """The signatures of every declaration of a name in a file, the one at `first_line` first, then by line."""
+        return [sig for sig, in self.db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? ORDER BY "
+                                                "start_line != ?, start_line", (path, qualname, first_line))]
+
+    def top_level_qualnames(self) -> set[str]:
+        return {q for q, in self.db.execute("SELECT DISTINCT qualname FROM symbols WHERE instr(qualname, '.') = 0")}
+
+    def distinct_imports(self) -> Iterator[tuple[str, str, str | None]]:
+        """(module, name, alias) of every import, each once."""
+        return self.db.execute("SELECT DISTINCT module, name, alias FROM imports")
+
+    def phrase_chunks(self, phrase: str, not_path: str, limit: int) -> list[tuple[int, str, int, int]]:
+        """(id, path, start_line, end_line) of up to `limit` chunks outside `not_path` whose terms match the FTS5
+        query `phrase` (sqlite3.Error when the full-text index cannot answer)."""
+        return self.db.execute(
+            "SELECT c.id, c.path, c.start_line, c.end_line FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+            "WHERE chunks_fts MATCH ? AND c.path != ? LIMIT ?", (phrase, not_path, limit)).fetchall()

@@ -220,7 +220,7 @@ def test_a_run_killed_after_writing_the_catalog_is_settled_by_the_next_refresh(
                     rename(root, "pkg/a.py", "f", "f2")
                 else:
                     (root / "pkg/a.py").unlink()
-                m.setattr(refresh_module, "store_edges", _kill)
+                m.setattr(refresh_module.Refresher, "store_edges", _kill)
                 with pytest.raises(Killed):
                     index.refresh(progress=False)
         assert index.store.meta("unsettled") == "1"

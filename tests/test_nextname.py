@@ -100,12 +100,12 @@ def test_an_unreadable_lexical_index_loses_only_this_evidence(tmp_path: Path) ->
     import sqlite3
 
     class Broken:
-        def execute(self, *args: object) -> None:
+        def phrase_chunks(self, *args: object) -> None:
             raise sqlite3.DatabaseError("database disk image is malformed")
 
     root = write_tree(tmp_path / "repo", ENCODERS)
     r = Retriever(index_of(root, tmp_path / "data"))
-    r._next.store = type("S", (), {"db": Broken()})()  # type: ignore[assignment]
+    r._next.store = Broken()  # type: ignore[assignment]
     text = ENCODERS["z/level3.go"]
     items = r.context(Query("z/level3.go", 5, len("\tnext := hashLen(cv, ")), source=text)
     assert items and not any("next=" in " ".join(i.why) for i in items)

@@ -568,7 +568,7 @@ def test_a_progress_bar_starts_no_thread_so_the_parse_workers_fork() -> None:
     import subprocess
     import sys
 
-    script = ("import threading; from ragls.indexer.refresh import _progress; "
+    script = ("import threading; from ragls.indexer.parse_pool import progress_bar as _progress; "
               "bars = [_progress(100, False), _progress(100, True)]; print(threading.active_count())")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "1"

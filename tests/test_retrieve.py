@@ -347,6 +347,7 @@ def test_ranking_reads_rows_best_first_and_ranks_as_a_full_sort_would() -> None:
     import random
 
     from ragls.indexer.retrieve import FULL_VIEW_MAX_TOKENS, Item, _Cand
+    from ragls.indexer.store import ChunkRow
 
     def reference(cands, rows, weights, k, budget, exclude, expect_class):
         scored = []
@@ -379,8 +380,8 @@ def test_ranking_reads_rows_best_first_and_ranks_as_a_full_sort_would() -> None:
         rows = {}
         for cid in range(rng.randint(1, 400)):
             start = rng.randint(1, 50)
-            rows[cid] = (cid, rng.choice(["a.py", "b.py"]), start, start + 5, start + 1,
-                         rng.choice(["class", "function"]), rng.choice(["", "f"]), rng.randint(5, 300), 5)
+            rows[cid] = ChunkRow(cid, rng.choice(["a.py", "b.py"]), start, start + 5, start + 1,
+                                 rng.choice(["class", "function"]), rng.choice(["", "f"]), rng.randint(5, 300), 5)
         # cands and retriever._rows are called within this trial only: the trial and rows they use are this
         # trial's (B023 does not apply)
         def cands():
