@@ -12,7 +12,7 @@ from ragls.prompts.render import BudgetError
 from . import documents
 from .features import fixes
 from .features.chat import Answer, Selection
-from .llm import ModelError
+from .model.client import ModelError
 from .review.editor import quick_fixes
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from pygls.uris import to_fs_path
 from . import actions, documents, inline, nextedit, positions, protocol
 from .features.completion import Timings
 from .folders import Folder
-from .llm import ModelClient, ModelConfig
+from .model.client import ModelClient, ModelConfig
 from .review import editor as review
 from .layers import PROJECT_FILE, Resolved, resolve
 from .settings import SECTION, Settings, model_configured

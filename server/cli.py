@@ -74,7 +74,7 @@ async def _model_command(args: argparse.Namespace) -> int:
 
     from .features.chat import ChatFeatures, Selection
     from .features.completion import Completer, CompletionRequest
-    from .llm import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError
+    from .model.client import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError
     from .session import Session
     from .settings import model_configured
 

@@ -12,7 +12,7 @@ from ragls.prompts.render import BudgetError
 
 from . import documents
 from .features.completion import CompletionRequest
-from .llm import ModelError
+from .model.client import ModelError
 
 if TYPE_CHECKING:
     from .app import RaglsServer

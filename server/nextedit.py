@@ -18,7 +18,7 @@ from . import documents
 from .actions import plain_range, replacement_edits
 from .editing import Diagnostic, history_text
 from .features import fixes
-from .llm import ModelError
+from .model.client import ModelError
 
 if TYPE_CHECKING:
     from .app import RaglsServer
