@@ -72,6 +72,7 @@ def _print_prompt(rendered, context: list[dict], as_json: bool) -> None:
 async def _model_command(args: argparse.Namespace) -> int:
     from ragls.prompts.render import BudgetError
 
+    from . import errors
     from .features.chat import ChatFeatures, Selection
     from .features.completion import Completer, CompletionRequest
     from .model.client import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError
@@ -125,13 +126,9 @@ async def _model_command(args: argparse.Namespace) -> int:
             as_json, text = shape(await call)
             print(json.dumps(as_json) if args.json else text)
         return 0
-    except ModelError as exc:
-        print(f"ragls: {exc.message}", file=sys.stderr)
-        return 1
-    except BudgetError as exc:
-        print(f"ragls: the prompt does not fit its budget: select less, or raise the budget ({exc})",
-              file=sys.stderr)
-        return 2
+    except (ModelError, BudgetError) as exc:  # one line, as the editor says it (errors.message); no traceback
+        print(f"ragls: {errors.message(exc)}", file=sys.stderr)
+        return 1 if isinstance(exc, ModelError) else 2
     except OSError as exc:
         print(f"ragls: {exc}", file=sys.stderr)
         return 2
