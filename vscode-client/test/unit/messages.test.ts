@@ -19,7 +19,7 @@ test("a failed command is one clear message; a cancelled one is none", () => {
 test("stderr lines keep their level; tracebacks are errors", () => {
   const log = new StderrLog(3);
   assert.equal(log.line("INFO ragls.server.app: settings: model m"), "info");
-  assert.equal(log.line("WARNING ragls.server.inline: completion: timeout"), "warn");
+  assert.equal(log.line("WARNING ragls.server.errors: completion: timeout"), "warn");
   assert.equal(log.line("Traceback (most recent call last):"), "error");
   assert.equal(log.line('  File "x.py", line 1'), "error");
   assert.equal(log.line("ValueError: boom"), "error");
