@@ -17,10 +17,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from ragls.indexer.embed import EmbeddingError
 from ragls.indexer.lock import IndexLocked
+from ragls.indexer.vectors import VectorStoreError
 from ragls.prompts.render import BudgetError
 
 from .documents import Unreadable
+from .indexer_process import IndexingFailed
 from .model.client import ModelError
 
 if TYPE_CHECKING:
@@ -40,7 +43,8 @@ def expected(exc: BaseException) -> bool:
     """A failure the user can act on (its message says how), as opposed to a bug (which the log explains)."""
     from pygls.exceptions import JsonRpcException  # the server has it loaded; the command line may not
 
-    return isinstance(exc, (ModelError, BudgetError, IndexLocked, Unreadable, CommandError, JsonRpcException))
+    return isinstance(exc, (ModelError, BudgetError, IndexLocked, IndexingFailed, VectorStoreError, EmbeddingError,
+                            Unreadable, CommandError, JsonRpcException))
 
 
 def message(exc: BaseException) -> str:

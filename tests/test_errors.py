@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import logging
 
+from ragls.indexer.embed import EmbeddingError
 from ragls.indexer.lock import IndexLocked
+from ragls.indexer.vectors import VectorStoreError
 from ragls.prompts.render import BudgetError
 from ragls.server import errors
 from ragls.server.documents import Unreadable
+from ragls.server.indexer_process import IndexingFailed
 from ragls.server.model.client import ModelError
 
 
@@ -20,7 +23,10 @@ def test_expected_failures_are_their_own_words_without_class_or_prefix():
     budget = errors.message(BudgetError("prompt 'fix' needs 9000 tokens, over the budget of 6000"))
     assert budget == "the prompt does not fit its budget (chat.budget): prompt 'fix' needs 9000 tokens, over the " \
                      "budget of 6000"
+    # the indexer's failures that say how to fix them (the child indexer's, a vector store, an embeddings endpoint)
+    assert errors.message(IndexingFailed("another ragls process is indexing")) == "another ragls process is indexing"
     assert all(errors.expected(e) for e in (ModelError("http", "x"), BudgetError("x"), IndexLocked("x"),
+                                            IndexingFailed("x"), VectorStoreError("x"), EmbeddingError("x"),
                                             Unreadable("x"), errors.CommandError("x")))
 
 
