@@ -238,7 +238,29 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+class Commands:
+    """The `ragls` subcommands, the public way to add one: a module registers its own with `add_parser` (the call
+    argparse's subparsers take) and reads the others with `parsers`, so nothing outside names argparse's private
+    subparsers type."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self.parser = parser
+        self._sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return self._sub.add_parser(name, **kwargs)
+
+    def parsers(self) -> dict[str, argparse.ArgumentParser]:
+        """The subcommands registered so far, by name."""
+        return dict(self._sub.choices)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    return commands().parser
+
+
+def commands() -> Commands:
+    """The engine's commands (index, context, search, next-edit), for a front end to add its own to."""
     p = argparse.ArgumentParser(prog="ragls", description="Retrieval-augmented language server and its engine.")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="index folder (default: a per-repository folder under ~/.cache/ragls)")
@@ -247,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--embed-base-url", metavar="URL", help="openai:MODEL's endpoint (index.embedBaseUrl)")
     common.add_argument("--embed-api-key-env", metavar="VAR",
                         help="the environment variable holding its key (index.embedApiKeyEnv)")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = Commands(p)
 
     common.add_argument("-v", "--verbose", action="count", default=0, help="log more (to stderr)")
     s = sub.add_parser("index", parents=[common], help="index (or refresh the index of) a repository")
@@ -283,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .nextedit_cli import add_parser as add_next_edit
 
     add_next_edit(sub, common)
-    return p
+    return sub
 
 
 class _Format(logging.Formatter):

@@ -1,4 +1,5 @@
-"""The ragls language server: lifecycle, settings and document sync (features register from their modules)."""
+"""The ragls language server: its state, initialize, initialized and shutdown, settings, indexing progress, and the
+wiring of the handler modules (server/handlers/)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,22 +9,21 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from . import actions, documents, inline, nextedit, positions, protocol
+from . import errors, positions, protocol
 from .features.completion import Timings
 from .folders import Folder
-from .llm import ModelClient, ModelConfig
+from .handlers import actions, completion, hover, nextedit, sync
+from .model.client import ModelClient, ModelConfig
 from .review import editor as review
-from .layers import PROJECT_FILE, Resolved, resolve
+from .layers import Resolved, resolve
 from .settings import SECTION, Settings, model_configured
 from .version import VERSION
 
 log = logging.getLogger(__name__)
-
-PROJECT_FILES = (PROJECT_FILE, "pyproject.toml")  # at a folder's root: its settings file
-BULK_CHANGES = 50  # more watched-file events than this at once (a branch switch): refresh the whole index
 
 
 class RaglsServer(LanguageServer):
@@ -131,7 +131,34 @@ class RaglsServer(LanguageServer):
             self.folders.remove(f)
             f.close()
 
+    def reindex(self, folder: Folder) -> None:
+        """Refresh the whole folder's index in the background, unless that is under way."""
+        if folder.indexing is None or folder.indexing.done():
+            folder.indexing = asyncio.ensure_future(_index(self, folder))
+
+    async def pull_configuration(self) -> None:
+        """The editor's `ragls` section asked with workspace/configuration, when the client answers it."""
+        caps = self.client_capabilities.workspace
+        if not (caps and caps.configuration):
+            return
+        try:
+            result = await asyncio.wait_for(self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])), timeout=5)
+        except (asyncio.TimeoutError, Exception) as exc:  # a client that cannot answer keeps the current settings
+            log.warning("workspace/configuration failed: %s", exc)
+            return
+        if result and isinstance(result[0], dict):
+            self.editor = result[0]
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A bug in a notification handler (pygls reports it out of band; a request's is its error response): its one
+        line, shown once, instead of pygls's "Error in server: ..."."""
+        if source is FeatureRequestError:
+            return
+        self.show_error(errors.message(error))
+
     def show_error(self, message: str) -> None:
+        """An error nobody waits for (errors.shown): one window/showMessage, said once with the "ragls: " prefix."""
         self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"ragls: {message}"))
 
 
@@ -167,10 +194,10 @@ def create_server() -> RaglsServer:
         ls.initial = params.initialization_options
         ls.apply_settings(report=False)  # problems are shown once the client is initialized
         ls.roots = _roots(params)
-        hover = ls.settings.chat.hover or any(ls.resolved(root).settings.chat.hover for root, _ in ls.roots)
-        if hover and types.TEXT_DOCUMENT_HOVER not in ls.protocol.fm.features:
-            actions.register_hover(ls)
-        if inline.supports_inline(ls):  # completions come inline: no `textDocument/completion` to call a model twice
+        hovers = ls.settings.chat.hover or any(ls.resolved(root).settings.chat.hover for root, _ in ls.roots)
+        if hovers and types.TEXT_DOCUMENT_HOVER not in ls.protocol.fm.features:
+            hover.register(ls)
+        if completion.supports_inline(ls):  # completions come inline: no textDocument/completion to call a model twice
             ls.protocol.fm.features.pop(types.TEXT_DOCUMENT_COMPLETION, None)
             ls.protocol.fm.feature_options.pop(types.TEXT_DOCUMENT_COMPLETION, None)
 
@@ -180,72 +207,11 @@ def create_server() -> RaglsServer:
             ls.show_error("no workspace folder: open a folder to get repository context")
             ls.apply_settings()
             return
-        await _pull_configuration(ls)
+        await ls.pull_configuration()
         ls.apply_settings()
         for root, name in ls.roots:
             ls.add_folder(root, name)
         await _watch_files(ls)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    def did_change_workspace_folders(ls: RaglsServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
-        for removed in params.event.removed:
-            if (path := to_fs_path(removed.uri)) is not None:
-                ls.remove_folder(Path(path))
-        for added in params.event.added:
-            if (path := to_fs_path(added.uri)) is not None:
-                ls.add_folder(Path(path), added.name)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(ls: RaglsServer, params: types.DidChangeConfigurationParams) -> None:
-        if isinstance(params.settings, dict) and isinstance(params.settings.get(SECTION), dict):
-            ls.editor = params.settings
-        else:
-            await _pull_configuration(ls)
-        ls.apply_settings()
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: RaglsServer, params: types.DidOpenTextDocumentParams) -> None:
-        _buffer_changed(ls, params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: RaglsServer, params: types.DidChangeTextDocumentParams) -> None:
-        _buffer_changed(ls, params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: RaglsServer, params: types.DidSaveTextDocumentParams) -> None:
-        _buffer_changed(ls, params.text_document.uri)
-        if (hit := ls.folder(params.text_document.uri)) is not None and _rules_file(hit[1]):
-            _reindex(ls, hit[0])  # files the new rules ignore leave the index (clients without file watchers)
-        if hit is not None and hit[1] in PROJECT_FILES:
-            ls.apply_settings()
-        review.saved(ls, params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: RaglsServer, params: types.DidCloseTextDocumentParams) -> None:
-        if (hit := ls.folder(params.text_document.uri)) is not None:
-            folder, rel = hit
-            folder.session.buffers.pop(rel, None)
-            folder.session.schedule_update(rel, None)  # back to the disk's text
-        review.closed(ls, params.text_document.uri)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(ls: RaglsServer, params: types.DidChangeWatchedFilesParams) -> None:
-        by_folder: dict[Folder, list[str]] = {}
-        for change in params.changes:
-            if (hit := ls.folder(change.uri)) is not None:
-                by_folder.setdefault(hit[0], []).append(hit[1])
-        if any(rel in PROJECT_FILES for paths in by_folder.values() for rel in paths):
-            ls.apply_settings()  # a project's settings file changed
-        for folder, paths in by_folder.items():
-            rules = any(_rules_file(rel) for rel in paths)
-            if rules:
-                folder.session.forget_refusals()
-            if len(paths) > BULK_CHANGES or rules:  # a branch switch, or ignore rules that may drop indexed files
-                _reindex(ls, folder)
-                continue
-            for rel in paths:
-                if rel not in folder.session.buffers:
-                    folder.session.schedule_update(rel, None)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: RaglsServer, params: None) -> None:
@@ -254,49 +220,12 @@ def create_server() -> RaglsServer:
         for client in ls.clients.values():
             await client.aclose()
 
-    inline.register(server)
+    sync.register(server)
+    completion.register(server)
     actions.register(server)
     nextedit.register(server)
     protocol.install(server)
     return server
-
-
-def _buffer_changed(ls: RaglsServer, uri: str) -> None:
-    if (hit := ls.folder(uri)) is None or (doc := documents.opened(ls.workspace, uri)) is None:
-        return
-    folder, rel = hit
-    text = documents.clean(doc.source)
-    if _rules_file(rel):
-        folder.session.forget_refusals()
-    if (old := folder.session.buffers.get(rel)) is not None:
-        folder.editing.changed(rel, old, text)
-    folder.session.buffers[rel] = text
-    folder.session.schedule_update(rel, text)
-
-
-def _reindex(ls: RaglsServer, folder: Folder) -> None:
-    """Refresh the whole folder's index in the background, unless that is under way."""
-    if folder.indexing is None or folder.indexing.done():
-        folder.indexing = asyncio.ensure_future(_index(ls, folder))
-
-
-def _rules_file(rel: str) -> bool:
-    """A file whose change may change what the confinement rule lets through (ignore rules)."""
-    return rel.rsplit("/", 1)[-1] in (".gitignore", ".raglsignore") or rel == ".git/info/exclude"
-
-
-async def _pull_configuration(ls: RaglsServer) -> None:
-    caps = ls.client_capabilities.workspace
-    if not (caps and caps.configuration):
-        return
-    try:
-        result = await asyncio.wait_for(ls.workspace_configuration_async(
-            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])), timeout=5)
-    except (asyncio.TimeoutError, Exception) as exc:  # a client that cannot answer keeps the current settings
-        log.warning("workspace/configuration failed: %s", exc)
-        return
-    if result and isinstance(result[0], dict):
-        ls.editor = result[0]
 
 
 async def _watch_files(ls: RaglsServer) -> None:
@@ -337,9 +266,8 @@ async def _index(ls: RaglsServer, folder: Folder) -> None:
     try:
         line = await folder.session.index_workspace(progress)
     except Exception as exc:
-        log.exception("indexing failed")
-        ls.show_error(f"indexing failed: {exc}")
-        line = f"indexing failed: {exc}"
+        errors.shown(ls, "indexing failed", exc)
+        line = f"indexing failed: {errors.message(exc)}"
     folder.summary = line
     if token is not None:
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=line))

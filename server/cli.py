@@ -72,9 +72,10 @@ def _print_prompt(rendered, context: list[dict], as_json: bool) -> None:
 async def _model_command(args: argparse.Namespace) -> int:
     from ragls.prompts.render import BudgetError
 
+    from . import errors
     from .features.chat import ChatFeatures, Selection
     from .features.completion import Completer, CompletionRequest
-    from .llm import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError
+    from .model.client import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError
     from .session import Session
     from .settings import model_configured
 
@@ -125,13 +126,9 @@ async def _model_command(args: argparse.Namespace) -> int:
             as_json, text = shape(await call)
             print(json.dumps(as_json) if args.json else text)
         return 0
-    except ModelError as exc:
-        print(f"ragls: {exc.message}", file=sys.stderr)
-        return 1
-    except BudgetError as exc:
-        print(f"ragls: the prompt does not fit its budget: select less, or raise the budget ({exc})",
-              file=sys.stderr)
-        return 2
+    except (ModelError, BudgetError) as exc:  # one line, as the editor says it (errors.message); no traceback
+        print(f"ragls: {errors.message(exc)}", file=sys.stderr)
+        return 1 if isinstance(exc, ModelError) else 2
     except OSError as exc:
         print(f"ragls: {exc}", file=sys.stderr)
         return 2
@@ -221,9 +218,8 @@ def _run_model_command(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = engine_cli.build_parser()
-    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    for engine in sub.choices.values():  # index, context, search, next-edit
+    sub = engine_cli.commands()
+    for engine in sub.parsers().values():  # index, context, search, next-edit
         engine.set_defaults(func=_with_settings(engine.get_default("func")))
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0, help="log more (to stderr)")
@@ -245,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ask", parents=[common], help="answer a question about the codebase")
     s.add_argument("question")
     s.set_defaults(func=_run_model_command)
-    review_cli.add_parser(sub)
+    review_cli.register(sub)
     s = sub.add_parser("config", help="print the effective settings and where each comes from (never a key)",
                        description="Settings come from, lowest first: defaults, the user's file "
                                    "($XDG_CONFIG_HOME/ragls/config.toml), the project's (.ragls.toml, or "
@@ -261,11 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
                       ("--data-dir", "index.dataDir")):
         s.add_argument(flag, help=f"({key})")
     s.set_defaults(func=cmd_config)
-    agent_cli.add_parser(sub)
+    agent_cli.register(sub)
     s = sub.add_parser("nvim-path", help="print the Neovim plugin's runtime folder (append it to 'runtimepath')")
     s.add_argument("-v", "--verbose", action="count", default=0)
     s.set_defaults(func=cmd_nvim_path)
-    return p
+    return sub.parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from .editing import Editing
 from .features.chat import ChatFeatures
 from .features.completion import Completer
-from .llm import ModelClient
+from .model.client import ModelClient
 from .review.live import LiveReview
 from .session import Session
 from .settings import Settings

@@ -27,7 +27,7 @@ from pygls.io_ import StdoutWriter
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
-from .actions import CommandError
+from . import errors
 
 if TYPE_CHECKING:
     from .app import RaglsServer
@@ -186,10 +186,9 @@ def _clip(text: str, n: int = 300) -> str:
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception as the one line a client or a log shows: a CommandError's own words, else type: message."""
-    if isinstance(exc, (CommandError, JsonRpcException)):
-        return _clip(str(exc))
-    return _clip(f"{type(exc).__name__}: {exc}")
+    """An exception as the one line a client or a log shows (errors.message: an expected failure's own words, else
+    type: message)."""
+    return errors.message(exc)
 
 
 class Throttle:
@@ -454,7 +453,7 @@ class RaglsProtocol(LanguageServerProtocol):
 
     def _failed(self, what: str, exc: BaseException, report: bool = False) -> None:
         """One line for a failure; a traceback the first time an unexpected exception comes from a place."""
-        if not isinstance(exc, (JsonRpcException, CommandError)) and self.tracebacks.first(exc):
+        if not errors.expected(exc) and self.tracebacks.first(exc):
             log.error("%s failed: %s", what, one_line(exc), exc_info=exc)
             if report and isinstance(exc, Exception):  # a bug the user should hear of, once
                 self._server._report_server_error(exc, FeatureNotificationError)
@@ -464,7 +463,8 @@ class RaglsProtocol(LanguageServerProtocol):
     # -- writing ------------------------------------------------------------------------------------------------
     def _error(self, msg_id: MsgId | None, code: int, message: str) -> None:
         """An error response; with "id": null when the request's id could not be read."""
-        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": int(code), "message": _clip(message)}})
+        self._send_data({"jsonrpc": "2.0", "id": msg_id,
+                         "error": {"code": int(code), "message": _clip(message, errors.MAX_CHARS)}})
 
     def _send_data(self, data: Any) -> None:
         if self.writer is None or self.lost.is_set():

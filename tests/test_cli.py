@@ -142,3 +142,22 @@ def test_the_engine_commands_load_no_model_client(shop_repo, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
     a, b, loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert a == b == 0 and loaded == [], (loaded, done.stderr[-2000:])
+
+
+def test_subcommands_register_through_the_public_commands_type():
+    """A module adds its subcommand with Commands.add_parser; nothing names argparse's private subparsers type."""
+    from ragls.indexer.cli import commands
+    from ragls.server.cli import build_parser
+
+    sub = commands()
+    assert set(sub.parsers()) == {"index", "context", "search", "next-edit"}
+    sub.add_parser("hello").set_defaults(func=lambda args: 7)
+    args = sub.parser.parse_args(["hello"])
+    assert args.command == "hello" and args.func(args) == 7
+    server = build_parser()
+    assert server.parse_args(["review", "--dry-run"]).command == "review"
+    assert server.parse_args(["mcp"]).command == "mcp"
+    root = Path(__file__).resolve().parent.parent
+    private = [p for folder in ("server", "indexer") for p in (root / folder).rglob("*.py")
+               if "_SubParsersAction" in p.read_text()]
+    assert private == []

@@ -151,6 +151,8 @@ def test_a_selection_too_large_for_a_fix_prompt_is_a_clear_error(shop_repo, tmp_
                          env={**os.environ, "RAGLS_HOME": str(tmp_path / "home")})
     assert out.returncode == 2
     assert "does not fit its budget" in out.stderr and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [out.stderr.strip()] and out.stderr.startswith("ragls: the prompt")
+    assert "ragls: ragls:" not in out.stderr
 
 
 def test_index_never_opens_a_fifo_named_like_source(tmp_path):

@@ -5,12 +5,14 @@ import asyncio
 import contextlib
 import logging
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
 
 from ragls.prompts.render import load, render
-from ragls.server.llm import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError, ReplySchema
+from ragls.server.model.client import NOT_CONFIGURED, ModelClient, ModelConfig, ModelError, ReplySchema
 
 from .fake_openai import FakeOpenAI
 
@@ -263,7 +265,8 @@ async def test_requests_are_logged_without_the_key(api, caplog):
         _ = [p async for p in client.stream_chat(MESSAGES)]
         await client.complete("def f():", max_tokens=8, stop=None)
         assert KEY not in repr(client)
-    info = [r.getMessage() for r in caplog.records if r.name == "ragls.server.llm" and r.levelno == logging.INFO]
+    info = [r.getMessage() for r in caplog.records
+            if r.name == "ragls.server.model.client" and r.levelno == logging.INFO]
     assert any("model=test-chat" in m and "prompt_tokens=" in m and "latency_ms=" in m and "outcome=ok" in m
                for m in info)
     assert any("outcome=auth" in m for m in info)
@@ -332,7 +335,7 @@ async def test_response_format_is_sent_where_supported(api):
 async def test_a_refused_response_format_falls_back_once_and_is_remembered(api, caplog, refused, status, sent, then):
     api.refuse_formats = dict.fromkeys(refused, status)
     api.replies.extend(["one", "two"])
-    with caplog.at_level(logging.WARNING, logger="ragls.server.llm"):
+    with caplog.at_level(logging.WARNING, logger="ragls.server.model.client"):
         async with ModelClient(config(api, max_retries=0)) as client:
             assert await client.chat(MESSAGES, schema=ANSWER) == "one", "a refusal spends no retry"
             assert await client.chat(MESSAGES, schema=ANSWER) == "two"
@@ -354,3 +357,11 @@ async def test_other_errors_are_not_taken_for_a_refused_response_format(api):
         assert await client.chat(MESSAGES, schema=ANSWER) == "pass", "a 500 is retried, with the same format"
         assert client.reply_format() == "json_schema"
     assert formats(api) == ["json_schema"] * 3
+
+
+def test_the_model_package_loads_no_language_server():
+    """ragls.server.model is the model client alone: importing it loads neither pygls nor lsprotocol."""
+    code = ("import json, sys\nimport ragls.server.model.client, ragls.server.model.schema\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'pygls', 'lsprotocol'})))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr[-2000:]

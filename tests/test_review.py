@@ -359,7 +359,7 @@ def test_response_format_is_sent_where_supported_and_the_fallback_works_where_re
         api.refuse_formats = {"json_schema": 400, "json_object": 400}
         respond = reviewer({"correctness": correctness, "maintainability": maintainability})
         api.responder = lambda path, body: prose.replace("{}", respond(path, body) or "")
-        with caplog.at_level(logging.WARNING, logger="ragls.server.llm"):
+        with caplog.at_level(logging.WARNING, logger="ragls.server.model.client"):
             code, out = run_review(feature, api, monkeypatch, tmp_path, "--base", "main", "--format", "json")
     assert code == 1 and sorted(f["rule"] for f in json.loads(out)["findings"]) == rules
     answered = [b for p, b in api.requests if "response_format" not in b]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from lsprotocol import types
-from ragls.server.nextedit import plain
+from ragls.server.handlers.nextedit import plain
 
 from .fake_openai import FakeOpenAI
 from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed

@@ -64,7 +64,7 @@ def test_a_real_small_model_gives_a_valid_review(small_model, tmp_path, monkeypa
     monkeypatch.setenv("OPENAI_BASE_URL", small_model)
     monkeypatch.setenv("RAGLS_MODEL", "smollm2")
     out = tmp_path / "review.json"
-    with caplog.at_level(logging.WARNING, logger="ragls.server.llm"):
+    with caplog.at_level(logging.WARNING, logger="ragls.server.model.client"):
         code = main(["review", "--repo", repo.working_tree_dir, "--base", "main", "--format", "json",
                      "--concurrency", "1", "--timeout", "600", "--output", str(out)])
     assert code in (0, 1), "the review ran: findings or none, never 'could not run' (2)"

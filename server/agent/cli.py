@@ -6,12 +6,16 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ragls.indexer.cli import Commands
 
 log = logging.getLogger("ragls.mcp")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    s = sub.add_parser("mcp", help="serve the repository's index to coding agents (MCP; stdio by default)",
+def register(commands: Commands) -> None:
+    s = commands.add_parser("mcp", help="serve the repository's index to coding agents (MCP; stdio by default)",
                        description="An MCP server with the tools context, search, definition and review over one "
                                    "repository's index (the one `ragls index` and `ragls serve` use). It refreshes "
                                    "the index when it can take its write lock, else uses it as it is.")

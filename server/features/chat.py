@@ -11,7 +11,8 @@ from ragls.indexer.secrets import redact
 from ragls.prompts.render import Rendered, load, render
 
 from ..editing import Editing, signals_text
-from ..llm import ModelClient, ModelError, ReplySchema
+from ..model.client import ModelClient, ModelError
+from ..model.schema import ReplySchema
 from ..session import Session
 from . import fixes
 from .completion import head_lines

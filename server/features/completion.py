@@ -17,7 +17,7 @@ from ragls.indexer.retrieve import Item, Query
 from ragls.prompts.render import Rendered, Value, load, render
 
 from ..editing import Editing, signals_text
-from ..llm import ModelClient
+from ..model.client import ModelClient
 from ..session import Session
 from .context import context_items
 from .postprocess import clean

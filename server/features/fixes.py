@@ -136,7 +136,8 @@ def _rows(node: ts.Node) -> tuple[int, int]:
 # -- the reply ---------------------------------------------------------------------------------------------------
 
 
-# The reply's form where the endpoint constrains replies to a JSON schema (server/llm.py); a fenced reply elsewhere.
+# The reply's form where the endpoint constrains replies to a JSON schema (server/model/client.py); a fenced
+# reply elsewhere.
 SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False, "required": ["code", "others"],
     "properties": {

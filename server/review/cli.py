@@ -13,6 +13,8 @@ from ..flags import add_model_flags
 from .findings import SEVERITIES, ReviewError, at_least
 
 if TYPE_CHECKING:
+    from ragls.indexer.cli import Commands
+
     from .plan import Plan
     from .scope import Skipped
 
@@ -24,8 +26,8 @@ EPILOG = ("exit status: 0 nothing at or above --fail-on, 1 findings at or above 
           "(bad ref, no model configured, a model failure or a malformed reply: never a silent pass)")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    s = sub.add_parser("review", help="review the current change with repository context (CI friendly)",
+def register(commands: Commands) -> None:
+    s = commands.add_parser("review", help="review the current change with repository context (CI friendly)",
                        description="Review the diff against the merge-base with --base: each hunk in its enclosing "
                                    "symbol, with the definitions it uses and its callers; four specialist "
                                    "reviewers, then a merging pass.", epilog=EPILOG)

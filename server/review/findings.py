@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from ..reply_schema import ReplySchema
+from ..model.schema import ReplySchema
 
 SEVERITIES = ("error", "warning", "info")
 _ALIASES = {"critical": "error", "high": "error", "blocker": "error", "major": "warning", "medium": "warning",

@@ -11,7 +11,7 @@ from typing import Protocol
 
 import git
 
-from ..llm import ModelClient
+from ..model.client import ModelClient
 from ..session import Session
 from .diff import Change, FileChange, text_hunks
 from .findings import Finding, ReviewError, dedupe

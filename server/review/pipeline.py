@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..llm import NOT_CONFIGURED, ModelClient, ModelConfig
+from ..model.client import NOT_CONFIGURED, ModelClient, ModelConfig
 from ..settings import Settings, model_configured
 from .findings import ReviewError
 from .formats import Result

@@ -10,7 +10,8 @@ from typing import TypeVar
 
 from ragls.prompts.render import BudgetError, Value, load, render
 
-from ..llm import ModelClient, ModelError, ReplySchema
+from ..model.client import ModelClient, ModelError
+from ..model.schema import ReplySchema
 from .findings import (FINDINGS_SCHEMA, KEEP_SCHEMA, Finding, Ranges, ReplyError, ReviewError, dedupe, fingerprint,
                        parse_keep, parse_reply, to_finding)
 from .plan import FOCI, Plan

@@ -7,7 +7,7 @@ import {
 import { createClient, currentSection } from "./client";
 import { DiagnosticsForwarder } from "./diagnosticsForwarder";
 import { INSTALL_HINT, findExecutable, notFoundMessage, resolveLaunch, serverEnv, startFailedMessage } from "./logic/launch";
-import { MessageDeduper, errorText } from "./logic/messages";
+import { errorText } from "./logic/messages";
 import { SERVER_COMMANDS, commandRange, diagnosticsText, rangeLabel, type Range } from "./logic/requests";
 import { SECTION, changeEffect, initializationOptions } from "./logic/settings";
 import { type ServerStatus, statusMarkdown } from "./logic/status";
@@ -23,7 +23,6 @@ class Extension implements vscode.Disposable {
   private readonly output = vscode.window.createOutputChannel("ragls", { log: true });
   private readonly status = new StatusBar();
   private readonly answers = new Answers();
-  private readonly deduper = new MessageDeduper();
   private readonly diagnostics = new DiagnosticsForwarder(() => this.running());
   private readonly nextEdit = new NextEditView(() => this.running());
   private readonly disposables: vscode.Disposable[] = [];
@@ -173,9 +172,8 @@ class Extension implements vscode.Disposable {
     }
   }
 
-  /** Shows a message once (the server and a failed request often say the same thing). */
+  /** Shows a message (the server sends each failure once: a failed request's in its error response only). */
   private async showMessage(type: MessageType, text: string, actions: string[] = []): Promise<void> {
-    if (!this.deduper.shouldShow(text)) return;
     const show = type === MessageType.Error ? vscode.window.showErrorMessage
       : type === MessageType.Warning ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     const picked = await show(text, ...actions);

@@ -1,4 +1,4 @@
-/** What the user is told: server errors as one clear message (never twice), and the server's stderr by level. */
+/** What the user is told: a failed server request as one clear message, and the server's stderr by level. */
 
 /** JSON-RPC and LSP error codes the extension treats specially. */
 export const ErrorCode = {
@@ -17,7 +17,8 @@ export function isCancellation(error: unknown): boolean {
     (error instanceof Error && error.name === "Canceled");
 }
 
-/** The message for a failed server command: the server's own words (which say how to fix it), prefixed once. */
+/** The message for a failed server command: the server's own words (which say how to fix it; the server sends them
+ * clean, without an exception name or a "ragls: " prefix, and only in the error response), prefixed once. */
 export function errorText(error: unknown, action: string): string | undefined {
   if (isCancellation(error)) return undefined;
   const code = (error as ErrorLike | undefined)?.code;
@@ -26,31 +27,8 @@ export function errorText(error: unknown, action: string): string | undefined {
   }
   const raw = error instanceof Error || typeof (error as ErrorLike)?.message === "string"
     ? String((error as ErrorLike).message) : String(error);
-  // pygls names the exception's class ("ragls.server.actions.CommandError: ..."): the user needs only its words
-  const message = raw.replace(/^[\w.]*(Error|Exception): /, "").replace(/^(ragls: )+/, "").trim() || "no details (see Output › ragls)";
+  const message = raw.trim() || "no details (see Output › ragls)";
   return `ragls: ${action} failed: ${message}`;
-}
-
-/** Key under which two messages count as the same: the server says "ragls: X" where a failed request says
- * "ragls: explain failed: X". */
-function sameness(text: string): string {
-  return text.replace(/^ragls: ([a-z ]+ failed: )?/i, "").replace(/^(ragls: )+/, "").trim().toLowerCase();
-}
-
-/** Shows each message once: the server reports a failed command through window/showMessage and the failed
- * request says the same again. */
-export class MessageDeduper {
-  private readonly recent = new Map<string, number>();
-
-  constructor(private readonly windowMs = 10_000) {}
-
-  shouldShow(text: string, now: number = Date.now()): boolean {
-    for (const [key, at] of this.recent) if (now - at > this.windowMs) this.recent.delete(key);
-    const key = sameness(text);
-    const seen = [...this.recent.keys()].some((other) => other.includes(key) || key.includes(other));
-    this.recent.set(key, now);
-    return !seen;
-  }
 }
 
 export type LogLevel = "error" | "warn" | "info" | "debug";

@@ -1,13 +1,14 @@
-/** Unit tests of messages: error texts, de-duplication, stderr levels; and command arguments. */
+/** Unit tests of messages: error texts, stderr levels; and command arguments. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MessageDeduper, StderrLog, errorText, isCancellation } from "../../src/logic/messages";
+import { StderrLog, errorText, isCancellation } from "../../src/logic/messages";
 import { answerFileName, answerMarkdown, commandRange, diagnosticsText, rangeLabel } from "../../src/logic/requests";
 
 test("a failed command is one clear message; a cancelled one is none", () => {
-  assert.equal(errorText({ code: -32603, message: "ragls: the model server at http://h/v1 failed (HTTP 500)" }, "explain"),
+  // the server's error responses carry its words alone (server/errors.py): shown as they are, prefixed once
+  assert.equal(errorText({ code: -32603, message: "the model server at http://h/v1 failed (HTTP 500)" }, "explain"),
     "ragls: explain failed: the model server at http://h/v1 failed (HTTP 500)");
-  assert.equal(errorText({ code: -32603, message: "ragls.server.actions.CommandError: ragls.ask needs a question" }, "ask"),
+  assert.equal(errorText({ code: -32603, message: "ragls.ask needs a question" }, "ask"),
     "ragls: ask failed: ragls.ask needs a question");
   assert.equal(errorText({ code: -32800, message: "cancelled" }, "ask"), undefined);
   assert.ok(isCancellation(Object.assign(new Error("Canceled"), { name: "Canceled" })));
@@ -15,18 +16,10 @@ test("a failed command is one clear message; a cancelled one is none", () => {
   assert.match(errorText(new Error(""), "ask") ?? "", /no details/);
 });
 
-test("the server's message and the failed request's are shown once", () => {
-  const dedupe = new MessageDeduper(1000);
-  assert.ok(dedupe.shouldShow("ragls: the model server failed (HTTP 500)", 0));
-  assert.ok(!dedupe.shouldShow("ragls: explain failed: the model server failed (HTTP 500)", 10));
-  assert.ok(dedupe.shouldShow("ragls: indexing failed: disk full", 20));
-  assert.ok(dedupe.shouldShow("ragls: the model server failed (HTTP 500)", 5000));
-});
-
 test("stderr lines keep their level; tracebacks are errors", () => {
   const log = new StderrLog(3);
   assert.equal(log.line("INFO ragls.server.app: settings: model m"), "info");
-  assert.equal(log.line("WARNING ragls.server.inline: completion: timeout"), "warn");
+  assert.equal(log.line("WARNING ragls.server.errors: completion: timeout"), "warn");
   assert.equal(log.line("Traceback (most recent call last):"), "error");
   assert.equal(log.line('  File "x.py", line 1'), "error");
   assert.equal(log.line("ValueError: boom"), "error");

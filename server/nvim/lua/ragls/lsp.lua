@@ -10,6 +10,7 @@ M.name = "ragls"
 ---@field indexed boolean
 ---@field message string?
 ---@field percentage integer?
+---@field polling boolean? a ragls.status request is under way
 
 local state = {} ---@type table<integer, ragls.IndexState> client id -> indexing state
 
@@ -23,22 +24,58 @@ end
 local SUPERSEDED = { [-32800] = true, [-32801] = true } -- RequestCancelled, ContentModified: no error to show
 local levels = { vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO, vim.log.levels.DEBUG }
 
---- The server's messages go through vim.notify (errors deduplicated with the failed request's answer).
+--- The server's messages go through vim.notify as they are (the server says "ragls: " itself).
 ---@type lsp.Handler
 local function show_message(_, params, _)
-  ui.notify(params.message, levels[params.type] or vim.log.levels.INFO)
+  vim.notify(vim.trim(tostring(params.message)), levels[params.type] or vim.log.levels.INFO, { title = "ragls" })
   return vim.NIL
 end
 
---- Log messages go to the LSP log as usual; "indexed ..." also marks the index ready (servers without progress).
----@type lsp.Handler
-local function log_message(err, params, ctx)
-  local msg = params and params.message or ""
-  if msg:find("^ragls: indexed") or msg:find("^ragls: indexing failed") then
-    local s = index_state(ctx.client_id)
-    s.indexing, s.indexed, s.message = false, true, ui.clean(msg)
+local STATUS_POLL_MS = 250
+
+--- The folder of a `ragls.status` answer that is the client's (its root), else the first.
+---@param status table
+---@param root string?
+---@return table?
+local function own_folder(status, root)
+  local folders = type(status.folders) == "table" and status.folders or {}
+  for _, f in ipairs(folders) do
+    if f.root == root then
+      return f
+    end
   end
-  return vim.lsp.handlers["window/logMessage"](err, params, ctx)
+  return folders[1]
+end
+
+--- Ask the server's `ragls.status` whether the index is ready (or failed), again every STATUS_POLL_MS until it is:
+--- readiness comes from the server's own state, not from the text of its log messages.
+---@param client vim.lsp.Client
+local function poll_status(client)
+  local s = index_state(client.id)
+  if s.polling then
+    return
+  end
+  s.polling = true
+  local function ask()
+    if state[client.id] ~= s or client:is_stopped() then
+      return
+    end
+    local ok = client:request("workspace/executeCommand", { command = "ragls.status", arguments = {} },
+      function(err, status)
+        local folder = not err and type(status) == "table" and own_folder(status, client.root_dir) or nil
+        local st = folder and folder.state
+        if st == "ready" or st == "error" then
+          s.polling, s.indexing, s.indexed, s.percentage = false, false, true, 100
+          s.message = type(folder.index) == "string" and folder.index or st
+        else
+          vim.defer_fn(ask, STATUS_POLL_MS)
+        end
+      end)
+    if not ok then
+      s.polling = false
+    end
+  end
+  ask()
 end
 
 ---@param ev {data: {client_id: integer, params: lsp.ProgressParams}}
@@ -54,7 +91,8 @@ local function on_progress(ev)
   elseif value.kind == "report" then
     s.percentage, s.message = value.percentage or s.percentage, value.message or s.message
   elseif value.kind == "end" then
-    s.indexing, s.indexed, s.percentage, s.message = false, true, 100, value.message
+    s.percentage, s.message = 100, value.message or s.message
+    poll_status(client) -- ready (or failed) as the server's ragls.status says
   end
 end
 
@@ -92,9 +130,12 @@ function M.enable(commands, on_attach)
     init_options = { ragls = section },
     settings = { ragls = section },
     capabilities = capabilities(),
-    handlers = { ["window/showMessage"] = show_message, ["window/logMessage"] = log_message },
+    handlers = { ["window/showMessage"] = show_message },
     commands = commands,
-    on_attach = on_attach,
+    on_attach = function(client, bufnr)
+      poll_status(client)
+      on_attach(client, bufnr)
+    end,
     on_exit = function(code, signal, client_id)
       state[client_id] = nil
       if code ~= 0 and signal == 0 then

@@ -1,34 +1,16 @@
---- What the user sees: notifications (deduplicated), progress echoes and the answer window for explain and ask.
+--- What the user sees: notifications, progress echoes and the answer window for explain and ask.
 local config = require("ragls.config")
 
 local M = {}
 
-local recent = {} ---@type table<string, integer> message -> when it was shown (ms)
-local DEDUP_MS = 3000
 local answer_buf = nil ---@type integer?
 
---- The message without the "ragls: " prefix and a server-side exception name ("pkg.mod.CommandError: ").
----@param message string
----@return string
-function M.clean(message)
-  local text = vim.trim(tostring(message))
-  text = text:gsub("^[%w_%.]*Error: ", "")
-  text = text:gsub("^ragls: ", "")
-  return text
-end
-
---- vim.notify with the plugin's prefix; the same text twice within a few seconds (the server's showMessage and
---- the error answer of the same request) is shown once.
+--- vim.notify with the plugin's prefix. The server words its failures cleanly and sends each once (a failed
+--- request's in its error response only), so its text is shown as it comes.
 ---@param message string
 ---@param level integer vim.log.levels
 function M.notify(message, level)
-  local text = M.clean(message)
-  local now = vim.uv.now()
-  if recent[text] and now - recent[text] < DEDUP_MS then
-    return
-  end
-  recent[text] = now
-  vim.notify("ragls: " .. text, level, { title = "ragls" })
+  vim.notify("ragls: " .. vim.trim(tostring(message)), level, { title = "ragls" })
 end
 
 ---@param message string

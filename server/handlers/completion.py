@@ -1,4 +1,4 @@
-"""Completion handlers: textDocument/inlineCompletion (LSP 3.18) and textDocument/completion as a fallback."""
+"""Completion: textDocument/inlineCompletion (LSP 3.18), and textDocument/completion for clients without it."""
 from __future__ import annotations
 
 import asyncio
@@ -8,21 +8,18 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ragls.prompts.render import BudgetError
-
-from . import documents
-from .features.completion import CompletionRequest
-from .llm import ModelError
+from .. import documents, errors
+from ..features.completion import CompletionRequest
 
 if TYPE_CHECKING:
-    from .app import RaglsServer
+    from ..app import RaglsServer
 
 log = logging.getLogger(__name__)
 
 
 async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> str | None:
-    """The completion at a position, or None (disabled, outside the workspace, a refused file, no model, failure:
-    logged)."""
+    """The completion at a position, or None (disabled, outside the workspace, a refused file, no model, a failure:
+    logged, errors.quiet)."""
     hit = ls.folder(uri)
     if hit is None or not hit[0].session.settings.completion.enabled:
         return None
@@ -43,16 +40,10 @@ async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> st
     await asyncio.sleep(folder.session.settings.completion.debounce_ms / 1000)  # a newer keystroke cancels this request
     start = time.perf_counter()
     req = CompletionRequest(rel, documents.clean(doc.source), pos.line + 1, pos.character)
-    try:
+    with errors.quiet("completion"):  # typing goes on: a failure is logged, never shown
         result = await folder.completer.complete(req)
         ls.timings.add((time.perf_counter() - start) * 1000, result.model_ms)
         return result.text or None
-    except (ModelError, BudgetError) as exc:
-        log.warning("completion: %s", exc.message if isinstance(exc, ModelError) else exc)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("completion failed")
     return None
 
 

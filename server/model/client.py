@@ -20,8 +20,8 @@ import pydantic
 
 from ragls.indexer import tokens
 
-from .reply_schema import ReplySchema
-from .settings import Settings, api_key
+from .schema import ReplySchema
+from ..settings import Settings, api_key
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam

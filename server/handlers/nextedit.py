@@ -12,17 +12,17 @@ from pygls.exceptions import JsonRpcInvalidParams
 from ragls.indexer.hunks import Hunk
 from ragls.indexer.languages import language_for
 from ragls.indexer.nextedit import Location, locate
-from ragls.prompts.render import BudgetError, load, render
+from ragls.prompts.render import load, render
 
-from . import documents
+from .. import documents, errors
+from ..editing import Diagnostic, history_text
+from ..features import fixes
+from ..model.client import ModelError
 from .actions import plain_range, replacement_edits
-from .editing import Diagnostic, history_text
-from .features import fixes
-from .llm import ModelError
 
 if TYPE_CHECKING:
-    from .app import RaglsServer
-    from .folders import Folder
+    from ..app import RaglsServer
+    from ..folders import Folder
 
 log = logging.getLogger(__name__)
 NEXT_EDIT, DIAGNOSTICS = "ragls/nextEdit", "ragls/diagnostics"
@@ -75,9 +75,11 @@ def register(server: RaglsServer) -> None:
             return out
         try:
             out["edits"] = await _edit_at(ls, folder, found[0], history)
-        except (ModelError, BudgetError, documents.Unreadable) as exc:
-            out["error"] = getattr(exc, "message", None) or str(exc)
-            log.warning("next edit: %s", out["error"])
+        except Exception as exc:  # an expected failure is the answer's "error" (the client may show it); a bug raises
+            if not errors.expected(exc):
+                raise
+            out["error"] = errors.message(exc)
+            errors.logged("next edit", exc)
         return out
 
 

@@ -1,31 +1,25 @@
-"""Code actions (fix, explain), commands (ragls.fix, .explain, .ask, .reindex, .status) and hover."""
+"""Code actions (fix, explain), `codeAction/resolve` and the commands (ragls.fix, .explain, .ask, .reindex, .status).
+
+A failure is the request's error response, worded by errors.message at the protocol's edge: nothing else is shown."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ragls.prompts.render import BudgetError
-
-from . import documents
-from .features import fixes
-from .features.chat import Answer, Selection
-from .llm import ModelError
-from .review.editor import quick_fixes
+from .. import documents
+from ..errors import CommandError
+from ..features import fixes
+from ..features.chat import Answer, Selection
+from ..review.editor import quick_fixes
 
 if TYPE_CHECKING:
-    from .app import RaglsServer
-    from .folders import Folder
+    from ..app import RaglsServer
+    from ..folders import Folder
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 FIX, EXPLAIN, ASK, REINDEX, STATUS = "ragls.fix", "ragls.explain", "ragls.ask", "ragls.reindex", "ragls.status"
-
-
-class CommandError(Exception):
-    """An explicit command failed; the message says why and how to fix it (the client shows it)."""
 
 
 async def _selection(ls: "RaglsServer", uri: Any, rng: types.Range) -> tuple["Folder", Selection]:
@@ -126,8 +120,7 @@ def register(server: "RaglsServer") -> None:
             args = data.get("arguments")
             if not isinstance(args, list) or len(args) != 3 or not isinstance(args[2], list):
                 raise CommandError("invalid code action data: expected [uri, range, diagnostics]")
-            action.edit = await _guard(ls, _fix_edit(ls, args[0], _range(args[1]), [str(d) for d in args[2]]),
-                                       show=False)
+            action.edit = await _fix_edit(ls, args[0], _range(args[1]), [str(d) for d in args[2]])
         return action
 
     @server.command(FIX)
@@ -136,7 +129,7 @@ def register(server: "RaglsServer") -> None:
             raise CommandError("ragls.fix takes [uri, range, diagnostics?]")
         uri, rng = args[0], _range(args[1])
         diags = [str(d) for d in args[2]] if len(args) > 2 and isinstance(args[2], list) else []
-        edit = await _guard(ls, _fix_edit(ls, uri, rng, diags))
+        edit = await _fix_edit(ls, uri, rng, diags)
         result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label="ragls: fix"))
         return {"applied": result.applied}
 
@@ -144,7 +137,7 @@ def register(server: "RaglsServer") -> None:
     async def explain_command(ls: Any, *args: Any) -> str:
         if len(args) < 2:
             raise CommandError("ragls.explain takes [uri, range]")
-        return (await _guard(ls, _explain(ls, args[0], _range(args[1])))).text
+        return (await explain(ls, args[0], _range(args[1]))).text
 
     @server.command(ASK)
     async def ask_command(ls: Any, *args: Any) -> str:
@@ -152,7 +145,7 @@ def register(server: "RaglsServer") -> None:
         if not question.strip():
             raise CommandError("ragls.ask needs a question")
         folder = _folder_for(ls, args[1] if len(args) > 1 else None)
-        return (await _guard(ls, folder.chat.ask(question))).text
+        return (await folder.chat.ask(question)).text
 
     @server.command(REINDEX)
     async def reindex_command(ls: Any, *args: Any) -> str:
@@ -168,43 +161,10 @@ def register(server: "RaglsServer") -> None:
         return ls.status()
 
 
-def register_hover(server: "RaglsServer") -> None:
-    """Hover explanations cost a model call each: registered (and advertised) only when enabled at initialize."""
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    async def hover(ls: "RaglsServer", params: types.HoverParams) -> types.Hover | None:
-        hit = ls.folder(params.text_document.uri)
-        if hit is None or not hit[0].session.settings.chat.hover:
-            return None
-        line = params.position.line
-        rng = types.Range(types.Position(line, 0), types.Position(line + 1, 0))
-        try:
-            answer = await _explain(ls, params.text_document.uri, rng)
-        except (ModelError, CommandError, BudgetError) as exc:
-            log.warning("hover: %s", exc)
-            return None
-        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=answer.text))
-
-
-async def _explain(ls: "RaglsServer", uri: Any, rng: types.Range) -> Answer:
+async def explain(ls: "RaglsServer", uri: Any, rng: types.Range) -> Answer:
+    """The model's explanation of a document's lines (ragls.explain, hover)."""
     folder, sel = await _selection(ls, uri, rng)
     return await folder.chat.explain(sel)
-
-
-async def _guard(ls: "RaglsServer", coro: Awaitable[T], show: bool = True) -> T:
-    """Run an explicit command's work; a failure is a CommandError with a clear message (shown to the user once
-    when `show`: a code action's resolve is answered with the error, which the client shows itself)."""
-    try:
-        return await coro
-    except ModelError as exc:
-        error = CommandError(exc.message)
-    except BudgetError as exc:
-        error = CommandError(f"the selection does not fit the prompt budget: select less, or raise "
-                             f"ragls.chat.budget ({exc})")
-    except CommandError as exc:
-        error = exc
-    if show:
-        ls.show_error(str(error))
-    raise error
 
 
 def plain_range(rng: types.Range) -> dict:
