@@ -567,3 +567,35 @@ class Store(Flags):
         return self.db.execute(
             "SELECT c.id, c.path, c.start_line, c.end_line FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
             "WHERE chunks_fts MATCH ? AND c.path != ? LIMIT ?", (phrase, not_path, limit)).fetchall()
+
+    # -- what the language server's review and next-edit read --------------------------------------------------
+
+    def caller_files(self, path: str, qualname: str, name: str) -> list[str]:
+        """The other files whose resolved edges lead to `qualname` (or its last part `name`) of `path`."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT src FROM edges WHERE dst=? AND (dst_symbol=? OR dst_symbol=?) AND src<>? ORDER BY src",
+            (path, qualname, name, path))]
+
+    def files_naming(self, name: str, not_path: str, limit: int) -> list[str]:
+        """At most `limit` files other than `not_path` that name `name`, those naming it most first."""
+        return [r[0] for r in self.db.execute(
+            "SELECT path FROM refs WHERE name=? AND path<>? ORDER BY count DESC LIMIT ?", (name, not_path, limit))]
+
+    def indexed_paths(self) -> set[str]:
+        return {p for p, in self.db.execute("SELECT path FROM files")}
+
+    def name_file_counts(self, names: list[str]) -> dict[str, int]:
+        """How many files name each of `names` (those naming none are left out)."""
+        out: dict[str, int] = {}
+        for i in range(0, len(names), 500):
+            part = names[i:i + 500]
+            out.update(self.db.execute(f"SELECT name, count(DISTINCT path) FROM refs WHERE name IN "
+                                       f"({','.join('?' * len(part))}) GROUP BY name", part))
+        return out
+
+    def files_and_names(self, names: list[str]) -> Iterator[tuple[str, str]]:
+        """(path, name) for each file that names one of `names`, once a pair."""
+        for i in range(0, len(names), 500):
+            part = names[i:i + 500]
+            yield from self.db.execute(f"SELECT DISTINCT path, name FROM refs WHERE name IN "
+                                       f"({','.join('?' * len(part))})", part)

@@ -81,8 +81,8 @@ class Session:
     def next_edit_corpus(self) -> Corpus:
         """The indexed files (open documents as edited) for next-edit ranking, read only where the index says a
         name of the query is used or defined; call on the retrieval thread."""
-        db = self._read_index.store.db
-        indexed = {p for p, in db.execute("SELECT path FROM files")}
+        store = self._read_index.store
+        indexed = store.indexed_paths()
         paths = sorted(p for p in indexed | set(self.buffers) if language_for(p) is not None)
 
         limit = Limits().max_file_bytes
@@ -93,18 +93,11 @@ class Session:
         def candidates(names: set[str]) -> list[str]:
             # the files using the query's rarer names, those using more of them (rarer ones counting more) first
             todo = sorted(names)
-            df: dict[str, int] = {}
-            for i in range(0, len(todo), 500):
-                part = todo[i:i + 500]
-                df.update(db.execute(f"SELECT name, count(DISTINCT path) FROM refs WHERE name IN "
-                                     f"({','.join('?' * len(part))}) GROUP BY name", part))
+            df = store.name_file_counts(todo)
             useful = [w for w in todo if 0 < df.get(w, 0) <= max(20, NEXT_EDIT_COMMON * len(indexed))]
             score: dict[str, float] = {}
-            for i in range(0, len(useful), 500):
-                part = useful[i:i + 500]
-                for path, name in db.execute(f"SELECT DISTINCT path, name FROM refs WHERE name IN "
-                                             f"({','.join('?' * len(part))})", part):
-                    score[path] = score.get(path, 0.0) + math.log(1 + len(indexed) / df[name])
+            for path, name in store.files_and_names(useful):
+                score[path] = score.get(path, 0.0) + math.log(1 + len(indexed) / df[name])
             ranked = sorted(score, key=lambda p: (-score[p], p))[:NEXT_EDIT_FILES]
             return [*self.buffers, *ranked]
 

@@ -248,13 +248,10 @@ def callers(index: Index, root: Path, path: str, qualname: str) -> list[dict]:
     """Where other files call `qualname` of `path`: the resolved edges of the symbol graph, then the lines that
     name it in those files (a few, with a line of context)."""
     name = qualname.rsplit(".", 1)[-1]
-    db = index.store.db
-    files = [r[0] for r in db.execute("SELECT DISTINCT src FROM edges WHERE dst=? AND (dst_symbol=? OR "
-                                      "dst_symbol=?) AND src<>? ORDER BY src", (path, qualname, name, path))]
+    files = index.store.caller_files(path, qualname, name)
     if not files and "." not in qualname:  # no resolved edge (another language, say): files naming it (not for
         # methods: a name like `get` is called everywhere)
-        files = [r[0] for r in db.execute("SELECT path FROM refs WHERE name=? AND path<>? ORDER BY count DESC "
-                                          "LIMIT 5", (name, path))]
+        files = index.store.files_naming(name, path, 5)
     before = r"[.]" if "." in qualname else r"(?<![.\w])"  # obj.method( ; a function's own name(
     pattern = re.compile(before + re.escape(name) + r"\s*\(")
     out: list[dict] = []
