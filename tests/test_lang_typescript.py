@@ -320,3 +320,28 @@ def test_a_type_parameter_s_bound_types_a_field(tmp_path: Path) -> None:
     items = r.context(Query("src/info.ts", 10, len("    this.cache.")), join=False)
     assert {i.symbol for i in items[:2]} == {"ApolloCache.writeQuery", "ApolloCache.readQuery"}
     assert all("receiver=1.00" in i.why for i in items[:2])
+
+
+def test_a_member_of_a_value_of_unknown_type_is_a_candidate(tmp_path: Path) -> None:
+    """`update: (cache) => { cache.writeQuery(...) }`: only a type checker knows `cache` (a contextually typed
+    callback parameter), but few definitions are members named writeQuery: an explained selection ranks them
+    (`loose`), and a member name many classes share, or a name that is no member, is left to other evidence."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/cache.ts": "export class ApolloCache {\n  /** Writes a query. */\n  writeQuery(q: string): void {}\n\n"
+                        "  /** Reads. */\n  toString(): string {\n    return '';\n  }\n}\n",
+        "src/a.ts": "export class A {\n  toString(): string {\n    return 'a';\n  }\n}\n",
+        "src/b.ts": "export class B {\n  toString(): string {\n    return 'b';\n  }\n}\n",
+        "src/app.ts": "export function refresh(run: (f: unknown) => void) {\n  run((cache) => {\n"
+                      "    cache.writeQuery('q');\n    console.log(cache.toString());\n  });\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("src/app.ts", 1, 0, end_line=6), join=False)
+    loose = {i.symbol: i.why for i in items if any(w.startswith("loose=") for w in i.why)}
+    assert "loose=1.00" in loose["ApolloCache.writeQuery"]
+    assert items[0].symbol == "ApolloCache.writeQuery"
+    assert {"A.toString", "B.toString", "ApolloCache.toString"} <= set(loose), "three of that name: each a third"
+    assert all("loose=0.58" in loose[n] for n in ("A.toString", "B.toString"))
