@@ -526,7 +526,7 @@ class Retriever:
             if t is not None:
                 add(t[1] if t[0] == "def" else None, "next", share)
                 continue
-            defs = [d for d in g.by_name.get(name, ()) if d.path != q.path]
+            defs = [d for d in g.by_name.get(name, ()) if d.path != q.path and d.kind != "field"]
             if 0 < len(defs) <= NEXT_MAX_DEFS:
                 for d in defs:
                     add(d, "next", share / len(defs))
@@ -538,8 +538,8 @@ class Retriever:
         lo = v.selection[0] if v.selection else window_start
         chains = [u.chain for u in v.uses if u.line >= lo] + [c for c, line, _ in v.far if line >= lo]
         names = {n for chain in chains for n in chain if len(n) > 2 and n not in _KEYWORDS}
-        for n in names:
-            defs = g.by_name.get(n)
+        for n in names:  # a field of that name (a symbol shown with its class) does not make it less specific
+            defs = [d for d in g.by_name.get(n, ()) if d.kind != "field"]
             if not defs or len(defs) > 20:
                 continue
             w = 1.0 / math.sqrt(len(defs))

@@ -345,3 +345,34 @@ def test_a_member_of_a_value_of_unknown_type_is_a_candidate(tmp_path: Path) -> N
     assert items[0].symbol == "ApolloCache.writeQuery"
     assert {"A.toString", "B.toString", "ApolloCache.toString"} <= set(loose), "three of that name: each a third"
     assert all("loose=0.58" in loose[n] for n in ("A.toString", "B.toString"))
+
+
+def test_fields_and_destructured_parameters_carry_their_types(tmp_path: Path) -> None:
+    """`client.cache.diff()` where `client` is destructured from a parameter typed `{ client: ApolloClient }` and
+    ApolloClient declares `public cache: ApolloCache`: the selection reaches ApolloCache.diff through both types. A
+    field is a symbol, not a snippet of its own, and does not make a function of its name look less specific."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/cache.ts": "export class ApolloCache {\n  /** Reads. */\n  diff(q: string): string {\n"
+                        "    return q;\n  }\n}\n",
+        "src/client.ts": 'import { ApolloCache } from "./cache";\n\nexport class ApolloClient {\n'
+                         "  public cache: ApolloCache;\n  link?: string;\n}\n\nexport interface Options {\n"
+                         "  diff: string;\n}\n",
+        "src/state.ts": 'import type { ApolloClient } from "./client";\n\n'
+                        'export function execute({ client, query = "" }: '
+                        "{ client: ApolloClient; query?: string }) {\n  return client.cache.diff(query);\n}\n",
+    })
+    index = index_of(root, tmp_path / "data")
+    rows = index.store.db.execute("SELECT qualname, kind FROM symbols WHERE path = 'src/client.ts'")
+    symbols = dict(rows.fetchall())
+    assert symbols["ApolloClient.cache"] == "field" and symbols["Options.diff"] == "field"
+    chunks = {s for (s,) in index.store.db.execute("SELECT symbol FROM chunks WHERE path = 'src/client.ts'")}
+    assert "ApolloClient.cache" not in chunks, "a field is shown with its class"
+    r = Retriever(index)
+    items = r.context(Query("src/state.ts", 3, 0, end_line=5), join=False)
+    diff = next(i for i in items if i.symbol == "ApolloCache.diff")
+    assert "used_typed=1.10" in diff.why
+    assert "name=1.00" in diff.why, "Options.diff, a field, does not share the name's weight"
