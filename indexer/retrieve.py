@@ -51,6 +51,7 @@ _NAMED = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)(?:\.([A-Za-z_$][\w$]*))?")  
 # functions a blank line apart): one item, no text twice, and the slots left to other files.
 NEAR_LINES, GAP_LINE_TOKENS = 2, 2
 NEXT_NAMES, NEXT_MAX_DEFS = 8, 3  # names that followed the same code elsewhere, and how many definitions one may have
+LOOSE_MAX_DEFS = 6  # a member of a value of unknown type: the members of that name, when at most this many
 
 # Weights of the fused score. Graph evidence dominates; lexical and vector similarity order what it leaves tied.
 # Fitted weights ship as data (ranking.json beside this module, written by bench/train_ranker.py) and replace these.
@@ -60,7 +61,7 @@ HAND_WEIGHTS = {
     # after `module.` or `Class.`: the members of that target compete on usage and similarity alone
     "receiver": dict(next=3.0, fits=3.0, line=1.0, receiver=4.0, used_func=-0.6, used_window=0.2, uses=0.6, name=0.8,
                      lex=1.6, vec=0.6, kind=0.8),
-    "selection": dict(receiver=0.0, used=5.0, used_typed=2.0, imported=0.6, unused=0.0, member=0.2,
+    "selection": dict(loose=1.0, receiver=0.0, used=5.0, used_typed=2.0, imported=0.6, unused=0.0, member=0.2,
                       member_recent=0.3, star=0.2, class_member=0.5, name=0.8, lex=1.0, vec=0.4, kind=0.0),
 }
 
@@ -390,11 +391,16 @@ class Retriever:
                         written.add(m[2])
             return name in written
 
+        # a member reached through a value of unknown type (`cache.writeQuery` with `cache` an untyped parameter,
+        # `this.cache.writeQuery` with the field's type unknown): the definitions of that member name are candidates
+        loose: dict[str, list[int]] = defaultdict(list)
         for (chain, args, arities), lines in chains.items():
             starts = [head(list(chain))]
             if len(chain) > 1 and chain[0] in v.alternatives and resolve_head(chain[0]) is None:
                 starts = [(types.value(alt), list(chain[1:])) for alt in v.alternatives[chain[0]]]  # any of its types
             for t, rest in starts:
+                if t is None and rest and chain[0] not in bindings and resolve_head(chain[0]) is None:
+                    loose[rest[0]].extend(lines)
                 via_type = t is not None and resolve_head(chain[0]) is None
                 implicit = via_type and chain[0] != "super" and t is not enclosing  # t: a variable's type
                 at = len(chain) - len(rest) - 1  # the link t stands for
@@ -417,7 +423,16 @@ class Retriever:
                     via_type = via_type or implicit
                     t = g.resolve_attr(t, attr) if attr else None
                     at += 1
+                    if t is None and attr and attr != ELEMENT:
+                        loose[attr].extend(lines)  # not a member of what came before (its type unknown): loose
         in_sel = v.selection
+        lo = in_sel[0] if in_sel else window_start
+        for name, lines in loose.items():
+            if any(ln >= lo for ln in lines) and 0 < len(
+                    defs := [d for d in g.by_name.get(name, ()) if "." in d.qualname and d.path != q.path
+                             and d.chunk is not None]) <= LOOSE_MAX_DEFS:
+                for d in defs:
+                    add(d, "loose", 1.0 / math.sqrt(len(defs)))
         for chunk, lines in typed_uses.items():  # a variable's type and its members: weaker evidence than an import
             if chunk not in used_defs:
                 c = _cand(cands, chunk)
@@ -511,7 +526,7 @@ class Retriever:
             if t is not None:
                 add(t[1] if t[0] == "def" else None, "next", share)
                 continue
-            defs = [d for d in g.by_name.get(name, ()) if d.path != q.path]
+            defs = [d for d in g.by_name.get(name, ()) if d.path != q.path and d.kind != "field"]
             if 0 < len(defs) <= NEXT_MAX_DEFS:
                 for d in defs:
                     add(d, "next", share / len(defs))
@@ -523,8 +538,8 @@ class Retriever:
         lo = v.selection[0] if v.selection else window_start
         chains = [u.chain for u in v.uses if u.line >= lo] + [c for c, line, _ in v.far if line >= lo]
         names = {n for chain in chains for n in chain if len(n) > 2 and n not in _KEYWORDS}
-        for n in names:
-            defs = g.by_name.get(n)
+        for n in names:  # a field of that name (a symbol shown with its class) does not make it less specific
+            defs = [d for d in g.by_name.get(n, ()) if d.kind != "field"]
             if not defs or len(defs) > 20:
                 continue
             w = 1.0 / math.sqrt(len(defs))

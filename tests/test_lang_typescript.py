@@ -320,3 +320,59 @@ def test_a_type_parameter_s_bound_types_a_field(tmp_path: Path) -> None:
     items = r.context(Query("src/info.ts", 10, len("    this.cache.")), join=False)
     assert {i.symbol for i in items[:2]} == {"ApolloCache.writeQuery", "ApolloCache.readQuery"}
     assert all("receiver=1.00" in i.why for i in items[:2])
+
+
+def test_a_member_of_a_value_of_unknown_type_is_a_candidate(tmp_path: Path) -> None:
+    """`update: (cache) => { cache.writeQuery(...) }`: only a type checker knows `cache` (a contextually typed
+    callback parameter), but few definitions are members named writeQuery: an explained selection ranks them
+    (`loose`), and a member name many classes share, or a name that is no member, is left to other evidence."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/cache.ts": "export class ApolloCache {\n  /** Writes a query. */\n  writeQuery(q: string): void {}\n\n"
+                        "  /** Reads. */\n  toString(): string {\n    return '';\n  }\n}\n",
+        "src/a.ts": "export class A {\n  toString(): string {\n    return 'a';\n  }\n}\n",
+        "src/b.ts": "export class B {\n  toString(): string {\n    return 'b';\n  }\n}\n",
+        "src/app.ts": "export function refresh(run: (f: unknown) => void) {\n  run((cache) => {\n"
+                      "    cache.writeQuery('q');\n    console.log(cache.toString());\n  });\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("src/app.ts", 1, 0, end_line=6), join=False)
+    loose = {i.symbol: i.why for i in items if any(w.startswith("loose=") for w in i.why)}
+    assert "loose=1.00" in loose["ApolloCache.writeQuery"]
+    assert items[0].symbol == "ApolloCache.writeQuery"
+    assert {"A.toString", "B.toString", "ApolloCache.toString"} <= set(loose), "three of that name: each a third"
+    assert all("loose=0.58" in loose[n] for n in ("A.toString", "B.toString"))
+
+
+def test_fields_and_destructured_parameters_carry_their_types(tmp_path: Path) -> None:
+    """`client.cache.diff()` where `client` is destructured from a parameter typed `{ client: ApolloClient }` and
+    ApolloClient declares `public cache: ApolloCache`: the selection reaches ApolloCache.diff through both types. A
+    field is a symbol, not a snippet of its own, and does not make a function of its name look less specific."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/cache.ts": "export class ApolloCache {\n  /** Reads. */\n  diff(q: string): string {\n"
+                        "    return q;\n  }\n}\n",
+        "src/client.ts": 'import { ApolloCache } from "./cache";\n\nexport class ApolloClient {\n'
+                         "  public cache: ApolloCache;\n  link?: string;\n}\n\nexport interface Options {\n"
+                         "  diff: string;\n}\n",
+        "src/state.ts": 'import type { ApolloClient } from "./client";\n\n'
+                        'export function execute({ client, query = "" }: '
+                        "{ client: ApolloClient; query?: string }) {\n  return client.cache.diff(query);\n}\n",
+    })
+    index = index_of(root, tmp_path / "data")
+    rows = index.store.db.execute("SELECT qualname, kind FROM symbols WHERE path = 'src/client.ts'")
+    symbols = dict(rows.fetchall())
+    assert symbols["ApolloClient.cache"] == "field" and symbols["Options.diff"] == "field"
+    chunks = {s for (s,) in index.store.db.execute("SELECT symbol FROM chunks WHERE path = 'src/client.ts'")}
+    assert "ApolloClient.cache" not in chunks, "a field is shown with its class"
+    r = Retriever(index)
+    items = r.context(Query("src/state.ts", 3, 0, end_line=5), join=False)
+    diff = next(i for i in items if i.symbol == "ApolloCache.diff")
+    assert "used_typed=1.10" in diff.why
+    assert "name=1.00" in diff.why, "Options.diff, a field, does not share the name's weight"

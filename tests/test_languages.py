@@ -151,6 +151,8 @@ def test_typescript() -> None:
         ("TaskQueue.constructor", "method"), ("TaskQueue.push", "method"), ("TaskQueue.size", "method"),
         ("TaskQueue.onDrain", "method"), ("byPriority", "function"), ("loadTasks", "function"),
         ("Internal", "namespace"), ("Internal.reset", "method"),
+        # fields with a declared type: symbols (their class's lines) through which `x.field.` reaches the type
+        ("Task.id", "field"), ("Task.priority", "field"), ("TaskQueue.items", "field"),
     }
     task = symbol(parsed, "Task")
     assert lines(task) == (17, 24, 20)
@@ -178,6 +180,7 @@ def test_tsx() -> None:
     assert kinds(parsed) == {
         ("TaskListProps", "interface"), ("Filter", "type"), ("TaskList", "function"), ("TaskRow", "function"),
         ("Counter", "class"), ("Counter.increment", "method"), ("Counter.render", "method"), ("makeQueue", "function"),
+        ("TaskListProps.tasks", "field"), ("TaskListProps.title", "field"),  # not a parameter's inline type's
     }
     task_list = symbol(parsed, "TaskList")
     assert lines(task_list) == (14, 31, 17)

@@ -151,7 +151,8 @@ def js_bases(signature: str) -> list[list[str]]:
     return extends_bases(rest)
 
 
-_TS_NOT_CHUNKED = frozenset({"constant"})  # type aliases, interfaces and enums are definitions of their own
+# type aliases, interfaces and enums are definitions of their own; fields (their types) are symbols only
+_TS_NOT_CHUNKED = frozenset({"constant", "field"})
 
 SPECS = (
     LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript",

@@ -9,6 +9,15 @@
 (required_parameter pattern: (identifier) @var type: (type_annotation (_) @type))
 (optional_parameter pattern: (identifier) @var type: (type_annotation (_) @type))
 
+; ({ client, cache = fallback }: { client: ApolloClient; cache?: Cache }) => ...: a name destructured from a parameter
+; whose type is written out as an object type has its property's type
+(required_parameter
+  pattern: (object_pattern [(shorthand_property_identifier_pattern) @var
+                            (object_assignment_pattern left: (shorthand_property_identifier_pattern) @var)])
+  type: (type_annotation (object_type (property_signature name: (property_identifier) @prop
+                                                           type: (type_annotation (_) @type))))
+  (#eq? @var @prop))
+
 ; const c: Context = ...
 (variable_declarator name: (identifier) @var type: (type_annotation (_) @type))
 

@@ -30,6 +30,15 @@
   name: [(property_identifier) (private_property_identifier)] @name
   value: [(arrow_function) (function_expression) (generator_function)]) @definition.method
 
+; A class field's or an interface property's declared type (`public cache: ApolloCache`, `cache?: ApolloCache;`): a
+; field (a symbol, not a chunk of its own) whose type leads `client.cache.` to that type's members
+(public_field_definition
+  name: [(property_identifier) (private_property_identifier)] @name
+  type: (type_annotation (_) @type)) @definition.field
+(interface_body (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field)
+(type_alias_declaration value: (object_type
+  (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field))
+
 ; `namespace N {}` is an expression statement: capture the statement so comments attach.
 (expression_statement (internal_module name: (_) @name)) @definition.namespace
 (export_statement (internal_module name: (_) @name) @definition.namespace)
