@@ -92,6 +92,9 @@ def test_neovim_completes_fixes_explains_and_reports_errors(shop_repo, tmp_path)
     assert len(prompts) == 7  # one model call per completion, fix, explanation and answer; none to the dead one
     assert steps["multiline_menu"] == {"shown": True, "items": [{"word": "cart = Cart(owner)", "menu": "[ragls]"}]}
     assert steps["multiline"] == ["    cart = Cart(owner)", "    return cart"]
+    # each accepted item ran its command: shown, accepted and the rate per language in ragls.status
+    assert steps["acceptance"]["accepted"] == 3 and steps["acceptance"]["shown"] == 3, steps["acceptance"]
+    assert steps["acceptance"]["languages"]["python"]["rate"] == 1.0
 
     # fix: the diagnostic reached the prompt; only line 13 changed
     fix = steps["fix"]

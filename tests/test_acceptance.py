@@ -1,0 +1,172 @@
+"""Acceptance counts and the fine-tuning export: the store (bounded, redacted, never failing a completion), the
+real server's items carrying their accept command, `ragls.status` figures, and `ragls export-finetune`."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+
+from ragls.prompts.render import load, render
+from ragls.server.acceptance import AcceptanceStore, examples, summarize
+
+from .fake_openai import FakeOpenAI
+from .lsp_helpers import open_doc, start_server, wait_indexed
+
+KEY = "AKIAIOSFODNN7EXAMPLE"  # an AWS access key id in the shape the redaction rules know
+
+
+def values(prefix: str = "def total(cart):\n    return ", suffix: str = "\n", path: str = "shop/a.py") -> dict:
+    """A completion prompt's variables as the server sends them: rendered (redacted, fitted) by the real renderer."""
+    raw = {"language": "python", "path": path, "context": [{"path": "shop/pricing.py", "start_line": 1, "end_line": 2,
+           "symbol": "apply_discount", "symbols": ["apply_discount"],
+           "text": "def apply_discount(amount, percent):\n    return amount * (1 - percent / 100)\n"}],
+           "edits": "", "prefix": prefix, "suffix": suffix}
+    return dict(render(load("complete_chat"), raw, 2048).values)
+
+
+def test_accepted_dismissed_and_counted_per_language(tmp_path):
+    store = AcceptanceStore(tmp_path / "data")
+    a = store.shown("shop/a.py", "python", values(), "sum(cart)")
+    b = store.shown("shop/a.py", "python", values(), "len(cart)")  # a new suggestion in the same file: a dismissed
+    c = store.shown("web/b.ts", "typescript", values(path="web/b.ts"), "cart.total()")
+    assert a and b and c and len({a, b, c}) == 3
+    assert store.accepted(b) and store.accepted(c)
+    assert not store.accepted(b), "an id counts once"
+    assert not store.accepted(a), "a dismissed suggestion cannot be accepted later"
+    assert not store.accepted("no-such-id")
+    d = store.shown("shop/a.py", "python", values(), "cart")
+    assert d and store.dismissed(d)
+    s = summarize(store.rows())
+    assert (s["shown"], s["accepted"], s["dismissed"], s["rate"]) == (4, 2, 2, 0.5)
+    assert s["languages"]["python"] == {"shown": 3, "accepted": 1, "dismissed": 2, "rate": 0.333}
+    assert s["languages"]["typescript"]["rate"] == 1.0
+    store.close()
+    again = AcceptanceStore(tmp_path / "data")  # the counts live on disk, next to the index
+    assert summarize(again.rows())["accepted"] == 2
+    assert [e.completion for e in examples(tmp_path / "data")] == ["len(cart)", "cart.total()"]
+
+
+def test_the_store_is_bounded_and_keeps_no_secret(tmp_path):
+    store = AcceptanceStore(tmp_path, max_examples=3)
+    for n in range(5):
+        id_ = store.shown("a.py", "python", values(prefix=f"key = '{KEY}'\nn = {n}\nx = "), f"{n} + {KEY!r}")
+        assert id_ is not None and store.accepted(id_)
+    kept = list(examples(tmp_path))
+    assert [e.completion.split(" ")[0] for e in kept] == ["2", "3", "4"], "the oldest go first"
+    raw = (tmp_path / "acceptance.db").read_bytes()
+    assert KEY.encode() not in raw, "neither the prompt nor the accepted text keeps a secret"
+    assert "<redacted" in kept[0].values["prefix"] and "<redacted" in kept[0].completion
+
+
+def test_a_failing_store_never_fails_a_completion(tmp_path):
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    store = AcceptanceStore(blocker)  # its folder cannot be made
+    assert store.shown("a.py", "python", values(), "x") is None
+    store = AcceptanceStore(tmp_path / "ro")
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro" / "acceptance.db").write_bytes(b"not a database" * 100)
+    assert store.shown("a.py", "python", values(), "x") is None
+    assert summarize(store.rows())["shown"] == 0
+
+
+def export(root: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RAGLS_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "ragls.server.cli", "export-finetune", "--repo", str(root), *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest_asyncio.fixture
+async def api():
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_server_counts_accepts_and_exports_them(shop_repo, api, tmp_path):
+    root, home = Path(shop_repo.working_tree_dir), tmp_path / "home"
+    lsp, result = await start_server(root, api.base_url, home, "vscode", inline=True)
+    try:
+        assert {"ragls.completionAccepted", "ragls.completionDismissed"} <= set(
+            result.capabilities.execute_command_provider.commands)
+        await wait_indexed(lsp)
+        text = (root / "shop/checkout.py").read_text().replace("    net = apply_discount(cart.total(), discount)",
+                                                                "    net = ")
+        uri = open_doc(lsp, root / "shop/checkout.py", text)
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri), position=types.Position(11, 10),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))
+        api.replies.append("apply_discount(cart.total(), discount)")
+        first = await lsp.text_document_inline_completion_async(params)
+        item = first.items[0]
+        assert item.command is not None and item.command.command == "ragls.completionAccepted"
+        api.replies.append("apply_discount(cart.total(), discount)")
+        again = await lsp.text_document_inline_completion_async(params)  # the same suggestion again: the same id
+        assert again.items[0].insert_text == item.insert_text
+        assert again.items[0].command.arguments == item.command.arguments
+        done = await lsp.workspace_execute_command_async(types.ExecuteCommandParams(
+            item.command.command, item.command.arguments))
+        assert done == {"recorded": True}
+        for junk in ([], [1, 2], [{"id": "x"}], ["unknown"]):  # a client's bad arguments: no error, nothing counted
+            assert await lsp.workspace_execute_command_async(types.ExecuteCommandParams(
+                "ragls.completionAccepted", junk)) == {"recorded": False}
+        status = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status"))
+        assert status["acceptance"]["shown"] == 1 and status["acceptance"]["accepted"] == 1
+        assert status["acceptance"]["languages"]["python"]["rate"] == 1.0
+        assert status["folders"][0]["acceptance"]["accepted"] == 1
+        lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+            {"ragls": {"completion": {"acceptance": False, "debounceMs": 0}}}))
+        api.replies.append("apply_discount(cart.total(), 5)")
+        params.position = types.Position(11, 9)
+        for _ in range(50):  # the new settings apply once the server has read them
+            off = await lsp.text_document_inline_completion_async(params)
+            if off is not None and off.items[0].command is None:
+                break
+            api.replies.append("apply_discount(cart.total(), 5)")
+        assert off is not None and off.items[0].command is None, "acceptance off: items carry no command"
+    finally:
+        await lsp.shutdown_session()
+
+    chat = export(root, home, "--out", str(tmp_path / "chat.jsonl"))
+    assert chat.returncode == 0, chat.stderr
+    assert "1 examples (python 1)" in chat.stderr
+    record = json.loads((tmp_path / "chat.jsonl").read_text())
+    roles = [m["role"] for m in record["messages"]]
+    assert roles == ["system", "user", "assistant"]
+    assert record["messages"][2]["content"] == "apply_discount(cart.total(), discount)"
+    assert "def apply_discount(amount: float, percent: float)" in record["messages"][1]["content"], \
+        "the user message holds the retrieved context the completion was made with"
+    fim = export(root, home, "--format", "fim", "--fim-template", "starcoder")
+    pair = json.loads(fim.stdout)
+    assert pair["prompt"].startswith("<fim_prefix>") and pair["completion"].startswith("apply_discount(")
+    assert "    net = " in pair["prompt"]
+    assert "0 examples" in export(root, home, "--since", "2999-01-01").stderr
+    bad = export(root, home, "--since", "yesterday")
+    assert bad.returncode == 2 and "--since" in bad.stderr and "Traceback" not in bad.stderr
+    bad = export(root, home, "--format", "fim")
+    assert bad.returncode == 2 and "FIM family" in bad.stderr
+    (root / ".raglsignore").write_text("shop/checkout.py\n")  # ignored since: its completions are not exported
+    gone = export(root, home)
+    assert gone.stdout == "" and "1 in files now ignored or secret" in gone.stderr
+
+
+def test_export_drops_duplicates_and_redacts(tmp_path, shop_repo):
+    root = Path(shop_repo.working_tree_dir)
+    store = AcceptanceStore(tmp_path / "data")
+    for _ in range(3):
+        id_ = store.shown("shop/checkout.py", "python", values(path="shop/checkout.py"), "sum(cart)")
+        assert id_ and store.accepted(id_)
+    id_ = store.shown("shop/checkout.py", "python", values(prefix=f"k = '{KEY}'\n"), "x")
+    assert id_ and store.accepted(id_)
+    store.close()
+    out = export(root, tmp_path / "home", "--data-dir", str(tmp_path / "data"))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2 and "2 duplicates" in out.stderr
+    assert KEY not in out.stdout
