@@ -90,62 +90,76 @@ async def api():
 
 @pytest.mark.asyncio(loop_scope="function")
 async def test_server_counts_accepts_and_exports_them(shop_repo, api, tmp_path):
+    """A session shows three completions, the user accepts two; the export holds those two, each with the
+    retrieved context of its prompt and none of the repository's secrets."""
     root, home = Path(shop_repo.working_tree_dir), tmp_path / "home"
     lsp, result = await start_server(root, api.base_url, home, "vscode", inline=True)
     try:
         assert {"ragls.completionAccepted", "ragls.completionDismissed"} <= set(
             result.capabilities.execute_command_provider.commands)
         await wait_indexed(lsp)
-        text = (root / "shop/checkout.py").read_text().replace("    net = apply_discount(cart.total(), discount)",
-                                                                "    net = ")
+        text = (root / "shop/checkout.py").read_text()
+        text = text.replace("    net = apply_discount(cart.total(), discount)", "    net = ")
+        text = text.replace("    return format_money(net + tax)", "    return ")
+        text += f'\n\nAWS_KEY = "{KEY}"\n'  # a secret in the suffix of every completion here
         uri = open_doc(lsp, root / "shop/checkout.py", text)
-        params = types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri), position=types.Position(11, 10),
-            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))
-        api.replies.append("apply_discount(cart.total(), discount)")
-        first = await lsp.text_document_inline_completion_async(params)
-        item = first.items[0]
-        assert item.command is not None and item.command.command == "ragls.completionAccepted"
-        api.replies.append("apply_discount(cart.total(), discount)")
-        again = await lsp.text_document_inline_completion_async(params)  # the same suggestion again: the same id
-        assert again.items[0].insert_text == item.insert_text
-        assert again.items[0].command.arguments == item.command.arguments
-        done = await lsp.workspace_execute_command_async(types.ExecuteCommandParams(
-            item.command.command, item.command.arguments))
-        assert done == {"recorded": True}
+
+        async def suggest(line: int, character: int, reply: str) -> types.InlineCompletionItem:
+            api.replies.append(reply)
+            got = await lsp.text_document_inline_completion_async(types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character),
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+            assert got is not None and got.items[0].insert_text == reply
+            return got.items[0]
+
+        async def run(command: types.Command) -> object:
+            return await lsp.workspace_execute_command_async(types.ExecuteCommandParams(command.command,
+                                                                                        command.arguments))
+
+        first = await suggest(11, 10, "apply_discount(cart.total(), discount)")  # "    net = |"
+        assert first.command is not None and first.command.command == "ragls.completionAccepted"
+        again = await suggest(11, 10, "apply_discount(cart.total(), discount)")  # asked again: the same id
+        assert again.command.arguments == first.command.arguments
+        assert await run(first.command) == {"recorded": True}
+        assert await run(first.command) == {"recorded": False}, "an id counts once"
+        await suggest(13, 11, "net")  # "    return |": shown, never accepted
+        third = await suggest(11, 4, "assert cart.items")  # the next one: the one before is dismissed
+        assert await run(third.command) == {"recorded": True}
         for junk in ([], [1, 2], [{"id": "x"}], ["unknown"]):  # a client's bad arguments: no error, nothing counted
             assert await lsp.workspace_execute_command_async(types.ExecuteCommandParams(
                 "ragls.completionAccepted", junk)) == {"recorded": False}
         status = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status"))
-        assert status["acceptance"]["shown"] == 1 and status["acceptance"]["accepted"] == 1
-        assert status["acceptance"]["languages"]["python"]["rate"] == 1.0
-        assert status["folders"][0]["acceptance"]["accepted"] == 1
+        acceptance = status["acceptance"]
+        assert (acceptance["shown"], acceptance["accepted"], acceptance["dismissed"]) == (3, 2, 1)
+        assert acceptance["rate"] == 0.667 and acceptance["languages"]["python"]["rate"] == 0.667
+        assert status["folders"][0]["acceptance"]["accepted"] == 2
+
         lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(
             {"ragls": {"completion": {"acceptance": False, "debounceMs": 0}}}))
-        api.replies.append("apply_discount(cart.total(), 5)")
-        params.position = types.Position(11, 9)
         for _ in range(50):  # the new settings apply once the server has read them
-            off = await lsp.text_document_inline_completion_async(params)
-            if off is not None and off.items[0].command is None:
+            off = await suggest(11, 9, "apply_discount(cart.total(), 5)")
+            if off.command is None:
                 break
-            api.replies.append("apply_discount(cart.total(), 5)")
-        assert off is not None and off.items[0].command is None, "acceptance off: items carry no command"
+        assert off.command is None, "acceptance off: items carry no command"
     finally:
         await lsp.shutdown_session()
+    assert KEY.encode() not in (next(home.rglob("acceptance.db"))).read_bytes()
 
     chat = export(root, home, "--out", str(tmp_path / "chat.jsonl"))
     assert chat.returncode == 0, chat.stderr
-    assert "1 examples (python 1)" in chat.stderr
-    record = json.loads((tmp_path / "chat.jsonl").read_text())
-    roles = [m["role"] for m in record["messages"]]
-    assert roles == ["system", "user", "assistant"]
-    assert record["messages"][2]["content"] == "apply_discount(cart.total(), discount)"
-    assert "def apply_discount(amount: float, percent: float)" in record["messages"][1]["content"], \
+    assert "2 examples (python 2)" in chat.stderr
+    records = [json.loads(line) for line in (tmp_path / "chat.jsonl").read_text().splitlines()]
+    assert [r["messages"][2]["content"] for r in records] == ["apply_discount(cart.total(), discount)",
+                                                               "assert cart.items"]
+    assert all([m["role"] for m in r["messages"]] == ["system", "user", "assistant"] for r in records)
+    assert "def apply_discount(amount: float, percent: float)" in records[0]["messages"][1]["content"], \
         "the user message holds the retrieved context the completion was made with"
+    assert "    net = " in records[0]["messages"][1]["content"]
+    assert KEY not in json.dumps(records) and "<redacted" in records[0]["messages"][1]["content"]
     fim = export(root, home, "--format", "fim", "--fim-template", "starcoder")
-    pair = json.loads(fim.stdout)
-    assert pair["prompt"].startswith("<fim_prefix>") and pair["completion"].startswith("apply_discount(")
-    assert "    net = " in pair["prompt"]
+    pairs = [json.loads(line) for line in fim.stdout.splitlines()]
+    assert len(pairs) == 2 and pairs[0]["prompt"].startswith("<fim_prefix>")
+    assert pairs[0]["completion"] == "apply_discount(cart.total(), discount)" and KEY not in fim.stdout
     assert "0 examples" in export(root, home, "--since", "2999-01-01").stderr
     bad = export(root, home, "--since", "yesterday")
     assert bad.returncode == 2 and "--since" in bad.stderr and "Traceback" not in bad.stderr
@@ -153,7 +167,7 @@ async def test_server_counts_accepts_and_exports_them(shop_repo, api, tmp_path):
     assert bad.returncode == 2 and "FIM family" in bad.stderr
     (root / ".raglsignore").write_text("shop/checkout.py\n")  # ignored since: its completions are not exported
     gone = export(root, home)
-    assert gone.stdout == "" and "1 in files now ignored or secret" in gone.stderr
+    assert gone.stdout == "" and "2 in files now ignored or secret" in gone.stderr
 
 
 def test_export_drops_duplicates_and_redacts(tmp_path, shop_repo):
