@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 FILE = "acceptance.db"
 MAX_EXAMPLES = 5000  # accepted completions kept with their prompts (the oldest go first)
 MAX_PENDING = 256  # shown completions waiting to be accepted or dismissed (in memory only)
+LOCK_WAIT_S = 0.2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counts (language TEXT PRIMARY KEY, shown INTEGER NOT NULL DEFAULT 0,
                                    accepted INTEGER NOT NULL DEFAULT 0, dismissed INTEGER NOT NULL DEFAULT 0);
@@ -67,7 +68,9 @@ class AcceptanceStore:
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=2, isolation_level=None, check_same_thread=False)
+            # written on the server's event loop: another editor's server on the same repository holds the write
+            # lock for a few milliseconds at most; past LOCK_WAIT_S the event is dropped (logged), never waited for
+            db = sqlite3.connect(self.path, timeout=LOCK_WAIT_S, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
             self._db = db

@@ -76,6 +76,21 @@ def test_a_failing_store_never_fails_a_completion(tmp_path):
     assert summarize(store.rows())["shown"] == 0
 
 
+def test_a_store_locked_by_another_server_drops_the_event(tmp_path):
+    import sqlite3
+
+    store = AcceptanceStore(tmp_path)
+    assert store.shown("a.py", "python", values(), "x")  # creates the store
+    other = sqlite3.connect(tmp_path / "acceptance.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another editor's server, mid-write
+    try:
+        assert store.shown("b.py", "python", values(), "y") is None, "not waited for: the event loop goes on"
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert store.shown("b.py", "python", values(), "y") is not None
+
+
 def export(root: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "RAGLS_HOME": str(home)}
     return subprocess.run([sys.executable, "-m", "ragls.server.cli", "export-finetune", "--repo", str(root), *args],
