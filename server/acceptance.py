@@ -105,6 +105,15 @@ class AcceptanceStore:
     def accepted(self, id: str) -> bool:
         """Record that the completion `id` was accepted; False when it is unknown (shown before a restart, or long
         ago) or was dismissed already."""
+        return self._settle(id, "accepted")
+
+    def dismissed(self, id: str) -> bool:
+        """Record that the completion `id` was dismissed (a client that knows); False when it is unknown."""
+        return self._settle(id, "dismissed")
+
+    def _settle(self, id: str, outcome: str) -> bool:
+        """Count a pending completion's outcome (an accepted one kept with its prompt, the oldest past
+        `max_examples` dropped, in one transaction); False when it is not pending or the store failed."""
         item = self._pending.pop(id, None)
         if item is None:
             return False
@@ -114,26 +123,13 @@ class AcceptanceStore:
             db = self._conn()
             with db:
                 db.execute("BEGIN")
-                self._count(item.language, "accepted")
-                db.execute("INSERT INTO accepted(id, ts, language, path, prompt, completion) VALUES (?, ?, ?, ?, ?, ?)",
-                           (id, time.time(), item.language, item.path, json.dumps(dict(item.values)),
-                            redact(item.text)[0]))
-                db.execute("DELETE FROM accepted WHERE seq <= (SELECT MAX(seq) FROM accepted) - ?",
-                           (self.max_examples,))
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("acceptance store %s: %s", self.path, exc)
-            return False
-        return True
-
-    def dismissed(self, id: str) -> bool:
-        """Record that the completion `id` was dismissed (a client that knows); False when it is unknown."""
-        item = self._pending.pop(id, None)
-        if item is None:
-            return False
-        if self._last.get(item.path) == id:
-            del self._last[item.path]
-        try:
-            self._count(item.language, "dismissed")
+                self._count(item.language, outcome)
+                if outcome == "accepted":
+                    db.execute("INSERT INTO accepted(id, ts, language, path, prompt, completion) "
+                               "VALUES (?, ?, ?, ?, ?, ?)", (id, time.time(), item.language, item.path,
+                                                             json.dumps(dict(item.values)), redact(item.text)[0]))
+                    db.execute("DELETE FROM accepted WHERE seq <= (SELECT MAX(seq) FROM accepted) - ?",
+                               (self.max_examples,))
         except (sqlite3.Error, OSError) as exc:
             log.warning("acceptance store %s: %s", self.path, exc)
             return False
