@@ -75,6 +75,8 @@ class Rendered:
     redacted: dict[str, int] = field(default_factory=dict)  # secrets replaced by placeholders, per kind
     # placeholder -> the secret it stands for: never shown, only for `restore`
     originals: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # the variables as sent: redacted and trimmed to the budget (what an accepted completion keeps for export)
+    values: Mapping[str, Value] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def redactions(self) -> int:
@@ -184,7 +186,7 @@ def render(template: Template, variables: Mapping[str, Value], budget: int, *,
         log.info("prompt %s: %d secrets redacted (%s)", template.name, sum(redactor.counts.values()),
                  ", ".join(f"{kind} x{n}" for kind, n in sorted(redactor.counts.items())))
     return Rendered(tokens=out.tokens, trimmed=trimmed, messages=out.messages, text=out.text, stop=out.stop,
-                    redacted=dict(redactor.counts), originals=redactor.originals)
+                    redacted=dict(redactor.counts), originals=redactor.originals, values=values)
 
 
 # -- redacting --------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from . import errors, positions, protocol
+from .acceptance import summarize
 from .features.completion import Timings
 from .folders import Folder
 from .handlers import actions, completion, hover, nextedit, sync
@@ -108,7 +109,9 @@ class RaglsServer(LanguageServer):
         states = [f.state for f in self.folders]
         state = next((s for s in ("error", "indexing", "starting") if s in states), "ready" if states else "starting")
         return {"state": state, "folders": [{"root": str(f.root), "name": f.name, "state": f.state,
-                                             "index": f.summary} for f in self.folders],
+                                             "index": f.summary, "acceptance": summarize(f.acceptance.rows())}
+                                            for f in self.folders],
+                "acceptance": summarize([r for f in self.folders for r in f.acceptance.rows()]),
                 "model": {"configured": model_configured(settings),
                           "baseUrl": m.base_url, "chatModel": m.chat_model, "completionModel": m.completion_model,
                           "fimTemplate": m.fim_template},

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragls.indexer import cli as engine_cli
 
+from . import finetune
 from .agent import cli as agent_cli
 from .flags import add_model_flags, settings_for
 from .review import cli as review_cli
@@ -258,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument(flag, help=f"({key})")
     s.set_defaults(func=cmd_config)
     agent_cli.register(sub)
+    finetune.register(sub)
     s = sub.add_parser("nvim-path", help="print the Neovim plugin's runtime folder (append it to 'runtimepath')")
     s.add_argument("-v", "--verbose", action="count", default=0)
     s.set_defaults(func=cmd_nvim_path)

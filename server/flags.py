@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .layers import Resolved, parse_flag, resolve
+from .layers import ProjectFiles, Resolved, parse_flag, resolve
 from .settings import Settings
 
 # argparse destination -> (key, flag); a flag left out (None) leaves the lower layers' value
@@ -57,9 +57,11 @@ def flag_values(args: argparse.Namespace) -> dict[str, tuple[Any, str]]:
 
 
 def settings_for(args: argparse.Namespace, root: Path | None, defaults: Mapping[str, Any] | None = None,
-                 command: str = "") -> Settings:
-    """A command's settings: the layers with its flags (and its own `defaults`), each problem one stderr line."""
-    resolved = resolve(root, flags=flag_values(args), defaults=defaults, command=command)
+                 command: str = "", project_files: ProjectFiles | None = None) -> Settings:
+    """A command's settings: the layers with its flags (and its own `defaults`), each problem one stderr line;
+    `project_files`: the project's settings files as stored there, not in the working tree."""
+    resolved = resolve(root, flags=flag_values(args), defaults=defaults, command=command,
+                       project_files=project_files)
     report(resolved)
     return resolved.settings
 

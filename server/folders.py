@@ -5,6 +5,7 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .acceptance import AcceptanceStore
 from .editing import Editing
 from .features.chat import ChatFeatures
 from .features.completion import Completer
@@ -26,10 +27,12 @@ class Folder:
     indexing: asyncio.Task | None = None
     summary: str | None = None  # the last indexing run's one-line summary, or why it failed
     editing: Editing = field(default_factory=Editing)
+    acceptance: AcceptanceStore = field(init=False)  # shown / accepted / dismissed completions, next to the index
 
     @classmethod
     def open(cls, root: Path, settings: Settings, client: ModelClient | None, name: str = "") -> "Folder":
         folder = cls(Session(root, settings, refresh_in_process=False), name or root.name)
+        folder.acceptance = AcceptanceStore(folder.session.data_dir)
         folder.reviews = LiveReview(folder.session)
         folder.use(settings, client)
         return folder
@@ -41,7 +44,8 @@ class Folder:
     def use(self, settings: Settings, client: ModelClient | None) -> None:
         """New settings or model client (an index setting change needs a restart)."""
         self.session.settings = settings
-        self.completer = Completer(self.session, client, self.editing)
+        self.completer = Completer(self.session, client, self.editing,
+                                   self.acceptance if settings.completion.acceptance else None)
         self.chat = ChatFeatures(self.session, client, self.editing)
         self.reviews.client = client
 
@@ -55,6 +59,7 @@ class Folder:
 
     def close(self) -> None:
         self.reviews.close()
+        self.acceptance.close()
         if self.indexing is not None:
             self.indexing.cancel()
         self.session.close()

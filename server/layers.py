@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,9 @@ from .settings import SECTION, Key, Settings, kind_of, build, camel, check, embe
 
 MAX_FILE_BYTES = 1 << 20
 PROJECT_FILE = ".ragls.toml"
+# a project's files by name (.ragls.toml, pyproject.toml) as stored somewhere else than its working tree (a commit):
+# their bytes, None when there is none; and how to name them in messages
+ProjectFiles = tuple[Callable[[str], bytes | None], str]
 DERIVED = {"model.completionModel": "model.chatModel", "index.embedBaseUrl": "model.baseUrl"}  # unset: the other's
 
 
@@ -105,14 +108,21 @@ def _read_toml(path: Path, follow: bool) -> tuple[dict[str, Any] | None, str | N
         return None, None
     except OSError as exc:
         return None, f"{path}: cannot be read ({exc.strerror or exc}); ignored"
+    return _parse_toml(data, str(path))
+
+
+def _parse_toml(data: bytes | None, where: str) -> tuple[dict[str, Any] | None, str | None]:
+    """_read_toml's answer for a file's bytes (None: there is no such file)."""
+    if data is None:
+        return None, None
     if len(data) > MAX_FILE_BYTES:
-        return None, f"{path}: larger than {MAX_FILE_BYTES} bytes; ignored"
+        return None, f"{where}: larger than {MAX_FILE_BYTES} bytes; ignored"
     try:
         return tomllib.loads(data.decode("utf-8")), None
     except UnicodeDecodeError:
-        return None, f"{path}: not UTF-8 text; ignored"
+        return None, f"{where}: not UTF-8 text; ignored"
     except tomllib.TOMLDecodeError as exc:
-        return None, f"{path}: not valid TOML ({exc}); ignored"
+        return None, f"{where}: not valid TOML ({exc}); ignored"
 
 
 def _file_layer(data: Mapping[str, Any], source: Source, where: str, project: bool, user: Path) -> Layer:
@@ -136,16 +146,25 @@ def user_layer(env: Mapping[str, str] | None = None) -> Layer:
     return _file_layer(data, Source("user", str(path)), str(path), False, path)
 
 
-def project_layer(root: Path, user: Path) -> tuple[Layer, Path | None]:
+def project_layer(root: Path, user: Path, files: ProjectFiles | None = None) -> tuple[Layer, Path | None]:
     """`.ragls.toml` at the root, else `[tool.ragls]` of its pyproject.toml (both there: `.ragls.toml`, and a
     note that the other is not read), and the file it came from. Keys only the user may set are refused, with a
-    problem naming them."""
+    problem naming them. `files`: read them from there instead of the working tree (a review's base commit)."""
     own_path, py_path = root / PROJECT_FILE, root / "pyproject.toml"
-    own, own_problem = _read_toml(own_path, follow=False)
-    py, py_problem = _read_toml(py_path, follow=False)
+    if files is None:
+        own, own_problem = _read_toml(own_path, follow=False)
+        py, py_problem = _read_toml(py_path, follow=False)
+        py_text = read_text(py_path, MAX_FILE_BYTES) if py_problem else None
+    else:
+        read, at = files
+        own_data, py_data = read(PROJECT_FILE), read("pyproject.toml")
+        own_path, py_path = Path(f"{PROJECT_FILE} at {at}"), Path(f"pyproject.toml at {at}")
+        own, own_problem = _parse_toml(own_data, str(own_path))
+        py, py_problem = _parse_toml(py_data, str(py_path))
+        py_text = (py_data or b"").decode("utf-8", "replace")
     tool = py.get("tool") if py is not None else None
     table = tool.get(SECTION) if isinstance(tool, dict) else None
-    if py_problem and f"tool.{SECTION}" not in (read_text(py_path, MAX_FILE_BYTES) or ""):
+    if py_problem and f"tool.{SECTION}" not in (py_text or ""):
         py_problem = None  # a pyproject.toml without ragls's table is not ragls's to judge
     py_where = f"{py_path} [tool.{SECTION}]"
     if own is not None or own_problem:
@@ -213,10 +232,11 @@ def parse_flag(name: str, text: str) -> Any:
 
 def resolve(root: Path | None = None, *, env: Mapping[str, str] | None = None,
             flags: Mapping[str, tuple[Any, str]] | None = None, editor: Any = None,
-            defaults: Mapping[str, Any] | None = None, command: str = "") -> Resolved:
+            defaults: Mapping[str, Any] | None = None, command: str = "",
+            project_files: ProjectFiles | None = None) -> Resolved:
     """The layers from lowest to highest: built-in defaults (with a command's own `defaults` on top), the user's
-    file, the project's at `root`, the environment, flags, the editor's settings (a tuple: several, the last on
-    top)."""
+    file, the project's at `root` (read from `project_files` when given), the environment, flags, the editor's
+    settings (a tuple: several, the last on top)."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {name: key.default for name, key in keys().items()}
     sources: dict[str, Source] = {name: Source("default") for name in keys()}
@@ -226,7 +246,7 @@ def resolve(root: Path | None = None, *, env: Mapping[str, str] | None = None,
     layers = [user_layer(env)]
     project: Path | None = None
     if root is not None:
-        layer, project = project_layer(root, user)
+        layer, project = project_layer(root, user, project_files)
         layers.append(layer)
     editors = editor if isinstance(editor, tuple) else (editor,)  # initializationOptions, then the live section
     layers += [env_layer(env), flag_layer(flags or {}), *(editor_layer(e) for e in editors)]

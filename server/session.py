@@ -69,6 +69,11 @@ class Session:
     def _open(self) -> Index:
         return Index.open(self.root, **index_options(self.settings))
 
+    @property
+    def data_dir(self) -> Path:
+        """The repository's index folder (local stores such as the acceptance counts live next to the catalog)."""
+        return self._write_index.data_dir
+
     def _defer_checkpoints(self) -> None:
         try:
             store = self._write_index.store

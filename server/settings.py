@@ -56,6 +56,9 @@ class CompletionSettings:
     edits_budget: int = _key(256, "of them, the recent edits away from the cursor and the diagnostics near it (256: "
                                   "the last 2-3 hunks of 75% of real changes)")
     multiline: bool = _key(True, "complete a block, not only a line")
+    acceptance: bool = _key(True, "count shown, accepted and dismissed completions, and keep the accepted ones with "
+                                  "their prompts, in a local store next to the index (never sent anywhere; read by "
+                                  "`ragls.status` and `ragls export-finetune`)")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -92,6 +92,9 @@ def test_neovim_completes_fixes_explains_and_reports_errors(shop_repo, tmp_path)
     assert len(prompts) == 7  # one model call per completion, fix, explanation and answer; none to the dead one
     assert steps["multiline_menu"] == {"shown": True, "items": [{"word": "cart = Cart(owner)", "menu": "[ragls]"}]}
     assert steps["multiline"] == ["    cart = Cart(owner)", "    return cart"]
+    # each accepted item ran its command: shown, accepted and the rate per language in ragls.status
+    assert steps["acceptance"]["accepted"] == 3 and steps["acceptance"]["shown"] == 3, steps["acceptance"]
+    assert steps["acceptance"]["languages"]["python"]["rate"] == 1.0
 
     # fix: the diagnostic reached the prompt; only line 13 changed
     fix = steps["fix"]
@@ -172,3 +175,23 @@ def test_nvim_path_points_at_the_plugin_and_the_wheel_ships_it():
     globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["ragls.server"]
     shipped = {p for g in globs for p in (ROOT / "server").glob(g)}
     assert set(PLUGIN.rglob("*.lua")) <= shipped  # every plugin file is package data of ragls.server
+
+
+@needs_nvim
+def test_checkhealth_reads_the_model_settings_as_the_server_does(shop_repo, tmp_path):
+    """Before any server runs, :checkhealth asks `ragls config` (the user's file here), not only setup() and the
+    environment; the key's value is never shown."""
+    root = Path(shop_repo.working_tree_dir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAGLS_", "XDG_", "NVIM"))}
+    env.update({"OPENAI_API_KEY": "sk-test-secret", "RAGLS_HOME": str(tmp_path / "home"),
+                **{f"XDG_{d}_HOME": str(tmp_path / d.lower()) for d in ("CONFIG", "DATA", "STATE", "CACHE")}})
+    (tmp_path / "config" / "ragls").mkdir(parents=True)
+    (tmp_path / "config" / "ragls" / "config.toml").write_text(
+        '[model]\nchatModel = "from-the-user-file"\nbaseUrl = "http://127.0.0.1:9/v1"\n')
+    params = {"root": str(root), "rtp": str(PLUGIN), "cmd": [sys.executable, "-m", "ragls.server"],
+              "result": str(tmp_path / "result.json"), "timeout_ms": (TIMEOUT_S - 30) * 1000}
+    health = run_nvim(params, env, tmp_path, "health.lua")["steps"]["health"]
+    assert "chat model: from-the-user-file (user " in health, health
+    assert "model endpoint: http://127.0.0.1:9/v1 (user " in health
+    assert "API key: set in $OPENAI_API_KEY" in health and "sk-test-secret" not in health
+    assert "WARNING" not in health and "ERROR" not in health, health

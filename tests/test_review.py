@@ -422,3 +422,34 @@ def test_a_review_run_loads_no_language_server(feature, tmp_path):
     status, loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert status == 0 and json.loads(out.read_text())["prompts"], done.stderr[-2000:]  # it planned a review
     assert loaded == [], loaded
+
+
+def test_a_change_under_review_does_not_choose_its_own_reviewers_settings(monkeypatch, tmp_path):
+    """Reviewing commits (CI), the project's settings are read as the base holds them: a pull request that edits
+    `.ragls.toml` (a costlier model, a huge budget) does not change how it is reviewed. Reviewing one's own working
+    tree, the working tree's file applies."""
+    repo = make_git_repo(FIXTURES / "pyrepo", tmp_path / "shop")
+    root = Path(repo.working_tree_dir)
+    (root / ".ragls.toml").write_text('[model]\nchatModel = "base-reviewer"\n')
+    repo.git.add(A=True)
+    repo.index.commit("the project's reviewer")
+    repo.git.checkout("-b", "feature")
+    (root / ".ragls.toml").write_text('[model]\nchatModel = "pricey-model"\n[chat]\nbudget = 900000\n')
+    pricing = root / "shop/pricing.py"
+    pricing.write_text(pricing.read_text().replace("    return round_money(amount * (1 - percent / 100))", BUG))
+    repo.git.add(A=True)
+    repo.index.commit("discount by tenths, and a reviewer of my choice")
+    monkeypatch.delenv("RAGLS_MODEL", raising=False)
+    with FakeOpenAI() as api:
+        api.responder = reviewer({})
+        monkeypatch.setenv("OPENAI_BASE_URL", api.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        code = main(["review", "--repo", str(root), "--base", "main", "--format", "json",
+                     "--output", str(tmp_path / "ci.json")])
+        models = {b["model"] for p, b in api.requests if p.endswith("/chat/completions")}
+        assert code == 0 and models == {"base-reviewer"}
+        api.requests.clear()
+        code = main(["review", "--repo", str(root), "--worktree", "--base", "main", "--format", "json",
+                     "--output", str(tmp_path / "local.json")])
+        models = {b["model"] for p, b in api.requests if p.endswith("/chat/completions")}
+        assert code == 0 and models == {"pricey-model"}

@@ -16,6 +16,7 @@ from ragls.indexer.tokens import count
 from ragls.indexer.retrieve import Item, Query
 from ragls.prompts.render import Rendered, Value, load, render
 
+from ..acceptance import AcceptanceStore
 from ..editing import Editing, signals_text
 from ..model.client import ModelClient
 from ..session import Session
@@ -101,6 +102,7 @@ class Completion:
     context: list[dict] = field(default_factory=list)
     cached: bool = False
     model_ms: float = 0.0  # waiting on the model (the rest of a request's time is ragls's own)
+    id: str | None = None  # the shown completion's id in the acceptance store (its item's command argument)
 
 
 class Timings:
@@ -130,13 +132,16 @@ class Completer:
     """Builds completion prompts and asks the model; caches on the prefix; a newer request for the same document
     cancels the one still running."""
 
-    def __init__(self, session: Session, client: ModelClient | None, editing: Editing | None = None) -> None:
+    def __init__(self, session: Session, client: ModelClient | None, editing: Editing | None = None,
+                 acceptance: AcceptanceStore | None = None) -> None:
         self.session = session
         self.client = client
         self.editing = editing
-        self._cache: OrderedDict[str, str] = OrderedDict()
+        self.acceptance = acceptance  # None: acceptance is not counted (completion.acceptance off)
+        self._cache: OrderedDict[str, tuple[str, str | None]] = OrderedDict()  # key -> (completion, its id)
         self._running: dict[str, _Answer] = {}  # path -> the completion being asked for it
-        self._last: dict[str, tuple[str, str, str]] = {}  # path -> (prefix, suffix, completion) last shown
+        # path -> (prefix, suffix, completion, its id) last shown
+        self._last: dict[str, tuple[str, str, str, str | None]] = {}
 
     async def prompt(self, req: CompletionRequest) -> tuple[Rendered, list[dict]]:
         """The prompt that would be sent, and the retrieved context in it (assembled off the event loop)."""
@@ -169,9 +174,9 @@ class Completer:
         key = self._key(req)
         if (hit := self._cache.get(key)) is not None:
             self._cache.move_to_end(key)
-            return Completion(hit, cached=True)
+            return Completion(hit[0], cached=True, id=hit[1])
         if (rest := self._typed_through(req)) is not None:
-            return Completion(rest, cached=True)
+            return Completion(rest[0], cached=True, id=rest[1])
         answer = self._running.get(req.path)
         if answer is None or answer.key != key or answer.task.done():  # else the same request again: one call
             if answer is not None and not answer.task.done():
@@ -189,24 +194,28 @@ class Completer:
             if not answer.waiters and self._running.get(req.path) is answer:
                 del self._running[req.path]
         if result.text:
-            self._cache[key] = result.text
+            if result.id is None and self.acceptance is not None and result.prompt is not None:
+                spec = language_for(req.path)
+                result.id = self.acceptance.shown(req.path, spec.name if spec else "text", result.prompt.values,
+                                                  result.text)
+            self._cache[key] = (result.text, result.id)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
-            self._last[req.path] = (*req.split(), result.text)
+            self._last[req.path] = (*req.split(), result.text, result.id)
         return result
 
-    def _typed_through(self, req: CompletionRequest) -> str | None:
-        """The rest of the last completion when the user has typed its beginning (no model call): typing through
-        a suggestion must not ask for it again."""
+    def _typed_through(self, req: CompletionRequest) -> tuple[str, str | None] | None:
+        """The rest of the last completion, and its id, when the user has typed its beginning (no model call):
+        typing through a suggestion must not ask for it again. Accepting the rest accepts the completion."""
         last = self._last.get(req.path)
         if last is None:
             return None
-        old_prefix, old_suffix, text = last
+        old_prefix, old_suffix, text, id_ = last
         prefix, suffix = req.split()
         typed = prefix[len(old_prefix):] if prefix.startswith(old_prefix) else None
         if not typed or suffix != old_suffix or len(typed) >= len(text) or not text.startswith(typed):
             return None
-        return text[len(typed):]
+        return text[len(typed):], id_
 
     async def _complete(self, req: CompletionRequest) -> Completion:
         if self.client is None:

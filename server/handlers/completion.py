@@ -1,10 +1,11 @@
-"""Completion: textDocument/inlineCompletion (LSP 3.18), and textDocument/completion for clients without it."""
+"""Completion: textDocument/inlineCompletion (LSP 3.18), and textDocument/completion for clients without it, and the
+commands their items run when accepted (acceptance counts)."""
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -15,11 +16,14 @@ if TYPE_CHECKING:
     from ..app import RaglsServer
 
 log = logging.getLogger(__name__)
+# run by the client when the user accepts a completion item (LSP 3.18 inline items, and completion items), and by a
+# client that knows an item was dismissed; the argument is the item's id in the folder's acceptance store
+ACCEPTED, DISMISSED = "ragls.completionAccepted", "ragls.completionDismissed"
 
 
-async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> str | None:
-    """The completion at a position, or None (disabled, outside the workspace, a refused file, no model, a failure:
-    logged, errors.quiet)."""
+async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> tuple[str, str | None] | None:
+    """The completion at a position and its id in the acceptance store (None when not counted), or None (disabled,
+    outside the workspace, a refused file, no model, a failure: logged, errors.quiet)."""
     hit = ls.folder(uri)
     if hit is None or not hit[0].session.settings.completion.enabled:
         return None
@@ -43,7 +47,7 @@ async def _complete(ls: "RaglsServer", uri: str, position: types.Position) -> st
     with errors.quiet("completion"):  # typing goes on: a failure is logged, never shown
         result = await folder.completer.complete(req)
         ls.timings.add((time.perf_counter() - start) * 1000, result.model_ms)
-        return result.text or None
+        return (result.text, result.id) if result.text else None
     return None
 
 
@@ -63,6 +67,25 @@ def _next_edit_here(ls: "RaglsServer", uri: str, position: types.Position) -> ty
     return types.InlineCompletionItem(insert_text=edit["newText"], range=rng)
 
 
+def _accept_command(id_: str | None) -> types.Command | None:
+    """What the client runs when the user accepts the completion `id_` (no command when acceptance is off)."""
+    return types.Command(title="ragls: completion accepted", command=ACCEPTED, arguments=[id_]) if id_ else None
+
+
+def _record(ls: "RaglsServer", accepted: bool, args: Any) -> dict[str, bool]:
+    """Count the completion named by a command's argument as accepted or dismissed in the folder whose store holds
+    it; {"recorded": false} for an unknown id or arguments that are not one id (never an error: a client runs it
+    on every accept)."""
+    id_ = args[0] if isinstance(args, list | tuple) and len(args) == 1 else None
+    if not isinstance(id_, str):
+        log.info("%s: expected one completion id, got %r", ACCEPTED if accepted else DISMISSED, args)
+        return {"recorded": False}
+    for folder in ls.folders:
+        if (folder.acceptance.accepted(id_) if accepted else folder.acceptance.dismissed(id_)):
+            return {"recorded": True}
+    return {"recorded": False}
+
+
 def supports_inline(ls: "RaglsServer") -> bool:
     td = ls.client_capabilities.text_document
     return bool(td and getattr(td, "inline_completion", None) is not None)
@@ -74,19 +97,31 @@ def register(server: "RaglsServer") -> None:
                                 ) -> types.InlineCompletionList | None:
         if (edit := _next_edit_here(ls, params.text_document.uri, params.position)) is not None:
             return types.InlineCompletionList(items=[edit])
-        text = await _complete(ls, params.text_document.uri, params.position)
-        if not text:
+        done = await _complete(ls, params.text_document.uri, params.position)
+        if done is None:
             return None
+        text, id_ = done
         at = types.Range(params.position, params.position)
-        return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=text, range=at)])
+        return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=text, range=at,
+                                                                            command=_accept_command(id_))])
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
     async def completion(ls: "RaglsServer", params: types.CompletionParams) -> types.CompletionList | None:
-        text = await _complete(ls, params.text_document.uri, params.position)
-        if not text:
+        done = await _complete(ls, params.text_document.uri, params.position)
+        if done is None:
             return None
+        text, id_ = done
         at = types.Range(params.position, params.position)
         item = types.CompletionItem(label=text.split("\n", 1)[0][:80] or text[:80], kind=types.CompletionItemKind.Text,
                                     detail="ragls", sort_text="0", filter_text="",
-                                    text_edit=types.TextEdit(range=at, new_text=text))
+                                    text_edit=types.TextEdit(range=at, new_text=text), command=_accept_command(id_))
         return types.CompletionList(is_incomplete=True, items=[item])
+
+    # pygls reads the type hints of command handlers at run time: `Any`, not the server class (TYPE_CHECKING only)
+    @server.command(ACCEPTED)
+    def completion_accepted(ls: Any, *args: Any) -> dict[str, bool]:
+        return _record(ls, True, args)
+
+    @server.command(DISMISSED)
+    def completion_dismissed(ls: Any, *args: Any) -> dict[str, bool]:
+        return _record(ls, False, args)

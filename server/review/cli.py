@@ -84,7 +84,7 @@ async def _review(args: argparse.Namespace) -> int:
 
     from ..flags import settings_for
     from ..settings import index_options
-    from .diff import collect, open_repo, repository_url
+    from .diff import collect, open_repo, repository_url, stored
     from .formats import render
     from .pipeline import model_client, prepare, review
     from .plan import FOCI
@@ -97,7 +97,11 @@ async def _review(args: argparse.Namespace) -> int:
     root = Path(repo.working_tree_dir or ".").resolve()
     mode = "staged" if args.staged else "worktree" if args.worktree else "commits"
     change = collect(root, args.base, args.head, mode)
-    settings = settings_for(args, root, {"model.timeoutS": TIMEOUT_S}, "ragls review")
+    # reviewing commits (CI: a pull request), the project's settings are those of the base: the change under review
+    # does not choose its own reviewer's model or budgets
+    base_files = ((lambda name: stored(repo, f"{change.base}:{name}"), change.base[:12]) if mode == "commits"
+                  else None)
+    settings = settings_for(args, root, {"model.timeoutS": TIMEOUT_S}, "ragls review", base_files)
     client = None if args.dry_run else model_client(settings)
     print(f"ragls review: {len(change.files)} changed files ({change.base[:12]}..{change.head[:12]}); "
           "indexing for context", file=sys.stderr)

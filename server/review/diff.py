@@ -193,11 +193,16 @@ def _untracked(work: Path, rel: str) -> FileChange:
 
 
 def _show(repo: git.Repo, spec: str) -> str | None:
+    data = stored(repo, spec)
+    return None if data is None or b"\0" in data[:8192] else data.decode("utf-8", "replace")
+
+
+def stored(repo: git.Repo, spec: str) -> bytes | None:
+    """The bytes of a file as a commit holds it (`REV:PATH`), or None when it holds none."""
     try:
-        data = repo.git.show(spec, stdout_as_string=False)
+        return repo.git.show(spec, stdout_as_string=False)
     except git.GitCommandError:
         return None
-    return None if b"\0" in data[:8192] else data.decode("utf-8", "replace")
 
 
 def _read(path: Path) -> tuple[str | None, str | None]:

@@ -67,6 +67,18 @@ local function main()
   results.steps.multiline_cursor = vim.api.nvim_win_get_cursor(0)
   vim.api.nvim_buf_set_lines(buf, count, -1, false, {})
 
+  -- each accepted item ran its command (ragls.completionAccepted, through vim.lsp.completion): the server counted
+  local function acceptance()
+    local reply = client:request_sync("workspace/executeCommand", { command = "ragls.status", arguments = {} },
+      10000, buf)
+    return reply and reply.result and reply.result.acceptance
+  end
+  pcall(wait_for, "three accepted completions", function()
+    local a = acceptance()
+    return a and a.accepted >= 3
+  end, 5000)
+  results.steps.acceptance = acceptance()
+
   -- fix: line 13 with a diagnostic on it
   local ns = vim.api.nvim_create_namespace("ragls-test-lint")
   vim.diagnostic.set(ns, buf, { {

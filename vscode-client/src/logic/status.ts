@@ -16,6 +16,16 @@ export interface ServerStatus {
   folders?: { root?: string; name?: string; state?: string; index?: string | null }[];
   model?: { configured?: boolean; baseUrl?: string | null; chatModel?: string | null; completionModel?: string | null };
   completion?: { requests?: number; own_ms?: Percentiles | null; model_ms?: Percentiles | null };
+  acceptance?: Acceptance;
+}
+
+/** Shown, accepted and dismissed inline completions (kept on this machine only), overall and per language. */
+interface Acceptance {
+  shown?: number;
+  accepted?: number;
+  dismissed?: number;
+  rate?: number | null;
+  languages?: { [language: string]: { shown?: number; accepted?: number; rate?: number | null } };
 }
 
 export type Severity = "ok" | "warning" | "error";
@@ -105,6 +115,8 @@ export class StatusModel {
       lines.push(`Model: ${model.chatModel ?? "?"}${completion} at ${model.baseUrl ?? "the default endpoint"}`);
     }
     lines.push(`Inline completions: ${this.completionsEnabled ? "on" : "off"}${timings(this.server?.completion)}`);
+    const accepted = acceptanceText(this.server?.acceptance);
+    if (accepted) lines.push(`Accepted: ${accepted}`);
     lines.push("Click for ragls commands.");
     return { ...view, tooltip: lines.join("\n") };
   }
@@ -114,6 +126,12 @@ function timings(completion: ServerStatus["completion"]): string {
   if (!completion?.requests || !completion.own_ms) return "";
   const model = completion.model_ms ? `, model p50 ${Math.round(completion.model_ms.p50)} ms` : "";
   return ` (${completion.requests} served; ragls p50 ${Math.round(completion.own_ms.p50)} ms${model})`;
+}
+
+/** "12 of 30 (40%)", or "" before any completion was shown. */
+export function acceptanceText(a?: Acceptance): string {
+  if (!a?.shown) return "";
+  return `${a.accepted ?? 0} of ${a.shown} (${Math.round((a.rate ?? 0) * 100)}%)`;
 }
 
 /** `ragls.status` as a Markdown page ("ragls: Show Status"). */
@@ -130,5 +148,7 @@ export function statusMarkdown(status: ServerStatus & { root?: string | null; mo
       `\`${m.completionModel ?? "-"}\`, FIM template \`${m.fimTemplate ?? "none (chat prompts)"}\`, endpoint ` +
       `${m.baseUrl ?? "the default (OpenAI)"}`,
     `- **Completions**: ${c.requests ?? 0} served; ragls's own time ${ms(c.own_ms)}; model ${ms(c.model_ms)}`,
+    `- **Accepted**: ${acceptanceText(status.acceptance) || "none shown yet"}` +
+      Object.entries(status.acceptance?.languages ?? {}).map(([name, l]) => `; ${name} ${acceptanceText(l)}`).join(""),
   ].join("\n");
 }

@@ -210,6 +210,18 @@ test("an inline completion while typing", { skip }, async () => {
   const insert = items[0].insertText;
   assert.equal(typeof insert === "string" ? insert : insert.value, "apply_discount(cart.total(), discount)");
   seen.results.completion = insert;
+  // VS Code runs an accepted item's command; vscode-languageclient registered every command the server advertised,
+  // and sends it as workspace/executeCommand (the middleware passes non-interactive ones through)
+  const command = items[0].command;
+  assert.equal(command?.command, "ragls.completionAccepted");
+  assert.ok(advertised.includes(command.command), "the client registers the accept command");
+  const recorded: unknown = await within(Promise.resolve(lsp().sendRequest(ExecuteCommandRequest.type, {
+    command: command.command, arguments: command.arguments,
+  })), "ragls.completionAccepted");
+  assert.deepEqual(recorded, { recorded: true });
+  const state = await lsp().sendRequest(ExecuteCommandRequest.type, { command: SERVER_COMMANDS.status, arguments: [] }) as
+    { acceptance: { shown: number; accepted: number; rate: number } };
+  assert.deepEqual([state.acceptance.shown, state.acceptance.accepted, state.acceptance.rate], [1, 1, 1]);
 });
 
 test("the fix code action resolves to an edit of the selected lines", { skip }, async () => {

@@ -30,6 +30,9 @@ test("a failed index, a missing model and disabled completions are visible", () 
   assert.equal(model.view().text, "$(check) ragls");
   assert.match(model.view().tooltip, /Model: qwen at http:\/\/h\/v1/);
   assert.match(model.view().tooltip, /4 served; ragls p50 12 ms, model p50 210 ms/);
+  assert.doesNotMatch(model.view().tooltip, /Accepted/, "nothing shown yet: no line");
+  model.serverStatus({ state: "ready", model: { configured: true }, acceptance: { shown: 30, accepted: 12, dismissed: 18, rate: 0.4 } });
+  assert.match(model.view().tooltip, /Accepted: 12 of 30 \(40%\)/);
   model.completionsEnabled = false;
   assert.equal(model.view().text, "$(circle-slash) ragls");
 });
@@ -50,6 +53,10 @@ test("the status page lists state, index, model and timings", () => {
   assert.match(md, /\*\*State\*\*: ready/);
   assert.match(md, /chat `c`/);
   assert.match(md, /none yet/);
+  assert.match(md, /\*\*Accepted\*\*: none shown yet/);
+  const rates = statusMarkdown({ acceptance: { shown: 4, accepted: 3, rate: 0.75,
+    languages: { go: { shown: 1, accepted: 0, rate: 0 }, python: { shown: 3, accepted: 3, rate: 1 } } } });
+  assert.match(rates, /\*\*Accepted\*\*: 3 of 4 \(75%\); go 0 of 1 \(0%\); python 3 of 3 \(100%\)/);
   const folders = statusMarkdown({ state: "ready", folders: [{ root: "/r", name: "shop", state: "ready", index: "indexed 7 files" }] });
   assert.match(folders, /- \*\*shop\*\* \(ready\): indexed 7 files/);
   const model = new StatusModel();

@@ -3,6 +3,11 @@ local config = require("ragls.config")
 
 local M = {}
 
+--- Buffers whose accept key just ended a completion with no menu shown (CTRL-G u): Vim calls that "discard", but
+--- the user took the item.
+---@type table<integer, boolean>
+local accepting = {}
+
 --- Whether a completion item came from ragls (the server marks its items with detail "ragls").
 ---@param item lsp.CompletionItem?
 ---@return boolean
@@ -55,8 +60,9 @@ end
 --- Menu mode's accept key (an expression mapping: it returns keys): take the ragls item while completion is active,
 --- else ask for a suggestion.
 ---@param lhs string
+---@param bufnr integer
 ---@return string keys
-local function accept_from_menu(lhs)
+local function accept_from_menu(lhs, bufnr)
   local info = vim.fn.complete_info({ "mode", "items", "selected", "pum_visible" })
   if info.mode == "" then
     vim.schedule(vim.lsp.completion.get)
@@ -67,6 +73,7 @@ local function accept_from_menu(lhs)
       local steps = (i - 1) - info.selected -- selected is -1 when nothing is
       local move = string.rep(steps > 0 and "<C-n>" or "<C-p>", math.abs(steps))
       -- CTRL-Y accepts from a shown menu; with no menu shown CTRL-G u ends the completion, keeping the match
+      accepting[bufnr] = info.pum_visible ~= 1
       return move .. (info.pum_visible == 1 and "<C-y>" or "<C-g>u")
     end
   end
@@ -106,8 +113,8 @@ local function keymaps(mode, bufnr)
       map(keys.prev, function() select({ bufnr = bufnr, count = -1 }) end, "previous suggestion")
     end
   else
-    map(keys.accept, function() return accept_from_menu(keys.accept) end, "accept the suggestion (or ask for one)",
-      true)
+    map(keys.accept, function() return accept_from_menu(keys.accept, bufnr) end,
+      "accept the suggestion (or ask for one)", true)
     map(keys.trigger, function() vim.lsp.completion.get() end, "suggest")
   end
 end
@@ -133,9 +140,17 @@ function M.attach(client, bufnr)
       group = vim.api.nvim_create_augroup("ragls.complete." .. bufnr, { clear = true }),
       buffer = bufnr,
       callback = function()
-        if vim.v.event.reason == "accept" then
+        local reason, took = vim.v.event.reason, accepting[bufnr]
+        accepting[bufnr] = nil
+        if reason == "accept" or (took and reason == "discard") then
           local item = vim.v.completed_item
           vim.schedule(function() on_complete_done(bufnr, item) end) -- once Vim has finished the completion
+          -- vim.lsp.completion runs an accepted item's command (ragls.completionAccepted: acceptance counts) on
+          -- "accept" only; the accept key's CTRL-G u is the same choice
+          local lsp_item = vim.tbl_get(item, "user_data", "nvim", "lsp", "completion_item")
+          if reason ~= "accept" and ours(lsp_item) and lsp_item.command then
+            client:exec_cmd(lsp_item.command, { bufnr = bufnr })
+          end
         end
       end,
     })

@@ -36,18 +36,81 @@ local function check_server()
   end
 end
 
+--- The `ragls config --json` command beside the server command (`ragls serve` -> `ragls config --json`,
+--- `python -m ragls.server` -> `python -m ragls.server.cli config --json`), or nil when it cannot be told.
+---@param cmd string[]
+---@return string[]?
+local function config_command(cmd)
+  for i = 1, #cmd - 1 do
+    if cmd[i] == "-m" and cmd[i + 1] == "ragls.server" then
+      return vim.list_extend(vim.list_slice(cmd, 1, i), { "ragls.server.cli", "config", "--json" })
+    end
+  end
+  if cmd[#cmd] == "serve" then
+    return vim.list_extend(vim.list_slice(cmd, 1, #cmd - 1), { "config", "--json" })
+  end
+end
+
+--- The model settings the server reads (its user and project files, the environment), then the plugin's own
+--- `settings.model` on top as the editor layer: {key = {value, source}}; nil and why when `ragls config` fails.
+---@return table<string, {value: any, source: string}>?, string?
+local function effective_model()
+  local options = require("ragls.config").options
+  local argv = config_command(options.cmd)
+  if not argv or vim.fn.executable(argv[1]) == 0 then
+    return nil, "cannot tell the config command from cmd = " .. table.concat(options.cmd, " ")
+  end
+  local dir = vim.fn.expand("%:p:h")
+  local ok, res = pcall(function()
+    return vim.system(argv, { cwd = vim.fn.isdirectory(dir) == 1 and dir or nil, text = true,
+      env = options.env }):wait(15000)
+  end)
+  if not ok or res.code ~= 0 then
+    return nil, ok and vim.trim(res.stderr or "") or tostring(res)
+  end
+  local decoded, data = pcall(vim.json.decode, res.stdout)
+  if not decoded or type(data) ~= "table" or type(data.settings) ~= "table" then
+    return nil, "ragls config --json printed no settings"
+  end
+  local out = {}
+  for _, key in ipairs({ "baseUrl", "chatModel", "apiKeyEnv" }) do
+    local entry = data.settings["model." .. key] or {}
+    out[key] = { value = entry.value ~= vim.NIL and entry.value or nil,
+      source = table.concat(vim.tbl_filter(function(s) return s ~= nil and s ~= vim.NIL and s ~= "" end,
+        { entry.source, entry.from }), " ") }
+  end
+  for key, value in pairs(options.settings.model or {}) do -- setup's settings: the editor layer, above the rest
+    if out[key] then
+      out[key] = { value = value, source = "setup()" }
+    end
+  end
+  return out
+end
+
 local function check_model()
   local options = require("ragls.config").options
   local env = vim.tbl_extend("force", vim.fn.environ(), options.env or {})
-  local model = options.settings.model or {}
-  local base_url = model.baseUrl or env.OPENAI_BASE_URL
-  local chat = model.chatModel or env.RAGLS_MODEL
-  local key_env = model.apiKeyEnv or "OPENAI_API_KEY"
-  health.info("model endpoint: " .. (base_url or "the OpenAI API (no model.baseUrl / OPENAI_BASE_URL)"))
+  local model, why = effective_model()
+  if not model then -- setup() and the environment only: the files the server reads are not seen
+    health.info("model settings from setup() and the environment only (" .. (why or "?") .. ")")
+    local m = options.settings.model or {}
+    model = {
+      baseUrl = { value = m.baseUrl or env.OPENAI_BASE_URL },
+      chatModel = { value = m.chatModel or env.RAGLS_MODEL },
+      apiKeyEnv = { value = m.apiKeyEnv or "OPENAI_API_KEY" },
+    }
+  end
+  local function from(entry)
+    return entry.source and entry.source ~= "" and (" (" .. entry.source .. ")") or ""
+  end
+  local base_url, chat, key_env = model.baseUrl.value, model.chatModel.value, model.apiKeyEnv.value or "OPENAI_API_KEY"
+  health.info("model endpoint: " .. (base_url and (base_url .. from(model.baseUrl))
+    or "the OpenAI API (no model.baseUrl / OPENAI_BASE_URL)"))
   if chat then
-    health.ok("chat model: " .. chat)
+    health.ok("chat model: " .. chat .. from(model.chatModel))
   else
-    health.warn("no chat model", { "set settings.model.chatModel in setup, or RAGLS_MODEL in the environment" })
+    health.warn("no chat model", { "set settings.model.chatModel in setup, model.chatModel in "
+      .. "~/.config/ragls/config.toml, or RAGLS_MODEL in the environment" })
   end
   if env[key_env] and env[key_env] ~= "" then
     health.ok(("API key: set in $%s"):format(key_env)) -- never its value
