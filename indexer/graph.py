@@ -66,10 +66,14 @@ def python_module(path: str, has_init: set[str], root_name: str = "") -> tuple[s
     return ".".join(parts), ".".join(parts if stem == "__init__" else parts[:-1])
 
 
+# The languages whose files pass on the names they import (a barrel's `export * from`, Rust's `pub use`, a C header's
+# includes); Python's star imports are followed by its own rules (`python_table`).
+_PASSES_ON = frozenset(name for name in LANGUAGE_NAMES if name != "python" and spec(name).reexports)
+
+
 def _passes_on_imports(language: str) -> bool:
-    """Whether a file in `language` passes on the names it imports (a barrel's `export * from`, Rust's `pub use`, a
-    C header's includes); Python's star imports are followed by its own rules (`python_table`)."""
-    return language != "python" and language in LANGUAGE_NAMES and spec(language).reexports
+    """Whether a file in `language` passes on the names it imports (`_PASSES_ON`)."""
+    return language in _PASSES_ON
 
 
 def _typed_by(d: Def) -> bool:
@@ -122,6 +126,8 @@ class Graph:
         self._passed_on: dict[str, tuple[frozenset[str], tuple[str, ...]] | None] = {}
         self._top_names: frozenset[str] | None = None
         self._imported: dict[tuple[str, ImportRef], tuple[str, ...]] = {}  # _import_files' answers
+        self._resolved_refs: dict[str, tuple[list[ImportRef], list[tuple[tuple[str, ...], str | None, str | None]]]] \
+            = {}  # _resolved's answers: per file, the refs asked about and what they import
 
     def _load(self, store: Store, paths: list[str] | None) -> None:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
@@ -182,6 +188,7 @@ class Graph:
         self._passed_on.clear()
         self._top_names = None
         self._imported.clear()
+        self._resolved_refs.clear()
         return True
 
     # ---- Python -------------------------------------------------------------------------------------------
@@ -409,7 +416,7 @@ class Graph:
         if depth >= MAX_DEPTH:
             return None
         for p in files:
-            if p in self._resolving or not _passes_on_imports(self.language.get(p, "")):
+            if p in self._resolving or self.language.get(p, "") not in _PASSES_ON:
                 continue
             key = (p, name)
             if key in self._passed:
@@ -566,25 +573,34 @@ class Graph:
         resolver = spec(language).resolve if language in LANGUAGE_NAMES else None
         if resolver is None:  # no path rules for it: names still match by the by_name index
             return out, stars
-        for r in refs:
-            files = self._import_files(path, r, resolver)
-            if not files:
-                continue
-            if r.name == "*":
+        for files, imported, binds in self._resolved(path, refs, resolver):
+            if imported == "*":
                 stars.append(("files", files))
-            elif r.name and r.name.endswith(".*"):  # Java's `import static a.b.C.*`: C's static members
+            elif imported and imported.endswith(".*"):  # Java's `import static a.b.C.*`: C's static members
                 t = ("files", files)
-                for part in r.name[:-2].split("."):
+                for part in imported[:-2].split("."):
                     t = self.resolve_attr(t, part) if t is not None else None
                 if t is not None and t[0] == "def":
                     stars.append(t)
-            elif r.name in (None, "default"):
-                if r.binds:
-                    out[r.binds] = ("files", files)
-            elif r.binds:
-                t = self.resolve_attr(("files", files), r.name)
-                out[r.binds] = t if t is not None else ("files", files)
+            elif imported in (None, "default"):
+                if binds:
+                    out[binds] = ("files", files)
+            elif binds:
+                t = self.resolve_attr(("files", files), imported)
+                out[binds] = t if t is not None else ("files", files)
         return out, stars
+
+    def _resolved(self, path: str, refs: list[ImportRef],
+                  resolver: Callable[..., list[str]]) -> list[tuple[tuple[str, ...], str | None, str | None]]:
+        """The imports among `refs` that name indexed files: (those files, the name imported, the name bound), in
+        order; remembered for the list of refs last asked about per file (a file's own imports: the re-export
+        searches read a barrel's imports again for every file whose edges are resolved, typeorm's 115k times)."""
+        held = self._resolved_refs.get(path)
+        if held is not None and held[0] is refs:
+            return held[1]
+        out = [(files, r.name, r.binds) for r in refs if (files := self._import_files(path, r, resolver))]
+        self._resolved_refs[path] = (refs, out)
+        return out
 
 
 def resolve_edges(graph: Graph, references: dict[str, dict[str, int]],
