@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 log = logging.getLogger("ragls")
 
 
-def _repo_root(start: Path) -> Path:
+def repo_root(start: Path) -> Path:
     """The git work tree containing `start`, or `start` itself."""
     import git
 
@@ -110,7 +110,7 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="ragls-parent-watch", daemon=True).start()
 
 
-def _parse_position(spec: str) -> tuple[str, int, int | None]:
+def parse_position(spec: str) -> tuple[str, int, int | None]:
     parts = spec.rsplit(":", 2)
     try:
         if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
@@ -121,10 +121,10 @@ def _parse_position(spec: str) -> tuple[str, int, int | None]:
         raise SystemExit(f"ragls: expected PATH:LINE[:COL], got {spec!r}") from None
 
 
-def _workspace(start: Path) -> Path:
+def workspace(start: Path) -> Path:
     """The workspace of a file in folder `start`: its git work tree; outside git, the current folder when the file
     is inside it (never a folder the user did not choose, such as /etc or a home directory)."""
-    root = _repo_root(start)
+    root = repo_root(start)
     if (root / ".git").exists():
         return root
     cwd = Path.cwd().resolve()
@@ -144,7 +144,7 @@ def _confined(root: Path, rel: str) -> str:
     return rel
 
 
-def _relative(root: Path, path: str) -> str:
+def relative(root: Path, path: str) -> str:
     p = Path(path)
     full = (p if p.is_absolute() else (Path.cwd() / p)).resolve()
     if not full.exists() and not p.is_absolute():
@@ -175,7 +175,7 @@ def cmd_context(args: argparse.Namespace) -> int:
 
     root = Path(args.repo).resolve() if args.repo else None
     if args.batch:
-        repo = root or _repo_root(Path.cwd())
+        repo = root or repo_root(Path.cwd())
         index = _open(args, repo)
         retriever = _answer(index, lambda: Retriever(index))
         _answer(index, retriever.warm)
@@ -184,7 +184,7 @@ def cmd_context(args: argparse.Namespace) -> int:
         def allowed(path: str) -> str:
             if path not in confined:
                 try:
-                    confined[path] = _confined(repo, _relative(repo, path))
+                    confined[path] = _confined(repo, relative(repo, path))
                 except SystemExit as exc:
                     confined[path] = exc
             if isinstance(verdict := confined[path], SystemExit):
@@ -213,9 +213,9 @@ def cmd_context(args: argparse.Namespace) -> int:
     if not args.position:
         print("ragls context: give PATH:LINE[:COL] or --batch FILE", file=sys.stderr)
         return 2
-    path, line, col = _parse_position(args.position)
-    root = root or _workspace(Path(os.path.abspath(path)).parent)  # as written: a link must not choose it
-    q = Query(_confined(root, _relative(root, path)), line, col, args.end_line)
+    path, line, col = parse_position(args.position)
+    root = root or workspace(Path(os.path.abspath(path)).parent)  # as written: a link must not choose it
+    q = Query(_confined(root, relative(root, path)), line, col, args.end_line)
     index = _open(args, root)
     try:
         items, ms = _answer(index, lambda: timed_context(Retriever(index), q, k=args.k, budget=args.budget,
@@ -230,7 +230,7 @@ def cmd_context(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from .retrieve import Retriever
 
-    root = Path(args.repo).resolve() if args.repo else _repo_root(Path.cwd())
+    root = Path(args.repo).resolve() if args.repo else repo_root(Path.cwd())
     index = _open(args, root)
     t0 = time.perf_counter()
     items = _answer(index, lambda: Retriever(index).search(args.query, k=args.k, budget=args.budget))

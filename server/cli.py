@@ -40,7 +40,7 @@ def _document(root: Path, path: str) -> tuple[str, str]:
 
     from .documents import MAX_DISK_BYTES
 
-    rel = engine_cli._relative(root, path)
+    rel = engine_cli.relative(root, path)
     if (why := refusal(root, rel)) is not None:
         raise SystemExit(f"ragls: {path}: {why}; ragls sends nothing of it to a model")
     try:
@@ -84,8 +84,8 @@ async def _model_command(args: argparse.Namespace) -> int:
     target = args.position if args.command != "ask" else None
     if target is not None:  # the repository around the path as written: a symbolic link must not choose it
         path = target.rsplit(":", 2 if args.command == "complete" else 1)[0]
-        root = root or engine_cli._workspace(Path(os.path.abspath(path)).parent)
-    root = root or engine_cli._repo_root(Path.cwd())
+        root = root or engine_cli.workspace(Path(os.path.abspath(path)).parent)
+    root = root or engine_cli.repo_root(Path.cwd())
     settings = settings_for(args, root)
     session = Session(root, settings)
     summary = await session.index_workspace()
@@ -99,7 +99,7 @@ async def _model_command(args: argparse.Namespace) -> int:
         chat = ChatFeatures(session, client)
         call: Coroutine[Any, Any, Any]  # a Completion, Answer or Fix
         if args.command == "complete":
-            path, line, col = engine_cli._parse_position(args.position)
+            path, line, col = engine_cli.parse_position(args.position)
             rel, text = _document(root, path)
             req = CompletionRequest(rel, text, line, col or 0)
             completer = Completer(session, client)
@@ -174,7 +174,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     if args.reference:
         print(reference())
         return 0
-    root = Path(args.repo).resolve() if args.repo else engine_cli._repo_root(Path.cwd())
+    root = Path(args.repo).resolve() if args.repo else engine_cli.repo_root(Path.cwd())
     resolved = resolve(root, flags=flag_values(args))
     report(resolved)
     shown = describe(resolved)

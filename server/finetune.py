@@ -114,14 +114,14 @@ def export(root: Path, folder: Path, fmt: str, since: float | None, fim_family: 
 
 
 def main(args: argparse.Namespace) -> int:
-    from ragls.indexer.cli import _repo_root
+    from ragls.indexer.cli import repo_root
     from ragls.indexer.config import default_data_dir
     from ragls.prompts.render import fim_format
 
     from .flags import settings_for
     from .settings import index_options
 
-    root = Path(args.repo).resolve() if args.repo else _repo_root(Path.cwd())
+    root = Path(args.repo).resolve() if args.repo else repo_root(Path.cwd())
     if not root.is_dir():
         raise SystemExit(f"ragls: {root} is not a directory")
     settings = settings_for(args, root)
