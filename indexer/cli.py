@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .config import package_version
+
 log = logging.getLogger("ragls")
 
 
@@ -262,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 def commands() -> Commands:
     """The engine's commands (index, context, search, next-edit), for a front end to add its own to."""
     p = argparse.ArgumentParser(prog="ragls", description="Retrieval-augmented language server and its engine.")
+    p.add_argument("--version", action="version", version=f"ragls {package_version()}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="index folder (default: a per-repository folder under ~/.cache/ragls)")
     common.add_argument("--store", metavar="URL", help="use a Chroma server (chroma run) at http://HOST:PORT")

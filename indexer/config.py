@@ -57,3 +57,13 @@ class IndexConfig:
     @property
     def data_path(self) -> Path:
         return self.data_dir or default_data_dir(self.root)
+
+
+def package_version() -> str:
+    """The installed ragls's version (pyproject.toml's), or 0+unknown in a tree that is not installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("ragls")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"

@@ -161,3 +161,10 @@ def test_subcommands_register_through_the_public_commands_type():
     private = [p for folder in ("server", "indexer") for p in (root / folder).rglob("*.py")
                if "_SubParsersAction" in p.read_text()]
     assert private == []
+
+
+def test_version_is_the_installed_packages():
+    from importlib import metadata
+
+    out = subprocess.run([sys.executable, "-m", "ragls.server.cli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == f"ragls {metadata.version('ragls')}"
