@@ -7,7 +7,7 @@ import logging
 import sqlite3
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ FILE = "acceptance.db"
 MAX_EXAMPLES = 5000  # accepted completions kept with their prompts (the oldest go first)
 MAX_PENDING = 256  # shown completions waiting to be accepted or dismissed (in memory only)
 LOCK_WAIT_S = 0.2
+FLUSH_EVERY = 16  # counts kept in memory until this many (or an accept, a dismissal, a summary, close)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counts (language TEXT PRIMARY KEY, shown INTEGER NOT NULL DEFAULT 0,
                                    accepted INTEGER NOT NULL DEFAULT 0, dismissed INTEGER NOT NULL DEFAULT 0);
@@ -64,6 +65,7 @@ class AcceptanceStore:
         self._db: sqlite3.Connection | None = None
         self._pending: OrderedDict[str, Shown] = OrderedDict()
         self._last: dict[str, str] = {}  # document path -> the id of the completion last shown in it
+        self._unsaved: Counter[tuple[str, str]] = Counter()  # (language, column) -> counts not yet written
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -72,30 +74,50 @@ class AcceptanceStore:
             # lock for a few milliseconds at most; past LOCK_WAIT_S the event is dropped (logged), never waited for
             db = sqlite3.connect(self.path, timeout=LOCK_WAIT_S, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # no fsync per count: a crash may lose the last few, no more
             db.executescript(_SCHEMA)
             self._db = db
         return self._db
 
     def _count(self, language: str, column: str) -> None:
+        """Count one event in memory: a completion's path costs no write (they go out FLUSH_EVERY at a time)."""
         assert column in ("shown", "accepted", "dismissed")
-        self._conn().execute(f"INSERT INTO counts(language, {column}) VALUES (?, 1) ON CONFLICT(language) "
-                             f"DO UPDATE SET {column} = {column} + 1", (language,))
+        self._unsaved[(language, column)] += 1
 
-    def shown(self, path: str, language: str, values: Mapping[str, Any], text: str) -> str | None:
-        """Record a completion shown in `path`; its id (the item's command argument), or None if the store failed.
-        The completion shown before it in the same document, if not accepted, counts as dismissed; the same text at
-        the same place again keeps its id."""
+    def _flush(self, db: sqlite3.Connection) -> None:
+        """Write the counts kept in memory (in the caller's transaction); they stay kept if it fails."""
+        for (language, column), n in sorted(self._unsaved.items()):
+            db.execute(f"INSERT INTO counts(language, {column}) VALUES (?, ?) ON CONFLICT(language) "
+                       f"DO UPDATE SET {column} = {column} + ?", (language, n, n))
+
+    def flush(self) -> bool:
+        """Write the counts kept in memory now; False (logged) when the store cannot take them."""
+        if not self._unsaved:
+            return True
+        try:
+            db = self._conn()
+            with db:
+                db.execute("BEGIN")
+                self._flush(db)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("acceptance store %s: %s", self.path, exc)
+            return False
+        self._unsaved.clear()
+        return True
+
+    def shown(self, path: str, language: str, values: Mapping[str, Any], text: str) -> str:
+        """Record a completion shown in `path`; its id (the item's command argument). The completion shown before it
+        in the same document, if not accepted, counts as dismissed; the same text at the same place again keeps its
+        id. Counted in memory: a store that fails is logged when the counts are written, never here."""
         previous = self._pending.get(self._last.get(path, ""))
         if previous is not None and previous.text == text and previous.values.get("prefix") == values.get("prefix"):
             return previous.id  # the same suggestion asked for again (after an index update): shown once
         item = Shown(uuid.uuid4().hex, path, language, values, text)
-        try:
-            if previous is not None:
-                self._count(self._pending.pop(previous.id).language, "dismissed")
-            self._count(language, "shown")
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("acceptance store %s: %s", self.path, exc)
-            return None
+        if previous is not None:
+            self._count(self._pending.pop(previous.id).language, "dismissed")
+        self._count(language, "shown")
+        if sum(self._unsaved.values()) >= FLUSH_EVERY:
+            self.flush()
         self._pending[item.id] = item
         self._last[path] = item.id
         while len(self._pending) > MAX_PENDING:
@@ -112,18 +134,20 @@ class AcceptanceStore:
         return self._settle(id, "dismissed")
 
     def _settle(self, id: str, outcome: str) -> bool:
-        """Count a pending completion's outcome (an accepted one kept with its prompt, the oldest past
-        `max_examples` dropped, in one transaction); False when it is not pending or the store failed."""
+        """Count a pending completion's outcome and write the counts (an accepted one kept with its prompt, the
+        oldest past `max_examples` dropped, in one transaction); False when it is not pending, or when the store
+        failed (logged; the counts stay in memory for the next write, the prompt is not kept)."""
         item = self._pending.pop(id, None)
         if item is None:
             return False
         if self._last.get(item.path) == id:
             del self._last[item.path]
+        self._count(item.language, outcome)
         try:
             db = self._conn()
             with db:
                 db.execute("BEGIN")
-                self._count(item.language, outcome)
+                self._flush(db)
                 if outcome == "accepted":
                     db.execute("INSERT INTO accepted(id, ts, language, path, prompt, completion) "
                                "VALUES (?, ?, ?, ?, ?, ?)", (id, time.time(), item.language, item.path,
@@ -133,19 +157,24 @@ class AcceptanceStore:
         except (sqlite3.Error, OSError) as exc:
             log.warning("acceptance store %s: %s", self.path, exc)
             return False
+        self._unsaved.clear()
         return True
 
     def rows(self) -> list[tuple[str, int, int, int]]:
-        """(language, shown, accepted, dismissed) per language."""
-        if self._db is None and not self.path.is_file():
-            return []
-        try:
-            return self._conn().execute("SELECT language, shown, accepted, dismissed FROM counts").fetchall()
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("acceptance store %s: %s", self.path, exc)
-            return []
+        """(language, shown, accepted, dismissed) per language: those written and those kept in memory."""
+        rows: list[tuple[str, int, int, int]] = []
+        if self._db is not None or self.path.is_file():
+            try:
+                rows = self._conn().execute("SELECT language, shown, accepted, dismissed FROM counts").fetchall()
+            except (sqlite3.Error, OSError) as exc:
+                log.warning("acceptance store %s: %s", self.path, exc)
+        for (language, column), n in self._unsaved.items():
+            rows.append((language, n if column == "shown" else 0, n if column == "accepted" else 0,
+                         n if column == "dismissed" else 0))
+        return rows
 
     def close(self) -> None:
+        self.flush()
         if self._db is not None:
             self._db.close()
             self._db = None

@@ -13,7 +13,7 @@ import pytest_asyncio
 from lsprotocol import types
 
 from ragls.prompts.render import load, render
-from ragls.server.acceptance import AcceptanceStore, examples, summarize
+from ragls.server.acceptance import FLUSH_EVERY, AcceptanceStore, examples, summarize
 
 from .fake_openai import FakeOpenAI
 from .lsp_helpers import open_doc, start_server, wait_indexed
@@ -65,30 +65,48 @@ def test_the_store_is_bounded_and_keeps_no_secret(tmp_path):
 
 
 def test_a_failing_store_never_fails_a_completion(tmp_path):
+    """Showing a completion writes nothing (counts are kept in memory until an accept, a summary or FLUSH_EVERY);
+    a store that cannot be written is logged there and keeps the counts for the next try."""
     blocker = tmp_path / "data"
     blocker.write_text("a file where the data folder should be")
     store = AcceptanceStore(blocker)  # its folder cannot be made
-    assert store.shown("a.py", "python", values(), "x") is None
-    store = AcceptanceStore(tmp_path / "ro")
+    id_ = store.shown("a.py", "python", values(), "x")
+    assert not store.accepted(id_), "the accept could not be written"
+    assert summarize(store.rows())["accepted"] == 1, "its count is kept for the next write"
     (tmp_path / "ro").mkdir()
     (tmp_path / "ro" / "acceptance.db").write_bytes(b"not a database" * 100)
-    assert store.shown("a.py", "python", values(), "x") is None
-    assert summarize(store.rows())["shown"] == 0
+    store = AcceptanceStore(tmp_path / "ro")
+    for n in range(FLUSH_EVERY + 1):  # past FLUSH_EVERY a write is tried, fails, and the completion goes on
+        assert store.shown(f"{n}.py", "python", values(), "x")
+    assert summarize(store.rows())["shown"] == FLUSH_EVERY + 1
 
 
-def test_a_store_locked_by_another_server_drops_the_event(tmp_path):
+def test_counts_are_written_in_batches_and_on_close(tmp_path):
+    store = AcceptanceStore(tmp_path)
+    for n in range(3):
+        store.shown(f"{n}.py", "python", values(), "x")
+    assert not (tmp_path / "acceptance.db").exists(), "showing a completion writes nothing"
+    assert summarize(store.rows())["shown"] == 3
+    store.close()
+    assert summarize(AcceptanceStore(tmp_path).rows())["shown"] == 3
+
+
+def test_a_store_locked_by_another_server_is_not_waited_for(tmp_path):
     import sqlite3
 
     store = AcceptanceStore(tmp_path)
-    assert store.shown("a.py", "python", values(), "x")  # creates the store
+    first = store.shown("a.py", "python", values(), "x")
+    assert store.accepted(first)  # creates the store
+    second = store.shown("b.py", "python", values(), "y")
     other = sqlite3.connect(tmp_path / "acceptance.db", isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # another editor's server, mid-write
     try:
-        assert store.shown("b.py", "python", values(), "y") is None, "not waited for: the event loop goes on"
+        assert not store.accepted(second), "not waited for past LOCK_WAIT_S: the event loop goes on"
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert store.shown("b.py", "python", values(), "y") is not None
+    assert store.flush()
+    assert summarize(AcceptanceStore(tmp_path).rows())["accepted"] == 2, "the count was kept and written later"
 
 
 def export(root: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
