@@ -66,6 +66,7 @@ class AcceptanceStore:
         self._pending: OrderedDict[str, Shown] = OrderedDict()
         self._last: dict[str, str] = {}  # document path -> the id of the completion last shown in it
         self._unsaved: Counter[tuple[str, str]] = Counter()  # (language, column) -> counts not yet written
+        self._warned = False
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -78,6 +79,13 @@ class AcceptanceStore:
             db.executescript(_SCHEMA)
             self._db = db
         return self._db
+
+    def _failed(self, exc: BaseException) -> None:
+        """Log a store that cannot be used: a warning the first time, then at debug level (it is tried again on
+        every accept and every FLUSH_EVERY completions; a read-only data folder would say so each time)."""
+        log.log(logging.DEBUG if self._warned else logging.WARNING, "acceptance store %s: %s (acceptance counts "
+                "are kept in memory meanwhile)", self.path, exc)
+        self._warned = True
 
     def _count(self, language: str, column: str) -> None:
         """Count one event in memory: a completion's path costs no write (they go out FLUSH_EVERY at a time)."""
@@ -100,7 +108,7 @@ class AcceptanceStore:
                 db.execute("BEGIN")
                 self._flush(db)
         except (sqlite3.Error, OSError) as exc:
-            log.warning("acceptance store %s: %s", self.path, exc)
+            self._failed(exc)
             return False
         self._unsaved.clear()
         return True
@@ -155,7 +163,7 @@ class AcceptanceStore:
                     db.execute("DELETE FROM accepted WHERE seq <= (SELECT MAX(seq) FROM accepted) - ?",
                                (self.max_examples,))
         except (sqlite3.Error, OSError) as exc:
-            log.warning("acceptance store %s: %s", self.path, exc)
+            self._failed(exc)
             return False
         self._unsaved.clear()
         return True
@@ -167,7 +175,7 @@ class AcceptanceStore:
             try:
                 rows = self._conn().execute("SELECT language, shown, accepted, dismissed FROM counts").fetchall()
             except (sqlite3.Error, OSError) as exc:
-                log.warning("acceptance store %s: %s", self.path, exc)
+                self._failed(exc)
         for (language, column), n in self._unsaved.items():
             rows.append((language, n if column == "shown" else 0, n if column == "accepted" else 0,
                          n if column == "dismissed" else 0))

@@ -64,7 +64,7 @@ def test_the_store_is_bounded_and_keeps_no_secret(tmp_path):
     assert "<redacted" in kept[0].values["prefix"] and "<redacted" in kept[0].completion
 
 
-def test_a_failing_store_never_fails_a_completion(tmp_path):
+def test_a_failing_store_never_fails_a_completion(tmp_path, caplog):
     """Showing a completion writes nothing (counts are kept in memory until an accept, a summary or FLUSH_EVERY);
     a store that cannot be written is logged there and keeps the counts for the next try."""
     blocker = tmp_path / "data"
@@ -76,9 +76,12 @@ def test_a_failing_store_never_fails_a_completion(tmp_path):
     (tmp_path / "ro").mkdir()
     (tmp_path / "ro" / "acceptance.db").write_bytes(b"not a database" * 100)
     store = AcceptanceStore(tmp_path / "ro")
-    for n in range(FLUSH_EVERY + 1):  # past FLUSH_EVERY a write is tried, fails, and the completion goes on
+    caplog.clear()
+    for n in range(3 * FLUSH_EVERY + 1):  # past FLUSH_EVERY a write is tried, fails, and the completion goes on
         assert store.shown(f"{n}.py", "python", values(), "x")
-    assert summarize(store.rows())["shown"] == FLUSH_EVERY + 1
+    assert summarize(store.rows())["shown"] == 3 * FLUSH_EVERY + 1
+    warned = [r for r in caplog.records if r.levelname == "WARNING" and "acceptance store" in r.getMessage()]
+    assert len(warned) == 1, "said once, not at every try"
 
 
 def test_counts_are_written_in_batches_and_on_close(tmp_path):
