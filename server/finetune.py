@@ -113,6 +113,22 @@ def export(root: Path, folder: Path, fmt: str, since: float | None, fim_family: 
         yield line
 
 
+def _write_atomically(out: Path, lines: Iterator[str]) -> None:
+    """Write the lines to `out` through a temporary file beside it: a reader never sees half a file, and a failure
+    leaves no partial file behind."""
+    if out.is_dir():
+        raise IsADirectoryError(21, "a folder, not a file", str(out))
+    fd, tmp = tempfile.mkstemp(dir=out.absolute().parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for line in lines:
+                f.write(line + "\n")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def main(args: argparse.Namespace) -> int:
     from ragls.indexer.cli import repo_root
     from ragls.indexer.config import default_data_dir
@@ -139,16 +155,10 @@ def main(args: argparse.Namespace) -> int:
     summary = Summary()
     lines = export(root, folder, args.format, since, family, summary)
     if args.out:
-        out = Path(args.out)
-        fd, tmp = tempfile.mkstemp(dir=out.resolve().parent, prefix=f".{out.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                for line in lines:
-                    f.write(line + "\n")
-            os.replace(tmp, out)  # a reader never sees half a file
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            _write_atomically(Path(args.out), lines)
+        except OSError as exc:
+            raise SystemExit(f"ragls: cannot write {args.out}: {exc.strerror or exc}") from None
     else:
         for line in lines:
             sys.stdout.write(line + "\n")
