@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from .config import package_version
 
@@ -172,11 +172,23 @@ def _print_items(items, as_json: bool, latency_ms: float | None = None) -> None:
     print(f"{len(items)} items, {total} tokens" + (f", {latency_ms:.1f} ms" if latency_ms is not None else ""))
 
 
+def batch_source(spec: str) -> TextIO:
+    """The open batch file of `--batch` ("-": standard input), or SystemExit saying why it cannot be read; asked
+    before any indexing, so a mistyped name costs nothing."""
+    if spec == "-":
+        return sys.stdin
+    try:
+        return open(spec, encoding="utf-8")  # the caller's `with` closes it
+    except OSError as exc:
+        raise SystemExit(f"ragls: cannot read the batch file {spec}: {exc.strerror or exc}") from None
+
+
 def cmd_context(args: argparse.Namespace) -> int:
     from .retrieve import Query, Retriever, timed_context
 
     root = Path(args.repo).resolve() if args.repo else None
     if args.batch:
+        source = batch_source(args.batch)
         repo = root or repo_root(Path.cwd())
         index = _open(args, repo)
         retriever = _answer(index, lambda: Retriever(index))
@@ -193,7 +205,7 @@ def cmd_context(args: argparse.Namespace) -> int:
                 raise verdict
             return verdict
 
-        with open(args.batch, encoding="utf-8") as f:
+        with source as f:
             for n, raw in enumerate(f, 1):
                 if not raw.strip():
                     continue

@@ -62,7 +62,10 @@ def answer(q: dict, default_root: str | None, corpora: dict[str, Corpus], cache:
 def cmd_next_edit(args: argparse.Namespace) -> int:
     cache = ScanCache()
     corpora: dict[str, Corpus] = {}
-    with contextlib.nullcontext(sys.stdin) if args.batch == "-" else open(args.batch, encoding="utf-8") as source:
+    from .cli import batch_source
+
+    batch = batch_source(args.batch)
+    with contextlib.nullcontext(batch) if batch is sys.stdin else batch as source:
         for raw in source:
             if not raw.strip():
                 continue

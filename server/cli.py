@@ -33,6 +33,14 @@ def _span(spec: str) -> tuple[str, int, int]:
         raise SystemExit(f"ragls: expected PATH:LINE[-END], got {spec!r}") from None
 
 
+def _within(path: str, text: str, start: int, end: int) -> int:
+    """`end`, at most the file's last line; SystemExit saying why when the lines (1-based) are not in the file."""
+    count = text.count("\n") + 1
+    if not 1 <= start <= count or end < start:
+        raise SystemExit(f"ragls: {path} has lines 1-{count}; got {start}" + (f"-{end}" if end != start else ""))
+    return min(end, count)
+
+
 def _document(root: Path, path: str) -> tuple[str, str]:
     """(workspace-relative path, text) of a file a command is about, or SystemExit with why: the confinement rule
     (nothing secret, ignored or outside the repository reaches a model), and a read that never blocks on a FIFO."""
@@ -101,6 +109,10 @@ async def _model_command(args: argparse.Namespace) -> int:
         if args.command == "complete":
             path, line, col = engine_cli.parse_position(args.position)
             rel, text = _document(root, path)
+            _within(path, text, line, line)
+            width = len(text.split("\n", line)[line - 1])
+            if col is not None and not 0 <= col <= width:
+                raise SystemExit(f"ragls: {path}:{line} has {width} characters; COL must be 0-{width}")
             req = CompletionRequest(rel, text, line, col or 0)
             completer = Completer(session, client)
             prompt, call = completer.prompt(req), completer.complete(req)
@@ -111,6 +123,7 @@ async def _model_command(args: argparse.Namespace) -> int:
         else:
             path, start, end = _span(args.position)
             rel, text = _document(root, path)
+            end = _within(path, text, start, end)
             sel = Selection(rel, text, start, end)
             if args.command == "fix":
                 diags = args.diagnostic or []

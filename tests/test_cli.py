@@ -91,6 +91,10 @@ def test_clear_errors(shop_repo, tmp_path):
     assert outside.returncode == 2 and "outside the repository" in outside.stderr
     missing = ragls("index", str(tmp_path / "nope"), "--data-dir", data)
     assert missing.returncode == 2 and "not a directory" in missing.stderr
+    for command in (["context", "--batch"], ["next-edit", "--json", "--batch"]):  # read before any indexing
+        nofile = ragls(*command, str(tmp_path / "no-such.jsonl"), "--data-dir", data, cwd=root)
+        assert nofile.returncode == 2 and "cannot read the batch file" in nofile.stderr
+        assert "Traceback" not in nofile.stderr and not (tmp_path / "data").exists()
 
 
 def test_progress_bar_on_a_terminal_then_one_summary_line(shop_repo, tmp_path):

@@ -25,6 +25,18 @@ def test_show_prompt_needs_no_model(shop_repo):
     assert "def apply_discount" in json.dumps(prompt["messages"])
 
 
+def test_lines_outside_the_file_are_one_clear_error(shop_repo):
+    root = Path(shop_repo.working_tree_dir)  # shop/checkout.py has 21 lines (its last one empty)
+    for command, where, why in (("fix", "shop/checkout.py:0", "lines 1-21; got 0"),
+                                ("explain", "shop/checkout.py:9-3", "got 9-3"),
+                                ("fix", "shop/checkout.py:400", "got 400"),
+                                ("complete", "shop/checkout.py:12:99", "COL must be 0-")):
+        out = ragls(command, where, "--show-prompt", cwd=root)
+        assert out.returncode == 2 and why in out.stderr and "Traceback" not in out.stderr, out.stderr
+    tail = ragls("explain", "shop/checkout.py:17-999", "--show-prompt", "--json", cwd=root)
+    assert tail.returncode == 0, "an end past the last line means the end of the file"
+
+
 def test_without_a_model_the_message_says_how_to_configure_one(shop_repo):
     out = ragls("explain", "shop/checkout.py:8-14", cwd=Path(shop_repo.working_tree_dir))
     assert out.returncode == 2 and "OPENAI_BASE_URL" in out.stderr and "RAGLS_MODEL" in out.stderr
