@@ -76,6 +76,8 @@ def test_bad_settings_are_one_stderr_line_each_and_the_command_goes_on(shop_repo
     assert json.loads(out.stdout)["tokens"] > 0  # the prompt was built with the valid rest
     shown = json.loads(ragls("config", "--json", cwd=root, config=config).stdout)
     assert shown["settings"]["completion.maxTokens"]["value"] == 77 and len(shown["problems"]) == 3
+    nowhere = ragls("config", "--repo", str(tmp_path / "no-such-project"), cwd=root, config=config)
+    assert nowhere.returncode == 2 and "is not a directory" in nowhere.stderr
 
 
 def test_the_users_file_and_the_projects_drive_a_model_command(shop_repo, tmp_path):
