@@ -30,7 +30,11 @@ Value = str | int | Sequence[Mapping[str, Any]]
 
 
 class BudgetError(ValueError):
-    """The parts of a prompt that cannot be trimmed do not fit the token budget."""
+    """The parts of a prompt that cannot be trimmed do not fit the token budget; `template` names the prompt."""
+
+    def __init__(self, message: str, template: str = "") -> None:
+        super().__init__(message)
+        self.template = template
 
 
 @dataclass(frozen=True)
@@ -364,7 +368,8 @@ def _fit(t: Template, values: dict[str, Value], budget: int, fmt: FimFormat | No
         fixed = [v for v in t.variables if v not in t.trim]
         raise BudgetError(f"prompt {t.name!r} needs {bare} tokens without its trimmable parts "
                           f"({', '.join(t.trim) or 'none'}), over the budget of {budget}: raise the budget, or "
-                          f"shorten what cannot be trimmed ({', '.join(fixed)} and the template's own text)")
+                          f"shorten what cannot be trimmed ({', '.join(fixed)} and the template's own text)",
+                          template=t.name)
     floors = {name: _floor_units(t, name, values[name]) for name in t.trim}
     for use_floor in (True, False):
         for name in t.trim:

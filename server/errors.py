@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_CHARS = 500  # a prompt budget's message names what cannot be trimmed
 PREFIX = "ragls: "
+# the setting that sets a prompt's budget, by template (the others: chat.budget; a review's: --prompt-budget too)
+BUDGET_KEYS = {"complete_chat": "completion.budget", "complete_fim": "completion.budget",
+               "next_edit": "nextEdit.budget"}
 
 
 class CommandError(Exception):
@@ -53,7 +56,7 @@ def message(exc: BaseException) -> str:
     if isinstance(exc, ModelError):
         text = exc.message
     elif isinstance(exc, BudgetError):
-        text = f"the prompt does not fit its budget (chat.budget): {exc}"
+        text = f"the prompt does not fit its budget ({BUDGET_KEYS.get(exc.template, 'chat.budget')}): {exc}"
     elif expected(exc):
         text = str(getattr(exc, "message", None) or exc)  # pygls's JsonRpcException keeps its words in .message
     else:

@@ -23,6 +23,8 @@ def test_expected_failures_are_their_own_words_without_class_or_prefix():
     budget = errors.message(BudgetError("prompt 'fix' needs 9000 tokens, over the budget of 6000"))
     assert budget == "the prompt does not fit its budget (chat.budget): prompt 'fix' needs 9000 tokens, over the " \
                      "budget of 6000"
+    completion = errors.message(BudgetError("prompt 'complete_fim' needs 3000 tokens", template="complete_fim"))
+    assert completion.startswith("the prompt does not fit its budget (completion.budget): "), "its own setting"
     # the indexer's failures that say how to fix them (the child indexer's, a vector store, an embeddings endpoint)
     assert errors.message(IndexingFailed("another ragls process is indexing")) == "another ragls process is indexing"
     assert all(errors.expected(e) for e in (ModelError("http", "x"), BudgetError("x"), IndexLocked("x"),
