@@ -223,3 +223,39 @@ def test_export_drops_duplicates_and_redacts(tmp_path, shop_repo):
     lines = out.stdout.splitlines()
     assert len(lines) == 2 and "2 duplicates" in out.stderr
     assert KEY not in out.stdout
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_suggestion_the_document_now_holds_counts_as_accepted(shop_repo, api, tmp_path):
+    """A client that runs no item command (Emacs's eglot) still inserts the text: the next request in the document
+    finds the suggestion where it was made and counts it accepted, once; a suggestion the user typed over is not."""
+    from .lsp_helpers import change_doc
+
+    root = Path(shop_repo.working_tree_dir)
+    lsp, _ = await start_server(root, api.base_url, tmp_path / "home", "neovim")
+    try:
+        await wait_indexed(lsp)
+        text = (root / "shop/checkout.py").read_text()
+        typing = text.replace("    net = apply_discount(cart.total(), discount)", "    net = ")
+        uri = open_doc(lsp, root / "shop/checkout.py", typing)
+
+        async def complete(line: int, character: int, reply: str) -> None:
+            api.replies.append(reply)
+            got = await lsp.text_document_completion_async(types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character)))
+            assert got is not None and got.items[0].text_edit.new_text == reply
+
+        async def acceptance() -> dict:
+            return (await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status")))[
+                "acceptance"]
+
+        await complete(11, 10, "apply_discount(cart.total(), discount)")
+        change_doc(lsp, uri, text, 2)  # the menu item inserted, its command not run
+        await complete(14, 0, "TOTAL = 1")  # the next request in the document: the last suggestion is there
+        assert (await acceptance())["accepted"] == 1
+        change_doc(lsp, uri, text, 3)  # the user typed something else where TOTAL = 1 was suggested
+        await complete(15, 0, "LIMIT = 2")
+        got = await acceptance()
+        assert (got["shown"], got["accepted"], got["dismissed"]) == (3, 1, 1), got
+    finally:
+        await lsp.shutdown_session()

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 CACHE_SIZE = 256
 NEAR_CURSOR_LINES = 40  # edits this close to the cursor in its file are in the prefix or suffix already
 TEMPLATE_TOKENS = 250  # the completion templates' own text and delimiters
+TAKEN_TAIL, TAKEN_TYPED = 80, 400  # a taken suggestion: the text after it as it was, within this much typed after
 MIN_REPLY_CHARS, CHARS_PER_TOKEN_CAP = 2000, 16  # a completion reply is read up to max_tokens x 16 characters
 
 
@@ -171,6 +172,7 @@ class Completer:
 
     async def complete(self, req: CompletionRequest) -> Completion:
         """The text to insert at the cursor ("" when the model has nothing useful). Model errors propagate."""
+        self._taken(req)
         key = self._key(req)
         if (hit := self._cache.get(key)) is not None:
             self._cache.move_to_end(key)
@@ -203,6 +205,23 @@ class Completer:
                 self._cache.popitem(last=False)
             self._last[req.path] = (*req.split(), result.text, result.id)
         return result
+
+    def _taken(self, req: CompletionRequest) -> None:
+        """Count the last suggestion in this document as accepted when the text now holds it where it was made: a
+        client that runs no item command (Emacs's eglot) took it, or the user typed it out. A client that ran the
+        command counted it already (an id counts once)."""
+        last = self._last.get(req.path)
+        if last is None or self.acceptance is None:
+            return
+        old_prefix, old_suffix, text, id_ = last
+        if id_ is None:
+            return
+        now = req.text
+        if not (now.startswith(old_prefix) and now.startswith(text, len(old_prefix))):
+            return
+        after, tail = now[len(old_prefix) + len(text):], old_suffix[:TAKEN_TAIL]
+        if after.startswith(tail) or tail in after[:len(tail) + TAKEN_TYPED]:  # what followed it still follows
+            self.acceptance.accepted(id_)
 
     def _typed_through(self, req: CompletionRequest) -> tuple[str, str | None] | None:
         """The rest of the last completion, and its id, when the user has typed its beginning (no model call):
