@@ -7,10 +7,10 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -291,15 +291,18 @@ class Store(Flags):
                 db.execute(f"DELETE FROM {table} WHERE path=?", (p,))
         return gone
 
+    def _rows_in(self, sql: str, values: Sequence[object], size: int = 500) -> Iterator[Any]:
+        """The rows of `sql`, whose `{marks}` stands for the placeholders of a list, over `values` a batch of
+        `size` at a time (SQLite bounds the variables of one statement)."""
+        for i in range(0, len(values), size):
+            part = values[i:i + size]
+            yield from self.db.execute(sql.format(marks=",".join("?" * len(part))), part)
+
     def cached_vectors(self, hashes: list[str]) -> dict[str, np.ndarray]:
         """Cached vectors by text hash; a blob that is not whole float32 values (damaged) counts as not cached."""
-        out: dict[str, np.ndarray] = {}
-        for i in range(0, len(hashes), 500):
-            part = hashes[i:i + 500]
-            q = f"SELECT text_hash, vec FROM vectors WHERE text_hash IN ({','.join('?' * len(part))})"
-            out.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in self.db.execute(q, part)
-                       if isinstance(v, bytes) and v and len(v) % 4 == 0)
-        return out
+        return {h: np.frombuffer(v, dtype=np.float32)
+                for h, v in self._rows_in("SELECT text_hash, vec FROM vectors WHERE text_hash IN ({marks})", hashes)
+                if isinstance(v, bytes) and v and len(v) % 4 == 0}
 
     # ---- reads ----------------------------------------------------------------------------------------------------
     def file_state(self, path: str) -> tuple[str, str | None] | None:
@@ -331,11 +334,8 @@ class Store(Flags):
             for path, name, count in self.db.execute("SELECT path, name, count FROM refs"):
                 out.setdefault(path, {})[name] = count
             return out
-        for i in range(0, len(paths), 500):
-            part = paths[i:i + 500]
-            for path, name, count in self.db.execute(
-                    f"SELECT path, name, count FROM refs WHERE path IN ({','.join('?' * len(part))})", part):
-                out.setdefault(path, {})[name] = count
+        for path, name, count in self._rows_in("SELECT path, name, count FROM refs WHERE path IN ({marks})", paths):
+            out.setdefault(path, {})[name] = count
         return out
 
     def known_chunks(self, path: str) -> list[KnownChunk]:
@@ -346,32 +346,17 @@ class Store(Flags):
 
     def chunk_rows(self, ids: list[int]) -> dict[int, ChunkRow]:
         """Chunk rows by id (ids not stored are left out)."""
-        rows: dict[int, ChunkRow] = {}
-        for i in range(0, len(ids), 900):
-            part = ids[i:i + 900]
-            for r in self.db.execute(
-                    "SELECT id, path, start_line, end_line, head_end, kind, symbol, tokens, head_tokens FROM chunks "
-                    f"WHERE id IN ({','.join('?' * len(part))})", part):
-                rows[r[0]] = ChunkRow._make(r)
-        return rows
+        return {r[0]: ChunkRow._make(r) for r in self._rows_in(
+            "SELECT id, path, start_line, end_line, head_end, kind, symbol, tokens, head_tokens FROM chunks "
+            "WHERE id IN ({marks})", ids, 900)}
 
     def chunks_of_vectors(self, vec_ids: list[str]) -> dict[str, int]:
         """Vector id -> chunk id, for the ids the catalog holds."""
-        out: dict[str, int] = {}
-        for i in range(0, len(vec_ids), 900):
-            part = vec_ids[i:i + 900]
-            out.update(self.db.execute(f"SELECT vec_id, id FROM chunks WHERE vec_id IN ({','.join('?' * len(part))})",
-                                       part))
-        return out
+        return dict(self._rows_in("SELECT vec_id, id FROM chunks WHERE vec_id IN ({marks})", vec_ids, 900))
 
     def text_hashes(self, vec_ids: list[str]) -> dict[str, str]:
         """Chunk vector id -> text hash, for the ids the catalog holds."""
-        out: dict[str, str] = {}
-        for i in range(0, len(vec_ids), 900):
-            part = vec_ids[i:i + 900]
-            out.update(self.db.execute(
-                f"SELECT vec_id, text_hash FROM chunks WHERE vec_id IN ({','.join('?' * len(part))})", part))
-        return out
+        return dict(self._rows_in("SELECT vec_id, text_hash FROM chunks WHERE vec_id IN ({marks})", vec_ids, 900))
 
     def all_text_hashes(self) -> dict[str, str]:
         """Every chunk's vector id -> text hash: what the vector store should hold."""
@@ -449,18 +434,12 @@ class Store(Flags):
     def edge_inputs(self, paths: list[str]) -> tuple[list[tuple], list[tuple], list[tuple]]:
         """For `paths`: their `files` rows (path, language, skip_reason, hash), their top-level symbols (path,
         qualname, kind) and their imports (path, module, name, alias; each file's in order)."""
-        files: list[tuple] = []
-        defs: list[tuple] = []
-        imports: list[tuple] = []
-        db = self.db
-        for i in range(0, len(paths), 500):
-            part = paths[i:i + 500]
-            marks = ",".join("?" * len(part))
-            files += db.execute(f"SELECT path, language, skip_reason, hash FROM files WHERE path IN ({marks})", part)
-            defs += db.execute(f"SELECT path, qualname, kind FROM symbols WHERE path IN ({marks}) "
-                               "AND instr(qualname, '.') = 0", part)
-            imports += db.execute(f"SELECT path, module, name, alias FROM imports WHERE path IN ({marks}) "
-                                  "ORDER BY rowid", part)
+        files = list(self._rows_in("SELECT path, language, skip_reason, hash FROM files WHERE path IN ({marks})",
+                                   paths))
+        defs = list(self._rows_in("SELECT path, qualname, kind FROM symbols WHERE path IN ({marks}) "
+                                  "AND instr(qualname, '.') = 0", paths))
+        imports = list(self._rows_in("SELECT path, module, name, alias FROM imports WHERE path IN ({marks}) "
+                                     "ORDER BY rowid", paths))
         return files, defs, imports
 
     def indexed_languages(self) -> dict[str, str]:
@@ -469,12 +448,7 @@ class Store(Flags):
 
     def imports_of_names(self, names: list[str]) -> list[tuple[str, str, str | None]]:
         """(path, name, alias) of the imports of any of `names`."""
-        out: list[tuple[str, str, str | None]] = []
-        for i in range(0, len(names), 500):
-            part = names[i:i + 500]
-            out += self.db.execute(
-                f"SELECT path, name, alias FROM imports WHERE name IN ({','.join('?' * len(part))})", part)
-        return out
+        return list(self._rows_in("SELECT path, name, alias FROM imports WHERE name IN ({marks})", names))
 
     def imports_named(self, name: str | None = None) -> Iterator[tuple[str, str, str, str | None]]:
         """(path, module, name, alias) of every import row, or of those importing `name` ('*': star imports)."""
@@ -484,12 +458,7 @@ class Store(Flags):
 
     def paths_referring(self, names: list[str]) -> set[str]:
         """The files that use any of `names`."""
-        out: set[str] = set()
-        for i in range(0, len(names), 500):
-            part = names[i:i + 500]
-            out |= {p for p, in self.db.execute(
-                f"SELECT DISTINCT path FROM refs WHERE name IN ({','.join('?' * len(part))})", part)}
-        return out
+        return {p for p, in self._rows_in("SELECT DISTINCT path FROM refs WHERE name IN ({marks})", names)}
 
     def refers_to_any(self, path: str, names: list[str]) -> bool:
         """Whether the file uses any of `names` (at most 900 of them)."""
@@ -503,12 +472,8 @@ class Store(Flags):
 
     def postings_of(self, paths: list[str]) -> list[tuple[int, str]]:
         """(chunk id, its terms) of the chunks of `paths`."""
-        out: list[tuple[int, str]] = []
-        for i in range(0, len(paths), 500):
-            part = paths[i:i + 500]
-            out += self.db.execute("SELECT f.rowid, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id "
-                                   f"WHERE c.path IN ({','.join('?' * len(part))})", part)
-        return out
+        return list(self._rows_in("SELECT f.rowid, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id "
+                                  "WHERE c.path IN ({marks})", paths))
 
     def chunk_paths(self) -> Iterator[tuple[int, str]]:
         """(chunk id, path) of every chunk."""
@@ -586,16 +551,9 @@ class Store(Flags):
 
     def name_file_counts(self, names: list[str]) -> dict[str, int]:
         """How many files name each of `names` (those naming none are left out)."""
-        out: dict[str, int] = {}
-        for i in range(0, len(names), 500):
-            part = names[i:i + 500]
-            out.update(self.db.execute(f"SELECT name, count(DISTINCT path) FROM refs WHERE name IN "
-                                       f"({','.join('?' * len(part))}) GROUP BY name", part))
-        return out
+        return dict(self._rows_in("SELECT name, count(DISTINCT path) FROM refs WHERE name IN ({marks}) GROUP BY name",
+                                  names))
 
     def files_and_names(self, names: list[str]) -> Iterator[tuple[str, str]]:
         """(path, name) for each file that names one of `names`, once a pair."""
-        for i in range(0, len(names), 500):
-            part = names[i:i + 500]
-            yield from self.db.execute(f"SELECT DISTINCT path, name FROM refs WHERE name IN "
-                                       f"({','.join('?' * len(part))})", part)
+        return self._rows_in("SELECT DISTINCT path, name FROM refs WHERE name IN ({marks})", names)
