@@ -72,7 +72,8 @@ class AcceptanceStore:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # written on the server's event loop: another editor's server on the same repository holds the write
-            # lock for a few milliseconds at most; past LOCK_WAIT_S the event is dropped (logged), never waited for
+            # lock for a few milliseconds at most; past LOCK_WAIT_S the write fails (logged: its counts are kept
+            # for the next one), never waited for
             db = sqlite3.connect(self.path, timeout=LOCK_WAIT_S, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # no fsync per count: a crash may lose the last few, no more
@@ -92,26 +93,33 @@ class AcceptanceStore:
         assert column in ("shown", "accepted", "dismissed")
         self._unsaved[(language, column)] += 1
 
-    def _flush(self, db: sqlite3.Connection) -> None:
-        """Write the counts kept in memory (in the caller's transaction); they stay kept if it fails."""
-        for (language, column), n in sorted(self._unsaved.items()):
-            db.execute(f"INSERT INTO counts(language, {column}) VALUES (?, ?) ON CONFLICT(language) "
-                       f"DO UPDATE SET {column} = {column} + ?", (language, n, n))
-
-    def flush(self) -> bool:
-        """Write the counts kept in memory now; False (logged) when the store cannot take them."""
-        if not self._unsaved:
-            return True
+    def _write(self, accepted: Shown | None = None) -> bool:
+        """Write the counts kept in memory, and an `accepted` completion with its prompt (the oldest past
+        `max_examples` dropped), in one transaction; False (logged) when the store cannot take them: the counts
+        stay kept for the next write, the completion is not kept."""
         try:
             db = self._conn()
             with db:
                 db.execute("BEGIN")
-                self._flush(db)
+                for (language, column), n in sorted(self._unsaved.items()):
+                    db.execute(f"INSERT INTO counts(language, {column}) VALUES (?, ?) ON CONFLICT(language) "
+                               f"DO UPDATE SET {column} = {column} + ?", (language, n, n))
+                if accepted is not None:
+                    db.execute("INSERT INTO accepted(id, ts, language, path, prompt, completion) "
+                               "VALUES (?, ?, ?, ?, ?, ?)", (accepted.id, time.time(), accepted.language,
+                                                             accepted.path, json.dumps(dict(accepted.values)),
+                                                             redact(accepted.text)[0]))
+                    db.execute("DELETE FROM accepted WHERE seq <= (SELECT MAX(seq) FROM accepted) - ?",
+                               (self.max_examples,))
         except (sqlite3.Error, OSError) as exc:
             self._failed(exc)
             return False
         self._unsaved.clear()
         return True
+
+    def flush(self) -> bool:
+        """Write the counts kept in memory now; False (logged) when the store cannot take them."""
+        return not self._unsaved or self._write()
 
     def shown(self, path: str, language: str, values: Mapping[str, Any], text: str) -> str:
         """Record a completion shown in `path`; its id (the item's command argument). The completion shown before it
@@ -142,31 +150,15 @@ class AcceptanceStore:
         return self._settle(id, "dismissed")
 
     def _settle(self, id: str, outcome: str) -> bool:
-        """Count a pending completion's outcome and write the counts (an accepted one kept with its prompt, the
-        oldest past `max_examples` dropped, in one transaction); False when it is not pending, or when the store
-        failed (logged; the counts stay in memory for the next write, the prompt is not kept)."""
+        """Count a pending completion's outcome and write the counts (`_write`; an accepted one with its prompt);
+        False when it is not pending, or when the store failed."""
         item = self._pending.pop(id, None)
         if item is None:
             return False
         if self._last.get(item.path) == id:
             del self._last[item.path]
         self._count(item.language, outcome)
-        try:
-            db = self._conn()
-            with db:
-                db.execute("BEGIN")
-                self._flush(db)
-                if outcome == "accepted":
-                    db.execute("INSERT INTO accepted(id, ts, language, path, prompt, completion) "
-                               "VALUES (?, ?, ?, ?, ?, ?)", (id, time.time(), item.language, item.path,
-                                                             json.dumps(dict(item.values)), redact(item.text)[0]))
-                    db.execute("DELETE FROM accepted WHERE seq <= (SELECT MAX(seq) FROM accepted) - ?",
-                               (self.max_examples,))
-        except (sqlite3.Error, OSError) as exc:
-            self._failed(exc)
-            return False
-        self._unsaved.clear()
-        return True
+        return self._write(item if outcome == "accepted" else None)
 
     def rows(self) -> list[tuple[str, int, int, int]]:
         """(language, shown, accepted, dismissed) per language: those written and those kept in memory."""
