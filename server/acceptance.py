@@ -202,7 +202,7 @@ def examples(folder: Path, since: float | None = None) -> Iterator[Example]:
     try:
         rows = db.execute("SELECT id, ts, language, path, prompt, completion FROM accepted WHERE ts >= ? "
                           "ORDER BY seq", (since or 0.0,)).fetchall()
-    except sqlite3.OperationalError:  # a store created before it had this table: nothing accepted
+    except sqlite3.OperationalError:  # an SQLite file without the table, or one too busy to read: nothing to export
         rows = []
     finally:
         db.close()

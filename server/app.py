@@ -107,11 +107,12 @@ class RaglsServer(LanguageServer):
         settings = self.folders[0].session.settings if self.folders else self.settings
         m = settings.model
         states = [f.state for f in self.folders]
+        rows = [f.acceptance.rows() for f in self.folders]  # read once: a folder's figures, then all folders' sum
         state = next((s for s in ("error", "indexing", "starting") if s in states), "ready" if states else "starting")
         return {"state": state, "folders": [{"root": str(f.root), "name": f.name, "state": f.state,
-                                             "index": f.summary, "acceptance": summarize(f.acceptance.rows())}
-                                            for f in self.folders],
-                "acceptance": summarize([r for f in self.folders for r in f.acceptance.rows()]),
+                                             "index": f.summary, "acceptance": summarize(r)}
+                                            for f, r in zip(self.folders, rows, strict=True)],
+                "acceptance": summarize([row for r in rows for row in r]),
                 "model": {"configured": model_configured(settings),
                           "baseUrl": m.base_url, "chatModel": m.chat_model, "completionModel": m.completion_model,
                           "fimTemplate": m.fim_template},

@@ -197,9 +197,8 @@ class Completer:
                 del self._running[req.path]
         if result.text:
             if result.id is None and self.acceptance is not None and result.prompt is not None:
-                spec = language_for(req.path)
-                result.id = self.acceptance.shown(req.path, spec.name if spec else "text", result.prompt.values,
-                                                  result.text)
+                values = result.prompt.values  # as sent: its language is the one the prompt named
+                result.id = self.acceptance.shown(req.path, str(values["language"]), values, result.text)
             self._cache[key] = (result.text, result.id)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
