@@ -24,13 +24,24 @@ def models_dir() -> Path:
     return Path(os.environ.get("RAGLS_MODELS") or ragls_home() / "models")
 
 
-def keep_file(dst: Path, write: Callable[[IO[bytes]], object]) -> None:
+def keep_file(dst: Path, write: Callable[[IO[bytes]], object], make_parents: bool = True) -> None:
     """Write `dst` whole or not at all: `write` fills a temporary file beside it, which then replaces it (a reader,
-    another process among them, never sees half a file)."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    another process among them, never sees half a file); a failure removes it. `make_parents`: create the folders
+    above `dst` (else a missing one is a FileNotFoundError, as a shell's redirection would say)."""
+    if make_parents:
+        dst.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("wb", dir=dst.parent, suffix=".tmp", delete=False) as f:
-        write(f)
-    os.replace(f.name, dst)
+        try:
+            write(f)
+        except BaseException:
+            f.close()
+            Path(f.name).unlink(missing_ok=True)
+            raise
+    try:
+        os.replace(f.name, dst)
+    except BaseException:
+        Path(f.name).unlink(missing_ok=True)
+        raise
 
 
 def default_data_dir(root: Path) -> Path:

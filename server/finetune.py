@@ -4,9 +4,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -113,25 +111,9 @@ def export(root: Path, folder: Path, fmt: str, since: float | None, fim_family: 
         yield line
 
 
-def _write_atomically(out: Path, lines: Iterator[str]) -> None:
-    """Write the lines to `out` through a temporary file beside it: a reader never sees half a file, and a failure
-    leaves no partial file behind."""
-    if out.is_dir():
-        raise IsADirectoryError(21, "a folder, not a file", str(out))
-    fd, tmp = tempfile.mkstemp(dir=out.absolute().parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for line in lines:
-                f.write(line + "\n")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(args: argparse.Namespace) -> int:
     from ragls.indexer.cli import repo_root
-    from ragls.indexer.config import default_data_dir
+    from ragls.indexer.config import default_data_dir, keep_file
     from ragls.prompts.render import fim_format
 
     from .flags import settings_for
@@ -155,8 +137,9 @@ def main(args: argparse.Namespace) -> int:
     summary = Summary()
     lines = export(root, folder, args.format, since, family, summary)
     if args.out:
-        try:
-            _write_atomically(Path(args.out), lines)
+        try:  # whole or not at all; a folder that is not there is an error, not made
+            keep_file(Path(args.out), lambda f: f.writelines((line + "\n").encode("utf-8") for line in lines),
+                      make_parents=False)
         except OSError as exc:
             raise SystemExit(f"ragls: cannot write {args.out}: {exc.strerror or exc}") from None
     else:

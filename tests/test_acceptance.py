@@ -204,6 +204,7 @@ async def test_server_counts_accepts_and_exports_them(shop_repo, api, tmp_path):
     for where in (tmp_path, tmp_path / "no" / "such" / "dir.jsonl"):  # a folder; a file in a missing folder
         bad = export(root, home, "--out", str(where))
         assert bad.returncode == 2 and "cannot write" in bad.stderr and "Traceback" not in bad.stderr
+    assert not list(tmp_path.parent.glob("*.tmp")), "the temporary file of a failed write is removed"
     (root / ".raglsignore").write_text("shop/checkout.py\n")  # ignored since: its completions are not exported
     gone = export(root, home)
     assert gone.stdout == "" and "2 in files now ignored or secret" in gone.stderr
