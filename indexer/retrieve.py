@@ -426,13 +426,13 @@ class Retriever:
                     if t is None and attr and attr != ELEMENT:
                         loose[attr].extend(lines)  # not a member of what came before (its type unknown): loose
         in_sel = v.selection
-        lo = in_sel[0] if in_sel else window_start
-        for name, lines in loose.items():
-            if any(ln >= lo for ln in lines) and 0 < len(
-                    defs := [d for d in g.by_name.get(name, ()) if "." in d.qualname and d.path != q.path
-                             and d.chunk is not None]) <= LOOSE_MAX_DEFS:
-                for d in defs:
-                    add(d, "loose", 1.0 / math.sqrt(len(defs)))
+        if in_sel:  # loose is weighed in selections only (at a cursor it did nothing)
+            for name, lines in loose.items():
+                if any(ln >= in_sel[0] for ln in lines) and 0 < len(
+                        defs := [d for d in g.by_name.get(name, ()) if "." in d.qualname and d.path != q.path
+                                 and d.chunk is not None]) <= LOOSE_MAX_DEFS:
+                    for d in defs:
+                        add(d, "loose", 1.0 / math.sqrt(len(defs)))
         for chunk, lines in typed_uses.items():  # a variable's type and its members: weaker evidence than an import
             if chunk not in used_defs:
                 c = _cand(cands, chunk)
