@@ -7,6 +7,7 @@ is rebuilt, not an error. `context` and `search` answer without vectors when the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, ContextManager, TextIO, TypeVar
 
 from .config import package_version
 
@@ -172,13 +173,13 @@ def _print_items(items, as_json: bool, latency_ms: float | None = None) -> None:
     print(f"{len(items)} items, {total} tokens" + (f", {latency_ms:.1f} ms" if latency_ms is not None else ""))
 
 
-def batch_source(spec: str) -> TextIO:
-    """The open batch file of `--batch` ("-": standard input), or SystemExit saying why it cannot be read; asked
-    before any indexing, so a mistyped name costs nothing."""
+def batch_source(spec: str) -> ContextManager[TextIO]:
+    """The batch file of `--batch`, open, for a `with` (which closes it; "-": standard input, left open), or
+    SystemExit saying why it cannot be read; asked before any indexing, so a mistyped name costs nothing."""
     if spec == "-":
-        return sys.stdin
+        return contextlib.nullcontext(sys.stdin)
     try:
-        return open(spec, encoding="utf-8")  # the caller's `with` closes it
+        return open(spec, encoding="utf-8")
     except OSError as exc:
         raise SystemExit(f"ragls: cannot read the batch file {spec}: {exc.strerror or exc}") from None
 

@@ -8,9 +8,7 @@ analogue of indexing); `latency_ms` is the ranking after that. Files equal acros
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -64,8 +62,7 @@ def cmd_next_edit(args: argparse.Namespace) -> int:
     corpora: dict[str, Corpus] = {}
     from .cli import batch_source
 
-    batch = batch_source(args.batch)
-    with contextlib.nullcontext(batch) if batch is sys.stdin else batch as source:
+    with batch_source(args.batch) as source:
         for raw in source:
             if not raw.strip():
                 continue
