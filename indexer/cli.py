@@ -173,6 +173,15 @@ def _print_items(items, as_json: bool, latency_ms: float | None = None) -> None:
     print(f"{len(items)} items, {total} tokens" + (f", {latency_ms:.1f} ms" if latency_ms is not None else ""))
 
 
+def repo_dir(repo: str | None) -> Path:
+    """A command's `--repo` (default: the git work tree of the current folder), or SystemExit when it is no
+    folder."""
+    root = Path(repo).resolve() if repo else repo_root(Path.cwd())
+    if not root.is_dir():
+        raise SystemExit(f"ragls: {root} is not a directory")
+    return root
+
+
 def batch_source(spec: str) -> ContextManager[TextIO]:
     """The batch file of `--batch`, open, for a `with` (which closes it; "-": standard input, left open), or
     SystemExit saying why it cannot be read; asked before any indexing, so a mistyped name costs nothing."""
@@ -245,8 +254,7 @@ def cmd_context(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from .retrieve import Retriever
 
-    root = Path(args.repo).resolve() if args.repo else repo_root(Path.cwd())
-    index = _open(args, root)
+    index = _open(args, repo_dir(args.repo))
     t0 = time.perf_counter()
     items = _answer(index, lambda: Retriever(index).search(args.query, k=args.k, budget=args.budget))
     _print_items(items, args.json, (time.perf_counter() - t0) * 1000)

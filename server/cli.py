@@ -187,9 +187,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     if args.reference:
         print(reference())
         return 0
-    root = Path(args.repo).resolve() if args.repo else engine_cli.repo_root(Path.cwd())
-    if not root.is_dir():
-        raise SystemExit(f"ragls: {root} is not a directory")
+    root = engine_cli.repo_dir(args.repo)
     resolved = resolve(root, flags=flag_values(args))
     report(resolved)
     shown = describe(resolved)

@@ -112,16 +112,14 @@ def export(root: Path, folder: Path, fmt: str, since: float | None, fim_family: 
 
 
 def main(args: argparse.Namespace) -> int:
-    from ragls.indexer.cli import repo_root
+    from ragls.indexer.cli import repo_dir
     from ragls.indexer.config import default_data_dir, keep_file
     from ragls.prompts.render import fim_format
 
     from .flags import settings_for
     from .settings import index_options
 
-    root = Path(args.repo).resolve() if args.repo else repo_root(Path.cwd())
-    if not root.is_dir():
-        raise SystemExit(f"ragls: {root} is not a directory")
+    root = repo_dir(args.repo)
     settings = settings_for(args, root)
     folder = index_options(settings)["data_dir"] or default_data_dir(root)
     family = settings.model.fim_template  # --fim-template is this key's flag

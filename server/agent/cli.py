@@ -43,16 +43,13 @@ def main(args: argparse.Namespace) -> int:
     does (every index write is a committed transaction, the write lock is released by the kernel)."""
     import asyncio
 
-    from ragls.indexer.cli import repo_root
+    from ragls.indexer.cli import repo_dir
 
     address = _address(args.http) if args.http else None
     if args.http and address is None:
         print(f"ragls mcp: --http wants HOST:PORT (e.g. 127.0.0.1:8765), got {args.http!r}", file=sys.stderr)
         return 2
-    root = Path(args.repo).resolve() if args.repo else repo_root(Path.cwd())
-    if not root.is_dir():
-        print(f"ragls mcp: {root} is not a directory", file=sys.stderr)
-        return 2
+    root = repo_dir(args.repo)
     status = 0
     try:
         asyncio.run(_serve(root, args, address))
