@@ -61,7 +61,7 @@ def message(exc: BaseException) -> str:
         text = str(getattr(exc, "message", None) or exc)  # pygls's JsonRpcException keeps its words in .message
     else:
         text = f"{type(exc).__name__}: {exc}"
-    return _clip(_unprefixed(text)) or type(exc).__name__
+    return clip(_unprefixed(text)) or type(exc).__name__
 
 
 def logged(what: str, exc: BaseException) -> None:
@@ -95,6 +95,7 @@ def _unprefixed(text: str) -> str:
     return text
 
 
-def _clip(text: str, n: int = MAX_CHARS) -> str:
+def clip(text: str, n: int = MAX_CHARS) -> str:
+    """`text` on one line (its whitespace runs made one space), at most `n` characters."""
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"

@@ -70,7 +70,7 @@ def parse_body(body: bytes | bytearray) -> Frame:
     try:
         return Frame(value=json.loads(text), surrogates=SURROGATE_ESCAPE.search(body) is not None)
     except (ValueError, RecursionError) as exc:
-        return Frame(error=f"the body is not JSON ({_clip(str(exc), 120)})")
+        return Frame(error=f"the body is not JSON ({errors.clip(str(exc), 120)})")
 
 
 class Framer:
@@ -129,12 +129,12 @@ class Framer:
             name, colon, value = line.partition(b":")
             if not colon or not HEADER_NAME.fullmatch(name.strip()):
                 del buf[:pos]
-                return self._start(None, f"{_clip(line.decode('latin-1'), 40)!r} is not a header")
+                return self._start(None, f"{errors.clip(line.decode('latin-1'), 40)!r} is not a header")
             if name.strip().lower() == b"content-length":
                 v = value.strip()
                 ok = v.isdigit() and len(v) <= 12 and int(v) <= MAX_BODY
                 length, note = ((int(v), note) if ok else
-                                (None, f"bad Content-Length {_clip(v.decode('latin-1'), 40)!r}"))
+                                (None, f"bad Content-Length {errors.clip(v.decode('latin-1'), 40)!r}"))
             pos = eol + 1
         if len(buf) - pos > MAX_HEADER:
             del buf[:pos]
@@ -180,17 +180,6 @@ class Framer:
 
 
 # -- logging ------------------------------------------------------------------------------------------------------
-def _clip(text: str, n: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as the one line a client or a log shows (errors.message: an expected failure's own words, else
-    type: message)."""
-    return errors.message(exc)
-
-
 class Throttle:
     """At most `per_s` log lines a second; those held back are counted in the next line that goes out."""
 
@@ -250,9 +239,9 @@ def _scrub(value: Any) -> Any:
 
 def _describe(exc: Exception) -> str:
     try:
-        return _clip("; ".join(cattrs.transform_error(exc, path="$")[:3]))
+        return errors.clip("; ".join(cattrs.transform_error(exc, path="$")[:3]), 300)
     except Exception:
-        return one_line(exc)
+        return errors.message(exc)
 
 
 class RaglsProtocol(LanguageServerProtocol):
@@ -296,7 +285,7 @@ class RaglsProtocol(LanguageServerProtocol):
         if method is None and msg_id is not NOTHING and ("result" in msg or "error" in msg):
             return self._response(msg)
         if msg.get("jsonrpc") != "2.0" or not isinstance(method, str) or not (msg_id is NOTHING or _is_id(msg_id)):
-            self.warn(logging.WARNING, "invalid JSON-RPC message: %s", _clip(json.dumps(msg, default=str), 160))
+            self.warn(logging.WARNING, "invalid JSON-RPC message: %s", errors.clip(json.dumps(msg, default=str), 160))
             if msg_id is not NOTHING:
                 self._error(msg_id if _is_id(msg_id) else None, E.InvalidRequest,
                             "not a JSON-RPC 2.0 request (jsonrpc \"2.0\", a string method, an integer or string id)")
@@ -316,11 +305,11 @@ class RaglsProtocol(LanguageServerProtocol):
             (types.LSPErrorCodes.RequestFailed, f"the server is busy ({len(self.in_flight)} requests in flight)")
             if len(self.in_flight) >= MAX_IN_FLIGHT else None)
         if refusal is not None:
-            self.warn(logging.INFO, "request %r (%s) refused: %s", msg_id, _clip(method, 80), refusal[1])
+            self.warn(logging.INFO, "request %r (%s) refused: %s", msg_id, errors.clip(method, 80), refusal[1])
             return self._error(msg_id, *refusal)
         if self._handler(method) is None:
-            self.warn(logging.INFO, "request %r: unknown method %r", msg_id, _clip(method, 80))
-            return self._error(msg_id, E.MethodNotFound, f"Method Not Found: {_clip(method, 80)}")
+            self.warn(logging.INFO, "request %r: unknown method %r", msg_id, errors.clip(method, 80))
+            return self._error(msg_id, E.MethodNotFound, f"Method Not Found: {errors.clip(method, 80)}")
         try:
             message = self._structure(method, params, msg_id)
         except Exception as exc:
@@ -334,14 +323,14 @@ class RaglsProtocol(LanguageServerProtocol):
 
     def _notification(self, method: str, params: Any) -> None:
         if (self._shutdown or not self.initialize_seen) and method != types.EXIT:
-            self.warn(logging.DEBUG, "notification %s ignored: %s", _clip(method, 80),
+            self.warn(logging.DEBUG, "notification %s ignored: %s", errors.clip(method, 80),
                       "shutting down" if self._shutdown else "not initialized")
             return
         if method == types.CANCEL_REQUEST:
             return self._cancel(params.get("id") if isinstance(params, dict) else None)
         if self._handler(method) is None:
             self.warn(logging.DEBUG if method.startswith("$/") else logging.INFO, "notification %r ignored: no handler",
-                      _clip(method, 80))
+                      errors.clip(method, 80))
             return
         try:
             message = self._structure(method, params, None)
@@ -438,7 +427,7 @@ class RaglsProtocol(LanguageServerProtocol):
                 self._send_response(msg_id, result=future.result())
         except Exception as exc:  # never leave a request unanswered, whatever went wrong above
             self._failed("answering a request", exc)
-            self._error(msg_id, E.InternalError, one_line(exc))
+            self._error(msg_id, E.InternalError, errors.message(exc))
 
     def _notification_done(self, future: Any, *, method: str) -> None:
         if not future.cancelled() and (exc := future.exception()) is not None:
@@ -449,22 +438,22 @@ class RaglsProtocol(LanguageServerProtocol):
             self.initialize_seen = False  # the client may try again
         self._failed(f"request {msg_id!r} ({method})", exc)
         code = exc.code if isinstance(exc, JsonRpcException) else E.InternalError
-        self._error(msg_id, code, one_line(exc))
+        self._error(msg_id, code, errors.message(exc))
 
     def _failed(self, what: str, exc: BaseException, report: bool = False) -> None:
         """One line for a failure; a traceback the first time an unexpected exception comes from a place."""
         if not errors.expected(exc) and self.tracebacks.first(exc):
-            log.error("%s failed: %s", what, one_line(exc), exc_info=exc)
+            log.error("%s failed: %s", what, errors.message(exc), exc_info=exc)
             if report and isinstance(exc, Exception):  # a bug the user should hear of, once
                 self._server._report_server_error(exc, FeatureNotificationError)
         else:
-            self.warn(logging.WARNING, "%s failed: %s", what, one_line(exc))
+            self.warn(logging.WARNING, "%s failed: %s", what, errors.message(exc))
 
     # -- writing ------------------------------------------------------------------------------------------------
     def _error(self, msg_id: MsgId | None, code: int, message: str) -> None:
         """An error response; with "id": null when the request's id could not be read."""
         self._send_data({"jsonrpc": "2.0", "id": msg_id,
-                         "error": {"code": int(code), "message": _clip(message, errors.MAX_CHARS)}})
+                         "error": {"code": int(code), "message": errors.clip(message, errors.MAX_CHARS)}})
 
     def _send_data(self, data: Any) -> None:
         if self.writer is None or self.lost.is_set():
@@ -477,7 +466,7 @@ class RaglsProtocol(LanguageServerProtocol):
             if msg_id is None or getattr(data, "error", None) is not None:
                 return
             body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "error": {
-                "code": int(E.InternalError), "message": f"the result could not be serialised: {one_line(exc)}"}})
+                "code": int(E.InternalError), "message": f"the result could not be serialised: {errors.message(exc)}"}})
         raw = body.encode()  # ASCII: json.dumps escapes the rest
         if self._include_headers:
             raw = b"Content-Length: %d\r\nContent-Type: %s; charset=%s\r\n\r\n%s" % (
@@ -488,7 +477,7 @@ class RaglsProtocol(LanguageServerProtocol):
                 asyncio.ensure_future(res)
         except (OSError, ValueError) as exc:  # a broken pipe, a closed stream: the client is gone
             if not self.lost.is_set():
-                log.warning("the client stopped reading (%s): stopping", one_line(exc))
+                log.warning("the client stopped reading (%s): stopping", errors.message(exc))
                 self.lost.set()
 
     def send_request(self, method: str, params: Any = None, callback: Any = None,
@@ -530,13 +519,14 @@ class RaglsProtocol(LanguageServerProtocol):
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
         uri = params.text_document.uri
         if unquote(uri) not in self.workspace.text_documents:
-            self.warn(logging.WARNING, "didChange for %s, which is not open: ignored", _clip(uri, 120))
+            self.warn(logging.WARNING, "didChange for %s, which is not open: ignored", errors.clip(uri, 120))
             return
         for change in params.content_changes:
             try:
                 self.workspace.update_text_document(params.text_document, change)
             except Exception as exc:
-                self.warn(logging.WARNING, "didChange for %s not applied: %s", _clip(uri, 120), one_line(exc))
+                self.warn(logging.WARNING, "didChange for %s not applied: %s", errors.clip(uri, 120),
+                          errors.message(exc))
                 return
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield handler, (params,), None
@@ -576,7 +566,7 @@ async def serve(protocol: RaglsProtocol, read: Callable[[], Awaitable[bytes]], s
             try:
                 chunk = pending.result()
             except (OSError, ValueError) as exc:
-                log.error("reading the input failed: %s", one_line(exc))
+                log.error("reading the input failed: %s", errors.message(exc))
                 return False
             pending = None
             if not chunk:
