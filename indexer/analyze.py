@@ -86,7 +86,7 @@ def analyze_bytes(path: str, data: bytes, limits: Limits, known: Known | None = 
     g = grammar(spec.name) if spec else None
     if g is not None:
         try:
-            parsed = extract(g, path, data)
+            parsed = extract(g, path, spec.prepare(data) if spec is not None and spec.prepare else data)
             parsed.chunks = chunk_file(path, lines, parsed.symbols)
         except Exception as exc:  # a parser failure must not stop the run: fall back to line windows
             log.warning("%s: could not extract symbols (%s); indexing it by lines", path, exc)

@@ -23,6 +23,8 @@ MAX_DEPTH = 8
 CONFIG_MAX_BYTES = 1_000_000
 STAR_TABLES = 8  # star_names' answers kept: the files a user works in (each up to every top-level name)
 MAX_BASE_DEPTH = 4  # classes up an inheritance chain whose members count
+C_HEADERS = (".h", ".hh", ".hpp", ".hxx", ".h++")  # C and C++ declarations (`implementation`)
+C_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".c++")  # ...and the files defining them
 CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "union", "object"})
 FUNCTION_KINDS = frozenset({"function", "method"})
 TYPE_LIKE = CLASS_LIKE | {"type"}  # what a declared type may name: a Go defined type (`type Value value`) has methods
@@ -125,6 +127,7 @@ class Graph:
         self._star_names: OrderedDict[tuple, frozenset[str] | None] = OrderedDict()  # star_names' last answers
         self._passed_on: dict[str, tuple[frozenset[str], tuple[str, ...]] | None] = {}
         self._top_names: frozenset[str] | None = None
+        self._implementations: dict[tuple[str, str, int], Def] = {}  # implementation's answers
         self._imported: dict[tuple[str, ImportRef], tuple[str, ...]] = {}  # _import_files' answers
         self._resolved_refs: dict[str, tuple[list[ImportRef], list[tuple[tuple[str, ...], str | None, str | None]]]] \
             = {}  # _resolved's answers: per file, the refs asked about and what they import
@@ -137,6 +140,7 @@ class Graph:
             chunk_of[(p, sym, start)] = i
             last_chunk[(p, sym)] = i
         groups: dict[tuple[str, str], list[Def]] = defaultdict(list)  # a name declared more than once in a file
+        enumerators: list[tuple[str, str]] = []
         for path, name, qual, kind, start, end, ty in store.definitions(paths):
             groups[(path, qual)].append(Def(path, qual, name, kind, start, end, chunk_of.get((path, qual, start)),
                                             ty or ""))
@@ -146,15 +150,21 @@ class Graph:
             else:  # TypeScript's merged declarations: the one that defines most (a class over its namespace)
                 best = min(decls, key=lambda x: (_MERGE_RANK.get(x.kind, len(_MERGE_RANK)), x.chunk is None))
                 d = best if best.chunk is not None else replace(best, chunk=last_chunk.get((path, qual)))
+            if d.kind == "enumerator" and "." in qual:  # shown with its enum: the enum's chunk
+                d = replace(d, chunk=last_chunk.get((path, qual.rsplit(".", 1)[0])))
+                enumerators.append((path, qual))
             self.defs[path][qual] = d
             same = [x for x in decls if x.kind == d.kind]  # Java's field and methods may share a name
             if len(same) > 1 and all(x.chunk is not None for x in same):
                 self.overloads[(path, qual)] = same  # each with a body of its own (Java, C++ overloads)
             self.by_name[d.name].append(d)
-            if d.chunk is not None:
+            if d.chunk is not None and d.kind != "enumerator":
                 self.def_of_chunk[d.chunk] = d
             if "." in qual:
                 self.members[(path, qual.rsplit(".", 1)[0])].append(d)
+        for path, qual in enumerators:  # C's enum constants are named bare (C++'s `enum class` ones qualified too)
+            d = self.defs[path][qual]
+            self.defs[path].setdefault(d.name, d)
         for path, module, name, alias, line in store.import_rows(paths):
             self.imports[path].append(ImportRef(module, name, alias, line))
 
@@ -188,6 +198,7 @@ class Graph:
         self._passed_on.clear()
         self._top_names = None
         self._imported.clear()
+        self._implementations.clear()
         self._resolved_refs.clear()
         return True
 
@@ -364,6 +375,23 @@ class Graph:
                     if fits := self._fitting(inherited, args, rule):
                         break
         return fits or decls
+
+    def implementation(self, d: Def) -> Def:
+        """Where a C or C++ function declared in a header is defined, as clangd's go-to-definition finds it: the one
+        definition of its name in a source file (for a class's method, one whose signature names the class:
+        `void Batch::Put(`); `d` itself when there is none or more than one, and outside C and C++ headers."""
+        if d.kind not in ("function", "method") or not d.path.endswith(C_HEADERS):
+            return d
+        key = (d.path, d.qualname, d.start_line)
+        if (found := self._implementations.get(key)) is None:
+            parent = self.defs.get(d.path, {}).get(d.qualname.rsplit(".", 1)[0]) if "." in d.qualname else None
+            owner = parent.name if parent is not None and parent.kind in CLASS_LIKE else None
+            bodies = [x for x in self.by_name.get(d.name, ()) if x.path.endswith(C_SOURCES) and x.chunk is not None
+                      and x.kind in ("function", "method")]
+            if owner is not None:
+                bodies = [x for x in bodies if f"{owner}::{d.name}" in (self.signature(x) or "")]
+            found = self._implementations[key] = bodies[0] if len(bodies) == 1 else d
+        return found
 
     def signature(self, d: Def) -> str | None:
         """A definition's signature as the catalog holds it; None when the catalog has no such definition."""

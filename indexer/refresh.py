@@ -317,10 +317,13 @@ class Refresher:
         spec = language_for(rel)
         g = grammar(spec.name) if spec is not None else None
         reextractor = self.index.reextractor
-        if g is None or reextractor.holds(rel, data):
+        if g is None or spec is None:
+            return
+        source = spec.prepare(data) if spec.prepare else data  # as the analysis parses it
+        if reextractor.holds(rel, source):
             return
         try:
-            reextractor.extract(g, rel, data)
+            reextractor.extract(g, rel, source)
         except Exception as exc:  # noqa: BLE001  (only a cache: the edit parses the whole file instead)
             log.debug("%s: no parse kept: %s", rel, exc)
 

@@ -259,6 +259,7 @@ class Retriever:
         own = g.defs.get(q.path, {})
         window_start = v.cursor_line - WINDOW_LINES + 1
         used_defs: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses
+        declared: set[int] = set()  # C header declarations in use, their definitions in used_defs: not "unused"
         used_mods: dict[str, int] = {}
         import_lines = {r.line for r in v.imports}
 
@@ -413,8 +414,10 @@ class Retriever:
                         n = args if attr is None else (arities[at] if at < len(arities) else None)
                         decls = g.overloads_of(t[1], n)
                         for d in decls:
-                            if d.chunk is not None:
-                                (typed_uses if via_type else used_defs)[d.chunk].extend(lines)
+                            if (impl := g.implementation(d)) is not d and d.chunk is not None:
+                                declared.add(d.chunk)  # a C header's function: its body is what is used
+                            if impl.chunk is not None:
+                                (typed_uses if via_type else used_defs)[impl.chunk].extend(lines)
                         if attr is not None and n is not None and decls and decls[0] is not t[1]:
                             t = ("def", decls[0])  # `p.tagSet().valueOf`: the overload called leads on by its result
                     else:
@@ -469,7 +472,7 @@ class Retriever:
                     add_members(t, "member_recent")
         for s in stars:
             add_members(s, "star")
-            add_chunks(g.member_chunks(s).difference(used_defs), "unused", 0.5)
+            add_chunks(g.member_chunks(s).difference(used_defs, declared), "unused", 0.5)
         add_all(peer_defs.values(), "star")  # the package's names are in scope as a star import's are
         for chunk in used_defs:  # members of classes in use (self.method, obj.method of an imported class)
             owner = g.def_of_chunk.get(chunk)

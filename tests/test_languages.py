@@ -328,7 +328,8 @@ def test_c() -> None:
     assert kinds(parsed) == {
         ("RING_DEFAULT_CAP", "constant"), ("RING_MIN", "macro"), ("ring_status", "enum"), ("ring", "struct"),
         ("ring_t", "type"), ("ring_visitor", "type"), ("ring_new", "function"), ("ring_used", "function"),
-        ("ring_write", "function"), ("ring_free", "function"),
+        ("ring_write", "function"), ("ring_free", "function"), ("ring_status.RING_OK", "enumerator"),
+        ("ring_status.RING_FULL", "enumerator"), ("ring_status.RING_EMPTY", "enumerator"),
     }
     # the prototype on line 29 is not a definition in a .c file
     assert [s.start_line for s in parsed.symbols if s.qualname == "ring_used"] == [44]
@@ -354,6 +355,7 @@ def test_c_typedefs_and_header_guards() -> None:
     parsed = parse_source("t.c", source)
     assert kinds(parsed) == {
         ("node_t", "struct"), ("anon_t", "struct"), ("ab_t", "enum"), ("outer", "struct"), ("outer.inner", "struct"),
+        ("ab_t.A", "enumerator"), ("ab_t.B", "enumerator"),
     }
 
 
@@ -365,7 +367,8 @@ def test_cpp() -> None:
         ("geo.Polygon", "class"), ("geo.Polygon.Polygon", "method"), ("geo.Polygon.~Polygon", "method"),
         ("geo.Polygon.area", "method"), ("geo.Polygon.winding", "method"), ("geo.Box", "struct"),
         ("geo.Box.contains", "method"), ("geo.clamp_max", "method"), ("winding", "method"),
-        ("perimeter_hint", "function"),
+        ("perimeter_hint", "function"), ("geo.Winding.Clockwise", "enumerator"),
+        ("geo.Winding.CounterClockwise", "enumerator"),
     }
     polygon = symbol(parsed, "geo.Polygon")
     assert lines(polygon) == (14, 35, 15)

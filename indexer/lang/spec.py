@@ -18,6 +18,8 @@ Peers = Callable[[str, PathIndex], list[str]]
 Bases = Callable[[str], list[list[str]]]
 # (a definition's name, its signature) -> the fewest and most arguments it takes (None: no limit), or None
 Arity = Callable[[str, str], "tuple[int, int | None] | None"]
+# a file's bytes -> the same bytes as the grammar should read them (same length: every offset stays)
+Prepare = Callable[[bytes], bytes]
 # a definition's node -> the type its value gives it where none is declared ("" when unknown)
 ValueType = Callable[[ts.Node], str]
 SMALL_KINDS = frozenset({"constant", "macro", "type"})  # by default left to the module-level windows
@@ -41,6 +43,8 @@ class LanguageSpec:
     - `value_type`: the type a constant or variable declared without one takes from its value (Go's
       `const x = false`, iota groups); it ranks the names that fit where a value of a known type is expected;
     - `arity`: how many arguments a function's signature takes: a call picks among overloads (Java) by it;
+    - `prepare`: the source as the grammar should read it, of the same length (C++'s export macros in class heads,
+      which the grammar cannot tell from the class's name, blanked);
     - `not_chunked`: definition kinds left to the module-level windows instead of chunks of their own;
     - `doc_style`: where a definition's documentation lives: "docstring" (the first string of its body) or
       "comment" (the comments right above it)."""
@@ -60,4 +64,5 @@ class LanguageSpec:
     reexports: bool = True
     arity: Arity | None = None
     value_type: ValueType | None = None
+    prepare: Prepare | None = None
     not_chunked: frozenset[str] = SMALL_KINDS

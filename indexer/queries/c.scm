@@ -53,6 +53,8 @@
 
 (preproc_function_def name: (identifier) @name) @definition.macro
 (preproc_def name: (identifier) @name value: (_)) @definition.constant
+; An enum's constants: named bare where the enum is visible (`graph.Graph` shows their enum).
+(enumerator name: (identifier) @name) @definition.enumerator
 
 ; References
 (call_expression
