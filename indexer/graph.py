@@ -25,6 +25,8 @@ STAR_TABLES = 8  # star_names' answers kept: the files a user works in (each up 
 MAX_BASE_DEPTH = 4  # classes up an inheritance chain whose members count
 C_HEADERS = (".h", ".hh", ".hpp", ".hxx", ".h++")  # C and C++ declarations (`implementation`)
 C_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".c++")  # ...and the files defining them
+_FUNCTIONS = frozenset({"function", "method"})
+_DEFINED_ELSEWHERE = _FUNCTIONS | {"variable"}
 CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "union", "object"})
 FUNCTION_KINDS = frozenset({"function", "method"})
 TYPE_LIKE = CLASS_LIKE | {"type"}  # what a declared type may name: a Go defined type (`type Value value`) has methods
@@ -377,17 +379,17 @@ class Graph:
         return fits or decls
 
     def implementation(self, d: Def) -> Def:
-        """Where a C or C++ function declared in a header is defined, as clangd's go-to-definition finds it: the one
-        definition of its name in a source file (for a class's method, one whose signature names the class:
+        """Where a C or C++ function (or `extern` variable) declared in a header is defined, as clangd's
+        go-to-definition finds it: the one definition of its name in a source file (for a class's method, one whose signature names the class:
         `void Batch::Put(`); `d` itself when there is none or more than one, and outside C and C++ headers."""
-        if d.kind not in ("function", "method") or not d.path.endswith(C_HEADERS):
+        if d.kind not in _DEFINED_ELSEWHERE or not d.path.endswith(C_HEADERS):
             return d
         key = (d.path, d.qualname, d.start_line)
         if (found := self._implementations.get(key)) is None:
             parent = self.defs.get(d.path, {}).get(d.qualname.rsplit(".", 1)[0]) if "." in d.qualname else None
             owner = parent.name if parent is not None and parent.kind in CLASS_LIKE else None
             bodies = [x for x in self.by_name.get(d.name, ()) if x.path.endswith(C_SOURCES) and x.chunk is not None
-                      and x.kind in ("function", "method")]
+                      and (x.kind == d.kind or x.kind in _FUNCTIONS and d.kind in _FUNCTIONS)]
             if owner is not None:
                 bodies = [x for x in bodies if f"{owner}::{d.name}" in (self.signature(x) or "")]
             found = self._implementations[key] = bodies[0] if len(bodies) == 1 else d

@@ -134,18 +134,19 @@ def test_c_library_calls_are_not_searched_for_when_edges_are_resolved(tmp_path, 
 
 
 C_HEADERS = {
-    "src/buf.h": ("#ifndef BUF_H\n#define BUF_H\n#define BUF_MAX 4096\n"
+    "src/buf.h": ("#ifndef BUF_H\n#define BUF_H\n#define BUF_MAX 4096\n#define BUF_API\n"
+                  "extern int buf_count;\nBUF_API int (*buf_hook)(void);\n"
                   "#define buf_len(b) ((b)->used)\n"
                   "typedef unsigned long buf_size_t;\n"
                   "typedef struct buf { char *data; buf_size_t used; } buf;\n"
                   "typedef enum {\n  BUF_OK,\n  BUF_FULL\n} buf_status;\n"
                   "/* Appends n bytes. */\nint buf_append(buf *b, const char *s, int n);\n#endif\n"),
-    "src/buf.c": ("#include <string.h>\n#include \"buf.h\"\n\n"
+    "src/buf.c": ("#include <string.h>\n#include \"buf.h\"\nint buf_count = 0;\n"
                   "int buf_append(buf *b, const char *s, int n) {\n"
                   "    memcpy(b->data + b->used, s, n);\n    b->used += n;\n    return n;\n}\n"),
     "src/main.c": ("#include \"buf.h\"\n\n"
                    "int fill(buf *b) {\n    buf_size_t room = BUF_MAX - buf_len(b);\n"
-                   "    if (room == 0) return BUF_FULL;\n    return buf_append(b, \"x\", room > 0);\n}\n"),
+                   "    if (room == 0) return BUF_FULL;\n    buf_count++;\n    return buf_append(b, \"x\", room > 0);\n}\n"),
     "include/kv/batch.h": ("#define KV_EXPORT __attribute__((visibility(\"default\")))\n"
                            "namespace kv {\nclass KV_EXPORT Batch {\n public:\n  void Put(int key);\n"
                            "  int Count() const;\n private:\n  int n_;\n};\n}\n"),
@@ -161,10 +162,13 @@ def test_c_macros_typedefs_and_definitions_behind_header_prototypes(tmp_path):
     # a macro, a #define constant and a typedef are items of their own, an enum's constant is shown with its enum;
     # a function the header declares is shown where it is defined (src/buf.c), as clangd's go-to-definition goes,
     # not as its prototype
-    items = r.context(Query("src/main.c", 3, end_line=7), join=False)
+    items = r.context(Query("src/main.c", 3, end_line=8), join=False)
     where = {i.symbol: (i.path, i.start_line) for i in reversed(items)}  # the best-ranked of a name
     assert {"BUF_MAX", "buf_len", "buf_size_t", "buf", "buf_status"} <= set(where)
     assert where["buf_append"] == ("src/buf.c", 4)
+    assert where["buf_count"] == ("src/buf.c", 3)  # a global the header declares `extern`: where it is defined
+    # a macro before a declaration's type leaves the parser reading the type as the variable's name: not a variable
+    assert "int" not in r.graph.defs["src/buf.h"] and "buf_count" in r.graph.defs["src/buf.h"]
     # C++: `class KV_EXPORT Batch` is the class Batch (the export macro is not its name), and its methods called
     # through a pointer are the out-of-line definitions in db/batch.cc
     assert "kv.Batch" in r.graph.defs["include/kv/batch.h"]
