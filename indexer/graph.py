@@ -380,8 +380,9 @@ class Graph:
 
     def implementation(self, d: Def) -> Def:
         """Where a C or C++ function (or `extern` variable) declared in a header is defined, as clangd's
-        go-to-definition finds it: the one definition of its name in a source file (for a class's method, one whose signature names the class:
-        `void Batch::Put(`); `d` itself when there is none or more than one, and outside C and C++ headers."""
+        go-to-definition finds it: the one definition of its name in a source file (for a class's method, one
+        whose signature names the class: `void Batch::Put(`); `d` itself when there is none or more than one, and
+        outside C and C++ headers."""
         if d.kind not in _DEFINED_ELSEWHERE or not d.path.endswith(C_HEADERS):
             return d
         key = (d.path, d.qualname, d.start_line)

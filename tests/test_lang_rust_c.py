@@ -146,7 +146,8 @@ C_HEADERS = {
                   "    memcpy(b->data + b->used, s, n);\n    b->used += n;\n    return n;\n}\n"),
     "src/main.c": ("#include \"buf.h\"\n\n"
                    "int fill(buf *b) {\n    buf_size_t room = BUF_MAX - buf_len(b);\n"
-                   "    if (room == 0) return BUF_FULL;\n    buf_count++;\n    return buf_append(b, \"x\", room > 0);\n}\n"),
+                   "    if (room == 0) return BUF_FULL;\n    buf_count++;\n"
+                   "    return buf_append(b, \"x\", room > 0);\n}\n"),
     "include/kv/batch.h": ("#define KV_EXPORT __attribute__((visibility(\"default\")))\n"
                            "namespace kv {\nclass KV_EXPORT Batch {\n public:\n  void Put(int key);\n"
                            "  int Count() const;\n private:\n  int n_;\n};\n}\n"),
