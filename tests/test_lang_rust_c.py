@@ -176,3 +176,12 @@ def test_c_macros_typedefs_and_definitions_behind_header_prototypes(tmp_path):
     items = r.context(Query("db/use.cc", 4, end_line=7), join=False)
     found = {(i.path, i.start_line) for i in items[:4]}
     assert {("db/batch.cc", 4), ("db/batch.cc", 6)} <= found
+
+
+def test_cpp_typed_receivers(tmp_path):
+    r = _index(tmp_path / "kv", C_HEADERS, tmp_path)
+    # `Batch* b` and `Batch local`: their members rank first after `b->` and `local.` (cpp-types.scm)
+    source = (tmp_path / "kv" / "db/use.cc").read_text().replace("  b->Put(1);\n", "  Batch local;\n  local.\n")
+    items = r.context(Query("db/use.cc", 6, len("  local.")), source=source, join=False)
+    assert items[0].symbol.rsplit(".", 1)[-1] in ("Put", "Count") and "receiver=1.00" in items[0].why
+    assert r.context(Query("db/use.cc", 4, end_line=7), join=False)  # the unchanged file still answers

@@ -54,5 +54,5 @@ SPECS = (
                  not_chunked=_C_NOT_CHUNKED),
     LanguageSpec("cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx", ".h++"), "tree_sitter_cpp",
                  read_imports=c_includes, resolve=resolve_c, bases=cpp_bases, implicit_this=True,
-                 prepare=blank_export_macros, not_chunked=_C_NOT_CHUNKED),
+                 types_query="cpp-types.scm", prepare=blank_export_macros, not_chunked=_C_NOT_CHUNKED),
 )
