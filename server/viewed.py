@@ -71,6 +71,10 @@ class ViewedRanges:
             out.append(r)
         self._ranges = out
 
+    def forget(self, path: str) -> None:
+        """No range of `path` any more (a file no model may see)."""
+        self._ranges = [r for r in self._ranges if r.path != path]
+
     def recent(self) -> list[Viewed]:
         """The ranges, newest first."""
         return self._ranges[::-1]

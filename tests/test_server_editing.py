@@ -169,12 +169,9 @@ async def test_completion_prompts_show_code_viewed_elsewhere_never_a_secret_or_i
                     "ranges": [{"start": {"line": 0, "character": 0}, "end": {"line": 9, "character": 0}}]}):
             lsp.protocol.notify("ragls/viewedRanges", bad)  # ignored (and logged): the server answers on
         viewed(lsp, zones, 10, 100)  # 90 lines: the middle 60 are kept, and shown as far as the share allows
-        positions = iter([(line, col) for line in (11, 12, 13, 15, 16, 17) for col in (8, 7, 6, 5)])
-        for line, col in positions:  # a new cursor each time (a completion is cached on its prefix)
-            api.replies.append("apply_discount(cart.total(), discount)")
-            await inline(lsp, checkout, line, col)
-            if "ZONE_" in (prompt := last_user_prompt(api)):
-                break
+        api.replies.append("apply_discount(cart.total(), discount)")
+        await inline(lsp, checkout, 11, 10)  # the notifications before it are in: no waiting
+        prompt = last_user_prompt(api)
         section = prompt.split("Code viewed recently in the editor (newest first):\n", 1)[1]
         section = section.split("<<<END REPOSITORY TEXT>>>", 1)[0]
         assert section.startswith("--- scratch/zones.py:26-") and "ZONE_25 = 'shipping zone 25" in section
@@ -186,9 +183,8 @@ async def test_completion_prompts_show_code_viewed_elsewhere_never_a_secret_or_i
         (root / ".raglsignore").write_text("scratch/\n")
         lsp.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
             uri=(root / ".raglsignore").as_uri(), type=types.FileChangeType.Created)]))
-        line, col = next(positions)
         api.replies.append("apply_discount(cart.total(), discount)")
-        await inline(lsp, checkout, line, col)
+        await inline(lsp, checkout, 12, 8)  # elsewhere: a completion is cached on its prefix
         assert "def checkout(" in (prompt := last_user_prompt(api)) and "ZONE_" not in prompt
         assert not any("hunter2" in p or "GENERATED_MARKER" in p for p in prompts(api))
     finally:

@@ -46,6 +46,8 @@ def test_ranges_are_bounded_merged_and_newest_first():
     v.add("c.py", [(1, 1000)])  # a huge range keeps its middle MAX_LINES
     assert v.recent()[0].lines() == MAX_LINES and v.recent()[0].start == 471
     v.add("c.py", [(0, 3), (9, 2)])  # not lines: ignored
+    v.forget("b.py")
+    assert all(r.path != "b.py" for r in v.recent())
     for n in range(3 * MAX_RANGES):
         v.add(f"f{n}.py", [(1, 10)])
     assert len(v.recent()) == MAX_RANGES and v.recent()[0].path == f"f{3 * MAX_RANGES - 1}.py"

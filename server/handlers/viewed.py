@@ -1,6 +1,7 @@
 """`ragls/viewedRanges`: the lines a client shows of a workspace file, kept (bounded) for completion prompts."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -9,16 +10,18 @@ from .nextedit import plain
 
 if TYPE_CHECKING:
     from ..app import RaglsServer
+    from ..folders import Folder
 
 log = logging.getLogger(__name__)
 VIEWED = "ragls/viewedRanges"
 MAX_RANGES = 10  # of one notification (a window with folds shows several); the rest are ignored
 USAGE = "takes {uri, ranges: [{start: {line, character}, end: {line, character}}]}"
+_checking: set[asyncio.Future] = set()  # the confinement checks under way (a task nobody holds may be collected)
 
 
 def register(server: RaglsServer) -> None:
     @server.feature(VIEWED)
-    async def viewed_ranges(ls: RaglsServer, params: Any) -> None:
+    def viewed_ranges(ls: RaglsServer, params: Any) -> None:
         p = plain(params)
         spans = spans_of(p)
         if spans is None:  # a client's bug: said, never an error (a notification has no answer)
@@ -28,10 +31,17 @@ def register(server: RaglsServer) -> None:
         if hit is None:
             return
         folder, rel = hit
-        if (why := await folder.session.refusal(rel)) is not None:
-            log.debug("viewed ranges of %s not kept: %s", rel, why)
-            return
+        # kept at once, so that a request after it sees it; a prompt shows nothing of a file no model may see (it asks
+        # again), and such a file's ranges go as soon as the confinement rule has said so
         folder.editing.viewed.add(rel, spans)
+        _checking.add(task := asyncio.ensure_future(_confined(folder, rel)))
+        task.add_done_callback(_checking.discard)
+
+
+async def _confined(folder: Folder, rel: str) -> None:
+    if (why := await folder.session.refusal(rel)) is not None:
+        log.debug("viewed ranges of %s not kept: %s", rel, why)
+        folder.editing.viewed.forget(rel)
 
 
 def spans_of(p: Any) -> list[tuple[int, int]] | None:
