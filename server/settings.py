@@ -74,6 +74,8 @@ class ChatSettings:
     context_budget: int = _key(2000, "of them, at most this many for retrieved definitions")
     edits_budget: int = _key(600, "of them, the recent edits and diagnostics (600: the last 3 hunks of 95% of real "
                                   "changes)")
+    viewed_budget: int = _key(400, "of them, code viewed recently in the editor, in explain prompts (other files, "
+                                   "or away from the selection; 400: about 30 lines; 0: none)")
     hover: bool = _key(False, "explain on hover (a model call per hover; read at start)")
 
 

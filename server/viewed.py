@@ -1,7 +1,7 @@
 """The line ranges a client showed recently (`ragls/viewedRanges`), bounded and merged, and their text for prompts."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 MAX_RANGES = 20  # per workspace folder, the oldest dropped first
@@ -78,6 +78,16 @@ class ViewedRanges:
     def recent(self) -> list[Viewed]:
         """The ranges, newest first."""
         return self._ranges[::-1]
+
+
+async def allowed(ranges: Sequence[Viewed], refusal: Callable[[str], Awaitable[str | None]]) -> list[Viewed]:
+    """`ranges` but those of files no model may see now (ignored since they were viewed, ...): `refusal` (the
+    session's confinement rule, its verdicts kept a few seconds) is asked once a file, for every prompt."""
+    may: dict[str, bool] = {}
+    for r in ranges:
+        if r.path not in may:
+            may[r.path] = await refusal(r.path) is None
+    return [r for r in ranges if may[r.path]]
 
 
 def viewed_text(ranges: Sequence[Viewed], lines_of: Callable[[str], list[str]], budget: int,

@@ -146,8 +146,7 @@ def last_user_prompt(api) -> str:
     return [b for p, b in api.requests if p.endswith("/chat/completions")][-1]["messages"][-1]["content"]
 
 
-async def test_completion_prompts_show_code_viewed_elsewhere_never_a_secret_or_ignored_files(shop_repo, api,
-                                                                                              tmp_path):
+async def test_prompts_show_code_viewed_elsewhere_never_a_secret_or_ignored_files(shop_repo, api, tmp_path):
     root = Path(shop_repo.working_tree_dir)
     lsp, _ = await start_server(root, api.base_url, tmp_path / "home")
     try:
@@ -178,6 +177,12 @@ async def test_completion_prompts_show_code_viewed_elsewhere_never_a_secret_or_i
         assert len(section) <= 256 * 3.5 and "ZONE_84" not in section  # the share: completion.viewedBudget
         assert "<<<BEGIN REPOSITORY TEXT>>>\nCode viewed recently" in prompt  # fenced as repository text
         assert "hunter2" not in prompt and "GENERATED_MARKER" not in prompt
+        api.replies.append("It totals the cart.")
+        rng = {"start": {"line": 7, "character": 0}, "end": {"line": 13, "character": 0}}
+        await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.explain", [checkout, rng]))
+        explain = last_user_prompt(api)  # explain shows them too, within chat.viewedBudget
+        assert "--- scratch/zones.py:26-" in explain and "ZONE_45 = " in explain and "ZONE_84" not in explain
+        assert "hunter2" not in explain and "GENERATED_MARKER" not in explain
 
         # ignored since it was viewed: never in a prompt again
         (root / ".raglsignore").write_text("scratch/\n")

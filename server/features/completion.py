@@ -20,7 +20,7 @@ from ..acceptance import AcceptanceStore
 from ..editing import Editing, signals_text
 from ..model.client import ModelClient
 from ..session import Session
-from ..viewed import Viewed, viewed_text
+from ..viewed import Viewed, allowed, viewed_text
 from .context import context_items
 from .postprocess import clean
 
@@ -154,11 +154,10 @@ class Completer:
         return await self.session.run(self._render, req, items, viewed)
 
     async def _viewed(self) -> list[Viewed]:
-        """The ranges viewed recently, newest first, but those of files no model may see now (ignored since, a
-        secret): the confinement rule is asked again for every prompt (its verdicts are kept a few seconds)."""
+        """The ranges viewed recently, newest first, but those of files no model may see now."""
         if self.editing is None or self.session.settings.completion.viewed_budget <= 0:
             return []
-        return [v for v in self.editing.viewed.recent() if await self.session.refusal(v.path) is None]
+        return await allowed(self.editing.viewed.recent(), self.session.refusal)
 
     def _render(self, req: CompletionRequest, items: list[Item], viewed: Sequence[Viewed] = ()
                 ) -> tuple[Rendered, list[dict]]:
