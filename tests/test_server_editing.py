@@ -12,6 +12,7 @@ from ragls.server.handlers.nextedit import plain
 
 from .fake_openai import FakeOpenAI
 from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
+from .test_redact import GH_TOKEN
 from .test_server_lsp import inline, prompts
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
@@ -154,7 +155,8 @@ async def test_prompts_show_code_viewed_elsewhere_never_a_secret_or_ignored_file
         # written after indexing, so that no retrieval finds them: only having been viewed brings them to a prompt
         (root / "scratch").mkdir()
         zones = root / "scratch/zones.py"
-        zones.write_text("".join(f"ZONE_{n} = 'shipping zone {n} of the warehouse rota'\n" for n in range(100)))
+        zones.write_text("".join(f"ZONE_{n} = 'shipping zone {n} of the warehouse rota'\n" for n in range(100))
+                         .replace("ZONE_27 = 'shipping zone 27", f"ZONE_27 = '{GH_TOKEN}"))
         (root / ".env").write_text("API_TOKEN=hunter2-very-secret\n")
         with (root / ".gitignore").open("a") as f:
             f.write("build/\n")
@@ -177,6 +179,7 @@ async def test_prompts_show_code_viewed_elsewhere_never_a_secret_or_ignored_file
         assert len(section) <= 256 * 3.5 and "ZONE_84" not in section  # the share: completion.viewedBudget
         assert "<<<BEGIN REPOSITORY TEXT>>>\nCode viewed recently" in prompt  # fenced as repository text
         assert "hunter2" not in prompt and "GENERATED_MARKER" not in prompt
+        assert GH_TOKEN not in prompt and "ZONE_27 = '<redacted:github-token>" in prompt  # redacted as any context
         api.replies.append("It totals the cart.")
         rng = {"start": {"line": 7, "character": 0}, "end": {"line": 13, "character": 0}}
         await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.explain", [checkout, rng]))
