@@ -1,4 +1,5 @@
-"""`ragls/viewedRanges`: the lines a client shows of a workspace file, kept (bounded) for completion prompts."""
+"""`ragls/viewedRanges`: the lines a client shows of a workspace file, kept (bounded) for completion and explain
+prompts."""
 from __future__ import annotations
 
 import asyncio
@@ -39,7 +40,12 @@ def register(server: RaglsServer) -> None:
 
 
 async def _confined(folder: Folder, rel: str) -> None:
-    if (why := await folder.session.refusal(rel)) is not None:
+    try:
+        why = await folder.session.refusal(rel)
+    except Exception as exc:  # the ranges stay: every prompt asks the rule again
+        errors.logged(f"the confinement check of {rel}", exc)
+        return
+    if why is not None:
         log.debug("viewed ranges of %s not kept: %s", rel, why)
         folder.editing.viewed.forget(rel)
 
