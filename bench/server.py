@@ -1,9 +1,11 @@
 """Language-server figures on Django's package folder: ragls's own time per inline-completion request (retrieval,
 prompt assembly, LSP; the model's fixed delay subtracted) and the server's memory.
 
-usage: python bench/server.py [--work bench/work] [--requests 200] [--model-delay-ms 50]
+usage: python bench/server.py [--work bench/work] [--requests 200] [--model-delay-ms 50] [--viewed]
 Needs the Django index of bench/django.py (run that first). The model is the tests' local OpenAI-compatible server,
-run in a process of its own so that its work is not counted as ragls's."""
+run in a process of its own so that its work is not counted as ragls's. --viewed: before each request the client
+also says which lines it shows (`ragls/viewedRanges`, 40 lines around the cursor), so that prompts hold the code
+viewed in the files before (more often than an editor, which sends it when a scroll stops)."""
 from __future__ import annotations
 
 import argparse
@@ -96,6 +98,9 @@ async def scenario(name: str, a: argparse.Namespace, model: Model, repo: Path, d
                 text_document=types.VersionedTextDocumentIdentifier(uri=opened[path], version=versions[path]),
                 content_changes=[types.TextDocumentContentChangePartial(range=types.Range(at, at), text=text)]))
             ln, col = ln + text.count("\n"), (col if "\n" not in text else 0) + len(text.rsplit("\n", 1)[-1])
+        if a.viewed:
+            lsp.protocol.notify("ragls/viewedRanges", {"uri": opened[path], "ranges": [
+                {"start": {"line": max(0, ln - 20), "character": 0}, "end": {"line": ln + 20, "character": 0}}]})
         t0 = time.perf_counter()
         await lsp.text_document_inline_completion_async(types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(opened[path]), position=types.Position(ln, col),
@@ -173,6 +178,7 @@ def main() -> None:
     ap.add_argument("--work", default="bench/work")
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--model-delay-ms", type=float, default=50)
+    ap.add_argument("--viewed", action="store_true", help="send the lines around the cursor as viewed ranges")
     asyncio.run(run(ap.parse_args()))
 
 

@@ -17,7 +17,7 @@ from . import errors, positions, protocol
 from .acceptance import summarize
 from .features.completion import Timings
 from .folders import Folder
-from .handlers import actions, completion, hover, nextedit, sync
+from .handlers import actions, completion, hover, nextedit, sync, viewed
 from .model.client import ModelClient, ModelConfig
 from .review import editor as review
 from .layers import Resolved, resolve
@@ -228,6 +228,7 @@ def create_server() -> RaglsServer:
     completion.register(server)
     actions.register(server)
     nextedit.register(server)
+    viewed.register(server)
     protocol.install(server)
     return server
 

@@ -1,5 +1,5 @@
-"""One workspace folder's editing signals: the recent edits as hunks in today's line numbers, and the client's
-diagnostics of its open files."""
+"""One workspace folder's editing signals: the recent edits as hunks in today's line numbers, the client's
+diagnostics of its open files and the ranges it showed recently."""
 from __future__ import annotations
 
 import time
@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragls.indexer.hunks import Hunk, between
+
+from .viewed import ViewedRanges
 
 MAX_EDITS = 24  # hunks kept, oldest dropped first
 MAX_HUNK_LINES = 80  # a bigger hunk (a paste, a formatter's rewrite) is kept cut to its first lines
@@ -34,7 +36,8 @@ class Diagnostic:
 
 
 class Editing:
-    """Fed from didChange; read by next-edit, completion, fix and explain prompts."""
+    """Fed from didChange, `ragls/diagnostics` and `ragls/viewedRanges`; read by next-edit, completion, fix and
+    explain prompts."""
 
     def __init__(self) -> None:
         self._edits: deque[Hunk] = deque(maxlen=MAX_EDITS)
@@ -42,6 +45,7 @@ class Editing:
         self._last_at = 0.0
         self.diagnostics: dict[str, list[Diagnostic]] = {}
         self._offered: dict[str, tuple[int, list[dict]]] = {}  # uri -> (hash of its text, the next edits there)
+        self.viewed = ViewedRanges()
 
     def changed(self, path: str, old: str, new: str, now: float | None = None) -> None:
         """A document's text went from `old` to `new`: extend the edit being made, or start a new one."""
@@ -51,6 +55,7 @@ class Editing:
             return
         first = step.start
         delta = step.new_length() - step.old_length()
+        self.viewed.edited(path, first, step.old_length(), step.new_length())
         last = self._edits[-1] if self._edits else None
         extend = (last is not None and last.path == path and self._base is not None and now - self._last_at < MERGE_S
                   and _near(last, first, step.old_length()))

@@ -55,6 +55,8 @@ class CompletionSettings:
     context_budget: int = _key(1024, "of them, at most this many for retrieved definitions")
     edits_budget: int = _key(256, "of them, the recent edits away from the cursor and the diagnostics near it (256: "
                                   "the last 2-3 hunks of 75% of real changes)")
+    viewed_budget: int = _key(256, "of them, code viewed recently in the editor (other files, or far from the "
+                                   "cursor), only where prefix and suffix keep 640 (256: about 20 lines; 0: none)")
     multiline: bool = _key(True, "complete a block, not only a line")
     acceptance: bool = _key(True, "count shown, accepted and dismissed completions, and keep the accepted ones with "
                                   "their prompts, in a local store next to the index (never sent anywhere; read by "
@@ -72,6 +74,8 @@ class ChatSettings:
     context_budget: int = _key(2000, "of them, at most this many for retrieved definitions")
     edits_budget: int = _key(600, "of them, the recent edits and diagnostics (600: the last 3 hunks of 95% of real "
                                   "changes)")
+    viewed_budget: int = _key(400, "of them, code viewed recently in the editor, in explain prompts (other files, "
+                                   "or away from the selection; 400: about 30 lines; 0: none)")
     hover: bool = _key(False, "explain on hover (a model call per hover; read at start)")
 
 

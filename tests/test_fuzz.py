@@ -18,10 +18,11 @@ BAD_POSITIONS = [-1, 2**31, 2**53, 10**6, 10**12]
 METHODS = ["textDocument/inlineCompletion", "textDocument/completion", "textDocument/codeAction", "codeAction/resolve",
            "workspace/executeCommand", "textDocument/hover", "textDocument/definition", "workspace/symbol",
            "textDocument/didOpen", "textDocument/didChange", "textDocument/didClose", "textDocument/didSave",
-           "workspace/didChangeWatchedFiles", "ragls/nextEdit", "ragls/diagnostics",
+           "workspace/didChangeWatchedFiles", "ragls/nextEdit", "ragls/diagnostics", "ragls/viewedRanges",
            "workspace/didChangeConfiguration", "$/setTrace", "$/progress",
            "window/workDoneProgress/cancel", "$/cancelRequest", "", "$/", "foo", "textDocument/\ud800"]
-NOTIFICATIONS = ("textDocument/did", "workspace/did", "$/", "ragls/diagnostics")
+NOTIFICATIONS = ("textDocument/did", "workspace/did", "$/", "ragls/diagnostics", "ragls/viewedRanges")
+VALID = METHODS.index("$/setTrace")  # the methods before it: those given well-formed params too
 COMMANDS = ["ragls.status", "ragls.explain", "ragls.ask", "ragls.fix", "ragls.nope", "", "\ud800"]
 
 
@@ -105,6 +106,8 @@ class Fuzzer:
         if method == "ragls/diagnostics":
             return {"uri": uri, "diagnostics": [{"range": self._range(), "message": "undefined name", "severity": 1,
                                                  "source": self.rng.choice(["pyright", "ragls", ""])}]}
+        if method == "ragls/viewedRanges":
+            return {"uri": uri, "ranges": [self._range(self.rng.random() < 0.8)]}
         return {}
 
     def mutate(self, value: Any, depth: int = 0) -> Any:
@@ -131,7 +134,7 @@ class Fuzzer:
 
     # -- kinds of fuzz ------------------------------------------------------------------------------------------
     def valid(self) -> Iterator[tuple[bytes, Any]]:
-        method = self.rng.choice(METHODS[:16])
+        method = self.rng.choice(METHODS[:VALID])
         params = self.valid_params(method)
         if method.startswith(NOTIFICATIONS):
             yield self.notification(method, params)
@@ -139,7 +142,7 @@ class Fuzzer:
             yield self.request(method, params)
 
     def wrong_types(self) -> Iterator[tuple[bytes, Any]]:
-        method = self.rng.choice(METHODS[:16])
+        method = self.rng.choice(METHODS[:VALID])
         params = self.mutate(self.valid_params(method))
         if method.startswith(NOTIFICATIONS) and self.rng.random() < 0.7:
             yield self.notification(method, params)
@@ -226,7 +229,7 @@ class Fuzzer:
 
     def random_method(self) -> Iterator[tuple[bytes, Any]]:
         method = self.rng.choice(METHODS + ["".join(self.rng.choice("ab/$xyz") for _ in range(8))])
-        params = self.rng.choice(JUNK + [self.valid_params(self.rng.choice(METHODS[:16]))])
+        params = self.rng.choice(JUNK + [self.valid_params(self.rng.choice(METHODS[:VALID]))])
         if self.rng.random() < 0.6:
             yield self.request(method, params)
         else:

@@ -89,6 +89,11 @@ def test_neovim_completes_fixes_explains_and_reports_errors(shop_repo, tmp_path)
     assert steps["completion_hidden"] == f"    return {RETURN}"
     assert "def apply_discount(amount: float, percent: float)" in prompts[0]  # a cross-file definition
     assert "shop/pricing.py" in prompts[0]
+    # the views of models.py were sent on scrolling; the last one's lines (but the retrieved ones) are in the prompt
+    assert steps["scrolled"] == {"start": {"line": 19, "character": 0}, "end": {"line": 29, "character": 0}}
+    assert steps["viewed"] == {"start": {"line": 0, "character": 0}, "end": {"line": 10, "character": 0}}
+    assert "Code viewed recently in the editor" in prompts[0] and "--- shop/models.py:1-" in prompts[0]
+    assert "Domain objects." in prompts[0]
     assert len(prompts) == 7  # one model call per completion, fix, explanation and answer; none to the dead one
     assert steps["multiline_menu"] == {"shown": True, "items": [{"word": "cart = Cart(owner)", "menu": "[ragls]"}]}
     assert steps["multiline"] == ["    cart = Cart(owner)", "    return cart"]

@@ -1,6 +1,6 @@
 """Editing signals in the real server: `ragls/nextEdit` points a rename at its remaining uses in other files and
-brings the model's edit there back as the changed lines only; the edit history and the client's diagnostics reach
-the next-edit and completion prompts (never a secret file's)."""
+brings the model's edit there back as the changed lines only; the edit history, the client's diagnostics and the
+ranges it showed reach the next-edit and completion prompts (never a secret or ignored file's)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +12,7 @@ from ragls.server.handlers.nextedit import plain
 
 from .fake_openai import FakeOpenAI
 from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
+from .test_redact import GH_TOKEN
 from .test_server_lsp import inline, prompts
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
@@ -132,5 +133,67 @@ async def test_a_client_with_inline_completion_is_not_offered_textdocument_compl
     try:
         assert result.capabilities.completion_provider is None
         assert result.capabilities.inline_completion_provider is not None
+    finally:
+        await lsp.shutdown_session()
+
+
+def viewed(lsp, path: Path, first: int, last: int) -> None:
+    """The client shows lines first..last - 1 (0-based) of a file."""
+    lsp.protocol.notify("ragls/viewedRanges", {"uri": path.as_uri(), "ranges": [
+        {"start": {"line": first, "character": 0}, "end": {"line": last, "character": 0}}]})
+
+
+def last_user_prompt(api) -> str:
+    return [b for p, b in api.requests if p.endswith("/chat/completions")][-1]["messages"][-1]["content"]
+
+
+async def test_prompts_show_code_viewed_elsewhere_never_a_secret_or_ignored_files(shop_repo, api, tmp_path):
+    root = Path(shop_repo.working_tree_dir)
+    lsp, _ = await start_server(root, api.base_url, tmp_path / "home")
+    try:
+        await wait_indexed(lsp)
+        # written after indexing, so that no retrieval finds them: only having been viewed brings them to a prompt
+        (root / "scratch").mkdir()
+        zones = root / "scratch/zones.py"
+        zones.write_text("".join(f"ZONE_{n} = 'shipping zone {n} of the warehouse rota'\n" for n in range(100))
+                         .replace("ZONE_27 = 'shipping zone 27", f"ZONE_27 = '{GH_TOKEN}"))
+        (root / ".env").write_text("API_TOKEN=hunter2-very-secret\n")
+        with (root / ".gitignore").open("a") as f:
+            f.write("build/\n")
+        (root / "build").mkdir()
+        (root / "build/gen.py").write_text("GENERATED_MARKER = 1\n")
+        checkout = open_doc(lsp, root / "shop/checkout.py")
+        viewed(lsp, root / ".env", 0, 1)
+        viewed(lsp, root / "build/gen.py", 0, 1)
+        for bad in (None, [], "all", {"uri": checkout}, {"uri": checkout, "ranges": "all"}, {"uri": 3, "ranges": []},
+                    {"uri": checkout, "ranges": [{"start": {"line": -1}}]}, {"uri": "file:///elsewhere/x.py",
+                    "ranges": [{"start": {"line": 0, "character": 0}, "end": {"line": 9, "character": 0}}]}):
+            lsp.protocol.notify("ragls/viewedRanges", bad)  # ignored (and logged): the server answers on
+        viewed(lsp, zones, 10, 100)  # 90 lines: the middle 60 are kept, and shown as far as the share allows
+        api.replies.append("apply_discount(cart.total(), discount)")
+        await inline(lsp, checkout, 11, 10)  # the notifications before it are in: no waiting
+        prompt = last_user_prompt(api)
+        section = prompt.split("Code viewed recently in the editor (newest first):\n", 1)[1]
+        section = section.split("<<<END REPOSITORY TEXT>>>", 1)[0]
+        assert section.startswith("--- scratch/zones.py:26-") and "ZONE_25 = 'shipping zone 25" in section
+        assert len(section) <= 256 * 3.5 and "ZONE_84" not in section  # the share: completion.viewedBudget
+        assert "<<<BEGIN REPOSITORY TEXT>>>\nCode viewed recently" in prompt  # fenced as repository text
+        assert "hunter2" not in prompt and "GENERATED_MARKER" not in prompt
+        assert GH_TOKEN not in prompt and "ZONE_27 = '<redacted:github-token>" in prompt  # redacted as any context
+        api.replies.append("It totals the cart.")
+        rng = {"start": {"line": 7, "character": 0}, "end": {"line": 13, "character": 0}}
+        await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.explain", [checkout, rng]))
+        explain = last_user_prompt(api)  # explain shows them too, within chat.viewedBudget
+        assert "--- scratch/zones.py:26-" in explain and "ZONE_45 = " in explain and "ZONE_84" not in explain
+        assert "hunter2" not in explain and "GENERATED_MARKER" not in explain
+
+        # ignored since it was viewed: never in a prompt again
+        (root / ".raglsignore").write_text("scratch/\n")
+        lsp.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+            uri=(root / ".raglsignore").as_uri(), type=types.FileChangeType.Created)]))
+        api.replies.append("apply_discount(cart.total(), discount)")
+        await inline(lsp, checkout, 12, 8)  # elsewhere: a completion is cached on its prefix
+        assert "def checkout(" in (prompt := last_user_prompt(api)) and "ZONE_" not in prompt
+        assert not any("hunter2" in p or "GENERATED_MARKER" in p for p in prompts(api))
     finally:
         await lsp.shutdown_session()

@@ -168,6 +168,7 @@ def test_drives_the_real_server_as_the_extension_does(compiled, tmp_path):
     assert len(chats) == 6, chats
     completion, fix = chats[1], chats[2]
     assert "def apply_discount(amount: float, percent: float)" in completion and "shop/pricing.py" in completion
+    assert "--- README.md:1-3" in completion and "A tiny package used by ragls's retrieval tests." in completion
     assert "class TaxPolicy" in fix and "tax_for expects a positive amount" in fix
     assert all(b["model"] == "test-chat" for p, b in requests if p.endswith("/chat/completions"))  # from settings
     assert all(h.get("authorization") == "Bearer sk-from-secret-storage" for h in headers)

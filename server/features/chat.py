@@ -14,6 +14,7 @@ from ..editing import Editing, signals_text
 from ..model.client import ModelClient, ModelError
 from ..model.schema import ReplySchema
 from ..session import Session
+from ..viewed import allowed, viewed_text
 from . import fixes
 from .completion import head_lines
 from .context import citations, context_items
@@ -98,8 +99,16 @@ class ChatFeatures:
         # explain may show the beginning of a selection too large for its prompt: cut it near the budget first
         # (~8 characters a token at most in code), so that exact trimming counts tokens of a bounded text
         code = head_lines(sel.code, self.session.settings.chat.budget * 8)
-        edits = signals_text(self.editing, sel.path, sel.start_line, sel.end_line,
-                             self.session.settings.chat.edits_budget)
+        s = self.session.settings.chat
+        edits = signals_text(self.editing, sel.path, sel.start_line, sel.end_line, s.edits_budget)
+        if self.editing is not None and s.viewed_budget > 0:
+            # code viewed recently, after the edits (trimmed first), but the lines the prompt shows already
+            viewed = await allowed(self.editing.viewed.recent(), self.session.refusal)
+            shown: dict[str, list[tuple[int, int]]] = {sel.path: [(sel.start_line, sel.end_line)]}
+            for i in context:
+                shown.setdefault(i["path"], []).append((i["start_line"], i["end_line"]))
+            seen = await self.session.run(viewed_text, viewed, self.session.lines, s.viewed_budget, shown)
+            edits = "\n\n".join(p for p in (edits, seen) if p)
         values = {"language": self._language(sel.path), "path": sel.path, "start_line": sel.start_line,
                   "end_line": sel.end_line, "selection": code, "context": context, "edits": edits or "(none)"}
         return await self.session.run(self._render, "explain", values), context

@@ -7,7 +7,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,6 +20,7 @@ from ..acceptance import AcceptanceStore
 from ..editing import Editing, signals_text
 from ..model.client import ModelClient
 from ..session import Session
+from ..viewed import Viewed, allowed, viewed_text
 from .context import context_items
 from .postprocess import clean
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 CACHE_SIZE = 256
 NEAR_CURSOR_LINES = 40  # edits this close to the cursor in its file are in the prefix or suffix already
 TEMPLATE_TOKENS = 250  # the completion templates' own text and delimiters
+CODE_FLOOR = 640  # prefix and suffix tokens (the templates' `keep`: 512 + 128) that viewed code never takes
 TAKEN_TAIL, TAKEN_TYPED = 80, 400  # a taken suggestion: the text after it as it was, within this much typed after
 MIN_REPLY_CHARS, CHARS_PER_TOKEN_CAP = 2000, 16  # a completion reply is read up to max_tokens x 16 characters
 
@@ -148,9 +150,17 @@ class Completer:
         """The prompt that would be sent, and the retrieved context in it (assembled off the event loop)."""
         items = await self.session.context(Query(req.path, req.line, req.col), req.text, k=8,
                                            budget=self.session.settings.completion.context_budget)
-        return await self.session.run(self._render, req, items)
+        viewed = await self._viewed()
+        return await self.session.run(self._render, req, items, viewed)
 
-    def _render(self, req: CompletionRequest, items: list[Item]) -> tuple[Rendered, list[dict]]:
+    async def _viewed(self) -> list[Viewed]:
+        """The ranges viewed recently, newest first, but those of files no model may see now."""
+        if self.editing is None or self.session.settings.completion.viewed_budget <= 0:
+            return []
+        return await allowed(self.editing.viewed.recent(), self.session.refusal)
+
+    def _render(self, req: CompletionRequest, items: list[Item], viewed: Sequence[Viewed] = ()
+                ) -> tuple[Rendered, list[dict]]:
         s = self.session.settings
         prefix, suffix = req.split()
         context = context_items(self.session, items)
@@ -160,9 +170,21 @@ class Completer:
         room = max(256, s.completion.budget - sum(i.tokens for i in items) - TEMPLATE_TOKENS)
         edits = signals_text(self.editing, req.path, req.line, req.line, s.completion.edits_budget, NEAR_CURSOR_LINES)
         room -= count(edits) if edits else 0
+        # code viewed recently: the least sure signal, so only what prefix and suffix can spare above their floor
+        share = min(s.completion.viewed_budget, room - CODE_FLOOR) if viewed else 0
+        room -= max(share, 0)
+        shown_prefix, shown_suffix = _near(prefix, int(room * 0.75), tail_lines), _near(suffix, int(room * 0.25),
+                                                                                         head_lines)
+        if share > 0:
+            # not the lines the prompt shows already: the retrieved definitions, the code around the cursor
+            shown: dict[str, list[tuple[int, int]]] = {req.path: [
+                (req.line - shown_prefix.count("\n"), req.line + shown_suffix.count("\n"))]}
+            for i in items:
+                shown.setdefault(i.path, []).append((i.start_line, i.end_line))
+            seen = viewed_text(viewed, self.session.lines, share, shown)
+            edits = "\n\n".join(p for p in (edits, seen) if p)
         values: dict[str, Value] = {"language": spec.name if spec else "text", "path": req.path, "context": context,
-                  "edits": edits, "prefix": _near(prefix, int(room * 0.75), tail_lines),
-                  "suffix": _near(suffix, int(room * 0.25), head_lines)}
+                  "edits": edits, "prefix": shown_prefix, "suffix": shown_suffix}
         fim = s.model.fim_template
         template = load("complete_fim" if fim else "complete_chat")
         rendered = render(template, values, s.completion.budget, fim_family=fim)

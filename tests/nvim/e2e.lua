@@ -28,6 +28,29 @@ local function main()
   wait_for("the index", function() return ragls.is_indexed(buf) end, 120000)
   results.steps.indexed = ragls.status(buf)
 
+  -- models.py in a split, scrolled down and back up: each view goes to the server (ragls/viewedRanges, debounced);
+  -- the last one reaches the first completion's prompt
+  local viewed = require("ragls.viewed")
+  vim.cmd("10split " .. params.root .. "/shop/models.py")
+  local models = vim.api.nvim_get_current_buf()
+  wait_for("the client to attach to models.py", function()
+    return vim.lsp.get_clients({ name = "ragls", bufnr = models })[1]
+  end)
+  local function view_from(first)
+    return function()
+      local last = viewed.last(client.id)
+      local view = last and vim.json.decode(last)
+      return not viewed.pending() and view and view.uri:find("/shop/models%.py$") and view.ranges[1].start.line == first
+        and view.ranges[1]
+    end
+  end
+  wait_for("models.py's first view", view_from(0))
+  vim.fn.winrestview({ topline = 20, lnum = 25 })
+  results.steps.scrolled = wait_for("the view scrolled down", view_from(19))
+  vim.fn.winrestview({ topline = 1, lnum = 1 })
+  results.steps.viewed = wait_for("the view back at the top", view_from(0))
+  vim.cmd.close()
+
   --- Type `text` as line `row` (ending at the cursor), ask with the trigger key, accept with the accept key.
   local function complete(row, text)
     vim.api.nvim_buf_set_lines(buf, row - 1, row, false, { text })

@@ -13,6 +13,7 @@ import { SECTION, changeEffect, initializationOptions } from "./logic/settings";
 import { type ServerStatus, statusMarkdown } from "./logic/status";
 import { NextEditView } from "./nextEditView";
 import { Answers, StatusBar } from "./ui";
+import { ViewedForwarder } from "./viewedForwarder";
 
 const API_KEY_SECRET = "ragls.apiKey";
 const OPEN_SETTINGS = "Open Settings";
@@ -24,6 +25,7 @@ class Extension implements vscode.Disposable {
   private readonly status = new StatusBar();
   private readonly answers = new Answers();
   private readonly diagnostics = new DiagnosticsForwarder(() => this.running());
+  private readonly viewed = new ViewedForwarder(() => this.running());
   private readonly nextEdit = new NextEditView(() => this.running());
   private readonly disposables: vscode.Disposable[] = [];
   private starting?: Promise<void>;
@@ -32,7 +34,7 @@ class Extension implements vscode.Disposable {
   constructor(private readonly context: vscode.ExtensionContext) {
     const command = (id: string, run: (...args: unknown[]) => unknown) => vscode.commands.registerCommand(id, run);
     this.disposables.push(
-      this.output, this.status, this.answers, this.diagnostics, this.nextEdit,
+      this.output, this.status, this.answers, this.diagnostics, this.viewed, this.nextEdit,
       command("ragls.askQuestion", () => this.ask()),
       command("ragls.explainSelection", () => this.onSelection(SERVER_COMMANDS.explain)),
       command("ragls.fixSelection", () => this.onSelection(SERVER_COMMANDS.fix)),
@@ -124,6 +126,7 @@ class Extension implements vscode.Disposable {
       if (newState === State.Running) {
         this.status.update((m) => m.running());
         this.diagnostics.started();
+        this.viewed.started();
       } else if (newState === State.Starting) this.status.update((m) => m.starting());
     });
     this.output.info(`starting the server: ${launch.command} ${launch.args.join(" ")} in ${folder.uri.fsPath}`);

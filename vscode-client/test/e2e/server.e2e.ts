@@ -27,6 +27,7 @@ import { NEXT_EDIT_REQUEST, chooseSuggestion, nextEditParams, parseResult, tabAc
 import { SERVER_COMMANDS, answerMarkdown, commandRange, rangeLabel } from "../../src/logic/requests";
 import { type Section, explicitSection, initializationOptions, sectionFromManifest, serverSettings } from "../../src/logic/settings";
 import { StatusModel } from "../../src/logic/status";
+import { VIEWED_NOTIFICATION, ViewedSync } from "../../src/logic/viewed";
 import { languageClientCapabilities } from "./capabilities";
 
 const WORKSPACE = process.env.RAGLS_E2E_WORKSPACE;
@@ -201,6 +202,10 @@ test("a model failure is one clear error message", { skip }, async () => {
 });
 
 test("an inline completion while typing", { skip }, async () => {
+  // the README was on screen (as the extension sends it): its lines reach the completion's prompt
+  const readme = pathToFileURL(path.join(WORKSPACE ?? "", "README.md")).href;
+  const view = new ViewedSync().update(readme, [{ start: { line: 0, character: 0 }, end: { line: 2, character: 47 } }]);
+  await lsp().sendNotification(VIEWED_NOTIFICATION, view);
   const result = await within(Promise.resolve(lsp().sendRequest(InlineCompletionRequest.type, {
     textDocument: { uri: checkoutUri }, position: { line: 11, character: 10 },
     context: { triggerKind: InlineCompletionTriggerKind.Automatic, selectedCompletionInfo: undefined },
