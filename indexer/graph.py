@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -107,6 +108,7 @@ class Graph:
         self.members: dict[tuple[str, str], list[Def]] = defaultdict(list)  # (path, parent qualname) -> members
         self.def_of_chunk: dict[int, Def] = {}
         self.overloads: dict[tuple[str, str], list[Def]] = {}  # (path, qualname) -> its declarations, in order
+        self._aliases: set[str] = set()  # names _load gave definitions besides their qualified names
         self._load(store, None)
         py = [p for p, lang in self.language.items() if lang == "python"]
         has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
@@ -167,8 +169,27 @@ class Graph:
         for path, qual in enumerators:  # C's enum constants are named bare (C++'s `enum class` ones qualified too)
             d = self.defs[path][qual]
             self.defs[path].setdefault(d.name, d)
+            self._aliases.add(d.name)
+        for path in {p for p, _ in groups if p.endswith(C_HEADERS + C_SOURCES)}:
+            self._namespace_aliases(path)
         for path, module, name, alias, line in store.import_rows(paths):
             self.imports[path].append(ImportRef(module, name, alias, line))
+
+    def _namespace_aliases(self, path: str) -> None:
+        """A C++ file's definitions inside namespaces also under their name within them (`leveldb.port.Mutex` as
+        `Mutex`, the namespace `leveldb.port` as `port`): code in the namespace, or using it, names them so (which
+        namespace a file is in, and its `using` lines, are not read: the name in any namespace of the file)."""
+        defs = self.defs[path]
+        for qual, d in list(defs.items()):
+            if "." not in qual or qual != d.qualname:
+                continue
+            parent, inner = qual.rsplit(".", 1)[0], d.name
+            while (p := defs.get(parent)) is not None and p.kind == "namespace" and p.qualname == parent:
+                if "." not in parent:
+                    defs.setdefault(inner, d)
+                    self._aliases.add(inner)
+                    break
+                parent = parent.rsplit(".", 1)[0]
 
     def patch(self, store: Store, paths: list[str]) -> bool:
         """Re-read changed files in place (an editor's edits). False when the set of files changed, which needs a
@@ -391,8 +412,9 @@ class Graph:
             owner = parent.name if parent is not None and parent.kind in CLASS_LIKE else None
             bodies = [x for x in self.by_name.get(d.name, ()) if x.path.endswith(C_SOURCES) and x.chunk is not None
                       and (x.kind == d.kind or x.kind in _FUNCTIONS and d.kind in _FUNCTIONS)]
-            if owner is not None:
-                bodies = [x for x in bodies if f"{owner}::{d.name}" in (self.signature(x) or "")]
+            if owner is not None:  # `Status File::Close()`, not `Status TestFile::Close()`
+                named = re.compile(rf"(?<![\w:]){re.escape(owner)}\s*::\s*{re.escape(d.name)}\s*\(")
+                bodies = [x for x in bodies if named.search(self.signature(x) or "")]
             found = self._implementations[key] = bodies[0] if len(bodies) == 1 else d
         return found
 
@@ -540,7 +562,7 @@ class Graph:
             names = self._catalog.top_level_qualnames()
             for module, name, alias in self._catalog.distinct_imports():
                 names.update(n for n in (alias, name, (module or "").split(".")[0]) if n)
-            self._top_names = frozenset(names)
+            self._top_names = frozenset(names | self._aliases)
         return self._top_names
 
     def in_scope(self, path: str, name: str) -> Target | None:

@@ -173,6 +173,9 @@ def test_c_macros_typedefs_and_definitions_behind_header_prototypes(tmp_path):
     # C++: `class KV_EXPORT Batch` is the class Batch (the export macro is not its name), and its methods called
     # through a pointer are the out-of-line definitions in db/batch.cc
     assert "kv.Batch" in r.graph.defs["include/kv/batch.h"]
+    # inside `namespace kv`, `Batch` names kv.Batch through the include
+    bound = r.graph.in_scope("db/use.cc", "Batch")
+    assert bound is not None and bound[1].qualname == "kv.Batch"
     items = r.context(Query("db/use.cc", 4, end_line=7), join=False)
     found = {(i.path, i.start_line) for i in items[:4]}
     assert {("db/batch.cc", 4), ("db/batch.cc", 6)} <= found
