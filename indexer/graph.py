@@ -326,11 +326,12 @@ class Graph:
 
     def member_chunks(self, target: Target) -> frozenset[int]:
         """The chunks of `module_members(target)`, as a set: a request meets the members a class inherits once per
-        class of the family, and set differences of them cost a fraction of walking the lists."""
+        class of the family, and set differences of them cost a fraction of walking the lists. A function a C
+        header declares is its definition's chunk (`implementation`)."""
         key = _target_key(target)
-        if (found := self._member_chunks.get(key)) is None:
+        if (found := self._member_chunks.get(key)) is None:  # a C header's functions: where they are defined
             found = self._member_chunks[key] = frozenset(
-                d.chunk for d in self.module_members(target) if d.chunk is not None)
+                c for d in self.module_members(target) if (c := self.implementation(d).chunk) is not None)
         return found
 
     def _module_members(self, target: Target, depth: int) -> list[Def]:
