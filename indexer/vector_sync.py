@@ -108,10 +108,10 @@ class VectorSync:
     def write(self, gone: list[str], added: dict[str, str], vectors: dict[str, np.ndarray],
               summary: Summary) -> None:
         """Apply a committed batch to the vector store (`added`: new id -> text hash; `vectors`: text hash ->
-        vector). Once it has failed in a run (a server down, a damaged store
-        in use elsewhere), the run goes on for the catalog alone: vectors_dirty stays set and the next run
-        reconciles. In a run that defers its vectors the batch's ids are only noted; a late run writes nothing now, nor
-        does a run that owes its vectors to the first search."""
+        vector). Once it has failed in a run (a server down, a damaged store in use elsewhere), the run goes on for
+        the catalog alone: vectors_dirty stays set and the next run reconciles. In a run that defers its vectors the
+        batch's ids are only noted; a late run writes nothing now, nor does a run that owes its vectors to the first
+        search."""
         if summary.vectors_error is not None or not (gone or added) or self.late or self.owed:
             return
         if (deferred := self.deferred) is not None:
