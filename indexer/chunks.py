@@ -41,15 +41,23 @@ def _chunkable(symbols: list[Symbol], not_chunked: frozenset[str]) -> list[Symbo
     return out
 
 
+def chunk_text(lines: list[str], start: int, end: int, head_end: int, symbol: str) -> str:
+    """The text a chunk indexes (and embeds), from its file's lines and the span and symbol the catalog keeps: a
+    definition's collapsed when long, a window's (no symbol) cut at MAX_CHUNK_CHARS. What `chunk_file` stores, so that
+    vectors built later (`vector_sync.py`) embed the same text."""
+    if symbol:
+        return _collapse(lines, start, end, head_end, symbol)
+    return _text(lines, start, end)[:MAX_CHUNK_CHARS]
+
+
 def windows(path: str, lines: list[str], spans: list[tuple[int, int]], kind: str) -> list[Chunk]:
     """Line windows over the given spans, skipping blank-only ones."""
     out = []
     for lo, hi in spans:
         for s in range(lo, hi + 1, WINDOW_LINES):
             e = min(hi, s + WINDOW_LINES - 1)
-            text = _text(lines, s, e)
-            if text.strip():
-                out.append(Chunk(path, s, e, min(e, s + 15), kind, "", text[:MAX_CHUNK_CHARS]))
+            if _text(lines, s, e).strip():
+                out.append(Chunk(path, s, e, min(e, s + 15), kind, "", chunk_text(lines, s, e, min(e, s + 15), "")))
     return out
 
 
@@ -71,7 +79,7 @@ def chunk_file(path: str, lines: list[str], symbols: list[Symbol]) -> list[Chunk
             end = max(s.start_line, s.head_end, min(m.start_line for m in members) - 1)
         head_end = min(s.head_end, end)
         out.append(Chunk(path, s.start_line, end, head_end, s.kind, s.qualname,
-                         _collapse(lines, s.start_line, end, head_end, s.qualname)))
+                         chunk_text(lines, s.start_line, end, head_end, s.qualname)))
         covered[s.start_line:s.end_line + 1] = b"\1" * (s.end_line - s.start_line + 1)
     spans, lo = [], None
     for ln in range(1, len(lines) + 1):

@@ -78,6 +78,12 @@ class Flags:
         """A reader found the vector store empty or moved while a writer held the lock (`want_reconcile`)."""
         return self.meta(VECTORS_RECONCILE) == "1"
 
+    def vectors_behind(self) -> bool:
+        """Whether the vector store may lack writes the catalog holds: `vectors_dirty`, `vectors_reconcile` or
+        `vectors_pending` set (one read: a search asks before each use of vectors built on demand)."""
+        return self.db.execute("SELECT 1 FROM meta WHERE (key IN (?, ?) AND value='1') OR key=? LIMIT 1",
+                               (VECTORS_DIRTY, VECTORS_RECONCILE, VECTORS_PENDING)).fetchone() is not None
+
     def pending_vectors(self) -> str | None:
         """The raw JSON of the vector writes runs deferred (`record_deferred_vectors`), None when there are none."""
         return self.meta(VECTORS_PENDING)

@@ -123,6 +123,14 @@ class Index:
         return STATIC_NAME if spec == "static" else spec
 
     @cached_property
+    def vectors_on_demand(self) -> bool:
+        """Whether the vectors are built when a search first needs them rather than by every refresh: with the
+        static embedder, code context reads no vectors (`Retriever._similarity`), only searches do, so an index and
+        its updates neither embed nor open the vector store (`VectorSync.catch_up`). A model embedder's vectors
+        serve code context: written as the catalog is."""
+        return self.embedder_name == STATIC_NAME
+
+    @cached_property
     def embedder(self) -> Embedder:
         c = self.config
         return make_embedder(c.embedder, c.embed_base_url, c.embed_api_key_env)
@@ -156,14 +164,28 @@ class Index:
     @property
     def vectors(self) -> VectorStore:
         """The vector store, opened on first use; raises VectorStoreError (unreachable server, damaged store that
-        cannot be rebuilt now, `pause_vectors`: retrieval goes on without it) and is then tried again on the next."""
+        cannot be rebuilt now, `pause_vectors`: retrieval goes on without it) and is then tried again on the next.
+        Vectors built on demand are brought up to the catalog first (`catch_up_vectors`)."""
         if (vectors := self._vectors) is None:
             if self._vectors_paused is not None:
                 raise VectorStoreError(self._vectors_paused)
             with self._opening_vectors:
                 if (vectors := self._vectors) is None:
                     vectors = self._vectors = self._open_vectors()
+        if self.vectors_on_demand:
+            self.catch_up_vectors(vectors)
         return vectors
+
+    def catch_up_vectors(self, vectors: VectorStore) -> None:
+        """Vectors built on demand: embed and store what the catalog's writes left owed (`VectorSync.catch_up`),
+        under the write lock; while a writer holds it, the store answers as it is and the next use tries again."""
+        if not self.store.vectors_behind():
+            return
+        try:
+            with self.write_lock(wait_in_process=False):
+                self.vector_sync.catch_up(vectors)
+        except IndexLocked as exc:
+            log.debug("vectors not brought up to date now: %s", exc)
 
     @property
     def vectors_open(self) -> bool:
@@ -218,6 +240,9 @@ class Index:
         if not self.store.has_chunks():
             if moved:
                 self.store.set_vectors_at(vectors.target)
+        elif self.vectors_on_demand:
+            if known != vectors.target or vectors.count() == 0:  # never built here, or emptied: reconciled first
+                self.store.want_reconcile()
         elif moved or vectors.count() == 0:
             # a new collection (the store deleted, a server wiped, another server) for a catalog that has chunks:
             # restore them (into a shared one, only those it lacks)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 BATCH_FILES = 400  # files per transaction: a killed run loses at most one batch of work
 DEFER_MAX_FILES = 50  # a run that changes at most this many files leaves its vector writes to the next reader
+PENDING_MAX_CHARS = 200_000  # deferred ids past this (about 7,000) leave the store dirty: one reconcile instead
 LATE_MIN_FILES = 2 * BATCH_FILES  # a run that changes more writes a local store's vectors once, after parsing
 FULL_EDGES_FRACTION = 0.4  # edges of more files than this share are all resolved again, in one pass
 
@@ -91,6 +92,8 @@ class Refresher:
             late = self._late_vectors(len(jobs) + len(removed))
             if self._defer_vectors(len(jobs) + len(removed)):
                 sync.deferred = DeferredVectors()
+            elif index.vectors_on_demand:
+                sync.owed, late = True, False
             elif late:
                 sync.late = True
             if removed:
@@ -121,10 +124,16 @@ class Refresher:
     def _defer_vectors(self, files: int) -> bool:
         """Whether this run leaves its few vector writes to the next process that opens the local vector store (a
         query does, and needs the store anyway): opening it costs importing chroma, seconds against milliseconds of
-        work. Never for a shared server (its other clients would not know), nor when the store is open already."""
+        work. Never for a shared server (its other clients would not know), nor when the store is open already.
+        With vectors built on demand, a small run on a store that holds the catalog notes its ids (the first
+        search embeds and stores just those); any other run leaves the store dirty (`VectorSync.owed`)."""
         index, store = self.index, self.index.store
-        return (0 < files <= DEFER_MAX_FILES and not index.vectors_open and not index.config.store_url
-                and store.generation() is not None and not store.vectors_dirty() and not store.reconcile_wanted())
+        if not 0 < files <= DEFER_MAX_FILES or store.generation() is None or store.vectors_dirty() \
+                or store.reconcile_wanted():
+            return False
+        if index.vectors_on_demand:
+            return len(store.pending_vectors() or "") < PENDING_MAX_CHARS
+        return not index.vectors_open and not index.config.store_url
 
     def _late_vectors(self, files: int) -> bool:
         """Whether this run writes a local store's vectors once, from the embedding cache, after the parser workers
@@ -144,8 +153,8 @@ class Refresher:
         def flush() -> None:
             nonlocal gone
             if batch:
-                g, added = self._write(batch, summary)
-                sync.write(gone + g, added, summary)
+                g, added, vectors = self._write(batch, summary)
+                sync.write(gone + g, added, vectors, summary)
                 gone = []
                 batch.clear()
 
@@ -164,20 +173,23 @@ class Refresher:
                 flush()
         flush()
         if gone:
-            sync.write(gone, {}, summary)
+            sync.write(gone, {}, {}, summary)
         if touched:
             store = self.index.store
             with store.transaction() as tx:
                 store.touch_files(tx, [(a.size, a.mtime_ns, a.path) for a in touched])
 
-    def _write(self, batch: list[Analysis], summary: Summary) -> tuple[list[str], dict[str, np.ndarray]]:
-        """Store a batch of analysed files in one transaction. Returns (vector ids no longer used, new id ->
-        vector)."""
+    def _write(self, batch: list[Analysis], summary: Summary) -> tuple[list[str], dict[str, str],
+                                                                      dict[str, np.ndarray]]:
+        """Store a batch of analysed files in one transaction. Returns (vector ids no longer used, new id -> text
+        hash, text hash -> vector). With vectors built on demand nothing is embedded or looked up: the new ids
+        only (their vectors are built by the first search that needs them)."""
         index, store = self.index, self.index.store
-        hashes = sorted({h for a in batch if a.parsed for h in a.text_hashes})
+        on_demand = index.vectors_on_demand
+        hashes = [] if on_demand else sorted({h for a in batch if a.parsed for h in a.text_hashes})
         cached = store.cached_vectors(hashes)
         missing = [h for h in hashes if h not in cached]
-        shared = index.vector_sync.shared_vectors(batch, missing, summary)
+        shared = None if on_demand else index.vector_sync.shared_vectors(batch, missing, summary)
         if shared is not None:
             cached.update(shared[1])
         todo = [h for h in missing if h not in cached]
@@ -187,7 +199,7 @@ class Refresher:
             vectors = index.embedder.embed([texts[h] for h in todo])
             cached.update(zip(todo, vectors, strict=True))
             summary.embedded += len(todo)
-        added: dict[str, np.ndarray] = {}
+        added: dict[str, str] = {}
         fresh = set(todo)
         fts: list[tuple[int, str]] = []  # (chunk id, its terms), written at once
         with store.transaction() as tx:
@@ -218,15 +230,15 @@ class Refresher:
                         fts.append((cid, terms))
                     if shared is not None:  # a shared store gets what it lacks, whoever stored the rest
                         if vid not in shared[0]:
-                            added[vid] = cached[h]
+                            added[vid] = h
                     elif vid not in old or h in fresh:  # a text embedded just now cannot be in the store yet
-                        added[vid] = cached[h]
+                        added[vid] = h
                     old.discard(vid)
                 summary.symbols += len(p.symbols)
                 summary.chunks += len(p.chunks)
             store.insert_postings(tx, fts)
             store.mark_vectors_dirty(tx)
-        return sorted(old), added
+        return sorted(old), added, cached
 
     def _kept_chunks(self, tx, batch: list[Analysis]) -> dict[str, int]:
         """Vector id -> chunk id of the stored chunks a file's new analysis holds again, the same text at the
@@ -290,6 +302,7 @@ class Refresher:
             before = snapshot(store, [rel])
             deferred = DeferredVectors() if self._defer_vectors(1) else None
             sync.deferred = deferred
+            owed = sync.owed = deferred is None and index.vectors_on_demand
             try:
                 changed = self._update_one(rel, data, summary)
             finally:
@@ -301,9 +314,10 @@ class Refresher:
                     record_pending(tx, changes)  # the next refresh resolves the edges these can affect
                     if deferred is not None and (deferred.gone or deferred.added):
                         store.record_deferred_vectors(tx, deferred.gone, deferred.added)
-                    # else the next refresh reconciles: a run stopped before its vectors, a store that failed, or
-                    # deferred writes whose vectors the cache lost (applied during this update)
-                    if not was_dirty and summary.vectors_error is None and not sync.lost:
+                    # else the next refresh (or, vectors built on demand, the next search) reconciles: a run stopped
+                    # before its vectors, a store that failed, deferred writes whose vectors the cache lost (applied
+                    # during this update), or an update that owes its vectors to the next search
+                    if not was_dirty and summary.vectors_error is None and not sync.lost and not owed:
                         store.clear_vectors_dirty(tx)
                     store.mark_edges_stale(tx)
                     if not was_unsettled:  # this update is recorded whole; a stopped refresh's mark stays
@@ -360,7 +374,7 @@ class Refresher:
                 store.unsettle(tx)
                 gone = store.remove_files(tx, [rel])
                 store.mark_vectors_dirty(tx)
-            index.vector_sync.write(gone, {}, summary)
+            index.vector_sync.write(gone, {}, {}, summary)
             summary.removed = 1
             return True
         if from_disk and held(data):  # a buffer's text was compared above

@@ -358,6 +358,21 @@ class Store(Flags):
         """Chunk vector id -> text hash, for the ids the catalog holds."""
         return dict(self._rows_in("SELECT vec_id, text_hash FROM chunks WHERE vec_id IN ({marks})", vec_ids, 900))
 
+    def chunk_sources(self, text_hashes: list[str]) -> dict[str, list[tuple[str, str, int, int, int, str]]]:
+        """Where the chunks of these texts are: path -> (text hash, file hash, start, end, head_end, symbol) of each,
+        enough to read a chunk's text again from its file (`chunks.py:chunk_text`)."""
+        out: dict[str, list[tuple[str, str, int, int, int, str]]] = {}
+        for path, *rest in self._rows_in(
+                "SELECT c.path, c.text_hash, f.hash, c.start_line, c.end_line, c.head_end, c.symbol FROM chunks c "
+                "JOIN files f ON f.path = c.path WHERE c.text_hash IN ({marks})", text_hashes):
+            out.setdefault(path, []).append(tuple(rest))
+        return out
+
+    def uncached_hashes(self) -> set[str]:
+        """The chunk texts whose vectors the embedding cache lacks."""
+        return {h for h, in self.db.execute("SELECT DISTINCT text_hash FROM chunks WHERE text_hash NOT IN "
+                                            "(SELECT text_hash FROM vectors)")}
+
     def all_text_hashes(self) -> dict[str, str]:
         """Every chunk's vector id -> text hash: what the vector store should hold."""
         return dict(self.db.execute("SELECT vec_id, text_hash FROM chunks").fetchall())

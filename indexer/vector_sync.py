@@ -1,5 +1,7 @@
 """The vector store kept equal to the catalog's chunks: a run's writes (at once, deferred, or once at its end), the
-writes other runs deferred, and `reconcile` after an interrupted run or into a new store."""
+writes other runs deferred, and `reconcile` after an interrupted run or into a new store. With vectors built on demand
+(the static embedder: `Index.vectors_on_demand`), runs write none and `catch_up` embeds and stores what the catalog
+holds when a search first needs it."""
 from __future__ import annotations
 
 import hashlib
@@ -11,6 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .analyze import analyze_bytes, content_hash, split_lines
+from .chunks import chunk_text
+from .files import read_regular
 from .repair import USER
 from .vectors import VectorStore, VectorStoreError, VectorStoreGone, needs_check
 
@@ -20,6 +25,8 @@ if TYPE_CHECKING:
     from .refresh import Summary
 
 log = logging.getLogger(__name__)
+BUILD_FILES = 400  # files whose chunk texts are read and embedded at a time when vectors are built on demand
+SAY_FROM = 1000  # a build of this many texts (or a store's first) is said on the command line, smaller ones logged
 
 
 def vec_ids(path: str, hashes: list[str]) -> list[str]:
@@ -54,18 +61,21 @@ def apply_vectors(vectors: VectorStore, gone: list[str], added: dict[str, np.nda
 class VectorSync:
     """One index's vector writes. Holds the state of the run in progress: the ids it defers (`deferred`), whether it
     writes them once at its end (`late`), whether applying deferred writes found vectors the cache lost (`lost`:
-    an update then leaves `vectors_dirty` set), and whether a failed write was reported (once per index)."""
+    an update then leaves `vectors_dirty` set), whether it leaves them to the first search that needs them
+    (`owed`), whether a failed write was reported (once per index), and how many texts `catch_up` embedded."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
         self.deferred: DeferredVectors | None = None
         self.late = False
+        self.owed = False
         self.lost = False
         self.warned = False
+        self.embedded = 0
 
     def end_run(self) -> None:
         """The run's way of writing vectors is over (its deferred ids are recorded or abandoned)."""
-        self.deferred, self.late = None, False
+        self.deferred, self.late, self.owed = None, False, False
 
     def failed(self, summary: Summary, exc: VectorStoreError) -> None:
         summary.vectors_error = str(exc)
@@ -95,11 +105,14 @@ class VectorSync:
             return None
         return set(held), found
 
-    def write(self, gone: list[str], added: dict[str, np.ndarray], summary: Summary) -> None:
-        """Apply a committed batch to the vector store. Once it has failed in a run (a server down, a damaged store
-        in use elsewhere), the run goes on for the catalog alone: vectors_dirty stays set and the next run
-        reconciles. In a run that defers its vectors the batch's ids are only noted; a late run writes nothing now."""
-        if summary.vectors_error is not None or not (gone or added) or self.late:
+    def write(self, gone: list[str], added: dict[str, str], vectors: dict[str, np.ndarray],
+              summary: Summary) -> None:
+        """Apply a committed batch to the vector store (`added`: new id -> text hash; `vectors`: text hash ->
+        vector). Once it has failed in a run (a server down, a damaged store in use elsewhere), the run goes on for
+        the catalog alone: vectors_dirty stays set and the next run reconciles. In a run that defers its vectors the
+        batch's ids are only noted; a late run writes nothing now, nor does a run that owes its vectors to the first
+        search."""
+        if summary.vectors_error is not None or not (gone or added) or self.late or self.owed:
             return
         if (deferred := self.deferred) is not None:
             deferred.gone.update(gone)
@@ -107,20 +120,18 @@ class VectorSync:
             return
         index = self.index
         try:
-            vectors = index.vectors
+            store = index.vectors
             if index.store.pending_vectors() is not None:  # another process deferred some: they go first
-                self.apply_pending(vectors)
-            hashes = None
-            if vectors.shared and added:
-                hashes = index.store.text_hashes(list(added))
-            apply_vectors(vectors, gone, added, hashes)
+                self.apply_pending(store)
+            apply_vectors(store, gone, {vid: vectors[h] for vid, h in added.items()},
+                          added if store.shared else None)
         except VectorStoreError as exc:
             self.failed(summary, exc)
 
     def settle(self, dirty: bool, summary: Summary) -> None:
         """End of a refresh: the vector store holds exactly the catalog's chunks (vectors_dirty cleared), or the run
-        could not reach it and vectors_dirty stays set."""
-        if summary.vectors_error is not None:
+        could not reach it, or owes its vectors to the first search, and vectors_dirty stays set."""
+        if summary.vectors_error is not None or self.owed:
             return
         index, store = self.index, self.index.store
         if (deferred := self.deferred) is not None:
@@ -152,7 +163,7 @@ class VectorSync:
         pending = json.loads(raw)
         live = store.text_hashes(sorted(set(pending["gone"]) | set(pending["added"])))
         gone = [v for v in pending["gone"] if v not in live]
-        cached = store.cached_vectors(sorted({live[v] for v in pending["added"] if v in live}))
+        cached = self._vectors_of({live[v] for v in pending["added"] if v in live}, vectors)
         added = {v: cached[live[v]] for v in pending["added"] if v in live and live[v] in cached}
         if len(added) < len([v for v in pending["added"] if v in live]):  # the cache lost some: reconcile them
             store.mark_vectors_dirty_now()
@@ -170,16 +181,24 @@ class VectorSync:
         want = store.all_text_hashes()
         if vectors.shared:  # other clones' vectors stay; only this catalog's ids are asked for
             have = vectors.present(sorted(want))
+            if self.index.vectors_on_demand:
+                self._cache_held(vectors, want, have)
         else:
             have = vectors.ids()
             vectors.delete(sorted(have - want.keys()))
         missing = sorted(want.keys() - have)
         restored: dict[str, np.ndarray] = {}
         if missing:
-            cached = store.cached_vectors(sorted({want[v] for v in missing}))
+            cached = self._vectors_of({want[v] for v in missing}, vectors)
             lost = sorted({want[v] for v in missing if want[v] not in cached})
             if lost:  # the embedding cache lost them too (pruned, salvaged in part, cleared): parse and embed again
-                log.warning("%d chunk vectors were lost; their files are indexed again by the next refresh", len(lost))
+                if self.index.vectors_on_demand:  # their files changed since: read again, embedded on the next use
+                    self.lost = True
+                    log.info("%d chunk texts differ from their files; those files are indexed again by the next "
+                             "refresh", len(lost))
+                else:
+                    log.warning("%d chunk vectors were lost; their files are indexed again by the next refresh",
+                                len(lost))
                 with store.transaction() as tx:
                     store.reread_files_of(tx, lost)
             restored = {v: cached[want[v]] for v in missing if want[v] in cached}
@@ -189,3 +208,100 @@ class VectorSync:
             store.clear_pending_vectors(tx)
         log.info("vector store reconciled: %d removed, %d restored", len(have - want.keys()), len(restored))
         return len(restored)
+
+    def catch_up(self, vectors: VectorStore) -> None:
+        """Vectors built on demand: make the store hold every chunk of the catalog before a search reads it. After
+        catalog writes that left the store behind (`vectors_dirty`: a cold index, a large refresh, an interrupted
+        one) or a store found empty or new (`vectors_reconcile`): `reconcile`, embedding the texts not cached; after
+        small runs that noted their ids (`vectors_pending`): `apply_pending`. Idempotent: a use interrupted here is
+        completed by the next one. Call with the write lock held."""
+        store = self.index.store
+        self.lost = False
+        if store.vectors_dirty() or store.reconcile_wanted():
+            self.reconcile(vectors)
+            if not self.lost:  # else the texts that differ from their files leave it dirty: reconciled next time
+                with store.transaction() as tx:
+                    store.settle_vectors(tx)
+        elif store.pending_vectors() is not None:
+            self.apply_pending(vectors)
+
+    def _cache_held(self, vectors: VectorStore, want: dict[str, str], have: set[str]) -> None:
+        """Keep in the embedding cache the vectors a shared store holds of this catalog's chunks, as a refresh that
+        writes vectors keeps those it fetches: a dropped or wiped collection is then restored from this cache."""
+        store = self.index.store
+        uncached = store.uncached_hashes()
+        ids = sorted(vid for vid in have if want[vid] in uncached)
+        if ids:
+            held = vectors.fetch(ids)
+            with store.transaction() as tx:
+                store.cache_vectors(tx, [(want[vid], v.astype(np.float32).tobytes()) for vid, v in held.items()])
+
+    def _vectors_of(self, hashes: set[str], vectors: VectorStore) -> dict[str, np.ndarray]:
+        """The vectors of these chunk texts that can be had: cached in the catalog; with vectors built on demand
+        also those a shared store holds (stored by any clone, found by text hash) and, for the rest, embedded now
+        from the texts read again from their files."""
+        store = self.index.store
+        found = store.cached_vectors(sorted(hashes))
+        if not self.index.vectors_on_demand or not (rest := hashes - found.keys()):
+            return found
+        if vectors.shared:
+            held = vectors.by_hash(sorted(rest))
+            with store.transaction() as tx:  # kept: a wiped server is restored from this cache
+                store.cache_vectors(tx, [(h, v.astype(np.float32).tobytes()) for h, v in held.items()])
+            found.update(held)
+            rest -= held.keys()
+        if rest:
+            found.update(self._embed_from_files(rest, first=store.vectors_at() != vectors.target))
+        return found
+
+    def _embed_from_files(self, hashes: set[str], first: bool) -> dict[str, np.ndarray]:
+        """Embed the chunk texts of these hashes, read again from their files (`chunks.py:chunk_text` over the
+        catalog's spans, or the file analysed again where that differs), and cache them, BUILD_FILES files at a
+        time (an interrupted build keeps what it cached). A text whose file no longer holds it is left out."""
+        index, store = self.index, self.index.store
+        sources = store.chunk_sources(sorted(hashes))
+        if first or len(hashes) >= SAY_FROM:  # seconds of work: one line on the command line
+            log.warning("embedding %s chunks for search%s", f"{len(hashes):,}", " (first use)" if first else "",
+                        extra=USER)
+        else:
+            log.info("embedding %d chunks for search", len(hashes))
+        out: dict[str, np.ndarray] = {}
+        paths = sorted(sources)
+        for i in range(0, len(paths), BUILD_FILES):
+            texts: dict[str, str] = {}
+            for path in paths[i:i + BUILD_FILES]:
+                texts.update(self._texts_of(path, sources[path], hashes))
+            todo = sorted(texts.keys() - out.keys())
+            if not todo:
+                continue
+            embedded = index.embedder.embed([texts[h] for h in todo])
+            with store.transaction() as tx:
+                store.cache_vectors(tx, [(h, v.astype(np.float32).tobytes()) for h, v in zip(todo, embedded,
+                                                                                          strict=True)])
+            out.update(zip(todo, embedded, strict=True))
+            self.embedded += len(todo)
+        return out
+
+    def _texts_of(self, path: str, rows: list[tuple[str, str, int, int, int, str]],
+                  wanted: set[str]) -> dict[str, str]:
+        """The wanted chunk texts of one file, read from the disk, each checked against its hash."""
+        limits = self.index.config.limits
+        try:
+            data, _ = read_regular(self.index.root / path, limits.max_file_bytes + 1)
+        except OSError as exc:
+            log.debug("%s: its chunks cannot be read again: %s", path, exc)
+            return {}
+        lines = split_lines(data)
+        out: dict[str, str] = {}
+        for h, _, start, end, head_end, symbol in rows:
+            if h in wanted and h not in out:
+                text = chunk_text(lines, start, end, head_end, symbol)
+                if content_hash(text.encode()) == h:
+                    out[h] = text
+        if wanted.intersection(r[0] for r in rows) - out.keys() and content_hash(data) == rows[0][1]:
+            a = analyze_bytes(path, data, limits)  # the catalog's text, cut otherwise than its spans say
+            if a.parsed is not None:
+                for h, c in zip(a.text_hashes, a.parsed.chunks, strict=True):
+                    if h in wanted:
+                        out.setdefault(h, c.text)
+        return out

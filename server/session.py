@@ -223,7 +223,10 @@ class Session:
     def _warm_writer(self, vectors: bool, embedder: bool = True) -> None:
         """Load the embedder (and chroma's code, or open the vector store) for the per-file updates that follow, as
         an in-process refresh leaves them: the first edit does not then load them (seconds of holding the GIL)
-        while completions wait."""
+        while completions wait. Vectors built on demand need neither for updates: nothing is loaded (a search loads
+        them when it first needs vectors)."""
+        if self._write_index.vectors_on_demand:
+            return
         try:
             if embedder and (warm := getattr(self._write_index.embedder, "warm", None)) is not None:
                 warm()  # the static model's segmenter too: the first edit's new words need it
@@ -329,8 +332,7 @@ class Session:
         for handle, _ in self._pending.values():
             handle.cancel()
         for index in (self._write_index, self._read_index):
-            if index.vectors_open:
-                index.vectors.close()
+            index.close_vectors()
         self._writer.shutdown(wait=False, cancel_futures=True)
         self._reader.shutdown(wait=False, cancel_futures=True)
         # the catalog stays open (an update may still be running on it): only its checkpointer stops

@@ -92,6 +92,13 @@ def workspace_fixture(tmp_path: Path) -> Workspace:
     return ws
 
 
+@pytest.fixture(name="eager_vectors")
+def eager_vectors_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Indexes opened in this process write their vectors as a model embedder's are written (embedded and stored
+    by every refresh and update), with the static embedder: the path `Index.vectors_on_demand` takes for a model."""
+    monkeypatch.setattr(Index, "vectors_on_demand", False)
+
+
 @pytest.fixture(name="open_index")
 def open_index_fixture(tmp_path: Path) -> Iterator:
     """open_index(root, data_dir=None, **config) -> Index with its data under tmp_path; closed after the test."""

@@ -57,12 +57,13 @@ def test_index_into_a_chroma_server(chroma_url, shop_repo, tmp_path, open_index)
     assert (again.changed, again.embedded) == (0, 0)
     assert rows(index, "SELECT count(*) FROM chunks")[0][0] + len(gone) == seen.count()
 
-    # The server lost the collection (restarted without storage, say): the first query still answers, and the
-    # next refresh restores the vectors from those cached in the catalog, without embedding anything.
+    # The server lost the collection (restarted without storage, say): the first query restores the vectors from
+    # those cached in the catalog (the static embedder's vectors are built by searches), without embedding anything.
     other.delete_collection(name)
     close_index(index)
     index = open_index(shop_repo.working_tree_dir, data, store_url=chroma_url)
     assert "format_money" in [i.symbol for i in Retriever(index).search("format_money")]
+    assert index.vector_sync.embedded == 0
     s = index.refresh(progress=False)
     assert s.embedded == 0
     assert set(other.get_collection(name).get(include=[])["ids"]) == vec_ids(index)

@@ -32,6 +32,7 @@ def test_no_module_reads_another_objects_dict() -> None:
 def built(tmp_path: Path) -> Index:
     index = Index.open(write_tree(tmp_path / "repo", FILES), data_dir=tmp_path / "data")
     index.refresh(progress=False)
+    _ = index.vectors  # built on first use
     return index
 
 

@@ -23,6 +23,7 @@ from .helpers_repo import (  # noqa: F401  (the *_fixture names are fixtures)
     close_index,
     indexed_paths,
     open_catalog_readonly,
+    eager_vectors_fixture,
     open_index_fixture,
     ragls_cli,
     rows,
@@ -33,9 +34,14 @@ from .helpers_repo import (  # noqa: F401  (the *_fixture names are fixtures)
     workspace_fixture,
 )
 
+# Tests marked EAGER embed and store their vectors as they go, as a model embedder's are; vectors built on demand (the
+# static embedder's, which the other tests and the command line use) are tested in test_lazy_vectors.py.
+EAGER = pytest.mark.usefixtures("eager_vectors")
+
 SECRETS = "may hold secrets"
 
 
+@EAGER
 def test_first_index_counts_files_symbols_and_chunks(workspace, open_index):
     index = open_index(workspace.root)
     s = index.refresh(progress=False)
@@ -77,6 +83,7 @@ def test_an_index_made_by_other_analysis_code_is_read_again_without_embedding(wo
     assert again.refresh(progress=False).changed == 0
 
 
+@EAGER
 def test_editing_one_file_reindexes_only_it(workspace, open_index):
     index = open_index(workspace.root)
     index.refresh(progress=False)
@@ -117,6 +124,7 @@ def test_deleted_files_lose_their_rows_and_vectors(workspace, open_index):
     assert_consistent(index)
 
 
+@EAGER
 def test_a_large_run_writes_the_vectors_once_after_parsing(workspace, open_index, monkeypatch):
     """A run of many files stores a local store's vectors in one pass at its end (the parser workers gone), removals
     included; until then the catalog marks them dirty."""
@@ -162,6 +170,7 @@ def test_git_mv_moves_symbols_without_embedding(workspace, open_index):
     assert_consistent(index)
 
 
+@EAGER
 def test_branch_switch_embeds_only_new_texts(workspace, open_index):
     index = open_index(workspace.root)
     index.refresh(progress=False)
@@ -322,6 +331,7 @@ def test_plain_directory_honours_nested_gitignores(tmp_path, open_index):
     assert indexed_paths(index) == {"main.py", "pkg/mod.py", "pkg/deeper/ok.py", "other/private.py"}
 
 
+@EAGER
 def test_update_file_indexes_a_buffer_and_forgets_a_deleted_file(workspace, open_index):
     index = open_index(workspace.root)
     index.refresh(progress=False)
@@ -370,6 +380,7 @@ def test_a_rewrite_in_the_same_clock_tick_is_not_missed(workspace, open_index):
     assert s.changed == 1 and ("app/util.py", "clomp") in symbols(index)
 
 
+@EAGER
 @pytest.mark.parametrize("first_opened_by", ["refresh", "reader"])
 def test_an_unreadable_vector_store_is_rebuilt_from_the_cached_vectors(workspace, open_index, tmp_path,
                                                                       first_opened_by):
@@ -470,8 +481,9 @@ def test_a_killed_run_leaves_a_usable_index_and_the_next_run_completes_it(tmp_pa
     assert {r[0] for r in rows(index, "SELECT path FROM files")} == ws.tracked()
     assert rows(index, "SELECT count(*), count(DISTINCT path) FROM symbols WHERE name LIKE 'func_%_0'")[0] == (total,
                                                                                                                total)
+    assert index.store.meta("vectors_dirty") == "1", "the vectors are owed to the first search"
+    assert_consistent(index)  # that first use builds them: the store then holds exactly the catalog's chunks
     assert index.store.meta("vectors_dirty") == "0"
-    assert_consistent(index)
     assert not _leftover_processes(proc.pid), "parser workers outlived the killed indexer"
 
 

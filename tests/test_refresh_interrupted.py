@@ -11,11 +11,16 @@ from ragls.indexer.vector_sync import VectorSync
 from .helpers_repo import (  # noqa: F401  (the *_fixture names are fixtures)
     Workspace,
     assert_consistent,
+    eager_vectors_fixture,
     open_index_fixture,
     rows,
     vec_ids,
     workspace_fixture,
 )
+
+# These runs embed and store their vectors as they go, as with a model embedder; vectors built on demand (the static
+# embedder's) are tested in test_lazy_vectors.py.
+pytestmark = pytest.mark.usefixtures("eager_vectors")
 
 
 class Killed(Exception):

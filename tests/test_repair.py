@@ -62,13 +62,20 @@ def generated_repo(root: Path, files: int = FILES) -> Workspace:
     return ws
 
 
-def cli(*args: str, timeout: float = 180, home: Path | None = None) -> subprocess.CompletedProcess:
+# The command line with vectors written by the index itself, as a model embedder's are (the static embedder's are
+# built on demand: `Index.vectors_on_demand`).
+EAGER_CLI = [sys.executable, "-c", "import sys\nfrom ragls.indexer.index import Index\n"
+             "Index.vectors_on_demand = False\nfrom ragls.indexer.cli import main\nsys.exit(main(sys.argv[1:]))"]
+
+
+def cli(*args: str, timeout: float = 180, home: Path | None = None, eager: bool = False) -> subprocess.CompletedProcess:
     """The `ragls` command line in a fresh interpreter (run from a neutral folder)."""
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     if home is not None:
         env["RAGLS_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "ragls.indexer.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=Path(__file__).parent)
+    command = EAGER_CLI if eager else [sys.executable, "-m", "ragls.indexer.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout, env=env,
+                          cwd=Path(__file__).parent)
 
 
 def assert_survived(done: subprocess.CompletedProcess, rc: int = 0) -> None:
@@ -113,6 +120,8 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     ws = generated_repo(base / "repo")
     data = base / "pristine" / "data"
     done = cli("index", str(ws.root), "--data-dir", str(data), "-q", "--json")
+    assert_survived(done)
+    done = cli("search", "func_1_0", "--repo", str(ws.root), "--data-dir", str(data))  # builds the vectors
     assert_survived(done)
     assert (data / "chroma").is_dir() and (segment_dir(data) / "data_level0.bin").exists()
     return ws.root, data
@@ -207,7 +216,10 @@ def test_a_damaged_stretch_of_the_embedding_cache_costs_only_its_own_rows(index_
     assert_survived(done)
     kept = int(done.stderr.split(" cached vectors kept")[0].rsplit("(", 1)[1])
     assert CHUNKS - 100 < kept < CHUNKS, done.stderr  # one leaf page held a few dozen of them
-    assert kept + json.loads(done.stdout)["embedded"] == CHUNKS, "only the lost ones were embedded again"
+    assert json.loads(done.stdout)["embedded"] == 0  # vectors are built on demand
+    search = cli("search", "step of module", "--repo", str(root), "--data-dir", str(data))
+    assert_survived(search)
+    assert "embedding" not in search.stderr, "the store still held the vectors the cache lost: none embedded"
     assert agreement(root, data)["agree"]
 
 
@@ -266,10 +278,15 @@ def test_garbage_in_a_chroma_file_never_crashes_search_or_index(index_copy, name
     assert state["agree"] and state["vectors"] == CHUNKS and state["dirty"] == "0"
 
 
-def test_index_rebuilds_a_damaged_store_instead_of_reporting_success(index_copy):
+@pytest.mark.parametrize("command", ["index", "search"])
+def test_a_damaged_store_is_rebuilt_instead_of_reporting_success(index_copy, command):
+    """By the index where it writes the vectors (a model embedder), else by the first search that opens it."""
     root, data = index_copy
     garbage(segment_dir(data) / "header.bin", seed=5, size=100)
-    done = cli("index", str(root), "--data-dir", str(data), "-q", "--json")
+    if command == "index":
+        done = cli("index", str(root), "--data-dir", str(data), "-q", "--json", eager=True)
+    else:
+        done = cli("search", "step of module", "--repo", str(root), "--data-dir", str(data))
     assert_survived(done)
     line = [ln for ln in done.stderr.splitlines() if "damaged" in ln]
     assert len(line) == 1 and line[0].startswith(f"ragls: the vector store at {data / 'chroma'} was damaged (")
@@ -305,24 +322,40 @@ def test_a_store_left_open_by_a_dead_process_is_probed(index_copy):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (data / "chroma" / f".in-use-{dead.stdout.strip()}").touch()
     assert needs_check(data / "chroma")
-    done = cli("index", str(root), "--data-dir", str(data), "-q")
+    done = cli("search", "step of module", "--repo", str(root), "--data-dir", str(data))
     assert_survived(done)
     assert not list((data / "chroma").glob(".in-use-*")) and not needs_check(data / "chroma")
 
 
-def test_vectors_lost_from_both_the_store_and_the_cache_are_embedded_again(index_copy):
+def test_vectors_lost_from_both_the_store_and_the_cache_are_embedded_again_by_the_next_search(index_copy):
     """The worst case: the store is gone and so are the cached vectors (a cache cleared, a salvage that kept
-    nothing). The first run restores nothing and marks the files; the next one embeds them again."""
+    nothing). Vectors built on demand: the next search embeds them again from the files."""
     root, data = index_copy
     shutil.rmtree(data / "chroma")
     db = sqlite3.connect(data / "index.db")
     with db:
         db.execute("DELETE FROM vectors")
     db.close()
-    first = cli("index", str(root), "--data-dir", str(data), "-q", "--json")
+    search = cli("search", "step of module", "--repo", str(root), "--data-dir", str(data), "--json")
+    assert_survived(search)
+    assert json.loads(search.stdout)["items"] and f"embedding {CHUNKS:,} chunks for search" in search.stderr
+    state = agreement(root, data)
+    assert state["agree"] and state["vectors"] == CHUNKS and state["dirty"] == "0"
+
+
+def test_vectors_lost_from_both_the_store_and_the_cache_are_embedded_again(index_copy):
+    """The same with vectors written by the index (a model embedder): the first run restores nothing and marks the
+    files; the next one embeds them again."""
+    root, data = index_copy
+    shutil.rmtree(data / "chroma")
+    db = sqlite3.connect(data / "index.db")
+    with db:
+        db.execute("DELETE FROM vectors")
+    db.close()
+    first = cli("index", str(root), "--data-dir", str(data), "-q", "--json", eager=True)
     assert_survived(first)
     assert f"{CHUNKS} chunk vectors were lost" in first.stderr
-    second = cli("index", str(root), "--data-dir", str(data), "-q", "--json")
+    second = cli("index", str(root), "--data-dir", str(data), "-q", "--json", eager=True)
     assert_survived(second)
     summary = json.loads(second.stdout)
     assert summary["changed"] == FILES and summary["embedded"] == CHUNKS
@@ -349,13 +382,17 @@ def test_a_chroma_server_that_is_down_is_one_line_and_the_catalog_still_answers(
     root, _ = pristine
     data = tmp_path / "data"
     url = f"http://127.0.0.1:{free_port()}"  # nobody listens
-    done = cli("index", str(root), "--data-dir", str(data), "--store", url, "-q", "--json")
-    assert_survived(done, rc=4)
-    assert done.stderr.strip().splitlines() == [
+    eager = cli("index", str(root), "--data-dir", str(tmp_path / "eager"), "--store", url, "-q", "--json",
+                eager=True)  # vectors written by the index (a model embedder)
+    assert_survived(eager, rc=4)
+    assert eager.stderr.strip().splitlines() == [
         f"ragls: the vector store at {url} is unreachable: [Errno 111] Connection refused; the catalog is up to "
         "date and the vectors are stored by the next run"]
-    summary = json.loads(done.stdout)
+    summary = json.loads(eager.stdout)
     assert summary["files"] == INDEXED and "unreachable" in summary["vectors_error"]
+    done = cli("index", str(root), "--data-dir", str(data), "--store", url, "-q", "--json")
+    assert_survived(done)  # the static embedder's vectors are owed to the first search: the server is not asked
+    assert not done.stderr.strip() and json.loads(done.stdout)["vectors_error"] is None
     db = open_catalog_readonly(data)
     assert db.execute("SELECT value FROM meta WHERE key='vectors_dirty'").fetchone()[0] == "1"
     db.close()
@@ -371,10 +408,11 @@ def test_a_chroma_server_that_is_down_is_one_line_and_the_catalog_still_answers(
 
 
 def test_a_chroma_server_killed_mid_index(tmp_path, chroma_server):
+    """Vectors written by the index (a model embedder's): the server dies between two batches."""
     ws = generated_repo(tmp_path / "big", 1500)  # batches of 400 files: the server dies after the first's vectors
     data = tmp_path / "data"
     server = chroma_server()
-    proc = subprocess.Popen([sys.executable, "-m", "ragls.indexer.cli", "index", str(ws.root), "--data-dir",
+    proc = subprocess.Popen([*EAGER_CLI, "index", str(ws.root), "--data-dir",
                              str(data), "--store", server.url, "-q", "--json"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
     try:
@@ -396,7 +434,7 @@ def test_a_chroma_server_killed_mid_index(tmp_path, chroma_server):
 
     again = chroma_server()  # the same storage, a new port
     assert 0 < len(again.ids()) < 1500 * 6, "the server died with part of the vectors stored"
-    done = cli("index", str(ws.root), "--data-dir", str(data), "--store", again.url, "-q", "--json")
+    done = cli("index", str(ws.root), "--data-dir", str(data), "--store", again.url, "-q", "--json", eager=True)
     assert_survived(done)
     summary = json.loads(done.stdout)
     assert (summary["changed"], summary["embedded"], summary["vectors_error"]) == (0, 0, None)
@@ -507,7 +545,7 @@ async def test_a_language_server_killed_mid_update_leaves_a_working_index(pristi
     finally:
         if not killed:
             await lsp.shutdown_session()
-    assert list((data / "chroma").glob(".in-use-*")), "it died with the vector store open"
+    assert not (data / "chroma").exists(), "edits wrote no vectors (the static embedder's are built on demand)"
 
     done = cli("index", str(root), "--data-dir", str(data), "-q", "--json")
     assert_survived(done)

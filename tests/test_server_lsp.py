@@ -135,7 +135,9 @@ async def test_fix_code_action_returns_an_edit_that_applies(lsp, api):
         assert new[11] == lines[11] and new[13] == lines[13] and len(new) == len(lines)
 
 
-async def test_explain_and_ask_commands_cite_symbols(lsp, api):
+async def test_explain_and_ask_commands_cite_symbols(lsp, api, tmp_path):
+    assert list((tmp_path / "home").glob("*/index.db"))
+    assert not list((tmp_path / "home").glob("*/chroma")), "indexing and explain build no vectors (static embedder)"
     uri = open_doc(lsp, lsp.root / "shop/checkout.py")
     api.replies.append("It totals the cart, applies the discount and adds tax.")
     rng = {"start": {"line": 7, "character": 0}, "end": {"line": 13, "character": 0}}
@@ -145,6 +147,7 @@ async def test_explain_and_ask_commands_cite_symbols(lsp, api):
     api.replies.append("Taxes are computed by TaxPolicy.tax_for.")
     md = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.ask", ["how is tax computed?"]))
     assert "TaxPolicy" in md and "shop/pricing.py" in md
+    assert list((tmp_path / "home").glob("*/chroma")), "the first question (a search) built them"
 
 
 async def test_cancel_stops_the_upstream_call(lsp, api):

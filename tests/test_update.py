@@ -6,10 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ragls.indexer.index import Index
 
 from .conftest import write_tree
-from .helpers_repo import close_index, rows
+from .helpers_repo import close_index, eager_vectors_fixture, rows  # noqa: F401  (a fixture)
 
 FILES = {"a.py": "def f():\n    return 1\n", "b.py": "from a import f\n\n\ndef g():\n    return f()\n"}
 EDIT = "def f():\n    return 2\n\n\ndef h():\n    return 3\n"
@@ -39,6 +41,7 @@ def built(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.usefixtures("eager_vectors")  # a model embedder's path; with the static one see test_lazy_vectors.py
 def test_a_small_refresh_leaves_its_vector_writes_to_the_next_reader(tmp_path: Path) -> None:
     root = built(tmp_path)
     (root / "a.py").write_text(EDIT)
@@ -55,6 +58,7 @@ def test_a_small_refresh_leaves_its_vector_writes_to_the_next_reader(tmp_path: P
         close_index(index)
 
 
+@pytest.mark.usefixtures("eager_vectors")
 def test_update_file_defers_while_no_store_is_open_and_writes_at_once_when_one_is(tmp_path: Path) -> None:
     root = built(tmp_path)
     index = Index.open(root, data_dir=tmp_path / "data")
