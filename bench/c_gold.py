@@ -192,7 +192,8 @@ def _read_unit(ci, tu, repo: Path, rel: str, cat: Catalog) -> list[Function]:
                 _add(cat, Definition(path, c.spelling, "macro", c.extent.start.line, c.extent.end.line),
                      macro=(path, c.location.line))
             continue
-        if k in (K.NAMESPACE, K.LINKAGE_SPEC, K.CLASS_DECL, K.STRUCT_DECL, K.CLASS_TEMPLATE, K.ENUM_DECL):
+        if k in (K.NAMESPACE, K.LINKAGE_SPEC, K.CLASS_DECL, K.STRUCT_DECL, K.CLASS_TEMPLATE, K.ENUM_DECL,
+                 K.TYPEDEF_DECL):
             stack.extend(c.get_children())  # nested definitions
         kind = _kind(K, c)
         if kind is None:
@@ -278,12 +279,12 @@ def _queries(repo: Path, name: str, functions: list[Function], cat: Catalog) -> 
     texts: dict[str, list[bytes]] = {}
     for f in functions:
         lines = texts.setdefault(f.path, (repo / f.path).read_bytes().split(b"\n"))
-        golds: dict[tuple[str, int], tuple[dict, Use]] = {}
+        golds: dict[tuple[str, int, str], tuple[dict, Use]] = {}
         for u in f.uses:
             d = cat.macros.get(u.macro) if u.macro else (cat.by_usr.get(u.usr) or cat.declared.get(u.usr))
             if d is None or d.path == f.path or len(cat.files_of_name.get(d.name, ())) > 1:
                 continue
-            key = (d.path, d.start)
+            key = (d.path, d.start, d.name)
             if key not in golds:
                 golds[key] = ({"path": d.path, "name": d.name, "start_line": d.start, "end_line": d.end,
                                "kind": d.kind, "spans": [[d.start, d.end]]}, u)
