@@ -282,6 +282,8 @@ class Retriever:
         # the class we are in
         enclosing: DefTarget | None = ("def", max(around, key=lambda d: d.start_line)) if around else None
         implicit_this = spec(lang).implicit_this if lang in LANGUAGE_NAMES else False
+        if enclosing is None and implicit_this:
+            enclosing = _out_of_line_class(g, own, line, resolve_head)
 
         members_of_this: dict[str, Target | None] = {}
 
@@ -801,6 +803,19 @@ def _join(item: Item, start: int, end: int, symbol: str, extra: int) -> None:
     item.tokens += extra
     if symbol and symbol != item.symbol and symbol not in item.joined:
         item.joined.append(symbol)
+
+
+def _out_of_line_class(g: Graph, own: dict[str, Def], line: int,
+                       resolve_head: Callable[[str], Target | None]) -> DefTarget | None:
+    """The class of a C++ method defined outside it (`void DBImpl::Write(...) {`) around `line`: its members are
+    in scope there as in the class's body."""
+    around = [d for d in own.values() if d.kind == "method" and d.start_line <= line <= d.end_line]
+    if not around:
+        return None
+    fn = max(around, key=lambda d: d.start_line)
+    m = re.search(rf"(\w+)\s*(?:<[^<>()]*>)?\s*::\s*~?{re.escape(fn.name)}\s*\(", g.signature(fn) or "")
+    t = resolve_head(m.group(1)) if m is not None else None
+    return ("def", t[1]) if t is not None and isinstance(t[1], Def) and t[1].kind in CLASS_LIKE else None
 
 
 def _constructor(d: Def) -> bool:

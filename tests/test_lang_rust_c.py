@@ -149,10 +149,12 @@ C_HEADERS = {
                    "    if (room == 0) return BUF_FULL;\n    buf_count++;\n"
                    "    return buf_append(b, \"x\", room > 0);\n}\n"),
     "include/kv/batch.h": ("#define KV_EXPORT __attribute__((visibility(\"default\")))\n"
-                           "namespace kv {\nclass KV_EXPORT Batch {\n public:\n  void Put(int key);\n"
-                           "  int Count() const;\n private:\n  int n_;\n};\n}\n"),
+                           "namespace kv {\nclass Lock {\n public:\n  void Acquire();\n};\n"
+                           "class KV_EXPORT Batch {\n public:\n  void Put(int key);\n"
+                           "  int Count() const;\n private:\n  int n_;\n  Lock lock_;\n};\n}\n"),
     "db/batch.cc": ("#include \"kv/batch.h\"\n\nnamespace kv {\n"
-                    "void Batch::Put(int key) { n_ += key; }\n\nint Batch::Count() const { return n_; }\n}\n"),
+                    "void Batch::Put(int key) { lock_.Acquire(); n_ += key; }\n\n"
+                    "int Batch::Count() const { return n_; }\n}\n"),
     "db/use.cc": ("#include \"kv/batch.h\"\n\nnamespace kv {\nint Fill(Batch* b) {\n  b->Put(1);\n"
                   "  return b->Count();\n}\n}\n"),
 }
@@ -179,6 +181,9 @@ def test_c_macros_typedefs_and_definitions_behind_header_prototypes(tmp_path):
     items = r.context(Query("db/use.cc", 4, end_line=7), join=False)
     found = {(i.path, i.start_line) for i in items[:4]}
     assert {("db/batch.cc", 4), ("db/batch.cc", 6)} <= found
+    # in a method defined outside its class, the class's members are in scope: `lock_` is Batch's field, of type Lock
+    items = r.context(Query("db/batch.cc", 4, end_line=4), join=False)
+    assert "kv.Lock.Acquire" in [i.symbol for i in items[:3]]
 
 
 def test_cpp_typed_receivers(tmp_path):

@@ -368,7 +368,8 @@ def test_cpp() -> None:
         ("geo.Polygon.area", "method"), ("geo.Polygon.winding", "method"), ("geo.Box", "struct"),
         ("geo.Box.contains", "method"), ("geo.clamp_max", "method"), ("winding", "method"),
         ("perimeter_hint", "function"), ("geo.Winding.Clockwise", "enumerator"),
-        ("geo.Winding.CounterClockwise", "enumerator"),
+        ("geo.Winding.CounterClockwise", "enumerator"), ("geo.Polygon.points_", "field"), ("geo.Box.min", "field"),
+        ("geo.Box.max", "field"),
     }
     polygon = symbol(parsed, "geo.Polygon")
     assert lines(polygon) == (14, 35, 15)
@@ -396,7 +397,7 @@ def test_cpp_header_prototypes_and_members() -> None:
     assert kinds(parsed) == {
         ("cfun", "function"), ("a::b", "namespace"), ("a::b.g", "method"), ("A", "class"), ("A.Node", "struct"),
         ("A.A", "method"), ("A.~A", "method"), ("A.get", "method"), ("A.operator=", "method"), ("A.h", "method"),
-        ("f", "function"), ("~A", "method"),
+        ("f", "function"), ("~A", "method"), ("A.Node.x", "field"),
     }
 
 

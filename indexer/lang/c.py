@@ -46,8 +46,8 @@ def blank_export_macros(source: bytes) -> bytes:
 
 # A macro, a `#define` constant and a typedef are what a C or C++ reader looks up most (clang's references on
 # redis, jq and leveldb: a third of the names a function uses from another file): chunks of their own. An enum's
-# constants are shown with their enum.
-_C_NOT_CHUNKED = frozenset({"enumerator"})
+# constants are shown with their enum, a class's data members with their class.
+_C_NOT_CHUNKED = frozenset({"enumerator", "field"})
 
 SPECS = (
     LanguageSpec("c", (".c",), "tree_sitter_c", read_imports=c_includes, resolve=resolve_c,

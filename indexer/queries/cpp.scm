@@ -238,6 +238,13 @@
       (init_declarator declarator: [(identifier) @name (array_declarator declarator: (identifier) @name)
                                     (pointer_declarator declarator: (identifier) @name)])]) @definition.variable
     (#not-match? @name "^(int|void|char|short|long|float|double|signed|unsigned|bool|_Bool|const|volatile|inline|[A-Za-z0-9_]+_t)$"))
+; A class's or struct's data members with their declared type (`port::Mutex mutex_;`): members of it, not chunks
+(field_declaration
+  type: (_) @type
+  declarator: [(field_identifier) @name
+               (pointer_declarator declarator: (field_identifier) @name)
+               (reference_declarator (field_identifier) @name)
+               (array_declarator declarator: (field_identifier) @name)]) @definition.field
 (preproc_def name: (identifier) @name value: (_)) @definition.constant
 ; An enum's constants: named bare where the enum is visible (`graph.Graph` shows their enum).
 (enumerator name: (identifier) @name) @definition.enumerator
