@@ -151,10 +151,11 @@ C_HEADERS = {
     "include/kv/batch.h": ("#define KV_EXPORT __attribute__((visibility(\"default\")))\n"
                            "namespace kv {\nclass Lock {\n public:\n  void Acquire();\n};\n"
                            "class KV_EXPORT Batch {\n public:\n  void Put(int key);\n"
-                           "  int Count() const;\n private:\n  int n_;\n  Lock lock_;\n};\n}\n"),
+                           "  int Count() const;\n  int Size() const;\n private:\n  int n_;\n  Lock lock_;\n};\n}\n"),
     "db/batch.cc": ("#include \"kv/batch.h\"\n\nnamespace kv {\n"
                     "void Batch::Put(int key) { lock_.Acquire(); n_ += key; }\n\n"
-                    "int Batch::Count() const { return n_; }\n}\n"),
+                    "int Batch::Count() const { return n_ + Size(); }\n}\n"),
+    "db/size.cc": "#include \"kv/batch.h\"\n\nnamespace kv {\nint Batch::Size() const { return n_; }\n}\n",
     "db/use.cc": ("#include \"kv/batch.h\"\n\nnamespace kv {\nint Fill(Batch* b) {\n  b->Put(1);\n"
                   "  return b->Count();\n}\n}\n"),
 }
@@ -181,7 +182,11 @@ def test_c_macros_typedefs_and_definitions_behind_header_prototypes(tmp_path):
     items = r.context(Query("db/use.cc", 4, end_line=7), join=False)
     found = {(i.path, i.start_line) for i in items[:4]}
     assert {("db/batch.cc", 4), ("db/batch.cc", 6)} <= found
-    # in a method defined outside its class, the class's members are in scope: `lock_` is Batch's field, of type Lock
+    # in a method defined outside its class, the class's members are in scope as in its body: `Size()` is Batch's
+    # (defined in db/size.cc), `lock_` its field, of type Lock
+    items = r.context(Query("db/batch.cc", 6, end_line=6), join=False)
+    size = next(i for i in items if (i.path, i.start_line) == ("db/size.cc", 4))
+    assert any(w.startswith(("used=", "used_typed=")) for w in size.why), size.why  # a use of Batch::Size
     items = r.context(Query("db/batch.cc", 4, end_line=4), join=False)
     assert "kv.Lock.Acquire" in [i.symbol for i in items[:3]]
 
