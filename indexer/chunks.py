@@ -7,6 +7,7 @@ from .model import Chunk, Symbol
 from .symbols import CLASS_KINDS
 
 WINDOW_LINES = 40  # module-level code and files without a grammar
+GROUP_LINES = 12  # a run of grouped definitions (C's #define constants) makes chunks of at most this many lines
 MAX_CHUNK_CHARS = 6_000  # longer chunks are collapsed: the indexed text keeps the head and elides the body
 
 
@@ -61,6 +62,35 @@ def windows(path: str, lines: list[str], spans: list[tuple[int, int]], kind: str
     return out
 
 
+def _group_runs(path: str, lines: list[str], defs: list[Symbol], kinds: frozenset[str], out: list[Chunk],
+                covered: bytearray) -> list[Symbol]:
+    """Runs of top-level definitions of `kinds` on consecutive lines, each run of two or more one chunk (named by
+    its first, at most GROUP_LINES lines) added to `out`; the definitions left to be chunked one by one."""
+    rest: list[Symbol] = []
+    run: list[Symbol] = []
+
+    def close() -> None:
+        if len(run) > 1:
+            first, end = run[0], run[-1].end_line
+            out.append(Chunk(path, first.start_line, end, end, first.kind, first.qualname,
+                             chunk_text(lines, first.start_line, end, end, first.qualname)))
+            covered[first.start_line:end + 1] = b"\1" * (end - first.start_line + 1)
+        else:
+            rest.extend(run)
+        run.clear()
+
+    for s in sorted(defs, key=lambda d: (d.start_line, d.end_line)):
+        if s.kind not in kinds or s.parent is not None:
+            close()
+            rest.append(s)
+            continue
+        if run and (s.start_line > run[-1].end_line + 1 or s.end_line - run[0].start_line + 1 > GROUP_LINES):
+            close()
+        run.append(s)
+    close()
+    return rest
+
+
 def chunk_file(path: str, lines: list[str], symbols: list[Symbol]) -> list[Chunk]:
     """One chunk per definition; a class-like definition with members keeps only its header (members are chunks
     of their own); module-level code outside definitions goes into windows."""
@@ -72,6 +102,8 @@ def chunk_file(path: str, lines: list[str], symbols: list[Symbol]) -> list[Chunk
             children.setdefault(s.parent, []).append(s)
     out: list[Chunk] = []
     covered = bytearray(len(lines) + 2)
+    if spec is not None and spec.grouped:
+        defs = _group_runs(path, lines, defs, spec.grouped, out, covered)
     for s in defs:
         end = s.end_line
         members = [m for m in children.get(s.qualname, []) if s.start_line <= m.start_line <= s.end_line]

@@ -2,7 +2,9 @@
 and per-language path rules for the others)."""
 from __future__ import annotations
 
+import bisect
 import logging
+import math
 import posixpath
 import re
 from collections import OrderedDict, defaultdict
@@ -140,9 +142,12 @@ class Graph:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
         chunk_of: dict[tuple[str, str, int], int] = {}
         last_chunk: dict[tuple[str, str], int] = {}
-        for i, p, sym, start in store.definition_chunks(paths):
+        spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)  # path -> (start, end, chunk) of a run's
+        for i, p, sym, start, end in store.definition_chunks(paths):
             chunk_of[(p, sym, start)] = i
             last_chunk[(p, sym)] = i
+            if end > start:
+                spans[p].append((start, end, i))
         groups: dict[tuple[str, str], list[Def]] = defaultdict(list)  # a name declared more than once in a file
         enumerators: list[tuple[str, str]] = []
         for path, name, qual, kind, start, end, ty in store.definitions(paths):
@@ -154,15 +159,19 @@ class Graph:
             else:  # TypeScript's merged declarations: the one that defines most (a class over its namespace)
                 best = min(decls, key=lambda x: (_MERGE_RANK.get(x.kind, len(_MERGE_RANK)), x.chunk is None))
                 d = best if best.chunk is not None else replace(best, chunk=last_chunk.get((path, qual)))
-            if d.kind == "enumerator" and "." in qual:  # shown with its enum: the enum's chunk
+            shown_with = d.kind == "enumerator" and "." in qual
+            if shown_with:  # shown with its enum: the enum's chunk
                 d = replace(d, chunk=last_chunk.get((path, qual.rsplit(".", 1)[0])))
                 enumerators.append((path, qual))
+            elif d.chunk is None and "." not in qual and d.kind in self._grouped(path):  # in a run's chunk
+                d = replace(d, chunk=_covering(spans.get(path, []), d.start_line))
+                shown_with = True
             self.defs[path][qual] = d
             same = [x for x in decls if x.kind == d.kind]  # Java's field and methods may share a name
             if len(same) > 1 and all(x.chunk is not None for x in same):
                 self.overloads[(path, qual)] = same  # each with a body of its own (Java, C++ overloads)
             self.by_name[d.name].append(d)
-            if d.chunk is not None and d.kind != "enumerator":
+            if d.chunk is not None and not shown_with:
                 self.def_of_chunk[d.chunk] = d
             if "." in qual:
                 self.members[(path, qual.rsplit(".", 1)[0])].append(d)
@@ -174,6 +183,11 @@ class Graph:
             self._namespace_aliases(path)
         for path, module, name, alias, line in store.import_rows(paths):
             self.imports[path].append(ImportRef(module, name, alias, line))
+
+    def _grouped(self, path: str) -> frozenset[str]:
+        """The kinds whose runs make one chunk in this file's language (`LanguageSpec.grouped`)."""
+        lang = self.language.get(path, "")
+        return spec(lang).grouped if lang in LANGUAGE_NAMES else frozenset()
 
     def _namespace_aliases(self, path: str) -> None:
         """A C++ file's definitions inside namespaces also under their name within them (`leveldb.port.Mutex` as
@@ -693,6 +707,12 @@ def resolve_edges(graph: Graph, references: dict[str, dict[str, int]],
             if used is not None and used[0] == "def":
                 out.append((path, name, used[1].path, used[1].qualname, "uses"))
     return out
+
+
+def _covering(spans: list[tuple[int, int, int]], line: int) -> int | None:
+    """The chunk of the span, of spans sorted by start and not nested, that holds `line`."""
+    at = bisect.bisect_right(spans, (line, math.inf, math.inf)) - 1
+    return spans[at][2] if at >= 0 and spans[at][0] <= line <= spans[at][1] else None
 
 
 def _target_files(graph: Graph, t: Target) -> list[tuple[str, str]]:

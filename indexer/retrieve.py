@@ -239,12 +239,18 @@ class Retriever:
 
         def add_chunks(chunks: AbstractSet[int], feat: str, value: float = 1.0) -> None:
             """`add_chunk` each of `chunks`; those added to this feature at this value before are passed over
-            (classes share the members they inherit, and a request meets the same ones many times)."""
+            (classes share the members they inherit, and a request meets the same ones many times). Inlined: a C
+            header's thousands of names pass here several times a request."""
             done = added[(feat, value)]
             if new := chunks - done:
                 done |= new
+                get = cands.get
                 for chunk in new:
-                    add_chunk(chunk, feat, value)
+                    if (c := get(chunk)) is None:
+                        c = cands[chunk] = _Cand(chunk)
+                    feats = c.feats
+                    if feats.get(feat, 0.0) < value:
+                        feats[feat] = value
 
         def add_all(defs: Iterable[Def], feat: str, value: float = 1.0) -> None:
             add_chunks({chunk for d in defs if (chunk := d.chunk) is not None}, feat, value)
@@ -472,9 +478,17 @@ class Retriever:
                 add_members(t, "member")
                 if recent is not None and recent >= window_start:
                     add_members(t, "member_recent")
-        for s in stars:
-            add_members(s, "star")
-            add_chunks(g.member_chunks(s).difference(used_defs, declared), "unused", 0.5)
+        star_done: set[int] = set()
+        for s in stars:  # in one pass: a C file's headers name thousands of definitions
+            if new := g.member_chunks(s) - star_done:
+                star_done |= new
+                for chunk in new:
+                    if (found := cands.get(chunk)) is None:
+                        found = cands[chunk] = _Cand(chunk)
+                    feats = found.feats
+                    feats["star"] = 1.0
+                    if chunk not in used_defs and chunk not in declared and feats.get("unused", 0.0) < 0.5:
+                        feats["unused"] = 0.5
         add_all(peer_defs.values(), "star")  # the package's names are in scope as a star import's are
         for chunk in used_defs:  # members of classes in use (self.method, obj.method of an imported class)
             owner = g.def_of_chunk.get(chunk)

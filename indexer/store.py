@@ -498,10 +498,11 @@ class Store(Flags):
     def _where_paths(self, paths: list[str] | None) -> tuple[str, list[str]]:
         return ("", []) if paths is None else (f" WHERE path IN ({','.join('?' * len(paths))})", paths)
 
-    def definition_chunks(self, paths: list[str] | None) -> Iterator[tuple[int, str, str, int]]:
-        """(id, path, symbol, start_line) of the chunks of a definition, of `paths` (None: every file), by id."""
+    def definition_chunks(self, paths: list[str] | None) -> Iterator[tuple[int, str, str, int, int]]:
+        """(id, path, symbol, start_line, end_line) of the chunks of a definition, of `paths` (None: every file), by
+        id."""
         where, args = self._where_paths(paths)
-        return self.db.execute(f"SELECT id, path, symbol, start_line FROM chunks{where}"
+        return self.db.execute(f"SELECT id, path, symbol, start_line, end_line FROM chunks{where}"
                                f"{' AND' if where else ' WHERE'} symbol != '' ORDER BY id", args)
 
     def definitions(self, paths: list[str] | None) -> Iterator[tuple[str, str, str, str, int, int, str | None]]:

@@ -134,7 +134,8 @@ def test_c_library_calls_are_not_searched_for_when_edges_are_resolved(tmp_path, 
 
 
 C_HEADERS = {
-    "src/buf.h": ("#ifndef BUF_H\n#define BUF_H\n#define BUF_MAX 4096\n#define BUF_API\n"
+    "src/buf.h": ("#ifndef BUF_H\n#define BUF_H\n#define BUF_MAX 4096\n#define BUF_MIN 16\n#define BUF_STEP 8\n"
+                  "#define BUF_API\n"
                   "extern int buf_count;\nBUF_API int (*buf_hook)(void);\n"
                   "#define buf_len(b) ((b)->used)\n"
                   "typedef unsigned long buf_size_t;\n"
@@ -145,7 +146,7 @@ C_HEADERS = {
                   "int buf_append(buf *b, const char *s, int n) {\n"
                   "    memcpy(b->data + b->used, s, n);\n    b->used += n;\n    return n;\n}\n"),
     "src/main.c": ("#include \"buf.h\"\n\n"
-                   "int fill(buf *b) {\n    buf_size_t room = BUF_MAX - buf_len(b);\n"
+                   "int fill(buf *b) {\n    buf_size_t room = BUF_MAX - buf_len(b) - BUF_STEP;\n"
                    "    if (room == 0) return BUF_FULL;\n    buf_count++;\n"
                    "    return buf_append(b, \"x\", room > 0);\n}\n"),
     "include/kv/batch.h": ("#define KV_EXPORT __attribute__((visibility(\"default\")))\n"
@@ -169,6 +170,12 @@ def test_c_macros_typedefs_and_definitions_behind_header_prototypes(tmp_path):
     items = r.context(Query("src/main.c", 3, end_line=8), join=False)
     where = {i.symbol: (i.path, i.start_line) for i in reversed(items)}  # the best-ranked of a name
     assert {"BUF_MAX", "buf_len", "buf_size_t", "buf", "buf_status"} <= set(where)
+    # a run of #define constants on consecutive lines is one snippet, named by its first; each of them is shown by it
+    defines = next(i for i in items if i.symbol == "BUF_MAX")
+    assert (defines.path, defines.start_line, defines.end_line) == ("src/buf.h", 3, 5)
+    buf_h = r.graph.defs["src/buf.h"]
+    assert buf_h["BUF_STEP"].chunk == buf_h["BUF_MAX"].chunk is not None
+    assert r.graph.def_of_chunk[buf_h["BUF_MAX"].chunk].name == "BUF_MAX"
     assert where["buf_append"] == ("src/buf.c", 4)
     assert where["buf_count"] == ("src/buf.c", 3)  # a global the header declares `extern`: where it is defined
     # a macro before a declaration's type leaves the parser reading the type as the variable's name: not a variable

@@ -48,11 +48,14 @@ def blank_export_macros(source: bytes) -> bytes:
 # redis, jq and leveldb: a third of the names a function uses from another file): chunks of their own. An enum's
 # constants are shown with their enum, a class's data members with their class.
 _C_NOT_CHUNKED = frozenset({"enumerator", "field"})
+# A header's `#define` constants come in runs of related ones (redis's server.h: 1,500 of them): a run is one snippet.
+_C_GROUPED = frozenset({"constant"})
 
 SPECS = (
     LanguageSpec("c", (".c",), "tree_sitter_c", read_imports=c_includes, resolve=resolve_c,
-                 not_chunked=_C_NOT_CHUNKED),
+                 grouped=_C_GROUPED, not_chunked=_C_NOT_CHUNKED),
     LanguageSpec("cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx", ".h++"), "tree_sitter_cpp",
                  read_imports=c_includes, resolve=resolve_c, bases=cpp_bases, implicit_this=True,
-                 types_query="cpp-types.scm", prepare=blank_export_macros, not_chunked=_C_NOT_CHUNKED),
+                 types_query="cpp-types.scm", prepare=blank_export_macros, grouped=_C_GROUPED,
+                 not_chunked=_C_NOT_CHUNKED),
 )

@@ -45,6 +45,8 @@ class LanguageSpec:
     - `arity`: how many arguments a function's signature takes: a call picks among overloads (Java) by it;
     - `prepare`: the source as the grammar should read it, of the same length (C++'s export macros in class heads,
       which the grammar cannot tell from the class's name, blanked);
+    - `grouped`: definition kinds whose runs on consecutive lines (C's `#define` constants) make one chunk, of at
+      most GROUP_LINES lines (indexer/chunks.py), each definition of the run shown with it;
     - `not_chunked`: definition kinds left to the module-level windows instead of chunks of their own;
     - `doc_style`: where a definition's documentation lives: "docstring" (the first string of its body) or
       "comment" (the comments right above it)."""
@@ -65,4 +67,5 @@ class LanguageSpec:
     arity: Arity | None = None
     value_type: ValueType | None = None
     prepare: Prepare | None = None
+    grouped: frozenset[str] = frozenset()
     not_chunked: frozenset[str] = SMALL_KINDS
