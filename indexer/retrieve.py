@@ -478,6 +478,7 @@ class Retriever:
                 add_members(t, "member")
                 if recent is not None and recent >= window_start:
                     add_members(t, "member_recent")
+        bare = not v.selection and not v.receiver  # a bare name at a cursor: what the stars name is in scope
         star_done: set[int] = set()
         for s in stars:  # in one pass: a C file's headers name thousands of definitions
             if new := g.member_chunks(s) - star_done:
@@ -487,6 +488,8 @@ class Retriever:
                         found = cands[chunk] = _Cand(chunk)
                     feats = found.feats
                     feats["star"] = 1.0
+                    if bare:
+                        feats["scope"] = 1.0
                     if chunk not in used_defs and chunk not in declared and feats.get("unused", 0.0) < 0.5:
                         feats["unused"] = 0.5
         add_all(peer_defs.values(), "star")  # the package's names are in scope as a star import's are
@@ -518,8 +521,12 @@ class Retriever:
                             *(b for t in bindings.values() if isinstance(b := t[1], Def))]
                 if implicit_this and enclosing is not None:
                     nameable += g.module_members(enclosing)
-            if not v.receiver:  # a bare name
-                add_all(nameable, "scope")
+            if not v.receiver:  # a bare name: what it can name (the stars' members, as `member_chunks` has them, have
+                # it already: on a C header's function's definition, with its other evidence, not on its prototype)
+                add_all(peer_defs.values(), "scope")
+                add_all((b for t in bindings.values() if isinstance(b := t[1], Def)), "scope")
+                if implicit_this and enclosing is not None:
+                    add_chunks(g.member_chunks(enclosing), "scope")
             if key:
                 pool = g.module_members(receiver) if receiver is not None else nameable
                 for option in pool:
