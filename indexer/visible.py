@@ -31,6 +31,8 @@ _NOT_A_START = "#)]}\"'"  # a comment, a closing bracket, a string's continuatio
 FUNCTION_LOOKBACK = 5000  # lines searched upwards for the start of the function around the cursor
 _SEPARATOR = r"[ \t]*(?:[?!]?\.|::|->)[ \t]*"  # between a chain's names: `.`, `?.`, `!.`, `::`, `->`
 _CHAIN = re.compile(rf"[A-Za-z_$][\w$]*(?:{_SEPARATOR}[A-Za-z_$][\w$]*)*")
+_CPP_SYNTAX = re.compile(  # code (strings and comments blanked) only C++ writes
+    r"\w::\w|\b(?:class\s+\w+\s*[:{]|namespace\s+\w*\s*\{|template\s*<|(?:public|private|protected)\s*:)")
 _TRIPLE = re.compile(r"\"\"\"|\'\'\'")
 _FUNC_START = re.compile(r"^\s*(?:async\s+)?(?:def|function|func|fn)\b|^\s*(?:public|private|protected|static)\b.*\(")
 # A string or a comment. A string's prefix (`rb"..."`, `f'...'`) is read back from the text before it, not matched:
@@ -545,7 +547,10 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
                 if node.end_byte not in seen or node.end_byte > changed:
                     imports.extend((node.end_byte, ref) for ref in reader(node))
         imports.sort(key=lambda x: x[1].line)
-    typed = _typed(old, tree, language, changed) if tree is not None and language else []
+    # a `.h` is read as C++; one whose code has nothing of C++ is C, where declared types lead only to fields
+    cpp = language == "cpp" and (bool(old is not None and old.typed) or _CPP_SYNTAX.search(code) is not None)
+    typed = _typed(old, tree, language, changed) if tree is not None and language and (
+        language != "cpp" or cpp) else []
     return _Scan(text, data, tree, imports, uses, blanks, typed)
 
 

@@ -214,3 +214,13 @@ def test_typing_in_the_tail_reads_the_lines_before_it_once(monkeypatch):
     fresh = read("big.py", typed, last, len("    result = helper.m"), None)
     assert fresh.far == second.far
     assert [(u.chain, u.line) for u in fresh.uses] == [(u.chain, u.line) for u in second.uses]
+
+
+def test_a_header_is_read_for_declared_types_only_when_its_code_is_cpp() -> None:
+    # a `.h` is parsed as C++; a C header's declared types lead only to fields, so they are not read (the types query
+    # over a large C header cost a deep query in it several milliseconds); a header with C++ in its code is read
+    c_header = "/* a class of keys; the operator's template */\nstruct db;\nint f(client *c) {\n    client *d = c;\n"
+    assert read("x.h", c_header, 4, len(c_header.splitlines()[-1]), None).types == {}
+    cpp_header = "namespace kv {\nclass Batch;\nint f(Batch *b) {\n    Batch *d = b;\n"
+    types = read("y.h", cpp_header, 4, len(cpp_header.splitlines()[-1]), None).types
+    assert types.get("d") == ["Batch"] and types.get("b") == ["Batch"]
