@@ -29,10 +29,9 @@ MAX_BASE_DEPTH = 4  # classes up an inheritance chain whose members count
 C_HEADERS = (".h", ".hh", ".hpp", ".hxx", ".h++")  # C and C++ declarations (`implementation`)
 C_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".c++")  # ...and the files defining them
 C_FAMILY = frozenset({"c", "cpp"})
-_FUNCTIONS = frozenset({"function", "method"})
-_DEFINED_ELSEWHERE = _FUNCTIONS | {"variable"}
 CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "union", "object"})
 FUNCTION_KINDS = frozenset({"function", "method"})
+_DEFINED_ELSEWHERE = FUNCTION_KINDS | {"variable"}  # what a C header declares and a source file defines
 TYPE_LIKE = CLASS_LIKE | {"type"}  # what a declared type may name: a Go defined type (`type Value value`) has methods
 
 
@@ -429,7 +428,7 @@ class Graph:
             parent = self.defs.get(d.path, {}).get(d.qualname.rsplit(".", 1)[0]) if "." in d.qualname else None
             owner = parent.name if parent is not None and parent.kind in CLASS_LIKE else None
             bodies = [x for x in self.by_name.get(d.name, ()) if x.path.endswith(C_SOURCES) and x.chunk is not None
-                      and (x.kind == d.kind or x.kind in _FUNCTIONS and d.kind in _FUNCTIONS)]
+                      and (x.kind == d.kind or x.kind in FUNCTION_KINDS and d.kind in FUNCTION_KINDS)]
             if owner is not None:  # `Status File::Close()`, not `Status TestFile::Close()`
                 named = re.compile(rf"(?<![\w:]){re.escape(owner)}\s*::\s*{re.escape(d.name)}\s*\(")
                 bodies = [x for x in bodies if named.search(self.signature(x) or "")]
