@@ -327,15 +327,20 @@ def test_a_store_left_open_by_a_dead_process_is_probed(index_copy):
     assert not list((data / "chroma").glob(".in-use-*")) and not needs_check(data / "chroma")
 
 
-def test_vectors_lost_from_both_the_store_and_the_cache_are_embedded_again_by_the_next_search(index_copy):
-    """The worst case: the store is gone and so are the cached vectors (a cache cleared, a salvage that kept
-    nothing). Vectors built on demand: the next search embeds them again from the files."""
-    root, data = index_copy
+def _lose_vectors(data: Path) -> None:
+    """The vector store and the catalog's cached vectors both gone."""
     shutil.rmtree(data / "chroma")
     db = sqlite3.connect(data / "index.db")
     with db:
         db.execute("DELETE FROM vectors")
     db.close()
+
+
+def test_vectors_lost_from_both_the_store_and_the_cache_are_embedded_again_by_the_next_search(index_copy):
+    """The worst case: the store is gone and so are the cached vectors (a cache cleared, a salvage that kept
+    nothing). Vectors built on demand: the next search embeds them again from the files."""
+    root, data = index_copy
+    _lose_vectors(data)
     search = cli("search", "step of module", "--repo", str(root), "--data-dir", str(data), "--json")
     assert_survived(search)
     assert json.loads(search.stdout)["items"] and f"embedding {CHUNKS:,} chunks for search" in search.stderr
@@ -347,11 +352,7 @@ def test_vectors_lost_from_both_the_store_and_the_cache_are_embedded_again(index
     """The same with vectors written by the index (a model embedder): the first run restores nothing and marks the
     files; the next one embeds them again."""
     root, data = index_copy
-    shutil.rmtree(data / "chroma")
-    db = sqlite3.connect(data / "index.db")
-    with db:
-        db.execute("DELETE FROM vectors")
-    db.close()
+    _lose_vectors(data)
     first = cli("index", str(root), "--data-dir", str(data), "-q", "--json", eager=True)
     assert_survived(first)
     assert f"{CHUNKS} chunk vectors were lost" in first.stderr
