@@ -32,6 +32,7 @@ C_FAMILY = frozenset({"c", "cpp"})
 CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "union", "object"})
 FUNCTION_KINDS = frozenset({"function", "method"})
 _DEFINED_ELSEWHERE = FUNCTION_KINDS | {"variable"}  # what a C header declares and a source file defines
+_STATIC = re.compile(r"\s*(?:(?:inline|const|volatile)\s+)*static\b")  # a definition local to its file
 TYPE_LIKE = CLASS_LIKE | {"type"}  # what a declared type may name: a Go defined type (`type Value value`) has methods
 
 
@@ -419,8 +420,8 @@ class Graph:
     def implementation(self, d: Def) -> Def:
         """Where a C or C++ function (or `extern` variable) declared in a header is defined, as clangd's
         go-to-definition finds it: the one definition of its name in a source file (for a class's method, one
-        whose signature names the class: `void Batch::Put(`); `d` itself when there is none or more than one, and
-        outside C and C++ headers."""
+        whose signature names the class: `void Batch::Put(`; of several, the one that is not `static`); `d` itself
+        when there is none or more than one, and outside C and C++ headers."""
         if d.kind not in _DEFINED_ELSEWHERE or not d.path.endswith(C_HEADERS):
             return d
         key = (d.path, d.qualname, d.start_line)
@@ -432,6 +433,8 @@ class Graph:
             if owner is not None:  # `Status File::Close()`, not `Status TestFile::Close()`
                 named = re.compile(rf"(?<![\w:]){re.escape(owner)}\s*::\s*{re.escape(d.name)}\s*\(")
                 bodies = [x for x in bodies if named.search(self.signature(x) or "")]
+            elif len(bodies) > 1:  # a `static` one is another file's own, never what a header declares
+                bodies = [x for x in bodies if not _STATIC.match(self.signature(x) or "")]
             found = self._implementations[key] = bodies[0] if len(bodies) == 1 else d
         return found
 

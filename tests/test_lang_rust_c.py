@@ -206,3 +206,16 @@ def test_cpp_typed_receivers(tmp_path):
     items = r.context(Query("db/use.cc", 6, len("  local.")), source=source, join=False)
     assert items[0].symbol.rsplit(".", 1)[-1] in ("Put", "Count") and "receiver=1.00" in items[0].why
     assert r.context(Query("db/use.cc", 4, end_line=7), join=False)  # the unchanged file still answers
+
+
+def test_c_a_header_function_is_its_one_definition_that_is_not_static(tmp_path):
+    r = _index(tmp_path / "st", {
+        "lib.h": "int step(int x);\n",
+        "lib.c": "#include \"lib.h\"\nint step(int x) { return x + 1; }\n",
+        "other.c": "static int step(int x) { return x; }\nint twice(int x) { return step(step(x)); }\n",
+        "main.c": "#include \"lib.h\"\nint run(void) {\n    return step(1);\n}\n",
+    }, tmp_path)
+    proto = r.graph.defs["lib.h"]["step"]
+    assert r.graph.implementation(proto).path == "lib.c"  # other.c's `static int step` is its own
+    items = r.context(Query("main.c", 2, end_line=4), join=False)
+    assert items and (items[0].path, items[0].start_line) == ("lib.c", 2)
