@@ -1,11 +1,15 @@
-"""Shared fixtures: isolated index homes and real git repositories made from fixture folders."""
+"""Shared fixtures: isolated index homes, real git repositories made from fixture folders, a local model server."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import git
 import pytest
+import pytest_asyncio
+
+from .fake_openai import FakeOpenAI
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -66,3 +70,10 @@ def shop_index(shop_repo: git.Repo, tmp_path: Path):
     index = Index.open(shop_repo.working_tree_dir, data_dir=tmp_path / "data")
     index.refresh(progress=False)
     return index
+
+
+@pytest_asyncio.fixture
+async def api() -> AsyncIterator[FakeOpenAI]:
+    """A local OpenAI-compatible server for one test: it records the prompts and serves canned replies."""
+    with FakeOpenAI() as server:
+        yield server

@@ -9,13 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from lsprotocol import types
 
 from ragls.prompts.render import load, render
 from ragls.server.acceptance import FLUSH_EVERY, AcceptanceStore, examples, summarize
 
-from .fake_openai import FakeOpenAI
 from .lsp_helpers import open_doc, start_server, wait_indexed
 
 KEY = "AKIAIOSFODNN7EXAMPLE"  # an AWS access key id in the shape the redaction rules know
@@ -116,12 +114,6 @@ def export(root: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "RAGLS_HOME": str(home)}
     return subprocess.run([sys.executable, "-m", "ragls.server.cli", "export-finetune", "--repo", str(root), *args],
                           capture_output=True, text=True, env=env, timeout=120)
-
-
-@pytest_asyncio.fixture
-async def api():
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.mark.asyncio(loop_scope="function")

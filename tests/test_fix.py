@@ -56,12 +56,6 @@ BROKEN = CORRECTED.replace("range(len(values)):", "range(len(values):")
 INDEX_LINE = 9  # 0-based: "        result += values[i]", where the IndexError is reported
 
 
-@pytest_asyncio.fixture
-async def api():
-    with FakeOpenAI() as server:
-        yield server
-
-
 async def _server(root: Path, api: FakeOpenAI, home: Path, client: str = "vscode"):
     lsp, _ = await start_server(root, api.base_url, home, client)
     await wait_indexed(lsp)

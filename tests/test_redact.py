@@ -13,7 +13,6 @@ from pathlib import Path
 
 import git
 import pytest
-import pytest_asyncio
 from lsprotocol import types
 
 from ragls.indexer import tokens
@@ -374,12 +373,6 @@ def test_a_fix_puts_the_real_values_back(secret_repo):
     assert out.returncode == 0, out.stderr
     assert AWS_KEY not in sent and "<redacted:aws-access-key>" in sent
     assert json.loads(out.stdout)["replacement"] == f"AWS_ACCESS_KEY_ID = '{AWS_KEY}'"
-
-
-@pytest_asyncio.fixture
-async def api():
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.mark.asyncio(loop_scope="function")

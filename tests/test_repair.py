@@ -20,12 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from lsprotocol import types
 from ragls.indexer import vectors as vectors_module
 from ragls.indexer.vectors import check_local, fingerprint, needs_check, probe
 
-from .fake_openai import FakeOpenAI
 from .helpers_repo import ChromaServer, Workspace, free_port, open_catalog_readonly
 from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
 
@@ -458,12 +456,6 @@ def _files_indexed(data: Path) -> int:
 # ---- the language server -----------------------------------------------------------------------------------------
 
 on_event_loop = pytest.mark.asyncio(loop_scope="function")
-
-
-@pytest_asyncio.fixture
-async def api():
-    with FakeOpenAI() as server:
-        yield server
 
 
 async def _status(lsp) -> dict:

@@ -6,22 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from lsprotocol import types
 from ragls.server.handlers.nextedit import plain
 
-from .fake_openai import FakeOpenAI
 from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
 from .test_redact import GH_TOKEN
 from .test_server_lsp import inline, prompts
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
-
-
-@pytest_asyncio.fixture
-async def api():
-    with FakeOpenAI() as server:
-        yield server
 
 
 async def next_edit(lsp, uri: str, line: int) -> dict:

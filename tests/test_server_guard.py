@@ -21,12 +21,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest_asyncio.fixture
-async def api():
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest_asyncio.fixture
 async def lsp(shop_repo, api, tmp_path):
     root = Path(shop_repo.working_tree_dir)
     (root / ".gitignore").write_text("scratch/\n")

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from lsprotocol import types
 
 from ragls.indexer.lock import IndexLocked, WriteLock
@@ -19,7 +18,6 @@ from ragls.server.session import Session
 from ragls.server.settings import Settings
 
 from .conftest import write_tree
-from .fake_openai import FakeOpenAI
 from .lsp_helpers import open_doc, start_server, wait_indexed
 from .test_server_lsp import inline, prompts
 
@@ -114,12 +112,6 @@ async def test_a_child_stopped_while_python_starts_ends_quietly(tmp_path, capfd)
         lock.release()
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Fatal" not in err, err
-
-
-@pytest_asyncio.fixture
-async def api():
-    with FakeOpenAI() as server:
-        yield server
 
 
 async def test_a_failing_child_is_one_clear_message_and_the_server_answers_on(shop_repo, api, tmp_path):

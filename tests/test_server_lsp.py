@@ -17,12 +17,6 @@ from .lsp_helpers import change_doc, open_doc, start_server, wait_indexed
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 
-@pytest_asyncio.fixture
-async def api():
-    with FakeOpenAI() as server:
-        yield server
-
-
 @pytest_asyncio.fixture(params=["vscode", "neovim"])
 async def lsp(request, shop_repo, api, tmp_path):
     client, result = await start_server(Path(shop_repo.working_tree_dir), api.base_url, tmp_path / "home",
