@@ -239,18 +239,12 @@ class Retriever:
 
         def add_chunks(chunks: AbstractSet[int], feat: str, value: float = 1.0) -> None:
             """`add_chunk` each of `chunks`; those added to this feature at this value before are passed over
-            (classes share the members they inherit, and a request meets the same ones many times). Inlined: a C
-            header's thousands of names pass here several times a request."""
+            (classes share the members they inherit, and a request meets the same ones many times)."""
             done = added[(feat, value)]
             if new := chunks - done:
                 done |= new
-                get = cands.get
                 for chunk in new:
-                    if (c := get(chunk)) is None:
-                        c = cands[chunk] = _Cand(chunk)
-                    feats = c.feats
-                    if feats.get(feat, 0.0) < value:
-                        feats[feat] = value
+                    add_chunk(chunk, feat, value)
 
         def add_all(defs: Iterable[Def], feat: str, value: float = 1.0) -> None:
             add_chunks({chunk for d in defs if (chunk := d.chunk) is not None}, feat, value)
@@ -484,9 +478,7 @@ class Retriever:
             if new := g.member_chunks(s) - star_done:
                 star_done |= new
                 for chunk in new:
-                    if (found := cands.get(chunk)) is None:
-                        found = cands[chunk] = _Cand(chunk)
-                    feats = found.feats
+                    feats = _cand(cands, chunk).feats
                     feats["star"] = 1.0
                     if bare:
                         feats["scope"] = 1.0
