@@ -144,11 +144,12 @@ class Graph:
         """Read definitions and imports of `paths` (None: all files) from the catalog."""
         chunk_of: dict[tuple[str, str, int], int] = {}
         last_chunk: dict[tuple[str, str], int] = {}
-        spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)  # path -> (start, end, chunk) of a run's
+        # the spans of definitions' chunks, in the languages that group runs of definitions into one (`_grouped`)
+        spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)  # path -> (start, end, chunk)
         for i, p, sym, start, end in store.definition_chunks(paths):
             chunk_of[(p, sym, start)] = i
             last_chunk[(p, sym)] = i
-            if end > start:
+            if end > start and self._grouped(p):
                 spans[p].append((start, end, i))
         groups: dict[tuple[str, str], list[Def]] = defaultdict(list)  # a name declared more than once in a file
         enumerators: list[tuple[str, str]] = []
