@@ -52,10 +52,10 @@ _C_NOT_CHUNKED = frozenset({"enumerator", "field"})
 _C_GROUPED = frozenset({"constant"})
 
 SPECS = (
-    LanguageSpec("c", (".c",), "tree_sitter_c", read_imports=c_includes, resolve=resolve_c,
-                 grouped=_C_GROUPED, not_chunked=_C_NOT_CHUNKED),
+    LanguageSpec("c", (".c",), "tree_sitter_c", queries=("c.scm", "c-family.scm"), read_imports=c_includes,
+                 resolve=resolve_c, grouped=_C_GROUPED, not_chunked=_C_NOT_CHUNKED),
     LanguageSpec("cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx", ".h++"), "tree_sitter_cpp",
-                 read_imports=c_includes, resolve=resolve_c, bases=cpp_bases, implicit_this=True,
-                 types_query="cpp-types.scm", prepare=blank_export_macros, grouped=_C_GROUPED,
+                 queries=("cpp.scm", "c-family.scm"), read_imports=c_includes, resolve=resolve_c, bases=cpp_bases,
+                 implicit_this=True, types_query="cpp-types.scm", prepare=blank_export_macros, grouped=_C_GROUPED,
                  not_chunked=_C_NOT_CHUNKED),
 )

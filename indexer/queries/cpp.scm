@@ -180,48 +180,7 @@
 (namespace_definition name: [(namespace_identifier) (nested_namespace_specifier)] @name) @definition.namespace
 
 (preproc_function_def name: (identifier) @name) @definition.macro
-; Variables at file or namespace scope (`static const int kLevels = 7;`, `struct server srv;`, `extern int n;`);
-; not a type's name, which is where a macro before the type (`API int (*f)(void);`) leaves the parser
-(translation_unit
-  (declaration type: (_) @type declarator: [
-      (identifier) @name
-      (array_declarator declarator: (identifier) @name)
-      (pointer_declarator declarator: (identifier) @name)
-      (init_declarator declarator: [(identifier) @name (array_declarator declarator: (identifier) @name)
-                                    (pointer_declarator declarator: (identifier) @name)])]) @definition.variable
-    (#not-match? @name "^(int|void|char|short|long|float|double|signed|unsigned|bool|_Bool|const|volatile|inline|[A-Za-z0-9_]+_t)$"))
-(preproc_ifdef
-  (declaration type: (_) @type declarator: [
-      (identifier) @name
-      (array_declarator declarator: (identifier) @name)
-      (pointer_declarator declarator: (identifier) @name)
-      (init_declarator declarator: [(identifier) @name (array_declarator declarator: (identifier) @name)
-                                    (pointer_declarator declarator: (identifier) @name)])]) @definition.variable
-    (#not-match? @name "^(int|void|char|short|long|float|double|signed|unsigned|bool|_Bool|const|volatile|inline|[A-Za-z0-9_]+_t)$"))
-(preproc_if
-  (declaration type: (_) @type declarator: [
-      (identifier) @name
-      (array_declarator declarator: (identifier) @name)
-      (pointer_declarator declarator: (identifier) @name)
-      (init_declarator declarator: [(identifier) @name (array_declarator declarator: (identifier) @name)
-                                    (pointer_declarator declarator: (identifier) @name)])]) @definition.variable
-    (#not-match? @name "^(int|void|char|short|long|float|double|signed|unsigned|bool|_Bool|const|volatile|inline|[A-Za-z0-9_]+_t)$"))
-(preproc_else
-  (declaration type: (_) @type declarator: [
-      (identifier) @name
-      (array_declarator declarator: (identifier) @name)
-      (pointer_declarator declarator: (identifier) @name)
-      (init_declarator declarator: [(identifier) @name (array_declarator declarator: (identifier) @name)
-                                    (pointer_declarator declarator: (identifier) @name)])]) @definition.variable
-    (#not-match? @name "^(int|void|char|short|long|float|double|signed|unsigned|bool|_Bool|const|volatile|inline|[A-Za-z0-9_]+_t)$"))
-(preproc_elif
-  (declaration type: (_) @type declarator: [
-      (identifier) @name
-      (array_declarator declarator: (identifier) @name)
-      (pointer_declarator declarator: (identifier) @name)
-      (init_declarator declarator: [(identifier) @name (array_declarator declarator: (identifier) @name)
-                                    (pointer_declarator declarator: (identifier) @name)])]) @definition.variable
-    (#not-match? @name "^(int|void|char|short|long|float|double|signed|unsigned|bool|_Bool|const|volatile|inline|[A-Za-z0-9_]+_t)$"))
+; Variables in namespaces and `extern "C"` blocks (at file scope: c-family.scm)
 (declaration_list
   (declaration type: (_) @type declarator: [
       (identifier) @name
@@ -246,8 +205,6 @@
                (reference_declarator (field_identifier) @name)
                (array_declarator declarator: (field_identifier) @name)]) @definition.field
 (preproc_def name: (identifier) @name value: (_)) @definition.constant
-; An enum's constants: named bare where the enum is visible (`graph.Graph` shows their enum).
-(enumerator name: (identifier) @name) @definition.enumerator
 
 ; References
 (call_expression
