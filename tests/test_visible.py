@@ -71,6 +71,66 @@ def test_a_deep_cursor_reads_a_window_that_parses() -> None:
     assert any(u.line == last - 3 for u in v.uses)  # the code right before the cursor is read
 
 
+def _tree(language: str, text: str):
+    from ragls.indexer.languages import grammar
+
+    return grammar(language).parser().parse(text.encode()).root_node
+
+
+_STATEMENTS = "".join(f"        const v{i} = compute(x{i}, other.values[{i}]) * 2;\n" for i in range(900))
+
+
+def test_a_deep_cursor_in_a_language_of_braces_reads_whole_blocks() -> None:
+    """Where the tail would start inside a method's parameter list of a long class, the window reads from that
+    method's first line, under the class's line (kept where it is): the parser reads the members, not one error
+    over the whole window, and the parameters of the function around the cursor have their declared types, however
+    far above the tail its signature is."""
+    source = ("import { Repository } from './repo'\n\n/** A service. */\nexport class Service {\n"
+              "    private name = 'x'\n\n    setup(): void {\n" + _STATEMENTS + "    }\n\n    async first(\n" + "".join(
+                  f"        p{i}: number,\n" for i in range(1_000)) + "    ): Promise<void> {\n" + _STATEMENTS
+              + "    }\n\n    async run(\n        repo: Repository,\n        limit: number,\n    ): Promise<void> {\n"
+              + _STATEMENTS + "        repo.\n")
+    lines = source.split("\n")
+    last = len(lines) - 1
+    v = read("a.ts", source, last, len("        repo."), None)
+    assert v.gap is not None and len(v.lines) == last and sum(map(len, v.lines)) < 60_000
+    assert v.lines[3] == "export class Service {" and v.lines[2] == "/** A service. */"  # where they are
+    assert v.types.get("repo") == ["Repository"] and v.types.get("limit") == ["number"]
+    assert [r.module for r in v.imports] == ["./repo"] and v.receiver == ["repo"]
+    closed = "\n".join(v.lines[:-1]) + "\n    }\n}\n"  # the cursor's line unfinished, the blocks left open
+    assert not _tree("typescript", closed).has_error  # whole statements: no error to recover from
+
+    # a cursor deep in a long list: the line that opens it is kept where it is, whatever its distance
+    in_list = "\n".join(lines[:lines.index("    async first(") + 900])
+    w = read("a.ts", in_list, in_list.count("\n") + 1, 0, None)
+    assert w.gap is not None and w.lines[w.gap[1]].startswith("        p")
+    assert w.lines[lines.index("    async first(")] == "    async first(" and w.lines[3] == "export class Service {"
+    closed = "\n".join(w.lines[:-1]) + "\n    ): void {}\n}\n"
+    assert not _tree("typescript", closed).has_error
+
+
+def test_a_deep_cursor_in_c_and_go_reads_its_function_s_header() -> None:
+    """A tail inside a long C or Go function keeps the function's header (a K&R `{` on a line of its own, a Go
+    receiver): the body parses as statements, and Go's parameters have their types."""
+    body = "".join(f"    total += table[{i}] * weight({i});\n" for i in range(1_200))
+    before = "static int\nother(void)\n{\n    int total = 0;\n" + body + "    return total;\n}\n\n"
+    c = ("#include \"table.h\"\n\n" + before + "static int\nsum(struct table *t)\n{\n    int total = 0;\n" + body
+         + "    t->")
+    v = read("sum.c", c, c.count("\n") + 1, len("    t->"), None)
+    at = c.split("\n").index("sum(struct table *t)")
+    assert v.gap is not None and v.gap[0] < at and [v.lines[i] for i in range(at - 1, at + 2)] == [
+        "static int", "sum(struct table *t)", "{"]
+    assert v.receiver == ["t"] and not _tree("c", "\n".join(v.lines[:-1]) + "\n}\n").has_error
+    assert [r.module for r in v.imports] == ["table.h"]
+    go = ("package srv\n\nimport \"net/http\"\n\nfunc other() int {\n\ttotal := 0\n" + body.replace("    ", "\t")
+          + "\treturn total\n}\n\nfunc (s *Server) handle(w http.ResponseWriter) {\n" + body.replace("    ", "\t")
+          + "\tw.")
+    g = read("srv.go", go, go.count("\n") + 1, len("\tw."), None)
+    at = go.split("\n").index("func (s *Server) handle(w http.ResponseWriter) {")
+    assert g.gap is not None and g.gap[0] < at and g.lines[at] == "func (s *Server) handle(w http.ResponseWriter) {"
+    assert g.types.get("w") == ["http", "ResponseWriter"] and g.types.get("s") == ["Server"]
+
+
 def test_declared_types_of_names():
     from ragls.indexer.visible import type_chain
 
