@@ -45,6 +45,34 @@ def test_rust_pub_use_chain_and_a_binary_using_its_own_crate(tmp_path):
     assert items[0].symbol in ("Circle.area", "Circle.new") and "receiver=1.00" in items[0].why
 
 
+ERRORS = {
+    "Cargo.toml": '[package]\nname = "parse-kit"\nversion = "0.1.0"\n',
+    "src/lib.rs": "pub mod error;\npub mod limits;\npub mod parse;\n",
+    "src/error.rs": ("/// What went wrong.\npub enum ErrorKind {\n" + "".join(
+        f"    /// The input had problem number {i}, described at length so that the enum is long.\n"
+        f"    Problem{i},\n" for i in range(40)) + "    /// A group was opened and never closed.\n"
+        "    GroupUnclosed { depth: usize },\n}\n"),
+    "src/limits.rs": "/// How deep groups nest.\npub const MAX_DEPTH: usize = 250;\npub const MAX_NAME: usize = 64;\n",
+    "src/parse.rs": ("use crate::error::ErrorKind;\nuse crate::limits::MAX_DEPTH;\n\n"
+                     "pub fn check(depth: usize) -> Result<(), ErrorKind> {\n    if depth > MAX_DEPTH {\n"
+                     "        return Err(ErrorKind::GroupUnclosed { depth });\n    }\n    Ok(())\n}\n"),
+}
+
+
+def test_rust_enum_variants_and_constants_are_retrieved_as_their_own_lines(tmp_path):
+    """A variant of a long enum is a member of it with its own lines (`ErrorKind::` ranks the variants, the one a
+    selection names shows its lines, not the enum's head); a `const` is a definition, not a module window."""
+    r = _index(tmp_path / "kit", ERRORS, tmp_path)
+    items = r.context(Query("src/parse.rs", 4, end_line=9), join=False)
+    shown = {(i.symbol, i.start_line, i.end_line) for i in items}
+    assert ("ErrorKind.GroupUnclosed", 83, 84) in shown  # its doc comment and its line
+    assert any(s == "MAX_DEPTH" and a <= 2 <= b for s, a, b in shown)
+    source = (tmp_path / "kit/src/parse.rs").read_text().replace("ErrorKind::GroupUnclosed { depth }", "ErrorKind::")
+    items = r.context(Query("src/parse.rs", 6, len("        return Err(ErrorKind::")), source=source, join=False)
+    assert [i for i in items[:10] if i.symbol.startswith("ErrorKind.")]  # the variants, members of the enum
+    assert all(i.end_line - i.start_line < 5 for i in items if i.symbol.startswith("ErrorKind."))
+
+
 C = {
     "include/mylib/api.h": ("#ifndef API_H\n#define API_H\n/* Sum of n numbers. */\n"
                             "int api_sum(const int *xs, int n);\n#endif\n"),

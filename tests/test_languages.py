@@ -247,8 +247,9 @@ def test_rust() -> None:
     assert not parsed.has_errors
     assert kinds(parsed) == {
         ("MAX_BUCKETS", "constant"), ("map", "macro"), ("Bucket", "struct"), ("Decision", "enum"),
-        ("Limiter", "trait"), ("Limiter.check", "method"), ("Bucket", "impl"), ("Bucket.new", "method"),
-        ("Bucket.refill", "method"), ("Bucket.check", "method"), ("buckets", "function"),
+        ("Decision.Allow", "variant"), ("Decision.Deny", "variant"), ("Limiter", "trait"), ("Limiter.check", "method"),
+        ("Bucket", "impl"), ("Bucket.new", "method"), ("Bucket.refill", "method"), ("Bucket.check", "method"),
+        ("buckets", "function"),
     }
     bucket = symbol(parsed, "Bucket", "struct")
     assert lines(bucket) == (21, 26, 23)  # from the doc comment, over #[derive]
@@ -258,6 +259,8 @@ def test_rust() -> None:
     assert new.doc == "A full bucket." and new.parent == "Bucket"
     assert lines(symbol(parsed, "map")) == (12, 19, 13)
     assert [s.start_line for s in parsed.symbols if s.kind == "impl"] == [38, 51]
+    deny = symbol(parsed, "Decision.Deny")
+    assert lines(deny)[:2] == (30, 30) and deny.parent == "Decision"
     assert parsed.imports == [
         ImportRef("std::collections", "HashMap", None, 2),
         ImportRef("std::time", "Duration", None, 3),

@@ -32,6 +32,9 @@
   (static_item name: (identifier) @name)
 ] @definition.constant
 
+; An enum's variants: members of their enum (`Kind::Variant`), each a chunk of its own.
+(enum_variant name: (identifier) @name) @definition.variant
+
 ; References
 (call_expression
   function: [
