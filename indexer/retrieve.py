@@ -281,6 +281,11 @@ class Retriever:
         around = [d for d in own.values() if d.kind in CLASS_LIKE and d.start_line <= line <= d.end_line]
         # the class we are in
         enclosing: DefTarget | None = ("def", max(around, key=lambda d: d.start_line)) if around else None
+        if enclosing is None:  # in a method declared apart from its type (Rust's `impl` blocks): the method's owner
+            enclosing = next((("def", o) for d in own.values() if d.kind == "method" and "." in d.qualname
+                              and d.start_line <= line <= d.end_line
+                              and (o := own.get(d.qualname.rsplit(".", 1)[0])) is not None and o.kind in CLASS_LIKE),
+                             None)
         implicit_this = spec(lang).implicit_this if lang in LANGUAGE_NAMES else False
         if enclosing is None and implicit_this:
             enclosing = _out_of_line_class(g, own, line, resolve_head)

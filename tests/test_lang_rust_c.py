@@ -73,6 +73,28 @@ def test_rust_enum_variants_and_constants_are_retrieved_as_their_own_lines(tmp_p
     assert all(i.end_line - i.start_line < 5 for i in items if i.symbol.startswith("ErrorKind."))
 
 
+SETS = {
+    "Cargo.toml": '[package]\nname = "sets"\nversion = "0.1.0"\n',
+    "src/lib.rs": "pub mod interval;\npub mod class;\n",
+    "src/interval.rs": ("pub struct IntervalSet {\n    ranges: Vec<(u32, u32)>,\n}\n\nimpl IntervalSet {\n"
+                        "    pub fn union(&mut self, other: &IntervalSet) {\n"
+                        "        self.ranges.extend(other.ranges.iter().copied());\n    }\n\n"
+                        "    pub fn negate(&mut self) {\n        self.ranges.reverse();\n    }\n}\n"),
+    "src/class.rs": ("use crate::interval::IntervalSet;\n\npub struct Class {\n    set: IntervalSet,\n}\n\n"
+                     "impl Class {\n    pub fn union(&mut self, other: &Class) {\n        self.set.union(&other.set);\n"
+                     "    }\n}\n"),
+}
+
+
+def test_rust_self_field_reaches_its_declared_type_s_methods(tmp_path):
+    """In a method of an `impl` block (apart from its struct), `self` is the struct: `self.set.` ranks the methods of
+    the field's declared type."""
+    r = _index(tmp_path / "sets", SETS, tmp_path)
+    source = (tmp_path / "sets/src/class.rs").read_text().replace("self.set.union(&other.set);", "self.set.")
+    items = r.context(Query("src/class.rs", 9, len("        self.set.")), source=source, join=False)
+    assert items[0].symbol.startswith("IntervalSet.") and "receiver=1.00" in items[0].why
+
+
 C = {
     "include/mylib/api.h": ("#ifndef API_H\n#define API_H\n/* Sum of n numbers. */\n"
                             "int api_sum(const int *xs, int n);\n#endif\n"),

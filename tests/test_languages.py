@@ -246,7 +246,8 @@ def test_rust() -> None:
     parsed = parse_fixture("sample.rs")
     assert not parsed.has_errors
     assert kinds(parsed) == {
-        ("MAX_BUCKETS", "constant"), ("map", "macro"), ("Bucket", "struct"), ("Decision", "enum"),
+        ("MAX_BUCKETS", "constant"), ("map", "macro"), ("Bucket", "struct"), ("Bucket.tokens", "field"),
+        ("Bucket.refilled", "field"), ("Decision", "enum"),
         ("Decision.Allow", "variant"), ("Decision.Deny", "variant"), ("Limiter", "trait"), ("Limiter.check", "method"),
         ("Bucket", "impl"), ("Bucket.new", "method"), ("Bucket.refill", "method"), ("Bucket.check", "method"),
         ("buckets", "function"),

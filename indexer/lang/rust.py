@@ -159,4 +159,4 @@ def _package_name(cargo_toml: str, paths: PathIndex) -> str | None:
 
 SPECS = (LanguageSpec("rust", (".rs",), "tree_sitter_rust", read_imports=rust_imports, resolve=resolve_rust,
                       types_query="rust-types.scm", grouped=frozenset({"constant"}),
-                      not_chunked=frozenset()),)
+                      not_chunked=frozenset({"field"})),)

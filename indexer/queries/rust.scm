@@ -17,10 +17,14 @@
     (reference_type type: (type_identifier) @name)
   ]) @definition.impl
 
+; A function's result type and a field's type (@type) let `a.b().c` and `self.field.c` reach the members of that type.
 [
-  (function_item name: (identifier) @name)
-  (function_signature_item name: (identifier) @name)
+  (function_item name: (identifier) @name return_type: (_)? @type)
+  (function_signature_item name: (identifier) @name return_type: (_)? @type)
 ] @definition.function
+
+; A struct's named fields, with their types (shown with their struct).
+(field_declaration name: (field_identifier) @name type: (_) @type) @definition.field
 
 ; Inline modules only; `mod foo;` is an import of foo.rs.
 (mod_item name: (identifier) @name body: (declaration_list)) @definition.module
