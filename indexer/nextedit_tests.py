@@ -14,6 +14,7 @@ _TS_EXT = re.compile(r"\.(?:[mc]?js|[mc]?ts|tsx|jsx)$")
 _TS_FILES = (".ts", ".tsx", ".d.ts", ".mts", ".cts", "/index.ts", "/index.tsx", "/index.d.ts")
 TEST_START = re.compile(r"^\s*(?:async\s+def\s+test|def\s+test|(?:test|it)(?:\.\w+)*\(|@)")
 APART = 7  # two places closer than this are one (nextedit.SPACING)
+LINK_FILES = 400  # test and package-entry files a query reads at most for the link
 PLACES = 4  # new-test places a query ranks (before and after each of its best tests)
 
 
@@ -101,14 +102,23 @@ class Modules:
         return got
 
 
-def linked_tests(edited: set[str], paths: list[str], lines_of: Callable[[str], list[str] | None]) -> set[str]:
-    """The test files that import an edited file, directly or through package entries that import it."""
+def _stem_words(path: str) -> set[str]:
+    return {w for w in re.split(r"[^a-z0-9]+", path.rsplit("/", 1)[-1].split(".", 1)[0].lower()) if len(w) > 2}
+
+
+def linked_tests(edited: set[str], paths: list[str], lines_of: Callable[[str], list[str] | None],
+                 limit: int = LINK_FILES) -> set[str]:
+    """The test files that import an edited file, directly or through package entries that import it. At most
+    `limit` test and entry files are read: the entries, then the tests named like an edited file, then the rest in
+    path order (a large repository's other tests wait for a later query to be named like them)."""
     modules = Modules(paths)
+    named = set().union(*(_stem_words(e) for e in edited)) - {"test", "tests", "spec", "index", "init"}
+    linkable = sorted((p for p in paths if is_test(p) or is_entry(p)),
+                      key=lambda p: (not is_entry(p), not (_stem_words(p) & named), p))
     imports: dict[str, set[str]] = {}
-    for p in paths:
-        if is_test(p) or is_entry(p):
-            lines = lines_of(p)
-            imports[p] = modules.imports(p, lines) if lines is not None else set()
+    for p in linkable[:limit]:
+        lines = lines_of(p)
+        imports[p] = modules.imports(p, lines) if lines is not None else set()
     reached = set(edited)
     for _ in range(3):  # an entry importing the edited file, an entry importing that entry, ...
         more = {p for p, got in imports.items() if is_entry(p) and got & reached} - reached

@@ -53,3 +53,16 @@ def test_next_edit_offers_the_new_test_place_but_never_first():
     assert found[0].path != "test/hooks.ts" or "test of the change" not in found[0].why
     assert any(loc.path == "test/hooks.ts" and loc.why == "where a test of the change goes" for loc in found)
     assert all(loc.path != "test/other.ts" for loc in found)
+
+
+def test_the_link_reads_at_most_its_limit_entries_first_then_tests_named_like_the_edit():
+    files = {"source/core/retry.ts": RETRY, "source/index.ts": INDEX, "test/hooks.ts": HOOKS_TEST,
+             "test/retry.ts": HOOKS_TEST, "test/other.ts": OTHER_TEST}
+    read: list[str] = []
+
+    def lines_of(p: str) -> list[str]:
+        read.append(p)
+        return files[p].split("\n")
+
+    assert linked_tests({"source/core/retry.ts"}, sorted(files), lines_of, limit=2) == {"test/retry.ts"}
+    assert read == ["source/index.ts", "test/retry.ts"]
