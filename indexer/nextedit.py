@@ -262,9 +262,9 @@ FEATURES = ("gone", "defined", "sibling", "similar", "history", "below", "below_
 # fitted by `python bench/train_nextedit.py --work WORK` (listwise logistic regression on the next-edit benchmark's
 # repositories; leave-one-repository-out: R@1 0.327, R@5 0.460, R@10 0.487, file@1 0.627, against 0.320, 0.433, 0.460,
 # 0.620 without the new-test places): each feature's weight in a candidate line's score. "broken" lines come first.
-WEIGHTS = {"gone": 0.897, "defined": 0.78, "sibling": -0.196, "similar": 0.353, "history": 1.707, "below": 3.673,
-           "below_near": -3.355, "above": -5.415, "here": 1.975, "definition": 0.732, "test": 0.794, "broken": -0.781,
-           "new_test": 1.259, "new_test_first": 3.48}
+WEIGHTS = {"gone": 0.884, "defined": 0.767, "sibling": -0.195, "similar": 0.342, "history": 1.716, "below": 3.675,
+           "below_near": -3.375, "above": -5.409, "here": 1.981, "definition": 0.65, "test": 0.778, "broken": -0.739,
+           "new_test": 1.379, "new_test_first": 3.294}
 
 
 @dataclass(slots=True)

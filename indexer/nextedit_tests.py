@@ -12,7 +12,8 @@ _PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s*,\s*[\w.]+)*)")
 _TS_SPEC = re.compile(r"""(?:\bfrom|^\s*import|\brequire\(|\bimport\()\s*['"](\.[^'"]*)['"]""")
 _TS_EXT = re.compile(r"\.(?:[mc]?js|[mc]?ts|tsx|jsx)$")
 _TS_FILES = (".ts", ".tsx", ".d.ts", ".mts", ".cts", "/index.ts", "/index.tsx", "/index.d.ts")
-TEST_START = re.compile(r"^\s*(?:async\s+def\s+test|def\s+test|(?:test|it)(?:\.\w+)*\(|@)")
+TEST_START = re.compile(r"^\s*(?:async\s+def\s+test|def\s+test|class\s+Test|(?:test|it)(?:\.\w+)*\()")
+_DECORATOR = re.compile(r"^\s*@")
 APART = 7  # two places closer than this are one (nextedit.SPACING)
 LINK_FILES = 400  # test and package-entry files a query reads at most for the link
 PLACES = 4  # new-test places a query ranks (before and after each of its best tests)
@@ -147,7 +148,9 @@ def places(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dic
     for path, (lines, names) in files.items():
         starts: list[int] = []
         for i, line in enumerate(lines):
-            if TEST_START.match(line) and not (starts and starts[-1] == i - 1 and lines[i - 1].lstrip()[:1] == "@"):
+            if TEST_START.match(line):
+                while i > 0 and _DECORATOR.match(lines[i - 1]):  # a test's decorators are its first lines
+                    i -= 1
                 starts.append(i)
         starts.append(len(lines))
         for a, b in zip(starts, starts[1:], strict=False):

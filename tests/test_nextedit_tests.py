@@ -66,3 +66,15 @@ def test_the_link_reads_at_most_its_limit_entries_first_then_tests_named_like_th
 
     assert linked_tests({"source/core/retry.ts"}, sorted(files), lines_of, limit=2) == {"test/retry.ts"}
     assert read == ["source/index.ts", "test/retry.ts"]
+
+
+def test_a_python_test_starts_at_its_decorators_and_a_source_file_decorators_start_nothing():
+    text = ("import pytest\nfrom pkg.retry import retry\n\n\ndef test_plain():\n    assert True\n\n\n"
+            "@pytest.mark.parametrize('n', [1, 2])\n@pytest.mark.slow\ndef test_retry(n):\n    assert retry(n)\n"
+            "    assert n\n    assert n\n    assert n\n    assert n\n    assert n\n\n\n"
+            "def test_other():\n    assert 1\n")
+    s = scan(text)
+    found = places({"tests/test_retry.py": (s.lines, s.names)}, {"retry": 1.0}, k=2)
+    assert [p.line + 1 for p in found] == [20, 9]  # after test_retry; before it, at its first decorator
+    source = scan("class A:\n    @property\n    def retry(self):\n        return 1\n")
+    assert places({"pkg/test.py": (source.lines, source.names)}, {"retry": 1.0}) == []
