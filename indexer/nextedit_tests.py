@@ -1,0 +1,167 @@
+"""The test files that test an edited file (they import it, or a package entry that imports it), and the places a
+new test of the change goes there: beside the tests that use the edits' names most."""
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+_PY_FROM = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\(?\s*([\w., ]*)")
+_PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s*,\s*[\w.]+)*)")
+_TS_SPEC = re.compile(r"""(?:\bfrom|^\s*import|\brequire\(|\bimport\()\s*['"](\.[^'"]*)['"]""")
+_TS_EXT = re.compile(r"\.(?:[mc]?js|[mc]?ts|tsx|jsx)$")
+_TS_FILES = (".ts", ".tsx", ".d.ts", ".mts", ".cts", "/index.ts", "/index.tsx", "/index.d.ts")
+TEST_START = re.compile(r"^\s*(?:async\s+def\s+test|def\s+test|class\s+Test|(?:test|it)(?:\.\w+)*\()")
+_DECORATOR = re.compile(r"^\s*@")
+APART = 7  # two places closer than this are one (nextedit.SPACING)
+LINK_FILES = 400  # test and package-entry files a query reads at most for the link
+PLACES = 4  # new-test places a query ranks (before and after each of its best tests)
+
+
+def is_test(path: str) -> bool:
+    low = path.lower()
+    return "test" in low.rsplit("/", 1)[-1] or "/test" in low or low.startswith("test") or "spec." in low
+
+
+def is_entry(path: str) -> bool:
+    """A package's entry (`__init__.py`, `index.ts`): importing it imports what it re-exports."""
+    base = path.rsplit("/", 1)[-1]
+    return base == "__init__.py" or base.split(".", 1)[0] == "index"
+
+
+_IMPORT_LINES: dict[int, tuple[list[str], list[str]]] = {}  # id(a file's lines) -> (those lines, its imports')
+_IMPORT_LINES_MAX = 4096  # files
+
+
+def _import_lines(lines: list[str]) -> list[str]:
+    """The lines of a file that may import (a multi-line import's last line holds its `from`), kept per file
+    text: equal files of a repository's states share one list of lines (ScanCache)."""
+    if (hit := _IMPORT_LINES.get(id(lines))) is not None and hit[0] is lines:
+        return hit[1]
+    if len(_IMPORT_LINES) >= _IMPORT_LINES_MAX:
+        _IMPORT_LINES.clear()
+    found = [line for line in lines if "import" in line or "from" in line or "require(" in line]
+    _IMPORT_LINES[id(lines)] = (lines, found)
+    return found
+
+
+class Modules:
+    """The files of a repository by the names an import gives them (a Python module by every suffix of its dotted
+    path, so `src/werkzeug/routing.py` is `werkzeug.routing`)."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.paths = set(paths)
+        self.python: dict[str, list[str]] = {}
+        for p in self.paths:
+            if p.endswith((".py", ".pyi")):
+                parts = p.rsplit(".", 1)[0].split("/")
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                for k in range(len(parts)):
+                    self.python.setdefault(".".join(parts[k:]), []).append(p)
+
+    def _module(self, dotted: str) -> list[str]:
+        return self.python.get(dotted, [])
+
+    def imports(self, path: str, lines: list[str]) -> set[str]:
+        """The repository's files that `path` imports."""
+        got: set[str] = set()
+        lines = _import_lines(lines)
+        if path.endswith((".py", ".pyi")):
+            package = path.split("/")[:-1]
+            for line in lines:
+                if (m := _PY_FROM.match(line)) is not None:
+                    mod, names = m.group(1), [n.strip().split(" as ")[0] for n in m.group(2).split(",") if n.strip()]
+                    if mod.startswith("."):
+                        up = len(mod) - len(mod.lstrip(".")) - 1
+                        base = package[:len(package) - up] if up <= len(package) else []
+                        rest = mod.lstrip(".")
+                        full = "/".join(base + rest.split(".") if rest else base)
+                        for stem in (full, *(f"{full}/{n}" if full else n for n in names)):
+                            got.update(x for x in (f"{stem}.py", f"{stem}/__init__.py") if x in self.paths)
+                    else:
+                        for dotted in (mod, *(f"{mod}.{n}" for n in names)):
+                            got.update(self._module(dotted))
+                elif (m := _PY_IMPORT.match(line)) is not None:
+                    for dotted in m.group(1).split(","):
+                        dotted = dotted.strip()
+                        while dotted:
+                            got.update(self._module(dotted))
+                            dotted = dotted.rpartition(".")[0]
+        else:
+            folder = posixpath.dirname(path)
+            for line in lines:
+                for spec in _TS_SPEC.findall(line):
+                    stem = _TS_EXT.sub("", posixpath.normpath(posixpath.join(folder, spec)))
+                    found = next((stem + e for e in _TS_FILES if stem + e in self.paths), None)
+                    if found is None and stem == ".":
+                        found = next((e[1:] for e in _TS_FILES if e.startswith("/") and e[1:] in self.paths), None)
+                    if found is not None:
+                        got.add(found)
+        got.discard(path)
+        return got
+
+
+def _stem_words(path: str) -> set[str]:
+    return {w for w in re.split(r"[^a-z0-9]+", path.rsplit("/", 1)[-1].split(".", 1)[0].lower()) if len(w) > 2}
+
+
+def linked_tests(edited: set[str], paths: list[str], lines_of: Callable[[str], list[str] | None],
+                 limit: int = LINK_FILES) -> set[str]:
+    """The test files that import an edited file, directly or through package entries that import it. At most
+    `limit` test and entry files are read: the entries, then the tests named like an edited file, then the rest in
+    path order (a large repository's other tests wait for a later query to be named like them)."""
+    modules = Modules(paths)
+    named = set().union(*(_stem_words(e) for e in edited)) - {"test", "tests", "spec", "index", "init"}
+    linkable = sorted((p for p in paths if is_test(p) or is_entry(p)),
+                      key=lambda p: (not is_entry(p), not (_stem_words(p) & named), p))
+    imports: dict[str, set[str]] = {}
+    for p in linkable[:limit]:
+        lines = lines_of(p)
+        imports[p] = modules.imports(p, lines) if lines is not None else set()
+    reached = set(edited)
+    for _ in range(3):  # an entry importing the edited file, an entry importing that entry, ...
+        more = {p for p, got in imports.items() if is_entry(p) and got & reached} - reached
+        if not more:
+            break
+        reached |= more
+    return {p for p, got in imports.items() if is_test(p) and got & reached and p not in edited}
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a new test may go: before or after one of a test file's tests, with how much that test has to do
+    with the change (the weight of the edits' names it uses) and its rank among the query's places."""
+
+    path: str
+    line: int  # 0-based
+    affinity: float
+    rank: int
+
+
+def places(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dict[str, float],
+           k: int = PLACES) -> list[Place]:
+    """The k best new-test places of the test files (each given as its lines and their names), at the tests that
+    use the most weight of the edits' names, each test's end before its start."""
+    tests: list[tuple[float, str, int, int]] = []
+    for path, (lines, names) in files.items():
+        starts: list[int] = []
+        for i, line in enumerate(lines):
+            if TEST_START.match(line):
+                while i > 0 and _DECORATOR.match(lines[i - 1]):  # a test's decorators are its first lines
+                    i -= 1
+                starts.append(i)
+        starts.append(len(lines))
+        for a, b in zip(starts, starts[1:], strict=False):
+            used = frozenset().union(*names[a:b])
+            if (score := sum(weight.get(w, 0.0) for w in used)) > 0:
+                tests.append((score, path, a, b))
+    out: list[Place] = []
+    for score, path, a, b in sorted(tests, key=lambda t: (-t[0], t[1], t[2])):
+        for at in (min(b, len(files[path][0]) - 1), a):
+            if all(o.path != path or abs(o.line - at) >= APART for o in out):
+                out.append(Place(path, at, score, len(out)))
+        if len(out) >= k:
+            break
+    return out[:k]

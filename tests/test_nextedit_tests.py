@@ -1,0 +1,80 @@
+"""Next edit's link to tests: the test files importing an edited file, and where a new test of the change goes."""
+from __future__ import annotations
+
+from ragls.indexer.hunks import parse
+from ragls.indexer.nextedit import Corpus, locate, scan
+from ragls.indexer.nextedit_tests import Modules, linked_tests, places
+
+RETRY = "export function retry(limit: number) {\n\treturn limit;\n}\n"
+INDEX = "import {retry} from './core/retry.js';\nexport default {retry};\n"
+HOOKS_TEST = ("import ky from '../source/index.js';\n\ntest('hooks run', async t => {\n\tt.pass();\n});\n\n"
+              "test('retry limit is kept', async t => {\n\tconst limit = ky.retry(2);\n\tt.is(limit, 2);\n\tt.pass();\n"
+              "\tt.pass();\n\tt.pass();\n});\n\n"
+              "test('headers', async t => {\n\tt.pass();\n});\n")
+OTHER_TEST = "import {other} from '../source/other.js';\n\ntest('other', t => {\n\tt.is(other(), 1);\n});\n"
+
+
+def test_python_and_typescript_imports_resolve_to_the_repository_files():
+    paths = ["src/pkg/__init__.py", "src/pkg/routing.py", "src/pkg/util.py", "tests/test_routing.py",
+             "source/index.ts", "source/core/retry.ts", "test/hooks.ts", "index.d.ts", "index.test-d.ts"]
+    m = Modules(paths)
+    assert m.imports("tests/test_routing.py", ["from pkg.routing import Map", "import pkg"]) == {
+        "src/pkg/routing.py", "src/pkg/__init__.py"}
+    assert m.imports("src/pkg/__init__.py", ["from .routing import Map", "from . import util"]) == {
+        "src/pkg/routing.py", "src/pkg/util.py"}
+    assert m.imports("test/hooks.ts", ["import ky from '../source/index.js';"]) == {"source/index.ts"}
+    assert m.imports("source/index.ts", ["export {retry} from './core/retry.js';"]) == {"source/core/retry.ts"}
+    assert m.imports("index.test-d.ts", ["import ky from '.';"]) == {"index.d.ts"}
+
+
+def test_a_test_file_imports_an_edited_file_through_its_package_entry():
+    files = {"source/core/retry.ts": RETRY, "source/index.ts": INDEX, "source/other.ts": "export const other = 1;\n",
+             "test/hooks.ts": HOOKS_TEST, "test/other.ts": OTHER_TEST}
+    assert linked_tests({"source/core/retry.ts"}, sorted(files), lambda p: files[p].split("\n")) == {"test/hooks.ts"}
+    assert linked_tests({"source/other.ts"}, sorted(files), lambda p: files[p].split("\n")) == {"test/other.ts"}
+
+
+def test_a_new_test_goes_beside_the_test_using_the_edits_names_most():
+    s = scan(HOOKS_TEST)
+    found = places({"test/hooks.ts": (s.lines, s.names)}, {"retry": 2.0, "limit": 1.0}, k=2)
+    # after the retry test (the next test's first line), then before it
+    assert [(p.path, p.line + 1, p.rank) for p in found] == [("test/hooks.ts", 15, 0), ("test/hooks.ts", 7, 1)]
+    assert places({"test/hooks.ts": (s.lines, s.names)}, {"unused": 1.0}) == []
+
+
+def test_next_edit_offers_the_new_test_place_but_never_first():
+    edited = RETRY.replace("(limit: number)", "(limit: number, delay: number)")
+    files = {"source/core/retry.ts": edited, "source/index.ts": INDEX, "test/hooks.ts": HOOKS_TEST,
+             "test/other.ts": OTHER_TEST}
+    history = parse("source/core/retry.ts", "@@ -1,3 +1,3 @@\n-export function retry(limit: number) {\n"
+                                            "+export function retry(limit: number, delay: number) {\n"
+                                            " \treturn limit;\n }\n")
+    found = locate(Corpus(sorted(files), files.get), "source/core/retry.ts", 1, history, k=10)
+    assert found[0].path != "test/hooks.ts" or "test of the change" not in found[0].why
+    assert any(loc.path == "test/hooks.ts" and loc.why == "where a test of the change goes" for loc in found)
+    assert all(loc.path != "test/other.ts" for loc in found)
+
+
+def test_the_link_reads_at_most_its_limit_entries_first_then_tests_named_like_the_edit():
+    files = {"source/core/retry.ts": RETRY, "source/index.ts": INDEX, "test/hooks.ts": HOOKS_TEST,
+             "test/retry.ts": HOOKS_TEST, "test/other.ts": OTHER_TEST}
+    read: list[str] = []
+
+    def lines_of(p: str) -> list[str]:
+        read.append(p)
+        return files[p].split("\n")
+
+    assert linked_tests({"source/core/retry.ts"}, sorted(files), lines_of, limit=2) == {"test/retry.ts"}
+    assert read == ["source/index.ts", "test/retry.ts"]
+
+
+def test_a_python_test_starts_at_its_decorators_and_a_source_file_decorators_start_nothing():
+    text = ("import pytest\nfrom pkg.retry import retry\n\n\ndef test_plain():\n    assert True\n\n\n"
+            "@pytest.mark.parametrize('n', [1, 2])\n@pytest.mark.slow\ndef test_retry(n):\n    assert retry(n)\n"
+            "    assert n\n    assert n\n    assert n\n    assert n\n    assert n\n\n\n"
+            "def test_other():\n    assert 1\n")
+    s = scan(text)
+    found = places({"tests/test_retry.py": (s.lines, s.names)}, {"retry": 1.0}, k=2)
+    assert [p.line + 1 for p in found] == [20, 9]  # after test_retry; before it, at its first decorator
+    source = scan("class A:\n    @property\n    def retry(self):\n        return 1\n")
+    assert places({"pkg/test.py": (source.lines, source.names)}, {"retry": 1.0}) == []
