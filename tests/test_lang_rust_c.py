@@ -47,7 +47,7 @@ def test_rust_pub_use_chain_and_a_binary_using_its_own_crate(tmp_path):
 
 ERRORS = {
     "Cargo.toml": '[package]\nname = "parse-kit"\nversion = "0.1.0"\n',
-    "src/lib.rs": "pub mod error;\npub mod limits;\npub mod parse;\n",
+    "src/lib.rs": "pub mod error;\npub mod limits;\npub mod parse;\npub mod show;\n",
     "src/error.rs": ("/// What went wrong.\npub enum ErrorKind {\n" + "".join(
         f"    /// The input had problem number {i}, described at length so that the enum is long.\n"
         f"    Problem{i},\n" for i in range(40)) + "    /// A group was opened and never closed.\n"
@@ -71,6 +71,16 @@ def test_rust_enum_variants_and_constants_are_retrieved_as_their_own_lines(tmp_p
     items = r.context(Query("src/parse.rs", 6, len("        return Err(ErrorKind::")), source=source, join=False)
     assert [i for i in items[:10] if i.symbol.startswith("ErrorKind.")]  # the variants, members of the enum
     assert all(i.end_line - i.start_line < 5 for i in items if i.symbol.startswith("ErrorKind."))
+    # `use ErrorKind::*` (a type's name, CapWords) brings its variants, not the module's items, into scope
+    (tmp_path / "kit/src/show.rs").write_text(
+        "use crate::error::ErrorKind;\n\npub fn show(k: &ErrorKind) -> usize {\n    use crate::error::ErrorKind::*;\n"
+        "    match *k {\n        GroupUnclosed { depth } => depth,\n        _ => 0,\n    }\n}\n")
+    r.index.refresh(progress=False)
+    r = Retriever(r.index)
+    stars = r.graph.bindings("src/show.rs", "rust", r.graph.imports["src/show.rs"])[1]
+    assert [t[1].qualname for t in stars if t[0] == "def"] == ["ErrorKind"]
+    items = r.context(Query("src/show.rs", 3, end_line=9), join=False)
+    assert any(i.symbol == "ErrorKind.GroupUnclosed" for i in items[:5])
 
 
 SETS = {

@@ -48,7 +48,11 @@ def _rust_use(node: ts.Node, prefix: str, line: int) -> list[ImportRef]:
         return [_rust_split(path, text(node.child_by_field_name("alias")), line)]
     if kind == "use_wildcard":
         inner = [c for c in node.named_children if "comment" not in c.type]
-        return [ImportRef(_join(prefix, text(inner[0])) if inner else prefix, "*", None, line)]
+        path = _join(prefix, text(inner[0])) if inner else prefix
+        module, sep, last = path.rpartition("::")
+        if sep and last[:1].isupper():  # `use Kind::*`: a type's (an enum's variants), not a module's (snake_case)
+            return [ImportRef(module, f"{last}.*", None, line)]
+        return [ImportRef(path, "*", None, line)]
     if kind == "scoped_use_list":
         base = _join(prefix, text(node.child_by_field_name("path")))
         items = node.child_by_field_name("list")
