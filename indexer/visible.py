@@ -474,7 +474,8 @@ def _call_start(s: str, close: int) -> int:
 
 
 _BRACKET = re.compile(r"[()\[\]{},]")
-_CALL_OPENERS = ("(", " ", "\t")
+# a chain, and the `(` of a call of it when one follows (blanks between): one match finds both
+_CHAIN_CALL = re.compile(rf"({_CHAIN.pattern})[ \t]*(\()?")
 # a call on one line, its arguments nested up to three deep (first characters disjoint: no backtracking)
 _ONE_LINE_CALL = re.compile(r"[ \t]*\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)")
 _AFTER_CALL = re.compile(rf"{_SEPARATOR}(?=[A-Za-z_$])")
@@ -597,24 +598,25 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     calls = _call_arguments(code) if language and spec(language).arity is not None else None
     # where a chain continues a call's value (`a.f(x).g`) -> `a.f` and the argument counts of its calls
     after_call: dict[int, tuple[list[str], tuple[int | None, ...]]] = {}
-    for m in _CHAIN.finditer(code):
-        line_no += code.count("\n", pos, m.start())
-        pos = m.start()
-        chain = _split_chain(m.group())
+    for m in _CHAIN_CALL.finditer(code):
+        start, e = m.start(), m.end(1)
+        line_no += code.count("\n", pos, start)
+        pos = start
+        chain = _split_chain(m.group(1))
         arities: tuple[int | None, ...] = ()
-        if after_call and (prior := after_call.pop(m.start(), None)) is not None:
+        if after_call and (prior := after_call.pop(start, None)) is not None:
             chain, arities = prior[0] + chain, prior[1]
-        e, args, close = m.end(), None, None
-        if code.startswith(_CALL_OPENERS, e):
+        args, close = None, None
+        if (paren := m.start(2)) >= 0:  # a `(` after the chain (blanks between): a call
             if calls is not None:
-                if (call := _call_after(code, e, calls)) is not None:
+                if (call := calls.get(paren)) is not None:
                     args, close = call
-            elif (one := _ONE_LINE_CALL.match(code, e)) is not None:
+            elif (one := _ONE_LINE_CALL.match(code, paren)) is not None:
                 close = one.end() - 1
         if close is not None and (cont := _AFTER_CALL.match(code, close + 1)) is not None \
                 and "\n" not in code[e:close]:  # on one line: a re-read from a line start never splits it
             after_call[cont.end()] = (chain, arities + (None,) * (len(chain) - 1 - len(arities)) + (args,))
-        elif code.startswith(")", e) and code.endswith((".(", ".(*"), 0, m.start()) \
+        elif code.startswith(")", e) and code.endswith((".(", ".(*"), 0, start) \
                 and (cont := _AFTER_CALL.match(code, e + 1)) is not None:  # Go's `x.(*T).m`: a T's member
             after_call[cont.end()] = (chain, ())
         elif code.startswith("[", e) and (index := _ONE_LINE_INDEX.match(code, e)) is not None \
