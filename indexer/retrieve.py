@@ -381,9 +381,9 @@ class Retriever:
         for chain, at_line, count in v.far:  # the lines before the tail: many uses of a chain on one line
             if at_line not in import_lines and chain[0] not in own:
                 chains.setdefault((chain, None, ()), []).extend([at_line] * count)
-        for use in v.uses:
-            if use.line not in import_lines and use.chain[0] not in own:
-                chains.setdefault((tuple(use.chain), use.args, use.arities), []).append(use.line)
+        for chain, at_line, args, arities in v.uses:
+            if at_line not in import_lines and chain[0] not in own:
+                chains.setdefault((chain, args, arities), []).append(at_line)
         written: set[str] | None = None
 
         def writes(name: str) -> bool:
@@ -559,7 +559,7 @@ class Retriever:
         imports), weighted by how specific the name is."""
         g = self.graph
         lo = v.selection[0] if v.selection else window_start
-        chains = [u.chain for u in v.uses if u.line >= lo] + [c for c, line, _ in v.far if line >= lo]
+        chains = [u[0] for u in v.uses if u[1] >= lo] + [c for c, line, _ in v.far if line >= lo]
         names = {n for chain in chains for n in chain if len(n) > 2 and n not in _KEYWORDS}
         for n in names:  # a field of that name (a symbol shown with its class) does not make it less specific
             defs = [d for d in g.by_name.get(n, ()) if d.kind != "field"]

@@ -83,12 +83,12 @@ def blanked(text: str, spans: list[tuple[int, int]] | None = None, offset: int =
     return "".join(out)
 
 
-@dataclass(slots=True)
-class Use:
-    chain: list[str]
-    line: int
-    args: int | None = None  # the number of arguments when the chain is called right there
-    arities: tuple[int | None, ...] = ()  # of the calls inside it (`a.f(x).g`): link i called with arities[i]
+# A name chain the code uses: (chain `("a", "b", "c")`, line, the number of arguments when the chain is called right
+# there or None, the argument counts of the calls inside it: `a.f(x).g` has link i called with arities[i]). A plain
+# tuple of strings, numbers and tuples: once the cyclic collector has seen one it stops tracking it, so the thousands
+# an analysis keeps (Scans) cost later collections little (100 deep queries, time in collections: redis 121 -> 70
+# ms, typeorm 68 -> 31 ms).
+Use = tuple[tuple[str, ...], int, int | None, tuple[int | None, ...]]
 
 
 @dataclass(slots=True)
@@ -589,7 +589,7 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
         old, restart = None, 0
     # strings, comments and name chains from `restart` on
     first_line = text.count("\n", 0, restart) + 1
-    uses = [u for u in old.uses if u.line < first_line] if old else []
+    uses = [u for u in old.uses if u[1] < first_line] if old else []
     blanks = [(s, e) for s, e in old.blanks if e <= restart] if old else []
     tail = text[restart:]
     code = blanked(tail, blanks, restart)
@@ -622,7 +622,7 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
         elif code.startswith("[", e) and (index := _ONE_LINE_INDEX.match(code, e)) is not None \
                 and (cont := _AFTER_CALL.match(code, index.end())) is not None:  # `xs[i].m`: an element's member
             after_call[cont.end()] = ([*chain, ELEMENT], arities + (None,) * (len(chain) + 1 - len(arities)))
-        uses.append(Use(chain, line_no, args, arities))
+        uses.append((tuple(chain), line_no, args, arities))
     # imports: an incremental parse, and the import query over the changed part only
     g = grammar(language) if language else None
     reader = spec(language).read_imports if language else None

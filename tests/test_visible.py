@@ -42,9 +42,9 @@ def test_a_large_file_is_read_through_its_head_and_the_code_before_the_cursor():
     assert len(v.lines) == last  # line numbers are kept
     assert sum(map(len, v.lines)) < 100_000  # but the middle of the file is not read
     assert [r.module for r in v.imports] == ["os", "pkg.mod"] and v.receiver == ["os", "path"]
-    assert any(u.line == last - 1 and u.chain == ["helper"] for u in v.uses)
+    assert any(u[1] == last - 1 and u[0] == ("helper",) for u in v.uses)
     sel = read("big.py", source, 5_000, 0, 5_100)  # a selection in the middle sees its own lines
-    assert any(u.line == 5_050 for u in sel.uses)
+    assert any(u[1] == 5_050 for u in sel.uses)
 
 
 def _parses(text: str) -> bool:
@@ -68,7 +68,7 @@ def test_a_deep_cursor_reads_a_window_that_parses() -> None:
     assert _parses("\n".join(v.lines[:-1]) + "\n        pass\n")  # the cursor's own line is unfinished
     assert [r.module for r in v.imports] == ["os", "pkg.mod"] and v.receiver == ["h"]
     assert v.types.get("h") == ["Helper"]
-    assert any(u.line == last - 3 for u in v.uses)  # the code right before the cursor is read
+    assert any(u[1] == last - 3 for u in v.uses)  # the code right before the cursor is read
 
 
 def _tree(language: str, text: str):
@@ -173,17 +173,17 @@ def test_a_called_chain_knows_its_argument_count() -> None:
 
     source = 'a.f(x, g(1, 2), new int[] {3, 4}, "p, q");\nh();\nk ( y,\n  w );\nm.n(z,\n'
     v = read("M.java", source, 6, 0, None)
-    args = {".".join(u.chain): u.args for u in v.uses}
+    args = {".".join(u[0]): u[2] for u in v.uses}
     assert args == {"a.f": 4, "g": 2, "x": None, "new": None, "int": None, "h": 0, "k": 2, "y": None, "w": None,
                     "m.n": None, "z": None}
-    assert {u.args for u in read("m.py", "f(1, 2)\n", 2, 0, None).uses} == {None}
+    assert {u[2] for u in read("m.py", "f(1, 2)\n", 2, 0, None).uses} == {None}
 
 
 def test_optional_and_non_null_chains_and_a_chain_continued_on_the_next_line() -> None:
     assert receiver("  client?.") == ["client"]
     assert receiver("  a.b!.") == ["a", "b"]
     v = read("m.ts", "const q = client?.watchQuery(opts);\nthis.manager\n  .", 3, 3, None)
-    assert ["client", "watchQuery"] in [u.chain for u in v.uses]
+    assert ("client", "watchQuery") in [u[0] for u in v.uses]
     assert v.receiver == ["this", "manager"]
 
 
@@ -195,11 +195,11 @@ def test_a_call_s_value_continues_a_chain() -> None:
     assert receiver("f(g(x)) .") == ["f"]
     assert receiver("(x).") is None and receiver("a).") is None
     v = read("m.go", "n := m.Desc.Fields().Get(len(xs)).Name()\n", 2, 0, None)
-    chains = [u.chain for u in v.uses]
+    chains = [list(u[0]) for u in v.uses]
     assert ["m", "Desc", "Fields", "Get", "Name"] in chains and ["len"] in chains
     assert ["xs"] in chains and ["m", "Desc", "Fields"] in chains
     v = read("m.py", "x = f(1)\n.g\n", 3, 0, None)  # a chain does not continue over a line break after the call
-    assert ["g"] in [u.chain for u in v.uses]
+    assert ("g",) in [u[0] for u in v.uses]
 
 
 def test_the_lines_before_the_tail_count_the_names_they_use() -> None:
@@ -217,7 +217,7 @@ def test_the_lines_before_the_tail_count_the_names_they_use() -> None:
     assert v.gap is not None and v.gap[0] > 1 and v.gap[1] < last
     start = source.split("\n").index("def long_function():") + 1
     assert v.function_start == start  # found in the unread lines too
-    uses = [(tuple(u.chain), u.line) for u in v.uses] + [(c, line) for c, line, n in v.far for _ in range(n)]
+    uses = [(u[0], u[1]) for u in v.uses] + [(c, line) for c, line, n in v.far for _ in range(n)]
     before = [line for chain, line in uses if chain == ("far", "helper")]
     assert len(before) == 50 and all(line < start for line in before)
     within = [line for chain, line in uses if chain == ("inner", "tool")]
@@ -273,7 +273,7 @@ def test_typing_in_the_tail_reads_the_lines_before_it_once(monkeypatch):
     assert all(n < TAIL_CHARS for n in reads)  # only the tail's changed line was read again
     fresh = read("big.py", typed, last, len("    result = helper.m"), None)
     assert fresh.far == second.far
-    assert [(u.chain, u.line) for u in fresh.uses] == [(u.chain, u.line) for u in second.uses]
+    assert [u[:2] for u in fresh.uses] == [u[:2] for u in second.uses]
 
 
 def test_a_header_is_read_for_declared_types_only_when_its_code_is_cpp() -> None:
