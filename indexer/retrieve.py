@@ -316,6 +316,8 @@ class Retriever:
                     return members_of_this[chain[0]], chain[1:]
             if not local and (t := typed(chain[0])) is not None:
                 return t, chain[1:]
+            if len(chain) > 1 and (d := own.get(chain[0])) is not None:  # a name of this file: its members
+                return ("def", d), chain[1:]
             return None, chain[1:]
 
         def expected(e: Expect) -> str:
@@ -374,10 +376,10 @@ class Retriever:
         # a chain means one thing in a request: its names, and the argument counts of its calls
         chains: dict[tuple[tuple[str, ...], int | None, tuple[int | None, ...]], list[int]] = {}
         for chain, at_line, count in v.far:  # the lines before the tail: many uses of a chain on one line
-            if at_line not in import_lines and chain[0] not in own:
+            if at_line not in import_lines and (chain[0] not in own or len(chain) > 1):
                 chains.setdefault((chain, None, ()), []).extend([at_line] * count)
         for use in v.uses:
-            if use.line not in import_lines and use.chain[0] not in own:
+            if use.line not in import_lines and (use.chain[0] not in own or len(use.chain) > 1):
                 chains.setdefault((tuple(use.chain), use.args, use.arities), []).append(use.line)
         written: set[str] | None = None
 

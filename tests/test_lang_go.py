@@ -508,3 +508,42 @@ def test_a_package_variable_takes_its_call_s_type(tmp_path: Path) -> None:
     for receiver, member in (("timePkg.", "ImportPath.Ident"), ("std.", "Printer.P")):
         members, items = receiver_members(r, "main.go", lines, 4, receiver)
         assert member in members, (receiver, [i.symbol for i in items])
+
+
+def test_a_called_function_literal_s_result_and_a_name_of_the_same_file(tmp_path: Path) -> None:
+    """`var desc = func() *Desc { ... }()` has the literal's result type, and in the same file `desc.Messages()`
+    leads to that type's method in another file, which a selection uses."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "desc.go": "package m\n\n// Desc describes a file.\ntype Desc struct{}\n\n"
+                   "// Messages lists its messages.\nfunc (d *Desc) Messages() int { return 0 }\n",
+        "use.go": "package m\n\nfunc count() int { return desc.Messages() }\n\n"
+                  "var desc = func() *Desc { return &Desc{} }()\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("use.go", 3, end_line=3), k=20, join=False)
+    assert "Desc.Messages" in used_symbols(items), [(i.symbol, i.why) for i in items]
+
+
+def test_a_function_value_s_result_and_a_parenthesized_literal_lead_to_members(tmp_path: Path) -> None:
+    """`var next func() (Value, error)` then `v, err := next()`: v is a Value; `w := (Maker{}).Make()`: w is what
+    Make returns. A selection uses both types' methods."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "types.go": "package m\n\n// Value is a value.\ntype Value struct{}\n\n"
+                    "// IsValid reports whether it is set.\nfunc (v Value) IsValid() bool { return true }\n\n"
+                    "// Result is made.\ntype Result struct{}\n\n"
+                    "// Done reports whether it is done.\nfunc (r *Result) Done() bool { return true }\n\n"
+                    "// Maker makes a Result.\ntype Maker struct{}\n\n"
+                    "// Make makes one.\nfunc (Maker) Make() *Result { return &Result{} }\n",
+        "use.go": "package m\n\nfunc run() bool {\n\tvar next func() (Value, error)\n\tnext = func() (Value, error) "
+                  "{ return Value{}, nil }\n\tv, _ := next()\n\tw := (Maker{}).Make()\n"
+                  "\treturn v.IsValid() && w.Done()\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("use.go", 3, end_line=9), k=20, join=False)
+    assert {"Value.IsValid", "Result.Done"} <= used_symbols(items), [(i.symbol, i.why) for i in items]

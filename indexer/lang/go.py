@@ -235,7 +235,18 @@ def _expression_type(e: ts.Node, depth: int = 0) -> str:
             return name.strip("()")
         if f.type in ("identifier", "selector_expression"):  # pkg.T("x") or pkg.New(): the graph reads which
             return name
+        if f.type == "func_literal":  # `var x = func() T { ... }()`: what the literal returns
+            return _result_type(f)
     return ""
+
+
+def _result_type(f: ts.Node) -> str:
+    """The (first) result type a function literal or type declares: `T` of `func() T` or `func() (T, error)`."""
+    result = f.child_by_field_name("result")
+    if result is not None and result.type == "parameter_list":
+        first = next((c for c in result.named_children if c.type == "parameter_declaration"), None)
+        result = first.child_by_field_name("type") if first is not None else None
+    return text(result) if result is not None else ""
 
 
 _CONVERSIONS = frozenset({

@@ -109,3 +109,22 @@
   alias: (expression_list . (identifier) @var)
   (type_case type: [
     (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type))
+
+; A function value (`var f func() (T, error)`, `f := func() *T {...}`, a parameter `f func() T`): calling it gives its
+; first result, so the name is typed by that result (`v, err := f()`).
+(var_spec name: (identifier) @var type: (function_type result: [
+  (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type))
+(var_spec name: (identifier) @var type: (function_type result: (parameter_list . (parameter_declaration type: [
+  (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type))))
+(parameter_declaration name: (identifier) @var type: (function_type result: [
+  (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type))
+(parameter_declaration name: (identifier) @var type: (function_type result: (parameter_list . (parameter_declaration
+  type: [(type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type))))
+(short_var_declaration
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . (func_literal result: [
+    (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type)))
+(short_var_declaration
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . (func_literal result: (parameter_list . (parameter_declaration type: [
+    (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type)))))
