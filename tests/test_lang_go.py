@@ -547,3 +547,42 @@ def test_a_function_value_s_result_and_a_parenthesized_literal_lead_to_members(t
     r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("use.go", 3, end_line=9), k=20, join=False)
     assert {"Value.IsValid", "Result.Done"} <= used_symbols(items), [(i.symbol, i.why) for i in items]
+
+
+def test_build_constraints_as_the_go_command_reads_them() -> None:
+    from ragls.indexer.lang.gobuild import constraints_allow, go_minor, name_allows, satisfied
+
+    tag = satisfied("linux", "amd64", go_minor("module m\n\ngo 1.19\n"))
+    assert constraints_allow("//go:build amd64 && !noasm && gc\n\npackage m\n", tag)
+    assert not constraints_allow("// Copyright\n\n//go:build !amd64 || appengine\n\npackage m\n", tag)
+    assert constraints_allow("//go:build !go1.21\npackage m\n", tag)
+    assert not constraints_allow("//go:build go1.21\npackage m\n", tag)
+    assert constraints_allow("//go:build (darwin && cgo) || unix\npackage m\n", tag)
+    assert not constraints_allow("// +build !appengine,gc\n// +build noasm\n\npackage m\n", tag)
+    assert constraints_allow("package m\n\n//go:build ignore\n", tag)  # after the package clause: no constraint
+    assert not constraints_allow("//go:build ignore\n\npackage main\n", tag)
+    assert [name_allows(f"p/{n}", "linux", "amd64") for n in (
+        "a_amd64.go", "a_arm64.go", "a_linux.go", "a_windows_amd64.go", "a_generic.go", "a_linux_amd64_test.go")] == [
+        True, False, True, False, True, True]
+
+
+def test_of_two_files_declaring_a_name_the_default_build_s_is_used(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`matchLen` is declared for amd64 in one file and for every other platform in another: on linux/amd64 a use
+    is the amd64 file's, and the other file's declaration is not part of the package."""
+    from .conftest import index_of, write_tree
+
+    monkeypatch.setenv("GOOS", "linux")
+    monkeypatch.setenv("GOARCH", "amd64")
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "match_amd64.go": "//go:build amd64 && !noasm\n\npackage m\n\n// matchLen in assembly.\n"
+                          "func matchLen(a, b []byte) int\n",
+        "match_generic.go": "//go:build !amd64 || noasm\n\npackage m\n\n// matchLen in Go.\n"
+                            "func matchLen(a, b []byte) int {\n\treturn 0\n}\n",
+        "use.go": "package m\n\nfunc run(a, b []byte) int {\n\treturn matchLen(a, b)\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("use.go", 3, end_line=5), k=20, join=False)
+    assert [i.path for i in items if i.symbol == "matchLen" and "used=1.10" in i.why] == ["match_amd64.go"], [
+        (i.path, i.symbol, i.why) for i in items]
