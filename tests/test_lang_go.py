@@ -586,3 +586,24 @@ def test_of_two_files_declaring_a_name_the_default_build_s_is_used(tmp_path: Pat
     items = r.context(Query("use.go", 3, end_line=5), k=20, join=False)
     assert [i.path for i in items if i.symbol == "matchLen" and "used=1.10" in i.why] == ["match_amd64.go"], [
         (i.path, i.symbol, i.why) for i in items]
+
+
+def test_a_local_hides_a_package_level_name_of_its_spelling(tmp_path: Path) -> None:
+    """`debug := ...` and a function's own `const (tableBits = 16)` hide the package's `debug` and `tableBits`; a
+    parameter `r *reader` still leads to its type's methods, and a package name used before any local is the
+    package's."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "consts.go": "package m\n\nconst debug = false\n\nconst tableBits = 15\n\nconst maxSize = 10\n\n"
+                     "// reader reads.\ntype reader struct{}\n\n"
+                     "// next reads on.\nfunc (r *reader) next() int { return 0 }\n",
+        "use.go": "package m\n\nfunc run(r *reader, verbose bool) int {\n\tn := maxSize\n\tconst (\n"
+                  "\t\ttableBits = 16\n\t)\n\tdebug := verbose\n\tif debug {\n\t\tn += tableBits\n\t}\n"
+                  "\treturn n + r.next()\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("use.go", 3, end_line=13), k=20, join=False)
+    used = used_symbols(items)
+    assert {"maxSize", "reader.next"} <= used and not {"debug", "tableBits"} & used, [(i.symbol, i.why) for i in items]

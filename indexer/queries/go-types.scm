@@ -128,3 +128,14 @@
   left: (expression_list . (identifier) @var)
   right: (expression_list . (func_literal result: (parameter_list . (parameter_declaration type: [
     (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type)))))
+
+; Every name a function declares (@local, its type maybe unknown): a local hides a package-level or imported name of
+; the same spelling (`debug := ...`, `tableBits = 16` in a const block, `for _, seq := range ...`, a parameter).
+(short_var_declaration left: (expression_list (identifier) @var @local))
+(var_spec name: (identifier) @var @local)
+(const_spec name: (identifier) @var @local)
+(type_spec name: (type_identifier) @var @local)
+(parameter_declaration name: (identifier) @var @local)
+(variadic_parameter_declaration name: (identifier) @var @local)
+(range_clause left: (expression_list (identifier) @var @local))
+(type_switch_statement alias: (expression_list (identifier) @var @local))
