@@ -292,11 +292,11 @@ class Retriever:
 
         members_of_this: dict[str, Target | None] = {}
 
-        def head(chain: list[str]) -> tuple[Target | None, list[str]]:
-            """What a chain's head names, and the rest of the chain: an imported or package name; else a name (or
-            `self.name`) whose declared type is a class-like definition; `self`/`this` (the enclosing class, its
-            members inherited too); `super` (its first base; called alone, the base's constructor); a bare member
-            name where the language reads it as `this.name`."""
+        def head(chain: list[str], hidden: bool = False) -> tuple[Target | None, list[str]]:
+            """What a chain's head names, and the rest of the chain: an imported or package name (unless a local
+            of the same name `hidden` it); else a name (or `self.name`) whose declared type is a class-like
+            definition; `self`/`this` (the enclosing class, its members inherited too); `super` (its first base;
+            called alone, the base's constructor); a bare member name where the language reads it as `this.name`."""
             if chain[0] == "super" and enclosing is not None:
                 bases = g.bases(enclosing[1])
                 if not bases:
@@ -305,7 +305,7 @@ class Retriever:
                 if len(chain) == 1:  # `super(...)`: Java's `Base.Base`, TypeScript's `constructor`
                     return g.resolve_attr(base, bases[0].name) or g.resolve_attr(base, "constructor") or base, []
                 return base, chain[1:]
-            if (t := resolve_head(chain[0])) is not None:
+            if not hidden and (t := resolve_head(chain[0])) is not None:
                 return t, chain[1:]
             if chain[0] in _SELF and len(chain) > 1:
                 if (t := typed(chain[1])) is not None:
@@ -321,6 +321,8 @@ class Retriever:
                     return members_of_this[chain[0]], chain[1:]
             if not local and (t := typed(chain[0])) is not None:
                 return t, chain[1:]
+            if len(chain) > 1 and (d := own.get(chain[0])) is not None:  # a name of this file: its members
+                return ("def", d), chain[1:]
             return None, chain[1:]
 
         def expected(e: Expect) -> str:
@@ -379,12 +381,17 @@ class Retriever:
         # a chain means one thing in a request: its names, and the argument counts of its calls
         chains: dict[tuple[tuple[str, ...], int | None, tuple[int | None, ...]], list[int]] = {}
         for chain, at_line, count in v.far:  # the lines before the tail: many uses of a chain on one line
-            if at_line not in import_lines and chain[0] not in own:
+            if at_line not in import_lines and (chain[0] not in own or len(chain) > 1):
                 chains.setdefault((chain, None, ()), []).extend([at_line] * count)
         for chain, at_line, args, arities in v.uses:
-            if at_line not in import_lines and chain[0] not in own:
+            if at_line not in import_lines and (chain[0] not in own or len(chain) > 1):
                 chains.setdefault((chain, args, arities), []).append(at_line)
         written: set[str] | None = None
+
+        def hides(name: str, lines: list[int]) -> bool:
+            """Whether the function (or selection) declares a local `name` by its first use on `lines`: the
+            local, not an imported or package-level name of that spelling, is what those uses mean."""
+            return any(v.function_start <= ln <= min(lines) for ln in v.declared.get(name, ()))
 
         def writes(name: str) -> bool:
             """Whether the function (or selection) around the query writes `name` as a name of its own or of an
@@ -403,13 +410,15 @@ class Retriever:
         # `this.cache.writeQuery` with the field's type unknown): the definitions of that member name are candidates
         loose: dict[str, list[int]] = defaultdict(list)
         for (chain, args, arities), lines in chains.items():
-            starts = [head(list(chain))]
-            if len(chain) > 1 and chain[0] in v.alternatives and resolve_head(chain[0]) is None:
+            local = hides(chain[0], lines)
+            outer = not local and (chain[0] in bindings or resolve_head(chain[0]) is not None)
+            starts = [head(list(chain), local)]
+            if len(chain) > 1 and chain[0] in v.alternatives and not outer:
                 starts = [(types.value(alt), list(chain[1:])) for alt in v.alternatives[chain[0]]]  # any of its types
             for t, rest in starts:
-                if t is None and rest and chain[0] not in bindings and resolve_head(chain[0]) is None:
+                if t is None and rest and not outer:
                     loose[rest[0]].extend(lines)
-                via_type = t is not None and resolve_head(chain[0]) is None
+                via_type = t is not None and (local or resolve_head(chain[0]) is None)
                 implicit = via_type and chain[0] != "super" and t is not enclosing  # t: a variable's type
                 at = len(chain) - len(rest) - 1  # the link t stands for
                 for attr in rest + [None]:

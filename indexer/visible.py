@@ -107,6 +107,7 @@ class Visible:
     receiver: list[str] | None = None  # the chain before a trailing "." / "::" / "->" at the cursor
     types: dict[str, list[str]] = field(default_factory=dict)  # name -> the type chain declared for it last
     type_lines: dict[str, int] = field(default_factory=dict)  # name -> the line of that declaration
+    declared: dict[str, list[int]] = field(default_factory=dict)  # name -> the lines declaring it, typed or not
     # name -> the types it is declared with in the function (or selection) when it is given several: each case of
     # Go's `switch x := y.(type)`, a name reassigned; a use `x.m` may mean the member of any of them
     alternatives: dict[str, list[list[str]]] = field(default_factory=dict)
@@ -166,6 +167,9 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     scan = (scans or Scans(0)).scan(path, text, spec.name if spec else None)
     v.imports = [ref for _, ref in scan.imports]
     typed = sorted(scan.typed, key=lambda t: t.line)
+    for t in typed:
+        v.declared.setdefault(t.name, []).append(t.line)
+    typed = [t for t in typed if t.chain]
     v.types = {t.name: t.chain for t in typed}
     v.type_lines = {t.name: t.line for t in typed}
     v.uses = scan.uses
@@ -520,7 +524,8 @@ def _split_chain(chain: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Typed:
-    """`name` has type `chain` (["pkg", "Type"]) from `line` on; `end` is the name's end byte (incremental scans)."""
+    """`name` has type `chain` (["pkg", "Type"]; [] when only declared) from `line` on; `end` is the name's end byte
+    (incremental scans)."""
 
     end: int
     name: str
@@ -682,8 +687,8 @@ def _typed(old: _Scan | None, tree: ts.Tree, language: str, changed: int) -> lis
         names = caps.get("var")
         if not names or names[0].end_byte <= changed:
             continue
-        chain = _declared(caps)
-        if chain:
+        chain = _declared(caps) or ([] if "local" in caps else None)  # `@local`: declared, its type unread
+        if chain is not None:
             out.append(Typed(names[0].end_byte, (names[0].text or b"").decode("utf-8", "replace"), chain,
                              names[0].start_point.row + 1))
     out.sort(key=lambda t: t.end)

@@ -508,3 +508,102 @@ def test_a_package_variable_takes_its_call_s_type(tmp_path: Path) -> None:
     for receiver, member in (("timePkg.", "ImportPath.Ident"), ("std.", "Printer.P")):
         members, items = receiver_members(r, "main.go", lines, 4, receiver)
         assert member in members, (receiver, [i.symbol for i in items])
+
+
+def test_a_called_function_literal_s_result_and_a_name_of_the_same_file(tmp_path: Path) -> None:
+    """`var desc = func() *Desc { ... }()` has the literal's result type, and in the same file `desc.Messages()`
+    leads to that type's method in another file, which a selection uses."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "desc.go": "package m\n\n// Desc describes a file.\ntype Desc struct{}\n\n"
+                   "// Messages lists its messages.\nfunc (d *Desc) Messages() int { return 0 }\n",
+        "use.go": "package m\n\nfunc count() int { return desc.Messages() }\n\n"
+                  "var desc = func() *Desc { return &Desc{} }()\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("use.go", 3, end_line=3), k=20, join=False)
+    assert "Desc.Messages" in used_symbols(items), [(i.symbol, i.why) for i in items]
+
+
+def test_a_function_value_s_result_and_a_parenthesized_literal_lead_to_members(tmp_path: Path) -> None:
+    """`var next func() (Value, error)` then `v, err := next()`: v is a Value; `w := (Maker{}).Make()`: w is what
+    Make returns. A selection uses both types' methods."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "types.go": "package m\n\n// Value is a value.\ntype Value struct{}\n\n"
+                    "// IsValid reports whether it is set.\nfunc (v Value) IsValid() bool { return true }\n\n"
+                    "// Result is made.\ntype Result struct{}\n\n"
+                    "// Done reports whether it is done.\nfunc (r *Result) Done() bool { return true }\n\n"
+                    "// Maker makes a Result.\ntype Maker struct{}\n\n"
+                    "// Make makes one.\nfunc (Maker) Make() *Result { return &Result{} }\n",
+        "use.go": "package m\n\nfunc run() bool {\n\tvar next func() (Value, error)\n\tnext = func() (Value, error) "
+                  "{ return Value{}, nil }\n\tv, _ := next()\n\tw := (Maker{}).Make()\n"
+                  "\treturn v.IsValid() && w.Done()\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("use.go", 3, end_line=9), k=20, join=False)
+    assert {"Value.IsValid", "Result.Done"} <= used_symbols(items), [(i.symbol, i.why) for i in items]
+
+
+def test_build_constraints_as_the_go_command_reads_them() -> None:
+    from ragls.indexer.lang.gobuild import constraints_allow, go_minor, name_allows, satisfied
+
+    tag = satisfied("linux", "amd64", go_minor("module m\n\ngo 1.19\n"))
+    assert constraints_allow("//go:build amd64 && !noasm && gc\n\npackage m\n", tag)
+    assert not constraints_allow("// Copyright\n\n//go:build !amd64 || appengine\n\npackage m\n", tag)
+    assert constraints_allow("//go:build !go1.21\npackage m\n", tag)
+    assert not constraints_allow("//go:build go1.21\npackage m\n", tag)
+    assert constraints_allow("//go:build (darwin && cgo) || unix\npackage m\n", tag)
+    assert not constraints_allow("// +build !appengine,gc\n// +build noasm\n\npackage m\n", tag)
+    assert constraints_allow("package m\n\n//go:build ignore\n", tag)  # after the package clause: no constraint
+    assert not constraints_allow("//go:build ignore\n\npackage main\n", tag)
+    assert [name_allows(f"p/{n}", "linux", "amd64") for n in (
+        "a_amd64.go", "a_arm64.go", "a_linux.go", "a_windows_amd64.go", "a_generic.go", "a_linux_amd64_test.go")] == [
+        True, False, True, False, True, True]
+
+
+def test_of_two_files_declaring_a_name_the_default_build_s_is_used(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`matchLen` is declared for amd64 in one file and for every other platform in another: on linux/amd64 a use
+    is the amd64 file's, and the other file's declaration is not part of the package."""
+    from .conftest import index_of, write_tree
+
+    monkeypatch.setenv("GOOS", "linux")
+    monkeypatch.setenv("GOARCH", "amd64")
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "match_amd64.go": "//go:build amd64 && !noasm\n\npackage m\n\n// matchLen in assembly.\n"
+                          "func matchLen(a, b []byte) int\n",
+        "match_generic.go": "//go:build !amd64 || noasm\n\npackage m\n\n// matchLen in Go.\n"
+                            "func matchLen(a, b []byte) int {\n\treturn 0\n}\n",
+        "use.go": "package m\n\nfunc run(a, b []byte) int {\n\treturn matchLen(a, b)\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("use.go", 3, end_line=5), k=20, join=False)
+    assert [i.path for i in items if i.symbol == "matchLen" and "used=1.10" in i.why] == ["match_amd64.go"], [
+        (i.path, i.symbol, i.why) for i in items]
+
+
+def test_a_local_hides_a_package_level_name_of_its_spelling(tmp_path: Path) -> None:
+    """`debug := ...` and a function's own `const (tableBits = 16)` hide the package's `debug` and `tableBits`; a
+    parameter `r *reader` still leads to its type's methods, and a package name used before any local is the
+    package's."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "consts.go": "package m\n\nconst debug = false\n\nconst tableBits = 15\n\nconst maxSize = 10\n\n"
+                     "// reader reads.\ntype reader struct{}\n\n"
+                     "// next reads on.\nfunc (r *reader) next() int { return 0 }\n",
+        "use.go": "package m\n\nfunc run(r *reader, verbose bool) int {\n\tn := maxSize\n\tconst (\n"
+                  "\t\ttableBits = 16\n\t)\n\tdebug := verbose\n\tif debug {\n\t\tn += tableBits\n\t}\n"
+                  "\treturn n + r.next()\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("use.go", 3, end_line=13), k=20, join=False)
+    used = used_symbols(items)
+    assert {"maxSize", "reader.next"} <= used and not {"debug", "tableBits"} & used, [(i.symbol, i.why) for i in items]

@@ -10,6 +10,7 @@ from weakref import WeakKeyDictionary
 import tree_sitter as ts
 
 from ..model import ImportRef
+from .gobuild import constraints_allow, go_minor, host, name_allows, satisfied
 from .nodes import first_line, text, unquote
 from .paths import PathIndex
 from .spec import LanguageSpec
@@ -47,7 +48,28 @@ def go_imports(node: ts.Node) -> list[ImportRef]:
 
 
 def _go_package_files(directory: str, paths: PathIndex) -> list[str]:
-    return [p for p in paths.files_in(directory) if p.endswith(".go") and not p.endswith("_test.go")]
+    files = [p for p in paths.files_in(directory) if p.endswith(".go") and not p.endswith("_test.go")]
+    return [p for p in files if in_build(p, paths)] or files
+
+
+# per index of files: whether the default build includes a file (its name and build constraints)
+_BUILDS: WeakKeyDictionary[PathIndex, dict[str, bool]] = WeakKeyDictionary()
+
+
+def in_build(path: str, paths: PathIndex) -> bool:
+    """Whether the default build (gobuild.host(), the go.mod's language version) includes a Go file. Files of
+    another platform or of custom tags (`_arm64.go`, `//go:build noasm`) are not part of the package a build of
+    this machine sees: of a function declared in both, the other file's is the one gopls shows."""
+    known = _BUILDS.setdefault(paths, {})
+    if (found := known.get(path)) is None:
+        goos, goarch = host()
+        found = name_allows(path, goos, goarch)
+        if found and paths.read is not None and (text := paths.read(path)) is not None:
+            module = go_module(path, paths)
+            go_mod = paths.read(posixpath.join(module.directory, "go.mod")) if module is not None else None
+            found = constraints_allow(text, satisfied(goos, goarch, go_minor(go_mod)))
+        known[path] = found
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +257,18 @@ def _expression_type(e: ts.Node, depth: int = 0) -> str:
             return name.strip("()")
         if f.type in ("identifier", "selector_expression"):  # pkg.T("x") or pkg.New(): the graph reads which
             return name
+        if f.type == "func_literal":  # `var x = func() T { ... }()`: what the literal returns
+            return _result_type(f)
     return ""
+
+
+def _result_type(f: ts.Node) -> str:
+    """The (first) result type a function literal or type declares: `T` of `func() T` or `func() (T, error)`."""
+    result = f.child_by_field_name("result")
+    if result is not None and result.type == "parameter_list":
+        first = next((c for c in result.named_children if c.type == "parameter_declaration"), None)
+        result = first.child_by_field_name("type") if first is not None else None
+    return text(result) if result is not None else ""
 
 
 _CONVERSIONS = frozenset({
@@ -244,10 +277,12 @@ _CONVERSIONS = frozenset({
 
 
 def go_peers(path: str, paths: PathIndex) -> list[str]:
-    """The other files of a Go package: its directory's .go files (a test file sees the package's tests too)."""
+    """The other files of a Go package: its directory's .go files (a test file sees the package's tests too), those
+    the default build includes when it includes this one."""
     test = path.endswith("_test.go")
-    return [p for p in paths.files_in(posixpath.dirname(path))
-            if p != path and p.endswith(".go") and (test or not p.endswith("_test.go"))]
+    files = [p for p in paths.files_in(posixpath.dirname(path))
+             if p != path and p.endswith(".go") and (test or not p.endswith("_test.go"))]
+    return [p for p in files if in_build(p, paths)] if in_build(path, paths) else files
 
 
 SPECS = (LanguageSpec("go", (".go",), "tree_sitter_go", read_imports=go_imports, resolve=resolve_go,

@@ -101,12 +101,23 @@ def elem_chain(text: str) -> list[str] | None:
     return None
 
 
+_HELD = re.compile(r"[A-Za-z_$][\w$.]*\s*(?:\{.*\})?", re.S)  # what a parenthesized start may hold: a name, a literal
+
+
 def value_chain(text: str) -> list[str] | None:
     """The chain an expression's value is reached by, through calls and indexing: `m.Descriptor().Fields()` ->
     ["m", "Descriptor", "Fields"] (a call's value is what the function returns), `xs[i].y` -> ["xs", "[]", "y"],
-    `&T{...}` and `T(x)` -> ["T"]; Go's type assertion `v.(*T).M()` -> ["T", "M"]. Retrieval resolves it name by name.
+    `&T{...}` and `T(x)` -> ["T"]; Go's type assertion `v.(*T).M()` -> ["T", "M"]; a parenthesized start, as in
+    `(T{}).M()` or `(&T{}).M()`, is the chain of what it holds. Retrieval resolves it name by name.
     The chain ends at the first operator; None when the expression does not start with a name."""
     t = text.strip().lstrip("&*").lstrip()
+    if t.startswith("(") and (close := matching(t, 0)) > 0:
+        inner = value_chain(t[1:close]) if _HELD.fullmatch(t[1:close].strip().lstrip("&*")) else None
+        rest = t[close + 1:].lstrip()
+        if inner is None or not rest:
+            return inner
+        tail = value_chain(rest[1:]) if rest.startswith(".") and not rest.startswith(".(") else None
+        return inner + tail if tail is not None else None
     out: list[str] = []
     i, n = 0, len(t)
     while i < n:

@@ -109,3 +109,33 @@
   alias: (expression_list . (identifier) @var)
   (type_case type: [
     (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type))
+
+; A function value (`var f func() (T, error)`, `f := func() *T {...}`, a parameter `f func() T`): calling it gives its
+; first result, so the name is typed by that result (`v, err := f()`).
+(var_spec name: (identifier) @var type: (function_type result: [
+  (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type))
+(var_spec name: (identifier) @var type: (function_type result: (parameter_list . (parameter_declaration type: [
+  (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type))))
+(parameter_declaration name: (identifier) @var type: (function_type result: [
+  (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type))
+(parameter_declaration name: (identifier) @var type: (function_type result: (parameter_list . (parameter_declaration
+  type: [(type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type))))
+(short_var_declaration
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . (func_literal result: [
+    (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type)))
+(short_var_declaration
+  left: (expression_list . (identifier) @var)
+  right: (expression_list . (func_literal result: (parameter_list . (parameter_declaration type: [
+    (type_identifier) (qualified_type) (pointer_type [(type_identifier) (qualified_type)])] @type)))))
+
+; Every name a function declares (@local, its type maybe unknown): a local hides a package-level or imported name of
+; the same spelling (`debug := ...`, `tableBits = 16` in a const block, `for _, seq := range ...`, a parameter).
+(short_var_declaration left: (expression_list (identifier) @var @local))
+(var_spec name: (identifier) @var @local)
+(const_spec name: (identifier) @var @local)
+(type_spec name: (type_identifier) @var @local)
+(parameter_declaration name: (identifier) @var @local)
+(variadic_parameter_declaration name: (identifier) @var @local)
+(range_clause left: (expression_list (identifier) @var @local))
+(type_switch_statement alias: (expression_list (identifier) @var @local))
