@@ -379,13 +379,13 @@ class Retriever:
         typed = types.typed
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
         # a chain means one thing in a request: its names, and the argument counts of its calls
-        chains: dict[tuple[tuple[str, ...], int | None, tuple[int | None, ...]], list[int]] = {}
+        chains: dict[tuple[tuple[str, ...], int | None, tuple[int | None, ...], bool], list[int]] = {}
         for chain, at_line, count in v.far:  # the lines before the tail: many uses of a chain on one line
             if at_line not in import_lines and (chain[0] not in own or len(chain) > 1):
-                chains.setdefault((chain, None, ()), []).extend([at_line] * count)
-        for chain, at_line, args, arities in v.uses:
+                chains.setdefault((chain, None, (), False), []).extend([at_line] * count)
+        for chain, at_line, args, arities, scoped in v.uses:
             if at_line not in import_lines and (chain[0] not in own or len(chain) > 1):
-                chains.setdefault((chain, args, arities), []).append(at_line)
+                chains.setdefault((chain, args, arities, scoped), []).append(at_line)
         written: set[str] | None = None
 
         def hides(name: str, lines: list[int]) -> bool:
@@ -409,8 +409,8 @@ class Retriever:
         # a member reached through a value of unknown type (`cache.writeQuery` with `cache` an untyped parameter,
         # `this.cache.writeQuery` with the field's type unknown): the definitions of that member name are candidates
         loose: dict[str, list[int]] = defaultdict(list)
-        for (chain, args, arities), lines in chains.items():
-            local = hides(chain[0], lines)
+        for (chain, args, arities, scoped), lines in chains.items():
+            local = not scoped and hides(chain[0], lines)  # `ast::Kind` is a path, whatever local is named `ast`
             outer = not local and (chain[0] in bindings or resolve_head(chain[0]) is not None)
             starts = [head(list(chain), local)]
             if len(chain) > 1 and chain[0] in v.alternatives and not outer:

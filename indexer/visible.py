@@ -84,11 +84,12 @@ def blanked(text: str, spans: list[tuple[int, int]] | None = None, offset: int =
 
 
 # A name chain the code uses: (chain `("a", "b", "c")`, line, the number of arguments when the chain is called right
-# there or None, the argument counts of the calls inside it: `a.f(x).g` has link i called with arities[i]). A plain
+# there or None, the argument counts of the calls inside it: `a.f(x).g` has link i called with arities[i], whether
+# its head is followed by `::`: a path, whose head names a module, a type or a namespace, never a local). A plain
 # tuple of strings, numbers and tuples: once the cyclic collector has seen one it stops tracking it, so the thousands
 # an analysis keeps (Scans) cost later collections little (100 deep queries, time in collections: redis 121 -> 70
 # ms, typeorm 68 -> 31 ms).
-Use = tuple[tuple[str, ...], int, int | None, tuple[int | None, ...]]
+Use = tuple[tuple[str, ...], int, int | None, tuple[int | None, ...], bool]
 
 
 @dataclass(slots=True)
@@ -602,15 +603,16 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     # argument counts where a language picks overloads by them; else only one-line calls, for a call's value
     calls = _call_arguments(code) if language and spec(language).arity is not None else None
     # where a chain continues a call's value (`a.f(x).g`) -> `a.f` and the argument counts of its calls
-    after_call: dict[int, tuple[list[str], tuple[int | None, ...]]] = {}
+    after_call: dict[int, tuple[list[str], tuple[int | None, ...], bool]] = {}
     for m in _CHAIN_CALL.finditer(code):
         start, e = m.start(), m.end(1)
         line_no += code.count("\n", pos, start)
         pos = start
-        chain = _split_chain(m.group(1))
+        chain = _split_chain(written := m.group(1))
         arities: tuple[int | None, ...] = ()
+        scoped = len(chain) > 1 and written[len(chain[0]):].lstrip(" \t").startswith("::")
         if after_call and (prior := after_call.pop(start, None)) is not None:
-            chain, arities = prior[0] + chain, prior[1]
+            chain, arities, scoped = prior[0] + chain, prior[1], prior[2]
         args, close = None, None
         if (paren := m.start(2)) >= 0:  # a `(` after the chain (blanks between): a call
             if calls is not None:
@@ -620,14 +622,14 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
                 close = one.end() - 1
         if close is not None and (cont := _AFTER_CALL.match(code, close + 1)) is not None \
                 and "\n" not in code[e:close]:  # on one line: a re-read from a line start never splits it
-            after_call[cont.end()] = (chain, arities + (None,) * (len(chain) - 1 - len(arities)) + (args,))
+            after_call[cont.end()] = (chain, arities + (None,) * (len(chain) - 1 - len(arities)) + (args,), scoped)
         elif code.startswith(")", e) and code.endswith((".(", ".(*"), 0, start) \
                 and (cont := _AFTER_CALL.match(code, e + 1)) is not None:  # Go's `x.(*T).m`: a T's member
-            after_call[cont.end()] = (chain, ())
+            after_call[cont.end()] = (chain, (), scoped)
         elif code.startswith("[", e) and (index := _ONE_LINE_INDEX.match(code, e)) is not None \
                 and (cont := _AFTER_CALL.match(code, index.end())) is not None:  # `xs[i].m`: an element's member
-            after_call[cont.end()] = ([*chain, ELEMENT], arities + (None,) * (len(chain) + 1 - len(arities)))
-        uses.append((tuple(chain), line_no, args, arities))
+            after_call[cont.end()] = ([*chain, ELEMENT], arities + (None,) * (len(chain) + 1 - len(arities)), scoped)
+        uses.append((tuple(chain), line_no, args, arities, scoped))
     # imports: an incremental parse, and the import query over the changed part only
     g = grammar(language) if language else None
     reader = spec(language).read_imports if language else None
