@@ -30,11 +30,12 @@ import fnmatch
 import glob
 import json
 import os
-import random
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from gold_sets import add_queries, gold, write_sets  # bench/gold_sets.py (bench/ is the script's folder)
 
 SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx")
 HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx")
@@ -113,17 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         errors[rel] = sum(1 for d in tu.diagnostics if d.severity >= ci.Diagnostic.Error)
         functions += _read_unit(ci, tu, repo, rel, cat)
         print(f"[{n + 1}/{len(sources)}] {rel}: {errors[rel]} errors", file=sys.stderr)
-    completion, explain = _queries(repo, args.name, functions, cat)
-    rng = random.Random(args.seed)
-    picked_c = sorted(rng.sample(range(len(completion)), min(args.n, len(completion))))
-    picked_e = sorted(rng.sample(range(len(explain)), min(args.n, len(explain))))
-    args.out.mkdir(parents=True, exist_ok=True)
-    _write(args.out / f"{args.name}.queries.jsonl", [completion[i] for i in picked_c], args.name)
-    _write(args.out / f"{args.name}.explain.queries.jsonl", [explain[i] for i in picked_e], f"{args.name}/explain")
+    completion, explain = _queries(repo, functions, cat)
+    counts = write_sets(args.out, args.name, completion, explain, args.n, args.seed)
     manifest = {"repo": str(repo), "lang": args.lang, "flags": flags, "sources": len(sources),
-                "functions": len(functions), "definitions": len(cat.by_usr) + len(cat.macros),
-                "completion_candidates": len(completion), "explain_candidates": len(explain),
-                "completion": len(picked_c), "explain": len(picked_e), "seed": args.seed,
+                "functions": len(functions), "definitions": len(cat.by_usr) + len(cat.macros), **counts,
                 "files_with_errors": {k: v for k, v in errors.items() if v}}
     (args.out / f"{args.name}.manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print(json.dumps({k: v for k, v in manifest.items() if k not in ("flags", "files_with_errors")}),
@@ -274,35 +268,23 @@ def _uses(K, fn, repo: Path, rel: str) -> list[Use]:
     return out
 
 
-def _queries(repo: Path, name: str, functions: list[Function], cat: Catalog) -> tuple[list[dict], list[dict]]:
-    completion, explain = [], []
+def _queries(repo: Path, functions: list[Function], cat: Catalog) -> tuple[list[dict], list[dict]]:
+    completion: list[dict] = []
+    explain: list[dict] = []
     texts: dict[str, list[bytes]] = {}
     for f in functions:
         lines = texts.setdefault(f.path, (repo / f.path).read_bytes().split(b"\n"))
-        golds: dict[tuple[str, int, str], tuple[dict, Use]] = {}
+        golds: dict[tuple[str, int, str], tuple[dict, int, int, str]] = {}
         for u in f.uses:
             d = cat.macros.get(u.macro) if u.macro else (cat.by_usr.get(u.usr) or cat.declared.get(u.usr))
             if d is None or d.path == f.path or len(cat.files_of_name.get(d.name, ())) > 1:
                 continue
-            key = (d.path, d.start, d.name)
-            if key not in golds:
-                golds[key] = ({"path": d.path, "name": d.name, "start_line": d.start, "end_line": d.end,
-                               "kind": d.kind, "spans": [[d.start, d.end]]}, u)
-        for gold, u in golds.values():
-            line = lines[u.line - 1] if u.line - 1 < len(lines) else b""
-            col = len(line[:u.col - 1].decode("utf-8", "replace"))
-            completion.append({"path": f.path, "line": u.line, "col": col, "func": f.name, "ident": u.ident,
-                               "gold": [gold], "via": [gold["kind"]]})
-        if len(golds) >= 2:
-            explain.append({"mode": "explain", "path": f.path, "line": f.start, "end_line": f.end, "col": 0,
-                            "func": f.name, "gold": [g for g, _ in golds.values()]})
+            if (key := (d.path, d.start, d.name)) not in golds:
+                line = lines[u.line - 1] if u.line - 1 < len(lines) else b""
+                golds[key] = (gold(d.path, d.name, d.start, d.end, d.kind), u.line,
+                              len(line[:u.col - 1].decode("utf-8", "replace")), u.ident)
+        add_queries(completion, explain, f.path, f.name, f.start, f.end, list(golds.values()))
     return completion, explain
-
-
-def _write(path: Path, queries: list[dict], prefix: str) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for i, q in enumerate(queries):
-            fh.write(json.dumps({"id": f"{prefix}/{i:04d}", **q}) + "\n")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import posixpath
-import random
 import re
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from pathlib import Path
 
 import tree_sitter as ts
 import tree_sitter_rust
+from gold_sets import add_queries, gold, write_sets  # bench/gold_sets.py (bench/ is the script's folder)
 
 TYPE_NODES = {"struct_item": "type", "enum_item": "type", "union_item": "type", "trait_item": "type",
               "type_item": "type", "const_item": "const", "static_item": "var", "macro_definition": "macro"}
@@ -135,16 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         for page in pages:
             rel = page.relative_to(Path(out) / "src" / root).as_posix()[:-len(".html")]
             links[_rel(repo, src / rel)] = _links(page, rel, repo, src)
-    completion, explain = _queries(repo, functions, items, links)
-    rng = random.Random(args.seed)
-    picked_c = sorted(rng.sample(range(len(completion)), min(args.n, len(completion))))
-    picked_e = sorted(rng.sample(range(len(explain)), min(args.n, len(explain))))
-    args.out.mkdir(parents=True, exist_ok=True)
-    _write(args.out / f"{args.name}.queries.jsonl", [completion[i] for i in picked_c], args.name)
-    _write(args.out / f"{args.name}.explain.queries.jsonl", [explain[i] for i in picked_e], f"{args.name}/explain")
+    completion, explain = _queries(functions, items, links)
+    counts = write_sets(args.out, args.name, completion, explain, args.n, args.seed)
     manifest = {"crate": str(crate), "repo": str(repo), "pages": len(links), "functions": len(functions),
-                "items": len(items), "completion_candidates": len(completion), "explain_candidates": len(explain),
-                "completion": len(picked_c), "explain": len(picked_e), "seed": args.seed}
+                "items": len(items), **counts}
     (args.out / f"{args.name}.manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print(json.dumps(manifest), file=sys.stderr)
     return 0
@@ -245,37 +239,25 @@ def _item(node: ts.Node, rel: str, name: str, qualname: str, kind: str) -> Item:
     return Item(rel, name, qualname, kind, node.start_point.row + 1, node.end_point.row + 1)
 
 
-def _queries(repo: Path, functions: list[Item], items: dict[tuple[str, int], Item],
+def _queries(functions: list[Item], items: dict[tuple[str, int], Item],
              links: dict[str, list[Link]]) -> tuple[list[dict], list[dict]]:
     files_of: dict[str, set[str]] = {}
     for item in items.values():
         files_of.setdefault(item.qualname, set()).add(item.path)
-    completion, explain = [], []
+    completion: list[dict] = []
+    explain: list[dict] = []
     for f in functions:
-        golds: dict[tuple[str, int], tuple[dict, Link]] = {}
+        golds: dict[tuple[str, int], tuple[dict, int, int, str]] = {}
         for link in links.get(f.path, []):
             if not f.start <= link.line <= f.end or link.target == f.path:
                 continue
             it = items.get((link.target, link.start))
             if it is None or len(files_of.get(it.qualname, ())) > 1:
                 continue  # a module, a field, a local, a macro-made item; or defined in two files
-            key = (it.path, it.start)
-            if key not in golds:
-                golds[key] = ({"path": it.path, "name": it.qualname, "start_line": it.start, "end_line": it.end,
-                               "kind": it.kind, "spans": [[it.start, it.end]]}, link)
-        for gold, link in golds.values():
-            completion.append({"path": f.path, "line": link.line, "col": link.col, "func": f.qualname,
-                               "ident": gold["name"].rsplit("::", 1)[-1], "gold": [gold], "via": [gold["kind"]]})
-        if len(golds) >= 2:
-            explain.append({"mode": "explain", "path": f.path, "line": f.start, "end_line": f.end, "col": 0,
-                            "func": f.qualname, "gold": [g for g, _ in golds.values()]})
+            if (key := (it.path, it.start)) not in golds:
+                golds[key] = (gold(it.path, it.qualname, it.start, it.end, it.kind), link.line, link.col, it.name)
+        add_queries(completion, explain, f.path, f.qualname, f.start, f.end, list(golds.values()))
     return completion, explain
-
-
-def _write(path: Path, queries: list[dict], prefix: str) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for i, q in enumerate(queries):
-            fh.write(json.dumps({"id": f"{prefix}/{i:04d}", **q}) + "\n")
 
 
 if __name__ == "__main__":
