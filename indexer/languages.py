@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -45,6 +46,42 @@ class Grammar:
 
     def parser(self) -> ts.Parser:
         return ts.Parser(self.language)
+
+    def parse(self, data: bytes, old_tree: ts.Tree | None = None, parser: ts.Parser | None = None) -> ts.Tree | None:
+        """`data` parsed (reusing `old_tree`, edited to match), or None when tree-sitter ran past `parse_seconds`
+        and was halted: its error recovery can go exponential on garbage (a 6 KB TypeScript prefix of random tokens
+        parsed for minutes), and a parse must never freeze a request or an index worker."""
+        parser = parser or self.parser()
+        deadline = time.monotonic() + parse_seconds(len(data))
+
+        def read(at: int, _point: tuple[int, int]) -> bytes:
+            return data[at:at + _READ_CHUNK]
+
+        def past(*_state: object) -> bool:
+            return time.monotonic() > deadline
+
+        try:  # a callable source: tree-sitter asks the progress callback only of those
+            tree = parser.parse(read, old_tree, progress_callback=past) if old_tree is not None else \
+                parser.parse(read, progress_callback=past)
+            # the same tree again over the bytes, reused whole (a few percent of the parse): a tree parsed from a
+            # callable reads each `node.text` through it, which made extraction 2.5x slower
+            return parser.parse(data, tree)
+        except ValueError:  # halted
+            parser.reset()
+            log.warning("%s: parsing %d bytes gave up after %.1f s", self.spec.name, len(data),
+                        parse_seconds(len(data)))
+            return None
+
+
+# A parse's time limit: a floor plus what the slowest plausible parse of that many bytes takes (tree-sitter parses
+# 5 MB/s a core here; a loaded machine, a tenth of that).
+PARSE_FLOOR_SECONDS = 1.0
+PARSE_BYTES_PER_SECOND = 500_000
+_READ_CHUNK = 1 << 16
+
+
+def parse_seconds(size: int) -> float:
+    return PARSE_FLOOR_SECONDS + size / PARSE_BYTES_PER_SECOND
 
 
 @cache

@@ -152,19 +152,24 @@ class Reextractor:
     def _extract(self, grammar: Grammar, path: str, source: bytes, last: _Last | None) -> ParsedFile:
         parser = grammar.parser()
         reusable: dict[tuple[int, int, str], _Region] = {}  # by where they are now
+        parse = grammar.parse
         nodes: set[tuple[int, int, str]] = set()  # the last parse's nodes, where they are now
         if last is None:  # no region counts as untouched
             start, old_end, new_end = -1, len(source) + 1, len(source) + 1
-            tree, delta, rows = parser.parse(source), 0, 0
+            tree, delta, rows = parse(source, parser=parser), 0, 0
         else:
             start, old_end, new_end = _edit(last.source, source)
             delta = new_end - old_end
             last.tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
                            start_point=point(last.source, start), old_end_point=point(last.source, old_end),
                            new_end_point=point(source, new_end))
-            tree = parser.parse(source, last.tree)
-            if tree.root_node.has_error:  # error recovery may go otherwise than a fresh parse's: parsed afresh
-                tree = parser.parse(source)
+            tree = parse(source, last.tree, parser)
+            if tree is not None and tree.root_node.has_error:  # error recovery may go otherwise than a fresh
+                tree = parse(source, parser=parser)              # parse's: parsed afresh
+        if tree is None:  # given up (Grammar.parse): line windows, as `extract` makes of it
+            self._last.pop(path, None)
+            return ParsedFile(path=path, language=grammar.spec.name, has_errors=True)
+        if last is not None:
             rows = source.count(b"\n", start, new_end) - last.source.count(b"\n", start, old_end)
             # patterns rooted at the file's node (a Go package's constants) match its children only while it parses
             # as that node (a root that became an ERROR, or stopped being one, matches differently everywhere), and an

@@ -191,8 +191,8 @@ class Retriever:
             data, _ = read_regular(self.index.root / q.path, MAX_SOURCE_BYTES)
             source = data.decode("utf-8", "replace")
         v = read(q.path, source, q.line, q.col, q.end_line, self._scans)
-        if v.gap is not None:  # the imports of the lines not read, as the catalog has them
-            lo, hi = v.gap
+        if (span := v.gap if v.parsed else (1, v.cursor_line)) is not None:  # the imports of the lines not read
+            lo, hi = span                                                         # (or not parsed), the catalog's
             unread = [r for r in self.graph.imports.get(q.path, ()) if lo <= r.line <= hi]
             if unread:
                 v.imports = sorted([*v.imports, *unread], key=lambda r: r.line)

@@ -170,7 +170,8 @@ class Collector:
 def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
     """Definitions (with qualified names and parents), call references and imports of one file.
     A file with syntax errors yields whatever parses."""
-    tree = grammar.parser().parse(source)
+    if (tree := grammar.parse(source)) is None:  # given up (Grammar.parse): the file is line windows, as text is
+        return ParsedFile(path=path, language=grammar.spec.name, has_errors=True)
     lines = source.decode("utf-8", "replace").split("\n")  # tree-sitter rows end at \n only
     found = Collector(grammar, path, lines)
     found.take_all(caps for _, caps in ts.QueryCursor(grammar.query).matches(tree.root_node))

@@ -116,6 +116,7 @@ class Visible:
     line_prefix: str = ""
     function_start: int = 1  # first line of the function around the cursor (heuristic)
     gap: tuple[int, int] | None = None  # the lines left unread between the head and the tail (1-based, inclusive)
+    parsed: bool = True  # False when the parse was given up (Grammar.parse): no import nor declared type was read
 
 
 @cache
@@ -167,6 +168,7 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     v = Visible(path, spec.name if spec else None, text, lines, cursor_line, selection, gap=gap)
     scan = (scans or Scans(0)).scan(path, text, spec.name if spec else None)
     v.imports = [ref for _, ref in scan.imports]
+    v.parsed = not scan.gave_up
     typed = sorted(scan.typed, key=lambda t: t.line)
     for t in typed:
         v.declared.setdefault(t.name, []).append(t.line)
@@ -545,6 +547,7 @@ class _Scan:
     uses: list[Use]
     blanks: list[tuple[int, int]]  # character spans of strings and comments
     typed: list[Typed] = field(default_factory=list)  # declared types of names, by the language's types query
+    gave_up: bool = False  # the parse ran past its time (Grammar.parse): no imports or declared types were read
 
 
 def _unclosed(scan: _Scan, before: int) -> int | None:
@@ -636,16 +639,19 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     q = _import_query(g) if g is not None and reader is not None else None
     tree, imports = None, []
     if q is not None and g is not None and reader is not None:
-        parser = g.parser()
         changed = len(text[:restart].encode("utf-8")) if old is not None else 0
-        if old is not None and old.tree is not None:
+        if old is not None and old.gave_up:  # the same text up to the change did not parse in time: not again
+            pass                        # at every keystroke (a text changed from its start is tried afresh)
+        elif old is not None and old.tree is not None:
             old.tree.edit(start_byte=changed, old_end_byte=len(old.data), new_end_byte=len(data),
                           start_point=point(data, changed), old_end_point=point(old.data, len(old.data)),
                           new_end_point=point(data, len(data)))
-            tree = parser.parse(data, old.tree)
+            tree = g.parse(data, old.tree)
             imports = [(end, ref) for end, ref in old.imports if end <= changed]
         else:
-            tree = parser.parse(data)
+            tree = g.parse(data)
+        if tree is None:  # given up: its imports are the catalog's (read), its declared types none
+            return _Scan(text, data, None, [], uses, blanks, [], gave_up=True)
         cursor = ts.QueryCursor(q)
         cursor.set_byte_range(changed, len(data))
         seen = {end for end, _ in imports}

@@ -100,7 +100,9 @@ def scope(path: str, text: str, start_line: int, end_line: int) -> Scope:
     best = min(functions or enclosing, key=lambda s: s.end_line - s.start_line, default=None)
     if best is not None and best.end_line - best.start_line < MAX_SCOPE_LINES:
         return Scope(best.start_line, best.end_line, f"the definition of `{best.qualname}`")
-    lo, hi = _statements(g.parser().parse(source).root_node, lines, start, end, inside=best is not None)
+    if (tree := g.parse(source)) is None:  # given up (Grammar.parse): the lines around the diagnostic
+        return Scope(max(1, start - REGION_LINES), min(len(lines), end + REGION_LINES), REGION)
+    lo, hi = _statements(tree.root_node, lines, start, end, inside=best is not None)
     return Scope(min(lo, start), max(hi, end), REGION)
 
 
@@ -262,12 +264,13 @@ def apply(text: str, reps: Sequence[Replacement]) -> str:
 
 
 def problems(path: str, text: str) -> list[Problem] | None:
-    """The syntax errors tree-sitter finds in a text (ERROR and MISSING nodes), or None without a grammar."""
+    """The syntax errors tree-sitter finds in a text (ERROR and MISSING nodes), or None without a grammar or when
+    the parse was given up (Grammar.parse)."""
     g = _grammar(path)
-    if g is None:
+    if g is None or (tree := g.parse(text.encode("utf-8"))) is None:
         return None
     lines = text.split("\n")
-    return [_problem(node, lines) for node in _errors(g.parser().parse(text.encode("utf-8")).root_node)]
+    return [_problem(node, lines) for node in _errors(tree.root_node)]
 
 
 def _errors(root: ts.Node) -> Iterator[ts.Node]:
