@@ -284,3 +284,21 @@ def test_a_header_is_read_for_declared_types_only_when_its_code_is_cpp() -> None
     cpp_header = "namespace kv {\nclass Batch;\nint f(Batch *b) {\n    Batch *d = b;\n"
     types = read("y.h", cpp_header, 4, len(cpp_header.splitlines()[-1]), None).types
     assert types.get("d") == ["Batch"] and types.get("b") == ["Batch"]
+
+
+def test_random_texts_of_brace_languages_keep_their_lines() -> None:
+    """Whatever the text (brackets, quotes and comments unbalanced, indentation at random), a cursor anywhere reads a
+    window of the same line numbers whose lines are the file's own or blank: the head, the tail and the headers kept
+    between them are real lines where they are."""
+    rng = random.Random(5)
+    pieces = ["{", "}", "(", ")", "[", "]", "/*", "*/", "//", '"', "'", "`", "#if", "fn f(", ") {", "class A {",
+              "x = y;", "foo(bar,", "baz)", "} else {", "if (a) {", "=>", "\\", "\n", "\n", "\n", "é", "\r"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) + " " * rng.randint(0, 3) for _ in range(rng.randint(200, 3000)))
+        text = "\n".join(" " * rng.randint(0, 24) + line for line in text.split("\n"))
+        lines = text.split("\n")
+        line = rng.randint(1, len(lines))
+        path = rng.choice(["a.ts", "a.go", "a.c", "a.rs", "a.java", "a.cpp"])
+        v = read(path, text, line, rng.randint(0, len(lines[line - 1])), None)
+        assert len(v.lines) == line
+        assert all(shown in ("", lines[i][:LINE_WINDOW]) for i, shown in enumerate(v.lines[:-1])), path
