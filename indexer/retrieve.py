@@ -380,8 +380,8 @@ class Retriever:
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
         # a chain means one thing in a request: its names, and the argument counts of its calls
         chains: dict[tuple[tuple[str, ...], int | None, tuple[int | None, ...], bool], list[int]] = {}
-        for chain, at_line, count in v.far:  # the lines before the tail: many uses of a chain on one line
-            if at_line not in import_lines and (chain[0] not in own or len(chain) > 1):
+        for chain, at_line, count in v.far:  # the lines before the tail: many uses of a chain at its part's first
+            if chain[0] not in own or len(chain) > 1:  # line (an import's, it may be: they count all the same)
                 chains.setdefault((chain, None, (), False), []).extend([at_line] * count)
         for chain, at_line, args, arities, scoped in v.uses:
             if at_line not in import_lines and (chain[0] not in own or len(chain) > 1):

@@ -202,8 +202,9 @@ def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int,
               seen: OrderedDict[str, list[tuple[tuple[str, ...], int]]] | None = None
               ) -> list[tuple[tuple[str, ...], int, int]]:
     """The name chains of the unread lines nearest the tail (FAR_CHARS), read the cheap way: strings and comments
-    blanked, chains found, no calls' argument counts, and each given the last line of its part (before the function
-    around the cursor, or within it) rather than its own: all that the uses before the tail count for. Each chain
+    blanked, chains found, no calls' argument counts, and each given the first line of its part (before the function
+    around the cursor, or within it) rather than its own: all that the uses before the tail count for, and never a
+    claim to be near the cursor (a short tail, under a function's first line, is right below such a part). Each chain
     comes once per part, with that line and how often it is used there. `seen`: the chains of parts read before, by
     their text (a user typing in the tail leaves them as they were)."""
     lo, hi = gap
@@ -220,7 +221,7 @@ def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int,
                 seen[text] = counted
                 while len(seen) > FAR_PARTS_KEPT:
                     seen.popitem(last=False)
-        out += [(chain, end, n) for chain, n in counted]
+        out += [(chain, first, n) for chain, n in counted]
     return out
 
 

@@ -226,6 +226,22 @@ def test_the_lines_before_the_tail_count_the_names_they_use() -> None:
     assert FAR_CHARS > 0
 
 
+def test_the_names_of_the_lines_before_a_short_tail_never_count_as_near_the_cursor() -> None:
+    """A tail that starts at the function around the cursor (a new block at the least indentation) has the unread
+    lines right above it: their chains stand at the first line of their part, not the last, so that none reads as
+    used within the lines nearest the cursor."""
+    from ragls.indexer.retrieve import WINDOW_LINES
+    from ragls.indexer.visible import HEAD_CHARS, TAIL_CHARS
+
+    body = "".join(f"    v_{i} = helper.make({i})\n" for i in range((HEAD_CHARS + 2 * TAIL_CHARS) // 20))
+    source = "import helper\n\n\ndef big():\n" + body + "\n\ndef work():\n    result = "
+    last = source.count("\n") + 1
+    v = read("big.py", source, last, len("    result = "), None)
+    assert v.gap is not None and v.far and last - v.gap[1] < WINDOW_LINES  # the unread lines end near the cursor
+    assert [line for chain, line, _ in v.far if chain == ("helper", "make")] == [v.gap[0]]
+    assert all(line <= v.gap[0] + 1 for _, line, _ in v.far)
+
+
 def test_strings_and_comments_are_blanked_with_their_prefixes():
     """Comments read as blank lines, strings as `0` (prefix and all), f-strings keep their expressions; a word
     that merely ends in a prefix letter is a name. Spans cover the prefix."""
