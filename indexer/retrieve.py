@@ -546,7 +546,7 @@ class Retriever:
         """The definitions of the names that followed the same tokens elsewhere (nextname.py), by their share of
         what followed: after `x.` members of x's type (any member of that name when the type is unknown), else names
         in scope here (imported, the package's), else a name few definitions have."""
-        counts = self._next.names(q.path, v.text, (self._generation, self._seq))
+        counts = self._next.names(q.path, v.before or v.text, (self._generation, self._seq))
         total = sum(counts.values())
         for name, n in counts.most_common(NEXT_NAMES):
             share = n / total

@@ -22,6 +22,8 @@ LINE_WINDOW = 1000  # characters of a line a query reads: a long line's head, or
 HEAD_CHARS, TAIL_CHARS, TAIL_QUANTUM, SELECTION_CHARS = 4_000, 16_000, 256, 256_000
 # Of the lines between the head and the tail, those nearest the tail are read for the names they use (only).
 FAR_CHARS = 96_000
+# Of the text before a cursor, kept whole (no gap) for searches of the file's own text: what came next (nextname.py)
+BEFORE_CHARS = 64_000
 FAR_PARTS_KEPT = 8  # the far parts' chains kept by text (Scans.far)
 # A selection (explain, fix: no keystroke waits on it) reads a larger head: the declarations a module or class
 # starts with (Python selections: all@10 0.988 with a 4,000-character head on werkzeug, 1.000 with this).
@@ -116,6 +118,7 @@ class Visible:
     line_prefix: str = ""
     function_start: int = 1  # first line of the function around the cursor (heuristic)
     gap: tuple[int, int] | None = None  # the lines left unread between the head and the tail (1-based, inclusive)
+    before: str = ""  # at a cursor: the last BEFORE_CHARS characters before it, gap included
     parsed: bool = True  # False when the parse was given up (Grammar.parse): no import nor declared type was read
 
 
@@ -182,6 +185,8 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
         if last.lstrip().startswith(".") and len(lines) > 1:  # a chain continued on this line: `x\n  .`
             last = lines[-2].rstrip() + last.lstrip()
         v.receiver = receiver(last)
+        v.before = text if gap is None else "\n".join(whole[len(whole) - _reach(whole, range(len(whole) - 1, -1, -1),
+                                                                                  BEFORE_CHARS):])
         for i in range(len(whole) - 1, max(-1, len(whole) - 1 - FUNCTION_LOOKBACK), -1):  # the gap's lines too
             if _FUNC_START.match(whole[i]):
                 v.function_start = i + 1

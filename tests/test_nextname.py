@@ -109,3 +109,22 @@ def test_an_unreadable_lexical_index_loses_only_this_evidence(tmp_path: Path) ->
     text = ENCODERS["z/level3.go"]
     items = r.context(Query("z/level3.go", 5, len("\tnext := hashLen(cv, ")), source=text)
     assert items and not any("next=" in " ".join(i.why) for i in items)
+
+
+def test_what_came_next_earlier_in_a_large_file_is_found_in_the_lines_a_deep_cursor_does_not_read(
+        tmp_path: Path) -> None:
+    """Deep in a large file the query reads a head and a tail, but what came next is searched in the whole text
+    before the cursor (BEFORE_CHARS): the same call written far above, in the unread lines, names the constant."""
+    from ragls.indexer.visible import BEFORE_CHARS, HEAD_CHARS, TAIL_CHARS, read
+
+    far = "\tnext := hashLen(cv, tableBits, minMatch)\n"
+    filler = "".join(f"\tv{i} := uint32({i})\n" for i in range((HEAD_CHARS + 2 * TAIL_CHARS) // 14))
+    text = "package z\n\nfunc encode4(cv uint64) uint32 {\n" + far + filler + "\tnext = hashLen(cv, "
+    assert len(text) < BEFORE_CHARS
+    line = text.count("\n") + 1
+    v = read("z/level4.go", text, line, len("\tnext = hashLen(cv, "), None)
+    assert v.gap is not None and far not in v.text and far in v.before
+    files = {k: v for k, v in ENCODERS.items() if k not in ("z/level1.go", "z/level2.go")}  # the file is all there is
+    r = Retriever(index_of(write_tree(tmp_path / "repo", {**files, "z/level4.go": text}), tmp_path / "data"))
+    items = r.context(Query("z/level4.go", line, len("\tnext = hashLen(cv, ")), source=text)
+    assert any(i.symbol == "tableBits" and "next=1.00" in i.why for i in items)
