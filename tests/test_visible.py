@@ -256,10 +256,11 @@ def test_strings_and_comments_are_blanked_with_their_prefixes():
 
 def test_a_file_of_few_long_lines_is_read_through_its_window():
     """The tail starts at a multiple of TAIL_QUANTUM lines (reused while the cursor moves), but not when that
-    would read far more than TAIL_CHARS: a file of 150 lines of 900 characters is not read whole."""
+    would read far more than TAIL_CHARS: a file of fewer lines than that, of 900 characters each, is not read
+    whole."""
     from ragls.indexer.visible import TAIL_CHARS, TAIL_QUANTUM
 
-    lines = [f"c_{i} = " + " + ".join(f"x{j}" for j in range(220)) for i in range(150)]
+    lines = [f"c_{i} = " + " + ".join(f"x{j}" for j in range(220)) for i in range(TAIL_QUANTUM - 10)]
     assert len(lines) < TAIL_QUANTUM and sum(map(len, lines)) > 4 * TAIL_CHARS
     source = "import os\n" + "\n".join(lines) + "\nresult = os.path."
     last = source.count("\n") + 1
