@@ -414,7 +414,7 @@ class Retriever:
             outer = not local and (chain[0] in bindings or resolve_head(chain[0]) is not None)
             starts = [head(list(chain), local)]
             if len(chain) > 1 and chain[0] in v.alternatives and not outer:
-                starts = [(types.value(alt), list(chain[1:])) for alt in v.alternatives[chain[0]]]  # any of its types
+                starts = [types.start(alt, list(chain[1:])) for alt in v.alternatives[chain[0]]]  # any of its types
             for t, rest in starts:
                 if t is None and rest and not outer:
                     loose[rest[0]].extend(lines)
@@ -755,6 +755,14 @@ class _Types:
         """A name's declared type chain, the earlier one when the last reads the name itself."""
         chain = self.v.types.get(name)
         return self.before(name) if chain and chain[0] == name else chain
+
+    def start(self, declared: list[str], rest: list[str]) -> tuple[Target | None, list[str]]:
+        """Where a chain whose head was declared with the type chain `declared` (one of its alternatives) leads
+        first, and what of `rest` is left: indexing a container written out (`var br [4]T`, then `br[i].m`) gives
+        its element type."""
+        if declared[:1] == [ELEMENT] and rest[:1] == [ELEMENT]:
+            return self.value(declared[1:]), rest[1:]
+        return self.value(declared), rest
 
     def value(self, chain: list[str]) -> Target | None:
         """The type a chain's value has: its head an import, a name of this file or package, or another typed

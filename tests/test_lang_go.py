@@ -487,6 +487,26 @@ def test_a_name_declared_again_from_itself_and_a_channel_receive(tmp_path: Path)
     assert {"reader.remaining", "block.reset"} <= used, [(i.symbol, i.why) for i in items]
 
 
+def test_an_element_of_a_container_whose_name_is_declared_again(tmp_path: Path) -> None:
+    """`var br [4]reader`, `br[0].init()`, then `br := &br[i]` in a loop: the name has two types in the function,
+    and indexing the array one (`br[0].init`) gives a reader, whose method the selection uses."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "types.go": "package m\n\n// reader reads bits.\ntype reader struct{}\n\n// init starts it.\n"
+                    "func (r *reader) init(b []byte) error { return nil }\n\n"
+                    "// remaining counts bits left.\nfunc (r *reader) remaining() int { return 0 }\n",
+        "use.go": "package m\n\nfunc run(src []byte) int {\n\tvar br [4]reader\n\tif err := br[0].init(src); "
+                  "err != nil {\n\t\treturn 0\n\t}\n\tn := 0\n\tfor i := range br {\n\t\tbr := &br[i]\n"
+                  "\t\tn += br.remaining()\n\t}\n\treturn n\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("use.go", 3, end_line=15), k=20, join=False)
+    used = used_symbols(items)
+    assert {"reader.init", "reader.remaining"} <= used, [(i.symbol, i.why) for i in items]
+
+
 def test_a_package_variable_takes_its_call_s_type(tmp_path: Path) -> None:
     """`const timePkg = gen.ImportPath("time")` (a conversion) and `var std = gen.NewPrinter()` (a function):
     each is typed by what its value gives, so `timePkg.` and `std.` rank that type's methods."""
