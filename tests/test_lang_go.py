@@ -186,6 +186,25 @@ def test_types_query_reads_containers_and_their_elements() -> None:
     assert v.types["first"] == ["items", "[]"] and v.types["f"] == ["s", "Fields", "[]"]
 
 
+def test_a_pointer_to_a_container_holds_its_elements(tmp_path: Path) -> None:
+    """`ext *map[int32]Field` ranged over as `*ext`, `var xs *[]T`: the pointer's container holds elements of that
+    type, so `x.Type()` in the loop is Field's method, which the selection uses."""
+    source = "package p\n\nfunc f(ext *map[int32]Field) {\n\tvar xs *[]Item\n\tfor _, x := range *ext {\n\t}\n}\n"
+    v = read("p.go", source, 8, 0, None)
+    assert v.types["ext"] == ["[]", "Field"] and v.types["xs"] == ["[]", "Item"] and v.types["x"] == ["ext", "[]"]
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "field.go": "package m\n\n// Field is an extension field.\ntype Field struct{}\n\n"
+                    "// Type is its type.\nfunc (f Field) Type() int { return 0 }\n",
+        "use.go": "package m\n\nfunc size(ext *map[int32]Field) (n int) {\n\tfor _, x := range *ext {\n"
+                  "\t\tn += x.Type()\n\t}\n\treturn n\n}\n",
+    })
+    items = Retriever(index_of(root, tmp_path / "data")).context(Query("use.go", 3, end_line=8), k=20, join=False)
+    assert "Field.Type" in used_symbols(items), [(i.symbol, i.why) for i in items]
+
+
 # Retrieval on the shop module
 
 

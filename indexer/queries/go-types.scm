@@ -84,10 +84,13 @@
     (call_expression function: [(identifier) (selector_expression)])
     (selector_expression) (index_expression)] @value))
 
-; Containers written out (`xs []*T`, `var m map[K]*V`): the name holds elements of that type.
+; Containers written out (`xs []*T`, `var m map[K]*V`, or a pointer to one, `m *map[K]V`, ranged over as `*m`): the
+; name holds elements of that type.
 (parameter_declaration name: (identifier) @var
-  type: [(slice_type) (array_type) (map_type) (channel_type)] @type)
-(var_spec name: (identifier) @var type: [(slice_type) (array_type) (map_type) (channel_type)] @type)
+  type: [(slice_type) (array_type) (map_type) (channel_type)
+         (pointer_type [(slice_type) (array_type) (map_type)])] @type)
+(var_spec name: (identifier) @var type: [(slice_type) (array_type) (map_type) (channel_type)
+                                          (pointer_type [(slice_type) (array_type) (map_type)])] @type)
 
 ; x := xs[a:b]: the same container as xs
 (short_var_declaration
