@@ -25,6 +25,7 @@ from .languages import LANGUAGE_NAMES, spec
 from .lexical import Lexical
 from .nextname import NextNames
 from .store import ChunkRow, subtokens
+from .tokens import count as count_tokens
 from .vectors import VectorStoreGone
 from .visible import Scans, Visible, prepare, read
 
@@ -50,6 +51,9 @@ _NAMED = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)(?:\.([A-Za-z_$][\w$]*))?")  
 # Definitions this close in one file are shown as one snippet (a block of constants, an interface's methods, two
 # functions a blank line apart): one item, no text twice, and the slots left to other files.
 NEAR_LINES, GAP_LINE_TOKENS = 2, 2
+# Farther apart, they are one snippet when the lines between cost no more than a snippet of its own would add: its
+# header (`# path:lines (symbol)` in a fence). Read for gaps of at most GAP_SCAN_LINES lines.
+GAP_SCAN_LINES = 16
 NEXT_NAMES, NEXT_MAX_DEFS = 8, 3  # names that followed the same code elsewhere, and how many definitions one may have
 LOOSE_MAX_DEFS = 6  # a member of a value of unknown type: the members of that name, when at most this many
 
@@ -165,8 +169,8 @@ class Retriever:
 
     # ---- public -------------------------------------------------------------------------------------------
     def warm(self) -> None:
-        """Load the graph and the lexical postings now rather than on the first query (and the embedder and
-        vector store where code queries use them)."""
+        """Load the graph, the lexical postings and the tokenizer now rather than on the first query (and the
+        embedder and vector store where code queries use them)."""
         g = self.graph
         languages = self.store.languages()
         for language in languages:
@@ -175,6 +179,7 @@ class Retriever:
         if any(lang != "python" for lang in languages):
             g.path_rules()  # the files' paths and configs, read by every import outside Python (14 ms on redis)
         self._lexical(["warm"], {})
+        count_tokens("warm")  # the tokenizer that joins snippets across a gap (its vocabulary: 0.3 s)
         if self.index.embedder_name != STATIC_NAME:
             self._vector("warm", {})
 
@@ -672,6 +677,7 @@ class Retriever:
             bounds.append((best + 1e-9 * (1.0 + abs(best)), cid))
         bounds.sort(key=lambda b: (-b[0], b[1]))
         given = rows or {}
+        files: dict[str, list[str]] = {}
         pending: list[tuple[float, int, tuple, _Cand]] = []  # a heap of scored candidates: (-score, id, row, cand)
         out: list[Item] = []
         used, read = 0, 0
@@ -688,6 +694,14 @@ class Retriever:
                         used += extra
                         _join(near, start, end, symbol, extra)
                     continue
+                if join and (cheap := self._cheap_gap(out, path, start, end, symbol, files)) is not None:
+                    beside, gap = cheap  # the lines between at their own cost
+                    extra = _extra_tokens(beside, start, end, tokens) + gap \
+                        - GAP_LINE_TOKENS * _gap_lines(beside, start, end)
+                    if used + extra <= budget:
+                        used += extra
+                        _join(beside, start, end, symbol, extra)
+                        continue
                 if used + tokens > budget:
                     continue
                 used += tokens
@@ -703,6 +717,29 @@ class Retriever:
                     if scored is not None:
                         heapq.heappush(pending, (-scored, cid, fetched[cid], cands[cid]))
         return out
+
+    def _cheap_gap(self, items: list[Item], path: str, start: int, end: int, symbol: str,
+                   files: dict[str, list[str]]) -> tuple[Item, int] | None:
+        """A placed item of `path` whose gap to start..end (at most GAP_SCAN_LINES lines) costs no more tokens than
+        the header of a snippet of its own, and that cost; None if there is none. `files`: lines read so far."""
+        gaps = [(it, lo, hi) for it in items if it.path == path
+                for lo, hi in [(it.end_line + 1, start - 1) if start > it.end_line else (end + 1, it.start_line - 1)]
+                if lo <= hi < lo + GAP_SCAN_LINES]
+        if not gaps:  # most candidates: no token is counted nor file read
+            return None
+        if path not in files:  # the text a prompt shows: the file's (an open buffer's differs by an edit at most)
+            try:
+                data, _ = read_regular(self.index.root / path, MAX_SOURCE_BYTES)
+                files[path] = data.decode("utf-8", "replace").split("\n")
+            except OSError:
+                files[path] = []
+        header = count_tokens(f"```\n# {path}:{start}-{end} ({symbol})\n```\n")
+        for it, lo, hi in gaps:
+            text = "\n".join(files[path][lo - 1:hi]) if hi <= len(files[path]) else None
+            # (longer than 8 characters a token, a text is not counted: code has fewer)
+            if text is not None and len(text) <= 8 * header and (gap := count_tokens(text)) <= header:
+                return it, gap
+        return None
 
     @staticmethod
     def _score(c: _Cand, r: ChunkRow | None, weights: dict[str, float],
@@ -830,6 +867,11 @@ def _extra_tokens(item: Item, start: int, end: int, tokens: int) -> int:
     fresh = lines - max(0, min(end, item.end_line) - max(start, item.start_line) + 1)
     gap = max(0, start - item.end_line - 1, item.start_line - end - 1)
     return math.ceil(tokens * fresh / lines) + GAP_LINE_TOKENS * gap if fresh else 0
+
+
+def _gap_lines(item: Item, start: int, end: int) -> int:
+    """The lines between `item` and start..end (0 when they overlap or touch)."""
+    return max(0, start - item.end_line - 1, item.start_line - end - 1)
 
 
 def _join(item: Item, start: int, end: int, symbol: str, extra: int) -> None:

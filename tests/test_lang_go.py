@@ -267,9 +267,11 @@ def test_fields_and_embedded_types_lead_to_members(tmp_path: Path) -> None:
                   "\tDesc desc.Message\n}\n\nfunc gen(m *Msg) int {\n\treturn m.Desc.\n}\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
-    items = r.context(Query("gen.go", 11, len("\treturn m.Desc.")))
+    items = r.context(Query("gen.go", 11, len("\treturn m.Desc.")), join=False)
     assert {i.symbol for i in items[:2]} == {"Message.Fields", "Base.Name"}
     assert all("receiver=1.00" in i.why for i in items[:2])
+    first = r.context(Query("gen.go", 11, len("\treturn m.Desc.")))[0]  # a few lines apart: one snippet
+    assert {first.symbol, *first.joined} >= {"Message.Fields", "Base.Name"}
 
 
 def test_a_receiver_typed_by_a_type_of_the_same_file(shop: Retriever) -> None:

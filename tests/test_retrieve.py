@@ -551,6 +551,40 @@ def test_definitions_next_to_each_other_are_one_snippet(tmp_path):
     assert sum(i.tokens for i in tight) <= shown["Bool"].tokens
 
 
+def test_definitions_a_cheap_gap_apart_are_one_snippet(tmp_path):
+    """Two used constants with an unused one and its comment between them (more lines apart than NEAR_LINES): the
+    lines between cost less than a snippet's header, so they are one item, its tokens counting those lines; a
+    constant behind a function of a few lines stays an item of its own."""
+    from ragls.indexer.retrieve import NEAR_LINES
+    from ragls.indexer.tokens import count
+
+    from .conftest import index_of, write_tree
+
+    body = "".join(f"\tn += xs[{i}] * {i}\n" for i in range(6))
+    helper = "func helper(xs []int) (n int) {\n" + body + "\treturn n\n}\n\n"
+    source = ("package m\n\n// enable encoding debug printing\nconst debugEncoder = false\n\n"
+              "// enable decoding debug printing\nconst debugDecoder = false\n\n"
+              "// Enable extra assertions.\nconst debugAsserts = false\n\n" + helper + "const debugMatches = false\n")
+    root = write_tree(tmp_path / "repo", {
+        "go.mod": "module example.com/m\n\ngo 1.21\n",
+        "debug.go": source,
+        "use.go": "package m\n\nfunc run() int {\n\tif debugEncoder || debugAsserts || debugMatches {\n"
+                  "\t\treturn 1\n\t}\n\treturn 0\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    q = Query("use.go", 3, end_line=8)
+    items = r.context(q)
+    shown = {name: i for i in items for name in [i.symbol, *i.joined]}
+    assert {"debugEncoder", "debugAsserts", "debugMatches"} <= shown.keys(), [(i.symbol, i.joined) for i in items]
+    both = shown["debugEncoder"]
+    assert both is shown["debugAsserts"] and shown["debugMatches"] is not both
+    apart = {i.symbol: i for i in r.context(q, join=False)}
+    first, second = apart["debugEncoder"], apart["debugAsserts"]
+    assert second.start_line - first.end_line - 1 > NEAR_LINES  # farther apart than the line rule joins
+    gap = count("\n".join(source.split("\n")[first.end_line:second.start_line - 1]))  # debugDecoder and blanks
+    assert both.tokens == first.tokens + second.tokens + gap
+
+
 def test_a_name_assigned_from_an_attribute_of_its_own_name_ends(tmp_path):
     """`x = self.x` then `x = x.y`: reading x through its earlier type loops back to x; the query answers."""
     from .conftest import index_of, write_tree
