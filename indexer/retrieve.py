@@ -17,7 +17,7 @@ from pathlib import Path
 from . import heap
 from .embed import STATIC_NAME
 from .expect import NUMBER, Expect, builtin, expect, fit, parameter_types, type_key
-from .files import read_regular
+from .files import read_regular, read_text
 from .graph import CLASS_LIKE, TYPE_LIKE, Def, DefTarget, Graph, Target
 from .index import Index
 from .lang.types import ELEMENT
@@ -728,11 +728,8 @@ class Retriever:
         if not gaps:  # most candidates: no token is counted nor file read
             return None
         if path not in files:  # the text a prompt shows: the file's (an open buffer's differs by an edit at most)
-            try:
-                data, _ = read_regular(self.index.root / path, MAX_SOURCE_BYTES)
-                files[path] = data.decode("utf-8", "replace").split("\n")
-            except OSError:
-                files[path] = []
+            text = read_text(self.index.root / path, MAX_SOURCE_BYTES)
+            files[path] = text.split("\n") if text is not None else []
         header = count_tokens(f"```\n# {path}:{start}-{end} ({symbol})\n```\n")
         for it, lo, hi in gaps:
             text = "\n".join(files[path][lo - 1:hi]) if hi <= len(files[path]) else None
@@ -865,8 +862,7 @@ def _extra_tokens(item: Item, start: int, end: int, tokens: int) -> int:
     the item does not show yet, and the lines between them."""
     lines = end - start + 1
     fresh = lines - max(0, min(end, item.end_line) - max(start, item.start_line) + 1)
-    gap = max(0, start - item.end_line - 1, item.start_line - end - 1)
-    return math.ceil(tokens * fresh / lines) + GAP_LINE_TOKENS * gap if fresh else 0
+    return math.ceil(tokens * fresh / lines) + GAP_LINE_TOKENS * _gap_lines(item, start, end) if fresh else 0
 
 
 def _gap_lines(item: Item, start: int, end: int) -> int:

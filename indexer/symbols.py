@@ -167,10 +167,10 @@ class Collector:
         return [(node.start_byte, node.end_byte, sym) for node, sym in self.found.values()]
 
 
-def extract(grammar: Grammar, path: str, source: bytes) -> ParsedFile:
-    """Definitions (with qualified names and parents), call references and imports of one file.
-    A file with syntax errors yields whatever parses."""
-    if (tree := grammar.parse(source)) is None:  # given up (Grammar.parse): the file is line windows, as text is
+def extract(grammar: Grammar, path: str, source: bytes, tree: ts.Tree | None = None) -> ParsedFile:
+    """Definitions (with qualified names and parents), call references and imports of one file (`tree`: its parse,
+    when the caller has it). A file with syntax errors yields whatever parses."""
+    if tree is None and (tree := grammar.parse(source)) is None:  # given up (Grammar.parse): line windows, as text
         return ParsedFile(path=path, language=grammar.spec.name, has_errors=True)
     lines = source.decode("utf-8", "replace").split("\n")  # tree-sitter rows end at \n only
     found = Collector(grammar, path, lines)

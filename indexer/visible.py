@@ -285,7 +285,7 @@ def _window(lines: list[str], selection_start: int | None, indented: bool = Fals
 def _top_level(line: str) -> bool:
     """Whether `line` starts a statement of the file's top level: not indented, nor a closing bracket, a string's
     continuation or a block comment's."""
-    return bool(line) and line[0] not in " \t)]}\"'*/"
+    return _opens_statement(line) and line[0] not in " \t/"
 
 
 def _head_end(lines: list[str], head: int, tail: int, head_chars: int) -> int:

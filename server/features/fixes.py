@@ -95,13 +95,13 @@ def scope(path: str, text: str, start_line: int, end_line: int) -> Scope:
             hi += 1
         return Scope(lo, hi, REGION)
     source = text.encode("utf-8")
-    enclosing = [s for s in extract(g, path, source).symbols if s.start_line <= start and end <= s.end_line]
+    if (tree := g.parse(source)) is None:  # given up (Grammar.parse): the lines around the diagnostic
+        return Scope(max(1, start - REGION_LINES), min(len(lines), end + REGION_LINES), REGION)
+    enclosing = [s for s in extract(g, path, source, tree).symbols if s.start_line <= start and end <= s.end_line]
     functions = [s for s in enclosing if s.kind in FUNCTION_KINDS]
     best = min(functions or enclosing, key=lambda s: s.end_line - s.start_line, default=None)
     if best is not None and best.end_line - best.start_line < MAX_SCOPE_LINES:
         return Scope(best.start_line, best.end_line, f"the definition of `{best.qualname}`")
-    if (tree := g.parse(source)) is None:  # given up (Grammar.parse): the lines around the diagnostic
-        return Scope(max(1, start - REGION_LINES), min(len(lines), end + REGION_LINES), REGION)
     lo, hi = _statements(tree.root_node, lines, start, end, inside=best is not None)
     return Scope(min(lo, start), max(hi, end), REGION)
 
