@@ -60,8 +60,9 @@ def dataset(queries: list[Query]) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def fit(data: list[tuple[np.ndarray, np.ndarray]], l2: float, steps: int = 400) -> np.ndarray:
-    """Listwise softmax: maximise each query's probability mass on its hits (Adam, L2)."""
-    w = np.array([WEIGHTS[f] for f in FEATURES], dtype=float)
+    """Listwise softmax: maximise each query's probability mass on its hits (Adam, L2, from zero weights: the fit
+    does not depend on the weights shipped)."""
+    w = np.zeros(len(FEATURES))
     m, v = np.zeros_like(w), np.zeros_like(w)
     for t in range(1, steps + 1):
         grad = l2 * w

@@ -8,7 +8,10 @@ The signals, each a reason a line is not yet done with the change the history is
   that pass `config` along), but not the added name itself;
 - the edits' names used on the line, and nearness to the cursor, below first (the next thing down the file);
 - where a test of the change goes: in the test files that import an edited file (or a package entry that imports
-  it), before or after the tests that use the edits' names most (indexer/nextedit_tests.py); never the first place.
+  it), before or after the tests that use the edits' names most (indexer/nextedit_tests.py); never the first place;
+- lexical (indexer/nextedit_lexical.py): the windows that read most like the edits (BM25 over identifier pieces),
+  the lines that still hold what an edit replaced (the rest of a find-and-replace), and the lines whose names share
+  pieces with a name the edits added that nothing uses yet.
 Names are weighed by rarity: a name on many of the repository's lines says little about any one of them. Each
 signal is a feature of a candidate line; their weights (WEIGHTS) are fitted by bench/train_nextedit.py.
 """
@@ -23,6 +26,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .hunks import Hunk
+from .nextedit_lexical import (
+    Windows,
+    fragment_lines,
+    fragments,
+    history_terms,
+    piece_share,
+    similar_windows,
+    unused_pieces,
+    windows,
+)
 from .nextedit_tests import is_test, linked_tests, places
 
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
@@ -94,6 +107,13 @@ class _Scan:
     lines: list[str]
     names: list[frozenset[str]]
     where: dict[str, list[int]]  # name -> 0-based lines
+    _windows: Windows | None = None
+
+    def windows(self) -> Windows:
+        """The file's windows for lexical search, made on first use (scans are shared across states)."""
+        if self._windows is None:
+            self._windows = windows(self.lines)
+        return self._windows
 
 
 def scan(text: str) -> _Scan:
@@ -258,13 +278,16 @@ def _idf(df: int, total: int) -> float:
 
 
 FEATURES = ("gone", "defined", "sibling", "similar", "history", "below", "below_near", "above", "here", "definition",
-            "test", "broken", "new_test", "new_test_first")
-# fitted by `python bench/train_nextedit.py --work WORK` (listwise logistic regression on the next-edit benchmark's
-# repositories; leave-one-repository-out: R@1 0.327, R@5 0.460, R@10 0.487, file@1 0.627, against 0.320, 0.433, 0.460,
-# 0.620 without the new-test places): each feature's weight in a candidate line's score. "broken" lines come first.
-WEIGHTS = {"gone": 0.884, "defined": 0.767, "sibling": -0.195, "similar": 0.342, "history": 1.716, "below": 3.675,
-           "below_near": -3.375, "above": -5.409, "here": 1.981, "definition": 0.65, "test": 0.778, "broken": -0.739,
-           "new_test": 1.379, "new_test_first": 3.294}
+            "test", "broken", "new_test", "new_test_first", "lexical", "lexical_rank", "unused", "fragment")
+# fitted by `python bench/train_nextedit.py --work WORK --train-work TWORK --train-repos requests.train,werkzeug.train,
+# ky.train`: a listwise logistic regression on 958 queries mined from the next-edit benchmark's repositories (other
+# commits than the benchmark's). Each benchmark repository measured by the fit on the other repositories' queries
+# (macro): R@1 0.340, R@5 0.507, R@10 0.593, file@1 0.613, against 0.313, 0.447, 0.513, 0.613 without the lexical
+# signals. Each feature's weight in a candidate line's score; "broken" lines come first.
+WEIGHTS = {"gone": 0.651, "defined": 0.792, "sibling": 0.068, "similar": -0.056, "history": 0.907, "below": 3.759,
+           "below_near": -5.106, "above": -5.916, "here": 1.619, "definition": 0.342, "test": -0.023, "broken": 1.148,
+           "new_test": 1.265, "new_test_first": 1.726, "lexical": 3.444, "lexical_rank": -1.15, "unused": 2.737,
+           "fragment": 1.152}
 
 
 @dataclass(slots=True)
@@ -380,6 +403,18 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
         raw.setdefault((cursor_path, i), [0.0] * 5)
     done = {(p, line - 1) for p, spans in sig.edited.items() for first, last in spans
             for line in range(first, last + 1)}
+    # windows that read like the edits, what the edits replaced still found elsewhere, uses of a name added unused
+    lexical = similar_windows({p: s.windows() for p, s in scans.items()}, history_terms(history))
+    replaced = fragment_lines(((p, s.lines, s.windows().vocabulary) for p, s in scans.items()),
+                              fragments(history), done)
+    for key in lexical.best_lines:
+        raw.setdefault(key, [0.0] * 5)
+        why.setdefault(key, (0.0, "reads like the edits"))
+    for key, v in replaced.items():
+        raw.setdefault(key, [0.0] * 5)
+        if v > why.get(key, (0.0, ""))[0]:
+            why[key] = (v, "still has what the edits replaced")
+    unused = unused_pieces(history, df, words)
     out = Candidates()
     for (p, i), row in raw.items():
         if (p, i) in done:
@@ -401,6 +436,9 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
             1.0 if (p, i) in broken else 0.0,
             math.log1p(place.affinity) if place is not None else 0.0,
             1.0 / (1 + place.rank) if place is not None else 0.0,
+            *lexical.score.get((p, i), (0.0, 0.0)),
+            piece_share(line, unused),
+            math.log1p(replaced.get((p, i), 0.0)),
         ])
         out.why.append(why.get((p, i), (0.0, ""))[1])
     return out

@@ -2,8 +2,8 @@
 
 A query line: {"state": ROOT, "cursor": {"path", "line", "col"}, "history": [{"path", "diff"}, ...]} (`state` may
 be left out with --repo). An answer line: {"locations": [{"path", "line", "score", "why"}, ...], "latency_ms"}, or
-{"locations": [], "error": "..."} for a query that cannot be read. A state's files are listed and read first (the
-analogue of indexing); `latency_ms` is the ranking after that. Files equal across states are read once.
+{"locations": [], "error": "..."} for a query that cannot be read. A state's files are listed, read and scanned
+first (the analogue of indexing); `latency_ms` is the ranking after that. Files equal across states are scanned once.
 """
 from __future__ import annotations
 
@@ -47,8 +47,9 @@ def answer(q: dict, default_root: str | None, corpora: dict[str, Corpus], cache:
     if root not in corpora:
         corpora.clear()  # one state at a time: its scans stay in the shared cache
         corpora[root] = corpus = state_corpus(Path(root), cache)
-        for p in corpus.paths:
-            corpus.scan(p)
+        for p in corpus.paths:  # the state's "index": each file's names and windows (once per text)
+            if (scanned := corpus.scan(p)) is not None:
+                scanned.windows()
     corpus = corpora[root]
     history = [h for e in q.get("history") or [] if isinstance(e, dict) and isinstance(e.get("diff"), str)
                for h in parse(str(e.get("path", "")), e["diff"])]
