@@ -2,7 +2,7 @@
 leave-one-repository-out cross-validation, and prints the figures and the weights to ship.
 
 usage: python bench/train_nextedit.py --work WORK [--repos requests,werkzeug,ky] [--l2 0.001]
-                                     [--train-work TWORK --train-repos requests.train,werkzeug.train]
+                                     [--train-work TWORK --train-repos requests.train,werkzeug.train,ky.train]
 WORK is the benchmark's work folder (../shared/bench/nextedit: `WORK=... GIT_MIRRORS=... bash run_all.sh` builds
 WORK/queries/NAME.queries.jsonl and WORK/states/). Those repositories are what ../shared/bench/TRAINING.md allows
 for next-edit tuning. The model is a listwise softmax over each query's candidate lines (the engine's own
@@ -10,9 +10,10 @@ candidates and features): it maximises the probability of the lines within 3 of 
 hit rule). Each repository is then measured by the fit on the others, through the engine's own ranking (its
 spacing of locations included): recall@1/5/10, file@1.
 
-With --train-work, the fit uses other queries mined from the same repositories (the benchmark's mine.py with another
-seed, the benchmark's commits left out, built by its build.py into TWORK): each benchmark repository is measured by
-the fit on the training queries of the other repositories, and the weights to ship are fitted on all of them.
+With --train-work, the fit uses other queries mined from the same repositories (bench/nextedit_trainset.py: the
+benchmark's mine.py with another seed, the benchmark's commits left out, built by its build.py into TWORK): each
+benchmark repository is measured by the fit on the training queries of the other repositories, and the weights to
+ship are fitted on all of them (the shipped WEIGHTS are fitted so).
 """
 from __future__ import annotations
 
