@@ -6,9 +6,10 @@ usage: python bench/train_nextedit.py --work WORK [--repos requests,werkzeug,ky]
 WORK is the benchmark's work folder (../shared/bench/nextedit: `WORK=... GIT_MIRRORS=... bash run_all.sh` builds
 WORK/queries/NAME.queries.jsonl and WORK/states/). Those repositories are what ../shared/bench/TRAINING.md allows
 for next-edit tuning. The model is a listwise softmax over each query's candidate lines (the engine's own
-candidates and features): it maximises the probability of the lines within 3 of a remaining hunk (the benchmark's
-hit rule). Each repository is then measured by the fit on the others, through the engine's own ranking (its
-spacing of locations included): recall@1/5/10, file@1.
+candidates and features): it maximises the probability of the lines whose region (nextedit.region: the 10 lines a
+location stands for) comes within 3 lines of a remaining hunk (the benchmark's hit rule). Each repository is then
+measured by the fit on the others, through the engine's own ranking (its spacing of locations included):
+recall@1/5/10, file@1.
 
 With --train-work, the fit uses other queries mined from the same repositories (bench/nextedit_trainset.py: the
 benchmark's mine.py with another seed, the benchmark's commits left out, built by its build.py into TWORK): each
@@ -30,6 +31,7 @@ from ragls.indexer.nextedit import (
     ScanCache,
     candidates,
     locate,
+    region,
 )
 from ragls.indexer.nextedit_cli import state_corpus
 
@@ -45,16 +47,21 @@ def load(work: Path, name: str, cache: ScanCache) -> list[Query]:
     return out
 
 
-def hit(path: str, line: int, gold: list[dict]) -> bool:
-    return any(path == g["path"] and g["start_line"] - 3 <= line <= g["end_line"] + 3 for g in gold)
+def hit(path: str, start: int, end: int, gold: list[dict]) -> bool:
+    """The benchmark's rule: a region (its first 10 lines) within 3 lines of a remaining hunk."""
+    end = min(end, start + 9)
+    return any(path == g["path"] and start <= g["end_line"] + 3 and end >= g["start_line"] - 3 for g in gold)
 
 
 def dataset(queries: list[Query]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per query: the candidates' features and whether each is a hit (queries without a hit are left out)."""
+    """Per query: the candidates' features and whether the region of each is a hit (queries without a hit are left
+    out)."""
     out = []
     for corpus, q, history in queries:
         c = candidates(corpus, q["cursor"]["path"], q["cursor"]["line"], history)
-        y = np.array([hit(p, i + 1, q["gold"]) for p, i in c.lines], dtype=float)
+        length = {p: len(s.lines) if (s := corpus.scan(p)) is not None else i + 1 for p, i in c.lines}
+        y = np.array([hit(p, *region(i + 1, max(length[p], i + 1)), q["gold"]) for p, i in c.lines],
+                     dtype=float)
         if y.any():
             out.append((np.array(c.features, dtype=float), y))
     return out
@@ -81,16 +88,17 @@ def fit(data: list[tuple[np.ndarray, np.ndarray]], l2: float, steps: int = 400) 
 
 
 def measure(queries: list[Query], weights: dict[str, float]) -> dict[str, float]:
-    r1 = r5 = r10 = f1 = 0
+    """recall@1/5/10 and file@1 of the locations (their regions), and recall@1/5 of their lines alone."""
+    got = dict.fromkeys(("R@1", "R@5", "R@10", "file@1", "line R@1", "line R@5"), 0)
     for corpus, q, history in queries:
         found = locate(corpus, q["cursor"]["path"], q["cursor"]["line"], history, 10, weights)
-        first = next((n for n, loc in enumerate(found) if hit(loc.path, loc.line, q["gold"])), None)
-        r1 += first is not None and first < 1
-        r5 += first is not None and first < 5
-        r10 += first is not None
-        f1 += bool(found) and found[0].path in {g["path"] for g in q["gold"]}
-    n = max(len(queries), 1)
-    return {"R@1": r1 / n, "R@5": r5 / n, "R@10": r10 / n, "file@1": f1 / n}
+        first = next((n for n, loc in enumerate(found) if hit(loc.path, loc.start, loc.end, q["gold"])), 99)
+        line = next((n for n, loc in enumerate(found) if hit(loc.path, loc.line, loc.line, q["gold"])), 99)
+        for name, k, at in (("R@1", 1, first), ("R@5", 5, first), ("R@10", 10, first), ("line R@1", 1, line),
+                            ("line R@5", 5, line)):
+            got[name] += at < k
+        got["file@1"] += bool(found) and found[0].path in {g["path"] for g in q["gold"]}
+    return {m: v / max(len(queries), 1) for m, v in got.items()}
 
 
 def main() -> None:

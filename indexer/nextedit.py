@@ -66,7 +66,9 @@ GLOBALS = frozenset(dir(builtins)) | frozenset([  # names a language defines, ne
 ])
 COMMON_LINE_SHARE = 0.01  # a name on more of the repository's lines than this is too common to point anywhere
 COMMON_MIN = 30  # ...and on more lines than this (in a small repository every name is on 1% of its lines)
-SPACING = 7  # two predictions closer than this cover the same hunk (the benchmark's tolerance is 3 lines)
+REGION = 10  # lines of the region a location predicts the edit in: its line and the lines around it
+REGION_ABOVE = 4  # ...of them above its line
+SPACING = REGION  # the lines of two locations in a file are at least this far apart: their regions never overlap
 NEAR_LINES = 60  # nearness to the cursor fades over about this many lines
 NEAR_SPAN = 200  # lines each side of the cursor that nearness alone makes candidates
 SIMILAR = 0.5  # a line this similar (Jaccard of names) to an edited line before its edit repeats its pattern
@@ -94,10 +96,21 @@ def words(line: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Location:
+    """Where the next edit goes: the region of REGION lines (`start`..`end`, 1-based, within the file) and in it
+    the line most likely to change."""
+
     path: str
     line: int  # 1-based
     score: float
     why: str
+    start: int = 0
+    end: int = 0
+
+
+def region(line: int, length: int) -> tuple[int, int]:
+    """The REGION lines around a 1-based line of a file of `length` lines (fewer in a shorter file)."""
+    start = max(1, min(line - REGION_ABOVE, length - REGION + 1))
+    return start, max(start, min(length, start + REGION - 1))
 
 
 @dataclass(slots=True)
@@ -281,13 +294,14 @@ FEATURES = ("gone", "defined", "sibling", "similar", "history", "below", "below_
             "test", "broken", "new_test", "new_test_first", "lexical", "lexical_rank", "unused", "fragment")
 # fitted by `python bench/train_nextedit.py --work WORK --train-work TWORK --train-repos requests.train,werkzeug.train,
 # ky.train`: a listwise logistic regression on 958 queries mined from the next-edit benchmark's repositories (other
-# commits than the benchmark's). Each benchmark repository measured by the fit on the other repositories' queries
-# (macro): R@1 0.340, R@5 0.507, R@10 0.593, file@1 0.613, against 0.313, 0.447, 0.513, 0.613 without the lexical
-# signals. Each feature's weight in a candidate line's score; "broken" lines come first.
-WEIGHTS = {"gone": 0.651, "defined": 0.792, "sibling": 0.068, "similar": -0.056, "history": 0.907, "below": 3.759,
-           "below_near": -5.106, "above": -5.916, "here": 1.619, "definition": 0.342, "test": -0.023, "broken": 1.148,
-           "new_test": 1.265, "new_test_first": 1.726, "lexical": 3.444, "lexical_rank": -1.15, "unused": 2.737,
-           "fragment": 1.152}
+# commits than the benchmark's; bench/nextedit_trainset.py), for the lines whose region holds the next edit. Each
+# benchmark repository measured by the fit on the other repositories' queries (macro): R@1 0.407, R@5 0.587, R@10
+# 0.653, file@1 0.627 (the lines alone: R@1 0.340, R@5 0.513). Each feature's weight in a candidate line's score;
+# "broken" lines come first.
+WEIGHTS = {"gone": 0.644, "defined": 0.738, "sibling": 0.085, "similar": -0.234, "history": 0.737, "below": 3.437,
+           "below_near": -4.47, "above": -5.917, "here": 1.376, "definition": 0.64, "test": 0.285, "broken": 1.26,
+           "new_test": 1.207, "new_test_first": 0.872, "lexical": 3.6, "lexical_rank": -1.124, "unused": 2.384,
+           "fragment": 1.221}
 
 
 @dataclass(slots=True)
@@ -446,7 +460,8 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
 
 def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hunk], k: int = 10,
            weights: dict[str, float] | None = None) -> list[Location]:
-    """The k most likely places of the next edit, best first, at least SPACING lines apart in a file."""
+    """The k most likely places of the next edit, best first, at least SPACING lines apart in a file, each with its
+    region."""
     c = candidates(corpus, cursor_path, cursor_line, history)
     w = weights or WEIGHTS
     vec = [w[f] for f in FEATURES]
@@ -465,11 +480,16 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
         if any(abs(line - t) < SPACING for t in taken.get(p, ())):
             continue
         taken.setdefault(p, []).append(line)
-        out.append(Location(p, line, round(score, 4), why or ("near the cursor" if p == cursor_path else "")))
+        scanned = corpus.scan(p)
+        start, end = region(line, len(scanned.lines) if scanned is not None else line)
+        out.append(Location(p, line, round(score, 4), why or ("near the cursor" if p == cursor_path else ""),
+                            start, end))
         if len(out) >= k:
             break
     return out
 
 
 def locations_json(found: Iterable[Location]) -> list[dict]:
-    return [{"path": o.path, "line": o.line, "score": o.score, "why": o.why} for o in found]
+    """Each location as its region (`start_line`..`end_line`) and the line in it most likely to change (`focus`)."""
+    return [{"path": o.path, "start_line": o.start, "end_line": o.end, "focus": o.line, "score": o.score,
+             "why": o.why} for o in found]

@@ -14,7 +14,7 @@ _TS_EXT = re.compile(r"\.(?:[mc]?js|[mc]?ts|tsx|jsx)$")
 _TS_FILES = (".ts", ".tsx", ".d.ts", ".mts", ".cts", "/index.ts", "/index.tsx", "/index.d.ts")
 TEST_START = re.compile(r"^\s*(?:async\s+def\s+test|def\s+test|class\s+Test|(?:test|it)(?:\.\w+)*\()")
 _DECORATOR = re.compile(r"^\s*@")
-APART = 7  # two places closer than this are one (nextedit.SPACING)
+APART = 7  # two places closer than this are one (3 lines each side: they would take one edit)
 LINK_FILES = 400  # test and package-entry files a query reads at most for the link
 PLACES = 4  # new-test places a query ranks (before and after each of its best tests)
 

