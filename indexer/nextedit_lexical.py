@@ -12,6 +12,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from array import array
 from dataclasses import dataclass
 
 from .hunks import Hunk
@@ -58,11 +59,12 @@ def pieces(text: str) -> list[str]:
 
 @dataclass(slots=True)
 class Windows:
-    """One file's overlapping windows as postings: piece -> [(window, count)], and each window's length."""
+    """One file's overlapping windows as postings: piece -> window numbers and counts, interleaved in an array (a
+    tuple a posting would take ten times the memory: a server keeps the windows of hundreds of thousands of lines)."""
 
-    postings: dict[str, list[tuple[int, int]]]
-    lengths: list[int]
-    pieces: list[list[str]]  # per line
+    postings: dict[str, array[int]]
+    lengths: array[int]  # pieces per window
+    lines: list[str]  # the file's lines (the scan's own list)
     vocabulary: frozenset[str]  # every identifier of the file (comments and strings included)
 
 
@@ -73,14 +75,17 @@ def windows(lines: list[str]) -> Windows:
         idents = _IDENT.findall(line) if len(line) < LONG_LINE else []
         vocabulary.update(idents)
         per_line.append([p for ident in idents for p in _pieces_of(ident)])
-    postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    lengths: list[int] = []
+    postings: dict[str, array[int]] = {}
+    lengths = array("I")
     for n, start in enumerate(range(0, max(1, len(lines) - WINDOW + STRIDE), STRIDE)):
         counts = Counter(p for line in per_line[start:start + WINDOW] for p in line)
         lengths.append(sum(counts.values()))
         for piece, c in counts.items():
-            postings[piece].append((n, c))
-    return Windows(dict(postings), lengths, per_line, frozenset(vocabulary))
+            if (posting := postings.get(piece)) is None:
+                posting = postings[piece] = array("I")
+            posting.append(n)
+            posting.append(c)
+    return Windows(postings, lengths, lines, frozenset(vocabulary))
 
 
 def history_terms(history: list[Hunk]) -> dict[str, float]:
@@ -110,14 +115,15 @@ def similar_windows(files: dict[str, Windows], terms: dict[str, float]) -> Lexic
         return Lexical({}, [])
     count = sum(len(w.lengths) for w in files.values())
     avg = sum(sum(w.lengths) for w in files.values()) / max(count, 1)
-    df = {t: sum(len(w.postings.get(t, ())) for w in files.values()) for t in terms}
+    df = {t: sum(len(w.postings.get(t, ())) for w in files.values()) // 2 for t in terms}
     idf = {t: math.log(1 + (count - d + 0.5) / (d + 0.5)) for t, d in df.items() if d}
     scored: list[tuple[float, str, int]] = []
     for path, w in files.items():
         acc: dict[int, float] = defaultdict(float)
         for t, weight in idf.items():
             q = terms[t] * weight
-            for n, c in w.postings.get(t, ()):
+            posting = w.postings.get(t, ())
+            for n, c in zip(posting[::2], posting[1::2], strict=True):
                 acc[n] += q * c * (K1 + 1) / (c + K1 * (1 - B + B * w.lengths[n] / avg))
         scored.extend((s, path, n) for n, s in acc.items())
     scored.sort(key=lambda x: (-x[0], x[1], x[2]))
@@ -131,10 +137,12 @@ def similar_windows(files: dict[str, Windows], terms: dict[str, float]) -> Lexic
                 score[(path, i)] = (s / top, 1 / (1 + rank))
     best: list[tuple[str, int]] = []
     for _, path, n in scored[:TOP_WINDOWS]:
-        per_line = files[path].pieces
-        span = range(n * STRIDE, min(n * STRIDE + WINDOW, len(per_line)))
+        lines = files[path].lines
+        span = range(n * STRIDE, min(n * STRIDE + WINDOW, len(lines)))
         if span:
-            best.append((path, max(span, key=lambda i: (sum(terms.get(p, 0.0) for p in set(per_line[i])), -i))))
+            weigh = {i: sum(terms.get(p, 0.0) for p in set(pieces(lines[i]))) if len(lines[i]) < LONG_LINE else 0.0
+                     for i in span}
+            best.append((path, max(span, key=lambda i: (weigh[i], -i))))
     return Lexical(score, best)
 
 

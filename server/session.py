@@ -31,7 +31,7 @@ REFUSALS_TTL_S = 10.0  # how long a file's confinement verdict is trusted (ignor
 REFUSALS_CACHE = 512
 NEXT_EDIT_FILES = 200  # files a next-edit query reads at most (beside the open ones), those using its rarer names
 NEXT_EDIT_COMMON = 0.05  # a name used in more of the files than this points nowhere in particular
-NEXT_EDIT_LINES = 300_000  # lines of scanned text kept for next-edit queries (about 60 MB)
+NEXT_EDIT_LINES = 150_000  # lines of scanned text kept for next-edit queries (about 110 MB with their windows)
 VECTORS_PAUSED = "the vector store is being refreshed by the indexer"
 SMALL_REFRESH = 100  # files to read again or drop that a refresh in the server itself handles (else a child does)
 
