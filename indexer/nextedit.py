@@ -103,8 +103,8 @@ class Location:
     line: int  # 1-based
     score: float
     why: str
-    start: int = 0
-    end: int = 0
+    start: int
+    end: int
 
 
 def region(line: int, length: int) -> tuple[int, int]:

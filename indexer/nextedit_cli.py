@@ -1,9 +1,11 @@
 """`ragls next-edit`: where the next edit goes, for JSONL queries of repository states, cursors and edit histories.
 
 A query line: {"state": ROOT, "cursor": {"path", "line", "col"}, "history": [{"path", "diff"}, ...]} (`state` may
-be left out with --repo). An answer line: {"locations": [{"path", "line", "score", "why"}, ...], "latency_ms"}, or
-{"locations": [], "error": "..."} for a query that cannot be read. A state's files are listed, read and scanned
-first (the analogue of indexing); `latency_ms` is the ranking after that. Files equal across states are scanned once.
+be left out with --repo). An answer line: {"locations": [{"path", "start_line", "end_line", "focus", "score",
+"why"}, ...], "latency_ms"} (a location: the region of lines the next edit is predicted in, and the line in it most
+likely to change), or {"locations": [], "error": "..."} for a query that cannot be read. A state's files are
+listed, read and scanned first (the analogue of indexing); `latency_ms` is the ranking after that. Files equal
+across states are scanned once.
 """
 from __future__ import annotations
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from array import array
 from dataclasses import dataclass
 
 from .hunks import Hunk
@@ -60,7 +60,7 @@ def pieces(text: str) -> list[str]:
 @dataclass(slots=True)
 class Windows:
     """One file's overlapping windows as postings: piece -> window numbers and counts, interleaved in an array (a
-    tuple a posting would take ten times the memory: a server keeps the windows of hundreds of thousands of lines)."""
+    tuple per posting takes several times the memory, and a server keeps the windows of many thousand lines)."""
 
     postings: dict[str, array[int]]
     lengths: array[int]  # pieces per window
@@ -69,6 +69,7 @@ class Windows:
 
 
 def windows(lines: list[str]) -> Windows:
+    """A file's windows of WINDOW lines every STRIDE lines, and its identifiers."""
     per_line: list[list[str]] = []
     vocabulary: set[str] = set()
     for line in lines:
