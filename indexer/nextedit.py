@@ -460,8 +460,8 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
 
 def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hunk], k: int = 10,
            weights: dict[str, float] | None = None) -> list[Location]:
-    """The k most likely places of the next edit, best first, at least SPACING lines apart in a file, each with its
-    region."""
+    """The k most likely places of the next edit, best first, each with its region: at least SPACING lines apart in
+    a file, but for lines that no longer resolve (only those a region holds already are left out)."""
     c = candidates(corpus, cursor_path, cursor_line, history)
     w = weights or WEIGHTS
     vec = [w[f] for f in FEATURES]
@@ -475,15 +475,17 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
     if (first := next((n for n, t in enumerate(ranked) if not t[5]), 0)) > 0:
         ranked.insert(0, ranked.pop(first))
     out: list[Location] = []
-    taken: dict[str, list[int]] = {}
-    for score, p, line, why, _, _ in ranked:
-        if any(abs(line - t) < SPACING for t in taken.get(p, ())):
+    taken: dict[str, list[Location]] = {}
+    for score, p, line, why, is_broken, _ in ranked:
+        # a line that no longer resolves is a place of its own unless a region holds it already; other places keep
+        # SPACING from those taken (their regions never overlap)
+        if any(o.start <= line <= o.end if is_broken else abs(line - o.line) < SPACING for o in taken.get(p, ())):
             continue
-        taken.setdefault(p, []).append(line)
         scanned = corpus.scan(p)
         start, end = region(line, len(scanned.lines) if scanned is not None else line)
-        out.append(Location(p, line, round(score, 4), why or ("near the cursor" if p == cursor_path else ""),
-                            start, end))
+        loc = Location(p, line, round(score, 4), why or ("near the cursor" if p == cursor_path else ""), start, end)
+        taken.setdefault(p, []).append(loc)
+        out.append(loc)
         if len(out) >= k:
             break
     return out
