@@ -73,6 +73,7 @@ NEAR_LINES = 60  # nearness to the cursor fades over about this many lines
 NEAR_SPAN = 200  # lines each side of the cursor that nearness alone makes candidates
 SIMILAR = 0.5  # a line this similar (Jaccard of names) to an edited line before its edit repeats its pattern
 SIMILAR_MIN = 3  # ...sharing at least this many names with it
+BEFORE_MAX = 32  # edited lines (the most recent) that other lines are compared with
 
 
 _STRING = re.compile(r"""(?:[rbufRBUF]{0,2})("[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*'|`[^`]*`)""")
@@ -283,6 +284,9 @@ def signals(history: list[Hunk], lines_of: Callable[[str], list[str] | None] = l
                     if b not in new_words:
                         sib[b] += recency
         out.edited.setdefault(h.path, []).append(h.changed_span())
+    # every line of the repository is compared with each edited line as it was: the most recent BEFORE_MAX of them
+    # (a large rewrite would make that comparison run for seconds)
+    out.before = sorted(out.before, key=lambda b: -b[1])[:BEFORE_MAX]
     return out
 
 
@@ -295,13 +299,13 @@ FEATURES = ("gone", "defined", "sibling", "similar", "history", "below", "below_
 # fitted by `python bench/train_nextedit.py --work WORK --train-work TWORK --train-repos requests.train,werkzeug.train,
 # ky.train`: a listwise logistic regression on 958 queries mined from the next-edit benchmark's repositories (other
 # commits than the benchmark's; bench/nextedit_trainset.py), for the lines whose region holds the next edit. Each
-# benchmark repository measured by the fit on the other repositories' queries (macro): R@1 0.407, R@5 0.587, R@10
-# 0.653, file@1 0.627 (the lines alone: R@1 0.340, R@5 0.513). Each feature's weight in a candidate line's score;
+# benchmark repository measured by the fit on the other repositories' queries (macro): R@1 0.400, R@5 0.587, R@10
+# 0.653, file@1 0.620 (the lines alone: R@1 0.333, R@5 0.513). Each feature's weight in a candidate line's score;
 # "broken" lines come first.
-WEIGHTS = {"gone": 0.644, "defined": 0.738, "sibling": 0.085, "similar": -0.234, "history": 0.737, "below": 3.437,
-           "below_near": -4.47, "above": -5.917, "here": 1.376, "definition": 0.64, "test": 0.285, "broken": 1.26,
-           "new_test": 1.207, "new_test_first": 0.872, "lexical": 3.6, "lexical_rank": -1.124, "unused": 2.384,
-           "fragment": 1.221}
+WEIGHTS = {"gone": 0.641, "defined": 0.755, "sibling": 0.081, "similar": -0.297, "history": 0.731, "below": 3.433,
+           "below_near": -4.471, "above": -5.917, "here": 1.372, "definition": 0.629, "test": 0.285, "broken": 1.253,
+           "new_test": 1.207, "new_test_first": 0.875, "lexical": 3.6, "lexical_rank": -1.117, "unused": 2.383,
+           "fragment": 1.286}
 
 
 @dataclass(slots=True)

@@ -31,6 +31,9 @@ K1, B = 1.2, 0.75  # Okapi BM25's defaults
 RECENCY = 0.7  # an older hunk's terms weigh this much less than the next one's
 FRAGMENT_MAX = 60  # a fragment on more lines than this is too common to point anywhere
 LONG_LINE = 1000  # characters: longer lines (minified, data) are not read
+PAIR_SPAN = 8  # a removed line is matched with the added lines this many places either side of its own
+RUN_MAX = 200  # removed lines of one run of changes read for fragments (a longer run is a rewrite)
+FRAGMENTS_MAX = 48  # fragments a query looks for (the most recent edits' first)
 
 
 _PIECES: dict[str, tuple[str, ...]] = {}  # identifier -> its pieces (names repeat: most lines hit this)
@@ -147,40 +150,59 @@ def similar_windows(files: dict[str, Windows], terms: dict[str, float]) -> Lexic
     return Lexical(score, best)
 
 
+def _changes(h: Hunk) -> list[tuple[list[str], list[str]]]:
+    """A hunk's runs of changed lines between its unchanged ones: (removed, added) each."""
+    out: list[tuple[list[str], list[str]]] = []
+    removed: list[str] = []
+    added: list[str] = []
+    for line in (*h.lines, " "):
+        if line.startswith("-"):
+            removed.append(line[1:])
+        elif line.startswith("+"):
+            added.append(line[1:])
+        elif removed or added:
+            out.append((removed, added))
+            removed, added = [], []
+    return out
+
+
 def fragments(history: list[Hunk]) -> dict[tuple[str, ...], float]:
     """What the edits replaced, as runs of tokens of the old lines (with a token of context each side, at least
-    four): a removed line's changed part against the added line most like it, or a removed line without a
-    counterpart whole. Each with the recency of its hunk."""
+    four): a removed line's changed part against the added line most like it among those at about its place in the
+    same run of changes (PAIR_SPAN either side: the work stays linear in the edits' size), or a removed line without
+    a counterpart whole. Each with the recency of its hunk."""
     out: dict[tuple[str, ...], float] = {}
     n = len(history)
     for k, h in enumerate(history):
         r = 0.6 ** (n - 1 - k)
-        added = [tuple(_TOKEN.findall(line)) for line in h.added]
-        for line in h.removed:
-            old = tuple(_TOKEN.findall(line))
-            if len(old) < 2:
-                continue
-            matcher = difflib.SequenceMatcher(None, old, autojunk=False)
-            best, partner = 0.0, None
-            for new in added:
-                matcher.set_seq2(new)
-                if (ratio := matcher.ratio()) > best:
-                    best, partner = ratio, new
-            if partner is None or best < 0.5:
-                if len(old) >= 3:
-                    out[old] = max(out.get(old, 0.0), r)
-                continue
-            matcher.set_seq2(partner)
-            for tag, i1, i2, _, _ in matcher.get_opcodes():
-                if tag == "equal":
+        for removed, added_lines in _changes(h):
+            added = [tuple(_TOKEN.findall(line)) if len(line) < LONG_LINE else () for line in added_lines]
+            for at, line in enumerate(removed[:RUN_MAX]):
+                old = tuple(_TOKEN.findall(line)) if len(line) < LONG_LINE else ()
+                if len(old) < 2:
                     continue
-                lo, hi = max(0, i1 - 1), min(len(old), i2 + 1)
-                while hi - lo < 4 and (lo > 0 or hi < len(old)):
-                    lo, hi = max(0, lo - 1), min(len(old), hi + 1)
-                frag = old[lo:hi]
-                if hi - lo >= 4 or any(len(t) >= 3 and (t[0].isalpha() or t[0] == "_") for t in frag):
-                    out[frag] = max(out.get(frag, 0.0), r)
-    return out
+                matcher = difflib.SequenceMatcher(None, old, autojunk=False)
+                best, partner = 0.0, None
+                for new in added[max(0, at - PAIR_SPAN):at + PAIR_SPAN + 1]:
+                    matcher.set_seq2(new)
+                    if (ratio := matcher.ratio()) > best:
+                        best, partner = ratio, new
+                if partner is None or best < 0.5:
+                    if len(old) >= 3:
+                        out[old] = max(out.get(old, 0.0), r)
+                    continue
+                matcher.set_seq2(partner)
+                for tag, i1, i2, _, _ in matcher.get_opcodes():
+                    if tag == "equal":
+                        continue
+                    lo, hi = max(0, i1 - 1), min(len(old), i2 + 1)
+                    while hi - lo < 4 and (lo > 0 or hi < len(old)):
+                        lo, hi = max(0, lo - 1), min(len(old), hi + 1)
+                    frag = old[lo:hi]
+                    if hi - lo >= 4 or any(len(t) >= 3 and (t[0].isalpha() or t[0] == "_") for t in frag):
+                        out[frag] = max(out.get(frag, 0.0), r)
+    recent = sorted(out, key=lambda f: -out[f])[:FRAGMENTS_MAX]  # each is looked for in every file that may hold it
+    return {f: out[f] for f in recent}
 
 
 def fragment_lines(files: Iterable[tuple[str, list[str], frozenset[str]]], frags: dict[tuple[str, ...], float],

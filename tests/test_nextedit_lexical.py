@@ -67,3 +67,15 @@ def test_a_replaced_call_leads_to_its_other_spelling_in_another_file():
                                        "+attribute_modules = frozenset(['exceptions', 'routing'])\n")
     found = locate(Corpus(sorted(files), files.get), "pkg/__init__.py", 1, history, k=5)
     assert ("pkg/templates.py", 31) in [(loc.path, loc.line) for loc in found[:2]]
+
+
+def test_a_large_rewrite_gives_a_bounded_number_of_fragments_and_compared_lines():
+    from ragls.indexer.hunks import Hunk
+    from ragls.indexer.nextedit import BEFORE_MAX, signals
+    from ragls.indexer.nextedit_lexical import FRAGMENTS_MAX
+
+    rewrite = Hunk("a.py", 1, tuple([f"-old_{i} = compute_{i}(alpha, beta)" for i in range(3000)]
+                                    + [f"+new_{i} = evaluate_{i}(alpha, gamma)" for i in range(3000)]))
+    frags = fragments([rewrite])
+    assert 0 < len(frags) <= FRAGMENTS_MAX
+    assert len(signals([rewrite]).before) == BEFORE_MAX
