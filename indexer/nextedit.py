@@ -465,7 +465,7 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
 def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hunk], k: int = 10,
            weights: dict[str, float] | None = None) -> list[Location]:
     """The k most likely places of the next edit, best first, each with its region: at least SPACING lines apart in
-    a file, but for lines that no longer resolve (only those a region holds already are left out)."""
+    a file, but for lines that no longer resolve and new tests' places (only those a region holds are left out)."""
     c = candidates(corpus, cursor_path, cursor_line, history)
     w = weights or WEIGHTS
     vec = [w[f] for f in FEATURES]
@@ -480,10 +480,11 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
         ranked.insert(0, ranked.pop(first))
     out: list[Location] = []
     taken: dict[str, list[Location]] = {}
-    for score, p, line, why, is_broken, _ in ranked:
-        # a line that no longer resolves is a place of its own unless a region holds it already; other places keep
-        # SPACING from those taken (their regions never overlap)
-        if any(o.start <= line <= o.end if is_broken else abs(line - o.line) < SPACING for o in taken.get(p, ())):
+    for score, p, line, why, is_broken, is_place in ranked:
+        # a line that no longer resolves, or the place of a new test, is a place of its own unless a region holds it
+        # already; other places keep SPACING from those taken (their regions never overlap)
+        exact = is_broken or is_place
+        if any(o.start <= line <= o.end if exact else abs(line - o.line) < SPACING for o in taken.get(p, ())):
             continue
         scanned = corpus.scan(p)
         start, end = region(line, len(scanned.lines) if scanned is not None else line)
