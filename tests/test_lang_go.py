@@ -44,6 +44,14 @@ def used_symbols(items: list) -> set[str]:
     return {i.symbol for i in items if any(w.startswith(("used=", "used_typed=")) for w in i.why)}
 
 
+def module_repo(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Retriever]:
+    """A Go module `example.com/m` of `files`, indexed: its root and a retriever over it."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {"go.mod": "module example.com/m\n\ngo 1.21\n", **files})
+    return root, Retriever(index_of(root, tmp_path / "data"))
+
+
 @pytest.fixture
 def shop(tmp_path: Path) -> Retriever:
     make_git_repo(SHOP, tmp_path / "shop")
@@ -192,16 +200,13 @@ def test_a_pointer_to_a_container_holds_its_elements(tmp_path: Path) -> None:
     source = "package p\n\nfunc f(ext *map[int32]Field) {\n\tvar xs *[]Item\n\tfor _, x := range *ext {\n\t}\n}\n"
     v = read("p.go", source, 8, 0, None)
     assert v.types["ext"] == ["[]", "Field"] and v.types["xs"] == ["[]", "Item"] and v.types["x"] == ["ext", "[]"]
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    _, r = module_repo(tmp_path, {
         "field.go": "package m\n\n// Field is an extension field.\ntype Field struct{}\n\n"
                     "// Type is its type.\nfunc (f Field) Type() int { return 0 }\n",
         "use.go": "package m\n\nfunc size(ext *map[int32]Field) (n int) {\n\tfor _, x := range *ext {\n"
                   "\t\tn += x.Type()\n\t}\n\treturn n\n}\n",
     })
-    items = Retriever(index_of(root, tmp_path / "data")).context(Query("use.go", 3, end_line=8), k=20, join=False)
+    items = r.context(Query("use.go", 3, end_line=8), k=20, join=False)
     assert "Field.Type" in used_symbols(items), [(i.symbol, i.why) for i in items]
 
 
@@ -256,17 +261,13 @@ def test_a_value_has_the_type_its_function_returns(shop: Retriever) -> None:
 
 def test_fields_and_embedded_types_lead_to_members(tmp_path: Path) -> None:
     """`m.Desc.` ranks the members of the field's type, with those of the interfaces it embeds (promoted)."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    _, r = module_repo(tmp_path, {
         "desc/desc.go": "package desc\n\n// Base names a descriptor.\ntype Base interface {\n"
                         "\t// Name is its short name.\n\tName() string\n}\n\n// Message describes a message.\n"
                         "type Message interface {\n\tBase\n\t// Fields counts its fields.\n\tFields() int\n}\n",
         "gen.go": 'package m\n\nimport "example.com/m/desc"\n\n// Msg is a message to generate.\ntype Msg struct {\n'
                   "\tDesc desc.Message\n}\n\nfunc gen(m *Msg) int {\n\treturn m.Desc.\n}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("gen.go", 11, len("\treturn m.Desc.")), join=False)
     assert {i.symbol for i in items[:2]} == {"Message.Fields", "Base.Name"}
     assert all("receiver=1.00" in i.why for i in items[:2])
@@ -284,16 +285,12 @@ def test_a_receiver_typed_by_a_type_of_the_same_file(shop: Retriever) -> None:
 
 def test_a_defined_type_s_methods_follow_a_call(tmp_path: Path) -> None:
     """`type Value value` has methods of its own: `conv.Of(x).` ranks them (Of returns a Value)."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    _, r = module_repo(tmp_path, {
         "val/val.go": "package val\n\ntype value struct{ n int }\n\n// Value is one value.\ntype Value value\n\n"
                       "// Key is the value as a key.\nfunc (v Value) Key() string { return \"\" }\n",
         "conv.go": 'package m\n\nimport "example.com/m/val"\n\n// Conv converts.\ntype Conv interface {\n'
                    "\tOf(x int) val.Value\n}\n\nfunc use(c Conv) string {\n\treturn c.Of(1).\n}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("conv.go", 11, len("\treturn c.Of(1).")))
     assert items[0].symbol == "Value.Key" and "receiver=1.00" in items[0].why
 
@@ -302,10 +299,7 @@ def test_types_flow_through_locals_calls_and_elements(tmp_path: Path) -> None:
     """What a local holds is followed as a type checker would: `fds := m.Descriptor().Fields()`, `fd := fds.Get(i)`,
     `g := gen.NewFile()`, `for _, e := range file.Enums`, `for _, f := range msg.All()`: each `x.` then ranks the
     members of the type it holds, and a selection's calls on them count as used."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    root, r = module_repo(tmp_path, {
         "desc/desc.go": "package desc\n\n// Field describes a field.\ntype Field interface {\n\tNumber() int\n}\n\n"
                         "// Fields lists fields.\ntype Fields interface {\n\tLen() int\n\tGet(i int) Field\n}\n\n"
                         "// Message describes a message.\ntype Message interface {\n\tFields() Fields\n}\n",
@@ -333,7 +327,6 @@ def test_types_flow_through_locals_calls_and_elements(tmp_path: Path) -> None:
                    "\tfor _, e2 := range file.All() {\n"
                    "\t\te2.\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     source = (root / "main.go").read_text()
     lines = source.splitlines()
     for line, receiver, member in ((10, "fd.", "Field.Number"), (9, "fd := fds.", "Fields.Get"),
@@ -369,11 +362,8 @@ def test_what_fits_the_expected_type_ranks_first(tmp_path: Path) -> None:
     """Of a package's many names, the ones whose type fits the slot at a bare cursor rank first: `if ` a bool
     constant, `s.Reuse == ` and `case ` in `switch s.Reuse` the constants of the field's type, a composite
     literal's `kind: ` those of the field's type, `return 0, ` an error variable."""
-    from .conftest import index_of, write_tree
-
     consts = "".join(f"// big{i} is a size.\nconst big{i} = {i} << 10\n\n" for i in range(12))
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    root, r = module_repo(tmp_path, {
         "defs.go": 'package m\n\nimport "errors"\n\n' + consts
                    + "// debugScratch turns on checks.\nconst debugScratch = false\n\n"
                      "// Policy says when to reuse a table.\ntype Policy uint8\n\n"
@@ -384,7 +374,6 @@ def test_what_fits_the_expected_type_ranks_first(tmp_path: Path) -> None:
         "use.go": "package m\n\nfunc reuse(s *Scratch) (int, error) {\n\tif s.n > 0 {\n\t\ts.n++\n\t}\n"
                   "\tSLOT\n}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     base = (root / "use.go").read_text()
     for slot, wanted in (("if ", {"debugScratch"}), ("if s.Reuse == ", {"PolicyAllow", "PolicyNone"}),
                          ("switch s.Reuse {\n\tcase ", {"PolicyAllow", "PolicyNone"}),
@@ -401,10 +390,7 @@ def test_what_fits_the_expected_type_ranks_first(tmp_path: Path) -> None:
 def test_ranging_over_a_defined_container_type_and_a_field_of_several_names(tmp_path: Path) -> None:
     """`for _, x := range *m` where `type Fields map[int32]Field` gives x Field's methods; `c.conv.valConv.`, a field
     declared as `keyConv, valConv Converter`, gives Converter's; and a defined container type keeps its own methods."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    root, r = module_repo(tmp_path, {
         "x/x.go": "package x\n\n// Field is one field.\ntype Field struct{}\n\n// Type is its type.\n"
                   "func (f Field) Type() int { return 0 }\n\n// Fields by number.\ntype Fields map[int32]Field\n\n"
                   "// Len counts them.\nfunc (m *Fields) Len() int { return len(*m) }\n\n"
@@ -420,7 +406,6 @@ def test_ranging_over_a_defined_container_type_and_a_field_of_several_names(tmp_
                   "\t_ = m.Len()\n"
                   "}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     lines = (root / "use.go").read_text().splitlines()
     for line, receiver, member in ((7, "f.", "Field.Type"), (9, "valConv.", "Converter.PBValueOf"),
                                    (10, "m.", "Fields.Len")):
@@ -431,10 +416,7 @@ def test_ranging_over_a_defined_container_type_and_a_field_of_several_names(tmp_
 def test_type_switch_cases_assertions_and_types_the_code_never_writes(tmp_path: Path) -> None:
     """In `switch x := v.(type)` each case's `x.M()` is that case's type's method; `y.(*T).M()` is T's; and a
     local's type counts as used only where the code writes it (`fs := m.Fields()` uses Fields.Len, not Fields)."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    _, r = module_repo(tmp_path, {
         "kinds/kinds.go": "package kinds\n\n// Numbers lists numbers.\ntype Numbers interface {\n\tLen() int\n}\n\n"
                           "// Names lists names.\ntype Names struct{}\n\n// Count counts them.\n"
                           "func (n *Names) Count() int { return 0 }\n\n// Fields lists fields.\n"
@@ -452,7 +434,6 @@ def test_type_switch_cases_assertions_and_types_the_code_never_writes(tmp_path: 
                   "\treturn in.(*kinds.Names).Count() + fs.Size()\n"
                   "}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("use.go", 5, end_line=15), k=20, join=False)
     used = used_symbols(items)
     assert {"Numbers.Len", "Names.Count", "Message.Fields", "Fields.Size", "Numbers", "Names", "Message"} <= used, used
@@ -470,10 +451,7 @@ def test_a_one_line_interface_s_chunk_holds_its_line() -> None:
 def test_an_element_s_member_through_an_index(tmp_path: Path) -> None:
     """`w.enc.codes[i].len()`: codes is a []hcode field, so len is hcode's method (and hcode, written nowhere in
     the function, is not counted as used)."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    _, r = module_repo(tmp_path, {
         "code.go": "package m\n\n// hcode is a code.\ntype hcode uint32\n\n// len is its length.\n"
                    "func (h hcode) len() uint8 { return uint8(h) }\n\n// encoder holds codes.\n"
                    "type encoder struct {\n\tcodes []hcode\n}\n",
@@ -481,7 +459,6 @@ def test_an_element_s_member_through_an_index(tmp_path: Path) -> None:
                      "func (w *writer) size(i int) int {\n\treturn int(w.enc.codes[i].len())\n}\n\n"
                      "func bits(le, oe []hcode) int {\n\tlits := le[:256]\n\tc := lits[3]\n\treturn int(c.len())\n}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     for first, last in ((7, 9), (11, 15)):  # an index in a chain; a slice of a container, then an element of it
         items = r.context(Query("writer.go", first, end_line=last), k=20, join=False)
         used = used_symbols(items)
@@ -491,10 +468,7 @@ def test_an_element_s_member_through_an_index(tmp_path: Path) -> None:
 
 def test_a_name_declared_again_from_itself_and_a_channel_receive(tmp_path: Path) -> None:
     """`var br [4]reader` then `br := &br[i]`: br is a reader; `b := <-d.pool`: an element of the channel."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    _, r = module_repo(tmp_path, {
         "types.go": "package m\n\n// reader reads bits.\ntype reader struct{}\n\n// remaining counts bits left.\n"
                     "func (r *reader) remaining() int { return 0 }\n\n// block decodes.\ntype block struct{}\n\n"
                     "// reset clears it.\nfunc (b *block) reset() {}\n\n// decoder pools blocks.\n"
@@ -502,7 +476,6 @@ def test_a_name_declared_again_from_itself_and_a_channel_receive(tmp_path: Path)
         "use.go": "package m\n\nfunc run(d *decoder) int {\n\tvar br [4]reader\n\tb := <-d.pool\n\tb.reset()\n"
                   "\tn := 0\n\tfor i := range br {\n\t\tbr := &br[i]\n\t\tn += br.remaining()\n\t}\n\treturn n\n}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("use.go", 3, end_line=13), k=20, join=False)
     used = used_symbols(items)
     assert {"reader.remaining", "block.reset"} <= used, [(i.symbol, i.why) for i in items]
@@ -511,10 +484,7 @@ def test_a_name_declared_again_from_itself_and_a_channel_receive(tmp_path: Path)
 def test_an_element_of_a_container_whose_name_is_declared_again(tmp_path: Path) -> None:
     """`var br [4]reader`, `br[0].init()`, then `br := &br[i]` in a loop: the name has two types in the function,
     and indexing the array one (`br[0].init`) gives a reader, whose method the selection uses."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    _, r = module_repo(tmp_path, {
         "types.go": "package m\n\n// reader reads bits.\ntype reader struct{}\n\n// init starts it.\n"
                     "func (r *reader) init(b []byte) error { return nil }\n\n"
                     "// remaining counts bits left.\nfunc (r *reader) remaining() int { return 0 }\n",
@@ -522,7 +492,6 @@ def test_an_element_of_a_container_whose_name_is_declared_again(tmp_path: Path) 
                   "err != nil {\n\t\treturn 0\n\t}\n\tn := 0\n\tfor i := range br {\n\t\tbr := &br[i]\n"
                   "\t\tn += br.remaining()\n\t}\n\treturn n\n}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("use.go", 3, end_line=15), k=20, join=False)
     used = used_symbols(items)
     assert {"reader.init", "reader.remaining"} <= used, [(i.symbol, i.why) for i in items]
@@ -531,10 +500,7 @@ def test_an_element_of_a_container_whose_name_is_declared_again(tmp_path: Path) 
 def test_a_package_variable_takes_its_call_s_type(tmp_path: Path) -> None:
     """`const timePkg = gen.ImportPath("time")` (a conversion) and `var std = gen.NewPrinter()` (a function):
     each is typed by what its value gives, so `timePkg.` and `std.` rank that type's methods."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    root, r = module_repo(tmp_path, {
         "gen/gen.go": "package gen\n\n// ImportPath is a package path.\ntype ImportPath string\n\n"
                       "// Ident names a member.\nfunc (p ImportPath) Ident(n string) string { return n }\n\n"
                       "// Printer prints.\ntype Printer struct{}\n\n"
@@ -544,7 +510,6 @@ def test_a_package_variable_takes_its_call_s_type(tmp_path: Path) -> None:
                    "var std = gen.NewPrinter()\n",
         "main.go": "package main\n\nfunc run() {\n\tstd.P(timePkg.Ident(\"Now\"))\n}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     lines = (root / "main.go").read_text().splitlines()
     for receiver, member in (("timePkg.", "ImportPath.Ident"), ("std.", "Printer.P")):
         members, items = receiver_members(r, "main.go", lines, 4, receiver)
@@ -554,16 +519,12 @@ def test_a_package_variable_takes_its_call_s_type(tmp_path: Path) -> None:
 def test_a_called_function_literal_s_result_and_a_name_of_the_same_file(tmp_path: Path) -> None:
     """`var desc = func() *Desc { ... }()` has the literal's result type, and in the same file `desc.Messages()`
     leads to that type's method in another file, which a selection uses."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    _, r = module_repo(tmp_path, {
         "desc.go": "package m\n\n// Desc describes a file.\ntype Desc struct{}\n\n"
                    "// Messages lists its messages.\nfunc (d *Desc) Messages() int { return 0 }\n",
         "use.go": "package m\n\nfunc count() int { return desc.Messages() }\n\n"
                   "var desc = func() *Desc { return &Desc{} }()\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("use.go", 3, end_line=3), k=20, join=False)
     assert "Desc.Messages" in used_symbols(items), [(i.symbol, i.why) for i in items]
 
@@ -571,10 +532,7 @@ def test_a_called_function_literal_s_result_and_a_name_of_the_same_file(tmp_path
 def test_a_function_value_s_result_and_a_parenthesized_literal_lead_to_members(tmp_path: Path) -> None:
     """`var next func() (Value, error)` then `v, err := next()`: v is a Value; `w := (Maker{}).Make()`: w is what
     Make returns. A selection uses both types' methods."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    _, r = module_repo(tmp_path, {
         "types.go": "package m\n\n// Value is a value.\ntype Value struct{}\n\n"
                     "// IsValid reports whether it is set.\nfunc (v Value) IsValid() bool { return true }\n\n"
                     "// Result is made.\ntype Result struct{}\n\n"
@@ -585,7 +543,6 @@ def test_a_function_value_s_result_and_a_parenthesized_literal_lead_to_members(t
                   "{ return Value{}, nil }\n\tv, _ := next()\n\tw := (Maker{}).Make()\n"
                   "\treturn v.IsValid() && w.Done()\n}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("use.go", 3, end_line=9), k=20, join=False)
     assert {"Value.IsValid", "Result.Done"} <= used_symbols(items), [(i.symbol, i.why) for i in items]
 
@@ -611,19 +568,15 @@ def test_of_two_files_declaring_a_name_the_default_build_s_is_used(tmp_path: Pat
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """`matchLen` is declared for amd64 in one file and for every other platform in another: on linux/amd64 a use
     is the amd64 file's, and the other file's declaration is not part of the package."""
-    from .conftest import index_of, write_tree
-
     monkeypatch.setenv("GOOS", "linux")
     monkeypatch.setenv("GOARCH", "amd64")
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    _, r = module_repo(tmp_path, {
         "match_amd64.go": "//go:build amd64 && !noasm\n\npackage m\n\n// matchLen in assembly.\n"
                           "func matchLen(a, b []byte) int\n",
         "match_generic.go": "//go:build !amd64 || noasm\n\npackage m\n\n// matchLen in Go.\n"
                             "func matchLen(a, b []byte) int {\n\treturn 0\n}\n",
         "use.go": "package m\n\nfunc run(a, b []byte) int {\n\treturn matchLen(a, b)\n}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("use.go", 3, end_line=5), k=20, join=False)
     assert [i.path for i in items if i.symbol == "matchLen" and "used=1.10" in i.why] == ["match_amd64.go"], [
         (i.path, i.symbol, i.why) for i in items]
@@ -633,10 +586,7 @@ def test_a_local_hides_a_package_level_name_of_its_spelling(tmp_path: Path) -> N
     """`debug := ...` and a function's own `const (tableBits = 16)` hide the package's `debug` and `tableBits`; a
     parameter `r *reader` still leads to its type's methods, and a package name used before any local is the
     package's."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "go.mod": "module example.com/m\n\ngo 1.21\n",
+    _, r = module_repo(tmp_path, {
         "consts.go": "package m\n\nconst debug = false\n\nconst tableBits = 15\n\nconst maxSize = 10\n\n"
                      "// reader reads.\ntype reader struct{}\n\n"
                      "// next reads on.\nfunc (r *reader) next() int { return 0 }\n",
@@ -644,7 +594,6 @@ def test_a_local_hides_a_package_level_name_of_its_spelling(tmp_path: Path) -> N
                   "\t\ttableBits = 16\n\t)\n\tdebug := verbose\n\tif debug {\n\t\tn += tableBits\n\t}\n"
                   "\treturn n + r.next()\n}\n",
     })
-    r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("use.go", 3, end_line=13), k=20, join=False)
     used = used_symbols(items)
     assert {"maxSize", "reader.next"} <= used and not {"debug", "tableBits"} & used, [(i.symbol, i.why) for i in items]
