@@ -695,9 +695,8 @@ class Retriever:
                         _join(near, start, end, symbol, extra)
                     continue
                 if join and (cheap := self._cheap_gap(out, path, start, end, symbol, files)) is not None:
-                    beside, gap = cheap  # the lines between at their own cost
-                    extra = _extra_tokens(beside, start, end, tokens) + gap \
-                        - GAP_LINE_TOKENS * _gap_lines(beside, start, end)
+                    beside, gap = cheap  # apart from it: this chunk's tokens and the lines between at their own
+                    extra = tokens + gap
                     if used + extra <= budget:
                         used += extra
                         _join(beside, start, end, symbol, extra)
@@ -862,12 +861,8 @@ def _extra_tokens(item: Item, start: int, end: int, tokens: int) -> int:
     the item does not show yet, and the lines between them."""
     lines = end - start + 1
     fresh = lines - max(0, min(end, item.end_line) - max(start, item.start_line) + 1)
-    return math.ceil(tokens * fresh / lines) + GAP_LINE_TOKENS * _gap_lines(item, start, end) if fresh else 0
-
-
-def _gap_lines(item: Item, start: int, end: int) -> int:
-    """The lines between `item` and start..end (0 when they overlap or touch)."""
-    return max(0, start - item.end_line - 1, item.start_line - end - 1)
+    gap = max(0, start - item.end_line - 1, item.start_line - end - 1)
+    return math.ceil(tokens * fresh / lines) + GAP_LINE_TOKENS * gap if fresh else 0
 
 
 def _join(item: Item, start: int, end: int, symbol: str, extra: int) -> None:
