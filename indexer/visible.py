@@ -47,6 +47,11 @@ _FUNC_START = re.compile(r"^\s*(?:async\s+)?(?:def|function|func|fn)\b|^\s*(?:pu
 # a pattern that starts with an optional prefix is tried at every character (13x slower on 96,000 characters).
 _STRING_OR_COMMENT = re.compile(
     r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|#[^\n]*|//[^\n]*')
+# In a language of braces also a block comment (`/* */`, Javadoc, JSDoc): half the name chains of a C file's far lines
+# were its comments' words. Not after a `\` or a `/` (a regular expression's `/\/*$/`: no comment starts there).
+_BLOCK_COMMENT = r"(?<![\\/])/\*[\s\S]*?\*/"
+_STRING_OR_ANY_COMMENT = re.compile(f"{_STRING_OR_COMMENT.pattern}|{_BLOCK_COMMENT}")
+_OPENING = re.compile(r"\"\"\"|\'\'\'|/\*")  # where a string or a block comment may start that a later text closes
 _PREFIX = frozenset("rRbBuUfF")
 
 
@@ -64,13 +69,15 @@ def _prefix(text: str, at: int, low: int) -> int:
     return 0
 
 
-def blanked(text: str, spans: list[tuple[int, int]] | None = None, offset: int = 0) -> str:
+def blanked(text: str, spans: list[tuple[int, int]] | None = None, offset: int = 0, language: str | None = None
+            ) -> str:
     """`text` with comments as blank lines and strings as a `0` (an argument still, no name), line numbers kept;
     f-strings keep their expressions. The spans of the strings and comments (prefix included, shifted by `offset`)
-    are appended to `spans`."""
+    are appended to `spans`. Block comments count as comments in a `language` other than Python."""
     out: list[str] = []
     pos = 0
-    for m in _STRING_OR_COMMENT.finditer(text):
+    pattern = _STRING_OR_ANY_COMMENT if language is not None and language not in INDENTED else _STRING_OR_COMMENT
+    for m in pattern.finditer(text):
         start, end = m.span()
         found = m.group()
         if found[0] in "#/":
@@ -202,12 +209,13 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
             seen.append(t.chain)
     v.alternatives = {name: chains for name, chains in kinds.items() if len(chains) > 1}
     if gap is not None:
-        v.far = _far_uses(whole, gap, v.function_start, scans.far if scans is not None and scans.size else None)
+        v.far = _far_uses(whole, gap, v.function_start, scans.far if scans is not None and scans.size else None,
+                          v.language)
     return v
 
 
 def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int,
-              seen: OrderedDict[str, list[tuple[tuple[str, ...], int]]] | None = None
+              seen: OrderedDict[str, list[tuple[tuple[str, ...], int]]] | None = None, language: str | None = None
               ) -> list[tuple[tuple[str, ...], int, int]]:
     """The name chains of the unread lines nearest the tail (FAR_CHARS), read the cheap way: strings and comments
     blanked, chains found, no calls' argument counts, and each given the first line of its part (before the function
@@ -224,7 +232,8 @@ def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int,
         if seen is not None and (counted := seen.get(text)) is not None:
             seen.move_to_end(text)
         else:
-            counted = [(tuple(_split_chain(chain)), n) for chain, n in Counter(_CHAIN.findall(blanked(text))).items()]
+            found = Counter(_CHAIN.findall(blanked(text, language=language)))
+            counted = [(tuple(_split_chain(chain)), n) for chain, n in found.items()]
             if seen is not None:
                 seen[text] = counted
                 while len(seen) > FAR_PARTS_KEPT:
@@ -560,10 +569,10 @@ class _Scan:
 
 
 def _unclosed(scan: _Scan, before: int) -> int | None:
-    """The first triple quote before `before` that no blanked span holds whole: a string the scan saw no end of
-    (text after it may close it, which changes everything in between)."""
+    """The first triple quote or `/*` before `before` that no blanked span holds whole: a string or a comment the
+    scan saw no end of (text after it may close it, which changes everything in between)."""
     starts = [s for s, _ in scan.blanks]
-    for m in _TRIPLE.finditer(scan.text, 0, before):
+    for m in _OPENING.finditer(scan.text, 0, before):
         i = bisect.bisect_right(starts, m.start()) - 1
         if i < 0 or scan.blanks[i][1] < m.end():
             return m.start()
@@ -610,7 +619,7 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     uses = [u for u in old.uses if u[1] < first_line] if old else []
     blanks = [(s, e) for s, e in old.blanks if e <= restart] if old else []
     tail = text[restart:]
-    code = blanked(tail, blanks, restart)
+    code = blanked(tail, blanks, restart, language)
     line_no, pos = first_line, 0
     # argument counts where a language picks overloads by them; else only one-line calls, for a call's value
     calls = _call_arguments(code) if language and spec(language).arity is not None else None

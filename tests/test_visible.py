@@ -319,3 +319,42 @@ def test_random_texts_of_brace_languages_keep_their_lines() -> None:
         v = read(path, text, line, rng.randint(0, len(lines[line - 1])), None)
         assert len(v.lines) == line
         assert all(shown in ("", lines[i][:LINE_WINDOW]) for i, shown in enumerate(v.lines[:-1])), path
+
+
+def test_block_comments_are_blanked_in_languages_of_braces_only() -> None:
+    """A C, Java or TypeScript block comment reads as blank lines (its words are no names the code uses); in
+    Python `/*` means nothing. A `/*` right after `\\` or `/` (a regular expression's `/\\/*$/`) starts none."""
+    from ragls.indexer.visible import blanked
+
+    text = "a = f(x); /* see g(y)\n and h */ b = k;\nr = s.replace(/\\/*$/, ''); t = u; /* w */\n"
+    spans: list[tuple[int, int]] = []
+    assert blanked(text, spans, language="c") == "a = f(x); \n b = k;\nr = s.replace(/\\/*$/, 0); t = u; \n"
+    assert [text[s:e] for s, e in spans] == ["/* see g(y)\n and h */", "''", "/* w */"]
+    assert blanked("a = b /* c */\n", language="python") == "a = b /* c */\n"
+    chains = [u[0] for u in read("x.c", "int f() {\n  /* old(x) */ g(y);\n  ", 3, 2, None).uses]
+    assert ("g",) in chains and ("old",) not in chains and ("x",) not in chains
+
+
+def test_incremental_reads_of_a_c_file_match_fresh_reads_as_comments_open_and_close() -> None:
+    """The scan cache re-reads a C file from where its text changed, and from further up where a `/*` that nothing
+    closed (or a block comment the change cuts) may now read differently: the same name chains as a fresh read
+    while `/*`, `*/` and code are typed anywhere."""
+    from ragls.indexer.visible import Scans
+
+    text = "".join(f"int f{i}(struct s *p) {{\n    /* step {i} */\n    return g{i}(p->v, h(p));\n}}\n"
+                   for i in range(40))
+    rng = random.Random(11)
+    scans = Scans()
+    for _ in range(300):
+        lines = text.split("\n")
+        if rng.random() < 0.5:
+            ln = rng.randrange(len(lines))
+            col = rng.randrange(len(lines[ln]) + 1)
+            lines[ln] = lines[ln][:col] + rng.choice(["/*", "*/", "x", "k(q);", "// z", "\n"]) + lines[ln][col:]
+            text = "\n".join(lines)
+            lines = text.split("\n")
+        ln = rng.randrange(1, len(lines) + 1)
+        col = rng.randrange(len(lines[ln - 1]) + 1)
+        cached = read("a.c", text, ln, col, None, scans)
+        fresh = read("a.c", text, ln, col, None)
+        assert [u[:2] for u in cached.uses] == [u[:2] for u in fresh.uses]
