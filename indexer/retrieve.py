@@ -383,15 +383,8 @@ class Retriever:
         types = _Types(g, v, own, enclosing, resolve_head, type_parameter_bound)
         typed = types.typed
         typed_uses: dict[int, list[int]] = defaultdict(list)  # chunk -> lines of uses through a declared type
-        # a chain means one thing in a request: its names, and the argument counts of its calls
-        chains: dict[tuple[tuple[str, ...], int | None, tuple[int | None, ...], bool], list[int]] = {}
-        for chain, at_line, count in v.far:  # the lines before the tail: many uses of a chain at its part's first
-            if chain[0] not in own or len(chain) > 1:  # line (an import's, it may be: they count all the same)
-                chains.setdefault((chain, None, (), False), []).extend([at_line] * count)
-        for chain, at_line, args, arities, scoped in v.uses:
-            if at_line not in import_lines and (chain[0] not in own or len(chain) > 1):
-                chains.setdefault((chain, args, arities, scoped), []).append(at_line)
         written: set[str] | None = None
+        in_cursor = v.selection is None
 
         def hides(name: str, lines: list[int]) -> bool:
             """Whether the function (or selection) declares a local `name` by its first use on `lines`: the
@@ -414,6 +407,33 @@ class Retriever:
         # a member reached through a value of unknown type (`cache.writeQuery` with `cache` an untyped parameter,
         # `this.cache.writeQuery` with the field's type unknown): the definitions of that member name are candidates
         loose: dict[str, list[int]] = defaultdict(list)
+        dead: dict[str, bool] = {}
+
+        def names_nothing(name: str) -> bool:
+            """Whether a chain with this head leads to no definition whatever follows it (a local of unknown
+            type: most chains of C's far lines): at a cursor, where `loose` counts for nothing, it is passed over."""
+            if (known := dead.get(name)) is None:
+                special = name in own or name in v.alternatives or name in _SELF or name == "super"
+                # set lookups rule out most names before anything is searched for them
+                known = not special and (not (name in bindings or name in v.types or name in peer_defs
+                                              or reachable is None or name in reachable)
+                                         or (resolve_head(name) is None and typed(name) is None))
+                if known and implicit_this and enclosing is not None:
+                    known = g.resolve_attr(enclosing, name) is None
+                dead[name] = known
+            return known
+
+        # A chain means one thing in a request: its names, and the argument counts of its calls. Those of the lines
+        # before the tail are many uses at their part's first line (an import's, it may be: they count all the same).
+        # At a cursor, a chain whose head names nothing is left out.
+        chains: dict[tuple[tuple[str, ...], int | None, tuple[int | None, ...], bool], list[int]] = {}
+        for chain, at_line, count in v.far:
+            if (chain[0] not in own or len(chain) > 1) and not (in_cursor and names_nothing(chain[0])):
+                chains.setdefault((chain, None, (), False), []).extend([at_line] * count)
+        for chain, at_line, args, arities, scoped in v.uses:
+            if at_line not in import_lines and (chain[0] not in own or len(chain) > 1) \
+                    and not (in_cursor and names_nothing(chain[0])):
+                chains.setdefault((chain, args, arities, scoped), []).append(at_line)
         for (chain, args, arities, scoped), lines in chains.items():
             local = not scoped and hides(chain[0], lines)  # `ast::Kind` is a path, whatever local is named `ast`
             outer = not local and (chain[0] in bindings or resolve_head(chain[0]) is not None)
