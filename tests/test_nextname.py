@@ -128,3 +128,15 @@ def test_what_came_next_earlier_in_a_large_file_is_found_in_the_lines_a_deep_cur
     r = Retriever(index_of(write_tree(tmp_path / "repo", {**files, "z/level4.go": text}), tmp_path / "data"))
     items = r.context(Query("z/level4.go", line, len("\tnext = hashLen(cv, ")), source=text)
     assert any(i.symbol == "tableBits" and "next=1.00" in i.why for i in items)
+
+
+def test_a_chunk_is_read_by_the_catalog_s_line_numbers_whatever_the_line_ends(tmp_path: Path) -> None:
+    """A file's lines end at `\\n` only, as tree-sitter's rows do: a form feed (GNU C sources) or a `\\r\\n` before a
+    chunk moves no line, so the chunk's text is its own; what followed in it is found."""
+    files = dict(ENCODERS)
+    files["z/level1.go"] = "package z\n\n// pages" + "\f and" * 8 + "\r\n" + \
+        ENCODERS["z/level1.go"].split("\n", 2)[2]
+    root = write_tree(tmp_path / "repo", files)
+    index = index_of(root, tmp_path / "data")
+    counts = NextNames(index.store, root).names("z/level3.go", ENCODERS["z/level3.go"])
+    assert counts == {"tableBits": 2}
