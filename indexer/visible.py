@@ -624,14 +624,17 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     # argument counts where a language picks overloads by them; else only one-line calls, for a call's value
     calls = _call_arguments(code) if language and spec(language).arity is not None else None
     # where a chain continues a call's value (`a.f(x).g`) -> `a.f` and the argument counts of its calls
-    after_call: dict[int, tuple[list[str], tuple[int | None, ...], bool]] = {}
+    after_call: dict[int, tuple[tuple[str, ...], tuple[int | None, ...], bool]] = {}
+    split: dict[str, tuple[tuple[str, ...], bool]] = {}  # a chain as written -> its names, whether a path (`a::b`)
     for m in _CHAIN_CALL.finditer(code):
         start, e = m.start(), m.end(1)
         line_no += code.count("\n", pos, start)
         pos = start
-        chain = _split_chain(written := m.group(1))
+        if (known := split.get(written := m.group(1))) is None:  # code repeats its chains: each is split once
+            names = tuple(_split_chain(written))
+            known = split[written] = (names, len(names) > 1 and written[len(names[0]):].lstrip(" \t").startswith("::"))
+        chain, scoped = known
         arities: tuple[int | None, ...] = ()
-        scoped = len(chain) > 1 and written[len(chain[0]):].lstrip(" \t").startswith("::")
         if after_call and (prior := after_call.pop(start, None)) is not None:
             chain, arities, scoped = prior[0] + chain, prior[1], prior[2]
         args, close = None, None
@@ -641,16 +644,19 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
                     args, close = call
             elif (one := _ONE_LINE_CALL.match(code, paren)) is not None:
                 close = one.end() - 1
-        if close is not None and (cont := _AFTER_CALL.match(code, close + 1)) is not None \
-                and "\n" not in code[e:close]:  # on one line: a re-read from a line start never splits it
-            after_call[cont.end()] = (chain, arities + (None,) * (len(chain) - 1 - len(arities)) + (args,), scoped)
-        elif code.startswith(")", e) and code.endswith((".(", ".(*"), 0, start) \
-                and (cont := _AFTER_CALL.match(code, e + 1)) is not None:  # Go's `x.(*T).m`: a T's member
-            after_call[cont.end()] = (chain, (), scoped)
-        elif code.startswith("[", e) and (index := _ONE_LINE_INDEX.match(code, e)) is not None \
+        if close is not None:
+            if (cont := _AFTER_CALL.match(code, close + 1)) is not None \
+                    and "\n" not in code[e:close]:  # on one line: a re-read from a line start never splits it
+                after_call[cont.end()] = (chain, arities + (None,) * (len(chain) - 1 - len(arities)) + (args,),
+                                          scoped)
+        elif (after := code[e:e + 1]) == ")":
+            if code.endswith((".(", ".(*"), 0, start) \
+                    and (cont := _AFTER_CALL.match(code, e + 1)) is not None:  # Go's `x.(*T).m`: a T's member
+                after_call[cont.end()] = (chain, (), scoped)
+        elif after == "[" and (index := _ONE_LINE_INDEX.match(code, e)) is not None \
                 and (cont := _AFTER_CALL.match(code, index.end())) is not None:  # `xs[i].m`: an element's member
-            after_call[cont.end()] = ([*chain, ELEMENT], arities + (None,) * (len(chain) + 1 - len(arities)), scoped)
-        uses.append((tuple(chain), line_no, args, arities, scoped))
+            after_call[cont.end()] = ((*chain, ELEMENT), arities + (None,) * (len(chain) + 1 - len(arities)), scoped)
+        uses.append((chain, line_no, args, arities, scoped))
     # imports: an incremental parse, and the import query over the changed part only
     g = grammar(language) if language else None
     reader = spec(language).read_imports if language else None
