@@ -10,6 +10,7 @@ from functools import cache
 
 import tree_sitter as ts
 
+from .lang.spec import LineImports
 from .lang.types import ELEMENT, elem_chain, type_chain, value_chain
 from .languages import Grammar, grammar, language_for, query_source, spec, types_query
 from .model import ImportRef
@@ -657,13 +658,18 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
                 and (cont := _AFTER_CALL.match(code, index.end())) is not None:  # `xs[i].m`: an element's member
             after_call[cont.end()] = ((*chain, ELEMENT), arities + (None,) * (len(chain) + 1 - len(arities)), scoped)
         uses.append((chain, line_no, args, arities, scoped))
+    # a `.h` is read as C++; one whose code has nothing of C++ is C, where declared types lead only to fields
+    cpp = language == "cpp" and (bool(old is not None and old.typed) or _CPP_SYNTAX.search(code) is not None)
+    typed_here = language is not None and (language != "cpp" or cpp) and types_query(language) is not None
+    if language and (line_imports := spec(language).line_imports) is not None and not typed_here:
+        return _Scan(text, data, None, _off_the_lines(line_imports, text, blanks), uses, blanks)
     # imports: an incremental parse, and the import query over the changed part only
     g = grammar(language) if language else None
     reader = spec(language).read_imports if language else None
     q = _import_query(g) if g is not None and reader is not None else None
     tree, imports = None, []
+    changed = len(text[:restart].encode("utf-8")) if old is not None and old.tree is not None else 0
     if q is not None and g is not None and reader is not None:
-        changed = len(text[:restart].encode("utf-8")) if old is not None else 0
         if old is not None and old.gave_up:  # the same text up to the change did not parse in time: not again
             pass                        # at every keystroke (a text changed from its start is tried afresh)
         elif old is not None and old.tree is not None:
@@ -684,11 +690,22 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
                 if node.end_byte not in seen or node.end_byte > changed:
                     imports.extend((node.end_byte, ref) for ref in reader(node))
         imports.sort(key=lambda x: x[1].line)
-    # a `.h` is read as C++; one whose code has nothing of C++ is C, where declared types lead only to fields
-    cpp = language == "cpp" and (bool(old is not None and old.typed) or _CPP_SYNTAX.search(code) is not None)
-    typed = _typed(old, tree, language, changed) if tree is not None and language and (
-        language != "cpp" or cpp) else []
+    typed = _typed(old, tree, language, changed) if tree is not None and language and typed_here else []
     return _Scan(text, data, tree, imports, uses, blanks, typed)
+
+
+def _off_the_lines(line_imports: LineImports, text: str, blanks: list[tuple[int, int]]
+                   ) -> list[tuple[int, ImportRef]]:
+    """The imports `line_imports` reads off the lines of `text`, but those inside a comment or a string (`blanks`,
+    sorted): a directive (`#...`) is itself a blanked span, starting at its `#`. Without a parse (for a C file the
+    parse served its includes alone: a deep query's largest part after the scan itself)."""
+    starts = [s for s, _ in blanks]
+    out = []
+    for at, ref in line_imports(text):
+        i = bisect.bisect_right(starts, at) - 1
+        if i < 0 or blanks[i][0] == at or blanks[i][1] <= at:
+            out.append((at, ref))
+    return out
 
 
 def _declared(caps: dict[str, list[ts.Node]]) -> list[str] | None:

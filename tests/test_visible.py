@@ -358,3 +358,15 @@ def test_incremental_reads_of_a_c_file_match_fresh_reads_as_comments_open_and_cl
         cached = read("a.c", text, ln, col, None, scans)
         fresh = read("a.c", text, ln, col, None)
         assert [u[:2] for u in cached.uses] == [u[:2] for u in fresh.uses]
+
+
+def test_a_c_file_s_includes_are_read_off_its_lines_and_never_from_a_comment() -> None:
+    """C's includes are preprocessor lines: read without a parse (the C preprocessor includes a file wherever the
+    line is, in an initializer's braces too: the X-macro idiom), never from inside a block comment or a string."""
+    source = ('#include "a.h"\n  # include "b/c.h"\n/* #include "old.h"\n */\n#include <stdio.h>\n'
+              'static const int table[] = {\n#include "list.h"\n};\nconst char *s = "#include \\"no.h\\"";\nint f() {\n  ')
+    lines = source.split("\n")
+    v = read("x.c", source, len(lines), len(lines[-1]), None)
+    assert [(r.module, r.line) for r in v.imports] == [("a.h", 1), ("b/c.h", 2), ("list.h", 7)]
+    header = read("y.h", source, len(lines), len(lines[-1]), None)  # a header whose code has nothing of C++
+    assert [r.module for r in header.imports] == ["a.h", "b/c.h", "list.h"]

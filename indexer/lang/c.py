@@ -21,6 +21,20 @@ def c_includes(node: ts.Node) -> list[ImportRef]:
     return [ImportRef(unquote(path), "*", None, first_line(node))]
 
 
+_INCLUDE_LINE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.MULTILINE)
+
+
+def c_include_lines(text: str) -> list[tuple[int, ImportRef]]:
+    """`#include "x/y.h"` lines of `text`, as `c_includes` reads them from the tree, each with where its `#` is (the
+    caller passes over those inside a comment)."""
+    out, line, pos = [], 1, 0
+    for m in _INCLUDE_LINE.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        out.append((text.index("#", m.start()), ImportRef(m.group(1), "*", None, line)))
+    return out
+
+
 def resolve_c(importer: str, ref: ImportRef, paths: PathIndex) -> list[str]:
     """`#include "x/y.h"`: beside the importer first, then any file that is or ends with x/y.h."""
     local = posixpath.normpath(posixpath.join(posixpath.dirname(importer), ref.module))
@@ -53,9 +67,10 @@ _C_GROUPED = frozenset({"constant"})
 
 SPECS = (
     LanguageSpec("c", (".c",), "tree_sitter_c", queries=("c.scm", "c-family.scm"), read_imports=c_includes,
-                 resolve=resolve_c, grouped=_C_GROUPED, not_chunked=_C_NOT_CHUNKED),
+                 line_imports=c_include_lines, resolve=resolve_c, grouped=_C_GROUPED, not_chunked=_C_NOT_CHUNKED),
     LanguageSpec("cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx", ".h++"), "tree_sitter_cpp",
-                 queries=("cpp.scm", "c-family.scm"), read_imports=c_includes, resolve=resolve_c, bases=cpp_bases,
+                 queries=("cpp.scm", "c-family.scm"), read_imports=c_includes, line_imports=c_include_lines,
+                 resolve=resolve_c, bases=cpp_bases,
                  implicit_this=True, types_query="cpp-types.scm", prepare=blank_export_macros, grouped=_C_GROUPED,
                  not_chunked=_C_NOT_CHUNKED),
 )

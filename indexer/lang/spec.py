@@ -20,6 +20,8 @@ Bases = Callable[[str], list[list[str]]]
 Arity = Callable[[str, str], "tuple[int, int | None] | None"]
 # a file's bytes -> the same bytes as the grammar should read them (same length: every offset stays)
 Prepare = Callable[[bytes], bytes]
+# a text -> where each import directive of its lines starts (its `#`) and what it imports
+LineImports = Callable[[str], "list[tuple[int, ImportRef]]"]
 # a definition's node -> the type its value gives it where none is declared ("" when unknown)
 ValueType = Callable[[ts.Node], str]
 SMALL_KINDS = frozenset({"constant", "macro", "type"})  # by default left to the module-level windows
@@ -32,6 +34,8 @@ class LanguageSpec:
     - `module`/`entry`: the grammar wheel's import name and the function in it returning the grammar;
     - `queries`: files under indexer/queries/, concatenated (default NAME.scm): definitions, references, imports;
     - `read_imports`: turns a node the query captured as `@import` into ImportRefs;
+    - `line_imports`: reads the imports off the lines of a text (C's `#include`, a preprocessor's directive, is a
+      line): a query's scan then parses only for declared types, where the language has a types query;
     - `resolve`: the repository files an import refers to (None: resolved elsewhere, as Python's modules are);
     - `peers`: the files whose top-level names a file sees without an import (its package: Go, Java);
     - `types_query`: a file under indexer/queries/ whose matches capture `@var` and `@type`: the name has that
@@ -58,6 +62,7 @@ class LanguageSpec:
     doc_style: str = "comment"
     queries: tuple[str, ...] = ()
     read_imports: ImportReader | None = None
+    line_imports: LineImports | None = None
     resolve: Resolver | None = None
     peers: Peers | None = None
     types_query: str | None = None
