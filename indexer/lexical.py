@@ -126,7 +126,7 @@ class Lexical:
             wanted.update(r for r, s in rare_only.items() if s > floor)
 
         out = {r: s for r, s in extra.items() if r in wanted}
-        rows = np.fromiter((r for r in wanted if r not in extra), dtype=np.int64)
+        rows = np.fromiter(wanted if not extra else (r for r in wanted if r not in extra), dtype=np.int64)
         if len(rows) and len(self.rowids):
             at = np.minimum(np.searchsorted(self.rowids, rows), len(self.rowids) - 1)
             known = self.rowids[at] == rows
@@ -144,7 +144,8 @@ class Lexical:
                     total[hit] += weight[t] * tf / (tf + self.norm[ids[hit]])
             if overlay is not None and len(overlay.mask):
                 total[np.isin(ids, overlay.mask)] = 0.0
-            out.update((r, s) for r, s in zip(rows.tolist(), total.tolist(), strict=True) if s > 0)
+            scored = total > 0
+            out.update(zip(rows[scored].tolist(), total[scored].tolist(), strict=True))
         return out
 
     def _overlay_scores(self, overlay: _Overlay, qtf: Counter[str], weight: dict[str, float]) -> dict[int, float]:

@@ -694,15 +694,15 @@ class Retriever:
                 now += weight(f, 0.0) * val
             best = max(now, now + kc * (1.0 - c.feats.get("kind_class", 0.0)))
             best = best if best >= 0 else best / 2  # a negative score is halved up
-            bounds.append((best + 1e-9 * (1.0 + abs(best)), cid))
-        bounds.sort(key=lambda b: (-b[0], b[1]))
+            bounds.append((-(best + 1e-9 * (1.0 + abs(best))), cid))
+        bounds.sort()  # best first, ties by id
         given = rows or {}
         files: dict[str, list[str]] = {}
         pending: list[tuple[float, int, tuple, _Cand]] = []  # a heap of scored candidates: (-score, id, row, cand)
         out: list[Item] = []
         used, read = 0, 0
         while len(out) < k and (pending or read < len(bounds)):
-            unread = bounds[read][0] if read < len(bounds) else -math.inf
+            unread = -bounds[read][0] if read < len(bounds) else -math.inf
             while pending and len(out) < k and -pending[0][0] > unread:
                 neg, cid, r, c = heapq.heappop(pending)
                 _, path, start, end, head_end, kind, symbol, tokens, head_tokens = r
