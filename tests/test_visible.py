@@ -370,3 +370,27 @@ def test_a_c_file_s_includes_are_read_off_its_lines_and_never_from_a_comment() -
     assert [(r.module, r.line) for r in v.imports] == [("a.h", 1), ("b/c.h", 2), ("list.h", 7)]
     header = read("y.h", source, len(lines), len(lines[-1]), None)  # a header whose code has nothing of C++
     assert [r.module for r in header.imports] == ["a.h", "b/c.h", "list.h"]
+
+
+def test_a_cursor_in_an_unclosed_docstring_or_comment_parses_the_text_with_it_closed() -> None:
+    """Writing documentation leaves a docstring (or a block comment) open at the cursor: the parser would read it to
+    the end as an error, at several times the cost of the parse. It parses the text with the string closed after
+    the cursor: the same imports and declared types, a tree without errors."""
+    from ragls.indexer.visible import Scans, _rescan
+
+    py = 'import os\nfrom pkg import tools\n\ndef f(x: tools.Kit) -> None:\n    """Doc.\n\n    >>> f(os.'
+    scan = _rescan(None, py, "python")
+    assert scan.data.endswith(b'os."""') and scan.tree is not None and not scan.tree.root_node.has_error
+    closed = _rescan(None, py + '"""\n', "python")
+    assert scan.imports == closed.imports and [(t.name, t.chain) for t in scan.typed] == [
+        (t.name, t.chain) for t in closed.typed]
+    ts_text = "import { a } from './a';\n\n/** The sum of\n * {@link a"
+    ts_scan = _rescan(None, ts_text, "typescript")
+    assert ts_scan.data.endswith(b"a*/") and not ts_scan.tree.root_node.has_error
+    assert [r.module for _, r in ts_scan.imports] == ["./a"]
+    scans = Scans()  # typing on in the docstring, then closing it: incremental scans as fresh ones
+    for text in (py, py + "path", py + 'path"""\n', py + 'path"""\n    return x\n'):
+        lines = text.split("\n")
+        cached = read("m.py", text, len(lines), len(lines[-1]), None, scans)
+        fresh = read("m.py", text, len(lines), len(lines[-1]), None)
+        assert cached.imports == fresh.imports and cached.types == fresh.types
