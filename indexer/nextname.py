@@ -53,6 +53,14 @@ def _around(text: str, anchor: str) -> list[str]:
     return out
 
 
+def _stretches(cache: dict[tuple[str, str], list[str]], anchor: str, text: str) -> list[str]:
+    """`_around(text, anchor)`, each stretch `_joined`, once a query: the keys of one query often share an anchor
+    (the query's own 64,000 characters, tokenized around a frequent anchor, cost milliseconds each time)."""
+    if (got := cache.get((anchor, text))) is None:
+        got = cache[(anchor, text)] = [_joined(stretch) for stretch in _around(text, anchor)]
+    return got
+
+
 def _follows(joined: str, key: str) -> list[str]:
     """The names right after each occurrence of `key` (tokens joined as `_joined` does, with its spaces) in
     `joined`."""
@@ -92,6 +100,7 @@ class NextNames:
         # rarest name, so the chunks found and the stretches tokenized for one serve the next
         found: dict[str, list[str]] = {}
         near: dict[tuple[str, str], list[str]] = {}
+        stretches: dict[tuple[str, str], list[str]] = {}  # (anchor, a text) -> its stretches around it, joined
         for n in KEY_TOKENS:
             key = key_of(tokens, n)
             if key is None:
@@ -103,8 +112,8 @@ class NextNames:
             if (phrase, anchor) not in near:
                 if phrase not in found:
                     found[phrase] = self._chunks(phrase, path) if words else []
-                near[(phrase, anchor)] = [_joined(text) for chunk in [own, *found[phrase]]
-                                          for text in _around(chunk, anchor)]
+                near[(phrase, anchor)] = [joined for chunk in [own, *found[phrase]]
+                                          for joined in _stretches(stretches, anchor, chunk)]
             counts: Counter[str] = Counter(name for joined in near[(phrase, anchor)]
                                            for name in _follows(joined, joined_key))
             if counts:
