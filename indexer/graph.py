@@ -129,7 +129,7 @@ class Graph:
         self._arity: dict[tuple[str, int], tuple[int, int | None] | None] = {}
         self._peers: dict[str, FilesTarget | None] = {}
         self._types: dict[tuple[str, str, str, bool], DefTarget | None] = {}
-        self._members_of: dict[tuple, list[Def]] = {}  # module_members' answers (a request asks for the same often)
+        self._members_of: dict[tuple, list[Def]] = {}  # module_members' answers, by depth (asked for the same often)
         self._member_chunks: dict[tuple, frozenset[int]] = {}  # the chunks of those answers
         self._star_names: OrderedDict[tuple, frozenset[str] | None] = OrderedDict()  # star_names' last answers
         self._passed_on: dict[str, tuple[frozenset[str], tuple[str, ...]] | None] = {}
@@ -335,11 +335,9 @@ class Graph:
     def module_members(self, target: Target, depth: int = 0) -> list[Def]:
         """Top-level definitions of a module (or files), or the members of a class, inherited ones after its own
         (an override hides the base's). The list is shared: callers read it, never change it."""
-        if depth:
-            return self._module_members(target, depth)
-        key = _target_key(target)
+        key = (_target_key(target), depth)  # a base's members are asked for by each class of its family
         if (found := self._members_of.get(key)) is None:
-            found = self._members_of[key] = self._module_members(target, 0)
+            found = self._members_of[key] = self._module_members(target, depth)
         return found
 
     def member_chunks(self, target: Target) -> frozenset[int]:
