@@ -132,16 +132,20 @@ class Lexical:
             known = self.rowids[at] == rows
             rows, ids = rows[known], at[known]
             total = dense[ids].astype(np.float64)
+            # each common term's postings looked up in a table of the rows wanted (a common term's postings are
+            # about as many as the rows: one pass over them, not a binary search of each row in them)
+            slot = np.full(len(self.rowids), -1, dtype=np.int64)
+            slot[ids] = np.arange(len(ids))
             for t in qtf.keys() - set(rare):
                 start, end = self.span.get(t, (0, 0))
                 if end <= start:
                     continue
                 docs = self.post_doc[start:end]
-                pos = np.minimum(np.searchsorted(docs, ids), len(docs) - 1)
-                hit = docs[pos] == ids
+                at = slot[docs]
+                hit = at >= 0
                 if hit.any():
-                    tf = self.post_tf[start:end][pos[hit]]
-                    total[hit] += weight[t] * tf / (tf + self.norm[ids[hit]])
+                    tf = self.post_tf[start:end][hit]
+                    total[at[hit]] += weight[t] * tf / (tf + self.norm[docs[hit]])
             if overlay is not None and len(overlay.mask):
                 total[np.isin(ids, overlay.mask)] = 0.0
             scored = total > 0
