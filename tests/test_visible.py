@@ -364,7 +364,8 @@ def test_a_c_file_s_includes_are_read_off_its_lines_and_never_from_a_comment() -
     """C's includes are preprocessor lines: read without a parse (the C preprocessor includes a file wherever the
     line is, in an initializer's braces too: the X-macro idiom), never from inside a block comment or a string."""
     source = ('#include "a.h"\n  # include "b/c.h"\n/* #include "old.h"\n */\n#include <stdio.h>\n'
-              'static const int table[] = {\n#include "list.h"\n};\nconst char *s = "#include \\"no.h\\"";\nint f() {\n  ')
+              'static const int table[] = {\n#include "list.h"\n};\n'
+              'const char *s = "#include \\"no.h\\"";\nint f() {\n  ')
     lines = source.split("\n")
     v = read("x.c", source, len(lines), len(lines[-1]), None)
     assert [(r.module, r.line) for r in v.imports] == [("a.h", 1), ("b/c.h", 2), ("list.h", 7)]
