@@ -395,13 +395,15 @@ def _open_string(lines: list[str]) -> tuple[int, str] | None:
 
 
 def _head_closed(lines: list[str], head: int, tail: int, head_chars: int) -> list[str]:
-    """The head, never leaving a string open (the parser would read the rest of the window as its text): a string
-    open at its end reads to its closing line, the lines between as empty, and the head goes on for half its size
-    after it (the imports after a long docstring); else it ends before the string."""
+    """The head in whole top-level statements, as `_head_end` ends a head of braces (after a head ending in `x = (`
+    the parser reads the gap's blank lines as an error), and never leaving a string open (the parser would read the
+    rest of the window as its text): a string open at its end reads to its closing line, the lines between as empty,
+    and the head goes on for half its size after it (the imports after a long docstring); else it ends before the
+    string."""
     kept = lines[:head]
-    if (open_at := _open_string(kept)) is None:  # whole top-level statements, as in a language of braces: after
-        whole = lines[:_head_end(lines, head, tail, head_chars)]  # a head ending in `x = (` the parser reads the
-        return whole if _open_string(whole) is None else kept    # gap's blank lines as an error
+    if (open_at := _open_string(kept)) is None:
+        whole = lines[:_head_end(lines, head, tail, head_chars)]
+        return whole if _open_string(whole) is None else kept
     for j in range(head, tail):
         if open_at[1] in lines[j]:
             more = lines[j + 1:j + 1 + _reach(lines, range(j + 1, tail), head_chars // 2)]

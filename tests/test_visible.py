@@ -395,3 +395,19 @@ def test_a_cursor_in_an_unclosed_docstring_or_comment_parses_the_text_with_it_cl
         cached = read("m.py", text, len(lines), len(lines[-1]), None, scans)
         fresh = read("m.py", text, len(lines), len(lines[-1]), None)
         assert cached.imports == fresh.imports and cached.types == fresh.types
+
+
+def test_a_python_head_ends_between_top_level_statements() -> None:
+    """A deep cursor's head (the file's first HEAD_CHARS characters) is cut between top-level statements: a
+    statement its end would cut (`TABLE = (` and its items) is read whole or not at all, never left open for the
+    parser to read the gap's blank lines as its continuation."""
+    from ragls.indexer.visible import HEAD_CHARS
+
+    items = "".join(f"    'name_{i}': {i},\n" for i in range(HEAD_CHARS // 20))
+    filler = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(2000))
+    source = "import os\n\nTABLE = {\n" + items + "}\n\n" + filler + "def last():\n    return os.path."
+    lines = source.split("\n")
+    v = read("t.py", source, len(lines), len(lines[-1]), None)
+    assert v.gap is not None
+    head = "\n".join(v.lines[:v.gap[0] - 1])
+    assert head.count("{") == head.count("}") and [r.module for r in v.imports] == ["os"]
