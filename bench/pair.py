@@ -25,6 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from scale import pct  # bench/scale.py (bench/ is the script's folder): the p95 its query target is measured by
+
 SUBPACKAGES = ("indexer", "prompts", "server")
 
 
@@ -38,11 +40,6 @@ def load_base(checkout: Path, into: Path) -> ModuleType:
             (package / name).symlink_to((checkout / name).resolve())
     sys.path.insert(0, str(into))
     return importlib.import_module("ragls_base.indexer.retrieve")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered)) - 1))]
 
 
 def measure(sides: dict[str, ModuleType], repo: Path, queries: list[dict[str, Any]], passes: int) -> dict[str, Any]:
@@ -73,7 +70,7 @@ def measure(sides: dict[str, ModuleType], repo: Path, queries: list[dict[str, An
     out: dict[str, Any] = {"queries": len(queries), "passes": passes, "same_answers": same,
                            "answers": len(queries) * passes}
     for name, ms in best.items():
-        out[name] = {"mean_ms": statistics.fmean(ms), "p50_ms": percentile(ms, 0.5), "p95_ms": percentile(ms, 0.95)}
+        out[name] = {"mean_ms": statistics.fmean(ms), "p50_ms": pct(ms, 0.5), "p95_ms": pct(ms, 0.95)}
     return out
 
 
