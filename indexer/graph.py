@@ -133,6 +133,9 @@ class Graph:
         self._member_chunks: dict[tuple, frozenset[int]] = {}  # the chunks of those answers
         self._star_names: OrderedDict[tuple, frozenset[str] | None] = OrderedDict()  # star_names' last answers
         self._passed_on: dict[str, tuple[frozenset[str], tuple[str, ...]] | None] = {}
+        self._star_closures: dict[str, frozenset[str] | None] = {}  # _star_closure's answers
+        self._holding: dict[str, set[str]] | None = None  # _holders' answer
+        self._exported: dict[str, tuple[dict[str, tuple[tuple[str, ...], str | None]], list[Target]] | None] = {}
         self._top_names: frozenset[str] | None = None
         self._implementations: dict[tuple[str, str, int], Def] = {}  # implementation's answers
         self._closures: dict[str, frozenset[str] | None] = {}  # _closure's answers
@@ -236,6 +239,9 @@ class Graph:
         self._member_chunks.clear()
         self._star_names.clear()
         self._passed_on.clear()
+        self._exported.clear()
+        self._star_closures.clear()
+        self._holding = None
         self._top_names = None
         self._imported.clear()
         self._implementations.clear()
@@ -495,6 +501,8 @@ class Graph:
             key = (p, name)
             if key in self._passed:
                 t = self._passed[key]
+            elif not self._may_pass_on(p, name):
+                continue
             else:
                 self._passed[key] = None  # a cycle through this file ends here
                 t = self._passes_on(p, name, depth)
@@ -542,14 +550,99 @@ class Graph:
         return found
 
     def _passes_on(self, path: str, name: str, depth: int) -> Target | None:
-        bindings, stars = self._scope(path)
-        t = bindings.get(name)
+        exports = self._exports(path)
+        if exports is None:  # star imports whose targets must be resolved (Rust's `use Enum::*`)
+            bindings, stars = self._scope(path)
+            t = bindings.get(name)
+        else:
+            bound, stars = exports
+            t = self._bound(path, *bound[name]) if name in bound else None
         if t is not None and t[0] == "def":
             return t
         for s in stars:
             if (t := self.resolve_attr(s, name, depth + 1)) is not None:
                 return t
         return None
+
+    def _exports(self, path: str) -> tuple[dict[str, tuple[tuple[str, ...], str | None]], list[Target]] | None:
+        """A file's imports as the re-export search reads them, unresolved: local name -> (the files, the name
+        imported) of the last import binding it, and the star imports' sets of files; None where a star import's
+        target must be resolved. Read from paths alone, so kept for the graph's life: the search resolves only the
+        names it asks a file for (`_bound`), where `_scope` resolved all of a barrel's names for every file whose
+        edges were resolved (typeorm: 115k bindings)."""
+        if path in self._exported:
+            return self._exported[path]
+        lang = self.language.get(path, "")
+        resolver = spec(lang).resolve if lang in LANGUAGE_NAMES else None
+        bound: dict[str, tuple[tuple[str, ...], str | None]] = {}
+        stars: list[Target] = []
+        out: tuple[dict[str, tuple[tuple[str, ...], str | None]], list[Target]] | None = (bound, stars)
+        for files, imported, binds in self._resolved(path, self.imports.get(path, []), resolver) if resolver else []:
+            if imported == "*":
+                stars.append(("files", files))
+            elif imported and imported.endswith(".*"):
+                out = None
+                break
+            elif binds:
+                bound[binds] = (files, imported)
+        self._exported[path] = out
+        return out
+
+    def _may_pass_on(self, path: str, name: str) -> bool:
+        """Whether `_passes_on(path, name)` can find anything: a file its star imports reach (itself included)
+        defines the name or binds it by an import. Most searches of a barrel's stars are for names defined
+        elsewhere, and each walked the barrel's whole tree (typeorm: 75 files a search); a name no file of the tree
+        holds is found nowhere in it, whatever the order or the cycles, so ruling it out changes no answer."""
+        closure = self._star_closure(path)
+        if closure is None:
+            return True
+        return not closure.isdisjoint(self._holders().get(name, ()))
+
+    def _star_closure(self, path: str) -> frozenset[str] | None:
+        """The files `path`'s star imports reach through the files' own star imports, `path` included; None where
+        one of them has star imports to resolve (`_exports`)."""
+        if path in self._star_closures:
+            return self._star_closures[path]
+        seen, todo = {path}, [path]
+        found: frozenset[str] | None = None
+        while todo:
+            f = todo.pop()
+            if self.language.get(f, "") not in _PASSES_ON:
+                continue
+            if (exports := self._exports(f)) is None:
+                break
+            for star in exports[1]:
+                for q in star[1] if star[0] == "files" else ():
+                    if q not in seen:
+                        seen.add(q)
+                        todo.append(q)
+        else:
+            found = frozenset(seen)
+        self._star_closures[path] = found
+        return found
+
+    def _holders(self) -> dict[str, set[str]]:
+        """Name -> the files that define it (under that name or qualified name, as `resolve_attr` looks names
+        up) or, in the languages that pass names on, bind it by an import."""
+        if self._holding is None:
+            self._holding = defaultdict(set)
+            for path, defs in self.defs.items():
+                for qual in defs:
+                    self._holding[qual].add(path)
+            for path, refs in self.imports.items():
+                if self.language.get(path, "") in _PASSES_ON:
+                    for r in refs:
+                        if r.binds:
+                            self._holding[r.binds].add(path)
+        return self._holding
+
+    def _bound(self, path: str, files: tuple[str, ...], imported: str | None) -> Target | None:
+        """What one import of `path` binds, as `bindings` resolves it. A cycle ends where the search meets a (file,
+        name) it is following already (`_reexported`), not at every name of a file being read."""
+        if imported in (None, "default"):
+            return ("files", files)
+        t = self.resolve_attr(("files", files), imported)
+        return t if t is not None else ("files", files)
 
     def _scope(self, path: str) -> tuple[dict[str, Target], list[Target]]:
         """A file's own import bindings and star imports (computed once; a file being computed is skipped by the

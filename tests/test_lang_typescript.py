@@ -237,6 +237,27 @@ def test_imports_reach_the_defining_file_through_aliases_and_barrels(acme_index)
     assert where["Button"] == ("packages/web/src/widgets/button.ts", "Button")  # exports "./widgets/*"
 
 
+def test_a_name_a_barrel_passes_back_and_forth_reaches_its_definition(tmp_path: Path) -> None:
+    """types.ts imports S from the barrel and passes it on; the barrel passes types.ts's S on under another name.
+    Reading S through types.ts after the barrel's other names once found nothing (the barrel, being read, cut the
+    search short): each name is followed for itself."""
+    from ragls.indexer.graph import Graph, resolve_edges
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "u/index.ts": "export { S } from './s';\nexport { S as Again } from './types';\n",
+        "u/s.ts": "export interface S {\n  id: string;\n}\n",
+        "u/types.ts": "import type { S } from './index';\nexport type { S };\n",
+        "main.ts": "import { Again } from './u';\nimport { S } from './u/types';\n\nlet a: Again;\nlet s: S;\n",
+    })
+    index = index_of(root, tmp_path / "data")
+    refs = {"main.ts": {"S": 1, "Again": 1}}
+    edges = resolve_edges(Graph(index.store, index.root.name, index.root), refs, ["main.ts"])
+    imports = {(name, dst, qual) for src, name, dst, qual, kind in edges if kind == "imports"}
+    assert imports == {("Again", "u/s.ts", "S"), ("S", "u/s.ts", "S")}
+
+
 def test_a_cursor_gets_the_definitions_behind_the_aliases(acme_index) -> None:
     from ragls.indexer.retrieve import Query, Retriever
 

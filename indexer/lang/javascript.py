@@ -130,7 +130,10 @@ def _file(base: str, paths: PathIndex) -> list[str]:
     base = posixpath.normpath(base) if base else "."
     if base == ".." or base.startswith("../"):
         return []
-    return first(_js_candidates("" if base == "." else base), paths)
+    key = ("js", base)  # a directory's files import the same few modules: each found once
+    if (found := paths.found.get(key)) is None:
+        found = paths.found[key] = first(_js_candidates("" if base == "." else base), paths)
+    return list(found)
 
 
 def js_bases(signature: str) -> list[list[str]]:

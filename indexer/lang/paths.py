@@ -15,6 +15,7 @@ class PathIndex:
         self._files_in: dict[str, list[str]] = defaultdict(list)
         self._by_name: dict[str, list[str]] = defaultdict(list)
         self._dirs_by_name: dict[str, set[str]] = defaultdict(set)
+        self.found: dict[tuple[str, str], list[str]] = {}  # resolvers' answers by (rule, path): paths alone decide
         for path in sorted(self.paths):
             directory, name = posixpath.split(path)
             self._files_in[directory].append(path)
