@@ -725,8 +725,13 @@ def _off_the_lines(line_imports: LineImports, text: str, blanks: list[tuple[int,
 
 def _declared(caps: dict[str, list[ts.Node]]) -> list[str] | None:
     """The chain a types-query match gives its name: a type written out (`@type`; a container type as ["[]", its
-    element type...]), a value's chain (`@value`: `x := a.f().g`), or an element of a value (`@elem`: a loop over
-    `xs` gives ["xs", "[]"])."""
+    element type...]), a value's chain (`@value`: `x := a.f().g`), an element of a value (`@elem`: a loop over
+    `xs` gives ["xs", "[]"]), or a property of a value (`@from`: `const { p } = a.b` gives ["a", "b", "p"]; `@prop`
+    names the property where the name is another)."""
+    if (source := caps.get("from")) is not None:
+        chain = value_chain((source[0].text or b"").decode("utf-8", "replace"))
+        prop = (caps.get("prop") or caps["var"])[0].text or b""
+        return chain + [prop.decode("utf-8", "replace")] if chain is not None else None
     for cap in ("type", "value", "elem"):
         if (nodes := caps.get(cap)) is not None:
             text = (nodes[0].text or b"").decode("utf-8", "replace")

@@ -368,6 +368,65 @@ def test_a_member_of_a_value_of_unknown_type_is_a_candidate(tmp_path: Path) -> N
     assert all("loose=0.58" in loose[n] for n in ("A.toString", "B.toString"))
 
 
+def test_names_destructured_from_a_typed_value_have_their_property_s_type(tmp_path: Path) -> None:
+    """`const { policies } = this.cache` where the constructor declares `cache: Cache` and Cache declares
+    `policies: Policies`: `policies.` ranks Policies' members; so does a renamed property (`{ policies: p }`)."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/policies.ts": "export class Policies {\n  /** Whether a fragment matches. */\n"
+                           "  fragmentMatches(name: string): boolean {\n    return name.length > 0;\n  }\n}\n",
+        "src/cache.ts": 'import { Policies } from "./policies";\n\nexport class Cache {\n'
+                        "  public readonly policies: Policies = new Policies();\n}\n",
+        "src/other.ts": "export class Matcher {\n  /** Matches. */\n"
+                        "  fragmentMatches(name: string): boolean {\n    return false;\n  }\n}\n",
+        "src/writer.ts": 'import { Cache } from "./cache";\nimport { Matcher } from "./other";\n\n'
+                         "export class Writer {\n  constructor(public readonly cache: Cache, private m: Matcher) {}\n\n"
+                         "  write(name: string): boolean {\n    const { policies } = this.cache;\n"
+                         "    const { policies: p } = this.cache;\n    return policies.fragmentMatches(name) && "
+                         "p.fragmentMatches(name);\n  }\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("src/writer.ts", 7, 0, end_line=11), join=False)
+    found = {(i.path, i.symbol): i for i in items}
+    assert ("src/policies.ts", "Policies.fragmentMatches") in found
+    assert any(w.startswith("used_typed=") for w in found[("src/policies.ts", "Policies.fragmentMatches")].why)
+    assert ("src/other.ts", "Matcher.fragmentMatches") not in found or \
+        items.index(found[("src/other.ts", "Matcher.fragmentMatches")]) > \
+        items.index(found[("src/policies.ts", "Policies.fragmentMatches")])
+
+
+def test_a_getter_without_a_declared_type_has_the_type_of_what_it_returns(tmp_path: Path) -> None:
+    """`get cache() { return this.client.cache; }` with `client: Client` and Client's `cache: Store`: `this.cache.`
+    ranks Store's members, in a selection and at a cursor."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/store.ts": "export class Store {\n  /** Runs updates at once. */\n  batch(run: () => void): void {\n"
+                        "    run();\n  }\n}\n",
+        "src/client.ts": 'import { Store } from "./store";\n\nexport class Client {\n  public cache: Store;\n}\n',
+        "src/other.ts": "export class Queue {\n  /** Batches. */\n  batch(run: () => void): void {\n"
+                        "    run();\n  }\n}\n",
+        "src/manager.ts": 'import { Client } from "./client";\nimport { Queue } from "./other";\n\n'
+                          "export class Manager {\n"
+                          "  constructor(public readonly client: Client, private q: Queue) {}\n\n"
+                          "  get cache() {\n    return this.client.cache;\n  }\n\n"
+                          "  update(): void {\n    this.cache.batch(() => {});\n  }\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("src/manager.ts", 11, 0, end_line=13), join=False)
+    found = {(i.path, i.symbol): i for i in items}
+    assert any(w.startswith("used_typed=") for w in found[("src/store.ts", "Store.batch")].why)
+    assert ("src/other.ts", "Queue.batch") not in found or \
+        items.index(found[("src/other.ts", "Queue.batch")]) > items.index(found[("src/store.ts", "Store.batch")])
+    items = r.context(Query("src/manager.ts", 12, len("    this.cache.")), join=False)
+    assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch")
+
+
 def test_fields_and_destructured_parameters_carry_their_types(tmp_path: Path) -> None:
     """`client.cache.diff()` where `client` is destructured from a parameter typed `{ client: ApolloClient }` and
     ApolloClient declares `public cache: ApolloCache`: the selection reaches ApolloCache.diff through both types. A

@@ -43,9 +43,26 @@
 
 ; get cache(): ApolloCache { ... }: `this.cache` has the getter's declared type
 (method_definition "get" name: (property_identifier) @var return_type: (type_annotation (_) @type))
+; get cache() { return this.client.cache; }: a getter without a declared type whose body returns one value has its
+; type (a value's chain, or the class it constructs)
+(method_definition "get" name: (property_identifier) @var !return_type
+  body: (statement_block . (return_statement
+                              [(member_expression) (call_expression function: [(identifier) (member_expression)])] @value) .))
+(method_definition "get" name: (property_identifier) @var !return_type
+  body: (statement_block . (return_statement
+                              (new_expression constructor: [(identifier) (member_expression)] @type)) .))
 ; `for (const x of xs)` / `const y = xs[0]` over a name or member annotated as an array (`xs: T[]`): an element
 (for_in_statement left: (identifier) @var "of" right: [(identifier) (member_expression)] @elem)
 (variable_declarator name: (identifier) @var value: (subscript_expression object: [(identifier) (member_expression)]) @value)
+; const { policies, cache: c } = this.cache: a name destructured from a value (@from) has its property's type (the
+; property is @prop where it is renamed, else the name)
+(variable_declarator
+  name: (object_pattern [(shorthand_property_identifier_pattern) @var
+                         (object_assignment_pattern left: (shorthand_property_identifier_pattern) @var)])
+  value: [(identifier) (member_expression) (call_expression function: [(identifier) (member_expression)])] @from)
+(variable_declarator
+  name: (object_pattern (pair_pattern key: (property_identifier) @prop value: (identifier) @var))
+  value: [(identifier) (member_expression) (call_expression function: [(identifier) (member_expression)])] @from)
 ; const x = f(), const x = a.b.f(), const x = a.b: a value whose type the index knows (a declared result or field type)
 (variable_declarator name: (identifier) @var
   value: [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value)
