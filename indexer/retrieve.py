@@ -913,11 +913,14 @@ def _constructor(d: Def) -> bool:
 
 
 def _signature_end(lines: list[str], selection: tuple[int, int]) -> int:
-    """The last line of the signature a selection starts with (the first line that ends a header: `{`, `=>`, `:`),
-    or the line before the selection when there is none in its first lines (a one-line definition)."""
+    """The last line of the signature a selection starts with (the first line that ends a header, `{`, `=>` or `:`,
+    outside its parameters' brackets: `options: {` opens a parameter's object type, not the body), or the line
+    before the selection when there is none in its first lines (a one-line definition)."""
+    depth = 0
     for ln in range(selection[0], min(selection[1], selection[0] + 30) + 1):
         text = lines[ln - 1].split("//")[0].split("#")[0].rstrip() if ln <= len(lines) else ""
-        if text.endswith(("{", "=>", ":")):
+        depth += text.count("(") + text.count("[") - text.count(")") - text.count("]")
+        if depth <= 0 and text.endswith(("{", "=>", ":")):
             return ln if ln < selection[1] else selection[0] - 1
     return selection[0] - 1
 
