@@ -29,6 +29,7 @@ MAX_BASE_DEPTH = 4  # classes up an inheritance chain whose members count
 C_HEADERS = (".h", ".hh", ".hpp", ".hxx", ".h++")  # C and C++ declarations (`implementation`)
 C_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".c++")  # ...and the files defining them
 C_FAMILY = frozenset({"c", "cpp"})
+_SELF_NAMES = frozenset({"this", "self"})  # a method's own object: a type chain read in its class's scope
 CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "union", "object"})
 FUNCTION_KINDS = frozenset({"function", "method"})
 _DEFINED_ELSEWHERE = FUNCTION_KINDS | {"variable"}  # what a C header declares and a source file defines
@@ -386,11 +387,16 @@ class Graph:
         self._types[key] = None  # a type that names itself ends here
         chain = (elem_chain if element else type_chain)(d.type) if d.type else None
         t = self.in_scope(d.path, chain[0]) if chain else None
+        if chain and chain[0] in _SELF_NAMES and t is None and "." in d.qualname:  # a getter's `this.client.cache`
+            owner = self.defs.get(d.path, {}).get(d.qualname.rsplit(".", 1)[0])
+            t = ("def", owner) if owner is not None and owner.kind in CLASS_LIKE else None
         for attr in (chain or [])[1:]:
             t = self.resolve_attr(t, attr) if t is not None else None
         if t is not None and not element and d.kind in ("constant", "variable") and t[0] == "def" \
                 and t[1].kind in FUNCTION_KINDS:
             t = self.type_of(t[1])  # `var x = pkg.New()`: what the function returns
+        elif t is not None and not element and d.kind == "method" and t[0] == "def" and t[1].kind not in TYPE_LIKE:
+            t = self.type_of(t[1])  # a getter returning `this.client.cache`: that field's type
         found = t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None
         self._types[key] = found
         return found

@@ -160,8 +160,8 @@ class Collector:
                     if (declared := caps.get("type")) and not found[span][1].type:  # a field's type, a result type
                         found[span] = (node, replace(found[span][1],
                                                      type=(declared[0].text or b"").decode("utf-8", "replace")[:200]))
-                    elif kind == "constant" and not found[span][1].type and infer:
-                        found[span] = (node, replace(found[span][1], type=infer(node)[:200]))  # its value's type
+                    elif kind in ("constant", "method") and not found[span][1].type and infer:  # its value's type,
+                        found[span] = (node, replace(found[span][1], type=infer(node)[:200]))  # a getter's result's
 
     def definitions(self) -> list[Span]:
         return [(node.start_byte, node.end_byte, sym) for node, sym in self.found.values()]
@@ -188,7 +188,7 @@ def nest(defs: list[Span]) -> list[Symbol]:
         while stack and (stack[-1][1] < end or stack[-1][:2] == (start, end)):  # `a, b int`: siblings, not nested
             stack.pop()
         parent = stack[-1][2] if stack else None
-        if parent is None and sym.parent is not None:  # its owner's member, outside it
+        if sym.parent is not None:  # its owner's member, declared apart (Go's methods, TypeScript's parameter fields)
             out.append(sym)
             stack.append((start, end, sym))
             continue

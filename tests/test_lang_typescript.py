@@ -416,6 +416,9 @@ def test_a_getter_without_a_declared_type_has_the_type_of_what_it_returns(tmp_pa
                           "  constructor(public readonly client: Client, private q: Queue) {}\n\n"
                           "  get cache() {\n    return this.client.cache;\n  }\n\n"
                           "  update(): void {\n    this.cache.batch(() => {});\n  }\n}\n",
+        "src/query.ts": 'import { Manager } from "./manager";\n\nexport class Query {\n'
+                        "  constructor(private manager: Manager) {}\n\n  private get store() {\n"
+                        "    return this.manager.cache;\n  }\n\n  run(): void {\n    this.store.",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
     items = r.context(Query("src/manager.ts", 11, 0, end_line=13), join=False)
@@ -424,6 +427,10 @@ def test_a_getter_without_a_declared_type_has_the_type_of_what_it_returns(tmp_pa
     assert ("src/other.ts", "Queue.batch") not in found or \
         items.index(found[("src/other.ts", "Queue.batch")]) > items.index(found[("src/store.ts", "Store.batch")])
     items = r.context(Query("src/manager.ts", 12, len("    this.cache.")), join=False)
+    assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch")
+    # another file's getter: the index holds its returned chain, read in its class's scope
+    assert [d.type for d in r.graph.by_name["cache"] if d.path == "src/manager.ts"] == ["this.client.cache"]
+    items = r.context(Query("src/query.ts", 11, len("    this.store.")), join=False)
     assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch")
 
 

@@ -153,6 +153,7 @@ def test_typescript() -> None:
         ("Internal", "namespace"), ("Internal.reset", "method"),
         # fields with a declared type: symbols (their class's lines) through which `x.field.` reaches the type
         ("Task.id", "field"), ("Task.priority", "field"), ("TaskQueue.items", "field"),
+        ("TaskQueue.store", "field"),  # `constructor(private store: Store)`: a parameter property, the class's field
     }
     task = symbol(parsed, "Task")
     assert lines(task) == (17, 24, 20)

@@ -154,6 +154,28 @@ def js_bases(signature: str) -> list[list[str]]:
     return extends_bases(rest)
 
 
+_RETURNED_CHAINS = frozenset({"member_expression", "call_expression", "identifier", "this"})
+
+
+def ts_value_type(node: ts.Node) -> str:
+    """The type a getter declared without one has (`get cache() { return this.client.cache; }`): the chain of the one
+    value its body returns (`this.client.cache`, read in the class's scope), or the class it constructs; ""
+    otherwise."""
+    body = node.child_by_field_name("body")
+    if node.type != "method_definition" or body is None or not any(c.type == "get" for c in node.children):
+        return ""
+    statements = [c for c in body.named_children if c.type != "comment"]
+    if len(statements) != 1 or statements[0].type != "return_statement" or not statements[0].named_child_count:
+        return ""
+    value = statements[0].named_children[0]
+    if value.type == "new_expression" and (made := value.child_by_field_name("constructor")) is not None:
+        value = made
+    elif value.type == "call_expression":  # the chain of what is called, then `()`: its result
+        called = value.child_by_field_name("function")
+        return text(called) + "()" if called is not None and called.type in _RETURNED_CHAINS else ""
+    return text(value) if value.type in _RETURNED_CHAINS else ""
+
+
 # type aliases, interfaces and enums are definitions of their own; fields (their types) are symbols only
 _TS_NOT_CHUNKED = frozenset({"constant", "field"})
 
@@ -163,8 +185,8 @@ SPECS = (
                  types_query="javascript-types.scm", bases=js_bases),
     LanguageSpec("typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript",
                  read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm", bases=js_bases,
-                 not_chunked=_TS_NOT_CHUNKED),
+                 not_chunked=_TS_NOT_CHUNKED, value_type=ts_value_type),
     LanguageSpec("tsx", (".tsx",), "tree_sitter_typescript", "language_tsx", queries=("typescript.scm", "jsx.scm"),
                  read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm", bases=js_bases,
-                 not_chunked=_TS_NOT_CHUNKED),
+                 not_chunked=_TS_NOT_CHUNKED, value_type=ts_value_type),
 )

@@ -38,6 +38,23 @@
 (interface_body (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field)
 (type_alias_declaration value: (object_type
   (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field))
+; `constructor(private readonly client: Client)`: a parameter property is a field of its class (@owner), not of the
+; constructor it is written in
+([(class_declaration name: (type_identifier) @owner
+    body: (class_body (method_definition name: (property_identifier) @_ctor
+      parameters: (formal_parameters
+        [(required_parameter [(accessibility_modifier) "readonly"] pattern: (identifier) @name
+                             type: (type_annotation (_) @type))
+         (optional_parameter [(accessibility_modifier) "readonly"] pattern: (identifier) @name
+                             type: (type_annotation (_) @type))] @definition.field))))
+  (abstract_class_declaration name: (type_identifier) @owner
+    body: (class_body (method_definition name: (property_identifier) @_ctor
+      parameters: (formal_parameters
+        [(required_parameter [(accessibility_modifier) "readonly"] pattern: (identifier) @name
+                             type: (type_annotation (_) @type))
+         (optional_parameter [(accessibility_modifier) "readonly"] pattern: (identifier) @name
+                             type: (type_annotation (_) @type))] @definition.field))))]
+ (#eq? @_ctor "constructor"))
 
 ; `namespace N {}` is an expression statement: capture the statement so comments attach.
 (expression_statement (internal_module name: (_) @name)) @definition.namespace
