@@ -40,6 +40,11 @@ HEADER_LINES = 40  # lines of a block's header (a signature over lines) read to 
 FUNCTION_LOOKBACK = 5000  # lines searched upwards for the start of the function around the cursor
 _SEPARATOR = r"[ \t]*(?:[?!]?\.|::|->)[ \t]*"  # between a chain's names: `.`, `?.`, `!.`, `::`, `->`
 _CHAIN = re.compile(rf"[A-Za-z_$][\w$]*(?:{_SEPARATOR}[A-Za-z_$][\w$]*)*")
+# In a language of braces a `.` may also start the next line (`client\n  .mutation(...)`, builders): Python
+# continues a line only inside brackets, and the longer pattern costs its scans of indented lines a third more.
+_SEPARATOR_LINES = r"[ \t]*(?:[?!]?\.|::|->|\n[ \t]*[?!]?\.)[ \t]*"
+_CHAIN_LINES = re.compile(rf"[A-Za-z_$][\w$]*(?:{_SEPARATOR_LINES}[A-Za-z_$][\w$]*)*")
+_CONTINUED = re.compile(r"[ \t]*[?!]?\.")  # a line that may continue the chain above it
 _CPP_SYNTAX = re.compile(  # code (strings and comments blanked) only C++ writes
     r"\w::\w|\b(?:class\s+\w+\s*[:{]|namespace\s+\w*\s*\{|template\s*<|(?:public|private|protected)\s*:)")
 _TRIPLE = re.compile(r"\"\"\"|\'\'\'")
@@ -234,7 +239,7 @@ def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int,
         if seen is not None and (counted := seen.get(text)) is not None:
             seen.move_to_end(text)
         else:
-            found = Counter(_CHAIN.findall(blanked(text, language=language)))
+            found = Counter(_chain_pattern(language).findall(blanked(text, language=language)))
             counted = [(tuple(_split_chain(chain)), n) for chain, n in found.items()]
             if seen is not None:
                 seen[text] = counted
@@ -506,9 +511,11 @@ def _call_start(s: str, close: int) -> int:
 _BRACKET = re.compile(r"[()\[\]{},]")
 # a chain, and the `(` of a call of it when one follows (blanks between): one match finds both
 _CHAIN_CALL = re.compile(rf"({_CHAIN.pattern})[ \t]*(\()?")
+_CHAIN_CALL_LINES = re.compile(rf"({_CHAIN_LINES.pattern})[ \t]*(\()?")
 # a call on one line, its arguments nested up to three deep (first characters disjoint: no backtracking)
 _ONE_LINE_CALL = re.compile(r"[ \t]*\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)")
 _AFTER_CALL = re.compile(rf"{_SEPARATOR}(?=[A-Za-z_$])")
+_AFTER_CALL_LINES = re.compile(rf"{_SEPARATOR_LINES}(?=[A-Za-z_$])")
 _ONE_LINE_INDEX = re.compile(r"\[(?:[^\[\]\n]|\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\])*\]")  # `[i]`, `[a[b[c]]]`
 
 
@@ -539,7 +546,16 @@ def _call_after(code: str, at: int, calls: dict[int, tuple[int, int]]) -> tuple[
     return calls.get(i)
 
 
-_CHAIN_SEPARATOR = re.compile(_SEPARATOR)
+_CHAIN_SEPARATOR = re.compile(_SEPARATOR_LINES)
+
+
+def _over_lines(language: str | None) -> bool:
+    """Whether a name chain may go on over a line break (`_SEPARATOR_LINES`): in the languages of braces."""
+    return language is not None and language not in INDENTED
+
+
+def _chain_pattern(language: str | None) -> re.Pattern[str]:
+    return _CHAIN_LINES if _over_lines(language) else _CHAIN
 
 
 def _split_chain(chain: str) -> list[str]:
@@ -616,7 +632,7 @@ class Scans:
 
 def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     same = common_prefix(old.text, text) if old is not None else 0
-    restart = text.rfind("\n", 0, same) + 1  # a line start: no name chain spans it
+    restart = text.rfind("\n", 0, same) + 1  # a line start, where no name chain goes on from the line above
     while old is not None and restart > 0:
         moved = restart
         for s, e in old.blanks:  # nor may a string: re-read from the line where one that crosses it starts
@@ -625,6 +641,9 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
                 break
         if (opening := _unclosed(old.text, old.blanks, restart)) is not None:  # a string left open there may
             restart = old.text.rfind("\n", 0, opening) + 1  # be closed now
+        while _over_lines(language) and 0 < restart and (_CONTINUED.match(old.text, restart)
+                                                        or _CONTINUED.match(text, restart)):
+            restart = old.text.rfind("\n", 0, restart - 1) + 1  # nor a chain going on from the line above
         if restart == moved:
             break
     if old is None or restart == 0:
@@ -641,7 +660,9 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     # where a chain continues a call's value (`a.f(x).g`) -> `a.f` and the argument counts of its calls
     after_call: dict[int, tuple[tuple[str, ...], tuple[int | None, ...], bool]] = {}
     split: dict[str, tuple[tuple[str, ...], bool]] = {}  # a chain as written -> its names, whether a path (`a::b`)
-    for m in _CHAIN_CALL.finditer(code):
+    chain_call, after_call_sep = (_CHAIN_CALL_LINES, _AFTER_CALL_LINES) if _over_lines(language) \
+        else (_CHAIN_CALL, _AFTER_CALL)
+    for m in chain_call.finditer(code):
         start, e = m.start(), m.end(1)
         line_no += code.count("\n", pos, start)
         pos = start
@@ -660,16 +681,16 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
             elif (one := _ONE_LINE_CALL.match(code, paren)) is not None:
                 close = one.end() - 1
         if close is not None:
-            if (cont := _AFTER_CALL.match(code, close + 1)) is not None \
+            if (cont := after_call_sep.match(code, close + 1)) is not None \
                     and "\n" not in code[e:close]:  # on one line: a re-read from a line start never splits it
                 after_call[cont.end()] = (chain, arities + (None,) * (len(chain) - 1 - len(arities)) + (args,),
                                           scoped)
         elif (after := code[e:e + 1]) == ")":
             if code.endswith((".(", ".(*"), 0, start) \
-                    and (cont := _AFTER_CALL.match(code, e + 1)) is not None:  # Go's `x.(*T).m`: a T's member
+                    and (cont := after_call_sep.match(code, e + 1)) is not None:  # Go's `x.(*T).m`: a T's member
                 after_call[cont.end()] = (chain, (), scoped)
         elif after == "[" and (index := _ONE_LINE_INDEX.match(code, e)) is not None \
-                and (cont := _AFTER_CALL.match(code, index.end())) is not None:  # `xs[i].m`: an element's member
+                and (cont := after_call_sep.match(code, index.end())) is not None:  # `xs[i].m`: an element's member
             after_call[cont.end()] = ((*chain, ELEMENT), arities + (None,) * (len(chain) + 1 - len(arities)), scoped)
         uses.append((chain, line_no, args, arities, scoped))
     # a `.h` is read as C++; one whose code has nothing of C++ is C, where declared types lead only to fields

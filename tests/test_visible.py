@@ -198,8 +198,12 @@ def test_a_call_s_value_continues_a_chain() -> None:
     chains = [list(u[0]) for u in v.uses]
     assert ["m", "Desc", "Fields", "Get", "Name"] in chains and ["len"] in chains
     assert ["xs"] in chains and ["m", "Desc", "Fields"] in chains
-    v = read("m.py", "x = f(1)\n.g\n", 3, 0, None)  # a chain does not continue over a line break after the call
-    assert ("g",) in [u[0] for u in v.uses]
+    # a chain continued on the next line (`fetch(url)\n  .then(...)`, `client\n  .mutation(...)`) is one chain
+    v = read("m.ts", "const p = fetch(url)\n  .then(parse)\n  .catch(fail);\nreturn client\n  .mutation(x);\n",
+             6, 0, None)
+    chains = [u[0] for u in v.uses]
+    assert ("fetch", "then", "catch") in chains and ("client", "mutation") in chains
+    assert ("then",) not in chains and ("mutation",) not in chains
 
 
 def test_the_lines_before_the_tail_count_the_names_they_use() -> None:
@@ -357,6 +361,31 @@ def test_incremental_reads_of_a_c_file_match_fresh_reads_as_comments_open_and_cl
         col = rng.randrange(len(lines[ln - 1]) + 1)
         cached = read("a.c", text, ln, col, None, scans)
         fresh = read("a.c", text, ln, col, None)
+        assert [u[:2] for u in cached.uses] == [u[:2] for u in fresh.uses]
+
+
+def test_incremental_reads_match_fresh_reads_as_chains_go_on_over_lines() -> None:
+    """A chain that goes on over a line break (`client\n  .mutation(x)`) is re-read whole when the change is on a
+    line it goes on to: the scan cache gives the same name chains as a fresh read while `.`, names and line breaks
+    are typed anywhere."""
+    from ragls.indexer.visible import Scans
+
+    text = "".join(f"function f{i}(client: C) {{\n  return client\n    .mutation(x{i})\n    .then(done);\n}}\n"
+                   for i in range(30))
+    rng = random.Random(5)
+    scans = Scans()
+    for _ in range(300):
+        lines = text.split("\n")
+        if rng.random() < 0.6:
+            ln = rng.randrange(len(lines))
+            col = rng.randrange(len(lines[ln]) + 1)
+            lines[ln] = lines[ln][:col] + rng.choice([".", "\n", "\n  .", "k", "?.", ";"]) + lines[ln][col:]
+            text = "\n".join(lines)
+            lines = text.split("\n")
+        ln = rng.randrange(1, len(lines) + 1)
+        col = rng.randrange(len(lines[ln - 1]) + 1)
+        cached = read("a.ts", text, ln, col, None, scans)
+        fresh = read("a.ts", text, ln, col, None)
         assert [u[:2] for u in cached.uses] == [u[:2] for u in fresh.uses]
 
 
