@@ -212,6 +212,42 @@ def test_the_javascript_types_query_reads_constructed_types() -> None:
     assert found == {("store", "Store"), ("log", "log.Logger"), ("q", "Queue")}
 
 
+def test_javascript_getters_destructured_names_and_chains_take_their_value_s_type() -> None:
+    """As in TypeScript: a getter returning one value, a name destructured from a value and a variable set to a
+    chain have the chain of that value (`@value`/`@from`), read through the declared and constructed types."""
+    from ragls.indexer.visible import _declared
+
+    query, loaded = types_query("javascript"), grammar("javascript")
+    assert query is not None and loaded is not None
+    source = ("class A {\n  get cache() {\n    return this.client.cache;\n  }\n  get made() { return new Thing(); }\n"
+              "  get two() { if (x) return 1; return this.b; }\n}\n"
+              "const { policies, store: s } = this.cache;\nconst c = a.b.f();\n")
+    tree = loaded.parser().parse(source.encode())
+    found = {((c["var"][0].text or b"").decode(), tuple(_declared(c) or ()))
+             for _, c in ts.QueryCursor(query).matches(tree.root_node)}
+    assert found == {("cache", ("this", "client", "cache")), ("made", ("Thing",)),
+                     ("policies", ("this", "cache", "policies")), ("s", ("this", "cache", "store")),
+                     ("c", ("a", "b", "f"))}
+
+
+def test_a_javascript_getter_leads_to_the_members_of_the_class_it_returns(tmp_path: Path) -> None:
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/store.js": "export class Store {\n  batch(run) {\n    run();\n  }\n}\n",
+        "src/queue.js": "export class Queue {\n  batch(run) {\n    run();\n  }\n}\n",
+        "src/manager.js": 'import { Store } from "./store";\nimport { Queue } from "./queue";\n\n'
+                          "export class Manager {\n  constructor() {\n    this.store = new Store();\n"
+                          "    this.queue = new Queue();\n  }\n\n  get cache() {\n    return this.store;\n  }\n\n"
+                          "  update() {\n    this.cache.",
+    })
+    items = Retriever(index_of(root, tmp_path / "data")).context(
+        Query("src/manager.js", 15, len("    this.cache.")), join=False)
+    assert (items[0].path, items[0].symbol) == ("src/store.js", "Store.batch")
+
+
 # ---- the index: imports through aliases and barrels to the defining file --------------------------------------
 
 @pytest.fixture

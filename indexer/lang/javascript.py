@@ -157,7 +157,7 @@ def js_bases(signature: str) -> list[list[str]]:
 _RETURNED_CHAINS = frozenset({"member_expression", "call_expression", "identifier", "this"})
 
 
-def ts_value_type(node: ts.Node) -> str:
+def js_value_type(node: ts.Node) -> str:
     """The type a getter declared without one has (`get cache() { return this.client.cache; }`): the chain of the one
     value its body returns (`this.client.cache`, read in the class's scope), or the class it constructs; ""
     otherwise."""
@@ -182,11 +182,11 @@ _TS_NOT_CHUNKED = frozenset({"constant", "field"})
 SPECS = (
     LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript",
                  queries=("javascript.scm", "jsx.scm"), read_imports=js_imports, resolve=resolve_js,
-                 types_query="javascript-types.scm", bases=js_bases),
+                 types_query="javascript-types.scm", bases=js_bases, value_type=js_value_type),
     LanguageSpec("typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript",
                  read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm", bases=js_bases,
-                 not_chunked=_TS_NOT_CHUNKED, value_type=ts_value_type),
+                 not_chunked=_TS_NOT_CHUNKED, value_type=js_value_type),
     LanguageSpec("tsx", (".tsx",), "tree_sitter_typescript", "language_tsx", queries=("typescript.scm", "jsx.scm"),
                  read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm", bases=js_bases,
-                 not_chunked=_TS_NOT_CHUNKED, value_type=ts_value_type),
+                 not_chunked=_TS_NOT_CHUNKED, value_type=js_value_type),
 )
