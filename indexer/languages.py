@@ -109,8 +109,9 @@ def types_query(name: str) -> ts.Query | None:
     g = grammar(name)
     if g is None or s.types_query is None:
         return None
+    files = (s.types_query,) if isinstance(s.types_query, str) else s.types_query
     try:
-        return ts.Query(g.language, (QUERY_DIR / s.types_query).read_text(encoding="utf-8"))
+        return ts.Query(g.language, "\n".join((QUERY_DIR / f).read_text(encoding="utf-8") for f in files))
     except (OSError, ts.QueryError) as exc:
         log.error("types query for %s is unusable (%s); receivers are not typed", name, exc)
         return None

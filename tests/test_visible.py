@@ -343,24 +343,30 @@ def test_incremental_reads_of_a_c_file_match_fresh_reads_as_comments_open_and_cl
     """The scan cache re-reads a C file from where its text changed, and from further up where a `/*` that nothing
     closed (or a block comment the change cuts) may now read differently: the same name chains as a fresh read
     while `/*`, `*/` and code are typed anywhere."""
-    from ragls.indexer.visible import Scans
-
     text = "".join(f"int f{i}(struct s *p) {{\n    /* step {i} */\n    return g{i}(p->v, h(p));\n}}\n"
                    for i in range(40))
-    rng = random.Random(11)
+    cached_reads_match_fresh_reads("a.c", text, ["/*", "*/", "x", "k(q);", "// z", "\n"], 0.5, seed=11)
+
+
+def cached_reads_match_fresh_reads(path: str, text: str, typed: list[str], edits: float, seed: int) -> None:
+    """300 queries at random places, `typed` inserted at a random place before a share `edits` of them: the scan
+    cache's reads (from where the text changed) give the name chains a fresh read does."""
+    from ragls.indexer.visible import Scans
+
+    rng = random.Random(seed)
     scans = Scans()
     for _ in range(300):
         lines = text.split("\n")
-        if rng.random() < 0.5:
+        if rng.random() < edits:
             ln = rng.randrange(len(lines))
             col = rng.randrange(len(lines[ln]) + 1)
-            lines[ln] = lines[ln][:col] + rng.choice(["/*", "*/", "x", "k(q);", "// z", "\n"]) + lines[ln][col:]
+            lines[ln] = lines[ln][:col] + rng.choice(typed) + lines[ln][col:]
             text = "\n".join(lines)
             lines = text.split("\n")
         ln = rng.randrange(1, len(lines) + 1)
         col = rng.randrange(len(lines[ln - 1]) + 1)
-        cached = read("a.c", text, ln, col, None, scans)
-        fresh = read("a.c", text, ln, col, None)
+        cached = read(path, text, ln, col, None, scans)
+        fresh = read(path, text, ln, col, None)
         assert [u[:2] for u in cached.uses] == [u[:2] for u in fresh.uses]
 
 
@@ -368,25 +374,9 @@ def test_incremental_reads_match_fresh_reads_as_chains_go_on_over_lines() -> Non
     """A chain that goes on over a line break (`client\n  .mutation(x)`) is re-read whole when the change is on a
     line it goes on to: the scan cache gives the same name chains as a fresh read while `.`, names and line breaks
     are typed anywhere."""
-    from ragls.indexer.visible import Scans
-
     text = "".join(f"function f{i}(client: C) {{\n  return client\n    .mutation(x{i})\n    .then(done);\n}}\n"
                    for i in range(30))
-    rng = random.Random(5)
-    scans = Scans()
-    for _ in range(300):
-        lines = text.split("\n")
-        if rng.random() < 0.6:
-            ln = rng.randrange(len(lines))
-            col = rng.randrange(len(lines[ln]) + 1)
-            lines[ln] = lines[ln][:col] + rng.choice([".", "\n", "\n  .", "k", "?.", ";"]) + lines[ln][col:]
-            text = "\n".join(lines)
-            lines = text.split("\n")
-        ln = rng.randrange(1, len(lines) + 1)
-        col = rng.randrange(len(lines[ln - 1]) + 1)
-        cached = read("a.ts", text, ln, col, None, scans)
-        fresh = read("a.ts", text, ln, col, None)
-        assert [u[:2] for u in cached.uses] == [u[:2] for u in fresh.uses]
+    cached_reads_match_fresh_reads("a.ts", text, [".", "\n", "\n  .", "k", "?.", ";"], 0.6, seed=5)
 
 
 def test_a_c_file_s_includes_are_read_off_its_lines_and_never_from_a_comment() -> None:

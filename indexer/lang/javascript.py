@@ -177,16 +177,17 @@ def js_value_type(node: ts.Node) -> str:
 
 
 # type aliases, interfaces and enums are definitions of their own; fields (their types) are symbols only
+_TS_TYPES = ("typescript-types.scm", "js-values.scm")  # TypeScript's annotations, and what it shares with JavaScript
 _TS_NOT_CHUNKED = frozenset({"constant", "field"})
 
 SPECS = (
     LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript",
                  queries=("javascript.scm", "jsx.scm"), read_imports=js_imports, resolve=resolve_js,
-                 types_query="javascript-types.scm", bases=js_bases, value_type=js_value_type),
+                 types_query=("javascript-types.scm", "js-values.scm"), bases=js_bases, value_type=js_value_type),
     LanguageSpec("typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript",
-                 read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm", bases=js_bases,
+                 read_imports=js_imports, resolve=resolve_js, types_query=_TS_TYPES, bases=js_bases,
                  not_chunked=_TS_NOT_CHUNKED, value_type=js_value_type),
     LanguageSpec("tsx", (".tsx",), "tree_sitter_typescript", "language_tsx", queries=("typescript.scm", "jsx.scm"),
-                 read_imports=js_imports, resolve=resolve_js, types_query="typescript-types.scm", bases=js_bases,
+                 read_imports=js_imports, resolve=resolve_js, types_query=_TS_TYPES, bases=js_bases,
                  not_chunked=_TS_NOT_CHUNKED, value_type=js_value_type),
 )

@@ -38,8 +38,9 @@ class LanguageSpec:
       line): a query's scan then parses only for declared types, where the language has a types query;
     - `resolve`: the repository files an import refers to (None: resolved elsewhere, as Python's modules are);
     - `peers`: the files whose top-level names a file sees without an import (its package: Go, Java);
-    - `types_query`: a file under indexer/queries/ whose matches capture `@var` and `@type`: the name has that
-      type (a parameter's annotation, a declaration, a constructor call); it ranks the members of `x.`;
+    - `types_query`: a file (or files, read as one) under indexer/queries/ whose matches capture `@var` and
+      `@type`: the name has that type (a parameter's annotation, a declaration, a constructor call); it ranks the
+      members of `x.`;
     - `bases`: the base classes a class's signature declares (members are inherited: `x.m`, `self.m`);
     - `implicit_this`: a bare name inside a class may be one of its (inherited) members (Java, C++);
     - `reexports`: a file's imports may pass names on to the files importing it (TypeScript's `export * from`,
@@ -66,7 +67,7 @@ class LanguageSpec:
     line_imports: LineImports | None = None
     resolve: Resolver | None = None
     peers: Peers | None = None
-    types_query: str | None = None
+    types_query: str | tuple[str, ...] | None = None
     bases: Bases | None = None
     implicit_this: bool = False
     reexports: bool = True

@@ -1,8 +1,9 @@
-; What a name's type is, for ranking the members of `x.` (typed receivers): @var has type @type.
+; What a name's type is, for ranking the members of `x.` (typed receivers): @var has type @type. Read with
+; js-values.scm (constructed values, destructured names, value chains).
 ; TypeScript and TSX (one file for both grammars: TSX has no `<T>x` assertion, so neither is read). Covers annotated
 ; parameters (optional ones, and constructor parameter properties, which are `this.x` too), annotated variables,
-; class fields (annotated, or initialised with `new T()`), getters (their return type), `this.x = new T()`,
-; variables initialised with `new T()`, and `x as T` / `x satisfies T`. @type is the whole type: the reader keeps
+; class fields (annotated, or initialised with `new T()`), getters (their return type, else what they return), and
+; `x as T` / `x satisfies T`. @type is the whole type: the reader keeps
 ; its leading name (`Context<Env>` -> Context, `ns.Type` -> ns.Type) and drops `| undefined` / `| null`.
 
 ; function f(c: Context), (c?: Context) => ..., constructor(private readonly c: Context)
@@ -21,11 +22,6 @@
 ; const c: Context = ...
 (variable_declarator name: (identifier) @var type: (type_annotation (_) @type))
 
-; const c = new Context(), const c = new ns.Context<T>()
-(variable_declarator
-  name: (identifier) @var
-  value: (new_expression constructor: [(identifier) (member_expression)] @type))
-
 ; const c = x as Context, const c = x satisfies Context
 (variable_declarator name: (identifier) @var value: (as_expression (_) [(type_identifier) (nested_type_identifier) (generic_type)] @type .))
 (variable_declarator name: (identifier) @var value: (satisfies_expression (_) [(type_identifier) (nested_type_identifier) (generic_type)] @type .))
@@ -35,11 +31,6 @@
 (public_field_definition
   name: (property_identifier) @var
   value: (new_expression constructor: [(identifier) (member_expression)] @type))
-
-; this.cache = new ApolloCache() (in a constructor or method)
-(assignment_expression
-  left: (member_expression object: (this) property: (property_identifier) @var)
-  right: (new_expression constructor: [(identifier) (member_expression)] @type))
 
 ; get cache(): ApolloCache { ... }: `this.cache` has the getter's declared type
 (method_definition "get" name: (property_identifier) @var return_type: (type_annotation (_) @type))
@@ -54,15 +45,3 @@
 ; `for (const x of xs)` / `const y = xs[0]` over a name or member annotated as an array (`xs: T[]`): an element
 (for_in_statement left: (identifier) @var "of" right: [(identifier) (member_expression)] @elem)
 (variable_declarator name: (identifier) @var value: (subscript_expression object: [(identifier) (member_expression)]) @value)
-; const { policies, cache: c } = this.cache: a name destructured from a value (@from) has its property's type (the
-; property is @prop where it is renamed, else the name)
-(variable_declarator
-  name: (object_pattern [(shorthand_property_identifier_pattern) @var
-                         (object_assignment_pattern left: (shorthand_property_identifier_pattern) @var)])
-  value: [(identifier) (member_expression) (call_expression function: [(identifier) (member_expression)])] @from)
-(variable_declarator
-  name: (object_pattern (pair_pattern key: (property_identifier) @prop value: (identifier) @var))
-  value: [(identifier) (member_expression) (call_expression function: [(identifier) (member_expression)])] @from)
-; const x = f(), const x = a.b.f(), const x = a.b: a value whose type the index knows (a declared result or field type)
-(variable_declarator name: (identifier) @var
-  value: [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value)

@@ -1,0 +1,28 @@
+; What JavaScript and TypeScript alike give a name's type from a value (see javascript-types.scm and
+; typescript-types.scm, read with this file): @var has type @type, or the chain of a value (@value), or a property of a
+; value (@from, @prop).
+
+; const c = new Context(), const c = new ns.Context<T>()
+(variable_declarator
+  name: (identifier) @var
+  value: (new_expression constructor: [(identifier) (member_expression)] @type))
+
+; this.cache = new ApolloCache() (in a constructor or method)
+(assignment_expression
+  left: (member_expression object: (this) property: (property_identifier) @var)
+  right: (new_expression constructor: [(identifier) (member_expression)] @type))
+
+; const { policies, cache: c } = this.cache: a name destructured from a value (@from) has its property's type (the
+; property is @prop where it is renamed, else the name)
+(variable_declarator
+  name: (object_pattern [(shorthand_property_identifier_pattern) @var
+                         (object_assignment_pattern left: (shorthand_property_identifier_pattern) @var)])
+  value: [(identifier) (member_expression) (call_expression function: [(identifier) (member_expression)])] @from)
+(variable_declarator
+  name: (object_pattern (pair_pattern key: (property_identifier) @prop value: (identifier) @var))
+  value: [(identifier) (member_expression) (call_expression function: [(identifier) (member_expression)])] @from)
+
+; const x = f(), const x = a.b.f(), const x = a.b: a value whose type the index knows (a declared result, a field's
+; type, a getter's returned chain)
+(variable_declarator name: (identifier) @var
+  value: [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value)
