@@ -91,6 +91,7 @@ def _definition(grammar: Grammar, node: ts.Node, name: str, kind: str, path: str
 
 
 _REFERENCE, _IMPORT = object(), object()
+_INFERRED = frozenset({"constant", "function", "method"})  # kinds whose type a language may read off their value
 
 
 @functools.cache
@@ -160,8 +161,8 @@ class Collector:
                     if (declared := caps.get("type")) and not found[span][1].type:  # a field's type, a result type
                         found[span] = (node, replace(found[span][1],
                                                      type=(declared[0].text or b"").decode("utf-8", "replace")[:200]))
-                    elif kind in ("constant", "method") and not found[span][1].type and infer:  # its value's type,
-                        found[span] = (node, replace(found[span][1], type=infer(node)[:200]))  # a getter's result's
+                    elif kind in _INFERRED and not found[span][1].type and infer:  # its value's type, or the
+                        found[span] = (node, replace(found[span][1], type=infer(node)[:200]))  # result it returns
 
     def definitions(self) -> list[Span]:
         return [(node.start_byte, node.end_byte, sym) for node, sym in self.found.values()]

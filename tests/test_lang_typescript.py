@@ -452,6 +452,8 @@ def test_a_getter_without_a_declared_type_has_the_type_of_what_it_returns(tmp_pa
                           "  constructor(public readonly client: Client, private q: Queue) {}\n\n"
                           "  get cache() {\n    return this.client.cache;\n  }\n\n"
                           "  update(): void {\n    this.cache.batch(() => {});\n  }\n}\n",
+        "src/make.ts": 'import { Store } from "./store";\n\nexport function makeStore() {\n  return new Store();\n}\n',
+        "src/use.ts": 'import { makeStore } from "./make";\n\nexport function use() {\n  const s = makeStore();\n  s.',
         "src/query.ts": 'import { Manager } from "./manager";\n\nexport class Query {\n'
                         "  constructor(private manager: Manager) {}\n\n  private get store() {\n"
                         "    return this.manager.cache;\n  }\n\n  run(): void {\n    this.store.",
@@ -463,6 +465,10 @@ def test_a_getter_without_a_declared_type_has_the_type_of_what_it_returns(tmp_pa
     assert ("src/other.ts", "Queue.batch") not in found or \
         items.index(found[("src/other.ts", "Queue.batch")]) > items.index(found[("src/store.ts", "Store.batch")])
     items = r.context(Query("src/manager.ts", 12, len("    this.cache.")), join=False)
+    assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch")
+    # a function without a declared result type that returns one value: what it returns
+    assert r.graph.type_of(r.graph.defs["src/make.ts"]["makeStore"])[1].qualname == "Store"  # type: ignore[index]
+    items = r.context(Query("src/use.ts", 5, len("  s.")), join=False)
     assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch")
     # another file's getter: the index holds its returned chain, read in its class's scope
     assert [d.type for d in r.graph.by_name["cache"] if d.path == "src/manager.ts"] == ["this.client.cache"]

@@ -158,11 +158,12 @@ _RETURNED_CHAINS = frozenset({"member_expression", "call_expression", "identifie
 
 
 def js_value_type(node: ts.Node) -> str:
-    """The type a getter declared without one has (`get cache() { return this.client.cache; }`): the chain of the one
-    value its body returns (`this.client.cache`, read in the class's scope), or the class it constructs; ""
+    """The result type of a function, a method or a getter declared without one, whose body is one `return`
+    (`get cache() { return this.client.cache; }`, `function makeMerger() { return new DeepMerger(); }`): the chain
+    of the value it returns (read in the class's scope: `this.client.cache`), or the class it constructs; ""
     otherwise."""
     body = node.child_by_field_name("body")
-    if node.type != "method_definition" or body is None or not any(c.type == "get" for c in node.children):
+    if node.type not in ("method_definition", "function_declaration") or body is None or body.type != "statement_block":
         return ""
     statements = [c for c in body.named_children if c.type != "comment"]
     if len(statements) != 1 or statements[0].type != "return_statement" or not statements[0].named_child_count:
