@@ -165,6 +165,11 @@ class LazyGraph(Graph):
         if paths is not None:
             super()._load(store, paths)
 
+    def _may_pass_on(self, path: str, name: str) -> bool:
+        """Always: the names the files of a barrel's tree hold are known only of the files read so far (the search
+        itself, unpruned, reads those it needs)."""
+        return True
+
     def _fill(self, path: str) -> None:
         if path not in self._loaded:
             self._loaded.add(path)

@@ -158,6 +158,33 @@ def test_reexport_chain_edits_resolve_only_the_files_they_reach(tmp_path: Path,
         close_index(index)
 
 
+def test_a_lazily_read_graph_follows_every_barrel_a_full_one_does(tmp_path: Path) -> None:
+    """Resolving one file through a graph that reads files as resolution asks for them gives what the whole graph
+    gives, however many barrels' trees the search reads one after another (ruling a barrel's tree out by the names
+    its files hold must see every file of it, not only those read so far)."""
+    from ragls.indexer.edges import LazyGraph
+
+    from .conftest import index_of
+
+    root = write_tree(tmp_path / "repo", {
+        "p/index.ts": "export * from './x';\n",
+        "p/x.ts": "export class X {}\n",
+        "q/index.ts": "export * from './inner';\n",
+        "q/inner/index.ts": "export * from './y';\n",
+        "q/inner/y.ts": "export class Y {}\n",
+        "main.ts": "import { X } from './p';\nimport { Y } from './q';\n\nnew X();\nnew Y();\n",
+    })
+    index = index_of(root, tmp_path / "data")
+    try:
+        refs = {"main.ts": {"X": 1, "Y": 1}}
+        lazy = resolve_edges(LazyGraph(index.store, index.root.name, index.root), refs, ["main.ts"])
+        whole = resolve_edges(Graph(index.store, index.root.name, index.root), refs, ["main.ts"])
+        assert sorted(lazy) == sorted(whole)
+        assert ("main.ts", "Y", "q/inner/y.ts", "Y", "imports") in whole
+    finally:
+        close_index(index)
+
+
 def test_pending_changes_merge_per_file_and_give_up_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     import sqlite3
 
