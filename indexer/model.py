@@ -1,9 +1,26 @@
 """The index's value types: what flows between discovery, parsing, storage and retrieval."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
+def _pickled_as_fields(cls: type[T]) -> type[T]:
+    """Pickle a frozen dataclass as its class and its fields' values in order, not as a state to restore: the parse
+    workers send a cold index's symbols, imports and chunks to the indexer this way (typeorm: 0.6 -> 0.4 s of CPU)."""
+    values = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
+
+    def reduce(self: T) -> tuple[type[T], tuple]:
+        return cls, values(self)
+
+    cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]
+    return cls
+
+
+@_pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Symbol:
     """A definition found by a tags query. Lines are 1-based and inclusive."""
@@ -21,6 +38,7 @@ class Symbol:
     type: str = ""  # its declared type (a field's, a variable's) or a function's result type, as written
 
 
+@_pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class ImportRef:
     """One name an import statement binds. `name` None imports the module itself; "*" imports everything."""
@@ -42,6 +60,7 @@ class ImportRef:
         return self.module.split(".")[0] if self.module else None
 
 
+@_pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """A retrievable unit: one definition (or a class header, or a window of module-level code)."""

@@ -584,3 +584,19 @@ def test_a_progress_bar_starts_no_thread_so_the_parse_workers_fork() -> None:
               "bars = [_progress(100, False), _progress(100, True)]; print(threading.active_count())")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "1"
+
+
+def test_an_analysis_crosses_to_the_indexer_as_it_was_made() -> None:
+    """What a parse worker sends (symbols, imports and chunks pickled as their fields) arrives equal."""
+    import pickle
+
+    from ragls.indexer.analyze import analyze_bytes
+    from ragls.indexer.config import Limits
+
+    source = b"import os\nfrom .b import c as d\n\n\nclass A:\n    def f(self, x):\n        return d(x)\n"
+    sent = analyze_bytes("pkg/a.py", source, Limits())
+    got = pickle.loads(pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL))
+    assert sent.parsed is not None and got.parsed is not None
+    assert got.parsed.symbols == sent.parsed.symbols and got.parsed.imports == sent.parsed.imports
+    assert got.parsed.chunks == sent.parsed.chunks and [s.qualname for s in got.parsed.symbols] == ["A", "A.f"]
+    assert got.text_hashes == sent.text_hashes and got.terms == sent.terms
