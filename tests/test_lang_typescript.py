@@ -452,7 +452,9 @@ def test_a_getter_without_a_declared_type_has_the_type_of_what_it_returns(tmp_pa
                           "  constructor(public readonly client: Client, private q: Queue) {}\n\n"
                           "  get cache() {\n    return this.client.cache;\n  }\n\n"
                           "  update(): void {\n    this.cache.batch(() => {});\n  }\n}\n",
-        "src/make.ts": 'import { Store } from "./store";\n\nexport function makeStore() {\n  return new Store();\n}\n',
+        "src/make.ts": 'import { Store } from "./store";\n\nexport function makeStore() {\n  return new Store();\n}\n'
+                       "export const newStore = () => new Store();\n"
+                       "export const anyStore = (): Store => makeStore();\n",
         "src/use.ts": 'import { makeStore } from "./make";\n\nexport function use() {\n  const s = makeStore();\n  s.',
         "src/query.ts": 'import { Manager } from "./manager";\n\nexport class Query {\n'
                         "  constructor(private manager: Manager) {}\n\n  private get store() {\n"
@@ -467,7 +469,8 @@ def test_a_getter_without_a_declared_type_has_the_type_of_what_it_returns(tmp_pa
     items = r.context(Query("src/manager.ts", 12, len("    this.cache.")), join=False)
     assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch")
     # a function without a declared result type that returns one value: what it returns
-    assert r.graph.type_of(r.graph.defs["src/make.ts"]["makeStore"])[1].qualname == "Store"  # type: ignore[index]
+    for name in ("makeStore", "newStore", "anyStore"):  # an arrow's value, or its declared result type
+        assert r.graph.type_of(r.graph.defs["src/make.ts"][name])[1].qualname == "Store"  # type: ignore[index]
     items = r.context(Query("src/use.ts", 5, len("  s.")), join=False)
     assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch")
     # another file's getter: the index holds its returned chain, read in its class's scope

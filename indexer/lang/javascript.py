@@ -155,20 +155,36 @@ def js_bases(signature: str) -> list[list[str]]:
 
 
 _RETURNED_CHAINS = frozenset({"member_expression", "call_expression", "identifier", "this"})
+_FUNCTIONS = frozenset({"method_definition", "function_declaration", "arrow_function", "function_expression",
+                        "function"})  # `function` is JavaScript's function expression
 
 
 def js_value_type(node: ts.Node) -> str:
-    """The result type of a function, a method or a getter declared without one, whose body is one `return`
-    (`get cache() { return this.client.cache; }`, `function makeMerger() { return new DeepMerger(); }`): the chain
-    of the value it returns (read in the class's scope: `this.client.cache`), or the class it constructs; ""
-    otherwise."""
-    body = node.child_by_field_name("body")
-    if node.type not in ("method_definition", "function_declaration") or body is None or body.type != "statement_block":
+    """The result type of a function, a method or a getter declared without one, whose body is one `return` or an
+    arrow's expression (`get cache() { return this.client.cache; }`, `function makeMerger() { return new
+    DeepMerger(); }`, `const make = () => new Store()`): the chain of the value it returns (read in the class's
+    scope: `this.client.cache`), or the class it constructs; an arrow function's declared result type (`const f =
+    (): Store => ...`, which the tags query does not capture); "" otherwise."""
+    fn: ts.Node | None = node
+    if node.type in ("lexical_declaration", "variable_declaration"):
+        declarator = next((c for c in node.named_children if c.type == "variable_declarator"), None)
+        fn = declarator.child_by_field_name("value") if declarator is not None else None
+    elif node.type in ("public_field_definition", "field_definition"):
+        fn = node.child_by_field_name("value")
+    if fn is None or fn.type not in _FUNCTIONS:
         return ""
-    statements = [c for c in body.named_children if c.type != "comment"]
-    if len(statements) != 1 or statements[0].type != "return_statement" or not statements[0].named_child_count:
+    if (declared := fn.child_by_field_name("return_type")) is not None:
+        return text(declared).lstrip(":").strip() if fn is not node else ""  # a declaration's own: the tags query's
+    body = fn.child_by_field_name("body")
+    if body is None:
         return ""
-    value = statements[0].named_children[0]
+    if body.type != "statement_block":  # `() => value`
+        value = body
+    else:
+        statements = [c for c in body.named_children if c.type != "comment"]
+        if len(statements) != 1 or statements[0].type != "return_statement" or not statements[0].named_child_count:
+            return ""
+        value = statements[0].named_children[0]
     if value.type == "new_expression" and (made := value.child_by_field_name("constructor")) is not None:
         value = made
     elif value.type == "call_expression":  # the chain of what is called, then `()`: its result
