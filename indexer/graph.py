@@ -219,6 +219,7 @@ class Graph:
         if any((p in self.language) != (p in present) for p in paths):
             return False
         for p in paths:
+            self._hold(p, False)
             for d in self.defs.pop(p, {}).values():
                 if not (rest := [x for x in self.by_name.get(d.name, []) if x.path != p]):
                     self.by_name.pop(d.name, None)
@@ -230,6 +231,8 @@ class Graph:
                 self.overloads.pop((p, d.qualname), None)
             self.imports.pop(p, None)
         self._load(store, paths)
+        for p in paths:
+            self._hold(p, True)
         self._tables.clear()
         self._bases.clear()
         self._scopes.clear()
@@ -242,7 +245,6 @@ class Graph:
         self._passed_on.clear()
         self._exported.clear()
         self._star_closures.clear()
-        self._holding = None
         self._top_names = None
         self._imported.clear()
         self._implementations.clear()
@@ -630,18 +632,26 @@ class Graph:
 
     def _holders(self) -> dict[str, set[str]]:
         """Name -> the files that define it (under that name or qualified name, as `resolve_attr` looks names
-        up) or, in the languages that pass names on, bind it by an import."""
+        up) or, in the languages that pass names on, bind it by an import. Built when first asked for, then kept
+        up to date by `patch` file by file (an editor's edit does not rebuild it)."""
         if self._holding is None:
             self._holding = defaultdict(set)
-            for path, defs in self.defs.items():
-                for qual in defs:
-                    self._holding[qual].add(path)
-            for path, refs in self.imports.items():
-                if self.language.get(path, "") in _PASSES_ON:
-                    for r in refs:
-                        if r.binds:
-                            self._holding[r.binds].add(path)
+            for path in self.language:
+                self._hold(path, True)
         return self._holding
+
+    def _hold(self, path: str, held: bool) -> None:
+        """Enter (or take out) a file's names in `_holders`, where it has been built."""
+        if self._holding is None:
+            return
+        names = list(self.defs.get(path, ()))
+        if self.language.get(path, "") in _PASSES_ON:
+            names += [b for r in self.imports.get(path, ()) if (b := r.binds)]
+        for name in names:
+            if held:
+                self._holding[name].add(path)
+            elif (files := self._holding.get(name)) is not None:
+                files.discard(path)
 
     def _bound(self, path: str, files: tuple[str, ...], imported: str | None) -> Target | None:
         """What one import of `path` binds, as `bindings` resolves it. A cycle ends where the search meets a (file,

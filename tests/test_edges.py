@@ -185,6 +185,36 @@ def test_a_lazily_read_graph_follows_every_barrel_a_full_one_does(tmp_path: Path
         close_index(index)
 
 
+def test_an_edit_keeps_the_barrels_name_index_as_a_rebuild_would(tmp_path: Path) -> None:
+    """The names each file defines or imports, which rule barrels out of a search, follow an editor's edits in
+    place: a name an edit adds behind a barrel is found through it, one it removes no longer is."""
+    from ragls.indexer.retrieve import Retriever
+
+    from .conftest import index_of
+
+    root = write_tree(tmp_path / "repo", {
+        "p/index.ts": "export * from './x';\n",
+        "p/x.ts": "export class X {}\n",
+        "main.ts": "import { X, Z } from './p';\n\nnew X();\n",
+    })
+    index = index_of(root, tmp_path / "data")
+    try:
+        r = Retriever(index)
+        graph = r.graph
+        barrel = ("files", ("p/index.ts",))
+        assert graph.resolve_attr(barrel, "Z") is None  # the index of names is built here
+        index.update_file("p/x.ts", b"export class X {}\nexport class Z {}\n")
+        assert r.graph is graph  # patched in place
+        found = graph.resolve_attr(barrel, "Z")
+        assert found is not None and found[1].path == "p/x.ts"  # type: ignore[union-attr]
+        index.update_file("p/x.ts", b"export class Y {}\n")
+        assert r.graph is graph and graph.resolve_attr(barrel, "X") is None
+        fresh = Graph(index.store, index.root.name, index.root)
+        assert {n: f for n, f in graph._holders().items() if f} == {n: f for n, f in fresh._holders().items() if f}
+    finally:
+        close_index(index)
+
+
 def test_pending_changes_merge_per_file_and_give_up_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     import sqlite3
 
