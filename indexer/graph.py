@@ -565,7 +565,7 @@ class Graph:
             t = bindings.get(name)
         else:
             bound, stars = exports
-            t = self._bound(path, *bound[name]) if name in bound else None
+            t = self._bound(*bound[name]) if name in bound else None
         if t is not None and t[0] == "def":
             return t
         for s in stars:
@@ -653,9 +653,10 @@ class Graph:
             elif (files := self._holding.get(name)) is not None:
                 files.discard(path)
 
-    def _bound(self, path: str, files: tuple[str, ...], imported: str | None) -> Target | None:
-        """What one import of `path` binds, as `bindings` resolves it. A cycle ends where the search meets a (file,
-        name) it is following already (`_reexported`), not at every name of a file being read."""
+    def _bound(self, files: tuple[str, ...], imported: str | None) -> Target:
+        """What an import of `imported` from `files` binds (outside Python): the files themselves for a module or
+        default import, else the name they pass on, or the files where it is not found. In the re-export search a
+        cycle ends where the search meets a (file, name) it is following already (`_reexported`)."""
         if imported in (None, "default"):
             return ("files", files)
         t = self.resolve_attr(("files", files), imported)
@@ -804,12 +805,8 @@ class Graph:
                     t = self.resolve_attr(t, part) if t is not None else None
                 if t is not None and t[0] == "def":
                     stars.append(t)
-            elif imported in (None, "default"):
-                if binds:
-                    out[binds] = ("files", files)
             elif binds:
-                t = self.resolve_attr(("files", files), imported)
-                out[binds] = t if t is not None else ("files", files)
+                out[binds] = self._bound(files, imported)
         return out, stars
 
     def _resolved(self, path: str, refs: list[ImportRef],

@@ -5,15 +5,16 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import TypeVar
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
-def _pickled_as_fields(cls: type[T]) -> type[T]:
+def _pickled_as_fields(cls: type[_T]) -> type[_T]:
     """Pickle a frozen dataclass as its class and its fields' values in order, not as a state to restore: the parse
-    workers send a cold index's symbols, imports and chunks to the indexer this way (typeorm: 0.6 -> 0.4 s of CPU)."""
+    workers send a cold index's symbols, imports and chunks to the indexer this way (typeorm's, pickled and
+    unpickled: 0.4-0.6 -> 0.3 s of CPU)."""
     values = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
 
-    def reduce(self: T) -> tuple[type[T], tuple]:
+    def reduce(self: _T) -> tuple[type[_T], tuple]:
         return cls, values(self)
 
     cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]

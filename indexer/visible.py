@@ -83,7 +83,7 @@ def blanked(text: str, spans: list[tuple[int, int]] | None = None, offset: int =
     are appended to `spans`. Block comments count as comments in a `language` other than Python."""
     out: list[str] = []
     pos = 0
-    pattern = _STRING_OR_ANY_COMMENT if language is not None and language not in INDENTED else _STRING_OR_COMMENT
+    pattern = _STRING_OR_ANY_COMMENT if _braces(language) else _STRING_OR_COMMENT
     for m in pattern.finditer(text):
         start, end = m.span()
         found = m.group()
@@ -239,7 +239,7 @@ def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int,
         if seen is not None and (counted := seen.get(text)) is not None:
             seen.move_to_end(text)
         else:
-            found = Counter(_chain_pattern(language).findall(blanked(text, language=language)))
+            found = Counter(_chain_patterns(language)[0].findall(blanked(text, language=language)))
             counted = [(tuple(_split_chain(chain)), n) for chain, n in found.items()]
             if seen is not None:
                 seen[text] = counted
@@ -549,13 +549,16 @@ def _call_after(code: str, at: int, calls: dict[int, tuple[int, int]]) -> tuple[
 _CHAIN_SEPARATOR = re.compile(_SEPARATOR_LINES)
 
 
-def _over_lines(language: str | None) -> bool:
-    """Whether a name chain may go on over a line break (`_SEPARATOR_LINES`): in the languages of braces."""
+def _braces(language: str | None) -> bool:
+    """Whether `language` is one of braces, not of indented blocks: block comments are comments (`blanked`), and a
+    name chain may go on over a line break (`_SEPARATOR_LINES`)."""
     return language is not None and language not in INDENTED
 
 
-def _chain_pattern(language: str | None) -> re.Pattern[str]:
-    return _CHAIN_LINES if _over_lines(language) else _CHAIN
+def _chain_patterns(language: str | None) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """A language's patterns of a chain, of a chain and its call's `(`, and of what continues a call's value."""
+    return (_CHAIN_LINES, _CHAIN_CALL_LINES, _AFTER_CALL_LINES) if _braces(language) \
+        else (_CHAIN, _CHAIN_CALL, _AFTER_CALL)
 
 
 def _split_chain(chain: str) -> list[str]:
@@ -641,7 +644,7 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
                 break
         if (opening := _unclosed(old.text, old.blanks, restart)) is not None:  # a string left open there may
             restart = old.text.rfind("\n", 0, opening) + 1  # be closed now
-        while _over_lines(language) and 0 < restart and (_CONTINUED.match(old.text, restart)
+        while _braces(language) and 0 < restart and (_CONTINUED.match(old.text, restart)
                                                         or _CONTINUED.match(text, restart)):
             restart = old.text.rfind("\n", 0, restart - 1) + 1  # nor a chain going on from the line above
         if restart == moved:
@@ -660,8 +663,7 @@ def _rescan(old: _Scan | None, text: str, language: str | None) -> _Scan:
     # where a chain continues a call's value (`a.f(x).g`) -> `a.f` and the argument counts of its calls
     after_call: dict[int, tuple[tuple[str, ...], tuple[int | None, ...], bool]] = {}
     split: dict[str, tuple[tuple[str, ...], bool]] = {}  # a chain as written -> its names, whether a path (`a::b`)
-    chain_call, after_call_sep = (_CHAIN_CALL_LINES, _AFTER_CALL_LINES) if _over_lines(language) \
-        else (_CHAIN_CALL, _AFTER_CALL)
+    _, chain_call, after_call_sep = _chain_patterns(language)
     for m in chain_call.finditer(code):
         start, e = m.start(), m.end(1)
         line_no += code.count("\n", pos, start)

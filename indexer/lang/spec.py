@@ -47,8 +47,8 @@ class LanguageSpec:
       Rust's `pub use`, C's `#include`); False where an import binds a name in its own file only (Java, Go);
     - `value_type`: the type a constant or variable declared without one takes from its value (Go's
       `const x = false`, iota groups), or a function's result (JavaScript's and TypeScript's functions, methods
-      and getters whose body returns one value); it
-      ranks the names that fit where a value of a known type is expected, and the members of `x.getter.`;
+      and getters whose body returns one value); it ranks the names that fit where a value of a known type is
+      expected, and the members of `x.getter.`;
     - `arity`: how many arguments a function's signature takes: a call picks among overloads (Java) by it;
     - `prepare`: the source as the grammar should read it, of the same length (C++'s export macros in class heads,
       which the grammar cannot tell from the class's name, blanked);
