@@ -454,7 +454,15 @@ def test_a_getter_without_a_declared_type_has_the_type_of_what_it_returns(tmp_pa
                           "  update(): void {\n    this.cache.batch(() => {});\n  }\n}\n",
         "src/make.ts": 'import { Store } from "./store";\n\nexport function makeStore() {\n  return new Store();\n}\n'
                        "export const newStore = () => new Store();\n"
-                       "export const anyStore = (): Store => makeStore();\n",
+                       "export const anyStore = (): Store => makeStore();\n"
+                       "export function cachedStore(holder: { store?: Store }) {\n  if (!holder.store) {\n"
+                       "    holder.store = new Store();\n  }\n  return holder.store;\n}\n"
+                       "export function builtStore(n: number) {\n  const made = new Store();\n  const kept = made;\n"
+                       "  return kept;\n}\n"
+                       "export function castStore(x: unknown) {\n  log(x);\n  return x as Store;\n}\n"
+                       "export function eitherStore(n: number) {\n  if (n) {\n    return new Store();\n  }\n"
+                       "  return new Other();\n}\n"
+                       "export function ownParameter(s: unknown) {\n  log(s);\n  return s;\n}\n",
         "src/use.ts": 'import { makeStore } from "./make";\n\nexport function use() {\n  const s = makeStore();\n  s.',
         "src/query.ts": 'import { Manager } from "./manager";\n\nexport class Query {\n'
                         "  constructor(private manager: Manager) {}\n\n  private get store() {\n"
@@ -471,6 +479,11 @@ def test_a_getter_without_a_declared_type_has_the_type_of_what_it_returns(tmp_pa
     # a function without a declared result type that returns one value: what it returns
     for name in ("makeStore", "newStore", "anyStore"):  # an arrow's value, or its declared result type
         assert r.graph.type_of(r.graph.defs["src/make.ts"][name])[1].qualname == "Store"  # type: ignore[index]
+    # of several statements: a local returned is what the body gives it, an asserted type is that type
+    for name in ("cachedStore", "builtStore", "castStore"):
+        assert r.graph.type_of(r.graph.defs["src/make.ts"][name])[1].qualname == "Store"  # type: ignore[index]
+    # returns of two types, or a parameter's own value: no type
+    assert [r.graph.defs["src/make.ts"][n].type for n in ("eitherStore", "ownParameter")] == ["", ""]
     items = r.context(Query("src/use.ts", 5, len("  s.")), join=False)
     assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch")
     # another file's getter: the index holds its returned chain, read in its class's scope

@@ -160,11 +160,13 @@ _FUNCTIONS = frozenset({"method_definition", "function_declaration", "arrow_func
 
 
 def js_value_type(node: ts.Node) -> str:
-    """The result type of a function, a method or a getter declared without one, whose body is one `return` or an
-    arrow's expression (`get cache() { return this.client.cache; }`, `function makeMerger() { return new
-    DeepMerger(); }`, `const make = () => new Store()`): the chain of the value it returns (read in the class's
-    scope: `this.client.cache`), or the class it constructs; an arrow function's declared result type (`const f =
-    (): Store => ...`, which the tags query does not capture); "" otherwise."""
+    """The result type of a function, a method or a getter declared without one: what its `return`s (or an arrow's
+    expression) give, when they all give one (`get cache() { return this.client.cache; }`, `function makeMerger() {
+    return new DeepMerger(); }`, `const make = () => new Store()`): the chain of the value returned (read in the
+    class's scope: `this.client.cache`), the class it constructs or the type it is asserted to be (`x as Store`); a
+    local it returns by the value the function gives it (`const qs = new Set(); ...; return qs`, `if (!ref.current)
+    ref.current = new Ref(); return ref.current`); an arrow function's declared result type (`const f = (): Store =>
+    ...`, which the tags query does not capture); "" otherwise."""
     fn: ts.Node | None = node
     if node.type in ("lexical_declaration", "variable_declaration"):
         declarator = next((c for c in node.named_children if c.type == "variable_declarator"), None)
@@ -179,18 +181,101 @@ def js_value_type(node: ts.Node) -> str:
     if body is None:
         return ""
     if body.type != "statement_block":  # `() => value`
-        value = body
-    else:
-        statements = [c for c in body.named_children if c.type != "comment"]
-        if len(statements) != 1 or statements[0].type != "return_statement" or not statements[0].named_child_count:
+        return _Body(fn, {}).type_of(body)
+    own = _own(body)
+    returned = [r.named_children[0] if r.named_child_count else None for r in own.get("return_statement", ())]
+    if not returned or None in returned:
+        return ""
+    scope = _Body(fn, own)
+    found = {scope.type_of(value) for value in returned if value is not None}
+    return found.pop() if len(found) == 1 else ""
+
+
+_NESTED = _FUNCTIONS | {"class_declaration", "class", "function_signature"}  # scopes of their own
+_WRAPPERS = frozenset({"parenthesized_expression", "non_null_expression", "satisfies_expression"})
+_NAMED_TYPES = frozenset({"type_identifier", "generic_type", "nested_type_identifier"})
+_OWN = frozenset({"return_statement", "variable_declarator", "assignment_expression"})
+_BOUND = frozenset({"identifier", "shorthand_property_identifier_pattern"})  # names a parameter or pattern binds
+_VALUE_DEPTH = 3  # locals followed from one to the next (`const a = b; const b = new X()`)
+
+
+def _own(node: ts.Node) -> dict[str, list[ts.Node]]:
+    """The returns, declarators and assignments within `node`, not within the functions or classes it holds (one
+    walk: a body's every node is visited once)."""
+    out: dict[str, list[ts.Node]] = {}
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for c in n.named_children:
+            if c.type in _OWN:
+                out.setdefault(c.type, []).append(c)
+            if c.type not in _NESTED:
+                stack.append(c)
+    return out
+
+
+def _bound(node: ts.Node) -> set[str]:
+    """The names a parameter list or a declared name (a pattern too) binds (a default value's names too: rare)."""
+    if node.type in _BOUND:
+        return {text(node)}
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        for c in stack.pop().named_children:
+            if c.type in _BOUND:
+                out.add(text(c))
+            elif c.type not in _NESTED and not c.type.startswith("type"):
+                stack.append(c)
+    return out
+
+
+class _Body:
+    """A function's own names (parameters, declarations) and the values its body gives them, to type what it
+    returns."""
+
+    def __init__(self, fn: ts.Node, own: dict[str, list[ts.Node]]) -> None:
+        params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+        self.locals = _bound(params) if params is not None else set()
+        self.given: dict[str, list[ts.Node]] = {}  # a name or chain -> the values given to it
+        for d in own.get("variable_declarator", ()):
+            name, value = d.child_by_field_name("name"), d.child_by_field_name("value")
+            if name is not None:
+                self.locals |= _bound(name)
+                if value is not None:
+                    self.given.setdefault(text(name), []).append(value)
+        for a in own.get("assignment_expression", ()):
+            left, right = a.child_by_field_name("left"), a.child_by_field_name("right")
+            if left is not None and right is not None:
+                self.given.setdefault(text(left), []).append(right)
+
+    def type_of(self, value: ts.Node, depth: int = 0) -> str:
+        while value.type in _WRAPPERS and value.named_child_count:
+            value = value.named_children[0]
+        if value.type == "as_expression" and value.named_child_count == 2:
+            asserted = value.named_children[1]
+            return text(asserted) if asserted.type in _NAMED_TYPES else ""
+        if value.type == "new_expression" and (made := value.child_by_field_name("constructor")) is not None:
+            return text(made) if made.type in _RETURNED_CHAINS else ""
+        if value.type == "call_expression":  # the chain of what is called, then `()`: its result
+            called = value.child_by_field_name("function")
+            return text(called) + "()" if called is not None and called.type in _RETURNED_CHAINS \
+                and not self._local(called) else ""
+        if value.type not in _RETURNED_CHAINS and value.type != "subscript_expression":
             return ""
-        value = statements[0].named_children[0]
-    if value.type == "new_expression" and (made := value.child_by_field_name("constructor")) is not None:
-        value = made
-    elif value.type == "call_expression":  # the chain of what is called, then `()`: its result
-        called = value.child_by_field_name("function")
-        return text(called) + "()" if called is not None and called.type in _RETURNED_CHAINS else ""
-    return text(value) if value.type in _RETURNED_CHAINS else ""
+        if not self._local(value):
+            return text(value) if value.type in _RETURNED_CHAINS else ""
+        if depth < _VALUE_DEPTH:  # a local, or a chain of one: by the values the body gives it
+            found = {t for v in self.given.get(text(value), ()) if (t := self.type_of(v, depth + 1))}
+            if len(found) == 1:
+                return found.pop()
+        return ""
+
+    def _local(self, chain: ts.Node) -> bool:
+        """Whether a chain starts at one of the function's own names (not one of its file's)."""
+        head = chain
+        while head.type in ("member_expression", "subscript_expression", "call_expression") and head.named_child_count:
+            head = head.named_children[0]
+        return head.type == "identifier" and text(head) in self.locals
 
 
 # type aliases, interfaces and enums are definitions of their own; fields (their types) are symbols only
