@@ -208,6 +208,8 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
             if _FUNC_START.match(whole[i]):
                 v.function_start = i + 1
                 break
+        if spec is not None and spec.name in _JS_LIKE:
+            _open_elements(v, whole)
     elif selection is not None:
         v.function_start = selection[0]
     kinds: dict[str, list[list[str]]] = {}
@@ -219,6 +221,40 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
         v.far = _far_uses(whole, gap, v.function_start, scans.far if scans is not None and scans.size else None,
                           v.language)
     return v
+
+
+_JS_LIKE = frozenset({"javascript", "typescript", "tsx"})
+OPEN_LINES = 80  # lines above a cursor read for the loops and callbacks it may be in
+_EACH = r"(?:forEach|map|flatMap|filter|find|findLast|findIndex|findLastIndex|some|every)"
+_OPEN_CALLBACK = re.compile(  # `xs.forEach((x) =>`, `this.all().map(x =>` (js-values.scm's, when the parse has it)
+    r"((?:this\.)?[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*|\([^()]*\))*?)\??\." + _EACH +
+    r"\(\s*(?:async\s+)?(?:\(\s*([A-Za-z_$][\w$]*)\s*(?:,[^():]*)?\)|([A-Za-z_$][\w$]*))\s*=>")
+_OPEN_FOR_OF = re.compile(r"\bfor\s*(?:await\s*)?\(\s*(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s+of\s+"
+                          r"((?:this\.)?[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*|\([^()]*\))*)\s*\)")
+
+
+def _open_elements(v: Visible, lines: list[str]) -> None:
+    """The names a loop or an iterating callback above a cursor binds to an element of what it goes over (`for
+    (const x of xs)`, `xs.forEach((x) =>`), read from the text: the block around a cursor is still open, which the
+    parse's error recovery leaves in pieces that the types query cannot match. A type the parse gave on the same or
+    a later line stays."""
+    first = max(0, len(lines) - OPEN_LINES)
+    for i in range(first, len(lines)):
+        line = lines[i]
+        if "=>" not in line and "for" not in line:
+            continue
+        for m in _OPEN_CALLBACK.finditer(line):
+            _bind_element(v, m.group(2) or m.group(3), m.group(1), i + 1)
+        for m in _OPEN_FOR_OF.finditer(line):
+            _bind_element(v, m.group(1), m.group(2), i + 1)
+
+
+def _bind_element(v: Visible, name: str, iterated: str, line: int) -> None:
+    if v.type_lines.get(name, 0) >= line or (chain := value_chain(iterated)) is None:
+        return
+    v.types[name] = [*chain, ELEMENT]
+    v.type_lines[name] = line
+    v.declared.setdefault(name, []).append(line)
 
 
 def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int,

@@ -521,3 +521,34 @@ def test_fields_and_destructured_parameters_carry_their_types(tmp_path: Path) ->
     diff = next(i for i in items if i.symbol == "ApolloCache.diff")
     assert "used_typed=1.10" in diff.why
     assert "name=1.00" in diff.why, "Options.diff, a field, does not share the name's weight"
+
+
+def test_a_callbacks_parameter_is_an_element_of_what_it_iterates(tmp_path: Path) -> None:
+    """`this.all().forEach((q) => q.` where `all()` returns a `Set<Query>` it builds, `xs.map(x => x.` over `xs:
+    Query[]`, and in JavaScript a TypeScript function's `Query[]`: the callback's parameter is a Query; a parameter
+    with a type of its own keeps it."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/query.ts": "export class Query {\n  /** Fetches again. */\n  refetch(): void {}\n}\n",
+        "src/other.ts": "export class Other {\n  /** Another. */\n  refetch(): void {}\n}\n",
+        "src/manager.ts": 'import { Query } from "./query";\n\nexport class Manager {\n'
+                          "  all() {\n    const queries = new Set<Query>();\n    return queries;\n  }\n\n"
+                          "  run(): void {\n    this.all().forEach((q) => {\n      q.refetch();\n    });\n  }\n}\n",
+        "src/list.ts": 'import { Query } from "./query";\nimport { Other } from "./other";\n\n'
+                       "export function each(xs: Query[], o: Other[]): void {\n  xs.map(x => x.refetch());\n"
+                       "  xs.forEach((y: Other) => y.",
+        "src/items.ts": 'import { Query } from "./query";\n\nexport function every(): Query[] {\n  return [];\n}\n',
+        "src/plain.js": 'import { every } from "./items";\n\nexport function each() {\n  every().forEach((z) => z.',
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    assert r.graph.type_of(r.graph.defs["src/manager.ts"]["Manager.all"], element=True)[1].qualname == "Query"  # type: ignore[index]
+    for path, line, before in (("src/manager.ts", 11, "      q."), ("src/plain.js", 4, "  every().forEach((z) => z.")):
+        items = r.context(Query(path, line, len(before)), join=False)
+        assert (items[0].path, items[0].symbol) == ("src/query.ts", "Query.refetch")
+    items = r.context(Query("src/list.ts", 5, 0, end_line=5), join=False)
+    assert any(w.startswith("used_typed=") for i in items if i.symbol == "Query.refetch" for w in i.why)
+    items = r.context(Query("src/list.ts", 6, len("  xs.forEach((y: Other) => y.")), join=False)
+    assert (items[0].path, items[0].symbol) == ("src/other.ts", "Other.refetch")

@@ -13,3 +13,11 @@
 (method_definition "get" name: (property_identifier) @var
   body: (statement_block . (return_statement
                               (new_expression constructor: [(identifier) (member_expression)] @type)) .))
+
+; xs.forEach((x) => ...), xs.map((x, i) => ...): the callback's first parameter is an element (see js-values.scm)
+(call_expression
+  function: (member_expression
+              object: [(identifier) (member_expression) (call_expression function: [(identifier) (member_expression)])] @elem
+              property: (property_identifier) @_each)
+  arguments: (arguments . (arrow_function parameters: (formal_parameters . (identifier) @var)))
+  (#match? @_each "^(forEach|map|flatMap|filter|find|findLast|some|every|findIndex|findLastIndex)$"))

@@ -26,3 +26,12 @@
 ; type, a getter's returned chain)
 (variable_declarator name: (identifier) @var
   value: [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value)
+
+; xs.forEach(x => ...), xs.map(x => ...): a callback's parameter is an element of what the method is called on
+; (the parameter in parentheses: javascript-types.scm and typescript-types.scm, whose grammars differ there)
+(call_expression
+  function: (member_expression
+              object: [(identifier) (member_expression) (call_expression function: [(identifier) (member_expression)])] @elem
+              property: (property_identifier) @_each)
+  arguments: (arguments . (arrow_function parameter: (identifier) @var))
+  (#match? @_each "^(forEach|map|flatMap|filter|find|findLast|some|every|findIndex|findLastIndex)$"))

@@ -45,3 +45,11 @@
 ; `for (const x of xs)` / `const y = xs[0]` over a name or member annotated as an array (`xs: T[]`): an element
 (for_in_statement left: (identifier) @var "of" right: [(identifier) (member_expression)] @elem)
 (variable_declarator name: (identifier) @var value: (subscript_expression object: [(identifier) (member_expression)]) @value)
+
+; xs.forEach((x) => ...), xs.map((x, i) => ...): the callback's first parameter is an element (see js-values.scm)
+(call_expression
+  function: (member_expression
+              object: [(identifier) (member_expression) (call_expression function: [(identifier) (member_expression)])] @elem
+              property: (property_identifier) @_each)
+  arguments: (arguments . (arrow_function parameters: (formal_parameters . (required_parameter pattern: (identifier) @var !type))))
+  (#match? @_each "^(forEach|map|flatMap|filter|find|findLast|some|every|findIndex|findLastIndex)$"))
