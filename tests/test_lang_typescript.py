@@ -552,3 +552,23 @@ def test_a_callbacks_parameter_is_an_element_of_what_it_iterates(tmp_path: Path)
     assert any(w.startswith("used_typed=") for i in items if i.symbol == "Query.refetch" for w in i.why)
     items = r.context(Query("src/list.ts", 6, len("  xs.forEach((y: Other) => y.")), join=False)
     assert (items[0].path, items[0].symbol) == ("src/other.ts", "Other.refetch")
+
+
+def test_instanceof_narrows_a_name_to_the_class(tmp_path: Path) -> None:
+    """`if (error instanceof HTTPError) { error.` (TypeScript and JavaScript): HTTPError's members first."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/errors.ts": "export class HTTPError {\n  /** The reply. */\n  response(): string {\n    return '';\n  }\n}\n",
+        "src/other.ts": "export class Reply {\n  /** Another. */\n  response(): string {\n    return '';\n  }\n}\n",
+        "src/use.ts": 'import { HTTPError } from "./errors";\n\nexport function handle(error: unknown) {\n'
+                      "  if (error instanceof HTTPError) {\n    error.",
+        "src/use.js": 'import { HTTPError } from "./errors";\n\nexport function handle(error) {\n'
+                      "  if (error instanceof HTTPError) {\n    error.",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    for path in ("src/use.ts", "src/use.js"):
+        items = r.context(Query(path, 5, len("    error.")), join=False)
+        assert (items[0].path, items[0].symbol) == ("src/errors.ts", "HTTPError.response")

@@ -35,3 +35,10 @@
               property: (property_identifier) @_each)
   arguments: (arguments . (arrow_function parameter: (identifier) @var))
   (#match? @_each "^(forEach|map|flatMap|filter|find|findLast|some|every|findIndex|findLastIndex)$"))
+
+; if (e instanceof HTTPError) ...: the name has that class's type from there on (a narrowing; the lines after the
+; block read it too, as they read any later declaration)
+(binary_expression
+  left: (identifier) @var
+  operator: "instanceof"
+  right: [(identifier) (member_expression)] @type)
