@@ -258,6 +258,23 @@ def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (text, symbols(items))
 
 
+def test_isinstance_narrows_a_name_to_the_class(tmp_path):
+    """`if isinstance(other, Money): other.` ranks Money's members (a tuple of classes narrows to none)."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/money.py": "class Money:\n    def rounded(self):\n        return self\n",
+        "pkg/use.py": "from .money import Money\n\n\ndef add(other):\n    if isinstance(other, Money):\n"
+                      "        return other.rounded()\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    source = (root / "pkg/use.py").read_text()
+    lines = source.splitlines()[:5] + ["        other."]
+    items = r.context(Query("pkg/use.py", 6, len(lines[-1])), source="\n".join(lines), join=False)
+    assert items[0].symbol == "Money.rounded" and "receiver=1.00" in items[0].why
+
+
 def test_a_barrel_re_export_leads_to_the_defining_file(tmp_path):
     """`import {formatPrice} from './lib'` where lib/index.ts only re-exports it: the definition is found."""
     from ragls.indexer.index import Index

@@ -20,3 +20,7 @@
 ; `for x in xs` / `y = xs[0]` over a name or attribute annotated as a container (`xs: list[T]`): an element
 ((for_statement left: (identifier) @var right: [(identifier) (attribute)] @elem))
 ((assignment left: (identifier) @var right: (subscript value: [(identifier) (attribute)]) @value))
+; `if isinstance(x, Matrix):` types x as Matrix from there on (a narrowing, as `instanceof` in JavaScript)
+((call function: (identifier) @_isinstance
+   arguments: (argument_list . (identifier) @var . [(identifier) (attribute)] @type .))
+  (#eq? @_isinstance "isinstance") (#match? @type "^([A-Za-z_][A-Za-z0-9_]*[.])*_*[A-Z]"))
