@@ -225,28 +225,31 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
 
 _JS_LIKE = frozenset({"javascript", "typescript", "tsx"})
 OPEN_LINES = 80  # lines above a cursor read for the loops and callbacks it may be in
-_EACH = r"(?:forEach|map|flatMap|filter|find|findLast|findIndex|findLastIndex|some|every)"
-_OPEN_CALLBACK = re.compile(  # `xs.forEach((x) =>`, `this.all().map(x =>` (js-values.scm's, when the parse has it)
-    r"((?:this\.)?[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*|\([^()]*\))*?)\??\." + _EACH +
+_EACH_CALL = re.compile(  # `.forEach((x) =>`, `?.map(x =>`: the chain before it is read backwards (_CALLED_CHAIN)
+    r"\??\.(?:forEach|map|flatMap|filter|find|findLast|findIndex|findLastIndex|some|every)"
     r"\(\s*(?:async\s+)?(?:\(\s*([A-Za-z_$][\w$]*)\s*(?:,[^():]*)?\)|([A-Za-z_$][\w$]*))\s*=>")
+_CALLED_CHAIN = re.compile(r"(?:this\.)?[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*|\([^()]*\))*$")
+CALLED_CHARS = 80  # of a line before `.forEach(` read for the chain it is called on (bounded: every start is tried)
+CALLBACKS_PER_LINE = 4  # the first callbacks of a line read (a minified line may hold hundreds)
 _OPEN_FOR_OF = re.compile(r"\bfor\s*(?:await\s*)?\(\s*(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s+of\s+"
-                          r"((?:this\.)?[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*|\([^()]*\))*)\s*\)")
+                          r"((?:this\.)?[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*|\([^()]*\)){0,16})\s*\)")
 
 
 def _open_elements(v: Visible, lines: list[str]) -> None:
     """The names a loop or an iterating callback above a cursor binds to an element of what it goes over (`for
-    (const x of xs)`, `xs.forEach((x) =>`), read from the text: the block around a cursor is still open, which the
-    parse's error recovery leaves in pieces that the types query cannot match. A type the parse gave on the same or
-    a later line stays."""
+    (const x of xs)`, `xs.forEach((x) =>`, as js-values.scm reads them where the parse has them), read from the text:
+    the block around a cursor is still open, which the parse's error recovery leaves in pieces that the types query
+    cannot match. A type the parse gave on the same or a later line stays."""
     first = max(0, len(lines) - OPEN_LINES)
     for i in range(first, len(lines)):
         line = lines[i]
-        if "=>" not in line and "for" not in line:
-            continue
-        for m in _OPEN_CALLBACK.finditer(line):
-            _bind_element(v, m.group(2) or m.group(3), m.group(1), i + 1)
-        for m in _OPEN_FOR_OF.finditer(line):
-            _bind_element(v, m.group(1), m.group(2), i + 1)
+        if "=>" in line:
+            for _, m in zip(range(CALLBACKS_PER_LINE), _EACH_CALL.finditer(line), strict=False):
+                if (called := _CALLED_CHAIN.search(line, max(0, m.start() - CALLED_CHARS), m.start())) is not None:
+                    _bind_element(v, m.group(1) or m.group(2), called.group(), i + 1)
+        if "for" in line:
+            for m in _OPEN_FOR_OF.finditer(line):
+                _bind_element(v, m.group(1), m.group(2), i + 1)
 
 
 def _bind_element(v: Visible, name: str, iterated: str, line: int) -> None:
