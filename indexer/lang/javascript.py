@@ -197,6 +197,7 @@ _NAMED_TYPES = frozenset({"type_identifier", "generic_type", "nested_type_identi
 _OWN = frozenset({"return_statement", "variable_declarator", "assignment_expression"})
 _BOUND = frozenset({"identifier", "shorthand_property_identifier_pattern"})  # names a parameter or pattern binds
 _VALUE_DEPTH = 3  # locals followed from one to the next (`const a = b; const b = new X()`)
+_GIVEN_MAX = 8  # values given one name that are read (more: a name reassigned in a loop, and the reading bounded)
 
 
 def _own(node: ts.Node) -> dict[str, list[ts.Node]]:
@@ -265,8 +266,9 @@ class _Body:
             return ""
         if not self._local(value):
             return text(value) if value.type in _RETURNED_CHAINS else ""
-        if depth < _VALUE_DEPTH:  # a local, or a chain of one: by the values the body gives it
-            found = {t for v in self.given.get(text(value), ()) if (t := self.type_of(v, depth + 1))}
+        given = self.given.get(text(value), ())
+        if depth < _VALUE_DEPTH and len(given) <= _GIVEN_MAX:  # a local, or a chain of one: by the values given it
+            found = {t for v in given if (t := self.type_of(v, depth + 1))}
             if len(found) == 1:
                 return found.pop()
         return ""
