@@ -258,6 +258,21 @@ def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (text, symbols(items))
 
 
+def test_a_comprehension_s_variable_is_an_element(tmp_path):
+    """A selection's `[it.describe() for it in items]` over `items: list[Item]` uses Item.describe (typed)."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/item.py": "class Item:\n    def describe(self) -> str:\n        return ''\n",
+        "pkg/use.py": "from .item import Item\n\n\ndef names(items: list[Item]):\n"
+                      "    return [it.describe() for it in items]\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("pkg/use.py", 4, end_line=5), join=False)
+    assert any(w.startswith("used_typed=") for i in items if i.symbol == "Item.describe" for w in i.why)
+
+
 def test_isinstance_narrows_a_name_to_the_class(tmp_path):
     """`if isinstance(other, Money): other.` ranks Money's members (a tuple of classes narrows to none)."""
     from .conftest import index_of, write_tree

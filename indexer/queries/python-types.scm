@@ -24,3 +24,6 @@
 ((call function: (identifier) @_isinstance
    arguments: (argument_list . (identifier) @var . [(identifier) (attribute)] @type .))
   (#eq? @_isinstance "isinstance") (#match? @type "^([A-Za-z_][A-Za-z0-9_]*[.])*_*[A-Z]"))
+; `[x.name for x in items]`: a comprehension's variable is an element, as a loop's (read in a selection: at a cursor
+; the clause comes after the text)
+((for_in_clause left: (identifier) @var right: [(identifier) (attribute)] @elem))
