@@ -256,8 +256,8 @@ class _Body:
             asserted = value.named_children[1]
             return text(asserted) if asserted.type in _NAMED_TYPES else ""
         if value.type == "new_expression" and (made := value.child_by_field_name("constructor")) is not None:
-            given = value.child_by_field_name("type_arguments")  # `new Set<Query>()`: its elements are Queries
-            return text(made) + text(given) if made.type in _RETURNED_CHAINS else ""
+            generic = value.child_by_field_name("type_arguments")  # `new Set<Query>()`: its elements are Queries
+            return text(made) + text(generic) if made.type in _RETURNED_CHAINS else ""
         if value.type == "call_expression":  # the chain of what is called, then `()`: its result
             called = value.child_by_field_name("function")
             return text(called) + "()" if called is not None and called.type in _RETURNED_CHAINS \
