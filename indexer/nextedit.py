@@ -36,7 +36,7 @@ from .nextedit_lexical import (
     unused_pieces,
     windows,
 )
-from .nextedit_tests import is_test, linked_tests, places
+from .nextedit_tests import ends, is_test, linked_tests, places
 
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _DEF = re.compile(r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:def|function|class|func|fn|interface|type)\s+"
@@ -295,17 +295,18 @@ def _idf(df: int, total: int) -> float:
 
 
 FEATURES = ("gone", "defined", "sibling", "similar", "history", "below", "below_near", "above", "here", "definition",
-            "test", "broken", "new_test", "new_test_first", "lexical", "lexical_rank", "unused", "fragment")
+            "test", "broken", "new_test", "new_test_first", "lexical", "lexical_rank", "unused", "fragment", "test_end",
+            "test_end_affinity")
 # fitted by `python bench/train_nextedit.py --work WORK --train-work TWORK --train-repos requests.train,werkzeug.train,
 # ky.train`: a listwise logistic regression on 958 queries mined from the next-edit benchmark's repositories (other
 # commits than the benchmark's; bench/nextedit_trainset.py), for the lines whose region holds the next edit. Each
-# benchmark repository measured by the fit on the other repositories' queries (macro): R@1 0.400, R@5 0.587, R@10
-# 0.653, file@1 0.620 (the lines alone: R@1 0.333, R@5 0.513). Each feature's weight in a candidate line's score;
+# benchmark repository measured by the fit on the other repositories' queries (macro): R@1 0.400, R@5 0.600, R@10
+# 0.660, file@1 0.620 (the lines alone: R@1 0.333, R@5 0.513). Each feature's weight in a candidate line's score;
 # "broken" lines come first.
-WEIGHTS = {"gone": 0.641, "defined": 0.755, "sibling": 0.081, "similar": -0.297, "history": 0.731, "below": 3.433,
-           "below_near": -4.471, "above": -5.917, "here": 1.372, "definition": 0.629, "test": 0.285, "broken": 1.253,
-           "new_test": 1.207, "new_test_first": 0.875, "lexical": 3.6, "lexical_rank": -1.117, "unused": 2.383,
-           "fragment": 1.286}
+WEIGHTS = {"gone": 0.625, "defined": 0.735, "sibling": 0.086, "similar": -0.256, "history": 0.712, "below": 3.449,
+           "below_near": -4.457, "above": -5.848, "here": 1.297, "definition": 0.651, "test": 0.327, "broken": 1.359,
+           "new_test": 1.149, "new_test_first": 0.794, "lexical": 3.568, "lexical_rank": -1.058, "unused": 2.379,
+           "fragment": 1.281, "test_end": 3.979, "test_end_affinity": 0.214}
 
 
 @dataclass(slots=True)
@@ -415,6 +416,11 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
         raw.setdefault(key, [0.0] * 5)
         if pl.affinity > why.get(key, (0.0, ""))[0]:
             why[key] = (pl.affinity, "where a test of the change goes")
+    test_ends = ends({p: (s.lines, s.names) for p, s in test_scans.items()},
+                     {w: weight[w] for w in touched if w in weight})
+    for key in test_ends:
+        raw.setdefault(key, [0.0] * 5)
+        why.setdefault(key, (0.0, "where a new test goes: the end of a test file"))
     here = scans.get(cursor_path)
     n = len(here.lines) if here is not None else 0
     for i in range(max(0, cursor_line - 1 - NEAR_SPAN), min(n, cursor_line - 1 + NEAR_SPAN)):
@@ -457,6 +463,8 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
             *lexical.score.get((p, i), (0.0, 0.0)),
             piece_share(line, unused),
             math.log1p(replaced.get((p, i), 0.0)),
+            1.0 if (p, i) in test_ends else 0.0,
+            math.log1p(test_ends.get((p, i), 0.0)),
         ])
         out.why.append(why.get((p, i), (0.0, ""))[1])
     return out
@@ -470,8 +478,8 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
     w = weights or WEIGHTS
     vec = [w[f] for f in FEATURES]
     # uses of a name the edits removed and nothing defines any more come first: that code no longer resolves
-    broken, new_test = FEATURES.index("broken"), FEATURES.index("new_test")
-    ranked = sorted(((sum(a * b for a, b in zip(vec, f, strict=True)), p, i + 1, why, f[broken], f[new_test])
+    broken, new_test, end = FEATURES.index("broken"), FEATURES.index("new_test"), FEATURES.index("test_end")
+    ranked = sorted(((sum(a * b for a, b in zip(vec, f, strict=True)), p, i + 1, why, f[broken], f[new_test] or f[end])
                      for (p, i), f, why in zip(c.lines, c.features, c.why, strict=True)),
                     key=lambda t: (-t[4], -t[0], t[1], t[2]))
     # a new test's place is never first: the server writes the model's edit there, and a place among a file's many

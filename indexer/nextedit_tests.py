@@ -140,10 +140,10 @@ class Place:
     rank: int
 
 
-def places(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dict[str, float],
-           k: int = PLACES) -> list[Place]:
-    """The k best new-test places of the test files (each given as its lines and their names), at the tests that
-    use the most weight of the edits' names, each test's end before its start."""
+def _scored_tests(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dict[str, float]
+                  ) -> list[tuple[float, str, int, int]]:
+    """The tests of the test files (each given as its lines and their names) that use some weight of the edits'
+    names: (that weight, path, first line, end line), 0-based, best first."""
     tests: list[tuple[float, str, int, int]] = []
     for path, (lines, names) in files.items():
         starts: list[int] = []
@@ -157,11 +157,34 @@ def places(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dic
             used = frozenset().union(*names[a:b])
             if (score := sum(weight.get(w, 0.0) for w in used)) > 0:
                 tests.append((score, path, a, b))
+    return sorted(tests, key=lambda t: (-t[0], t[1], t[2]))
+
+
+def places(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dict[str, float],
+           k: int = PLACES) -> list[Place]:
+    """The k best new-test places of the test files (each given as its lines and their names), at the tests that
+    use the most weight of the edits' names, each test's end before its start."""
     out: list[Place] = []
-    for score, path, a, b in sorted(tests, key=lambda t: (-t[0], t[1], t[2])):
+    for score, path, a, b in _scored_tests(files, weight):
         for at in (min(b, len(files[path][0]) - 1), a):
             if all(o.path != path or abs(o.line - at) >= APART for o in out):
                 out.append(Place(path, at, score, len(out)))
         if len(out) >= k:
             break
     return out[:k]
+
+
+def ends(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dict[str, float]
+         ) -> dict[tuple[str, int], float]:
+    """The end of each test file (its last line that is not blank, 0-based), where a new test is most often
+    appended, with the weight of the edits' names its best test uses (0 when none uses any)."""
+    best: dict[str, float] = {}
+    for score, path, _, _ in _scored_tests(files, weight):
+        best.setdefault(path, score)
+    out: dict[tuple[str, int], float] = {}
+    for path, (lines, _) in files.items():
+        last = len(lines) - 1
+        while last > 0 and not lines[last].strip():
+            last -= 1
+        out[(path, last)] = best.get(path, 0.0)
+    return out

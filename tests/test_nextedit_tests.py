@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ragls.indexer.hunks import parse
 from ragls.indexer.nextedit import Corpus, locate, scan
-from ragls.indexer.nextedit_tests import Modules, linked_tests, places
+from ragls.indexer.nextedit_tests import Modules, ends, linked_tests, places
 
 RETRY = "export function retry(limit: number) {\n\treturn limit;\n}\n"
 INDEX = "import {retry} from './core/retry.js';\nexport default {retry};\n"
@@ -78,3 +78,11 @@ def test_a_python_test_starts_at_its_decorators_and_a_source_file_decorators_sta
     assert [p.line + 1 for p in found] == [20, 9]  # after test_retry; before it, at its first decorator
     source = scan("class A:\n    @property\n    def retry(self):\n        return 1\n")
     assert places({"pkg/test.py": (source.lines, source.names)}, {"retry": 1.0}) == []
+
+
+def test_a_test_file_s_end_is_a_place_with_its_best_test_s_weight():
+    hooks, other = scan(HOOKS_TEST + "\n\n"), scan(OTHER_TEST)
+    found = ends({"test/hooks.ts": (hooks.lines, hooks.names), "test/other.ts": (other.lines, other.names)},
+                 {"retry": 2.0, "limit": 1.0})
+    # the last line that is not blank; the weight of the edits' names the file's best test uses
+    assert found == {("test/hooks.ts", 16): 3.0, ("test/other.ts", 4): 0.0}
