@@ -91,7 +91,7 @@ def _definition(grammar: Grammar, node: ts.Node, name: str, kind: str, path: str
 
 
 _REFERENCE, _IMPORT = object(), object()
-_INFERRED = frozenset({"constant", "function", "method"})  # kinds whose type a language may read off their value
+_INFERRED = frozenset({"constant", "function", "method", "field"})  # kinds whose type a language may read off a value
 
 
 @functools.cache

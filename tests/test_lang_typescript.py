@@ -572,3 +572,30 @@ def test_instanceof_narrows_a_name_to_the_class(tmp_path: Path) -> None:
     for path in ("src/use.ts", "src/use.js"):
         items = r.context(Query(path, 5, len("    error.")), join=False)
         assert (items[0].path, items[0].symbol) == ("src/errors.ts", "HTTPError.response")
+
+
+def test_a_field_given_a_new_object_has_its_class(tmp_path: Path) -> None:
+    """`requests = new RequestManager()` in a class, declared without a type: `client.requests.` from another file
+    ranks RequestManager's members (TypeScript and JavaScript); such a field is a symbol, not a chunk."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/requests.ts": "export class RequestManager {\n  /** Registers. */\n  register(): void {}\n}\n",
+        "src/other.ts": "export class Other {\n  /** Another. */\n  register(): void {}\n}\n",
+        "src/client.ts": 'import { RequestManager } from "./requests";\n\n'
+                         "export class WsClient {\n  private requests = new RequestManager();\n}\n",
+        "src/client.js": 'import { RequestManager } from "./requests";\n\n'
+                         "export class JsClient {\n  requests = new RequestManager();\n}\n",
+        "src/use.ts": 'import { WsClient } from "./client";\n\nexport function use(client: WsClient) {\n'
+                      "  client.requests.",
+    })
+    index = index_of(root, tmp_path / "data")
+    rows = index.store.db.execute("SELECT path, qualname, kind, type FROM symbols WHERE name = 'requests'")
+    assert sorted(rows.fetchall()) == [("src/client.js", "JsClient.requests", "field", "RequestManager"),
+                                       ("src/client.ts", "WsClient.requests", "field", "RequestManager")]
+    assert index.store.db.execute("SELECT count(*) FROM chunks WHERE path LIKE 'src/client.%' AND "
+                                  "start_line = 4").fetchone() == (0,)
+    items = Retriever(index).context(Query("src/use.ts", 4, len("  client.requests.")), join=False)
+    assert (items[0].path, items[0].symbol) == ("src/requests.ts", "RequestManager.register")

@@ -154,7 +154,9 @@ def test_typescript() -> None:
         # fields with a declared type: symbols (their class's lines) through which `x.field.` reaches the type
         ("Task.id", "field"), ("Task.priority", "field"), ("TaskQueue.items", "field"),
         ("TaskQueue.store", "field"),  # `constructor(private store: Store)`: a parameter property, the class's field
+        ("TaskQueue.events", "field"),  # `private events = new EventEmitter()`: the type it is given
     }
+    assert symbol(parsed, "TaskQueue.events").type == "EventEmitter"
     task = symbol(parsed, "Task")
     assert lines(task) == (17, 24, 20)
     assert task.doc == "Anything that can be run by the queue."

@@ -15,6 +15,11 @@
   property: [(property_identifier) (private_property_identifier)] @name
   value: [(arrow_function) (function_expression) (generator_function)]) @definition.method
 
+; `#requests = new RequestManager()`: a field (a symbol, not a chunk) of the type it is given (js_value_type reads it)
+(field_definition
+  property: [(property_identifier) (private_property_identifier)] @name
+  value: (new_expression)) @definition.field
+
 ; `const f = () => {}` / `let g = function () {}`: the whole declaration, so `export` and comments attach.
 (lexical_declaration
   (variable_declarator

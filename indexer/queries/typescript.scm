@@ -35,6 +35,11 @@
 (public_field_definition
   name: [(property_identifier) (private_property_identifier)] @name
   type: (type_annotation (_) @type)) @definition.field
+; `private requests = new RequestManager()`: a field of the type it is given (js_value_type reads it)
+(public_field_definition
+  name: [(property_identifier) (private_property_identifier)] @name
+  !type
+  value: (new_expression)) @definition.field
 (interface_body (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field)
 (type_alias_declaration value: (object_type
   (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field))
