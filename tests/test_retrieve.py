@@ -258,35 +258,24 @@ def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (text, symbols(items))
 
 
-def test_a_comprehension_s_variable_is_an_element(tmp_path):
-    """A selection's `[it.describe() for it in items]` over `items: list[Item]` uses Item.describe (typed)."""
+def test_a_comprehension_s_variable_and_an_isinstance_narrowing_have_their_types(tmp_path):
+    """A selection's `[it.describe() for it in items]` over `items: list[Item]` uses Item.describe (typed), and `if
+    isinstance(other, Money): other.` ranks Money's members (a tuple of classes narrows to none)."""
     from .conftest import index_of, write_tree
 
     root = write_tree(tmp_path / "repo", {
         "pkg/__init__.py": "",
         "pkg/item.py": "class Item:\n    def describe(self) -> str:\n        return ''\n",
-        "pkg/use.py": "from .item import Item\n\n\ndef names(items: list[Item]):\n"
-                      "    return [it.describe() for it in items]\n",
-    })
-    r = Retriever(index_of(root, tmp_path / "data"))
-    items = r.context(Query("pkg/use.py", 4, end_line=5), join=False)
-    assert any(w.startswith("used_typed=") for i in items if i.symbol == "Item.describe" for w in i.why)
-
-
-def test_isinstance_narrows_a_name_to_the_class(tmp_path):
-    """`if isinstance(other, Money): other.` ranks Money's members (a tuple of classes narrows to none)."""
-    from .conftest import index_of, write_tree
-
-    root = write_tree(tmp_path / "repo", {
-        "pkg/__init__.py": "",
         "pkg/money.py": "class Money:\n    def rounded(self):\n        return self\n",
-        "pkg/use.py": "from .money import Money\n\n\ndef add(other):\n    if isinstance(other, Money):\n"
-                      "        return other.rounded()\n",
+        "pkg/use.py": "from .item import Item\nfrom .money import Money\n\n\ndef names(items: list[Item]):\n"
+                      "    return [it.describe() for it in items]\n\n\ndef add(other):\n"
+                      "    if isinstance(other, Money):\n        return other.rounded()\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
-    source = (root / "pkg/use.py").read_text()
-    lines = source.splitlines()[:5] + ["        other."]
-    items = r.context(Query("pkg/use.py", 6, len(lines[-1])), source="\n".join(lines), join=False)
+    items = r.context(Query("pkg/use.py", 5, end_line=6), join=False)
+    assert any(w.startswith("used_typed=") for i in items if i.symbol == "Item.describe" for w in i.why)
+    lines = (root / "pkg/use.py").read_text().splitlines()[:10] + ["        other."]
+    items = r.context(Query("pkg/use.py", 11, len(lines[-1])), source="\n".join(lines), join=False)
     assert items[0].symbol == "Money.rounded" and "receiver=1.00" in items[0].why
 
 
