@@ -561,7 +561,8 @@ def test_instanceof_narrows_a_name_to_the_class(tmp_path: Path) -> None:
     from .conftest import index_of, write_tree
 
     root = write_tree(tmp_path / "repo", {
-        "src/errors.ts": "export class HTTPError {\n  /** The reply. */\n  response(): string {\n    return '';\n  }\n}\n",
+        "src/errors.ts": "export class HTTPError {\n  /** The reply. */\n  response(): string {\n"
+                         "    return '';\n  }\n}\n",
         "src/other.ts": "export class Reply {\n  /** Another. */\n  response(): string {\n    return '';\n  }\n}\n",
         "src/use.ts": 'import { HTTPError } from "./errors";\n\nexport function handle(error: unknown) {\n'
                       "  if (error instanceof HTTPError) {\n    error.",
