@@ -600,3 +600,28 @@ def test_a_field_given_a_new_object_has_its_class(tmp_path: Path) -> None:
                                   "start_line = 4").fetchone() == (0,)
     items = Retriever(index).context(Query("src/use.ts", 4, len("  client.requests.")), join=False)
     assert (items[0].path, items[0].symbol) == ("src/requests.ts", "RequestManager.register")
+
+
+def test_await_gives_what_the_promise_resolves_to(tmp_path: Path) -> None:
+    """`const s = await load()` with `load(): Promise<Store>`, or an async function returning a Store: `s.` ranks
+    Store's members; `for (const x of await many())`-style elements of a `Promise<Store[]>` are Stores too."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/store.ts": "export class Store {\n  /** Batches. */\n  batch(): void {}\n}\n",
+        "src/load.ts": 'import { Store } from "./store";\n\n'
+                       "export async function load(): Promise<Store> {\n  return new Store();\n}\n"
+                       "export async function make() {\n  return new Store();\n}\n"
+                       "export function many(): Promise<Store[]> {\n  return Promise.resolve([]);\n}\n",
+        "src/use.ts": 'import { load, make } from "./load";\n\nexport async function use() {\n'
+                      "  const s = await load();\n  const t = await make();\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    source = (root / "src/use.ts").read_text()
+    for text in ("  s.", "  t."):
+        items = r.context(Query("src/use.ts", 6, len(text)), source=source + text, join=False)
+        assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch")
+    many = r.graph.defs["src/load.ts"]["many"]
+    assert r.graph.type_of(many, element=True)[1].qualname == "Store"  # type: ignore[index]

@@ -5,7 +5,11 @@ import re
 
 _NULLISH = frozenset({"None", "null", "undefined", "nil", "void"})
 _WRAPPERS = re.compile(
-    r"^(?:typing\.)?(?:Optional|Annotated|ClassVar|Final|Readonly|ReadonlyArray)\s*[\[<]\s*(.*)[\]>]$", re.S)
+    r"^(?:typing\.)?(?:Optional|Annotated|ClassVar|Final|Readonly|ReadonlyArray|Promise|PromiseLike|Awaited)"
+    r"\s*[\[<]\s*(.*)[\]>]$", re.S)
+# What a TypeScript promise resolves to: its value is what `await` gives, and what a function's members are reached
+# through (`const s = await load()` with `load(): Promise<Store>`)
+_PROMISE = re.compile(r"^(?:Promise|PromiseLike|Awaited)\s*<\s*(.*)>$", re.S)
 _TYPE_HEAD = re.compile(r"[A-Za-z_$][\w$]*(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)*")
 _SEPARATOR = re.compile(r"\s*(?:\.|::)\s*")
 _PY_CLASS = re.compile(r"\s*class\s+\w+\s*(?:\[[^\]]*\])?\s*\((.*)\)\s*:", re.S)
@@ -17,8 +21,8 @@ _ACCESS = re.compile(r"^\s*(?:public|protected|private|virtual)\s+")
 
 def type_chain(text: str) -> list[str] | None:
     """The name chain of the type a declaration gives (`pkg.Type` -> ["pkg", "Type"]): quotes, pointers and
-    references stripped, `Optional[X]` / `X | None` unwrapped; None for what has no members of its own to rank
-    (slices, arrays, functions, unions of several types)."""
+    references stripped, `Optional[X]` / `X | None` / `Promise<X>` unwrapped; None for what has no members of its
+    own to rank (slices, arrays, functions, unions of several types)."""
     t = _ANNOTATION.sub("", text).strip().strip("\"'`").strip()
     for _ in range(3):
         if (m := _WRAPPERS.match(t)) is not None:
@@ -88,6 +92,8 @@ def elem_chain(text: str) -> list[str] | None:
     `map[K]V`, `chan T`, `...T`; `T[]`; `list[T]`, `Sequence[T]`, `List<T>`, `Array<T>`, `Vec<T>`; a mapping's
     values (`dict[K, V]`, `Map<K, V>`). None when `text` is no container of a type with members."""
     t = text.strip().lstrip("*&").strip()
+    while (m := _PROMISE.match(t)) is not None:  # `Promise<Store[]>`: the elements of what it resolves to
+        t = m.group(1).strip()
     if (m := _GO_CONTAINER.match(t)) is not None and m.end():
         return type_chain(t[m.end():])
     if t.endswith("[]"):

@@ -26,6 +26,9 @@
 ; type, a getter's returned chain)
 (variable_declarator name: (identifier) @var
   value: [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value)
+; const x = await f(): what the promise resolves to (a declared `Promise<X>` reads as X)
+(variable_declarator name: (identifier) @var
+  value: (await_expression [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value))
 
 ; xs.forEach(x => ...), xs.map(x => ...): a callback's parameter is an element of what the method is called on
 ; (the parameter in parentheses: javascript-types.scm and typescript-types.scm, whose grammars differ there)
