@@ -319,6 +319,12 @@ class Retriever:
             local = v.type_lines.get(chain[0], 0) >= v.function_start  # declared in this function
             if local and (t := typed(chain[0])) is not None:
                 return t, chain[1:]
+            if chain[1:2] == [ELEMENT] and (declared := types.local(chain[0])) is not None:  # `xs[i].`
+                t, rest = types.start(declared, chain[1:])  # a container written out (`xs: Item[]`)
+                if t is None and declared[0] != ELEMENT:  # a value's (`all = await many()`): its elements
+                    t, rest = types.value([*declared, ELEMENT]), chain[2:]
+                if t is not None:
+                    return t, rest
             if implicit_this and enclosing is not None:  # a field, before a name another method declared
                 if chain[0] not in members_of_this:
                     members_of_this[chain[0]] = g.resolve_attr(enclosing, chain[0])

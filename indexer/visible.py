@@ -518,6 +518,9 @@ def receiver(line: str) -> list[str] | None:
         else:
             break
         end = len(s[:end].rstrip(" \t"))
+        elements = 0
+        while s.endswith("]", 0, end) and (opened := _call_start(s, end - 1, "[]")) > 0:  # `xs[i].`: an element
+            end, elements = len(s[:opened].rstrip(" \t")), elements + 1
         if s.endswith(")", 0, end):  # a call's value: `a.f(x).` reads as `a.f` (its result type has the members)
             end = _call_start(s, end - 1)
             end = len(s[:end].rstrip(" \t")) if end > 0 else 0
@@ -528,19 +531,22 @@ def receiver(line: str) -> list[str] | None:
             start += 1
         if start == end:
             break
+        parts += [ELEMENT] * elements
         parts.append(s[start:end])
         end = start
     return parts[::-1] or None
 
 
-def _call_start(s: str, close: int) -> int:
-    """Where the `(` matching the `)` at `close` is, or 0 when the line holds none (one backward pass)."""
+def _call_start(s: str, close: int, brackets: str = "()") -> int:
+    """Where the `(` matching the `)` at `close` is (or the `[` of a `]`: `brackets`), or 0 when the line holds none
+    (one backward pass)."""
+    opening, closing = brackets[0], brackets[1]
     depth = 0
     for i in range(close, -1, -1):
         ch = s[i]
-        if ch == ")":
+        if ch == closing:
             depth += 1
-        elif ch == "(":
+        elif ch == opening:
             depth -= 1
             if depth == 0:
                 return i

@@ -615,13 +615,14 @@ def test_await_gives_what_the_promise_resolves_to(tmp_path: Path) -> None:
                        "export async function load(): Promise<Store> {\n  return new Store();\n}\n"
                        "export async function make() {\n  return new Store();\n}\n"
                        "export function many(): Promise<Store[]> {\n  return Promise.resolve([]);\n}\n",
-        "src/use.ts": 'import { load, make } from "./load";\n\nexport async function use() {\n'
-                      "  const s = await load();\n  const t = await make();\n",
+        "src/use.ts": 'import { load, make, many } from "./load";\nimport { Store } from "./store";\n\n'
+                      "export async function use(xs: Store[]) {\n  const s = await load();\n  const t = await make();\n"
+                      "  const all = await many();\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
     source = (root / "src/use.ts").read_text()
-    for text in ("  s.", "  t."):
-        items = r.context(Query("src/use.ts", 6, len(text)), source=source + text, join=False)
-        assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch")
+    for text in ("  s.", "  t.", "  all[0].", "  xs[1]."):  # an element of the awaited array, of a declared one
+        items = r.context(Query("src/use.ts", 8, len(text)), source=source + text, join=False)
+        assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch"), text
     many = r.graph.defs["src/load.ts"]["many"]
     assert r.graph.type_of(many, element=True)[1].qualname == "Store"  # type: ignore[index]

@@ -237,8 +237,8 @@ def test_inherited_members_through_self_and_typed_names(tmp_path):
 
 
 def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
-    """`for it in items` where `items: list[Item]`, `first = items[0]`, and `total = it.price()` where price returns
-    a Money: each `x.` ranks the members of the type it holds."""
+    """`for it in items` where `items: list[Item]`, `first = items[0]`, `items[0].` itself, and `total = it.price()`
+    where price returns a Money: each `x.` ranks the members of the type it holds."""
     from .conftest import index_of, write_tree
 
     root = write_tree(tmp_path / "repo", {
@@ -252,7 +252,7 @@ def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
     r = Retriever(index_of(root, tmp_path / "data"))
     source = (root / "pkg/use.py").read_text()
     for text, member in (("        it.", "Item.describe"), ("        cost.", "Money.rounded"),
-                         ("    first.", "Item.price")):
+                         ("    first.", "Item.price"), ("    items[0].", "Item.price")):
         lines = source.splitlines() + [text]
         items = r.context(Query("pkg/use.py", len(lines), len(text)), source="\n".join(lines), join=False)
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (text, symbols(items))
