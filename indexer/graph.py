@@ -397,9 +397,10 @@ class Graph:
         if t is not None and not element and d.kind in ("constant", "variable") and t[0] == "def" \
                 and t[1].kind in FUNCTION_KINDS:
             t = self.type_of(t[1])  # `var x = pkg.New()`: what the function returns
-        elif t is not None and not element and d.kind in FUNCTION_KINDS and t[0] == "def" \
+        elif t is not None and not element and d.kind in (*FUNCTION_KINDS, "type") and t[0] == "def" \
                 and t[1].kind not in TYPE_LIKE:
-            t = self.type_of(t[1])  # a getter returning `this.client.cache`: that field's type
+            t = self.type_of(t[1])  # a getter returning `this.client.cache`: that field's type; an alias of
+            # `ReturnType<typeof make>`: what make returns
         found = t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None
         self._types[key] = found
         return found

@@ -626,3 +626,30 @@ def test_await_gives_what_the_promise_resolves_to(tmp_path: Path) -> None:
         assert (items[0].path, items[0].symbol) == ("src/store.ts", "Store.batch"), text
     many = r.graph.defs["src/load.ts"]["many"]
     assert r.graph.type_of(many, element=True)[1].qualname == "Store"  # type: ignore[index]
+
+
+def test_type_aliases_lead_to_the_type_they_name(tmp_path: Path) -> None:
+    """`type TRPCClient = ReturnType<typeof createClient>` is what createClient returns; `type Options = { client:
+    TRPCClient } & Base` has the fields of its object part: `const { client } = opts; client.` ranks WsClient's
+    members. An intersection or a union names no single type (`type A = B & C` has no members of B's)."""
+    from ragls.indexer.lang.types import type_chain
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/ws.ts": "export class WsClient {\n  /** Sends. */\n  request(): void {}\n}\n"
+                     "export function createClient() {\n  return new WsClient();\n}\n"
+                     "export type TRPCClient = ReturnType<typeof createClient>;\n",
+        "src/link.ts": 'import { TRPCClient } from "./ws";\nimport { Base } from "./base";\n\n'
+                       "export type Options = {\n  client: TRPCClient;\n} & Base;\n\n"
+                       "export function link(opts: Options) {\n  const { client } = opts;\n  client.",
+        "src/base.ts": "export interface Base {\n  name: string;\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    alias = r.graph.defs["src/ws.ts"]["TRPCClient"]
+    assert r.graph.type_of(alias)[1].qualname == "WsClient"  # type: ignore[index]
+    assert r.graph.defs["src/link.ts"]["Options.client"].type == "TRPCClient"
+    items = r.context(Query("src/link.ts", 10, len("  client.")), join=False)
+    assert (items[0].path, items[0].symbol) == ("src/ws.ts", "WsClient.request")
+    assert type_chain("B & C") is None and type_chain("{ c: C } & Base") is None and type_chain("Foo&&") == ["Foo"]

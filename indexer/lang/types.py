@@ -7,6 +7,9 @@ _NULLISH = frozenset({"None", "null", "undefined", "nil", "void"})
 _WRAPPERS = re.compile(
     r"^(?:typing\.)?(?:Optional|Annotated|ClassVar|Final|Readonly|ReadonlyArray|Promise|PromiseLike|Awaited)"
     r"\s*[\[<]\s*(.*)[\]>]$", re.S)
+# TypeScript's types of a value: `ReturnType<typeof make>` is what make returns (the chain of `make`, which the graph
+# follows to its result), `InstanceType<typeof Store>` a Store
+_TYPE_OF_VALUE = re.compile(r"^(?:ReturnType|InstanceType)\s*<\s*typeof\s+([A-Za-z_$][\w$.]*)\s*>$")
 # What a TypeScript promise resolves to: its value is what `await` gives, and what a function's members are reached
 # through (`const s = await load()` with `load(): Promise<Store>`)
 _PROMISE = re.compile(r"^(?:Promise|PromiseLike|Awaited)\s*<\s*(.*)>$", re.S)
@@ -21,16 +24,19 @@ _ACCESS = re.compile(r"^\s*(?:public|protected|private|virtual)\s+")
 
 def type_chain(text: str) -> list[str] | None:
     """The name chain of the type a declaration gives (`pkg.Type` -> ["pkg", "Type"]): quotes, pointers and
-    references stripped, `Optional[X]` / `X | None` / `Promise<X>` unwrapped; None for what has no members of its
-    own to rank (slices, arrays, functions, unions of several types)."""
+    references stripped, `Optional[X]` / `X | None` / `Promise<X>` unwrapped, `ReturnType<typeof f>` read as f; None
+    for what has no members of its own to rank (slices, arrays, functions, unions and intersections of several
+    types)."""
     t = _ANNOTATION.sub("", text).strip().strip("\"'`").strip()
     for _ in range(3):
         if (m := _WRAPPERS.match(t)) is not None:
             t = m.group(1).split(",")[0].strip()
         parts = [p.strip() for p in t.split("|") if p.strip() and p.strip() not in _NULLISH]
-        if len(parts) != 1:
+        if len(parts) != 1 or sum(bool(p.strip()) for p in top_level(parts[0], "&")) > 1:  # a union, an intersection
             return None
         t = parts[0].lstrip("*&").removeprefix("mut ").strip()
+    if (m := _TYPE_OF_VALUE.match(t)) is not None:
+        t = m.group(1)
     if t.startswith(("[", "(", "{", "func", "fn ")) or (t.endswith("]") and "[" in t and not _WRAPPERS.match(t)) \
             or ((m := _GO_CONTAINER.match(t)) is not None and m.end()):  # Go's `map[K]V`, `chan T`
         return None

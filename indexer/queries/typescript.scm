@@ -8,7 +8,9 @@
 
 (interface_declaration name: (type_identifier) @name) @definition.interface
 
-(type_alias_declaration name: (type_identifier) @name) @definition.type
+; a type alias's value (@type): an alias of one type (`type Client = WsClient`, `type C = ReturnType<typeof make>`)
+; has that type's members (graph.type_of); an object type's or a union's none of its own
+(type_alias_declaration name: (type_identifier) @name value: (_) @type) @definition.type
 
 (enum_declaration name: (identifier) @name) @definition.enum
 
@@ -43,6 +45,11 @@
 (interface_body (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field)
 (type_alias_declaration value: (object_type
   (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field))
+; ...and of an object type intersected with others (`type Options = { client: Client } & Base`)
+(type_alias_declaration value: (intersection_type (object_type
+  (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field)))
+(type_alias_declaration value: (intersection_type (intersection_type (object_type
+  (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field))))
 ; `constructor(private readonly client: Client)`: a parameter property is a field of its class (@owner), not of the
 ; constructor it is written in
 ([(class_declaration name: (type_identifier) @owner
