@@ -176,8 +176,9 @@ def places(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dic
 
 def ends(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dict[str, float]
          ) -> dict[tuple[str, int], float]:
-    """The end of each test file (its last line that is not blank, 0-based), where a new test is most often
-    appended, with the weight of the edits' names its best test uses (0 when none uses any)."""
+    """The end of each test file (its last line that is not blank, 0-based), where a new test is often appended
+    (a fifth of the training queries with an edit to come in another test file), with the weight of the edits'
+    names its best test uses (0 when none uses any)."""
     best: dict[str, float] = {}
     for score, path, _, _ in _scored_tests(files, weight):
         best.setdefault(path, score)
