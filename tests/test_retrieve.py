@@ -237,8 +237,9 @@ def test_inherited_members_through_self_and_typed_names(tmp_path):
 
 
 def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
-    """`for it in items` where `items: list[Item]`, `first = items[0]`, `items[0].` itself, and `total = it.price()`
-    where price returns a Money: each `x.` ranks the members of the type it holds."""
+    """`for it in items` where `items: list[Item]`, `first = items[0]`, `items[0].` itself, `total = it.price()`
+    where price returns a Money, and the elements of `enumerate(items)`, `by_name.items()` and `by_name.values()`
+    (`by_name: dict[str, Item]`): each `x.` ranks the members of the type it holds."""
     from .conftest import index_of, write_tree
 
     root = write_tree(tmp_path / "repo", {
@@ -246,14 +247,18 @@ def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
         "pkg/money.py": "class Money:\n    def rounded(self) -> 'Money':\n        return self\n",
         "pkg/item.py": "from .money import Money\n\n\nclass Item:\n    def price(self) -> Money:\n"
                        "        return Money()\n\n    def describe(self) -> str:\n        return ''\n",
-        "pkg/use.py": "from .item import Item\n\n\ndef total(items: list[Item]):\n    first = items[0]\n"
-                      "    for it in items:\n        cost = it.price()\n",
+        "pkg/use.py": "from .item import Item\n\n\ndef total(items: list[Item], by_name: dict[str, Item]):\n"
+                      "    first = items[0]\n    for it in items:\n        cost = it.price()\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
     source = (root / "pkg/use.py").read_text()
     for text, member in (("        it.", "Item.describe"), ("        cost.", "Money.rounded"),
-                         ("    first.", "Item.price"), ("    items[0].", "Item.price")):
-        lines = source.splitlines() + [text]
+                         ("    first.", "Item.price"), ("    items[0].", "Item.price"),
+                         ("    for n, each in enumerate(items):\n        each.", "Item.describe"),
+                         ("    for name, one in by_name.items():\n        one.", "Item.describe"),
+                         ("    for one in by_name.values():\n        one.", "Item.describe")):
+        lines = source.splitlines() + text.split("\n")
+        text = lines[-1]
         items = r.context(Query("pkg/use.py", len(lines), len(text)), source="\n".join(lines), join=False)
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (text, symbols(items))
 

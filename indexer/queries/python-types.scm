@@ -27,3 +27,14 @@
 ; `[x.name for x in items]`: a comprehension's variable is an element, as a loop's (read in a selection: at a cursor
 ; the clause comes after the text)
 ((for_in_clause left: (identifier) @var right: [(identifier) (attribute)] @elem))
+; `for i, x in enumerate(xs)`, `for k, v in d.items()`, `for v in d.values()`: an element of the container (a
+; mapping's elements are its values)
+((for_statement left: (pattern_list . (identifier) . (identifier) @var .)
+   right: (call function: (identifier) @_enumerate arguments: (argument_list . [(identifier) (attribute)] @elem)))
+  (#eq? @_enumerate "enumerate"))
+((for_statement left: (pattern_list . (identifier) . (identifier) @var .)
+   right: (call function: (attribute object: [(identifier) (attribute)] @elem attribute: (identifier) @_items)))
+  (#eq? @_items "items"))
+((for_statement left: (identifier) @var
+   right: (call function: (attribute object: [(identifier) (attribute)] @elem attribute: (identifier) @_values)))
+  (#eq? @_values "values"))
