@@ -576,8 +576,9 @@ def test_instanceof_narrows_a_name_to_the_class(tmp_path: Path) -> None:
 
 
 def test_a_field_given_a_new_object_has_its_class(tmp_path: Path) -> None:
-    """`requests = new RequestManager()` in a class, declared without a type: `client.requests.` from another file
-    ranks RequestManager's members (TypeScript and JavaScript); such a field is a symbol, not a chunk."""
+    """`requests = new RequestManager()` in a class, declared without a type (or JavaScript's `this.requests = new
+    RequestManager()` in its constructor): `client.requests.` from another file ranks RequestManager's members
+    (TypeScript and JavaScript); such a field is a symbol, not a chunk."""
     from ragls.indexer.retrieve import Query, Retriever
 
     from .conftest import index_of, write_tree
@@ -591,15 +592,21 @@ def test_a_field_given_a_new_object_has_its_class(tmp_path: Path) -> None:
                          "export class JsClient {\n  requests = new RequestManager();\n}\n",
         "src/use.ts": 'import { WsClient } from "./client";\n\nexport function use(client: WsClient) {\n'
                       "  client.requests.",
+        "src/legacy.js": 'import { RequestManager } from "./requests";\n\nexport class Legacy {\n'
+                         "  constructor() {\n    this.requests = new RequestManager();\n    this.count = 0;\n  }\n}\n",
+        "src/old.js": 'import { Legacy } from "./legacy";\n\nexport function use() {\n  const l = new Legacy();\n'
+                      "  l.requests.",
     })
     index = index_of(root, tmp_path / "data")
     rows = index.store.db.execute("SELECT path, qualname, kind, type FROM symbols WHERE name = 'requests'")
     assert sorted(rows.fetchall()) == [("src/client.js", "JsClient.requests", "field", "RequestManager"),
-                                       ("src/client.ts", "WsClient.requests", "field", "RequestManager")]
+                                       ("src/client.ts", "WsClient.requests", "field", "RequestManager"),
+                                       ("src/legacy.js", "Legacy.requests", "field", "RequestManager")]
     assert index.store.db.execute("SELECT count(*) FROM chunks WHERE path LIKE 'src/client.%' AND "
                                   "start_line = 4").fetchone() == (0,)
-    items = Retriever(index).context(Query("src/use.ts", 4, len("  client.requests.")), join=False)
-    assert (items[0].path, items[0].symbol) == ("src/requests.ts", "RequestManager.register")
+    for path, line, text in (("src/use.ts", 4, "  client.requests."), ("src/old.js", 5, "  l.requests.")):
+        items = Retriever(index).context(Query(path, line, len(text)), join=False)
+        assert (items[0].path, items[0].symbol) == ("src/requests.ts", "RequestManager.register"), path
 
 
 def test_await_gives_what_the_promise_resolves_to(tmp_path: Path) -> None:

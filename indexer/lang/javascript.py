@@ -161,19 +161,20 @@ _FUNCTIONS = frozenset({"method_definition", "function_declaration", "arrow_func
 
 def js_value_type(node: ts.Node) -> str:
     """The type of a class field declared without one that is given a `new` object (`private requests = new
-    RequestManager()`), and the result type of a function, a method or a getter declared without one: what its
-    `return`s (or an arrow's expression) give, when they all give one (`get cache() { return this.client.cache; }`,
-    `function makeMerger() { return new DeepMerger(); }`, `const make = () => new Store()`): the chain of the value
-    returned (read in the class's scope: `this.client.cache`), the class it constructs or the type it is asserted to
-    be (`x as Store`); a local it returns by the value the function gives it (`const qs = new Set(); ...; return qs`,
-    `if (!ref.current) ref.current = new Ref(); return ref.current`); an arrow function's declared result type
-    (`const f = (): Store => ...`, which the tags query does not capture); "" otherwise."""
+    RequestManager()`, JavaScript's `this.requests = new RequestManager()` in a constructor), and the result type of
+    a function, a method or a getter declared without one: what its `return`s (or an arrow's expression) give, when
+    they all give one (`get cache() { return this.client.cache; }`, `function makeMerger() { return new
+    DeepMerger(); }`, `const make = () => new Store()`): the chain of the value returned (read in the class's scope:
+    `this.client.cache`), the class it constructs or the type it is asserted to be (`x as Store`); a local it returns
+    by the value the function gives it (`const qs = new Set(); ...; return qs`, `if (!ref.current) ref.current = new
+    Ref(); return ref.current`); an arrow function's declared result type (`const f = (): Store => ...`, which the
+    tags query does not capture); "" otherwise."""
     fn: ts.Node | None = node
     if node.type in ("lexical_declaration", "variable_declaration"):
         declarator = next((c for c in node.named_children if c.type == "variable_declarator"), None)
         fn = declarator.child_by_field_name("value") if declarator is not None else None
-    elif node.type in ("public_field_definition", "field_definition"):
-        fn = node.child_by_field_name("value")
+    elif node.type in ("public_field_definition", "field_definition", "assignment_expression"):
+        fn = node.child_by_field_name("right" if node.type == "assignment_expression" else "value")
         if fn is not None and fn.type == "new_expression":  # `private requests = new RequestManager()`
             return _Body(node, {}).type_of(fn)
     if fn is None or fn.type not in _FUNCTIONS:

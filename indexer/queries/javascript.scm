@@ -19,6 +19,13 @@
 (field_definition
   property: [(property_identifier) (private_property_identifier)] @name
   value: (new_expression)) @definition.field
+; `constructor() { this.requests = new RequestManager(); }`: JavaScript's usual field, of its class (@owner)
+((class_declaration name: (identifier) @owner
+   body: (class_body (method_definition name: (property_identifier) @_ctor
+     body: (statement_block (expression_statement (assignment_expression
+       left: (member_expression object: (this) property: (property_identifier) @name)
+       right: (new_expression)) @definition.field)))))
+ (#eq? @_ctor "constructor"))
 
 ; `const f = () => {}` / `let g = function () {}`: the whole declaration, so `export` and comments attach.
 (lexical_declaration
