@@ -16,7 +16,7 @@ from typing import Literal
 from .files import read_text
 from .lang.paths import PathIndex
 from .lang.spec import Arity
-from .lang.types import ELEMENT, elem_chain, type_chain
+from .lang.types import ELEMENT, ELEMENT_METHODS, elem_chain, type_chain
 from .languages import LANGUAGE_NAMES, spec
 from .model import ImportRef
 from .store import Store
@@ -325,6 +325,9 @@ class Graph:
                     return ("def", found)
             return self._reexported(target[1], attr, depth)
         d = target[1]
+        if d.kind not in TYPE_LIKE and attr in ELEMENT_METHODS and d.type and (t := self.type_of(d, element=True)):
+            return t  # `this.queries.get(id)` of `queries: Map<string, QueryInfo>`: a QueryInfo (a defined type's
+            # own methods stay its: Go's `type Cache map[K]V` may have a `get`)
         if d.kind not in CLASS_LIKE and _typed_by(d):  # a field, a call: its type's member
             t = self.type_of(d)
             return self.resolve_attr(t, attr, depth + 1) if t is not None and depth < MAX_BASE_DEPTH else None

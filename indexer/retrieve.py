@@ -20,7 +20,7 @@ from .expect import NUMBER, Expect, builtin, expect, fit, parameter_types, type_
 from .files import read_regular, read_text
 from .graph import CLASS_LIKE, TYPE_LIKE, Def, DefTarget, Graph, Target
 from .index import Index
-from .lang.types import ELEMENT
+from .lang.types import ELEMENT, ELEMENT_METHODS
 from .languages import LANGUAGE_NAMES, spec
 from .lexical import Lexical
 from .nextname import NextNames
@@ -325,6 +325,11 @@ class Retriever:
                     t, rest = types.value([*declared, ELEMENT]), chain[2:]
                 if t is not None:
                     return t, rest
+            elif len(chain) > 1 and chain[1] in ELEMENT_METHODS and (declared := types.local(chain[0])) is not None:
+                # `cache.get(k).` of `cache: Map<string, Item>` (or of a value that is a container): an element
+                t = types.value(declared[1:] if declared[0] == ELEMENT else [*declared, ELEMENT])
+                if t is not None:
+                    return t, chain[2:]
             if implicit_this and enclosing is not None:  # a field, before a name another method declared
                 if chain[0] not in members_of_this:
                     members_of_this[chain[0]] = g.resolve_attr(enclosing, chain[0])

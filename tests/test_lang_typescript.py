@@ -660,3 +660,27 @@ def test_type_aliases_lead_to_the_type_they_name(tmp_path: Path) -> None:
     items = r.context(Query("src/link.ts", 10, len("  client.")), join=False)
     assert (items[0].path, items[0].symbol) == ("src/ws.ts", "WsClient.request")
     assert type_chain("B & C") is None and type_chain("{ c: C } & Base") is None and type_chain("Foo&&") == ["Foo"]
+
+
+def test_a_container_s_get_gives_an_element(tmp_path: Path) -> None:
+    """`this.queries.get(id).` of `queries: Map<string, QueryInfo>` and `local.get(id)?.` of a parameter's Map rank
+    QueryInfo's members; a class of the repository's own with a `get` keeps its method (`c.get(` is Cache.get)."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/info.ts": "export class QueryInfo {\n  /** Marks. */\n  markResult(): void {}\n}\n",
+        "src/cache.ts": "export class Cache {\n  /** Gets. */\n  get(k: string): QueryInfo {\n    return k;\n  }\n}\n",
+        "src/manager.ts": 'import { QueryInfo } from "./info";\nimport { Cache } from "./cache";\n\n'
+                          "export class Manager {\n  private queries: Map<string, QueryInfo>;\n\n"
+                          "  run(id: string, local: Map<string, QueryInfo>, c: Cache) {\n    c.get(id);\n"
+                          "    return id;\n  }\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    head = "\n".join((root / "src/manager.ts").read_text().split("\n")[:7]) + "\n"
+    for text in ("    this.queries.get(id).", "    local.get(id)?."):
+        items = r.context(Query("src/manager.ts", 8, len(text)), source=head + text, join=False)
+        assert (items[0].path, items[0].symbol) == ("src/info.ts", "QueryInfo.markResult"), text
+    items = r.context(Query("src/manager.ts", 7, 0, end_line=8), join=False)
+    assert any(w.startswith("used_typed=") for i in items if i.symbol == "Cache.get" for w in i.why)

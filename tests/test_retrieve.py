@@ -238,8 +238,8 @@ def test_inherited_members_through_self_and_typed_names(tmp_path):
 
 def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
     """`for it in items` where `items: list[Item]`, `first = items[0]`, `items[0].` itself, `total = it.price()`
-    where price returns a Money, and the elements of `enumerate(items)`, `by_name.items()` and `by_name.values()`
-    (`by_name: dict[str, Item]`): each `x.` ranks the members of the type it holds."""
+    where price returns a Money, and the elements of `enumerate(items)`, `by_name.items()`, `by_name.values()` and
+    `by_name.get(k)` (`by_name: dict[str, Item]`): each `x.` ranks the members of the type it holds."""
     from .conftest import index_of, write_tree
 
     root = write_tree(tmp_path / "repo", {
@@ -256,7 +256,8 @@ def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
                          ("    first.", "Item.price"), ("    items[0].", "Item.price"),
                          ("    for n, each in enumerate(items):\n        each.", "Item.describe"),
                          ("    for name, one in by_name.items():\n        one.", "Item.describe"),
-                         ("    for one in by_name.values():\n        one.", "Item.describe")):
+                         ("    for one in by_name.values():\n        one.", "Item.describe"),
+                         ("    by_name.get('x').", "Item.describe")):
         lines = source.splitlines() + text.split("\n")
         text = lines[-1]
         items = r.context(Query("pkg/use.py", len(lines), len(text)), source="\n".join(lines), join=False)

@@ -81,6 +81,9 @@ def cpp_bases(signature: str) -> list[list[str]]:
 
 
 ELEMENT = "[]"  # in a chain: an element of the value before it (`xs[i]`, a range over `xs`); first: a container type
+# Methods of a container that give one of its elements (`cache.get(key)` of a Map or a dict, `xs.at(-1)`, `xs.pop()`,
+# `xs.find(f)`): a use of one on a container type reads as indexing it
+ELEMENT_METHODS = frozenset({"get", "at", "pop", "shift", "find", "findLast", "popleft"})
 _NAME = re.compile(r"[A-Za-z_$][\w$]*")
 _CLOSE = {"(": ")", "[": "]", "{": "}"}
 # a container type written out: its element type follows (Go `[]T`, `[4]T`, `map[K]V`, `chan T`, `...T`)
