@@ -385,6 +385,11 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
             raise
         print(f"ragls: the index{_where()} cannot be used: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
         return 5
+    except RuntimeError as exc:  # Python 3.11 wraps an interrupt that lands in a class's `__set_name__` (a module
+        if not isinstance(exc.__cause__, KeyboardInterrupt):  # being imported, as `Index` is lazily) in this
+            raise
+        print("ragls: interrupted; the index keeps what was stored and the next run completes it", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("ragls: interrupted; the index keeps what was stored and the next run completes it", file=sys.stderr)
         return 130

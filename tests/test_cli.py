@@ -172,3 +172,28 @@ def test_version_is_the_installed_packages():
 
     out = subprocess.run([sys.executable, "-m", "ragls.server.cli", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == f"ragls {metadata.version('ragls')}"
+
+
+def test_an_interrupt_during_an_import_is_an_interrupt(monkeypatch, capsys):
+    """A SIGINT that lands while a module defines a class reaches Python 3.11 as a RuntimeError from `__set_name__`
+    caused by the KeyboardInterrupt (seen when a server stopped its indexer child as it imported `Index`): it ends
+    the command as an interrupt does, exit 130 and one line, no traceback. Another RuntimeError is not hidden."""
+    import pytest
+    from ragls.indexer import cli
+
+    def interrupted(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__ on 'cached_property' instance") from exc
+
+    monkeypatch.setattr(cli, "cmd_index", interrupted)  # the parser binds the command when it is built
+    assert cli.main(["index", "."], cli.build_parser()) == 130
+    assert capsys.readouterr().err.startswith("ragls: interrupted")
+
+    def broken(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "cmd_index", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        cli.main(["index", "."], cli.build_parser())
