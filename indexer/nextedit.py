@@ -36,7 +36,7 @@ from .nextedit_lexical import (
     unused_pieces,
     windows,
 )
-from .nextedit_tests import ends, is_test, linked_tests, places
+from .nextedit_tests import ends, is_test, linked_tests, places, scored_tests
 
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _DEF = re.compile(r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:def|function|class|func|fn|interface|type)\s+"
@@ -410,14 +410,14 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
     tested_by = linked_tests({h.path for h in history} | {cursor_path}, corpus.paths,
                         lambda p: s.lines if (s := corpus.scan(p)) is not None else None)
     test_scans = {p: s for p in sorted(tested_by) if (s := corpus.scan(p)) is not None}
-    new_test = {(pl.path, pl.line): pl for pl in places({p: (s.lines, s.names) for p, s in test_scans.items()},
-                                                        {w: weight[w] for w in touched if w in weight})}
+    test_files = {p: (s.lines, s.names) for p, s in test_scans.items()}
+    tests = scored_tests(test_files, {w: weight[w] for w in touched if w in weight})
+    new_test = {(pl.path, pl.line): pl for pl in places(test_files, tests)}
     for key, pl in new_test.items():
         raw.setdefault(key, [0.0] * 5)
         if pl.affinity > why.get(key, (0.0, ""))[0]:
             why[key] = (pl.affinity, "where a test of the change goes")
-    test_ends = ends({p: (s.lines, s.names) for p, s in test_scans.items()},
-                     {w: weight[w] for w in touched if w in weight})
+    test_ends = ends(test_files, tests)
     for key in test_ends:
         raw.setdefault(key, [0.0] * 5)
         why.setdefault(key, (0.0, "where a new test goes: the end of a test file"))

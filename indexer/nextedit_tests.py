@@ -140,8 +140,11 @@ class Place:
     rank: int
 
 
-def _scored_tests(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dict[str, float]
-                  ) -> list[tuple[float, str, int, int]]:
+Files = dict[str, tuple[list[str], list[frozenset[str]]]]  # test files, each as its lines and their names
+Scored = list[tuple[float, str, int, int]]  # tests: (weight of the edits' names used, path, first line, end line)
+
+
+def scored_tests(files: Files, weight: dict[str, float]) -> Scored:
     """The tests of the test files (each given as its lines and their names) that use some weight of the edits'
     names: (that weight, path, first line, end line), 0-based, best first."""
     tests: list[tuple[float, str, int, int]] = []
@@ -160,12 +163,11 @@ def _scored_tests(files: dict[str, tuple[list[str], list[frozenset[str]]]], weig
     return sorted(tests, key=lambda t: (-t[0], t[1], t[2]))
 
 
-def places(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dict[str, float],
-           k: int = PLACES) -> list[Place]:
-    """The k best new-test places of the test files (each given as its lines and their names), at the tests that
-    use the most weight of the edits' names, each test's end before its start."""
+def places(files: Files, tests: Scored, k: int = PLACES) -> list[Place]:
+    """The k best new-test places of the test files, at the tests that use the most weight of the edits' names
+    (`scored_tests`), each test's end before its start."""
     out: list[Place] = []
-    for score, path, a, b in _scored_tests(files, weight):
+    for score, path, a, b in tests:
         for at in (min(b, len(files[path][0]) - 1), a):
             if all(o.path != path or abs(o.line - at) >= APART for o in out):
                 out.append(Place(path, at, score, len(out)))
@@ -174,13 +176,12 @@ def places(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dic
     return out[:k]
 
 
-def ends(files: dict[str, tuple[list[str], list[frozenset[str]]]], weight: dict[str, float]
-         ) -> dict[tuple[str, int], float]:
+def ends(files: Files, tests: Scored) -> dict[tuple[str, int], float]:
     """The end of each test file (its last line that is not blank, 0-based), where a new test is often appended
     (a fifth of the training queries with an edit to come in another test file), with the weight of the edits'
     names its best test uses (0 when none uses any)."""
     best: dict[str, float] = {}
-    for score, path, _, _ in _scored_tests(files, weight):
+    for score, path, _, _ in tests:  # best first
         best.setdefault(path, score)
     out: dict[tuple[str, int], float] = {}
     for path, (lines, _) in files.items():

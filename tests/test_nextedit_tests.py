@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ragls.indexer.hunks import parse
 from ragls.indexer.nextedit import Corpus, locate, scan
-from ragls.indexer.nextedit_tests import Modules, ends, linked_tests, places
+from ragls.indexer.nextedit_tests import Modules, ends, linked_tests, places, scored_tests
 
 RETRY = "export function retry(limit: number) {\n\treturn limit;\n}\n"
 INDEX = "import {retry} from './core/retry.js';\nexport default {retry};\n"
@@ -36,10 +36,11 @@ def test_a_test_file_imports_an_edited_file_through_its_package_entry():
 
 def test_a_new_test_goes_beside_the_test_using_the_edits_names_most():
     s = scan(HOOKS_TEST)
-    found = places({"test/hooks.ts": (s.lines, s.names)}, {"retry": 2.0, "limit": 1.0}, k=2)
+    files = {"test/hooks.ts": (s.lines, s.names)}
+    found = places(files, scored_tests(files, {"retry": 2.0, "limit": 1.0}), k=2)
     # after the retry test (the next test's first line), then before it
     assert [(p.path, p.line + 1, p.rank) for p in found] == [("test/hooks.ts", 15, 0), ("test/hooks.ts", 7, 1)]
-    assert places({"test/hooks.ts": (s.lines, s.names)}, {"unused": 1.0}) == []
+    assert places(files, scored_tests(files, {"unused": 1.0})) == []
 
 
 def test_next_edit_offers_the_new_test_place_but_never_first():
@@ -74,15 +75,17 @@ def test_a_python_test_starts_at_its_decorators_and_a_source_file_decorators_sta
             "    assert n\n    assert n\n    assert n\n    assert n\n    assert n\n\n\n"
             "def test_other():\n    assert 1\n")
     s = scan(text)
-    found = places({"tests/test_retry.py": (s.lines, s.names)}, {"retry": 1.0}, k=2)
+    files = {"tests/test_retry.py": (s.lines, s.names)}
+    found = places(files, scored_tests(files, {"retry": 1.0}), k=2)
     assert [p.line + 1 for p in found] == [20, 9]  # after test_retry; before it, at its first decorator
     source = scan("class A:\n    @property\n    def retry(self):\n        return 1\n")
-    assert places({"pkg/test.py": (source.lines, source.names)}, {"retry": 1.0}) == []
+    files = {"pkg/test.py": (source.lines, source.names)}
+    assert places(files, scored_tests(files, {"retry": 1.0})) == []
 
 
 def test_a_test_file_s_end_is_a_place_with_its_best_test_s_weight():
     hooks, other = scan(HOOKS_TEST + "\n\n"), scan(OTHER_TEST)
-    found = ends({"test/hooks.ts": (hooks.lines, hooks.names), "test/other.ts": (other.lines, other.names)},
-                 {"retry": 2.0, "limit": 1.0})
+    files = {"test/hooks.ts": (hooks.lines, hooks.names), "test/other.ts": (other.lines, other.names)}
+    found = ends(files, scored_tests(files, {"retry": 2.0, "limit": 1.0}))
     # the last line that is not blank; the weight of the edits' names the file's best test uses
     assert found == {("test/hooks.ts", 16): 3.0, ("test/other.ts", 4): 0.0}
