@@ -385,12 +385,9 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
             raise
         print(f"ragls: the index{_where()} cannot be used: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
         return 5
-    except RuntimeError as exc:  # Python 3.11 wraps an interrupt that lands in a class's `__set_name__` (a module
-        if not isinstance(exc.__cause__, KeyboardInterrupt):  # being imported, as `Index` is lazily) in this
-            raise
-        print("ragls: interrupted; the index keeps what was stored and the next run completes it", file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RuntimeError) as exc:  # Python 3.11 wraps an interrupt that lands in a class's
+        if isinstance(exc, RuntimeError) and not isinstance(exc.__cause__, KeyboardInterrupt):  # `__set_name__` (a
+            raise  # module being imported, as `Index` is lazily) in a RuntimeError
         print("ragls: interrupted; the index keeps what was stored and the next run completes it", file=sys.stderr)
         return 130
     except SystemExit as exc:  # a usage error or a refused file, said in one line: exit 2, as the README says
