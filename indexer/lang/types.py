@@ -4,15 +4,16 @@ from __future__ import annotations
 import re
 
 _NULLISH = frozenset({"None", "null", "undefined", "nil", "void"})
+# What a TypeScript promise resolves to: its value is what `await` gives, and what a function's members are reached
+# through (`const s = await load()` with `load(): Promise<Store>`)
+_PROMISES = "Promise|PromiseLike|Awaited"
+_PROMISE = re.compile(rf"^(?:{_PROMISES})\s*<\s*(.*)>$", re.S)
 _WRAPPERS = re.compile(
-    r"^(?:typing\.)?(?:Optional|Annotated|ClassVar|Final|Readonly|ReadonlyArray|Promise|PromiseLike|Awaited)"
-    r"\s*[\[<]\s*(.*)[\]>]$", re.S)
+    rf"^(?:typing\.)?(?:Optional|Annotated|ClassVar|Final|Readonly|ReadonlyArray|{_PROMISES})\s*[\[<]\s*(.*)[\]>]$",
+    re.S)
 # TypeScript's types of a value: `ReturnType<typeof make>` is what make returns (the chain of `make`, which the graph
 # follows to its result), `InstanceType<typeof Store>` a Store
 _TYPE_OF_VALUE = re.compile(r"^(?:ReturnType|InstanceType)\s*<\s*typeof\s+([A-Za-z_$][\w$.]*)\s*>$")
-# What a TypeScript promise resolves to: its value is what `await` gives, and what a function's members are reached
-# through (`const s = await load()` with `load(): Promise<Store>`)
-_PROMISE = re.compile(r"^(?:Promise|PromiseLike|Awaited)\s*<\s*(.*)>$", re.S)
 _TYPE_HEAD = re.compile(r"[A-Za-z_$][\w$]*(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)*")
 _SEPARATOR = re.compile(r"\s*(?:\.|::)\s*")
 _PY_CLASS = re.compile(r"\s*class\s+\w+\s*(?:\[[^\]]*\])?\s*\((.*)\)\s*:", re.S)
