@@ -20,7 +20,7 @@ from .expect import NUMBER, Expect, builtin, expect, fit, parameter_types, type_
 from .files import read_regular, read_text
 from .graph import CLASS_LIKE, TYPE_LIKE, Def, DefTarget, Graph, Target
 from .index import Index
-from .lang.types import ELEMENT, ELEMENT_METHODS
+from .lang.types import ELEMENT, ELEMENT_METHODS, elem_chain
 from .languages import LANGUAGE_NAMES, spec
 from .lexical import Lexical
 from .nextname import NextNames
@@ -349,6 +349,8 @@ class Retriever:
             local = v.types.get(chain[0]) if len(chain) == 1 else None
             if local is not None and len(local) == 1 and builtin(local[0]):  # `n int`
                 return local[0]
+            if local is not None and len(local) > 1 and local[-1] == ELEMENT and (held := element_of(local[:-1])):
+                return held  # `for k, v in d.items()` of `d: dict[str, str]`: a str
             t, rest = head(chain)
             if t is None and (d := own.get(chain[0])) is not None:  # a name of this very file
                 t = ("def", d)
@@ -363,6 +365,21 @@ class Retriever:
                 if value.type:
                     return type_key(value.type)
             return NUMBER if e.numeric else ""
+
+        def element_of(container: list[str]) -> str:
+            """The builtin type of the elements of the container a chain names (`xs` of `xs: list[str]`, `self.d`
+            of a `d` declared `dict[str, int]`), or ""."""
+            own_name = len(container) == 1 or (len(container) == 2 and container[0] in _SELF)  # `xs`, `self.xs`
+            declared = v.types.get(container[-1]) if own_name else None
+            if declared is not None and declared[0] == ELEMENT:  # a container declared in this file
+                held = declared[1:]
+            else:
+                t, rest = head(container)
+                for attr in rest:
+                    t = g.resolve_attr(t, attr) if t is not None and attr != ELEMENT else None
+                value = t[1] if t is not None else None
+                held = (elem_chain(value.type) or []) if isinstance(value, Def) and value.type else []
+            return held[0] if len(held) == 1 and builtin(held[0]) else ""
 
         def argument_type(callee: Def, position: int) -> str:
             """The type of a call's parameter at `position`: a function's or method's; a class's constructor's

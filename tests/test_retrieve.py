@@ -264,6 +264,26 @@ def test_elements_of_an_annotated_container_and_a_typed_local_s_calls(tmp_path):
         assert member in {i.symbol for i in items if "receiver=1.00" in i.why}, (text, symbols(items))
 
 
+def test_an_element_of_builtins_expects_that_builtin(tmp_path):
+    """`for key, value in self.headers.items(): value = █` of `headers: dict[str, str]` (and `for n in names`
+    of `names: list[str]`): the slot expects a str, so the function returning one fits."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/text.py": "def quoted(value: str) -> str:\n    return value\n\n\ndef counted(value: str) -> int:\n"
+                       "    return 1\n",
+        "pkg/use.py": "from .text import counted, quoted\n\n\nclass Header:\n    headers: dict[str, str]\n\n"
+                      "    def dump(self, names: list[str]):\n        for key, value in self.headers.items():\n"
+                      "            value = quoted(value)\n        for n in names:\n            n = quoted(n)\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    for line in (9, 11):
+        text = (root / "pkg/use.py").read_text().split("\n")[line - 1]
+        items = r.context(Query("pkg/use.py", line, text.index("= ") + 2), join=False)
+        assert items[0].symbol == "quoted" and "fits=1.00" in items[0].why, (line, symbols(items))
+
+
 def test_a_comprehension_s_variable_and_an_isinstance_narrowing_have_their_types(tmp_path):
     """A selection's `[it.describe() for it in items]` over `items: list[Item]` uses Item.describe (typed), and `if
     isinstance(other, Money): other.` ranks Money's members (a tuple of classes narrows to none)."""
