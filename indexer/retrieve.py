@@ -823,7 +823,11 @@ class _Types:
             self.memo[name] = None  # a name whose value is reached through itself ends here
             chain = self.v.types.get(name)
             read = chain and chain[0] != ELEMENT and (chain[0] != name or self.before(name) is not None)
-            self.memo[name] = self.value(chain) if read else None  # type: ignore[arg-type]
+            t = self.value(chain) if read else None  # type: ignore[arg-type]
+            for other in reversed(self.v.options.get(name, []) if read and t is None else []):
+                if other[0] not in (name, ELEMENT) and (t := self.value(other)) is not None:
+                    break  # a value that is one of two: the other's type, where the fallback's names none
+            self.memo[name] = t
         return self.memo[name]
 
     def before(self, name: str) -> list[str] | None:

@@ -131,6 +131,9 @@ class Visible:
     # name -> the types it is declared with in the function (or selection) when it is given several: each case of
     # Go's `switch x := y.(type)`, a name reassigned; a use `x.m` may mean the member of any of them
     alternatives: dict[str, list[list[str]]] = field(default_factory=dict)
+    # name -> the other type chains its last declaration gives it: a value that is one of two (`a or B()`, `c ? a :
+    # b`), read where the last chain names no type
+    options: dict[str, list[list[str]]] = field(default_factory=dict)
     receiver_resolved: bool = False  # set by retrieval when the receiver is a known module or class
     line_prefix: str = ""
     function_start: int = 1  # first line of the function around the cursor (heuristic)
@@ -195,6 +198,9 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     typed = [t for t in typed if t.chain]
     v.types = {t.name: t.chain for t in typed}
     v.type_lines = {t.name: t.line for t in typed}
+    for t in typed:
+        if t.line == v.type_lines[t.name] and t.chain != v.types[t.name]:
+            v.options.setdefault(t.name, []).append(t.chain)
     v.uses = scan.uses
     if selection is None and lines:
         v.line_prefix = lines[-1]

@@ -575,6 +575,31 @@ def test_instanceof_narrows_a_name_to_the_class(tmp_path: Path) -> None:
         assert (items[0].path, items[0].symbol) == ("src/errors.ts", "HTTPError.response")
 
 
+def test_a_value_that_is_one_of_two_has_either_type(tmp_path: Path) -> None:
+    """`const c = opts.cache ?? new Cache()`, `a || make()`, `ready ? make() : opts.c` (TypeScript and JavaScript):
+    `c.` ranks the members of the value's type, the fallback's or the first operand's."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    files = {
+        "src/cache.ts": "export class Cache {\n  /** Drops. */\n  evict(): void {}\n}\n\n"
+                        "export function makeCache(): Cache {\n  return new Cache();\n}\n",
+        "src/other.ts": "export class Other {\n  /** Drops too. */\n  evict(): void {}\n}\n",
+    }
+    values = ("opts.cache ?? new Cache()", "opts.cache || makeCache()", "ready ? makeCache() : opts.cache",
+              "ready ? opts.cache : new Cache()")
+    for n, value in enumerate(values):
+        for ext in ("ts", "js"):
+            files[f"src/use{n}.{ext}"] = ('import { Cache, makeCache } from "./cache";\n\n'
+                                          f"export function run(opts, ready) {{\n  const c = {value};\n  c.")
+    root = write_tree(tmp_path / "repo", files)
+    r = Retriever(index_of(root, tmp_path / "data"))
+    for path in (p for p in files if p.startswith("src/use")):
+        items = r.context(Query(path, 5, len("  c.")), join=False)
+        assert (items[0].path, items[0].symbol) == ("src/cache.ts", "Cache.evict"), (path, [i.symbol for i in items])
+
+
 def test_a_field_given_a_new_object_has_its_class(tmp_path: Path) -> None:
     """`requests = new RequestManager()` in a class, declared without a type (or JavaScript's `this.requests = new
     RequestManager()` in its constructor): `client.requests.` from another file ranks RequestManager's members

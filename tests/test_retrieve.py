@@ -305,6 +305,26 @@ def test_a_comprehension_s_variable_and_an_isinstance_narrowing_have_their_types
     assert items[0].symbol == "Money.rounded" and "receiver=1.00" in items[0].why
 
 
+def test_a_value_that_is_one_of_two_has_either_type(tmp_path):
+    """`x = opts.cache or make_cache()`, `x = Cache() if ready else load()`: `x.` ranks the members of the value's
+    type, the fallback's or the first operand's (a bare name, maybe a class, is no value's type)."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/cache.py": "class Cache:\n    def evict(self):\n        return self\n\n\n"
+                        "def make_cache() -> Cache:\n    return Cache()\n",
+        "pkg/other.py": "class Other:\n    def evict(self):\n        return self\n",
+        "pkg/use.py": "from .cache import Cache, make_cache\n\n\ndef run(opts, ready):\n    x = WRITTEN\n    x.",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    for written in ("opts.cache or make_cache()", "Cache() if ready else opts.load()",
+                    "opts.cache if ready else Cache()"):
+        source = (root / "pkg/use.py").read_text().replace("WRITTEN", written)
+        items = r.context(Query("pkg/use.py", 6, len("    x.")), source=source, join=False)
+        assert (items[0].path, items[0].symbol) == ("pkg/cache.py", "Cache.evict"), (written, symbols(items))
+
+
 def test_a_barrel_re_export_leads_to_the_defining_file(tmp_path):
     """`import {formatPrice} from './lib'` where lib/index.ts only re-exports it: the definition is found."""
     from ragls.indexer.index import Index

@@ -30,6 +30,33 @@
 (variable_declarator name: (identifier) @var
   value: (await_expression [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value))
 
+; const c = opts.cache ?? new Cache(), a || f(), ready ? a.b : new B(): a value that is one of two has either's type
+; (a use may mean the member of either; the fallback, read last, is the name's type elsewhere). A bare name is left
+; out, as in `const x = y`: it may be a class, not an instance of it.
+(variable_declarator name: (identifier) @var
+  value: (binary_expression
+           left: [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value
+           operator: ["??" "||"]))
+(variable_declarator name: (identifier) @var
+  value: (binary_expression left: (new_expression constructor: [(identifier) (member_expression)] @type)
+           operator: ["??" "||"]))
+(variable_declarator name: (identifier) @var
+  value: (ternary_expression
+           consequence: [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value))
+(variable_declarator name: (identifier) @var
+  value: (ternary_expression consequence: (new_expression constructor: [(identifier) (member_expression)] @type)))
+(variable_declarator name: (identifier) @var
+  value: (binary_expression operator: ["??" "||"]
+           right: [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value))
+(variable_declarator name: (identifier) @var
+  value: (binary_expression operator: ["??" "||"]
+           right: (new_expression constructor: [(identifier) (member_expression)] @type)))
+(variable_declarator name: (identifier) @var
+  value: (ternary_expression
+           alternative: [(call_expression function: [(identifier) (member_expression)]) (member_expression)] @value))
+(variable_declarator name: (identifier) @var
+  value: (ternary_expression alternative: (new_expression constructor: [(identifier) (member_expression)] @type)))
+
 ; xs.forEach(x => ...), xs.map(x => ...): a callback's parameter is an element of what the method is called on
 ; (the parameter in parentheses: javascript-types.scm and typescript-types.scm, whose grammars differ there)
 (call_expression

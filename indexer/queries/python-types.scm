@@ -38,3 +38,14 @@
 ((for_statement left: (identifier) @var
    right: (call function: (attribute object: [(identifier) (attribute)] @elem attribute: (identifier) @_values)))
   (#eq? @_values "values"))
+; `x = a.cache or Cache()`, `x = f() if ready else Other()`: a value that is one of two has either's type (a use may
+; mean the member of either; the fallback, read last, is the name's type elsewhere). A bare name is left out, as in
+; `x = y`: it may be a class, not an instance of it.
+((assignment left: (identifier) @var
+   right: (boolean_operator left: [(call function: [(identifier) (attribute)]) (attribute)] @value operator: "or")))
+((assignment left: (identifier) @var
+   right: (conditional_expression . [(call function: [(identifier) (attribute)]) (attribute)] @value)))
+((assignment left: (identifier) @var
+   right: (boolean_operator operator: "or" right: [(call function: [(identifier) (attribute)]) (attribute)] @value)))
+((assignment left: (identifier) @var
+   right: (conditional_expression [(call function: [(identifier) (attribute)]) (attribute)] @value .)))
