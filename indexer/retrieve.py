@@ -54,6 +54,12 @@ NEAR_LINES, GAP_LINE_TOKENS = 2, 2
 # Farther apart, they are one snippet when the lines between cost no more than a snippet of its own would add: its
 # header (`# path:lines (symbol)` in a fence). Read for gaps of at most GAP_SCAN_LINES lines.
 GAP_SCAN_LINES = 16
+# Another declaration of a placed definition (TypeScript's overload signatures `f(a): X; f(b): Y; f(...) {}`,
+# Python's `@overload` stubs, a property's setter) is that item's, widened over the lines between when they are at
+# most TWIN_GAP_LINES (their tokens counted); farther apart (a class and a namespace merged with it) it is placed as
+# any candidate is. Not where a language picks one of its overloads by the arguments (an arity rule: Java's are
+# methods of their own, each with its body, and the call's count says which is used).
+TWIN_GAP_LINES = 48
 NEXT_NAMES, NEXT_MAX_DEFS = 8, 3  # names that followed the same code elsewhere, and how many definitions one may have
 LOOSE_MAX_DEFS = 6  # a member of a value of unknown type: the members of that name, when at most this many
 
@@ -736,6 +742,11 @@ class Retriever:
                 _, path, start, end, head_end, kind, symbol, tokens, head_tokens = r
                 if tokens > FULL_VIEW_MAX_TOKENS:
                     end, tokens = head_end, head_tokens
+                if join and symbol and (twin := self._twin(out, path, start, end, symbol, tokens, files)) is not None:
+                    if used + twin[1] <= budget:  # never an item of its own beside it
+                        used += twin[1]
+                        _join(twin[0], start, end, symbol, twin[1])
+                    continue
                 if join and (near := _near(out, path, start, end)) is not None:  # one snippet with its neighbour
                     extra = _extra_tokens(near, start, end, tokens)
                     if used + extra <= budget:
@@ -765,6 +776,34 @@ class Retriever:
                         heapq.heappush(pending, (-scored, cid, fetched[cid], cands[cid]))
         return out
 
+    def _twin(self, items: list[Item], path: str, start: int, end: int, symbol: str, tokens: int,
+              files: dict[str, list[str]]) -> tuple[Item, int] | None:
+        """A placed item of `path` that shows `symbol` (another declaration of it) within TWIN_GAP_LINES lines of
+        start..end, and what widening it costs: this declaration's tokens and those of the lines between."""
+        lang = self.graph.language.get(path, "")
+        if lang not in LANGUAGE_NAMES or spec(lang).arity is not None:
+            return None
+        for it in items:
+            if it.path != path or (it.symbol != symbol and symbol not in it.joined):
+                continue
+            lo, hi = (it.end_line + 1, start - 1) if start > it.end_line else (end + 1, it.start_line - 1)
+            if hi - lo + 1 > TWIN_GAP_LINES:
+                continue
+            if lo > hi:  # overlapping or touching: the lines it does not show yet
+                return it, _extra_tokens(it, start, end, tokens)
+            lines = self._lines(path, files)
+            gap = count_tokens("\n".join(lines[lo - 1:hi])) if hi <= len(lines) else GAP_LINE_TOKENS * (hi - lo + 1)
+            return it, tokens + gap
+        return None
+
+    def _lines(self, path: str, files: dict[str, list[str]]) -> list[str]:
+        """The lines of `path` a prompt shows (the file's: an open buffer's differs by an edit at most), read once
+        a request."""
+        if path not in files:
+            text = read_text(self.index.root / path, MAX_SOURCE_BYTES)
+            files[path] = text.split("\n") if text is not None else []
+        return files[path]
+
     def _cheap_gap(self, items: list[Item], path: str, start: int, end: int, symbol: str,
                    files: dict[str, list[str]]) -> tuple[Item, int] | None:
         """A placed item of `path` whose gap to start..end (at most GAP_SCAN_LINES lines) costs no more tokens than
@@ -774,12 +813,10 @@ class Retriever:
                 if lo <= hi < lo + GAP_SCAN_LINES]
         if not gaps:  # most candidates: no token is counted nor file read
             return None
-        if path not in files:  # the text a prompt shows: the file's (an open buffer's differs by an edit at most)
-            text = read_text(self.index.root / path, MAX_SOURCE_BYTES)
-            files[path] = text.split("\n") if text is not None else []
+        lines = self._lines(path, files)
         header = count_tokens(f"```\n# {path}:{start}-{end} ({symbol})\n```\n")
         for it, lo, hi in gaps:
-            text = "\n".join(files[path][lo - 1:hi]) if hi <= len(files[path]) else None
+            text = "\n".join(lines[lo - 1:hi]) if hi <= len(lines) else None
             # (longer than 8 characters a token, a text is not counted: code has fewer)
             if text is not None and len(text) <= 8 * header and (gap := count_tokens(text)) <= header:
                 return it, gap

@@ -600,6 +600,38 @@ def test_a_value_that_is_one_of_two_has_either_type(tmp_path: Path) -> None:
         assert (items[0].path, items[0].symbol) == ("src/cache.ts", "Cache.evict"), (path, [i.symbol for i in items])
 
 
+def test_the_overloads_of_a_method_are_one_item(tmp_path: Path) -> None:
+    """A method declared by overload signatures and an implementation, with other declarations between them: one
+    item shows them all, its tokens counting the lines between, and the slot left goes to another definition."""
+    from ragls.indexer.retrieve import Query, Retriever
+    from ragls.indexer.tokens import count
+
+    from .conftest import index_of, write_tree
+
+    signatures = "".join(f"  /** Keyed by the {n}. */\n  key(a: string, b: number, c: boolean): string;\n"
+                         for n in ("first", "second", "third"))
+    source = ("export class Store {\n" + signatures + "  key(...args: unknown[]): string {\n    return '';\n  }\n"
+              "}\n\n" + "// A note.\n" * 20 + "\nexport function helper(): string {\n  return '';\n}\n")
+    root = write_tree(tmp_path / "repo", {
+        "src/store.ts": source,
+        "src/use.ts": 'import { Store, helper } from "./store";\n\nexport function run(s: Store): string {\n'
+                      "  return s.key('a', 1, true) + helper();\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    q = Query("src/use.ts", 3, 0, end_line=5)
+    apart = [i for i in r.context(q, join=False, k=20) if i.symbol == "Store.key"]
+    assert len(apart) > 1, [(i.symbol, i.start_line) for i in r.context(q, join=False, k=20)]
+    joined = r.context(q)
+    keys = [i for i in joined if i.symbol == "Store.key"]
+    assert len(keys) == 1 and "helper" in [i.symbol for i in joined], [(i.symbol, i.start_line) for i in joined]
+    first, last = min(apart, key=lambda i: i.start_line), max(apart, key=lambda i: i.start_line)
+    assert (keys[0].start_line, keys[0].end_line) == (first.start_line, last.end_line)
+    lines = source.split("\n")
+    shown = {n for i in apart for n in range(i.start_line, i.end_line + 1)}
+    between = [lines[n - 1] for n in range(first.start_line, last.end_line + 1) if n not in shown]
+    assert keys[0].tokens <= sum(i.tokens for i in apart) + count("\n".join(between)) + len(apart)
+
+
 def test_a_field_given_a_new_object_has_its_class(tmp_path: Path) -> None:
     """`requests = new RequestManager()` in a class, declared without a type (or JavaScript's `this.requests = new
     RequestManager()` in its constructor): `client.requests.` from another file ranks RequestManager's members
