@@ -138,6 +138,11 @@ def test_declared_types_of_names():
     assert type_chain("*Server") == ["Server"] and type_chain("Readonly<Config>") == ["Config"]
     assert type_chain("Connection.@Nullable Response") == ["Connection", "Response"]  # Java type-use annotations
     assert type_chain("[]Foo") is None and type_chain("list[Foo]") is None and type_chain("A | B") is None  # containers
+    # C and C++: qualifiers and the keywords of elaborated types are no part of the name (a field `struct command
+    # *cmd` is stored as `struct command`)
+    assert type_chain("const Slice&") == ["Slice"] and type_chain("const std::string&") == ["std", "string"]
+    assert type_chain("struct command") == ["command"] and type_chain("const struct redisServer *") == ["redisServer"]
+    assert type_chain("enum Kind") == ["Kind"] and type_chain("constant") == ["constant"]
     src = "def f(cart: Cart, other: 'Widget' = None):\n    x = mod.Thing()\n    self.y = Gadget(1)\n    z = make()\n"
     v = read("a.py", src, 5, 0, None)
     assert v.types == {"cart": ["Cart"], "other": ["Widget"], "x": ["mod", "Thing"], "y": ["Gadget"], "z": ["make"]}

@@ -15,6 +15,9 @@ _WRAPPERS = re.compile(
 # follows to its result), `InstanceType<typeof Store>` a Store
 _TYPE_OF_VALUE = re.compile(r"^(?:ReturnType|InstanceType)\s*<\s*typeof\s+([A-Za-z_$][\w$.]*)\s*>$")
 _TYPE_HEAD = re.compile(r"[A-Za-z_$][\w$]*(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)*")
+# C and C++ words before a type's name that are no part of it: qualifiers (`const Slice&`, `volatile int`) and the
+# keywords of elaborated types (`struct redisCommand *`, `enum Kind`, `class Foo`, `typename T::X`)
+_C_QUALIFIED = re.compile(r"^(?:(?:const|volatile|struct|union|enum|class|typename|mutable|restrict)\s+)+")
 _SEPARATOR = re.compile(r"\s*(?:\.|::)\s*")
 _PY_CLASS = re.compile(r"\s*class\s+\w+\s*(?:\[[^\]]*\])?\s*\((.*)\)\s*:", re.S)
 _EXTENDS = re.compile(r"\b(?:extends|implements)\b(.*?)(?=\bimplements\b|\{|$)", re.S)
@@ -35,7 +38,7 @@ def type_chain(text: str) -> list[str] | None:
         parts = [p.strip() for p in t.split("|") if p.strip() and p.strip() not in _NULLISH]
         if len(parts) != 1 or sum(bool(p.strip()) for p in top_level(parts[0], "&")) > 1:  # a union, an intersection
             return None
-        t = parts[0].lstrip("*&").removeprefix("mut ").strip()
+        t = _C_QUALIFIED.sub("", parts[0].lstrip("*&").removeprefix("mut ").strip())
     if (m := _TYPE_OF_VALUE.match(t)) is not None:
         t = m.group(1)
     if t.startswith(("[", "(", "{", "func", "fn ")) or (t.endswith("]") and "[" in t and not _WRAPPERS.match(t)) \
