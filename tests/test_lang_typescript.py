@@ -666,6 +666,38 @@ def test_a_field_given_a_new_object_has_its_class(tmp_path: Path) -> None:
         assert (items[0].path, items[0].symbol) == ("src/requests.ts", "RequestManager.register"), path
 
 
+def test_a_field_or_a_result_that_is_one_of_two_has_either_type(tmp_path: Path) -> None:
+    """`this.cache = options.cache || new Cache()` in a constructor, `#cache = opts.cache ?? new Cache()`, and a
+    function returning `ready ? this.cache : null` or `a ?? make()`: the field and the results have Cache's type, so
+    `x.cache.` and `x.current().` reach its members from another file."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/cache.ts": "export class Cache {\n  /** Drops. */\n  evict(): void {}\n}\n",
+        "src/other.ts": "export class Other {\n  /** Drops too. */\n  evict(): void {}\n}\n",
+        "src/client.js": 'import { Cache } from "./cache";\n\nexport class Client {\n'
+                         "  constructor(options) {\n    this.cache = options.cache || new Cache();\n  }\n\n"
+                         "  current(ready) {\n    return ready ? this.cache : null;\n  }\n}\n",
+        "src/store.ts": 'import { Cache } from "./cache";\n\nexport class Store {\n'
+                        "  #cache = globalThis.cache ?? new Cache();\n\n"
+                        "  current(fresh: boolean) {\n    return fresh ? new Cache() : this.#cache;\n  }\n}\n",
+        "src/use.js": 'import { Client } from "./client";\n\nexport function run() {\n  const c = new Client({});\n',
+        "src/use.ts": 'import { Store } from "./store";\n\nexport function run(s: Store) {\n',
+    })
+    index = index_of(root, tmp_path / "data")
+    rows = index.store.db.execute("SELECT path, qualname, type FROM symbols WHERE name IN ('cache', '#cache')")
+    assert sorted(rows.fetchall()) == [("src/client.js", "Client.cache", "Cache"),
+                                       ("src/store.ts", "Store.#cache", "Cache")]
+    r = Retriever(index)
+    for path, text in (("src/use.js", "  c.cache."), ("src/use.js", "  c.current(true)."),
+                       ("src/use.ts", "  s.current(true).")):
+        source = (root / path).read_text() + text
+        items = r.context(Query(path, source.count("\n") + 1, len(text)), source=source, join=False)
+        assert (items[0].path, items[0].symbol) == ("src/cache.ts", "Cache.evict"), (path, text)
+
+
 def test_await_gives_what_the_promise_resolves_to(tmp_path: Path) -> None:
     """`const s = await load()` with `load(): Promise<Store>`, or an async function returning a Store: `s.` ranks
     Store's members; `for (const x of await many())`-style elements of a `Promise<Store[]>` are Stores too."""

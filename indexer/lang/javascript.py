@@ -168,15 +168,16 @@ def js_value_type(node: ts.Node) -> str:
     `this.client.cache`), the class it constructs or the type it is asserted to be (`x as Store`); a local it returns
     by the value the function gives it (`const qs = new Set(); ...; return qs`, `if (!ref.current) ref.current = new
     Ref(); return ref.current`); an arrow function's declared result type (`const f = (): Store => ...`, which the
-    tags query does not capture); "" otherwise."""
+    tags query does not capture); "" otherwise. A value that is one of two (`opts.cache ?? new Cache()`, `a || b`,
+    `ready ? a : b`) has the type of the class one constructs, else the fallback's, else the other's."""
     fn: ts.Node | None = node
     if node.type in ("lexical_declaration", "variable_declaration"):
         declarator = next((c for c in node.named_children if c.type == "variable_declarator"), None)
         fn = declarator.child_by_field_name("value") if declarator is not None else None
     elif node.type in ("public_field_definition", "field_definition", "assignment_expression"):
         fn = node.child_by_field_name("right" if node.type == "assignment_expression" else "value")
-        if fn is not None and fn.type == "new_expression":  # `private requests = new RequestManager()`
-            return _Body(node, {}).type_of(fn)
+        if fn is not None and fn.type in ("new_expression", "binary_expression"):  # `requests = new Manager()`,
+            return _Body(node, {}).type_of(fn)                                    # `= opts.m ?? new Manager()`
     if fn is None or fn.type not in _FUNCTIONS:
         return ""
     if (declared := fn.child_by_field_name("return_type")) is not None:
@@ -256,6 +257,14 @@ class _Body:
     def type_of(self, value: ts.Node, depth: int = 0) -> str:
         while value.type in _WRAPPERS and value.named_child_count:
             value = value.named_children[0]
+        if value.type in ("binary_expression", "ternary_expression"):  # one of two (js_value_type)
+            if depth >= _VALUE_DEPTH or (value.type == "binary_expression" and (op := value.child_by_field_name(
+                    "operator")) is not None and op.type not in ("??", "||")):
+                return ""
+            named = ("right", "left") if value.type == "binary_expression" else ("alternative", "consequence")
+            sides = [n for side in named if (n := value.child_by_field_name(side)) is not None]
+            sides.sort(key=lambda n: n.type != "new_expression")  # a class constructed: a type known, not a chain
+            return next((t for n in sides if (t := self.type_of(n, depth + 1))), "")
         if value.type == "as_expression" and value.named_child_count == 2:
             asserted = value.named_children[1]
             return text(asserted) if asserted.type in _NAMED_TYPES else ""

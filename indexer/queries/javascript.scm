@@ -18,13 +18,14 @@
 ; `#requests = new RequestManager()`: a field (a symbol, not a chunk) of the type it is given (js_value_type reads it)
 (field_definition
   property: [(property_identifier) (private_property_identifier)] @name
-  value: (new_expression)) @definition.field
+  value: [(new_expression) (binary_expression operator: ["??" "||"] right: (new_expression))]) @definition.field
 ; `constructor() { this.requests = new RequestManager(); }`: JavaScript's usual field, of its class (@owner)
 ((class_declaration name: (identifier) @owner
    body: (class_body (method_definition name: (property_identifier) @_ctor
      body: (statement_block (expression_statement (assignment_expression
        left: (member_expression object: (this) property: (property_identifier) @name)
-       right: (new_expression)) @definition.field)))))
+       right: [(new_expression)
+               (binary_expression operator: ["??" "||"] right: (new_expression))]) @definition.field)))))
  (#eq? @_ctor "constructor"))
 
 ; `const f = () => {}` / `let g = function () {}`: the whole declaration, so `export` and comments attach.

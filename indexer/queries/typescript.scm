@@ -41,7 +41,7 @@
 (public_field_definition
   name: [(property_identifier) (private_property_identifier)] @name
   !type
-  value: (new_expression)) @definition.field
+  value: [(new_expression) (binary_expression operator: ["??" "||"] right: (new_expression))]) @definition.field
 (interface_body (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field)
 (type_alias_declaration value: (object_type
   (property_signature name: (property_identifier) @name type: (type_annotation (_) @type)) @definition.field))
