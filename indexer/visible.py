@@ -528,8 +528,12 @@ def receiver(line: str) -> list[str] | None:
         while s.endswith("]", 0, end) and (opened := _call_start(s, end - 1, "[]")) > 0:  # `xs[i].`: an element
             end, elements = len(s[:opened].rstrip(" \t")), elements + 1
         if s.endswith(")", 0, end):  # a call's value: `a.f(x).` reads as `a.f` (its result type has the members)
-            end = _call_start(s, end - 1)
-            end = len(s[:end].rstrip(" \t")) if end > 0 else 0
+            close, opened = end - 1, _call_start(s, end - 1)
+            end = len(s[:opened].rstrip(" \t")) if opened > 0 else 0
+            if s[opened:opened + 1] == "(" and _word_before(s, end) in _NOT_CALLED \
+                    and (asserted := _asserted(s[opened + 1:close])) is not None:
+                parts += asserted[::-1]  # `(x as Store).`, `((Store) x).`: the type the value is asserted to have
+                break
         start = end
         while start > 0 and _is_name_char(s[start - 1]):
             start -= 1
@@ -541,6 +545,30 @@ def receiver(line: str) -> list[str] | None:
         parts.append(s[start:end])
         end = start
     return parts[::-1] or None
+
+
+# A parenthesized value with the type it is asserted to have: TypeScript's `x as Store` (the last of `x as unknown as
+# Store`), a cast `(Store) x` (Java, C#) or `(struct store *) p` (C, C++)
+_AS = re.compile(r"\bas\s+([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)\s*(?:<[^()]*>)?\s*$")
+_CAST = re.compile(r"^\s*\(\s*((?:(?:const|struct|union|enum)\s+)*[A-Za-z_$][\w$]*(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)*)"
+                   r"\s*(?:<[^()]*>)?[\s*&]*\)\s*[A-Za-z_$]")
+
+
+_NOT_CALLED = frozenset({"", "return", "await", "yield", "typeof", "void", "throw", "case", "else", "do", "in", "of"})
+
+
+def _word_before(s: str, end: int) -> str:
+    """The name that ends at `end` of `s` ("" when none does): a function called, or a keyword before a value."""
+    start = end
+    while start > 0 and _is_name_char(s[start - 1]):
+        start -= 1
+    return s[start:end]
+
+
+def _asserted(inner: str) -> list[str] | None:
+    """The type chain a parenthesized value `(inner)` is asserted or cast to, or None."""
+    m = _AS.search(inner) or _CAST.match(inner)
+    return type_chain(m.group(1)) if m is not None else None
 
 
 def _call_start(s: str, close: int, brackets: str = "()") -> int:

@@ -698,6 +698,30 @@ def test_a_field_or_a_result_that_is_one_of_two_has_either_type(tmp_path: Path) 
         assert (items[0].path, items[0].symbol) == ("src/cache.ts", "Cache.evict"), (path, text)
 
 
+def test_a_value_asserted_or_cast_at_the_cursor_has_that_type(tmp_path: Path) -> None:
+    """`(x as Store).`, `(x as unknown as Store).`, `return (x as Store).` (TypeScript) and `((Store) x).` (Java):
+    Store's members first; a call whose argument is asserted, `f(x as Store).`, is still the call's value."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/store.ts": "export class Store {\n  /** Batches. */\n  batch(): void {}\n}\n",
+        "src/other.ts": "export class Other {\n  /** Batches too. */\n  batch(): void {}\n}\n",
+        "src/use.ts": 'import { Store } from "./store";\n\nexport function run(x: unknown) {\n',
+        "src/Store.java": "package p;\n\npublic class Store {\n  /** Batches. */\n  public void batch() {}\n}\n",
+        "src/Use.java": "package p;\n\npublic class Use {\n  void run(Object x) {\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    cases = [("src/use.ts", "  (x as Store)."), ("src/use.ts", "  (x as unknown as Store)."),
+             ("src/use.ts", "  return (x as Store)."), ("src/Use.java", "    ((Store) x).")]
+    for path, text in cases:
+        source = (root / path).read_text() + text
+        items = r.context(Query(path, source.count("\n") + 1, len(text)), source=source, join=False)
+        store = "src/store.ts" if path.endswith(".ts") else "src/Store.java"
+        assert (items[0].path, items[0].symbol.rsplit(".", 2)[-2:]) == (store, ["Store", "batch"]), (text, items[0])
+
+
 def test_await_gives_what_the_promise_resolves_to(tmp_path: Path) -> None:
     """`const s = await load()` with `load(): Promise<Store>`, or an async function returning a Store: `s.` ranks
     Store's members; `for (const x of await many())`-style elements of a `Promise<Store[]>` are Stores too."""

@@ -199,6 +199,11 @@ def test_a_call_s_value_continues_a_chain() -> None:
     assert receiver("m.Desc.Fields().Get(i).") == ["m", "Desc", "Fields", "Get"]
     assert receiver("f(g(x)) .") == ["f"]
     assert receiver("(x).") is None and receiver("a).") is None
+    # a value asserted or cast to a type: that type's members (a call of an asserted argument is the call's)
+    assert receiver("  (e as CustomEvent).") == ["CustomEvent"] and receiver("  f(x as Bar).") == ["f"]
+    assert receiver("  return (this.c as ns.Cache<T>).data.") == ["ns", "Cache", "data"]
+    assert receiver("  ((Foo) obj).") == ["Foo"] and receiver("  ((struct foo *) p)->") == ["foo"]
+    assert receiver("  (a || b).") is None and receiver("  (a)(b).") is None
     v = read("m.go", "n := m.Desc.Fields().Get(len(xs)).Name()\n", 2, 0, None)
     chains = [list(u[0]) for u in v.uses]
     assert ["m", "Desc", "Fields", "Get", "Name"] in chains and ["len"] in chains
