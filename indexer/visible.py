@@ -507,9 +507,10 @@ def _is_name_start(c: str) -> bool:
     return c.isascii() and (c.isalpha() or c in "_$")
 
 
-def receiver(line: str) -> list[str] | None:
+def receiver(line: str, depth: int = 0) -> list[str] | None:
     """The name chain before a trailing "." / "::" / "->" at the end of `line` (`a.b.` -> ["a", "b"]), or None.
-    One backward pass: a regular expression anchored at the end is tried from every start, quadratic in the line."""
+    One backward pass: a regular expression anchored at the end is tried from every start, quadratic in the line.
+    `depth`: parentheses read into so far (a value in parentheses is read as if it stood alone, PARENTHESES deep)."""
     s = line[-LINE_WINDOW:]
     end = len(s)
     parts: list[str] = []
@@ -530,9 +531,9 @@ def receiver(line: str) -> list[str] | None:
         if s.endswith(")", 0, end):  # a call's value: `a.f(x).` reads as `a.f` (its result type has the members)
             close, opened = end - 1, _call_start(s, end - 1)
             end = len(s[:opened].rstrip(" \t")) if opened > 0 else 0
-            if s[opened:opened + 1] == "(" and _word_before(s, end) in _NOT_CALLED \
-                    and (asserted := _asserted(s[opened + 1:close])) is not None:
-                parts += asserted[::-1]  # `(x as Store).`, `((Store) x).`: the type the value is asserted to have
+            if s[opened:opened + 1] == "(" and depth < PARENTHESES \
+                    and (held := _parenthesized(s, end, s[opened + 1:close], depth)) is not None:
+                parts += held[::-1]
                 break
         start = end
         while start > 0 and _is_name_char(s[start - 1]):
@@ -554,7 +555,8 @@ _CAST = re.compile(r"^\s*\(\s*((?:(?:const|struct|union|enum)\s+)*[A-Za-z_$][\w$
                    r"\s*(?:<[^()]*>)?[\s*&]*\)\s*[A-Za-z_$]")
 
 
-_NOT_CALLED = frozenset({"", "return", "await", "yield", "typeof", "void", "throw", "case", "else", "do", "in", "of"})
+PARENTHESES = 4  # values in parentheses read into, one in another (`((await (x as T).load()))`)
+_NOT_CALLED = frozenset({"return", "await", "yield", "typeof", "void", "throw", "case", "else", "do", "in", "of"})
 
 
 def _word_before(s: str, end: int) -> str:
@@ -563,6 +565,18 @@ def _word_before(s: str, end: int) -> str:
     while start > 0 and _is_name_char(s[start - 1]):
         start -= 1
     return s[start:end]
+
+
+def _parenthesized(s: str, end: int, inner: str, depth: int) -> list[str] | None:
+    """The chain of the value in parentheses whose `(` follows `s[:end]` (None when they are a call's arguments, or
+    hold no chain): a type asserted (`(x as Store)`, `((Store) x)`, Go's `v.(*Store)`), else the chain of what they
+    hold (`(await load())`, `(new Store())`: read as if it stood alone)."""
+    before = s[end - 1] if end > 0 else ""
+    if before == ".":  # Go's `v.(*T)`
+        return type_chain(inner)
+    if before and (before in ")]>" or (_is_name_char(before) and _word_before(s, end) not in _NOT_CALLED)):
+        return None  # a call's arguments: `f(x)`, `f<T>(x)`, `(f)(x)`, `fs[0](x)` (but `return (x)`)
+    return _asserted(inner) or receiver(inner.strip() + ".", depth + 1)
 
 
 def _asserted(inner: str) -> list[str] | None:

@@ -597,3 +597,12 @@ def test_a_local_hides_a_package_level_name_of_its_spelling(tmp_path: Path) -> N
     items = r.context(Query("use.go", 3, end_line=13), k=20, join=False)
     used = used_symbols(items)
     assert {"maxSize", "reader.next"} <= used and not {"debug", "tableBits"} & used, [(i.symbol, i.why) for i in items]
+
+
+def test_a_type_assertion_at_the_cursor_has_the_asserted_type(shop: Retriever) -> None:
+    """`v.(*cart.Cart).` in a function given an `any`: Cart's methods first (Go's type assertion)."""
+    source = ("package main\n\nimport \"example.com/shop/cart\"\n\nfunc count(v any) int {\n"
+              "\treturn v.(*cart.Cart).")
+    items = shop.context(Query("cmd/shop/count.go", 6, len("\treturn v.(*cart.Cart).")), source=source, join=False)
+    assert items[0].symbol in ("Cart.Add", "Cart.Sum", "Cart.Count") and "receiver=1.00" in items[0].why, \
+        [(i.symbol, i.why) for i in items[:3]]

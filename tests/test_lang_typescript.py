@@ -714,7 +714,8 @@ def test_a_value_asserted_or_cast_at_the_cursor_has_that_type(tmp_path: Path) ->
     })
     r = Retriever(index_of(root, tmp_path / "data"))
     cases = [("src/use.ts", "  (x as Store)."), ("src/use.ts", "  (x as unknown as Store)."),
-             ("src/use.ts", "  return (x as Store)."), ("src/Use.java", "    ((Store) x).")]
+             ("src/use.ts", "  return (x as Store)."), ("src/use.ts", "  (new Store())."),
+             ("src/Use.java", "    ((Store) x).")]
     for path, text in cases:
         source = (root / path).read_text() + text
         items = r.context(Query(path, source.count("\n") + 1, len(text)), source=source, join=False)

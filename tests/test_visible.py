@@ -198,12 +198,18 @@ def test_a_call_s_value_continues_a_chain() -> None:
     assert receiver("  return catalog.find(title).") == ["catalog", "find"]
     assert receiver("m.Desc.Fields().Get(i).") == ["m", "Desc", "Fields", "Get"]
     assert receiver("f(g(x)) .") == ["f"]
-    assert receiver("(x).") is None and receiver("a).") is None
-    # a value asserted or cast to a type: that type's members (a call of an asserted argument is the call's)
+    assert receiver("a).") is None
+    # a value in parentheses: the type it is asserted or cast to (Go's `v.(*T)` too), else its own chain; a call's
+    # arguments (`f(x as Bar)`, `(f)(x)`, `fs[0](x)`, `f<T>(x)`) are the call's value
     assert receiver("  (e as CustomEvent).") == ["CustomEvent"] and receiver("  f(x as Bar).") == ["f"]
     assert receiver("  return (this.c as ns.Cache<T>).data.") == ["ns", "Cache", "data"]
     assert receiver("  ((Foo) obj).") == ["Foo"] and receiver("  ((struct foo *) p)->") == ["foo"]
-    assert receiver("  (a || b).") is None and receiver("  (a)(b).") is None
+    assert receiver("\tn := v.(*pkg.Node).") == ["pkg", "Node"] and receiver("(x).") == ["x"]
+    assert receiver("  (await this.client.get(id)).") == ["this", "client", "get"]
+    assert receiver("  (new Store()).") == ["Store"]
+    for call in ("  (a)(b).", "  fs[0](x).", "  f<T>(x)."):
+        assert receiver(call) is None, call
+    assert receiver("(" * 600 + "x" + ")" * 600 + ".") is None  # read PARENTHESES deep, no deeper
     v = read("m.go", "n := m.Desc.Fields().Get(len(xs)).Name()\n", 2, 0, None)
     chains = [list(u[0]) for u in v.uses]
     assert ["m", "Desc", "Fields", "Get", "Name"] in chains and ["len"] in chains
