@@ -303,17 +303,18 @@ class Retriever:
 
         members_of_this: dict[str, Target | None] = {}
 
-        def head(chain: list[str], hidden: bool = False) -> tuple[Target | None, list[str]]:
+        def head(chain: list[str], hidden: bool = False, receiving: bool = False) -> tuple[Target | None, list[str]]:
             """What a chain's head names, and the rest of the chain: an imported or package name (unless a local
             of the same name `hidden` it); else a name (or `self.name`) whose declared type is a class-like
             definition; `self`/`this` (the enclosing class, its members inherited too); `super` (its first base;
-            called alone, the base's constructor); a bare member name where the language reads it as `this.name`."""
+            called alone, the base's constructor, unless `receiving`: `super.` at the cursor, Python's `super().`);
+            a bare member name where the language reads it as `this.name`."""
             if chain[0] == "super" and enclosing is not None:
                 bases = g.bases(enclosing[1])
                 if not bases:
                     return None, chain[1:]
                 base: Target = ("def", bases[0])
-                if len(chain) == 1:  # `super(...)`: Java's `Base.Base`, TypeScript's `constructor`
+                if len(chain) == 1 and not receiving:  # `super(...)`: Java's `Base.Base`, TypeScript's `constructor`
                     return g.resolve_attr(base, bases[0].name) or g.resolve_attr(base, "constructor") or base, []
                 return base, chain[1:]
             if not hidden and (t := resolve_head(chain[0])) is not None:
@@ -564,7 +565,7 @@ class Retriever:
                 add_members(("def", owner), "class_member")
         receiver: Target | None = None
         if v.receiver:
-            receiver, rest = head(v.receiver)
+            receiver, rest = head(v.receiver, receiving=True)
             for attr in rest:
                 receiver = g.resolve_attr(receiver, attr) if receiver is not None else None
             if receiver is not None:

@@ -723,6 +723,41 @@ def test_a_value_asserted_or_cast_at_the_cursor_has_that_type(tmp_path: Path) ->
         assert (items[0].path, items[0].symbol.rsplit(".", 2)[-2:]) == (store, ["Store", "batch"]), (text, items[0])
 
 
+def test_super_at_the_cursor_ranks_the_base_s_members(tmp_path: Path) -> None:
+    """`super.` in a method (TypeScript, Java) and Python's `super().`: the members of the base class, which has a
+    constructor, first (`super(...)` called alone is that constructor, elsewhere)."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/base.ts": "export class Base {\n  constructor(readonly n = 0) {}\n\n  /** Copies. */\n  copy(): Base {\n"
+                       "    return this;\n  }\n}\n",
+        "src/other.ts": "export class Other {\n  /** Copies too. */\n  copy(): Other {\n    return this;\n  }\n}\n",
+        "src/leaf.ts": 'import { Base } from "./base";\n\nexport class Leaf extends Base {\n  copy(): Leaf {\n'
+                       "    return super.copy() as Leaf;\n  }\n}\n",
+        "src/Base.java": "package p;\n\npublic class Base {\n  public Base() {}\n\n  /** Copies. */\n"
+                         "  public Base copy() {\n    return this;\n  }\n}\n",
+        "src/Leaf.java": "package p;\n\npublic class Leaf extends Base {\n  public Leaf copy() {\n"
+                         "    return (Leaf) super.copy();\n  }\n}\n",
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class Base:\n    def __init__(self):\n        self.n = 0\n\n    def copy(self):\n"
+                       "        return self\n",
+        "pkg/other.py": "class Other:\n    def copy(self):\n        return self\n",
+        "pkg/leaf.py": "from .base import Base\n\n\nclass Leaf(Base):\n    def copy(self):\n"
+                       "        return super().copy()\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    for path, base in (("src/leaf.ts", "src/base.ts"), ("src/Leaf.java", "src/Base.java"),
+                       ("pkg/leaf.py", "pkg/base.py")):
+        lines = (root / path).read_text().split("\n")
+        at = next(n for n, line in enumerate(lines, 1) if "super" in line)
+        before = lines[at - 1][:lines[at - 1].index("copy()", lines[at - 1].index("super"))]  # `... super.`
+        items = r.context(Query(path, at, len(before)), join=False)
+        assert (items[0].path, items[0].symbol.rsplit(".", 2)[-2:]) == (base, ["Base", "copy"]), (path, items[:2])
+        assert "receiver=1.00" in items[0].why, (path, items[0].why)  # as the receiver's, not as a member of `this`
+
+
 def test_await_gives_what_the_promise_resolves_to(tmp_path: Path) -> None:
     """`const s = await load()` with `load(): Promise<Store>`, or an async function returning a Store: `s.` ranks
     Store's members; `for (const x of await many())`-style elements of a `Promise<Store[]>` are Stores too."""
