@@ -216,6 +216,8 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
                 break
         if spec is not None and spec.name in _JS_LIKE:
             _open_elements(v, whole)
+        elif spec is not None and spec.name in _TYPED_LOOPS:
+            _open_typed_loops(v, whole)
     elif selection is not None:
         v.function_start = selection[0]
     kinds: dict[str, list[list[str]]] = {}
@@ -256,6 +258,33 @@ def _open_elements(v: Visible, lines: list[str]) -> None:
         if "for" in line:
             for m in _OPEN_FOR_OF.finditer(line):
                 _bind_element(v, m.group(1), m.group(2), i + 1)
+
+
+_TYPED_LOOPS = frozenset({"java", "cpp"})
+# `for (Element el : els)`, `for (final Map.Entry<K, V> e : m.entrySet())`, `for (const Slice& key : keys)`, `for
+# (var x : xs)`, `for (auto& x : xs)`: the type written, or (var, auto) an element of what the loop goes over
+_OPEN_FOR_TYPED = re.compile(r"\bfor\s*\(\s*(?:final\s+)?((?:const\s+)?[A-Za-z_$][\w$]*"
+                             r"(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)*(?:\s*<[^()]*>)?(?:\s*[*&])*)\s*(?<![\w$])"
+                             r"([A-Za-z_$][\w$]*)\s*:(?!:)\s*"
+                             r"((?:this\.)?[A-Za-z_$][\w$]*(?:\s*(?:\.|->)\s*[A-Za-z_$][\w$]*|\([^()]*\)){0,16})\s*\)")
+
+
+def _open_typed_loops(v: Visible, lines: list[str]) -> None:
+    """The variables of the typed loops above a cursor (Java's enhanced `for`, C++'s range `for`), read from the
+    text as `_open_elements` reads JavaScript's: the block the cursor is in is still open, and the parse's error
+    recovery leaves the loop in pieces that the types query cannot match. A type the parse gave on the same or a
+    later line stays."""
+    for i in range(max(0, len(lines) - OPEN_LINES), len(lines)):
+        if "for" not in lines[i]:
+            continue
+        for m in _OPEN_FOR_TYPED.finditer(lines[i]):
+            written, name = m.group(1).strip(), m.group(2)
+            if written.rstrip("&* ") in ("var", "auto", "const auto"):
+                _bind_element(v, name, m.group(3), i + 1)
+            elif v.type_lines.get(name, 0) < i + 1 and (chain := type_chain(written)) is not None:
+                v.types[name] = chain
+                v.type_lines[name] = i + 1
+                v.declared.setdefault(name, []).append(i + 1)
 
 
 def _bind_element(v: Visible, name: str, iterated: str, line: int) -> None:

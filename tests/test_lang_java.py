@@ -310,3 +310,34 @@ def test_super_static_star_imports_enum_constants_and_a_method_named_as_a_field(
     used = {(i.symbol, i.start_line) for i in items if "used" in " ".join(i.why)}
     assert {("Base.Base", 8), ("Ids.ID_A", 4), ("Feature.enabledIn", 6), ("MathUtils.pow10", 6)} <= used, used
     assert ("Base.Base", 4) not in used  # an item's lines start at its doc comment
+
+
+def test_the_variable_of_an_open_typed_loop_has_its_type(tmp_path: Path) -> None:
+    """`for (Element el : els) {` then `el.` on the next lines (Java), `for (const Slice& key : keys) {` then
+    `key.` (C++): the block is still open at the cursor, which the parse leaves in pieces, so the loop is read from
+    the text; `for (var x : xs)` and `for (auto& x : xs)` are elements of what they go over."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/Element.java": "package p;\n\npublic class Element {\n  /** Its name. */\n  public String tagName() {\n"
+                            "    return \"\";\n  }\n}\n",
+        "src/Other.java": "package p;\n\npublic class Other {\n  /** Its name too. */\n  public String tagName() {\n"
+                          "    return \"\";\n  }\n}\n",
+        "src/Use.java": "package p;\n\nimport java.util.List;\n\npublic class Use {\n"
+                        "  void run(List<Element> els) {\n    for (Element el : els) {\n      if (el != null)\n",
+        "db/slice.h": "class Slice {\n public:\n  // Its size.\n  int size() const { return 0; }\n};\n",
+        "db/other.h": "class Other {\n public:\n  // Its size too.\n  int size() const { return 0; }\n};\n",
+        "db/use.cc": "#include \"slice.h\"\n\nvoid run(const Slice* keys, int n) {\n"
+                     "  for (const Slice& key : KeysOf(keys, n)) {\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    for path, text, want in (("src/Use.java", "        el.", "Element.tagName"),
+                             ("db/use.cc", "    key.", "Slice.size")):
+        source = (root / path).read_text() + text
+        items = r.context(Query(path, source.count("\n") + 1, len(text)), source=source, join=False)
+        assert items[0].symbol.endswith(want) and "receiver=1.00" in items[0].why, (path, items[:2])
+    for text, path in (("  void f(java.util.List<Element> xs) {\n    for (var x : xs) {\n      x.", "A.java"),
+                       ("void f() {\n  for (auto& it : db->iters()) {\n    it->", "a.cc")):
+        v = read(path, text, text.count("\n") + 1, None, None)
+        name = "x" if path == "A.java" else "it"
+        assert v.types[name][-1] == "[]", v.types
