@@ -320,6 +320,9 @@ class Retriever:
             if not hidden and (t := resolve_head(chain[0])) is not None:
                 return t, chain[1:]
             if chain[0] in _SELF and len(chain) > 1:
+                if enclosing is not None and (m := g.resolve_attr(enclosing, chain[1])) is not None \
+                        and m[0] == "def" and g.type_of(m[1]) is not None:
+                    return enclosing, chain[1:]  # `this.data` of a field declared with a type: not a local `data`
                 if (t := typed(chain[1])) is not None:
                     return t, chain[2:]
                 return enclosing, chain[1:]

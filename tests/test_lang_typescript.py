@@ -758,6 +758,31 @@ def test_super_at_the_cursor_ranks_the_base_s_members(tmp_path: Path) -> None:
         assert "receiver=1.00" in items[0].why, (path, items[0].why)  # as the receiver's, not as a member of `this`
 
 
+def test_this_field_is_the_field_not_a_local_of_its_name(tmp_path: Path) -> None:
+    """`const data: Other = ...; this.data.` (TypeScript, Java): the field's declared type, not the local's."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/cache.ts": "export class Cache {\n  /** Drops. */\n  evict(): void {}\n}\n",
+        "src/other.ts": "export class Other {\n  /** Drops too. */\n  evict(): void {}\n}\n",
+        "src/store.ts": 'import { Cache } from "./cache";\nimport { Other } from "./other";\n\nexport class Store {\n'
+                        "  private data: Cache = new Cache();\n\n  run(): void {\n"
+                        "    const data: Other = new Other();\n    this.data.evict();\n  }\n}\n",
+        "src/Cache.java": "package p;\n\npublic class Cache {\n  /** Drops. */\n  public void evict() {}\n}\n",
+        "src/Other.java": "package p;\n\npublic class Other {\n  /** Drops too. */\n  public void evict() {}\n}\n",
+        "src/Store.java": "package p;\n\npublic class Store {\n  private final Cache data = new Cache();\n\n"
+                          "  void run() {\n    Other data = new Other();\n    this.data.evict();\n  }\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    for path, cache in (("src/store.ts", "src/cache.ts"), ("src/Store.java", "src/Cache.java")):
+        lines = (root / path).read_text().split("\n")
+        at = next(n for n, line in enumerate(lines, 1) if "this.data.evict" in line)
+        items = r.context(Query(path, at, lines[at - 1].index("evict")), join=False)
+        assert (items[0].path, items[0].symbol.rsplit(".", 2)[-2:]) == (cache, ["Cache", "evict"]), (path, items[:2])
+
+
 def test_await_gives_what_the_promise_resolves_to(tmp_path: Path) -> None:
     """`const s = await load()` with `load(): Promise<Store>`, or an async function returning a Store: `s.` ranks
     Store's members; `for (const x of await many())`-style elements of a `Promise<Store[]>` are Stores too."""
