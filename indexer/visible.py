@@ -204,9 +204,10 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
     v.uses = scan.uses
     if selection is None and lines:
         v.line_prefix = lines[-1]
-        last = lines[-1]
-        if last.lstrip().startswith(".") and len(lines) > 1:  # a chain continued on this line: `x\n  .`
-            last = lines[-2].rstrip() + last.lstrip()
+        last, above = lines[-1], len(lines) - 2
+        while last.lstrip().startswith(".") and above >= max(0, len(lines) - 1 - CHAIN_LINES):
+            last = lines[above].rstrip() + last.lstrip()  # a chain continued on this line: `x\n  .f()\n  .`
+            above -= 1
         v.receiver = receiver(last)
         v.before = text if gap is None else "\n".join(whole[len(whole) - _reach(whole, range(len(whole) - 1, -1, -1),
                                                                                   BEFORE_CHARS):])
@@ -233,6 +234,7 @@ def read(path: str, source: str, line: int, col: int | None, end_line: int | Non
 
 _JS_LIKE = frozenset({"javascript", "typescript", "tsx"})
 OPEN_LINES = 80  # lines above a cursor read for the loops and callbacks it may be in
+CHAIN_LINES = 8  # lines above a cursor's line starting with `.` read for the chain it continues
 _EACH_CALL = re.compile(  # `.forEach((x) =>`, `?.map(x =>`: the chain before it is read backwards (_CALLED_CHAIN)
     r"\??\.(?:forEach|map|flatMap|filter|find|findLast|findIndex|findLastIndex|some|every)"
     r"\(\s*(?:async\s+)?(?:\(\s*([A-Za-z_$][\w$]*)\s*(?:,[^():]*)?\)|([A-Za-z_$][\w$]*))\s*=>")

@@ -190,6 +190,9 @@ def test_optional_and_non_null_chains_and_a_chain_continued_on_the_next_line() -
     v = read("m.ts", "const q = client?.watchQuery(opts);\nthis.manager\n  .", 3, 3, None)
     assert ("client", "watchQuery") in [u[0] for u in v.uses]
     assert v.receiver == ["this", "manager"]
+    # over several lines, each continuing the chain (a builder): the whole chain
+    source = "Connection c = Jsoup.connect(url)\n    .data(formData())\n    .timeout(3)\n    ."
+    assert read("M.java", source, 4, 5, None).receiver == ["Jsoup", "connect", "data", "timeout"]
 
 
 def test_a_call_s_value_continues_a_chain() -> None:
