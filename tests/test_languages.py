@@ -79,6 +79,7 @@ def test_python() -> None:
     assert not parsed.has_errors
     assert kinds(parsed) == {
         ("log", "constant"), ("LOW_STOCK", "constant"), ("Inventory", "class"), ("Inventory.__init__", "method"),
+        ("Inventory.counts", "field"),  # `self.counts = ...` in __init__
         ("Inventory.total", "method"), ("Inventory.add", "method"), ("low_stock", "function"),
     }
     assert lines(symbol(parsed, "Inventory.total")) == (18, 20, 19)  # starts at its decorator

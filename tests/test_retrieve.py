@@ -325,6 +325,36 @@ def test_a_value_that_is_one_of_two_has_either_type(tmp_path):
         assert (items[0].path, items[0].symbol) == ("pkg/cache.py", "Cache.evict"), (written, symbols(items))
 
 
+def test_a_class_s_attributes_have_the_types_they_are_given(tmp_path):
+    """Attributes assigned in `__init__` (`self.cache = Cache()`, `self.cache = cache` of a parameter `cache: Cache`,
+    `self.other = other or Cache()`) and annotated in a class body (a dataclass's `cache: Cache`) are fields of their
+    class with that type (symbols, no chunks): `store.cache.` from another file ranks Cache's members."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/cache.py": "class Cache:\n    def evict(self):\n        return self\n",
+        "pkg/other.py": "class Other:\n    def evict(self):\n        return self\n",
+        "pkg/store.py": "from dataclasses import dataclass\n\nfrom .cache import Cache\n\n\nclass Store:\n"
+                        "    def __init__(self, given: Cache, other=None):\n        self.made = Cache()\n"
+                        "        self.given = given\n        self.either = other or Cache()\n        self.n = 0\n\n\n"
+                        "@dataclass\nclass Conf:\n    cache: Cache\n    size: int = 0\n",
+        "pkg/use.py": "from .store import Conf, Store\n\n\ndef run(store: Store, conf: Conf):\n    return 1\n",
+    })
+    index = index_of(root, tmp_path / "data")
+    rows = index.store.db.execute("SELECT qualname, kind, type FROM symbols WHERE path = 'pkg/store.py' AND "
+                                  "kind = 'field' ORDER BY qualname")
+    assert rows.fetchall() == [("Conf.cache", "field", "Cache"), ("Conf.size", "field", "int"),
+                               ("Store.either", "field", "Cache"), ("Store.given", "field", "Cache"),
+                               ("Store.made", "field", "Cache"), ("Store.n", "field", "")]
+    assert index.store.db.execute("SELECT count(*) FROM chunks WHERE symbol LIKE '%.made'").fetchone() == (0,)
+    r = Retriever(index)
+    source = (root / "pkg/use.py").read_text()
+    for text in ("    store.made.", "    store.given.", "    store.either.", "    conf.cache."):
+        items = r.context(Query("pkg/use.py", 6, len(text)), source=source + text, join=False)
+        assert (items[0].path, items[0].symbol) == ("pkg/cache.py", "Cache.evict"), (text, symbols(items))
+
+
 def test_a_barrel_re_export_leads_to_the_defining_file(tmp_path):
     """`import {formatPrice} from './lib'` where lib/index.ts only re-exports it: the definition is found."""
     from ragls.indexer.index import Index
