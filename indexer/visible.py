@@ -564,7 +564,7 @@ def receiver(line: str, depth: int = 0) -> list[str] | None:
             end = len(s[:opened].rstrip(" \t")) if opened > 0 else 0
             if s[opened:opened + 1] == "(" and depth < PARENTHESES \
                     and (held := _parenthesized(s, end, s[opened + 1:close], depth)) is not None:
-                parts += held[::-1]
+                parts += [ELEMENT] * elements + held[::-1]  # `(await loadAll())[0].`: an element of its value
                 break
         start = end
         while start > 0 and _is_name_char(s[start - 1]):

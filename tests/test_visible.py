@@ -209,7 +209,7 @@ def test_a_call_s_value_continues_a_chain() -> None:
     assert receiver("  ((Foo) obj).") == ["Foo"] and receiver("  ((struct foo *) p)->") == ["foo"]
     assert receiver("\tn := v.(*pkg.Node).") == ["pkg", "Node"] and receiver("(x).") == ["x"]
     assert receiver("  (await this.client.get(id)).") == ["this", "client", "get"]
-    assert receiver("  (new Store()).") == ["Store"]
+    assert receiver("  (new Store()).") == ["Store"] and receiver("  (await loadAll())[0].") == ["loadAll", "[]"]
     for call in ("  (a)(b).", "  fs[0](x).", "  f<T>(x)."):
         assert receiver(call) is None, call
     assert receiver("(" * 600 + "x" + ")" * 600 + ".") is None  # read PARENTHESES deep, no deeper
