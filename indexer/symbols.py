@@ -185,6 +185,7 @@ def nest(defs: list[Span]) -> list[Symbol]:
     containment."""
     out: list[Symbol] = []
     stack: list[tuple[int, int, Symbol]] = []  # (start byte, end byte, symbol) of the definitions enclosing the next
+    attributes: dict[tuple[str, str], int] = {}  # (class, name) -> where in `out` its field is
     for start, end, sym in sorted(defs, key=lambda d: (d[0], -d[1])):
         while stack and (stack[-1][1] < end or stack[-1][:2] == (start, end)):  # `a, b int`: siblings, not nested
             stack.pop()
@@ -193,6 +194,17 @@ def nest(defs: list[Span]) -> list[Symbol]:
             out.append(sym)
             stack.append((start, end, sym))
             continue
+        if sym.kind == "field" and parent is not None and parent.kind in ("method", "function"):
+            # an attribute a method gives its instance (Python's `self.x = ...`): a field of the class around it,
+            # once, with the first type it is given (`self.x = None` in `close()` does not undo `__init__`'s)
+            if (parent := next((s for _, _, s in reversed(stack) if s.kind in CLASS_KINDS), None)) is None:
+                continue
+            key = (parent.qualname, sym.name)
+            if (at := attributes.get(key)) is not None:
+                if not out[at].type and sym.type:
+                    out[at] = replace(out[at], type=sym.type)
+                continue
+            attributes[key] = len(out)
         kind = sym.kind
         if parent is not None and parent.kind in CLASS_KINDS and kind == "function":
             kind = "method"

@@ -326,9 +326,10 @@ def test_a_value_that_is_one_of_two_has_either_type(tmp_path):
 
 
 def test_a_class_s_attributes_have_the_types_they_are_given(tmp_path):
-    """Attributes assigned in `__init__` (`self.cache = Cache()`, `self.cache = cache` of a parameter `cache: Cache`,
-    `self.other = other or Cache()`) and annotated in a class body (a dataclass's `cache: Cache`) are fields of their
-    class with that type (symbols, no chunks): `store.cache.` from another file ranks Cache's members."""
+    """Attributes its methods give an instance (`self.cache = Cache()`, `self.cache = cache` of a parameter `cache:
+    Cache`, `self.other = other or Cache()`, in `__init__` or another method, in a block or not) and annotated in a
+    class body (a dataclass's `cache: Cache`) are fields of their class, once each, with the first type they are given
+    (symbols, no chunks): `store.cache.` from another file ranks Cache's members."""
     from .conftest import index_of, write_tree
 
     root = write_tree(tmp_path / "repo", {
@@ -337,7 +338,9 @@ def test_a_class_s_attributes_have_the_types_they_are_given(tmp_path):
         "pkg/other.py": "class Other:\n    def evict(self):\n        return self\n",
         "pkg/store.py": "from dataclasses import dataclass\n\nfrom .cache import Cache\n\n\nclass Store:\n"
                         "    def __init__(self, given: Cache, other=None):\n        self.made = Cache()\n"
-                        "        self.given = given\n        self.either = other or Cache()\n        self.n = 0\n\n\n"
+                        "        self.given = given\n        if other:\n            self.either = other or Cache()\n"
+                        "        self.n = 0\n\n    def close(self):\n        self.made = None\n"
+                        "        self.late = Cache()\n\n\ndef free(self):\n    self.loose = Cache()\n\n\n"
                         "@dataclass\nclass Conf:\n    cache: Cache\n    size: int = 0\n",
         "pkg/use.py": "from .store import Conf, Store\n\n\ndef run(store: Store, conf: Conf):\n    return 1\n",
     })
@@ -346,11 +349,12 @@ def test_a_class_s_attributes_have_the_types_they_are_given(tmp_path):
                                   "kind = 'field' ORDER BY qualname")
     assert rows.fetchall() == [("Conf.cache", "field", "Cache"), ("Conf.size", "field", "int"),
                                ("Store.either", "field", "Cache"), ("Store.given", "field", "Cache"),
-                               ("Store.made", "field", "Cache"), ("Store.n", "field", "")]
+                               ("Store.late", "field", "Cache"), ("Store.made", "field", "Cache"),
+                               ("Store.n", "field", "")]
     assert index.store.db.execute("SELECT count(*) FROM chunks WHERE symbol LIKE '%.made'").fetchone() == (0,)
     r = Retriever(index)
     source = (root / "pkg/use.py").read_text()
-    for text in ("    store.made.", "    store.given.", "    store.either.", "    conf.cache."):
+    for text in ("    store.made.", "    store.given.", "    store.either.", "    store.late.", "    conf.cache."):
         items = r.context(Query("pkg/use.py", 6, len(text)), source=source + text, join=False)
         assert (items[0].path, items[0].symbol) == ("pkg/cache.py", "Cache.evict"), (text, symbols(items))
 

@@ -42,7 +42,7 @@ _CLASS_LIKE_NAME = re.compile(r"^(?:[A-Za-z_]\w*\.)*_*[A-Z]")  # `Cache()`, `mod
 
 
 def python_value_type(node: ts.Node) -> str:
-    """The type an attribute assigned in `__init__` takes (`self.x = ...`, the assignment `node`): what it is
+    """The type an attribute a method assigns takes (`self.x = ...`, the assignment `node`): what it is
     annotated with, the class it constructs (a CapWords call), the annotation of the parameter it is given, or of
     either operand of `a or B()`; "" otherwise."""
     if node.type != "assignment" or (value := node.child_by_field_name("right")) is None:

@@ -6,15 +6,13 @@
 (module (expression_statement (assignment left: (identifier) @name) @definition.constant))
 
 ; A class's attributes, for what `obj.attr.` reaches (a symbol, not a chunk: shown with the class): annotated in the
-; class body (dataclasses, attrs, pydantic: `cache: Cache`), and assigned in `__init__` (`self.cache = Cache()`,
-; `self.cache = cache` of a parameter `cache: Cache`; python_value_type reads the type)
+; class body (dataclasses, attrs, pydantic: `cache: Cache`), and given by its methods (`self.cache = Cache()`,
+; `self.cache = cache` of a parameter `cache: Cache`; python_value_type reads the type, symbols.nest makes it the
+; class's, once)
 (class_definition body: (block (expression_statement
   (assignment left: (identifier) @name type: (type) @type) @definition.field)))
-((class_definition name: (identifier) @owner
-   body: (block (function_definition name: (identifier) @_init
-     body: (block (expression_statement (assignment
-       left: (attribute object: (identifier) @_self attribute: (identifier) @name)) @definition.field)))))
- (#eq? @_init "__init__") (#eq? @_self "self"))
+((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @name)) @definition.field
+ (#eq? @_self "self"))
 
 (call function: [
     (identifier) @name
