@@ -783,6 +783,21 @@ def test_this_field_is_the_field_not_a_local_of_its_name(tmp_path: Path) -> None
         assert (items[0].path, items[0].symbol.rsplit(".", 2)[-2:]) == (cache, ["Cache", "evict"]), (path, items[:2])
 
 
+def test_a_javascript_constructor_field_of_a_nested_class_is_named_under_it(tmp_path: Path) -> None:
+    """`this.c = new Cache()` in the constructor of a class declared inside a function: the field is
+    `make.Local.c`, the member of that class, as its methods are (symbols.nest)."""
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/cache.js": "export class Cache {\n  evict() {}\n}\n",
+        "src/outer.js": 'import { Cache } from "./cache";\n\nexport function make() {\n  class Local {\n'
+                        "    constructor() {\n      this.c = new Cache();\n    }\n  }\n  return new Local();\n}\n",
+    })
+    index = index_of(root, tmp_path / "data")
+    rows = index.store.db.execute("SELECT qualname, parent, type FROM symbols WHERE kind = 'field'")
+    assert rows.fetchall() == [("make.Local.c", "make.Local", "Cache")]
+
+
 def test_await_gives_what_the_promise_resolves_to(tmp_path: Path) -> None:
     """`const s = await load()` with `load(): Promise<Store>`, or an async function returning a Store: `s.` ranks
     Store's members; `for (const x of await many())`-style elements of a `Promise<Store[]>` are Stores too."""

@@ -19,8 +19,9 @@
 (field_definition
   property: [(property_identifier) (private_property_identifier)] @name
   value: [(new_expression) (binary_expression operator: ["??" "||"] right: (new_expression))]) @definition.field
-; `constructor() { this.requests = new RequestManager(); }`: JavaScript's usual field, of its class (@owner)
-((class_declaration name: (identifier) @owner
+; `constructor() { this.requests = new RequestManager(); }`: JavaScript's usual field, of the class around it
+; (symbols.nest makes a field found in a method its class's, qualified: a nested class's fields too)
+((class_declaration
    body: (class_body (method_definition name: (property_identifier) @_ctor
      body: (statement_block (expression_statement (assignment_expression
        left: (member_expression object: (this) property: (property_identifier) @name)
