@@ -303,6 +303,12 @@ class Retriever:
 
         members_of_this: dict[str, Target | None] = {}
 
+        def member_of_this(name: str) -> Target | None:
+            """The enclosing class's member `name` (its own or inherited), asked once a request."""
+            if name not in members_of_this:
+                members_of_this[name] = g.resolve_attr(enclosing, name) if enclosing is not None else None
+            return members_of_this[name]
+
         def head(chain: list[str], hidden: bool = False, receiving: bool = False) -> tuple[Target | None, list[str]]:
             """What a chain's head names, and the rest of the chain: an imported or package name (unless a local
             of the same name `hidden` it); else a name (or `self.name`) whose declared type is a class-like
@@ -320,8 +326,7 @@ class Retriever:
             if not hidden and (t := resolve_head(chain[0])) is not None:
                 return t, chain[1:]
             if chain[0] in _SELF and len(chain) > 1:
-                if enclosing is not None and (m := g.resolve_attr(enclosing, chain[1])) is not None \
-                        and m[0] == "def" and g.type_of(m[1]) is not None:
+                if (m := member_of_this(chain[1])) is not None and m[0] == "def" and g.type_of(m[1]) is not None:
                     return enclosing, chain[1:]  # `this.data` of a field declared with a type: not a local `data`
                 if (t := typed(chain[1])) is not None:
                     return t, chain[2:]
@@ -340,11 +345,8 @@ class Retriever:
                 t = types.value(declared[1:] if declared[0] == ELEMENT else [*declared, ELEMENT])
                 if t is not None:
                     return t, chain[2:]
-            if implicit_this and enclosing is not None:  # a field, before a name another method declared
-                if chain[0] not in members_of_this:
-                    members_of_this[chain[0]] = g.resolve_attr(enclosing, chain[0])
-                if members_of_this[chain[0]] is not None:
-                    return members_of_this[chain[0]], chain[1:]
+            if implicit_this and (m := member_of_this(chain[0])) is not None:  # a field, before a name another
+                return m, chain[1:]                                                 # method declared
             if not local and (t := typed(chain[0])) is not None:
                 return t, chain[1:]
             if len(chain) > 1 and (d := own.get(chain[0])) is not None:  # a name of this file: its members
@@ -784,15 +786,15 @@ class Retriever:
               files: dict[str, list[str]]) -> tuple[Item, int] | None:
         """A placed item of `path` that shows `symbol` (another declaration of it) within TWIN_GAP_LINES lines of
         start..end, and what widening it costs: this declaration's tokens and those of the lines between."""
-        lang = self.graph.language.get(path, "")
-        if lang not in LANGUAGE_NAMES or spec(lang).arity is not None:
-            return None
         for it in items:
             if it.path != path or (it.symbol != symbol and symbol not in it.joined):
                 continue
-            lo, hi = (it.end_line + 1, start - 1) if start > it.end_line else (end + 1, it.start_line - 1)
+            lo, hi = _between(it, start, end)
             if hi - lo + 1 > TWIN_GAP_LINES:
                 continue
+            lang = self.graph.language.get(path, "")  # asked once a twin is found: the graph reads the store
+            if lang not in LANGUAGE_NAMES or spec(lang).arity is not None:
+                return None
             if lo > hi:  # overlapping or touching: the lines it does not show yet
                 return it, _extra_tokens(it, start, end, tokens)
             lines = self._lines(path, files)
@@ -813,8 +815,7 @@ class Retriever:
         """A placed item of `path` whose gap to start..end (at most GAP_SCAN_LINES lines) costs no more tokens than
         the header of a snippet of its own, and that cost; None if there is none. `files`: lines read so far."""
         gaps = [(it, lo, hi) for it in items if it.path == path
-                for lo, hi in [(it.end_line + 1, start - 1) if start > it.end_line else (end + 1, it.start_line - 1)]
-                if lo <= hi < lo + GAP_SCAN_LINES]
+                for lo, hi in [_between(it, start, end)] if lo <= hi < lo + GAP_SCAN_LINES]
         if not gaps:  # most candidates: no token is counted nor file read
             return None
         lines = self._lines(path, files)
@@ -947,6 +948,11 @@ def _near(items: list[Item], path: str, start: int, end: int) -> Item | None:
         if it.path == path and start - it.end_line - 1 <= NEAR_LINES and it.start_line - end - 1 <= NEAR_LINES:
             return it
     return None
+
+
+def _between(item: Item, start: int, end: int) -> tuple[int, int]:
+    """The first and last line between `item` and the lines start..end (first > last when they touch or overlap)."""
+    return (item.end_line + 1, start - 1) if start > item.end_line else (end + 1, item.start_line - 1)
 
 
 def _extra_tokens(item: Item, start: int, end: int, tokens: int) -> int:

@@ -283,18 +283,21 @@ def _open_typed_loops(v: Visible, lines: list[str]) -> None:
             written, name = m.group(1).strip(), m.group(2)
             if written.rstrip("&* ") in ("var", "auto", "const auto"):
                 _bind_element(v, name, m.group(3), i + 1)
-            elif v.type_lines.get(name, 0) < i + 1 and (chain := type_chain(written)) is not None:
-                v.types[name] = chain
-                v.type_lines[name] = i + 1
-                v.declared.setdefault(name, []).append(i + 1)
+            elif (chain := type_chain(written)) is not None:
+                _bind(v, name, chain, i + 1)
 
 
 def _bind_element(v: Visible, name: str, iterated: str, line: int) -> None:
-    if v.type_lines.get(name, 0) >= line or (chain := value_chain(iterated)) is None:
-        return
-    v.types[name] = [*chain, ELEMENT]
-    v.type_lines[name] = line
-    v.declared.setdefault(name, []).append(line)
+    if (chain := value_chain(iterated)) is not None:
+        _bind(v, name, [*chain, ELEMENT], line)
+
+
+def _bind(v: Visible, name: str, chain: list[str], line: int) -> None:
+    """`name` has type `chain` from `line` on, unless the parse gave it one on that line or a later one."""
+    if v.type_lines.get(name, 0) < line:
+        v.types[name] = chain
+        v.type_lines[name] = line
+        v.declared.setdefault(name, []).append(line)
 
 
 def _far_uses(lines: list[str], gap: tuple[int, int], function_start: int,
