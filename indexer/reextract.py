@@ -243,7 +243,7 @@ class Reextractor:
             for name, n in r.references.items():
                 references[name] = references.get(name, 0) + n
         return ParsedFile(path=path, language=grammar.spec.name,
-                          symbols=nest([d for r in regions for d in r.defs]),
+                          symbols=nest([d for r in regions for d in r.defs], grammar.spec.method_fields),
                           imports=[i for r in regions for i in r.imports], references=references,
                           has_errors=tree.root_node.has_error)
 

@@ -176,13 +176,14 @@ def extract(grammar: Grammar, path: str, source: bytes, tree: ts.Tree | None = N
     lines = source.decode("utf-8", "replace").split("\n")  # tree-sitter rows end at \n only
     found = Collector(grammar, path, lines)
     found.take_all(caps for _, caps in ts.QueryCursor(grammar.query).matches(tree.root_node))
-    return ParsedFile(path=path, language=grammar.spec.name, symbols=nest(found.definitions()),
-                      imports=found.imports, references=found.references, has_errors=tree.root_node.has_error)
+    return ParsedFile(path=path, language=grammar.spec.name,
+                      symbols=nest(found.definitions(), grammar.spec.method_fields), imports=found.imports,
+                      references=found.references, has_errors=tree.root_node.has_error)
 
 
-def nest(defs: list[Span]) -> list[Symbol]:
+def nest(defs: list[Span], method_fields: bool = False) -> list[Symbol]:
     """Give each definition (start byte, end byte, symbol) its parent and qualified name from byte-range
-    containment."""
+    containment; with `method_fields` (LanguageSpec), a field found in a method is the class's around it."""
     out: list[Symbol] = []
     stack: list[tuple[int, int, Symbol]] = []  # (start byte, end byte, symbol) of the definitions enclosing the next
     attributes: dict[tuple[str, str], int] = {}  # (class, name) -> where in `out` its field is
@@ -194,7 +195,7 @@ def nest(defs: list[Span]) -> list[Symbol]:
             out.append(sym)
             stack.append((start, end, sym))
             continue
-        if sym.kind == "field" and parent is not None and parent.kind in ("method", "function"):
+        if method_fields and sym.kind == "field" and parent is not None and parent.kind in ("method", "function"):
             # an attribute a method gives its instance (Python's `self.x = ...`): a field of the class around it,
             # once, with the first type it is given (`self.x = None` in `close()` does not undo `__init__`'s)
             if (parent := next((s for _, _, s in reversed(stack) if s.kind in CLASS_KINDS), None)) is None:

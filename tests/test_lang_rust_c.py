@@ -279,3 +279,17 @@ def test_c_a_header_function_is_its_one_definition_that_is_not_static(tmp_path):
     assert r.graph.implementation(proto).path == "lib.c"  # other.c's `static int step` is its own
     items = r.context(Query("main.c", 2, end_line=4), join=False)
     assert items and (items[0].path, items[0].start_line) == ("lib.c", 2)
+
+
+def test_cpp_a_struct_s_fields_in_a_function_stay_where_they_are() -> None:
+    """A struct declared in a function's body (leveldb's `struct LogReporter { Env* env; }` in
+    `DBImpl::RecoverLogFile`): its fields keep the names their byte ranges give them; only a language whose methods
+    give their instance attributes (Python, JavaScript) moves a field found in a method to the class around it."""
+    from ragls.indexer.languages import grammar
+    from ragls.indexer.symbols import extract
+
+    loaded = grammar("cpp")
+    assert loaded is not None
+    source = b"namespace kv {\nvoid Recover() {\n  struct Reporter {\n    Env* env;\n  };\n}\n}\n"
+    fields = {s.qualname for s in extract(loaded, "db/recover.cc", source).symbols if s.kind == "field"}
+    assert "kv.env" not in fields and fields, fields

@@ -302,7 +302,7 @@ SPECS = (
     LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), "tree_sitter_javascript",
                  queries=("javascript.scm", "jsx.scm"), read_imports=js_imports, resolve=resolve_js,
                  types_query=("javascript-types.scm", "js-values.scm"), bases=js_bases, value_type=js_value_type,
-                 not_chunked=SMALL_KINDS | {"field"}),
+                 not_chunked=SMALL_KINDS | {"field"}, method_fields=True),
     LanguageSpec("typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript",
                  read_imports=js_imports, resolve=resolve_js, types_query=_TS_TYPES, bases=js_bases,
                  not_chunked=_TS_NOT_CHUNKED, value_type=js_value_type),

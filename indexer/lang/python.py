@@ -77,4 +77,4 @@ def _parameter_type(node: ts.Node, name: str) -> str:
 
 SPECS = (LanguageSpec("python", (".py", ".pyi"), "tree_sitter_python", doc_style="docstring",
                       read_imports=python_imports, types_query="python-types.scm", bases=paren_bases,
-                      value_type=python_value_type, not_chunked=SMALL_KINDS | {"field"}),)
+                      value_type=python_value_type, not_chunked=SMALL_KINDS | {"field"}, method_fields=True),)

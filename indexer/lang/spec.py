@@ -55,6 +55,9 @@ class LanguageSpec:
     - `grouped`: definition kinds whose runs on consecutive lines (C's `#define` constants) make one chunk, of at
       most GROUP_LINES lines (indexer/chunks.py), each definition of the run shown with it;
     - `not_chunked`: definition kinds left to the module-level windows instead of chunks of their own;
+    - `method_fields`: a field its tags query finds inside a method (Python's `self.x = ...`, JavaScript's
+      constructor `this.x = ...`) is an attribute of the class around it, once per name (symbols.nest); elsewhere
+      (C++'s struct declared in a function body) a field stays where the byte ranges put it;
     - `doc_style`: where a definition's documentation lives: "docstring" (the first string of its body) or
       "comment" (the comments right above it)."""
 
@@ -77,3 +80,4 @@ class LanguageSpec:
     prepare: Prepare | None = None
     grouped: frozenset[str] = frozenset()
     not_chunked: frozenset[str] = SMALL_KINDS
+    method_fields: bool = False
