@@ -1,8 +1,10 @@
-"""Fits the next-edit ranker's feature weights (indexer/nextedit.py WEIGHTS) on the next-edit benchmark, with
-leave-one-repository-out cross-validation, and prints the figures and the weights to ship.
+"""Fits the next-edit ranker's feature weights (indexer/nextedit.py WEIGHTS, indexer/nextedit_files.py FILE_WEIGHTS)
+on the next-edit benchmark, with leave-one-repository-out cross-validation, and prints the figures and the weights
+to ship.
 
 usage: python bench/train_nextedit.py --work WORK [--repos requests,werkzeug,ky] [--l2 0.001]
-                                     [--train-work TWORK --train-repos requests.train,werkzeug.train,ky.train]
+          [--train-work TWORK --train-repos requests.train,werkzeug.train,ky.train,trpc.train,apollo-client.train]
+Each query's candidates are kept in memory for the fits (about 10 GB for the 1,708 queries; 5 minutes on 2 cores).
 WORK is the benchmark's work folder (../shared/bench/nextedit: `WORK=... GIT_MIRRORS=... bash run_all.sh` builds
 WORK/queries/NAME.queries.jsonl and WORK/states/). Those repositories are what ../shared/bench/TRAINING.md allows
 for next-edit tuning. The model is a listwise softmax over each query's candidate lines (the engine's own
@@ -12,9 +14,13 @@ measured by the fit on the others, through the engine's own ranking (its spacing
 recall@1/5/10, file@1.
 
 With --train-work, the fit uses other queries mined from the same repositories (bench/nextedit_trainset.py: the
-benchmark's mine.py with another seed, the benchmark's commits left out, built by its build.py into TWORK): each
-benchmark repository is measured by the fit on the training queries of the other repositories, and the weights to
-ship are fitted on all of them (the shipped WEIGHTS are fitted so).
+benchmark's mine.py with another seed, the benchmark's commits left out, built by its build.py into TWORK) and
+from the TypeScript projects it adds: each benchmark repository is measured by the fit on the training queries of
+the other repositories, and the weights to ship are fitted on all of them (the shipped WEIGHTS are fitted so).
+
+A second fit, with the line weights of the same fold, weighs each query's files (indexer/nextedit_files.py: the
+first FILES files of its ranking) the same listwise way, for the files that hold a remaining hunk: it chooses the
+file of the first place (FILE_WEIGHTS).
 """
 from __future__ import annotations
 
@@ -27,15 +33,18 @@ from ragls.indexer.hunks import parse
 from ragls.indexer.nextedit import (
     FEATURES,
     WEIGHTS,
+    Candidates,
     Corpus,
     ScanCache,
     candidates,
     locate,
+    ranking,
     region,
 )
 from ragls.indexer.nextedit_cli import state_corpus
+from ragls.indexer.nextedit_files import FILE_WEIGHTS, POOL, file_rows, names
 
-Query = tuple[Corpus, dict, list]
+Query = tuple[Corpus, dict, list, Candidates]
 
 
 def load(work: Path, name: str, cache: ScanCache) -> list[Query]:
@@ -43,7 +52,8 @@ def load(work: Path, name: str, cache: ScanCache) -> list[Query]:
     for raw in (work / "queries" / f"{name}.queries.jsonl").read_text(encoding="utf-8").splitlines():
         q = json.loads(raw)
         history = [h for e in q["history"] for h in parse(e["path"], e["diff"])]
-        out.append((state_corpus(work / "states" / q["state"], cache), q, history))
+        corpus = state_corpus(work / "states" / q["state"], cache)
+        out.append((corpus, q, history, candidates(corpus, q["cursor"]["path"], q["cursor"]["line"], history)))
     return out
 
 
@@ -57,8 +67,7 @@ def dataset(queries: list[Query]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per query: the candidates' features and whether the region of each is a hit (queries without a hit are left
     out)."""
     out = []
-    for corpus, q, history in queries:
-        c = candidates(corpus, q["cursor"]["path"], q["cursor"]["line"], history)
+    for corpus, q, _history, c in queries:
         length = {p: len(s.lines) if (s := corpus.scan(p)) is not None else i + 1 for p, i in c.lines}
         y = np.array([hit(p, *region(i + 1, max(length[p], i + 1)), q["gold"]) for p, i in c.lines],
                      dtype=float)
@@ -67,10 +76,26 @@ def dataset(queries: list[Query]) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def fit(data: list[tuple[np.ndarray, np.ndarray]], l2: float, steps: int = 400) -> np.ndarray:
+def file_dataset(queries: list[Query], weights: dict[str, float]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per query: its files' features under the line weights, and whether each holds a remaining hunk."""
+    out = []
+    for corpus, q, history, c in queries:
+        ranked = ranking(corpus, q["cursor"]["path"], q["cursor"]["line"], history, POOL, weights, c)
+        rows = file_rows([o.path for o, _ in ranked], [o.score for o, _ in ranked], [f for _, f in ranked],
+                         q["cursor"]["path"], {h.path for h in history})
+        gold = {g["path"] for g in q["gold"]}
+        y = np.array([ranked[n][0].path in gold for n, _ in rows], dtype=float)
+        if len(rows) > 1 and y.any():
+            out.append((np.array([x for _, x in rows], dtype=float), y))
+    return out
+
+
+def fit(data: list[tuple[np.ndarray, np.ndarray]], width: int, l2: float, steps: int = 400) -> np.ndarray:
     """Listwise softmax: maximise each query's probability mass on its hits (Adam, L2, from zero weights: the fit
     does not depend on the weights shipped)."""
-    w = np.zeros(len(FEATURES))
+    w = np.zeros(width)
+    if not data:
+        return w
     m, v = np.zeros_like(w), np.zeros_like(w)
     for t in range(1, steps + 1):
         grad = l2 * w
@@ -87,11 +112,11 @@ def fit(data: list[tuple[np.ndarray, np.ndarray]], l2: float, steps: int = 400) 
     return w
 
 
-def measure(queries: list[Query], weights: dict[str, float]) -> dict[str, float]:
+def measure(queries: list[Query], weights: dict[str, float], file_weights: dict[str, float]) -> dict[str, float]:
     """recall@1/5/10 and file@1 of the locations (their regions), and recall@1/5 of their lines alone."""
     got = dict.fromkeys(("R@1", "R@5", "R@10", "file@1", "line R@1", "line R@5"), 0)
-    for corpus, q, history in queries:
-        found = locate(corpus, q["cursor"]["path"], q["cursor"]["line"], history, 10, weights)
+    for corpus, q, history, c in queries:
+        found = locate(corpus, q["cursor"]["path"], q["cursor"]["line"], history, 10, weights, file_weights, c)
         first = next((n for n, loc in enumerate(found) if hit(loc.path, loc.start, loc.end, q["gold"])), 99)
         line = next((n for n, loc in enumerate(found) if hit(loc.path, loc.line, loc.line, q["gold"])), 99)
         for name, k, at in (("R@1", 1, first), ("R@5", 5, first), ("R@10", 10, first), ("line R@1", 1, line),
@@ -109,28 +134,33 @@ def main() -> None:
     ap.add_argument("--train-work", type=Path)
     ap.add_argument("--train-repos", default="")
     a = ap.parse_args()
-    names = a.repos.split(",")
+    repos = a.repos.split(",")
     cache = ScanCache()
-    queries = {n: load(a.work, n, cache) for n in names}
-    data = {n: dataset(queries[n]) for n in names}
-    train = {n: dataset(load(a.train_work, n, cache)) for n in a.train_repos.split(",") if n} if a.train_work else {}
+    queries = {n: load(a.work, n, cache) for n in repos}
+    fitted = {n: load(a.train_work, n, cache) for n in a.train_repos.split(",") if n} if a.train_work else queries
+    data = {n: dataset(qs) for n, qs in fitted.items()}
+    file_names = names(FEATURES)
 
-    def fit_without(held: str) -> np.ndarray:
-        if train:
-            return fit([d for n, rows in train.items() if n.split(".")[0] != held for d in rows], a.l2)
-        return fit([d for n in names if n != held for d in data[n]], a.l2)
+    def fit_both(use: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+        """Line weights on the named sets' queries, then file weights on the same queries under them."""
+        line_fit = fit([d for n in use for d in data[n]], len(FEATURES), a.l2)
+        lines = dict(zip(FEATURES, map(float, line_fit), strict=True))
+        files = fit([d for n in use for d in file_dataset(fitted[n], lines)], len(file_names), a.l2)
+        return lines, dict(zip(file_names, map(float, files), strict=True))
 
     rows = {}
-    for held in names:
-        w = fit_without(held)
-        fold = dict(zip(FEATURES, map(float, w), strict=True))
-        rows[held] = {"hand": measure(queries[held], WEIGHTS), "cv": measure(queries[held], fold)}
+    for held in repos:
+        fold, fold_files = fit_both([n for n in fitted if n.split(".")[0] != held])
+        rows[held] = {"hand": measure(queries[held], WEIGHTS, FILE_WEIGHTS),
+                      "cv": measure(queries[held], fold, fold_files),
+                      "cv lines only": measure(queries[held], fold, {})}
         print(held, {k: {m: round(x, 3) for m, x in v.items()} for k, v in rows[held].items()}, flush=True)
-    for which in ("hand", "cv"):
-        macro = {m: round(float(np.mean([rows[n][which][m] for n in names])), 3) for m in rows[names[0]][which]}
+    for which in rows[repos[0]]:
+        macro = {m: round(float(np.mean([rows[n][which][m] for n in repos])), 3) for m in rows[repos[0]][which]}
         print("macro", which, macro)
-    final = fit([d for rows_ in (train.values() if train else data.values()) for d in rows_], a.l2)
-    print("weights to ship:", json.dumps({f: round(float(x), 3) for f, x in zip(FEATURES, final, strict=True)}))
+    final, final_files = fit_both(list(fitted))
+    print("weights to ship:", json.dumps({f: round(x, 3) for f, x in final.items()}))
+    print("file weights to ship:", json.dumps({f: round(x, 3) for f, x in final_files.items()}))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .hunks import Hunk
+from .nextedit_files import POOL, first_place
 from .nextedit_lexical import (
     Windows,
     fragment_lines,
@@ -298,15 +299,15 @@ FEATURES = ("gone", "defined", "sibling", "similar", "history", "below", "below_
             "test", "broken", "new_test", "new_test_first", "lexical", "lexical_rank", "unused", "fragment", "test_end",
             "test_end_affinity")
 # fitted by `python bench/train_nextedit.py --work WORK --train-work TWORK --train-repos requests.train,werkzeug.train,
-# ky.train`: a listwise logistic regression on 958 queries mined from the next-edit benchmark's repositories (other
-# commits than the benchmark's; bench/nextedit_trainset.py), for the lines whose region holds the next edit. Each
-# benchmark repository measured by the fit on the other repositories' queries (macro): R@1 0.400, R@5 0.600, R@10
-# 0.660, file@1 0.620 (the lines alone: R@1 0.333, R@5 0.513). Each feature's weight in a candidate line's score;
-# "broken" lines come first.
-WEIGHTS = {"gone": 0.625, "defined": 0.735, "sibling": 0.086, "similar": -0.256, "history": 0.712, "below": 3.449,
-           "below_near": -4.457, "above": -5.848, "here": 1.297, "definition": 0.651, "test": 0.327, "broken": 1.359,
-           "new_test": 1.149, "new_test_first": 0.794, "lexical": 3.568, "lexical_rank": -1.058, "unused": 2.379,
-           "fragment": 1.281, "test_end": 3.979, "test_end_affinity": 0.214}
+# ky.train,trpc.train,apollo-client.train`: a listwise logistic regression on 1,558 queries mined from the next-edit
+# benchmark's repositories (other commits than the benchmark's) and from the TypeScript retrieval benchmark's trpc and
+# apollo-client (bench/nextedit_trainset.py), for the lines whose region holds the next edit. Each benchmark repository
+# measured by the fit on the other repositories' queries (macro): R@1 0.413, R@5 0.600, R@10 0.647, file@1 0.627 (the
+# lines alone: R@1 0.353, R@5 0.513). Each feature's weight in a candidate line's score; "broken" lines come first.
+WEIGHTS = {"gone": 0.609, "defined": 0.838, "sibling": 0.025, "similar": -0.31, "history": 0.863, "below": 3.524,
+           "below_near": -4.563, "above": -5.976, "here": 1.809, "definition": 0.53, "test": 0.222, "broken": 1.67,
+           "new_test": 1.349, "new_test_first": 1.202, "lexical": 3.276, "lexical_rank": -0.888, "unused": 2.011,
+           "fragment": 1.278, "test_end": 3.873, "test_end_affinity": 0.492}
 
 
 @dataclass(slots=True)
@@ -470,25 +471,27 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
     return out
 
 
-def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hunk], k: int = 10,
-           weights: dict[str, float] | None = None) -> list[Location]:
-    """The k most likely places of the next edit, best first, each with its region: at least SPACING lines apart in
-    a file, but for lines that no longer resolve and new tests' places (only those a region holds are left out)."""
-    c = candidates(corpus, cursor_path, cursor_line, history)
+def ranking(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hunk], k: int = 10,
+            weights: dict[str, float] | None = None,
+            found: Candidates | None = None) -> list[tuple[Location, list[float]]]:
+    """The k best places of the next edit by the line weights, each with its region and its line's features: at
+    least SPACING lines apart in a file, but for lines that no longer resolve and new tests' places (only those a
+    region holds are left out). `found`: the query's candidates, when already known."""
+    c = found if found is not None else candidates(corpus, cursor_path, cursor_line, history)
     w = weights or WEIGHTS
     vec = [w[f] for f in FEATURES]
     # uses of a name the edits removed and nothing defines any more come first: that code no longer resolves
     broken, new_test, end = FEATURES.index("broken"), FEATURES.index("new_test"), FEATURES.index("test_end")
-    ranked = sorted(((sum(a * b for a, b in zip(vec, f, strict=True)), p, i + 1, why, f[broken], f[new_test] or f[end])
-                     for (p, i), f, why in zip(c.lines, c.features, c.why, strict=True)),
+    ranked = sorted(((sum(a * b for a, b in zip(vec, f, strict=True)), p, i + 1, why, f[broken], f[new_test] or f[end],
+                      f) for (p, i), f, why in zip(c.lines, c.features, c.why, strict=True)),
                     key=lambda t: (-t[4], -t[0], t[1], t[2]))
     # a new test's place is never first: the server writes the model's edit there, and a place among a file's many
     # tests is a guess (leave-one-repository-out R@1 and file@1 fell when it could be first)
     if (first := next((n for n, t in enumerate(ranked) if not t[5]), 0)) > 0:
         ranked.insert(0, ranked.pop(first))
-    out: list[Location] = []
+    out: list[tuple[Location, list[float]]] = []
     taken: dict[str, list[Location]] = {}
-    for score, p, line, why, is_broken, is_place in ranked:
+    for score, p, line, why, is_broken, is_place, features in ranked:
         # a line that no longer resolves, or the place of a new test, is a place of its own unless a region holds it
         # already; other places keep SPACING from those taken (their regions never overlap)
         exact = is_broken or is_place
@@ -498,10 +501,23 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
         start, end = region(line, len(scanned.lines) if scanned is not None else line)
         loc = Location(p, line, round(score, 4), why or ("near the cursor" if p == cursor_path else ""), start, end)
         taken.setdefault(p, []).append(loc)
-        out.append(loc)
+        out.append((loc, features))
         if len(out) >= k:
             break
     return out
+
+
+def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hunk], k: int = 10,
+           weights: dict[str, float] | None = None, file_weights: dict[str, float] | None = None,
+           found: Candidates | None = None) -> list[Location]:
+    """The k most likely places of the next edit, best first: the ranking of the lines (`ranking`), led by the best
+    place of the file the file weights favour (indexer/nextedit_files.py)."""
+    ranked = ranking(corpus, cursor_path, cursor_line, history, max(k, POOL), weights, found)
+    lead = first_place([o.path for o, _ in ranked], [o.score for o, _ in ranked], [f for _, f in ranked], FEATURES,
+                       cursor_path, {h.path for h in history}, file_weights)
+    if lead > 0:
+        ranked.insert(0, ranked.pop(lead))
+    return [o for o, _ in ranked[:k]]
 
 
 def locations_json(found: Iterable[Location]) -> list[dict]:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
 from ragls.indexer.hunks import between, parse
-from ragls.indexer.nextedit import Corpus, locate
+from ragls.indexer.nextedit import FEATURES, Corpus, locate
+from ragls.indexer.nextedit_files import FILE_FEATURES, FILE_WEIGHTS, file_rows, names
 from ragls.server.editing import Editing, history_text
 
 from .conftest import write_tree
@@ -151,3 +153,36 @@ def test_a_location_stands_for_the_ten_lines_around_its_line_within_the_file():
         assert loc.end <= len(files[loc.path].split("\n"))
     for a in found:  # a place another region holds is not offered again
         assert not any(b is not a and b.path == a.path and b.start <= a.line <= b.end for b in found)
+
+
+def test_file_rows_describe_each_file_by_its_best_place_and_its_share_of_the_ranking():
+    paths = ["a.py", "tests/test_a.py", "a.py", "b.py"]
+    rows = file_rows(paths, [2.0, 1.0, 0.5, -1.0], [[1.0], [2.0], [3.0], [4.0]], "a.py", {"a.py"})
+    assert [n for n, _ in rows] == [0, 1, 3]  # each file's best place, in the ranking's order
+    a, test, b = (x for _, x in rows)
+    assert a[FILE_FEATURES.index("best")] == 0.0 and test[FILE_FEATURES.index("best")] == -1.0
+    assert a[FILE_FEATURES.index("cursor")] == 1.0 and a[FILE_FEATURES.index("edited")] == 1.0
+    assert test[FILE_FEATURES.index("test")] == 1.0 and b[FILE_FEATURES.index("test")] == 0.0
+    mass = [math.exp(x[FILE_FEATURES.index("mass")]) for x in (a, test, b)]
+    assert math.isclose(sum(mass), 1.0) and mass[0] > mass[1] > mass[2]
+    assert test[len(FILE_FEATURES):] == [2.0]  # the best place's line features follow
+
+
+def test_the_file_weights_choose_the_file_of_the_first_place_and_the_rest_keep_their_order():
+    files = {"shop/pricing.py": PRICING + "".join(f"\n\ndef helper_{i}():\n    return {i}\n" for i in range(20)),
+             "tests/test_pricing.py": "from shop.pricing import apply_discount\n\n\ndef test_discount():\n"
+                                      "    assert apply_discount(100, 10) == 90\n"}
+    history = parse("shop/pricing.py", "@@ -1,2 +1,2 @@\n def apply_discount(amount, percent):\n"
+                                       "-    return amount * (1 - percent / 100)\n"
+                                       "+    return round(amount * (1 - percent / 100), 2)\n")
+    plain = locate(corpus_of(files), "shop/pricing.py", 2, history, k=10, file_weights={})
+    assert plain[0].path == "shop/pricing.py" and any(o.path == "tests/test_pricing.py" for o in plain)
+    led = locate(corpus_of(files), "shop/pricing.py", 2, history, k=10, file_weights={"test": 10.0})
+    assert led[0].path == "tests/test_pricing.py"
+    first_test = next(o for o in plain if o.path == "tests/test_pricing.py")
+    assert led[0] == first_test and led[1:] == [o for o in plain if o != first_test][:9]
+    assert locate(corpus_of(files), "shop/pricing.py", 2, history, k=10, file_weights={"cursor": 10.0}) == plain
+
+
+def test_the_shipped_file_weights_name_only_file_features():
+    assert FILE_WEIGHTS and set(FILE_WEIGHTS) <= set(names(FEATURES))

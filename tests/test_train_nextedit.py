@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ragls.indexer.nextedit import FEATURES
+from ragls.indexer.nextedit_files import names
 
 SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "train_nextedit.py"
 
@@ -40,5 +41,7 @@ def test_the_script_fits_cross_validates_and_prints_every_feature_weight(tmp_pat
     macro = json.loads(next(line for line in out.splitlines() if line.startswith("macro cv")).split(" ", 2)[2]
                        .replace("'", '"'))
     assert macro["R@1"] == 1.0 and macro["file@1"] == 1.0  # the remaining call is the next edit, first
-    weights = json.loads(out.split("weights to ship:", 1)[1])
-    assert set(weights) == set(FEATURES)
+    shipped = {line.split(":", 1)[0]: json.loads(line.split(":", 1)[1]) for line in out.splitlines()
+               if "weights to ship:" in line}
+    assert set(shipped["weights to ship"]) == set(FEATURES)
+    assert set(shipped["file weights to ship"]) == set(names(FEATURES))
