@@ -699,3 +699,25 @@ def test_a_name_assigned_from_an_attribute_of_its_own_name_ends(tmp_path):
     source = (root / "pkg/node.py").read_text() + "        x.\n"
     r.context(Query("pkg/node.py", 9, len("        x.")), source=source)
     r.context(Query("pkg/node.py", 5, end_line=8))
+
+
+def test_members_are_gathered_for_the_classes_used_nearest_the_cursor_only(tmp_path, monkeypatch):
+    from ragls.indexer.retrieve import CLASSES
+
+    from .conftest import index_of, write_tree
+
+    n = CLASSES + 20
+    models = "".join(f"class Model{i}:\n    def save_{i}(self):\n        return {i}\n\n\n" for i in range(n))
+    names = ", ".join(f"Model{i}" for i in range(n))
+    uses = "".join(f"    m{i} = Model{i}()\n" for i in range(n))
+    app = f"from pkg.models import ({names})\n\n\ndef run():\n{uses}    total = 0\n"
+    root = write_tree(tmp_path / "repo", {"pkg/__init__.py": "", "pkg/models.py": models, "pkg/app.py": app})
+    r = Retriever(index_of(root, tmp_path / "data"))
+    graph = r.graph
+    asked: list[str] = []
+    real = graph.member_chunks
+    monkeypatch.setattr(graph, "member_chunks", lambda t: asked.append(t[1].name) or real(t))
+    items = r.context(Query("pkg/app.py", 5 + n, 4), join=False)
+    assert items and r.graph is graph
+    # a file using more classes than CLASSES: the members of those used last, not of every one
+    assert len(set(asked)) == CLASSES and f"Model{n - 1}" in asked and "Model0" not in asked
