@@ -750,6 +750,14 @@ class Graph:
         return next((t for s in [*stars, *([peer] if peer else [])] if (t := self.resolve_attr(s, name)) is not None),
                     None)
 
+    def warm(self) -> None:
+        """Build now what the first query would: the paths' index (every import outside Python reads it) and, where
+        a language passes names on, the table of the files holding each name (typeorm: 3,733 files, 20 ms)."""
+        if any(lang != "python" for lang in self.language.values()):
+            self.path_rules()
+        if any(lang in _PASSES_ON for lang in self.language.values()):
+            self._holders()
+
     def path_rules(self) -> PathIndex:
         """The index of the files' paths (and configs such as tsconfig.json) that imports outside Python are
         resolved by, read once per graph."""

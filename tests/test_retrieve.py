@@ -383,6 +383,29 @@ def test_a_barrel_re_export_leads_to_the_defining_file(tmp_path):
     assert (items[0].symbol, items[0].path) == ("formatPrice", "src/lib/money/format.ts")
 
 
+def test_warming_builds_what_a_barrel_search_reads_before_the_first_query(tmp_path, monkeypatch):
+    """The table of who holds each name (read by every search through a barrel's `export *`) is built by `warm`,
+    not by the first query a user waits on."""
+    from ragls.indexer.graph import Graph
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/lib/format.ts": "export function formatPrice(cents: number): string {\n  return `${cents}`;\n}\n",
+        "src/lib/index.ts": "export * from './format';\n",
+        "src/app.ts": "import { formatPrice } from './lib';\n\nexport function show(c: number) {\n"
+                      "  return formatPrice(c);\n}\n"})
+    r = Retriever(index_of(root, tmp_path / "data"))
+    r.warm()
+
+    def rebuilt(self, path, held):
+        raise AssertionError(f"the holders' table was built at query time ({path})")
+
+    monkeypatch.setattr(Graph, "_hold", rebuilt)
+    items = r.context(Query("src/app.ts", 3, end_line=5))
+    assert (items[0].symbol, items[0].path) == ("formatPrice", "src/lib/format.ts")
+
+
 def test_a_name_nothing_defines_searches_each_barrel_once(tmp_path, monkeypatch):
     """Twelve barrels that `export *` from each other (every pair, both ways) and a name none defines (a standard
     library's): the re-export search visits each file once, not once per path through the web."""
