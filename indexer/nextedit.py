@@ -40,12 +40,26 @@ from .nextedit_lexical import (
 from .nextedit_tests import ends, is_test, linked_tests, places, scored_tests
 
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
-_DEF = re.compile(r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:def|function|class|func|fn|interface|type)\s+"
-                  r"([A-Za-z_$][\w$]*)")
+_MODIFIERS = (r"(?:(?:export|default|pub(?:\([^)]*\))?|public|private|protected|internal|static|final|abstract|"
+              r"sealed|open|data|async|unsafe|const|extern(?:\s+\"\w+\")?)\s+)*")
+# a definition by its keyword: Go's `func (s *Server) Serve(` is Serve's; C's `struct node *lookup(` is not node's
+_DEF = re.compile(rf"^\s*{_MODIFIERS}(?:def|function|class|func|fn|fun|interface|type|struct|enum|trait|record)\s+"
+                  r"(?:\([^)]*\)\s*)?([A-Za-z_$][\w$]*)(?![\w$])(?![\s*&]+[A-Za-z_]\w*\s*\()")
 _ASSIGNED_FN = re.compile(r"^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s*)?\(")
 _METHOD = re.compile(r"^\s*(?:(?:public|private|protected|static|async|readonly|override)\s+)*([A-Za-z_$][\w$]*)\s*"
                      r"(?:<[^>]*>)?\(.*\)\s*(?::[^{]*)?\{\s*$")
-_CLASS = re.compile(r"^\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+([A-Za-z_$][\w$]*)")
+# a function or method declared with its result's type first (Java, C, C++, C#): `public static int size(`,
+# `static struct node *lookup(`, `void Cache::evict(`; the "type" of a statement is a keyword (`return f(`)
+_TYPED = re.compile(r"^\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|private|protected|internal|static|final|abstract|"
+                    r"synchronized|native|virtual|override|inline|extern|unsafe|default|sealed|const|constexpr)\s+)*"
+                    r"(?:<[^>]*>\s*)?(?:(?:struct|enum|union|unsigned|signed|long|short)\s+)*"
+                    r"([A-Za-z_][\w.]*(?:<[^()]{0,120}?>)?(?:\[\])*)[\s*&]+(?:[A-Za-z_]\w*::)*([A-Za-z_]\w*)\s*\(")
+_NOT_A_TYPE = frozenset([
+    "return", "new", "throw", "else", "elif", "case", "await", "yield", "delete", "typeof", "goto", "in", "of", "do",
+    "import", "from", "package", "using", "if", "while", "for", "switch", "catch", "assert", "not", "and", "or", "is",
+    "raise", "del", "with", "except", "print", "exec", "lambda", "export", "echo", "defer", "go", "let", "var",
+    "const", "sizeof", "typedef"])
+_CLASS = re.compile(rf"^\s*{_MODIFIERS}class\s+([A-Za-z_$][\w$]*)")
 STOP = frozenset([  # keywords and builtins: names that point nowhere
     "self", "this", "cls", "return", "if", "else", "elif", "for", "while", "in", "is", "not", "and", "or",
     "None", "True", "False", "null", "undefined", "true", "false", "new", "def", "class", "function", "const",
@@ -74,6 +88,7 @@ NEAR_LINES = 60  # nearness to the cursor fades over about this many lines
 NEAR_SPAN = 200  # lines each side of the cursor that nearness alone makes candidates
 SIMILAR = 0.5  # a line this similar (Jaccard of names) to an edited line before its edit repeats its pattern
 SIMILAR_MIN = 3  # ...sharing at least this many names with it
+DEFINITION_CHARS = 1000  # of a line read for a definition (a minified line is not read whole)
 BEFORE_MAX = 32  # edited lines (the most recent) that other lines are compared with
 
 
@@ -209,9 +224,12 @@ class _Signals:
 
 
 def _definition(line: str) -> str | None:
+    line = line[:DEFINITION_CHARS]
     for pattern in (_DEF, _ASSIGNED_FN, _METHOD):
         if (m := pattern.match(line)) is not None and m.group(1) not in STOP:
             return m.group(1)
+    if (m := _TYPED.match(line)) is not None and m.group(1) not in _NOT_A_TYPE and m.group(2) not in STOP:
+        return m.group(2)
     return None
 
 
@@ -331,7 +349,7 @@ def _defines(s: _Scan, name: str) -> bool:
 
 
 def _is_parameter(line: str, name: str) -> bool:
-    m = _DEF.match(line) or _METHOD.match(line)
+    m = _DEF.match(line) or _METHOD.match(line) or _TYPED.match(line)
     return m is not None and re.search(rf"[(,]\s*{re.escape(name)}\b", line) is not None
 
 

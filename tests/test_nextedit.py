@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from ragls.indexer.hunks import between, parse
-from ragls.indexer.nextedit import FEATURES, Corpus, locate
+from ragls.indexer.nextedit import FEATURES, Corpus, candidates, locate
 from ragls.indexer.nextedit_files import FILE_FEATURES, FILE_WEIGHTS, file_rows, names
 from ragls.server.editing import Editing, history_text
 
@@ -186,3 +186,36 @@ def test_the_file_weights_choose_the_file_of_the_first_place_and_the_rest_keep_t
 
 def test_the_shipped_file_weights_name_only_file_features():
     assert FILE_WEIGHTS and set(FILE_WEIGHTS) <= set(names(FEATURES))
+
+
+def _signature_changed(path: str, old: str, new: str, after: str) -> list:
+    return parse(path, f"@@ -1,2 +1,2 @@\n-{old}\n+{new}\n {after}\n")
+
+
+def test_a_changed_go_method_or_java_or_c_function_points_at_its_calls():
+    """Definitions written the way Go, Java and C write them: `func (s *Server) Serve(`, `public static double
+    discounted(`, `static struct node *lookup(`; a changed signature leads to the calls in other files."""
+    cases = [
+        ("web/server.go", "func (s *Server) Serve(addr string) error {",
+         "func (s *Server) Serve(addr string, timeout int) error {", "\treturn nil",
+         {"cmd/main.go": "package main\n\nfunc run(s *web.Server) {\n\ts.Serve(\":80\")\n}\n"}, "cmd/main.go", "Serve"),
+        ("src/shop/Pricing.java", "    public static double discounted(double amount) {",
+         "    public static double discounted(double amount, double percent) {", "        return amount;",
+         {"src/shop/Checkout.java": "public class Checkout {\n    public double total(double amount) {\n"
+                                    "        return Pricing.discounted(amount);\n    }\n}\n"},
+         "src/shop/Checkout.java", "discounted"),
+        ("src/table.c", "static struct node *lookup(struct table *t) {",
+         "static struct node *lookup(struct table *t, const char *key) {", "    return t->first;",
+         {"src/main.c": "#include \"table.h\"\n\nint main(void) {\n    struct node *n = lookup(&t);\n"
+                        "    return 0;\n}\n"},
+         "src/main.c", "lookup"),
+    ]
+    for path, old, new, after, others, caller, name in cases:
+        files = {path: f"{new}\n{after}\n}}\n", **others, "docs/other.txt": "unrelated\n"}
+        history = _signature_changed(path, old, new, after)
+        found = candidates(corpus_of(files), path, 1, history)
+        call = others[caller].split("\n").index(next(ln for ln in others[caller].split("\n") if f"{name}(" in ln))
+        row = found.features[found.lines.index((caller, call))]
+        assert row[FEATURES.index("defined")] > 0, (path, row)
+        located = locate(corpus_of(files), path, 1, history, k=10)
+        assert any(loc.path == caller and loc.start <= call + 1 <= loc.end for loc in located)
