@@ -1,5 +1,6 @@
-"""The test files that test an edited file (they import it, or a package entry that imports it), and the places a
-new test of the change goes there: beside the tests that use the edits' names most."""
+"""The test files that test an edited file (they import it, or a package entry that imports it; in Go a test file of
+its folder, in Java one of its package, in C one including its header), and the places a new test of the change
+goes there: beside the tests that use the edits' names most."""
 from __future__ import annotations
 
 import posixpath
@@ -12,7 +13,13 @@ _PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s*,\s*[\w.]+)*)")
 _TS_SPEC = re.compile(r"""(?:\bfrom|^\s*import|\brequire\(|\bimport\()\s*['"](\.[^'"]*)['"]""")
 _TS_EXT = re.compile(r"\.(?:[mc]?js|[mc]?ts|tsx|jsx)$")
 _TS_FILES = (".ts", ".tsx", ".d.ts", ".mts", ".cts", "/index.ts", "/index.tsx", "/index.d.ts")
-TEST_START = re.compile(r"^\s*(?:async\s+def\s+test|def\s+test|class\s+Test|(?:test|it)(?:\.\w+)*\()")
+_JAVA_IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+)\s*;")
+_C_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
+_JVM = (".java", ".kt")
+_C = (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh")
+TEST_START = re.compile(r"^\s*(?:async\s+def\s+test|def\s+test|class\s+Test|(?:test|it)(?:\.\w+)*\(|"
+                        r"func\s+(?:Test|Benchmark|Example|Fuzz)\w*\s*\(|@(?:Parameterized|Repeated)?Test\b|"
+                        r"#\[(?:\w+::)?test\]|TEST(?:_F|_P)?\s*\()")  # Python, JS/TS, Go, Java, Rust, gtest
 _DECORATOR = re.compile(r"^\s*@")
 APART = 7  # two places closer than this are one (3 lines each side: they would take one edit)
 LINK_FILES = 400  # test and package-entry files a query reads at most for the link
@@ -41,7 +48,7 @@ def _import_lines(lines: list[str]) -> list[str]:
         return hit[1]
     if len(_IMPORT_LINES) >= _IMPORT_LINES_MAX:
         _IMPORT_LINES.clear()
-    found = [line for line in lines if "import" in line or "from" in line or "require(" in line]
+    found = [line for line in lines if "import" in line or "from" in line or "require(" in line or "include" in line]
     _IMPORT_LINES[id(lines)] = (lines, found)
     return found
 
@@ -53,7 +60,19 @@ class Modules:
     def __init__(self, paths: Iterable[str]) -> None:
         self.paths = set(paths)
         self.python: dict[str, list[str]] = {}
+        self.folders: dict[str, list[str]] = {}  # a folder -> its Go files, its Java package's classes
+        self.classes: dict[str, list[str]] = {}  # a Java class by its package path (`org/jsoup/nodes/Document`)
+        self.headers: dict[str, list[str]] = {}  # a C file name (`table.h`) -> the files of that name and stem
         for p in self.paths:
+            if p.endswith(".go") and not p.endswith("_test.go"):
+                self.folders.setdefault(posixpath.dirname(p), []).append(p)
+            elif p.endswith(_JVM):
+                self.classes.setdefault(_jvm_class(p), []).append(p)
+                self.folders.setdefault(posixpath.dirname(_jvm_class(p)), []).append(p)
+            elif p.endswith(_C):
+                stem = posixpath.basename(p).rsplit(".", 1)[0]
+                for name in {posixpath.basename(p), f"{stem}.h", f"{stem}.hpp"}:
+                    self.headers.setdefault(name, []).append(p)
             if p.endswith((".py", ".pyi")):
                 parts = p.rsplit(".", 1)[0].split("/")
                 if parts[-1] == "__init__":
@@ -89,6 +108,17 @@ class Modules:
                         while dotted:
                             got.update(self._module(dotted))
                             dotted = dotted.rpartition(".")[0]
+        elif path.endswith(".go"):  # a test file is of its folder's package, and sees all of it
+            got.update(self.folders.get(posixpath.dirname(path), ()))
+        elif path.endswith(_JVM):  # a class sees its package's classes without an import
+            got.update(self.folders.get(posixpath.dirname(_jvm_class(path)), ()))
+            for line in lines:
+                if (m := _JAVA_IMPORT.match(line)) is not None:
+                    got.update(self.classes.get(m.group(1).replace(".", "/"), ()))
+        elif path.endswith(_C):
+            for line in lines:
+                if (m := _C_INCLUDE.match(line)) is not None:
+                    got.update(self.headers.get(posixpath.basename(m.group(1)), ()))
         else:
             folder = posixpath.dirname(path)
             for line in lines:
@@ -101,6 +131,16 @@ class Modules:
                         got.add(found)
         got.discard(path)
         return got
+
+
+def _jvm_class(path: str) -> str:
+    """A Java (or Kotlin) file's class by its package path: what follows the source root (`src/main/java/`,
+    `src/test/java/`, `src/`), without the extension; the path itself where there is no such root."""
+    stem = path.rsplit(".", 1)[0]
+    for root in ("/java/", "/kotlin/", "src/"):
+        if (at := stem.rfind(root)) >= 0 and (root != "src/" or at == 0 or stem[at - 1] == "/"):
+            return stem[at + len(root):]
+    return stem
 
 
 def _stem_words(path: str) -> set[str]:

@@ -1,6 +1,8 @@
 """Next edit's link to tests: the test files importing an edited file, and where a new test of the change goes."""
 from __future__ import annotations
 
+import re
+
 from ragls.indexer.hunks import parse
 from ragls.indexer.nextedit import Corpus, locate, scan
 from ragls.indexer.nextedit_tests import Modules, ends, linked_tests, places, scored_tests
@@ -89,3 +91,36 @@ def test_a_test_file_s_end_is_a_place_with_its_best_test_s_weight():
     found = ends(files, scored_tests(files, {"retry": 2.0, "limit": 1.0}))
     # the last line that is not blank; the weight of the edits' names the file's best test uses
     assert found == {("test/hooks.ts", 16): 3.0, ("test/other.ts", 4): 0.0}
+
+
+def test_go_java_and_c_tests_are_linked_by_folder_package_and_header_and_their_tests_found():
+    paths = ["web/server.go", "web/server_test.go", "web/other_test.go", "api/api_test.go",
+             "src/main/java/shop/Pricing.java", "src/test/java/shop/PricingTest.java",
+             "src/test/java/report/ReportTest.java", "src/test/java/misc/MiscTest.java",
+             "src/table.c", "src/table.h", "tests/test_table.c", "tests/test_misc.c"]
+    texts = {"src/test/java/report/ReportTest.java": "package report;\nimport shop.Pricing;\n",
+             "tests/test_table.c": '#include "../src/table.h"\n', "tests/test_misc.c": '#include "misc.h"\n'}
+    lines = lambda p: texts.get(p, "").split("\n")  # noqa: E731
+    assert linked_tests({"web/server.go"}, paths, lines) == {"web/server_test.go", "web/other_test.go"}
+    assert linked_tests({"src/main/java/shop/Pricing.java"}, paths, lines) == {
+        "src/test/java/shop/PricingTest.java", "src/test/java/report/ReportTest.java"}
+    assert linked_tests({"src/table.c"}, paths, lines) == {"tests/test_table.c"}
+    go = "func TestServe(t *testing.T) {\n\ts.Serve(\":80\")\n}\n\nfunc TestOther(t *testing.T) {\n}\n"
+    java = "class PricingTest {\n    @Test\n    void discounts() {\n        Pricing.discounted(10);\n    }\n}\n"
+    for text, first in ((go, 0), (java, 1)):
+        split = text.split("\n")
+        files = {"t": (split, [frozenset(re.findall(r"\w+", ln)) for ln in split])}
+        [(score, _, start, _)] = [t for t in scored_tests(files, {"Serve": 1.0, "discounted": 1.0})]
+        assert score == 1.0 and start == first
+
+
+def test_a_go_change_is_offered_a_place_for_its_test_in_the_folder_s_test_file():
+    server = "package web\n\nfunc (s *Server) Serve(addr string, timeout int) error {\n\treturn nil\n}\n"
+    tests = ("package web\n\nfunc TestStart(t *testing.T) {\n\tstart()\n}\n\n"
+             "func TestServe(t *testing.T) {\n\ts := &Server{}\n\ts.Serve(\":80\")\n}\n")
+    files = {"web/server.go": server, "web/server_test.go": tests, "api/api_test.go": tests}
+    history = parse("web/server.go", "@@ -2,3 +2,3 @@\n \n-func (s *Server) Serve(addr string) error {\n"
+                                     "+func (s *Server) Serve(addr string, timeout int) error {\n \treturn nil\n")
+    found = locate(Corpus(sorted(files), files.get), "web/server.go", 3, history, k=10)
+    assert any(loc.path == "web/server_test.go" and "test" in loc.why for loc in found), found
+    assert all(loc.path != "api/api_test.go" or "test" not in loc.why for loc in found)
