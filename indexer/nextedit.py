@@ -13,7 +13,8 @@ The signals, each a reason a line is not yet done with the change the history is
   the lines that still hold what an edit replaced (the rest of a find-and-replace), and the lines whose names share
   pieces with a name the edits added that nothing uses yet.
 Names are weighed by rarity: a name on many of the repository's lines says little about any one of them. Each
-signal is a feature of a candidate line; their weights (WEIGHTS) are fitted by bench/train_nextedit.py.
+signal is a feature of a candidate line; their weights (WEIGHTS) are fitted by bench/train_nextedit.py, and so is
+the choice of the file the first place is in (indexer/nextedit_files.py).
 """
 from __future__ import annotations
 
