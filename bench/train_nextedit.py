@@ -81,6 +81,8 @@ def file_dataset(queries: list[Query], weights: dict[str, float]) -> list[tuple[
     out = []
     for corpus, q, history, c in queries:
         ranked = ranking(corpus, q["cursor"]["path"], q["cursor"]["line"], history, POOL, weights, c)
+        if not ranked or ranked[0][1][FEATURES.index("broken")]:  # led by broken code: no file is chosen
+            continue
         rows = file_rows([o.path for o, _ in ranked], [o.score for o, _ in ranked], [f for _, f in ranked],
                          q["cursor"]["path"], {h.path for h in history})
         gold = {g["path"] for g in q["gold"]}

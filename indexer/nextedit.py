@@ -321,12 +321,12 @@ FEATURES = ("gone", "defined", "sibling", "similar", "history", "below", "below_
 # ky.train,trpc.train,apollo-client.train`: a listwise logistic regression on 1,558 queries mined from the next-edit
 # benchmark's repositories (other commits than the benchmark's) and from the TypeScript retrieval benchmark's trpc and
 # apollo-client (bench/nextedit_trainset.py), for the lines whose region holds the next edit. Each benchmark repository
-# measured by the fit on the other repositories' queries (macro): R@1 0.413, R@5 0.600, R@10 0.647, file@1 0.627 (the
-# lines alone: R@1 0.353, R@5 0.513). Each feature's weight in a candidate line's score; "broken" lines come first.
-WEIGHTS = {"gone": 0.609, "defined": 0.838, "sibling": 0.025, "similar": -0.31, "history": 0.863, "below": 3.524,
-           "below_near": -4.563, "above": -5.976, "here": 1.809, "definition": 0.53, "test": 0.222, "broken": 1.67,
-           "new_test": 1.349, "new_test_first": 1.202, "lexical": 3.276, "lexical_rank": -0.888, "unused": 2.011,
-           "fragment": 1.278, "test_end": 3.873, "test_end_affinity": 0.492}
+# measured by the fit on the other repositories' queries (macro): R@1 0.420, R@5 0.607, R@10 0.647, file@1 0.633 (the
+# lines alone: R@1 0.360, R@5 0.533). Each feature's weight in a candidate line's score; "broken" lines come first.
+WEIGHTS = {"gone": 0.607, "defined": 0.867, "sibling": 0.024, "similar": -0.303, "history": 0.848, "below": 3.514,
+           "below_near": -4.536, "above": -5.971, "here": 1.794, "definition": 0.59, "test": 0.225, "broken": 1.663,
+           "new_test": 1.333, "new_test_first": 1.181, "lexical": 3.268, "lexical_rank": -0.883, "unused": 1.998,
+           "fragment": 1.304, "test_end": 3.856, "test_end_affinity": 0.494}
 
 
 @dataclass(slots=True)
@@ -530,8 +530,11 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
            weights: dict[str, float] | None = None, file_weights: dict[str, float] | None = None,
            found: Candidates | None = None) -> list[Location]:
     """The k most likely places of the next edit, best first: the ranking of the lines (`ranking`), led by the best
-    place of the file the file weights favour (indexer/nextedit_files.py)."""
+    place of the file the file weights favour (indexer/nextedit_files.py), unless it is led by a use of a name that
+    nothing defines any more."""
     ranked = ranking(corpus, cursor_path, cursor_line, history, max(k, POOL), weights, found)
+    if not ranked or ranked[0][1][FEATURES.index("broken")]:  # code that no longer resolves stays first
+        return [o for o, _ in ranked[:k]]
     lead = first_place([o.path for o, _ in ranked], [o.score for o, _ in ranked], [f for _, f in ranked], FEATURES,
                        cursor_path, {h.path for h in history}, file_weights)
     if lead > 0:

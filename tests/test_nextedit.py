@@ -219,3 +219,11 @@ def test_a_changed_go_method_or_java_or_c_function_points_at_its_calls():
         assert row[FEATURES.index("defined")] > 0, (path, row)
         located = locate(corpus_of(files), path, 1, history, k=10)
         assert any(loc.path == caller and loc.start <= call + 1 <= loc.end for loc in located)
+
+
+def test_code_that_no_longer_resolves_stays_first_whatever_file_the_file_weights_favour():
+    files = {"shop/pricing.py": PRICING.replace("apply_discount", "discounted"), "shop/checkout.py": CHECKOUT}
+    history = parse("shop/pricing.py", "@@ -1,2 +1,2 @@\n-def apply_discount(amount, percent):\n"
+                                       "+def discounted(amount, percent):\n     return amount * (1 - percent / 100)\n")
+    found = locate(corpus_of(files), "shop/pricing.py", 1, history, k=10, file_weights={"cursor": 100.0})
+    assert found[0].path == "shop/checkout.py" and "apply_discount" in found[0].why
