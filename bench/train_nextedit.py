@@ -37,12 +37,13 @@ from ragls.indexer.nextedit import (
     Corpus,
     ScanCache,
     candidates,
+    choice_rows,
     locate,
     ranking,
     region,
 )
 from ragls.indexer.nextedit_cli import state_corpus
-from ragls.indexer.nextedit_files import FILE_WEIGHTS, POOL, file_rows, names
+from ragls.indexer.nextedit_files import FILE_WEIGHTS, POOL, names
 
 Query = tuple[Corpus, dict, list, Candidates]
 
@@ -81,10 +82,7 @@ def file_dataset(queries: list[Query], weights: dict[str, float]) -> list[tuple[
     out = []
     for corpus, q, history, c in queries:
         ranked = ranking(corpus, q["cursor"]["path"], q["cursor"]["line"], history, POOL, weights, c)
-        if not ranked or ranked[0][1][FEATURES.index("broken")]:  # led by broken code: no file is chosen
-            continue
-        rows = file_rows([o.path for o, _ in ranked], [o.score for o, _ in ranked], [f for _, f in ranked],
-                         q["cursor"]["path"], {h.path for h in history})
+        rows = choice_rows(ranked, q["cursor"]["path"], history)  # none where broken code leads: no file is chosen
         gold = {g["path"] for g in q["gold"]}
         y = np.array([ranked[n][0].path in gold for n, _ in rows], dtype=float)
         if len(rows) > 1 and y.any():

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .hunks import Hunk
-from .nextedit_files import POOL, first_place
+from .nextedit_files import POOL, file_rows, first_place
 from .nextedit_lexical import (
     Windows,
     fragment_lines,
@@ -533,13 +533,19 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
     place of the file the file weights favour (indexer/nextedit_files.py), unless it is led by a use of a name that
     nothing defines any more."""
     ranked = ranking(corpus, cursor_path, cursor_line, history, max(k, POOL), weights, found)
-    if not ranked or ranked[0][1][FEATURES.index("broken")]:  # code that no longer resolves stays first
-        return [o for o, _ in ranked[:k]]
-    lead = first_place([o.path for o, _ in ranked], [o.score for o, _ in ranked], [f for _, f in ranked], FEATURES,
-                       cursor_path, {h.path for h in history}, file_weights)
-    if lead > 0:
+    if (lead := first_place(choice_rows(ranked, cursor_path, history), FEATURES, file_weights)) > 0:
         ranked.insert(0, ranked.pop(lead))
     return [o for o, _ in ranked[:k]]
+
+
+def choice_rows(ranked: list[tuple[Location, list[float]]], cursor_path: str,
+                history: list[Hunk]) -> list[tuple[int, list[float]]]:
+    """What the file choice weighs in a ranking (nextedit_files.file_rows); nothing where the ranking is led by a
+    use of a name that nothing defines any more: that code stays first."""
+    if not ranked or ranked[0][1][FEATURES.index("broken")]:
+        return []
+    return file_rows([o.path for o, _ in ranked], [o.score for o, _ in ranked], [f for _, f in ranked], cursor_path,
+                     {h.path for h in history})
 
 
 def locations_json(found: Iterable[Location]) -> list[dict]:

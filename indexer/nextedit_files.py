@@ -67,13 +67,12 @@ def names(place_features: Sequence[str]) -> list[str]:
     return [*FILE_FEATURES, *(f"place_{f}" for f in place_features)]
 
 
-def first_place(paths: Sequence[str], scores: Sequence[float], features: Sequence[Sequence[float]],
-                place_features: Sequence[str], cursor_path: str, edited: set[str],
+def first_place(rows: list[tuple[int, list[float]]], place_features: Sequence[str],
                 weights: dict[str, float] | None = None) -> int:
-    """The index of the place to show first: the best place of the file the weights favour (0 without weights)."""
+    """The index of the place to show first: the best place of the file (`file_rows`) the weights favour (0
+    without weights or rows)."""
     w = FILE_WEIGHTS if weights is None else weights
     if not w:
         return 0
     vec = [w.get(f, 0.0) for f in names(place_features)]
-    rows = file_rows(paths, scores, features, cursor_path, edited)
     return max(rows, key=lambda r: (sum(a * b for a, b in zip(vec, r[1], strict=True)), -r[0]), default=(0, []))[0]

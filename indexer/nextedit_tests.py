@@ -67,8 +67,8 @@ class Modules:
             if p.endswith(".go") and not p.endswith("_test.go"):
                 self.folders.setdefault(posixpath.dirname(p), []).append(p)
             elif p.endswith(_JVM):
-                self.classes.setdefault(_jvm_class(p), []).append(p)
-                self.folders.setdefault(posixpath.dirname(_jvm_class(p)), []).append(p)
+                self.classes.setdefault(cls := _jvm_class(p), []).append(p)
+                self.folders.setdefault(posixpath.dirname(cls), []).append(p)
             elif p.endswith(_C):
                 stem = posixpath.basename(p).rsplit(".", 1)[0]
                 for name in {posixpath.basename(p), f"{stem}.h", f"{stem}.hpp"}:
