@@ -9,6 +9,8 @@ The signals, each a reason a line is not yet done with the change the history is
 - the edits' names used on the line, and nearness to the cursor, below first (the next thing down the file);
 - where a test of the change goes: in the test files that import an edited file (or a package entry that imports
   it), before or after the tests that use the edits' names most (indexer/nextedit_tests.py); never the first place;
+- the other way, where an edited test file leads: the definitions, in the code it imports, of the names the edits use
+  (a test changed first, the function it calls changes next);
 - lexical (indexer/nextedit_lexical.py): the windows that read most like the edits (BM25 over identifier pieces),
   the lines that still hold what an edit replaced (the rest of a find-and-replace), and the lines whose names share
   pieces with a name the edits added that nothing uses yet.
@@ -38,7 +40,7 @@ from .nextedit_lexical import (
     unused_pieces,
     windows,
 )
-from .nextedit_tests import ends, is_test, linked_tests, places, scored_tests
+from .nextedit_tests import Modules, ends, is_test, linked_tests, places, scored_tests, code_under_test
 
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _MODIFIERS = (r"(?:(?:export|default|pub(?:\([^)]*\))?|public|private|protected|internal|static|final|abstract|"
@@ -316,17 +318,17 @@ def _idf(df: int, total: int) -> float:
 
 FEATURES = ("gone", "defined", "sibling", "similar", "history", "below", "below_near", "above", "here", "definition",
             "test", "broken", "new_test", "new_test_first", "lexical", "lexical_rank", "unused", "fragment", "test_end",
-            "test_end_affinity")
+            "test_end_affinity", "tested")
 # fitted by `python bench/train_nextedit.py --work WORK --train-work TWORK --train-repos requests.train,werkzeug.train,
 # ky.train,trpc.train,apollo-client.train`: a listwise logistic regression on 1,558 queries mined from the next-edit
 # benchmark's repositories (other commits than the benchmark's) and from the TypeScript retrieval benchmark's trpc and
 # apollo-client (bench/nextedit_trainset.py), for the lines whose region holds the next edit. Each benchmark repository
-# measured by the fit on the other repositories' queries (macro): R@1 0.420, R@5 0.607, R@10 0.647, file@1 0.633 (the
-# lines alone: R@1 0.360, R@5 0.533). Each feature's weight in a candidate line's score; "broken" lines come first.
-WEIGHTS = {"gone": 0.607, "defined": 0.867, "sibling": 0.024, "similar": -0.303, "history": 0.848, "below": 3.514,
-           "below_near": -4.536, "above": -5.971, "here": 1.794, "definition": 0.59, "test": 0.225, "broken": 1.663,
-           "new_test": 1.333, "new_test_first": 1.181, "lexical": 3.268, "lexical_rank": -0.883, "unused": 1.998,
-           "fragment": 1.304, "test_end": 3.856, "test_end_affinity": 0.494}
+# measured by the fit on the other repositories' queries (macro): R@1 0.413, R@5 0.600, R@10 0.647, file@1 0.627 (the
+# lines alone: R@1 0.353, R@5 0.520). Each feature's weight in a candidate line's score; "broken" lines come first.
+WEIGHTS = {"gone": 0.619, "defined": 0.848, "sibling": 0.031, "similar": -0.252, "history": 0.855, "below": 3.488,
+           "below_near": -4.498, "above": -5.928, "here": 1.869, "definition": 0.447, "test": 0.29, "broken": 1.659,
+           "new_test": 1.366, "new_test_first": 1.198, "lexical": 3.233, "lexical_rank": -0.895, "unused": 1.99,
+           "fragment": 1.297, "test_end": 3.837, "test_end_affinity": 0.499, "tested": 1.82}
 
 
 @dataclass(slots=True)
@@ -427,8 +429,12 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
                 for i in s.where.get(w, ()):
                     add(p, i, 4, weight[w], "")
     # the test files importing what the edits changed, and the places a new test of the change goes there
-    tested_by = linked_tests({h.path for h in history} | {cursor_path}, corpus.paths,
-                        lambda p: s.lines if (s := corpus.scan(p)) is not None else None)
+    def lines_of(path: str) -> list[str] | None:
+        return s.lines if (s := corpus.scan(path)) is not None else None
+
+    edited_files = {h.path for h in history} | {cursor_path}
+    modules = Modules(corpus.paths)
+    tested_by = linked_tests(edited_files, corpus.paths, lines_of, modules=modules)
     test_scans = {p: s for p in sorted(tested_by) if (s := corpus.scan(p)) is not None}
     test_files = {p: (s.lines, s.names) for p, s in test_scans.items()}
     tests = scored_tests(test_files, {w: weight[w] for w in touched if w in weight})
@@ -438,6 +444,20 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
         if pl.affinity > why.get(key, (0.0, ""))[0]:
             why[key] = (pl.affinity, "where a test of the change goes")
     test_ends = ends(test_files, tests)
+    # the definitions, in the code an edited test file tests, of the names the edits use: where that code changes
+    code_scans = {p: s for p in sorted(code_under_test(edited_files, modules, lines_of))
+                  if (s := corpus.scan(p)) is not None}
+    tested: defaultdict[tuple[str, int], float] = defaultdict(float)
+    for p, s in code_scans.items():
+        for w in touched:
+            if w in weight:
+                for i in s.where.get(w, ()):
+                    if _definition(s.lines[i][:DEFINITION_CHARS]) == w:
+                        tested[(p, i)] += weight[w]
+    for key, v in tested.items():
+        raw.setdefault(key, [0.0] * 5)
+        if v > why.get(key, (0.0, ""))[0]:
+            why[key] = (v, "defines what an edited test uses")
     for key in test_ends:
         raw.setdefault(key, [0.0] * 5)
         why.setdefault(key, (0.0, "where a new test goes: the end of a test file"))
@@ -465,7 +485,7 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
             continue
         d = i + 1 - cursor_line
         same = p == cursor_path
-        s = scans.get(p) or test_scans.get(p)
+        s = scans.get(p) or test_scans.get(p) or code_scans.get(p)
         line = s.lines[i] if s is not None and i < len(s.lines) else ""
         place = new_test.get((p, i))
         out.lines.append((p, i))
@@ -485,6 +505,7 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
             math.log1p(replaced.get((p, i), 0.0)),
             1.0 if (p, i) in test_ends else 0.0,
             math.log1p(test_ends.get((p, i), 0.0)),
+            math.log1p(tested.get((p, i), 0.0)),
         ])
         out.why.append(why.get((p, i), (0.0, ""))[1])
     return out

@@ -148,11 +148,11 @@ def _stem_words(path: str) -> set[str]:
 
 
 def linked_tests(edited: set[str], paths: list[str], lines_of: Callable[[str], list[str] | None],
-                 limit: int = LINK_FILES) -> set[str]:
+                 limit: int = LINK_FILES, modules: Modules | None = None) -> set[str]:
     """The test files that import an edited file, directly or through package entries that import it. At most
     `limit` test and entry files are read: the entries, then the tests named like an edited file, then the rest in
     path order (a large repository's other tests wait for a later query to be named like them)."""
-    modules = Modules(paths)
+    modules = modules if modules is not None else Modules(paths)
     named = set().union(*(_stem_words(e) for e in edited)) - {"test", "tests", "spec", "index", "init"}
     linkable = sorted((p for p in paths if is_test(p) or is_entry(p)),
                       key=lambda p: (not is_entry(p), not (_stem_words(p) & named), p))
@@ -167,6 +167,16 @@ def linked_tests(edited: set[str], paths: list[str], lines_of: Callable[[str], l
             break
         reached |= more
     return {p for p, got in imports.items() if is_test(p) and got & reached and p not in edited}
+
+
+def code_under_test(edited: set[str], modules: Modules, lines_of: Callable[[str], list[str] | None]) -> set[str]:
+    """The code the edited test files test: the files they import that are not tests themselves (a test changed
+    first, the code it calls is often changed next)."""
+    got: set[str] = set()
+    for p in sorted(edited):
+        if is_test(p) and p in modules.paths and (lines := lines_of(p)) is not None:
+            got |= {m for m in modules.imports(p, lines) if not is_test(m)}
+    return got - edited
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 from ragls.indexer.hunks import parse
-from ragls.indexer.nextedit import Corpus, locate, scan
-from ragls.indexer.nextedit_tests import Modules, ends, linked_tests, places, scored_tests
+from ragls.indexer.nextedit import FEATURES, Corpus, candidates, locate, scan
+from ragls.indexer.nextedit_tests import Modules, ends, linked_tests, places, scored_tests, code_under_test
 
 RETRY = "export function retry(limit: number) {\n\treturn limit;\n}\n"
 INDEX = "import {retry} from './core/retry.js';\nexport default {retry};\n"
@@ -124,3 +124,29 @@ def test_a_go_change_is_offered_a_place_for_its_test_in_the_folder_s_test_file()
     found = locate(Corpus(sorted(files), files.get), "web/server.go", 3, history, k=10)
     assert any(loc.path == "web/server_test.go" and "test" in loc.why for loc in found), found
     assert all(loc.path != "api/api_test.go" or "test" not in loc.why for loc in found)
+
+
+HTTP = ("COOKIE_LIMIT = 4093\n\n\ndef quote(value):\n    return value\n\n\n"
+        "def dump_cookie(key, value):\n    header = f'{key}={quote(value)}'\n    return header\n")
+HTTP_TEST = ("from shop import http\n\n\ndef test_cookie():\n    assert http.dump_cookie('a', 'b') == 'a=b'\n\n\n"
+             "def test_cookie_limit():\n    value = http.dump_cookie('a', 'b' * 5000, max_size=512)\n"
+             "    assert len(value) <= 512\n")
+
+
+def test_an_edited_test_points_at_the_definitions_it_uses_in_the_code_it_tests():
+    """A test changed first (a new keyword argument): the function it calls, in the module it imports, changes
+    next; not a definition of that module the test does not use, nor a file the test does not import."""
+    files = {"shop/__init__.py": "", "shop/http.py": HTTP, "shop/other.py": "def dump_cookie():\n    return 1\n",
+             "tests/test_http.py": HTTP_TEST}
+    assert code_under_test({"tests/test_http.py"}, Modules(files), lambda p: files[p].split("\n")) == {
+        "shop/http.py", "shop/__init__.py"}
+    history = parse("tests/test_http.py", "@@ -8,2 +8,2 @@\n def test_cookie_limit():\n"
+                                          "-    value = http.dump_cookie('a', 'b' * 5000)\n"
+                                          "+    value = http.dump_cookie('a', 'b' * 5000, max_size=512)\n")
+    corpus = Corpus(sorted(files), files.get)
+    found = candidates(corpus, "tests/test_http.py", 9, history)
+    tested = {line: row[FEATURES.index("tested")] for line, row in zip(found.lines, found.features, strict=True)}
+    assert tested[("shop/http.py", 7)] > 0  # def dump_cookie
+    assert tested.get(("shop/http.py", 3), 0.0) == 0 and tested.get(("shop/other.py", 0), 0.0) == 0
+    located = locate(corpus, "tests/test_http.py", 9, history, k=5)
+    assert any(loc.path == "shop/http.py" and loc.start <= 8 <= loc.end for loc in located)
