@@ -11,6 +11,8 @@ The signals, each a reason a line is not yet done with the change the history is
   it), before or after the tests that use the edits' names most (indexer/nextedit_tests.py); never the first place;
 - the other way, where an edited test file leads: the definitions, in the code it imports, of the names the edits use
   (a test changed first, the function it calls changes next);
+- a name an added import line takes from a repository file that does not have it yet: that file, beside the names
+  the line takes from it too (what the import expects is written next);
 - lexical (indexer/nextedit_lexical.py): the windows that read most like the edits (BM25 over identifier pieces),
   the lines that still hold what an edit replaced (the rest of a find-and-replace), and the lines whose names share
   pieces with a name the edits added that nothing uses yet.
@@ -40,7 +42,7 @@ from .nextedit_lexical import (
     unused_pieces,
     windows,
 )
-from .nextedit_tests import Modules, ends, is_test, linked_tests, places, scored_tests, code_under_test
+from .nextedit_tests import Modules, code_under_test, ends, is_test, linked_tests, missing_imports, places, scored_tests
 
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _MODIFIERS = (r"(?:(?:export|default|pub(?:\([^)]*\))?|public|private|protected|internal|static|final|abstract|"
@@ -318,17 +320,17 @@ def _idf(df: int, total: int) -> float:
 
 FEATURES = ("gone", "defined", "sibling", "similar", "history", "below", "below_near", "above", "here", "definition",
             "test", "broken", "new_test", "new_test_first", "lexical", "lexical_rank", "unused", "fragment", "test_end",
-            "test_end_affinity", "tested")
+            "test_end_affinity", "tested", "missing")
 # fitted by `python bench/train_nextedit.py --work WORK --train-work TWORK --train-repos requests.train,werkzeug.train,
 # ky.train,trpc.train,apollo-client.train`: a listwise logistic regression on 1,558 queries mined from the next-edit
 # benchmark's repositories (other commits than the benchmark's) and from the TypeScript retrieval benchmark's trpc and
 # apollo-client (bench/nextedit_trainset.py), for the lines whose region holds the next edit. Each benchmark repository
-# measured by the fit on the other repositories' queries (macro): R@1 0.413, R@5 0.600, R@10 0.647, file@1 0.627 (the
-# lines alone: R@1 0.353, R@5 0.520). Each feature's weight in a candidate line's score; "broken" lines come first.
-WEIGHTS = {"gone": 0.619, "defined": 0.848, "sibling": 0.031, "similar": -0.252, "history": 0.855, "below": 3.488,
-           "below_near": -4.498, "above": -5.928, "here": 1.869, "definition": 0.447, "test": 0.29, "broken": 1.659,
-           "new_test": 1.366, "new_test_first": 1.198, "lexical": 3.233, "lexical_rank": -0.895, "unused": 1.99,
-           "fragment": 1.297, "test_end": 3.837, "test_end_affinity": 0.499, "tested": 1.82}
+# measured by the fit on the other repositories' queries (macro): R@1 0.413, R@5 0.600, R@10 0.640, file@1 0.627 (the
+# lines alone: R@1 0.367, R@5 0.520). Each feature's weight in a candidate line's score; "broken" lines come first.
+WEIGHTS = {"gone": 0.618, "defined": 0.837, "sibling": 0.036, "similar": -0.247, "history": 0.843, "below": 3.476,
+           "below_near": -4.489, "above": -5.924, "here": 1.853, "definition": 0.424, "test": 0.285, "broken": 1.677,
+           "new_test": 1.363, "new_test_first": 1.198, "lexical": 3.246, "lexical_rank": -0.907, "unused": 1.998,
+           "fragment": 1.299, "test_end": 3.82, "test_end_affinity": 0.497, "tested": 1.826, "missing": 1.591}
 
 
 @dataclass(slots=True)
@@ -458,6 +460,21 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
         raw.setdefault(key, [0.0] * 5)
         if v > why.get(key, (0.0, ""))[0]:
             why[key] = (v, "defines what an edited test uses")
+    # a name an added import line takes from a repository file that does not have it yet: where it is to be written,
+    # beside the definitions of the names the line takes from there too (else at the file's end)
+    to_write: dict[tuple[str, int], str] = {}
+    for p, (gone, beside) in missing_imports([(h.path, ln) for h in history for ln in h.added], modules, lines_of,
+                                             lambda p: set(s.where) if (s := corpus.scan(p)) is not None else set()
+                                             ).items():
+        if (s := corpus.scan(p)) is None:
+            continue
+        code_scans.setdefault(p, s)
+        at = [i for i, ln in enumerate(s.lines) if (_definition(ln) or (_assigned(ln) if ln[:1] not in " \t" else None))
+              in beside] or [max((i for i, ln in enumerate(s.lines) if ln.strip()), default=0)]
+        for i in at:
+            to_write[(p, i)] = ", ".join(sorted(gone))
+            raw.setdefault((p, i), [0.0] * 5)
+            why[(p, i)] = (math.inf, f"where {to_write[(p, i)]} is to be written")
     for key in test_ends:
         raw.setdefault(key, [0.0] * 5)
         why.setdefault(key, (0.0, "where a new test goes: the end of a test file"))
@@ -506,6 +523,7 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
             1.0 if (p, i) in test_ends else 0.0,
             math.log1p(test_ends.get((p, i), 0.0)),
             math.log1p(tested.get((p, i), 0.0)),
+            1.0 if (p, i) in to_write else 0.0,
         ])
         out.why.append(why.get((p, i), (0.0, ""))[1])
     return out

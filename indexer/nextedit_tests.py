@@ -11,6 +11,7 @@ from dataclasses import dataclass
 _PY_FROM = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\(?\s*([\w., ]*)")
 _PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s*,\s*[\w.]+)*)")
 _TS_SPEC = re.compile(r"""(?:\bfrom|^\s*import|\brequire\(|\bimport\()\s*['"](\.[^'"]*)['"]""")
+_TS_NAMED = re.compile(r"""^\s*(?:import|export)\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*['"]""")
 _TS_EXT = re.compile(r"\.(?:[mc]?js|[mc]?ts|tsx|jsx)$")
 _TS_FILES = (".ts", ".tsx", ".d.ts", ".mts", ".cts", "/index.ts", "/index.tsx", "/index.d.ts")
 _JAVA_IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+)\s*;")
@@ -177,6 +178,44 @@ def code_under_test(edited: set[str], modules: Modules, lines_of: Callable[[str]
         if is_test(p) and p in modules.paths and (lines := lines_of(p)) is not None:
             got |= {m for m in modules.imports(p, lines) if not is_test(m)}
     return got - edited
+
+
+def imported_names(line: str) -> list[str]:
+    """The names an import line takes from a module by name (Python's `from m import a, b as c`, TypeScript's
+    `import {a, type b as c} from 'm'` and `export {a} from 'm'`): `a`, `b`; nothing for other lines."""
+    if (m := _PY_FROM.match(line)) is not None:
+        found = m.group(2)
+    elif (m := _TS_NAMED.match(line)) is not None:
+        found = m.group(1)
+    else:
+        return []
+    names = (re.sub(r"^type\s+", "", n.strip()).split(" as ")[0].strip() for n in found.split(","))
+    return [n for n in names if n and n != "*"]
+
+
+def missing_imports(added: list[tuple[str, str]], modules: Modules, lines_of: Callable[[str], list[str] | None],
+                    names_of: Callable[[str], set[str]]) -> dict[str, tuple[set[str], set[str]]]:
+    """The repository files that lines the edits added (path, line) import a name from that they do not have yet
+    (no line of theirs names it, nor does a star export pass it on, nor is it a module of its own): each with the
+    missing names and the others the line imports from it (a new definition often goes beside those). The next edit
+    is often to write what the import expects."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for path, line in added:
+        if not (wanted := imported_names(line)):
+            continue
+        for target in modules.imports(path, [line]):
+            if (lines := lines_of(target)) is None or any("*" in ln and ("export" in ln or "import" in ln)
+                                                          for ln in lines):
+                continue
+            has = names_of(target)
+            folder = posixpath.dirname(target)
+            gone = {n for n in wanted if n not in has and not any(
+                p.startswith((posixpath.join(folder, f"{n}."), posixpath.join(folder, n, ""))) for p in modules.paths)}
+            if gone:
+                missing, beside = out.setdefault(target, (set(), set()))
+                missing |= gone
+                beside |= set(wanted) - gone
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,15 @@ import re
 
 from ragls.indexer.hunks import parse
 from ragls.indexer.nextedit import FEATURES, Corpus, candidates, locate, scan
-from ragls.indexer.nextedit_tests import Modules, ends, linked_tests, places, scored_tests, code_under_test
+from ragls.indexer.nextedit_tests import (
+    Modules,
+    code_under_test,
+    ends,
+    linked_tests,
+    missing_imports,
+    places,
+    scored_tests,
+)
 
 RETRY = "export function retry(limit: number) {\n\treturn limit;\n}\n"
 INDEX = "import {retry} from './core/retry.js';\nexport default {retry};\n"
@@ -150,3 +158,31 @@ def test_an_edited_test_points_at_the_definitions_it_uses_in_the_code_it_tests()
     assert tested.get(("shop/http.py", 3), 0.0) == 0 and tested.get(("shop/other.py", 0), 0.0) == 0
     located = locate(corpus, "tests/test_http.py", 9, history, k=5)
     assert any(loc.path == "shop/http.py" and loc.start <= 8 <= loc.end for loc in located)
+
+
+def test_an_added_import_of_a_name_its_module_lacks_points_where_it_is_to_be_written():
+    """`import {SearchInit} from './types.js'` before types.ts has it (TypeScript and Python alike): the places
+    beside the names the line imports from there too; not for a name the module has, one a star export may pass on,
+    or a module of its own."""
+    types_ts = "export type Input = string;\n\nexport interface Options {\n\tretry: number;\n}\n"
+    cases = [
+        ("src/core.ts", "import type {Input, Options, SearchInit} from './types.js';", "src/types.ts", types_ts,
+         {0, 2}),
+        ("pkg/core.py", "from .types import Input, SearchInit", "pkg/types.py",
+         "Input = str\n\n\nclass Options:\n    retry = 0\n", {0}),
+    ]
+    for path, line, target, text, beside in cases:
+        files = {path: f"{line}\n\nexport const x = 1;\n", target: text, "pkg/sub/__init__.py": "",
+                 "src/other.ts": "export const y = 2;\n"}
+        history = parse(path, f"@@ -1,1 +1,1 @@\n-{line.replace(', SearchInit', '')}\n+{line}\n")
+        found = candidates(Corpus(sorted(files), files.get), path, 1, history)
+        marked = {key for key, row in zip(found.lines, found.features, strict=True) if row[FEATURES.index("missing")]}
+        assert marked == {(target, i) for i in beside}, (path, marked)
+        assert all("SearchInit" in why for key, why in zip(found.lines, found.why, strict=True) if key in marked)
+    modules = Modules(["src/core.ts", "src/types.ts", "src/all.ts", "pkg/__init__.py", "pkg/sub/__init__.py"])
+    texts = {"src/types.ts": types_ts.split("\n"), "src/all.ts": ["export * from './types.js';"],
+             "pkg/__init__.py": ["x = 1"]}
+    names = {"src/types.ts": {"Input", "Options"}, "src/all.ts": set(), "pkg/__init__.py": {"x"}}
+    assert missing_imports([("src/core.ts", "import {Input} from './types.js';"),
+                            ("src/core.ts", "import {Later} from './all.js';"),
+                            ("pkg/core.py", "from pkg import sub")], modules, texts.get, names.__getitem__) == {}
