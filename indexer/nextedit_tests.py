@@ -12,6 +12,7 @@ _PY_FROM = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\(?\s*([\w., ]*)")
 _PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s*,\s*[\w.]+)*)")
 _TS_SPEC = re.compile(r"""(?:\bfrom|^\s*import|\brequire\(|\bimport\()\s*['"](\.[^'"]*)['"]""")
 _TS_NAMED = re.compile(r"""^\s*(?:import|export)\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*['"]""")
+_STAR = re.compile(r"^\s*(?:export\s+(?:type\s+)?\*|from\s+\S+\s+import\s+\*)")  # what passes on another's names
 _TS_EXT = re.compile(r"\.(?:[mc]?js|[mc]?ts|tsx|jsx)$")
 _TS_FILES = (".ts", ".tsx", ".d.ts", ".mts", ".cts", "/index.ts", "/index.tsx", "/index.d.ts")
 _JAVA_IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+)\s*;")
@@ -204,8 +205,7 @@ def missing_imports(added: list[tuple[str, str]], modules: Modules, lines_of: Ca
         if not (wanted := imported_names(line)):
             continue
         for target in modules.imports(path, [line]):
-            if (lines := lines_of(target)) is None or any("*" in ln and ("export" in ln or "import" in ln)
-                                                          for ln in lines):
+            if (lines := lines_of(target)) is None or any("*" in ln and _STAR.match(ln) for ln in lines):
                 continue
             has = names_of(target)
             folder = posixpath.dirname(target)

@@ -180,9 +180,12 @@ def test_an_added_import_of_a_name_its_module_lacks_points_where_it_is_to_be_wri
         assert marked == {(target, i) for i in beside}, (path, marked)
         assert all("SearchInit" in why for key, why in zip(found.lines, found.why, strict=True) if key in marked)
     modules = Modules(["src/core.ts", "src/types.ts", "src/all.ts", "pkg/__init__.py", "pkg/sub/__init__.py"])
-    texts = {"src/types.ts": types_ts.split("\n"), "src/all.ts": ["export * from './types.js';"],
+    texts = {"src/types.ts": ["/** import * as it says */", *types_ts.split("\n")],
+             "src/all.ts": ["export * from './types.js';"],
              "pkg/__init__.py": ["x = 1"]}
     names = {"src/types.ts": {"Input", "Options"}, "src/all.ts": set(), "pkg/__init__.py": {"x"}}
+    assert missing_imports([("src/core.ts", "import {Later} from './types.js';")], modules, texts.get,
+                           names.__getitem__) == {"src/types.ts": ({"Later"}, set())}  # a comment passes nothing on
     assert missing_imports([("src/core.ts", "import {Input} from './types.js';"),
                             ("src/core.ts", "import {Later} from './all.js';"),
                             ("pkg/core.py", "from pkg import sub")], modules, texts.get, names.__getitem__) == {}
