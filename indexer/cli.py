@@ -13,8 +13,9 @@ import logging
 import os
 import sqlite3
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ContextManager, TextIO, TypeVar
 
@@ -63,11 +64,8 @@ def _answer(index, ask: Callable[[], T]) -> T:
     return index.heal(run)
 
 
-def cmd_index(args: argparse.Namespace) -> int:
-    root = Path(args.path).resolve()
-    if not root.is_dir():
-        print(f"ragls: {root} is not a directory", file=sys.stderr)
-        return 2
+def _index(args: argparse.Namespace, root: Path, asked: threading.Event):
+    """`ragls index`'s run: (its summary, the index); KeyboardInterrupt once `asked` is set."""
     if args.exit_with_parent:
         _exit_with_parent()
     if args.progress_json:  # a SIGINT is a clean stop from here on (the server holds its own until this line)
@@ -75,8 +73,23 @@ def cmd_index(args: argparse.Namespace) -> int:
     index = _open(args, root)
     progress: Callable[[int, int], None] | bool | None = False if args.quiet else None
     if args.progress_json:
-        progress = lambda done, total: print(json.dumps({"done": done, "total": total}), flush=True)  # noqa: E731
+        def progress(done: int, total: int) -> None:
+            if asked.is_set():  # an interrupt Python could not raise where it came: stop here
+                raise KeyboardInterrupt
+            print(json.dumps({"done": done, "total": total}), flush=True)
     summary = index.refresh(progress=progress)
+    if asked.is_set():  # ...or at the end: a stopped run never reports itself done
+        raise KeyboardInterrupt
+    return summary, index
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    root = Path(args.path).resolve()
+    if not root.is_dir():
+        print(f"ragls: {root} is not a directory", file=sys.stderr)
+        return 2
+    with _remembered_interrupts() as asked:
+        summary, index = _index(args, root, asked)
     if args.json:
         print(json.dumps({"files": summary.files, "changed": summary.changed, "removed": summary.removed,
                           "symbols": summary.symbols, "chunks": summary.chunks, "embedded": summary.embedded,
@@ -86,6 +99,37 @@ def cmd_index(args: argparse.Namespace) -> int:
     else:
         print(summary.line())
     return 4 if summary.vectors_error else 0
+
+
+@contextlib.contextmanager
+def _remembered_interrupts() -> Iterator[threading.Event]:
+    """While the block runs, SIGINT stops it as Ctrl-C does and is remembered (the event): one that lands where
+    Python cannot raise it (in a weakref callback while a module is imported, which prints "Exception ignored" and
+    goes on) still ends the run at its next check, and that lost exception is not printed (a clean stop would show a
+    traceback in the server's log). The handlers before are put back after. Outside the main thread, which alone
+    handles signals, the event is never set."""
+    import signal
+
+    asked = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield asked
+        return
+
+    def interrupted(signum: int, frame: object) -> None:
+        asked.set()
+        raise KeyboardInterrupt
+
+    def hook(args: Any) -> None:
+        if not (isinstance(args.exc_value, KeyboardInterrupt) and asked.is_set()):
+            unraisable(args)
+
+    before, unraisable = signal.signal(signal.SIGINT, interrupted), sys.unraisablehook
+    sys.unraisablehook = hook
+    try:
+        yield asked
+    finally:
+        signal.signal(signal.SIGINT, before)
+        sys.unraisablehook = unraisable
 
 
 def _exit_with_parent() -> None:
@@ -103,7 +147,6 @@ def _exit_with_parent() -> None:
             if os.getppid() != parent:  # the parent left before the request took effect
                 raise KeyboardInterrupt
             return
-    import threading
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,54 @@ async def test_a_child_stopped_while_python_starts_ends_quietly(tmp_path, capfd)
         lock.release()
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Fatal" not in err, err
+
+
+LOST_INTERRUPT = """
+import os, signal, sys, weakref
+from ragls.indexer import cli, index
+
+def lose_an_interrupt():
+    # a SIGINT handled inside a weakref callback (as while a module is imported): Python cannot raise it there
+    class Held:
+        pass
+
+    def callback(_):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(10 ** 7):
+            pass
+
+    held = Held()
+    ref = weakref.ref(held, callback)
+    del held
+    return ref
+
+refresh = index.Index.refresh
+
+def refresh_losing_an_interrupt(self, progress=None):
+    summary = refresh(self, progress)
+    lose_an_interrupt()
+    print("went on", flush=True)
+    return summary
+
+index.Index.refresh = refresh_losing_an_interrupt
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+async def test_an_interrupt_python_cannot_raise_still_stops_the_index_run_quietly(tmp_path):
+    """A SIGINT that lands in a weakref callback (an import's lock) is "ignored" by Python and the run goes on: the
+    run remembers it and stops at its end (exit 130, no summary, the lock free), and prints no traceback for it."""
+    root = write_tree(tmp_path / "repo", {"a.py": "def f() -> int:\n    return 1\n"})
+    data = tmp_path / "index"
+    run = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", LOST_INTERRUPT, "index", str(root),
+                                  "--data-dir", str(data), "--json", "--progress-json", "--quiet"],
+                                  capture_output=True, text=True, timeout=120)
+    assert "went on" in run.stdout  # the interrupt was lost where it landed
+    assert run.returncode == 130 and '"line"' not in run.stdout, (run.returncode, run.stdout, run.stderr)
+    assert "interrupted" in run.stderr and "Traceback" not in run.stderr and "Exception ignored" not in run.stderr
+    lock = WriteLock(data / "write.lock")
+    lock.acquire(wait_in_process=False)
+    lock.release()
 
 
 async def test_a_failing_child_is_one_clear_message_and_the_server_answers_on(shop_repo, api, tmp_path):
