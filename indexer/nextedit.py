@@ -454,7 +454,7 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
         for w in touched:
             if w in weight:
                 for i in s.where.get(w, ()):
-                    if _definition(s.lines[i][:DEFINITION_CHARS]) == w:
+                    if _definition(s.lines[i]) == w:
                         tested[(p, i)] += weight[w]
     for key, v in tested.items():
         raw.setdefault(key, [0.0] * 5)
@@ -464,7 +464,7 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
     # beside the definitions of the names the line takes from there too (else at the file's end)
     to_write: dict[tuple[str, int], str] = {}
     for p, (gone, beside) in missing_imports([(h.path, ln) for h in history for ln in h.added], modules, lines_of,
-                                             lambda p: set(s.where) if (s := corpus.scan(p)) is not None else set()
+                                             lambda p: s.where if (s := corpus.scan(p)) is not None else {}
                                              ).items():
         if (s := corpus.scan(p)) is None:
             continue

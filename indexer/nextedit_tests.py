@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 
 _PY_FROM = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\(?\s*([\w., ]*)")
@@ -86,14 +86,18 @@ class Modules:
         return self.python.get(dotted, [])
 
     def imports(self, path: str, lines: list[str]) -> set[str]:
-        """The repository's files that `path` imports."""
+        """The repository's files that `path` (its text as `lines`) imports."""
+        return self.resolve(path, _import_lines(lines))
+
+    def resolve(self, path: str, lines: Iterable[str]) -> set[str]:
+        """The repository's files that these lines of `path` import (a file's lines, or one line of it: never
+        kept in the cache of files' import lines)."""
         got: set[str] = set()
-        lines = _import_lines(lines)
         if path.endswith((".py", ".pyi")):
             package = path.split("/")[:-1]
             for line in lines:
                 if (m := _PY_FROM.match(line)) is not None:
-                    mod, names = m.group(1), [n.strip().split(" as ")[0] for n in m.group(2).split(",") if n.strip()]
+                    mod, names = m.group(1), _listed(m.group(2))
                     if mod.startswith("."):
                         up = len(mod) - len(mod.lstrip(".")) - 1
                         base = package[:len(package) - up] if up <= len(package) else []
@@ -185,17 +189,20 @@ def imported_names(line: str) -> list[str]:
     """The names an import line takes from a module by name (Python's `from m import a, b as c`, TypeScript's
     `import {a, type b as c} from 'm'` and `export {a} from 'm'`): `a`, `b`; nothing for other lines."""
     if (m := _PY_FROM.match(line)) is not None:
-        found = m.group(2)
-    elif (m := _TS_NAMED.match(line)) is not None:
-        found = m.group(1)
-    else:
-        return []
+        return _listed(m.group(2))
+    if (m := _TS_NAMED.match(line)) is not None:
+        return _listed(m.group(1))
+    return []
+
+
+def _listed(found: str) -> list[str]:
+    """The names of an import's list (`a, b as c, type d`): `a`, `b`, `d`; a star is none."""
     names = (re.sub(r"^type\s+", "", n.strip()).split(" as ")[0].strip() for n in found.split(","))
     return [n for n in names if n and n != "*"]
 
 
 def missing_imports(added: list[tuple[str, str]], modules: Modules, lines_of: Callable[[str], list[str] | None],
-                    names_of: Callable[[str], set[str]]) -> dict[str, tuple[set[str], set[str]]]:
+                    names_of: Callable[[str], Container[str]]) -> dict[str, tuple[set[str], set[str]]]:
     """The repository files that lines the edits added (path, line) import a name from that they do not have yet
     (no line of theirs names it, nor does a star export pass it on, nor is it a module of its own): each with the
     missing names and the others the line imports from it (a new definition often goes beside those). The next edit
@@ -204,7 +211,7 @@ def missing_imports(added: list[tuple[str, str]], modules: Modules, lines_of: Ca
     for path, line in added:
         if not (wanted := imported_names(line)):
             continue
-        for target in modules.imports(path, [line]):
+        for target in modules.resolve(path, [line]):
             if (lines := lines_of(target)) is None or any("*" in ln and _STAR.match(ln) for ln in lines):
                 continue
             has = names_of(target)
