@@ -163,8 +163,7 @@ class Retriever:
         seq = self.store.change_seq()
         if self._graph is None or gen != self._generation:
             if self._graph is not None:
-                heap.unloading()
-                self._graph = self._lex = None
+                self._graph = self._lex = None  # freed by their reference counts (heap.loaded)
             self._graph = Graph(self.store, self.index.root.name, self.index.root)
             self._generation, self._seq = gen, seq
             heap.loaded()

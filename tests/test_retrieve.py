@@ -599,6 +599,40 @@ def test_a_query_leaves_no_cycles_and_resumes_the_collector(tmp_path: Path) -> N
     assert left == []
 
 
+def test_a_graph_loaded_again_leaves_what_was_frozen_out_of_the_collection(tmp_path: Path) -> None:
+    """After a refresh stores new edges the graph is loaded again, and the collection that follows the load
+    traverses only what came since the last freeze: the process's long-lived objects stay frozen. A collection
+    that traverses them all holds the interpreter lock meanwhile, and the language server's event loop stood still
+    for it (114 ms after a reindex in bench/fuzz.py)."""
+    import gc
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class Base:\n    def refresh(self, key):\n        return key\n",
+    })
+    index = index_of(root, tmp_path / "data")
+    long_lived = [[n] for n in range(50_000)]  # the rest of a long-running process: frozen by the first load
+    r = Retriever(index)
+    r.warm()
+    (root / "pkg/child.py").write_text("from .base import Base\n\n\nclass Child(Base):\n    pass\n")
+    index.refresh(progress=False)
+    traversed: list[int] = []
+
+    def seen(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            traversed.append(len(gc.get_objects(2)))
+
+    gc.callbacks.append(seen)
+    try:
+        assert "Child" in r.graph.by_name  # loaded again
+    finally:
+        gc.callbacks.remove(seen)
+    assert traversed and max(traversed) < len(long_lived), traversed
+    assert long_lived[-1] == [49_999]
+
+
 def test_the_collector_resumes_when_the_last_paused_request_ends() -> None:
     """Requests on two threads overlap: the collector stays paused until both end, and a collector that was off
     before them stays off."""
