@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ class RaglsServer(LanguageServer):
         super().__init__("ragls", VERSION, protocol_cls=protocol.RaglsProtocol)
         self.initial: Any = None  # the editor's `ragls` section in initializationOptions
         self.editor: Any = None  # ...and as workspace/configuration answers it, on top (a key it leaves out stays)
+        self.scoped: dict[Path, Any] = {}  # ...and as it answers for each folder (its scopeUri), instead of that
         self.settings: Settings = resolve().settings  # outside every folder (no project's file)
         self.clients: dict[ModelConfig, ModelClient] = {}  # one per model configuration in use
         self.roots: list[tuple[Path, str]] = []  # from initialize: (folder, name)
@@ -42,8 +44,10 @@ class RaglsServer(LanguageServer):
         self._shown: set[str] = set()  # settings problems shown to the user (each once while it lasts)
 
     def resolved(self, root: Path | None) -> Resolved:
-        """The settings of a folder (None: outside every folder) from their layers, the editor's on top."""
-        return resolve(root, editor=(self.initial, self.editor))
+        """The settings of a folder (None: outside every folder) from their layers, the editor's on top: its
+        section for that folder where the client answered one (a multi-root workspace's folder settings)."""
+        live = self.scoped.get(root, self.editor) if root is not None else self.editor
+        return resolve(root, editor=(self.initial, live))
 
     def model_client(self, settings: Settings) -> ModelClient:
         config = ModelConfig.from_settings(settings)
@@ -140,19 +144,27 @@ class RaglsServer(LanguageServer):
         if folder.indexing is None or folder.indexing.done():
             folder.indexing = asyncio.ensure_future(_index(self, folder))
 
-    async def pull_configuration(self) -> None:
-        """The editor's `ragls` section asked with workspace/configuration, when the client answers it."""
+    async def pull_configuration(self, more: Sequence[Path] = ()) -> None:
+        """The editor's `ragls` section asked with workspace/configuration, when the client answers it: once
+        without a scope, and once for each workspace folder (those open, those given at start, and `more`), whose
+        answer is that folder's (VS Code's folder settings in a multi-root workspace)."""
         caps = self.client_capabilities.workspace
         if not (caps and caps.configuration):
             return
+        roots = list(dict.fromkeys([*(f.root for f in self.folders), *(r for r, _ in self.roots), *more]))
+        items = [types.ConfigurationItem(section=SECTION),
+                 *(types.ConfigurationItem(scope_uri=r.as_uri(), section=SECTION) for r in roots)]
         try:
-            result = await asyncio.wait_for(self.workspace_configuration_async(
-                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])), timeout=5)
+            result = await asyncio.wait_for(self.workspace_configuration_async(types.ConfigurationParams(items)),
+                                            timeout=5)
         except (asyncio.TimeoutError, Exception) as exc:  # a client that cannot answer keeps the current settings
             log.warning("workspace/configuration failed: %s", exc)
             return
+        if not isinstance(result, (list, tuple)):  # pygls hands the answer over as a tuple
+            return
         if result and isinstance(result[0], dict):
             self.editor = result[0]
+        self.scoped = {r: v for r, v in zip(roots, result[1:], strict=False) if isinstance(v, dict)}
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A bug in a notification handler (pygls reports it out of band; a request's is its error response): its one

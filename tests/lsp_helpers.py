@@ -15,14 +15,18 @@ CLIENTS = {"vscode": "visual-studio-code", "neovim": "neovim@v0.11.0"}
 
 async def start_server(root: Path, base_url: str, home: Path, client: str = "vscode",
                        options: dict[str, Any] | None = None, more_folders: tuple[Path, ...] = (),
-                       inline: bool = False) -> tuple[LanguageClient, types.InitializeResult]:
+                       inline: bool = False, configuration: dict[str, Any] | None = None
+                       ) -> tuple[LanguageClient, types.InitializeResult]:
     """A client connected to `python -m ragls.server`, initialised with a real client's capabilities (and, with
-    `inline`, LSP 3.18's inline completion, which those recorded capabilities predate)."""
+    `inline`, LSP 3.18's inline completion, which those recorded capabilities predate). `configuration`: the
+    `ragls` section the client answers workspace/configuration with, by scope URI ("": without one)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("OPENAI_", "RAGLS_")) or k in ("RAGLS_LOG_LEVEL", "RAGLS_MODELS")}
     env.update({"RAGLS_HOME": str(home), "OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-test-secret",
                 "RAGLS_MODEL": "test-chat", "ANONYMIZED_TELEMETRY": "False"})
     lsp = make_test_lsp_client()
+    for scope, section in (configuration or {}).items():
+        lsp.set_configuration(section, section="ragls", scope_uri=scope or None)
     await lsp.start_io(sys.executable, "-m", "ragls.server", env=env)
     caps = client_capabilities(CLIENTS[client])
     if inline and caps.text_document is not None:

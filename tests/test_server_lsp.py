@@ -335,6 +335,62 @@ async def test_every_workspace_folder_is_indexed_and_served(shop_repo, api, tmp_
 
 
 
+async def test_each_workspace_folder_takes_the_editors_settings_for_it(shop_repo, api, tmp_path):
+    """A multi-root workspace whose editor sets a value differently in a folder (VS Code's folder settings, asked
+    with workspace/configuration's scopeUri): that folder's requests use it, the others the editor's own, a folder
+    added later its own too; a section the client sends applies to every folder."""
+    from .conftest import make_git_repo
+
+    def repo(name: str) -> Path:
+        src = tmp_path / f"src-{name}"
+        (src / "lib").mkdir(parents=True)
+        (src / "lib" / "__init__.py").write_text("")
+        (src / "lib" / "scale.py").write_text("def scale_seven(value: int) -> int:\n    return value * 7\n")
+        (src / "lib" / "main.py").write_text("from lib.scale import scale_seven\n\n\ndef run():\n    x = \n")
+        make_git_repo(src, tmp_path / name)
+        return (tmp_path / name).resolve()
+
+    shop, second, third = Path(shop_repo.working_tree_dir).resolve(), repo("second"), repo("third")
+    lsp, _ = await start_server(shop, api.base_url, tmp_path / "home", "vscode", more_folders=(second,),
+                                configuration={"": {"completion": {"maxTokens": 11, "debounceMs": 0}},
+                                               second.as_uri(): {"completion": {"maxTokens": 29, "debounceMs": 0}},
+                                               third.as_uri(): {"completion": {"maxTokens": 37, "debounceMs": 0}}})
+
+    async def max_tokens(uri: str, line: int, character: int) -> int:
+        api.replies.append("scale_seven(1)")
+        assert await inline(lsp, uri, line, character) is not None
+        return api.requests[-1][1]["max_tokens"]
+
+    try:
+        for _ in range(200):
+            status = await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status"))
+            if [f["state"] for f in status["folders"]] == ["ready", "ready"]:
+                break
+            await asyncio.sleep(0.1)
+        in_shop = open_doc(lsp, shop / "shop/checkout.py", typing_checkout(shop))
+        in_second = open_doc(lsp, second / "lib/main.py")
+        assert (await max_tokens(in_shop, 11, 10), await max_tokens(in_second, 4, 8)) == (11, 29)
+        lsp.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+            types.WorkspaceFoldersChangeEvent(added=[types.WorkspaceFolder(third.as_uri(), "third")], removed=[])))
+        in_third = open_doc(lsp, third / "lib/main.py")
+        for _ in range(100):  # the folder is added on its notification: poll (bounded)
+            if len((await lsp.workspace_execute_command_async(types.ExecuteCommandParams("ragls.status")))
+                   ["folders"]) == 3:
+                break
+            await asyncio.sleep(0.1)
+        assert await max_tokens(in_third, 4, 8) == 37
+        lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+            settings={"ragls": {"completion": {"maxTokens": 43, "debounceMs": 0}}}))
+        for _ in range(100):
+            if await max_tokens(in_shop, 11, 10) == 43:
+                break
+            await asyncio.sleep(0.1)
+        assert [await max_tokens(uri, *at) for uri, at in ((in_shop, (11, 10)), (in_second, (4, 8)),
+                                                             (in_third, (4, 8)))] == [43, 43, 43]
+    finally:
+        await lsp.shutdown_session()
+
+
 async def test_a_projects_settings_file_applies_but_may_not_choose_the_endpoint(shop_repo, api, tmp_path):
     """.ragls.toml at the folder's root sets completion.maxTokens; its model.baseUrl is refused with a warning, as
     a wrongly-typed value is, each shown once; a change of the file applies, and the editor's settings win."""

@@ -22,18 +22,22 @@ BULK_CHANGES = 50  # more watched-file events than this at once (a branch switch
 
 def register(server: RaglsServer) -> None:
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    def did_change_workspace_folders(ls: RaglsServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+    async def did_change_workspace_folders(ls: RaglsServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         for removed in params.event.removed:
             if (path := to_fs_path(removed.uri)) is not None:
                 ls.remove_folder(Path(path))
-        for added in params.event.added:
-            if (path := to_fs_path(added.uri)) is not None:
-                ls.add_folder(Path(path), added.name)
+        added = [(Path(path).resolve(), a.name) for a in params.event.added if (path := to_fs_path(a.uri)) is not None]
+        if added:  # their own settings first: a folder's index is opened with them
+            await ls.pull_configuration([root for root, _ in added])
+        for root, name in added:
+            ls.add_folder(root, name)
+        if added:
+            ls.apply_settings()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: RaglsServer, params: types.DidChangeConfigurationParams) -> None:
         if isinstance(params.settings, dict) and isinstance(params.settings.get(SECTION), dict):
-            ls.editor = params.settings
+            ls.editor, ls.scoped = params.settings, {}  # what a client sends applies to every folder
         else:
             await ls.pull_configuration()
         ls.apply_settings()
