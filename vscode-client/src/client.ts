@@ -8,7 +8,7 @@ import {
 import type { Launch } from "./logic/launch";
 import { StderrLog } from "./logic/messages";
 import { SERVER_COMMANDS } from "./logic/requests";
-import { SECTION, type Section, explicitSection, initializationOptions, serverSettings } from "./logic/settings";
+import { SECTION, type Section, configurationAnswers, explicitSection, initializationOptions } from "./logic/settings";
 import type { ProgressValue } from "./logic/status";
 
 const INTERACTIVE = new Set<string>([SERVER_COMMANDS.fix, SERVER_COMMANDS.explain, SERVER_COMMANDS.ask]);
@@ -120,8 +120,9 @@ export function createClient(setup: ClientSetup): LanguageClient {
         configuration: async (params, token, next) => {
           const result = await next(params, token);
           if (!Array.isArray(result)) return result;
-          return result.map((value: unknown, i) => params.items[i]?.section === SECTION && value && typeof value === "object"
-            ? serverSettings(currentSection(folder)) : value);
+          // a folder's scope: its own settings (multi-root); none: the first folder's, as initializationOptions
+          return configurationAnswers(params.items, result as unknown[],
+            (scopeUri) => currentSection(scopeUri ? vscode.Uri.parse(scopeUri) : folder));
         },
       },
       executeCommand: (command, args: unknown[], next): Promise<unknown> => (INTERACTIVE.has(command) ? hooks.runCommand(command, args)

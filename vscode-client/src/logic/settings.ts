@@ -27,6 +27,15 @@ export function serverSettings(section: Section): Section {
     .map(([key, value]) => [key, emptyToNull(value)]));
 }
 
+/** The answers to a `workspace/configuration` request, given what the client found for its items: each item of
+ * the `ragls` section gets the server's settings as VS Code holds them in the item's scope (a folder's own, in a
+ * multi-root workspace; no scope: `sectionFor(undefined)`), any other item what was found. */
+export function configurationAnswers(items: readonly { section?: string; scopeUri?: string }[], found: readonly unknown[],
+  sectionFor: (scopeUri: string | undefined) => Section): unknown[] {
+  return found.map((value, i) => (items[i]?.section === SECTION && isObject(value)
+    ? serverSettings(sectionFor(items[i]?.scopeUri)) : value));
+}
+
 /** `initializationOptions` of the `initialize` request: `{"ragls": {...}}`, as the server expects. */
 export function initializationOptions(section: Section): { [SECTION]: Section } {
   return { [SECTION]: serverSettings(section) };

@@ -25,7 +25,7 @@ import { DIAGNOSTICS_NOTIFICATION, DiagnosticsSync } from "../../src/logic/diagn
 import { StderrLog, errorText } from "../../src/logic/messages";
 import { NEXT_EDIT_REQUEST, chooseSuggestion, nextEditParams, parseResult, tabAction } from "../../src/logic/nextEdit";
 import { SERVER_COMMANDS, answerMarkdown, commandRange, rangeLabel } from "../../src/logic/requests";
-import { type Section, explicitSection, initializationOptions, sectionFromManifest, serverSettings } from "../../src/logic/settings";
+import { type Section, configurationAnswers, explicitSection, initializationOptions, sectionFromManifest } from "../../src/logic/settings";
 import { StatusModel } from "../../src/logic/status";
 import { VIEWED_NOTIFICATION, ViewedSync } from "../../src/logic/viewed";
 import { languageClientCapabilities } from "./capabilities";
@@ -107,7 +107,8 @@ before(() => {
   // What vscode-languageclient and the extension's hooks (src/client.ts) answer.
   conn.onRequest(ConfigurationRequest.type, (params) => {
     seen.configurationPulls += 1;
-    return params.items.map((item) => (item.section === "ragls" ? serverSettings(sent) : null));
+    // VS Code finds the section for every scope (one folder here: the same settings for each)
+    return configurationAnswers(params.items, params.items.map((item) => (item.section === "ragls" ? {} : null)), () => sent);
   });
   conn.onRequest(RegistrationRequest.type, (params) => {
     seen.registrations.push(...params.registrations.map((r) => r.method));

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import manifest from "../../package.json";
-import { changeEffect, explicitSection, initializationOptions, nest, sectionFromManifest, serverSettings } from "../../src/logic/settings";
+import { type Section, changeEffect, configurationAnswers, explicitSection, initializationOptions, nest, sectionFromManifest, serverSettings } from "../../src/logic/settings";
 
 test("the server gets its own settings, with empty strings as unset", () => {
   const section = sectionFromManifest(manifest, { "model.baseUrl": "http://localhost:11434/v1", "completion.debounceMs": 50 });
@@ -60,4 +60,28 @@ test("a change restarts the server only for what it reads at start", () => {
   assert.equal(effect("ragls.nextEdit.enabled"), "update");
   assert.equal(effect("ragls.trace.server"), "none");
   assert.equal(effect("editor.fontSize"), "none");
+});
+
+test("each workspace/configuration item gets the section of its scope: a folder's own in a multi-root workspace", () => {
+  const sections: { [scope: string]: Section } = {
+    "": { completion: { maxTokens: 11 }, server: { command: "ragls" } },
+    "file:///work/second": { completion: { maxTokens: 29 }, model: { chatModel: "" } },
+  };
+  const items = [{ section: "ragls" }, { section: "ragls", scopeUri: "file:///work/second" }, { section: "editor" }, { section: "ragls" }];
+  const found = [{}, {}, { fontSize: 12 }, null];
+  assert.deepEqual(configurationAnswers(items, found, (scope) => sections[scope ?? ""]), [
+    { completion: { maxTokens: 11 } }, // the extension's own keys are not the server's
+    { completion: { maxTokens: 29 }, model: { chatModel: null } }, // an empty string: unset
+    { fontSize: 12 }, // another section: as the client found it
+    null, // nothing found: nothing to answer
+  ]);
+});
+
+test("the server's settings may differ by folder, but for those read once at its start", () => {
+  const properties = manifest.contributes.configuration.properties as { [key: string]: { scope?: string } };
+  const byFolder = Object.keys(properties).filter((key) => properties[key].scope === "resource");
+  assert.ok(byFolder.includes("ragls.completion.maxTokens") && byFolder.includes("ragls.index.dataDir"));
+  for (const key of ["ragls.model.apiKeyEnv", "ragls.chat.hover", "ragls.trace.server", "ragls.server.command"]) {
+    assert.ok(!byFolder.includes(key), key);
+  }
 });
