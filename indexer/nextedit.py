@@ -168,24 +168,30 @@ def scan(text: str) -> _Scan:
 
 
 class ScanCache:
-    """Scans of texts by their hash, the least recently used dropped past `max_lines` lines in all."""
+    """Scans of texts by their hash, the least recently used dropped past `max_lines` lines or `max_chars`
+    characters in all (a file of a few long lines, minified or pasted, weighs by its characters)."""
 
-    def __init__(self, max_lines: int = 1_000_000) -> None:
+    def __init__(self, max_lines: int = 1_000_000, max_chars: int = 64_000_000) -> None:
         self.max_lines = max_lines
-        self._scans: OrderedDict[str, _Scan] = OrderedDict()
+        self.max_chars = max_chars
+        self._scans: OrderedDict[str, tuple[_Scan, int]] = OrderedDict()
         self._lines = 0
+        self._chars = 0
 
     def get(self, text: str) -> _Scan:
         key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-        s = self._scans.get(key)
-        if s is not None:
+        hit = self._scans.get(key)
+        if hit is not None:
             self._scans.move_to_end(key)
-            return s
-        s = self._scans[key] = scan(text)
+            return hit[0]
+        s = scan(text)
+        self._scans[key] = (s, len(text))
         self._lines += len(s.lines)
-        while self._lines > self.max_lines and len(self._scans) > 1:
-            _, old = self._scans.popitem(last=False)
+        self._chars += len(text)
+        while (self._lines > self.max_lines or self._chars > self.max_chars) and len(self._scans) > 1:
+            _, (old, chars) = self._scans.popitem(last=False)
             self._lines -= len(old.lines)
+            self._chars -= chars
         return s
 
 

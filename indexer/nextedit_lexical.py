@@ -38,11 +38,14 @@ FRAGMENTS_MAX = 48  # fragments a query looks for (the most recent edits' first)
 
 _PIECES: dict[str, tuple[str, ...]] = {}  # identifier -> its pieces (names repeat: most lines hit this)
 _PIECES_MAX = 200_000
+IDENT_MAX = 100  # characters: a longer "identifier" is data (a base64 run, a fuzzer's line), not a name: no pieces
 
 
 def _pieces_of(ident: str) -> tuple[str, ...]:
     if (hit := _PIECES.get(ident)) is not None:
         return hit
+    if len(ident) > IDENT_MAX:
+        return ()
     out = []
     for part in ident.replace("$", "_").split("_"):
         for piece in _PIECE.findall(part):

@@ -13,6 +13,7 @@ from .viewed import ViewedRanges
 
 MAX_EDITS = 24  # hunks kept, oldest dropped first
 MAX_HUNK_LINES = 80  # a bigger hunk (a paste, a formatter's rewrite) is kept cut to its first lines
+MAX_LINE_CHARS = 1000  # ...and a longer line (minified, data) to its first characters
 MERGE_LINES = 3  # a change this close to the edit being made extends it (typing makes one hunk, not hundreds)
 MERGE_S = 30.0  # ...if it comes within this many seconds of the last one
 MAX_DIAGNOSTICS = 50  # per file
@@ -111,9 +112,10 @@ def _overlaps(span: tuple[int, int], first: int, last: int) -> bool:
 
 
 def _bounded(h: Hunk) -> Hunk:
-    if len(h.lines) <= MAX_HUNK_LINES:
+    if len(h.lines) <= MAX_HUNK_LINES and all(len(ln) <= MAX_LINE_CHARS for ln in h.lines):
         return h
-    return Hunk(h.path, h.start, h.lines[:MAX_HUNK_LINES], h.old_start)
+    lines = tuple(ln[:MAX_LINE_CHARS] for ln in h.lines[:MAX_HUNK_LINES])
+    return Hunk(h.path, h.start, lines, h.old_start)
 
 
 def history_text(hunks: list[Hunk], limit_chars: int) -> str:

@@ -32,6 +32,7 @@ REFUSALS_CACHE = 512
 NEXT_EDIT_FILES = 200  # files a next-edit query reads at most (beside the open ones), those using its rarer names
 NEXT_EDIT_COMMON = 0.05  # a name used in more of the files than this points nowhere in particular
 NEXT_EDIT_LINES = 150_000  # lines of scanned text kept for next-edit queries (about 110 MB with their windows)
+NEXT_EDIT_CHARS = 16_000_000  # ...and characters (code has about 40 a line: this bounds files of long lines)
 VECTORS_PAUSED = "the vector store is being refreshed by the indexer"
 SMALL_REFRESH = 100  # files to read again or drop that a refresh in the server itself handles (else a child does)
 
@@ -54,7 +55,7 @@ class Session:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="ragls-retrieve")
         self._pending: dict[str, tuple[asyncio.TimerHandle, bytes | None]] = {}
         self.buffers: dict[str, str] = {}  # open documents' text, by relative path (may be unsaved)
-        self._next_edit_scans = ScanCache(NEXT_EDIT_LINES)  # next-edit scans of texts, by their hash
+        self._next_edit_scans = ScanCache(NEXT_EDIT_LINES, NEXT_EDIT_CHARS)  # next-edit scans of texts, by their hash
         self._lines: OrderedDict[str, tuple[tuple[int, int], list[str]]] = OrderedDict()
         self._refusals: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
         self.indexed = asyncio.Event()

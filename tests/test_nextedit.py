@@ -58,6 +58,16 @@ def test_typing_makes_one_hunk_and_later_edits_above_shift_it():
     assert "line 30abc" in history_text(ed.history(), 4000)
 
 
+def test_the_edit_history_keeps_a_long_pasted_line_cut():
+    ed = Editing()
+    blob = "data = '" + "A" * 300_000 + "'"
+    for n in range(30):  # more pastes than the history keeps
+        ed.changed(f"f{n}.py", "x = 1\n", f"x = 1\n{blob}\n", now=n * 60.0)
+    history = ed.history()
+    assert history and all(len(ln) <= 1001 for h in history for ln in h.lines)
+    assert history[-1].added[0].startswith("data = 'AAA")
+
+
 def test_a_renamed_function_points_at_its_remaining_calls_in_other_files():
     files = {"shop/pricing.py": PRICING.replace("apply_discount", "discounted"), "shop/checkout.py": CHECKOUT,
              "shop/report.py": REPORT, "shop/other.py": "def unrelated():\n    return 1\n"}
@@ -97,6 +107,15 @@ def test_the_scan_cache_keeps_equal_texts_once_and_stays_within_its_lines():
     for n in range(5):
         cache.get("".join(f"v{n}_{i} = {i}\n" for i in range(4)))
     assert cache._lines <= 10 and cache.get("x = 1\ny = 2\n") is not a  # the oldest went first
+
+
+def test_the_scan_cache_weighs_a_file_of_long_lines_by_its_characters():
+    from ragls.indexer.nextedit import ScanCache
+
+    cache = ScanCache(max_lines=1000, max_chars=2_000_000)
+    for n in range(8):  # a minified bundle, a pasted blob: few lines, many characters
+        cache.get(f"blob{n} = '" + "x" * 500_000 + "'\n")
+    assert cache._chars <= 2_000_000 and len(cache._scans) <= 4
 
 
 def _whole_lines_hunk(old: str, new: str, context: int):

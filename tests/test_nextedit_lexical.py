@@ -25,6 +25,7 @@ def filler(n: int, stem: str = "value", call: str = "compute") -> str:
 def test_identifiers_split_into_lowercase_pieces_without_keywords():
     assert pieces("def parse_HTTPHeader(self, maxSize): return None") == ["parse", "http", "header", "max", "size"]
     assert pieces("x = 1") == []  # one-letter names say nothing
+    assert pieces("key = " + "QmFzZTY0" * 50_000) == ["key"]  # a base64 run is data, not a name (nor cached)
 
 
 def test_the_window_that_reads_like_the_edits_scores_best_and_its_best_line_is_a_candidate():
