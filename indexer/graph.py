@@ -11,7 +11,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .files import read_text
 from .lang.paths import PathIndex
@@ -91,6 +91,22 @@ def _typed_by(d: Def) -> bool:
     return bool(d.type) and (d.kind != "type" or type_chain(d.type) is not None)
 
 
+def _mentions(value: object, names: set[str]) -> bool:
+    """Whether a cached key or answer mentions one of `names` (a path, a module) or a definition of such a path.
+    Numbers, flags and None mention nothing; an object of another kind is taken to mention them (dropped)."""
+    if isinstance(value, str):
+        return value in names
+    if isinstance(value, Def):
+        return value.path in names
+    if value is None or isinstance(value, (int, float, bool)):
+        return False
+    if isinstance(value, dict):
+        return any(_mentions(k, names) or _mentions(v, names) for k, v in value.items())
+    if isinstance(value, (tuple, list, set, frozenset)):
+        return any(_mentions(x, names) for x in value)
+    return True
+
+
 def _target_key(target: Target) -> tuple:
     """A hashable key of a target (a definition by its place, a module by name, files by their paths)."""
     if target[0] == "def":
@@ -132,6 +148,8 @@ class Graph:
         self._types: dict[tuple[str, str, str, bool], DefTarget | None] = {}
         self._members_of: dict[tuple, list[Def]] = {}  # module_members' answers, by depth (asked for the same often)
         self._member_chunks: dict[tuple, frozenset[int]] = {}  # the chunks of those answers
+        self._members_paths: dict[tuple, frozenset[str]] = {}  # the files those answers read (classes, members)
+        self._walked: list[set[str]] = []  # those files, gathered while module_members answers (nested)
         self._star_names: OrderedDict[tuple, frozenset[str] | None] = OrderedDict()  # star_names' last answers
         self._passed_on: dict[str, tuple[frozenset[str], tuple[str, ...]] | None] = {}
         self._star_closures: dict[str, frozenset[str] | None] = {}  # _star_closure's answers
@@ -218,6 +236,9 @@ class Graph:
         present = store.indexed_among(paths)
         if any((p in self.language) != (p in present) for p in paths):
             return False
+        before = {p: self._shape(p) for p in paths}
+        gone = {p for p in paths}
+        gone_chunks = {d.chunk for p in paths for d in self.defs.get(p, {}).values() if d.chunk is not None}
         for p in paths:
             self._hold(p, False)
             for d in self.defs.pop(p, {}).values():
@@ -233,6 +254,22 @@ class Graph:
         self._load(store, paths)
         for p in paths:
             self._hold(p, True)
+        if all(before[p] == self._shape(p) for p in paths):
+            # the same names, declared and imported, as the last patch left them (typing in a body): what the
+            # caches say of other files holds; only what mentions these files' definitions goes
+            self._forget(gone | {m for p in paths if (m := self.module_of.get(p, ("", ""))[0])}, gone_chunks)
+            return True
+        self._clear_derived()
+        return True
+
+    def _shape(self, path: str) -> tuple:
+        """What a file declares and imports, lines left out: equal before and after an edit that moved lines or
+        changed code inside definitions, every name resolves as it did (its definitions' lines and chunks aside)."""
+        return (tuple((q, d.name, d.kind, d.type) for q, d in self.defs.get(path, {}).items()),
+                tuple((r.module, r.name, r.alias) for r in self.imports.get(path, ())))
+
+    def _clear_derived(self) -> None:
+        """Forget every answer computed from the definitions (a patch that changed names)."""
         self._tables.clear()
         self._bases.clear()
         self._scopes.clear()
@@ -240,6 +277,7 @@ class Graph:
         self._arity.clear()
         self._types.clear()
         self._members_of.clear()
+        self._members_paths.clear()
         self._member_chunks.clear()
         self._star_names.clear()
         self._passed_on.clear()
@@ -250,7 +288,25 @@ class Graph:
         self._implementations.clear()
         self._closures.clear()
         self._resolved_refs.clear()
-        return True
+
+    def _forget(self, names: set[str], chunks: set[int]) -> None:
+        """Drop the cached answers that mention any of `names` (paths, module names) or a definition of those paths
+        (keys or values), and the chunk sets holding any of `chunks` (the patched files' old chunks)."""
+        for path in names:
+            self._tables.pop(path, None)  # a file's table is of its own imports alone
+        caches: tuple[dict[Any, Any], ...] = (
+            self._bases, self._scopes, self._passed, self._arity, self._types, self._star_names, self._passed_on,
+            self._exported, self._star_closures, self._implementations, self._closures, self._imported,
+            self._resolved_refs)
+        for cache in caches:
+            for key in [k for k, v in cache.items() if _mentions(k, names) or _mentions(v, names)]:
+                del cache[key]
+        for key in [k for k, paths in self._members_paths.items() if not paths.isdisjoint(names)
+                    or _mentions(k, names)]:
+            del self._members_of[key], self._members_paths[key]
+        for key in [k for k, v in self._member_chunks.items() if (k, 0) not in self._members_of
+                    or not v.isdisjoint(chunks) or _mentions(k, names)]:
+            del self._member_chunks[key]
 
     # ---- Python -------------------------------------------------------------------------------------------
     def python_table(self, path: str, refs: list[ImportRef] | None = None) -> tuple[dict[str, tuple], list[str]]:
@@ -349,7 +405,17 @@ class Graph:
         (an override hides the base's). The list is shared: callers read it, never change it."""
         key = (_target_key(target), depth)  # a base's members are asked for by each class of its family
         if (found := self._members_of.get(key)) is None:
-            found = self._members_of[key] = self._module_members(target, depth)
+            self._walked.append(set())
+            try:
+                found = self._members_of[key] = self._module_members(target, depth)
+            finally:
+                walked = self._walked.pop()
+            walked.update(d.path for d in found)
+            if target[0] == "def":
+                walked.add(target[1].path)
+            self._members_paths[key] = frozenset(walked)
+        if self._walked:  # the files of the classes a family's answer went through (a base's bases may change)
+            self._walked[-1].update(self._members_paths[key])
         return found
 
     def member_chunks(self, target: Target) -> frozenset[int]:

@@ -778,3 +778,73 @@ def test_members_are_gathered_for_the_classes_used_nearest_the_cursor_only(tmp_p
     assert items and r.graph is graph
     # a file using more classes than CLASSES: the members of those used last, not of every one
     assert len(set(asked)) == CLASSES and f"Model{n - 1}" in asked and "Model0" not in asked
+
+
+def _typing_repo(tmp_path):
+    from ragls.indexer.index import Index
+
+    repo = tmp_path / "typing"
+    repo.mkdir()
+    (repo / "base.py").write_text("class Base:\n    def ping(self):\n        return 1\n")
+    (repo / "other.py").write_text("class Other:\n    def hello(self):\n        return 2\n")
+    (repo / "app.py").write_text(
+        "from base import Base, Missing\nfrom other import Other\n\n\nclass App(Base):\n    def run(self):\n"
+        "        Other().hello()\n        Missing()\n        self.\n")
+    index = Index.open(repo, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    return index
+
+
+def test_typing_in_a_file_keeps_what_the_graph_knows_of_the_others_and_moves_its_own_lines(tmp_path):
+    index = _typing_repo(tmp_path)
+    r = Retriever(index)
+    cursor = Query("app.py", 9, 13)
+    ping = next(i for i in r.context(cursor) if i.symbol == "Base")
+    graph = r.graph
+    known = [k for k in graph._members_of if "other.py" in k[0]]
+    assert known  # Other's members, asked for by the query
+    text = (index.root / "base.py").read_text()
+    for n in range(1, 4):  # typing above the class, then in a body: the same names, moved lines
+        text = "# typed\n" + text.replace("return 1", f"return {n}")
+        index.update_file("base.py", text.encode())
+        assert r.graph is graph and all(k in graph._members_of for k in known)  # another file's answers kept
+        moved = next(i for i in r.context(cursor) if i.symbol == "Base")
+        assert (moved.start_line, moved.end_line) == (ping.start_line + n, ping.end_line + n)
+
+
+def test_a_name_a_file_starts_to_define_resolves_after_the_edit(tmp_path):
+    index = _typing_repo(tmp_path)
+    r = Retriever(index)
+    cursor = Query("app.py", 9, 13)
+    r.context(cursor)
+    text = (index.root / "base.py").read_text()
+    index.update_file("base.py", ("# typed\n" + text).encode())  # a patch that keeps the names: answers kept
+    r.context(cursor)
+    assert "Fresh" not in r.graph.top_names
+    added = "\n\nclass Missing:\n    pass\n\n\nclass Fresh:\n    pass\n"
+    index.update_file("base.py", ("# typed\n" + text + added).encode())
+    assert r.graph.resolve_symbol("base", "Missing") is not None and "Fresh" in r.graph.top_names
+    items = r.context(Query("app.py", 8, 15))
+    assert any(i.symbol == "Missing" for i in items)
+
+
+def test_a_class_whose_base_changes_gives_its_heirs_the_new_bases_members(tmp_path):
+    from ragls.indexer.index import Index
+
+    repo = tmp_path / "family"
+    repo.mkdir()
+    (repo / "sides.py").write_text("class Left:\n    def go_left(self):\n        pass\n\n\n"
+                                   "class Right:\n    def go_right(self):\n        pass\n")
+    (repo / "mid.py").write_text("from sides import Left, Right\n\n\nclass Mid(Left):\n    pass\n")
+    (repo / "app.py").write_text("from mid import Mid\n\n\nclass App(Mid):\n    pass\n")
+    index = Index.open(repo, data_dir=tmp_path / "data")
+    index.refresh(progress=False)
+    r = Retriever(index)
+    app = r.graph.defs["app.py"]["App"]
+    assert "go_left" in {m.name for m in r.graph.module_members(("def", app))}
+    r.graph.member_chunks(("def", app))
+    index.update_file("mid.py", b"from sides import Left, Right\n\n\nclass Mid(Right):\n    pass\n")
+    g = r.graph
+    app = g.defs["app.py"]["App"]
+    assert "go_right" in {m.name for m in g.module_members(("def", app))}
+    assert g.member_chunks(("def", app)) == {g.defs["sides.py"]["Right.go_right"].chunk}
