@@ -107,6 +107,15 @@ def _mentions(value: object, names: set[str]) -> bool:
     return True
 
 
+def _named(target: Target | None) -> tuple[str, ...]:
+    """The files (or the module) a target is in."""
+    if target is None:
+        return ()
+    if target[0] == "def":
+        return (target[1].path,)
+    return tuple(target[1]) if target[0] == "files" else (str(target[1]),)
+
+
 def _target_key(target: Target) -> tuple:
     """A hashable key of a target (a definition by its place, a module by name, files by their paths)."""
     if target[0] == "def":
@@ -141,6 +150,7 @@ class Graph:
         self._catalog = store
         self._bases: dict[tuple[str, str], list[Def]] = {}  # a class's resolved bases, computed when first asked
         self._scopes: dict[str, tuple[dict[str, Target], list[Target]]] = {}
+        self._scope_names: dict[str, frozenset[str]] = {}  # the files and modules a scope's targets name
         self._resolving: set[str] = set()
         self._passed: dict[tuple[str, str], Target | None] = {}  # (file, name) -> what the file passes on
         self._arity: dict[tuple[str, int], tuple[int, int | None] | None] = {}
@@ -273,6 +283,7 @@ class Graph:
         self._tables.clear()
         self._bases.clear()
         self._scopes.clear()
+        self._scope_names.clear()
         self._passed.clear()
         self._arity.clear()
         self._types.clear()
@@ -295,12 +306,15 @@ class Graph:
         for path in names:
             self._tables.pop(path, None)  # a file's table is of its own imports alone
         caches: tuple[dict[Any, Any], ...] = (
-            self._bases, self._scopes, self._passed, self._arity, self._types, self._star_names, self._passed_on,
+            self._bases, self._passed, self._arity, self._types, self._star_names, self._passed_on,
             self._exported, self._star_closures, self._implementations, self._closures, self._imported,
             self._resolved_refs)
         for cache in caches:
             for key in [k for k, v in cache.items() if _mentions(k, names) or _mentions(v, names)]:
                 del cache[key]
+        for key in [k for k, named in self._scope_names.items() if k in names or not named.isdisjoint(names)]:
+            self._scopes.pop(key, None)  # (edges() clears the scopes it resolves with)
+            del self._scope_names[key]
         for key in [k for k, paths in self._members_paths.items() if not paths.isdisjoint(names)
                     or _mentions(k, names)]:
             del self._members_of[key], self._members_paths[key]
@@ -739,7 +753,8 @@ class Graph:
             self._resolving.add(path)
             try:
                 lang = self.language.get(path, "")
-                self._scopes[path] = self.bindings(path, lang, self.imports.get(path, []))
+                scope = self._scopes[path] = self.bindings(path, lang, self.imports.get(path, []))
+                self._scope_names[path] = frozenset(n for t in (*scope[0].values(), *scope[1]) for n in _named(t))
             finally:
                 self._resolving.discard(path)
         return self._scopes[path]

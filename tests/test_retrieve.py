@@ -810,6 +810,8 @@ def test_typing_in_a_file_keeps_what_the_graph_knows_of_the_others_and_moves_its
         assert r.graph is graph and all(k in graph._members_of for k in known)  # another file's answers kept
         moved = next(i for i in r.context(cursor) if i.symbol == "Base")
         assert (moved.start_line, moved.end_line) == (ping.start_line + n, ping.end_line + n)
+        assert graph.bases(graph.defs["app.py"]["App"]) == [graph.defs["base.py"]["Base"]]  # not the one before
+        assert graph.bases(graph.defs["app.py"]["App"])[0].start_line == 1 + n
 
 
 def test_a_name_a_file_starts_to_define_resolves_after_the_edit(tmp_path):
