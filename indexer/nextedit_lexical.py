@@ -65,10 +65,11 @@ def pieces(text: str) -> list[str]:
 
 @dataclass(slots=True)
 class Windows:
-    """One file's overlapping windows as postings: piece -> window numbers and counts, interleaved in an array (a
-    tuple per posting takes several times the memory, and a server keeps the windows of many thousand lines)."""
+    """One file's overlapping windows as postings: piece -> window numbers and counts, interleaved in one tuple (a
+    tuple per posting takes several times the memory, and a server keeps the windows of many thousand lines; a tuple
+    of numbers, unlike an array, drops out of the cyclic collector's sight: see `nextedit._Scan`)."""
 
-    postings: dict[str, array[int]]
+    postings: dict[str, tuple[int, ...]]
     lengths: array[int]  # pieces per window
     lines: list[str]  # the file's lines (the scan's own list)
     vocabulary: frozenset[str]  # every identifier of the file (comments and strings included)
@@ -92,7 +93,7 @@ def windows(lines: list[str]) -> Windows:
                 posting = postings[piece] = array("I")
             posting.append(n)
             posting.append(c)
-    return Windows(postings, lengths, lines, frozenset(vocabulary))
+    return Windows({piece: tuple(p) for piece, p in postings.items()}, lengths, lines, frozenset(vocabulary))
 
 
 def history_terms(history: list[Hunk]) -> dict[str, float]:

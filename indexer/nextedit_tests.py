@@ -236,7 +236,7 @@ class Place:
     rank: int
 
 
-Files = dict[str, tuple[list[str], list[frozenset[str]]]]  # test files, each as its lines and their names
+Files = dict[str, tuple[list[str], list[tuple[str, ...]]]]  # test files, each as its lines and their names
 Scored = list[tuple[float, str, int, int]]  # tests: (weight of the edits' names used, path, first line, end line)
 
 

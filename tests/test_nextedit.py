@@ -109,6 +109,18 @@ def test_the_scan_cache_keeps_equal_texts_once_and_stays_within_its_lines():
     assert cache._lines <= 10 and cache.get("x = 1\ny = 2\n") is not a  # the oldest went first
 
 
+def test_a_scan_leaves_nothing_for_the_cyclic_collector_to_walk():
+    import gc
+
+    from ragls.indexer.nextedit import scan
+
+    s = scan("".join(f"def f{i}(a, b):\n    return g{i}(a) + h(b)\n\n" for i in range(50)))
+    postings = s.windows().postings
+    gc.collect()  # tuples of strings and numbers drop out of its sight at their first collection
+    parts = [*s.names, *s.where.values(), *postings.values()]
+    assert len(parts) > 100 and not any(gc.is_tracked(x) for x in parts)
+
+
 def test_the_scan_cache_weighs_a_file_of_long_lines_by_its_characters():
     from ragls.indexer.nextedit import ScanCache
 
