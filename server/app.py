@@ -14,7 +14,7 @@ from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from . import errors, positions, protocol
+from . import errors, positions, protocol, records
 from .acceptance import summarize
 from .features.completion import Timings
 from .folders import Folder
@@ -32,7 +32,7 @@ class RaglsServer(LanguageServer):
     """Holds one Folder per workspace folder once they are known; handlers reach everything through it."""
 
     def __init__(self) -> None:
-        super().__init__("ragls", VERSION, protocol_cls=protocol.RaglsProtocol)
+        super().__init__("ragls", VERSION, protocol_cls=protocol.RaglsProtocol, converter_factory=records.converter)
         self.initial: Any = None  # the editor's `ragls` section in initializationOptions
         self.editor: Any = None  # ...and as workspace/configuration answers it, on top (a key it leaves out stays)
         self.scoped: dict[Path, Any] = {}  # ...and as it answers for each folder (its scopeUri), instead of that

@@ -429,3 +429,17 @@ def test_tcp_is_served_by_the_same_reader(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert b"Traceback" not in proc.stderr.read()
+
+
+def test_params_of_the_same_shape_are_read_into_one_class():
+    from pygls.protocol import JsonRPCNotification
+
+    from ragls.server.app import RaglsServer
+
+    c = RaglsServer().protocol._converter
+    first, second = (c.structure({"jsonrpc": "2.0", "method": "ragls/viewedRanges", "params": {
+        "uri": f"file:///{n}.py", "ranges": [{"start": {"line": n, "character": 0}}]}}, JsonRPCNotification)
+        for n in (1, 2))
+    assert (first.params.uri, second.params.ranges[0].start.line) == ("file:///1.py", 2)
+    assert type(first.params) is type(second.params)  # a class per shape, not per message (pygls's makes new ones)
+    assert type(first.params.ranges[0].start) is type(second.params.ranges[0].start)
