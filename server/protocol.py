@@ -238,10 +238,31 @@ def _scrub(value: Any) -> Any:
 
 
 def _describe(exc: Exception) -> str:
+    """What is wrong with a message's params, in a line; the error is then let go (`_release`)."""
     try:
         return errors.clip("; ".join(cattrs.transform_error(exc, path="$")[:3]), 300)
     except Exception:
         return errors.message(exc)
+    finally:
+        _release(exc)
+
+
+def _release(exc: BaseException) -> None:
+    """Clear the finished frames of an exception's tracebacks, its causes' and its group's members' too. cattrs's
+    validation errors are held by the frames that raised them: cycles that only a full collection frees, and after
+    a 20,000-message fuzz it found 320,000 such objects, holding every thread, the event loop too, for 300 ms."""
+    todo, seen = [exc], set()
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if e.__traceback__ is not None:
+            traceback.clear_frames(e.__traceback__)  # (a frame still running, ours, is left as it is)
+            e.__traceback__ = None
+        todo += [x for x in (e.__cause__, e.__context__) if x is not None]
+        if isinstance(e, BaseExceptionGroup):
+            todo += e.exceptions
 
 
 class RaglsProtocol(LanguageServerProtocol):

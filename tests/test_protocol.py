@@ -443,3 +443,34 @@ def test_params_of_the_same_shape_are_read_into_one_class():
     assert (first.params.uri, second.params.ranges[0].start.line) == ("file:///1.py", 2)
     assert type(first.params) is type(second.params)  # a class per shape, not per message (pygls's makes new ones)
     assert type(first.params.ranges[0].start) is type(second.params.ranges[0].start)
+
+
+def test_invalid_params_leave_no_objects_for_the_cyclic_collector():
+    import gc
+
+    from lsprotocol import types
+
+    import cattrs
+
+    from ragls.server import protocol
+    from ragls.server.app import RaglsServer
+
+    c = RaglsServer().protocol._converter
+    bad = {"jsonrpc": "2.0", "id": 1, "method": "textDocument/hover",
+           "params": {"textDocument": {"uri": 5}, "position": {"line": "x", "character": []}}}
+
+    def fail() -> None:
+        try:
+            c.structure(bad, types.HoverRequest)
+        except cattrs.BaseValidationError as exc:
+            protocol._describe(exc)
+
+    fail()  # cattrs makes its structuring code on first use
+    gc.collect()
+    gc.disable()
+    try:
+        fail()
+        found = gc.collect()
+        assert found == 0, found  # freed by their reference counts: a full collection never waits on them
+    finally:
+        gc.enable()
