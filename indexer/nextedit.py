@@ -478,8 +478,8 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
         if (s := corpus.scan(p)) is None:
             continue
         code_scans.setdefault(p, s)
-        spots = [i for i, ln in enumerate(s.lines) if (_definition(ln) or (_assigned(ln) if ln[:1] not in " \t"
-                                                                            else None)) in beside] \
+        written = (_definition(ln) or (_assigned(ln) if ln[:1] not in " \t" else None) for ln in s.lines)
+        spots = [i for i, name in enumerate(written) if name in beside] \
             or [max((i for i, ln in enumerate(s.lines) if ln.strip()), default=0)]
         for i in spots:
             to_write[(p, i)] = ", ".join(sorted(gone))
