@@ -247,7 +247,7 @@ class Graph:
         if any((p in self.language) != (p in present) for p in paths):
             return False
         before = {p: self._shape(p) for p in paths}
-        gone = {p for p in paths}
+        gone = set(paths)
         gone_chunks = {d.chunk for p in paths for d in self.defs.get(p, {}).values() if d.chunk is not None}
         for p in paths:
             self._hold(p, False)
@@ -278,38 +278,25 @@ class Graph:
         return (tuple((q, d.name, d.kind, d.type) for q, d in self.defs.get(path, {}).items()),
                 tuple((r.module, r.name, r.alias) for r in self.imports.get(path, ())))
 
+    def _answers(self) -> tuple[dict[Any, Any], ...]:
+        """The caches of answers that `_forget` reads key and value of (the others have their own rules there)."""
+        return (self._bases, self._passed, self._arity, self._types, self._star_names, self._passed_on,
+                self._exported, self._star_closures, self._implementations, self._closures, self._imported,
+                self._resolved_refs)
+
     def _clear_derived(self) -> None:
         """Forget every answer computed from the definitions (a patch that changed names)."""
-        self._tables.clear()
-        self._bases.clear()
-        self._scopes.clear()
-        self._scope_names.clear()
-        self._passed.clear()
-        self._arity.clear()
-        self._types.clear()
-        self._members_of.clear()
-        self._members_paths.clear()
-        self._member_chunks.clear()
-        self._star_names.clear()
-        self._passed_on.clear()
-        self._exported.clear()
-        self._star_closures.clear()
+        for cache in (*self._answers(), self._tables, self._scopes, self._scope_names, self._members_of,
+                      self._members_paths, self._member_chunks):
+            cache.clear()
         self._top_names = None
-        self._imported.clear()
-        self._implementations.clear()
-        self._closures.clear()
-        self._resolved_refs.clear()
 
     def _forget(self, names: set[str], chunks: set[int]) -> None:
         """Drop the cached answers that mention any of `names` (paths, module names) or a definition of those paths
         (keys or values), and the chunk sets holding any of `chunks` (the patched files' old chunks)."""
         for path in names:
             self._tables.pop(path, None)  # a file's table is of its own imports alone
-        caches: tuple[dict[Any, Any], ...] = (
-            self._bases, self._passed, self._arity, self._types, self._star_names, self._passed_on,
-            self._exported, self._star_closures, self._implementations, self._closures, self._imported,
-            self._resolved_refs)
-        for cache in caches:
+        for cache in self._answers():
             for key in [k for k, v in cache.items() if _mentions(k, names) or _mentions(v, names)]:
                 del cache[key]
         for key in [k for k, named in self._scope_names.items() if k in names or not named.isdisjoint(names)]:
