@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import namedtuple
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -31,22 +32,19 @@ def to_object(value: Any) -> Any:
     return json.loads(json.dumps(value), object_hook=lambda o: _record(name, tuple(o))(*o.values()))
 
 
-def _with_params(obj: dict[str, Any], cls: type) -> Any:
-    if "params" in obj:
-        obj["params"] = to_object(obj["params"])
-    return cls(**obj)
-
-
-def _with_result(obj: dict[str, Any], cls: type) -> Any:
-    if "result" in obj:
-        obj["result"] = to_object(obj["result"])
-    return cls(**obj)
+def _reading(field: str) -> Callable[[dict[str, Any], type], Any]:
+    """A structure hook for an untyped message: its `field` (params, result) read by `to_object`."""
+    def hook(obj: dict[str, Any], cls: type) -> Any:
+        if field in obj:
+            obj[field] = to_object(obj[field])
+        return cls(**obj)
+    return hook
 
 
 def converter() -> cattrs.Converter:
     """pygls's converter, its hooks for untyped messages replaced."""
     c = default_converter()
-    c.register_structure_hook(JsonRPCRequestMessage, _with_params)
-    c.register_structure_hook(JsonRPCNotification, _with_params)
-    c.register_structure_hook(JsonRPCResponseMessage, _with_result)
+    c.register_structure_hook(JsonRPCRequestMessage, _reading("params"))
+    c.register_structure_hook(JsonRPCNotification, _reading("params"))
+    c.register_structure_hook(JsonRPCResponseMessage, _reading("result"))
     return c

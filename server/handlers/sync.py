@@ -29,9 +29,8 @@ def register(server: RaglsServer) -> None:
         added = [(Path(path).resolve(), a.name) for a in params.event.added if (path := to_fs_path(a.uri)) is not None]
         if added:  # their own settings first: a folder's index is opened with them
             await ls.pull_configuration([root for root, _ in added])
-        for root, name in added:
-            ls.add_folder(root, name)
-        if added:
+            for root, name in added:
+                ls.add_folder(root, name)
             ls.apply_settings()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
