@@ -55,6 +55,9 @@ class Def:
 # a class over a function or enum, over an interface or type alias, over the rest (a namespace); the first of equals.
 # A Java method over a field of its name (`pow10(n)` and the table `pow10`): the one a call means.
 _MERGE_RANK = {"class": 0, "struct": 0, "function": 1, "method": 1, "enum": 1, "interface": 2, "type": 2}
+# Definitions that only hold others: a name through one (`ns::f`, `Cache.DiffResult`) uses the member, not them.
+CONTAINERS = frozenset({"namespace", "module"})
+_OWN_MEMBERS = frozenset({"method", "field"})  # what a class declares itself; a namespace merged with it, the rest
 
 # A resolved target: ("def", Def) | ("mod", module key) | ("files", tuple of paths)
 DefTarget = tuple[Literal["def"], Def]
@@ -137,6 +140,7 @@ class Graph:
         self.members: dict[tuple[str, str], list[Def]] = defaultdict(list)  # (path, parent qualname) -> members
         self.def_of_chunk: dict[int, Def] = {}
         self.overloads: dict[tuple[str, str], list[Def]] = {}  # (path, qualname) -> its declarations, in order
+        self.namespaced: set[tuple[str, str]] = set()  # (path, qualname): merged with a namespace of its name
         self._aliases: set[str] = set()  # names _load gave definitions besides their qualified names
         self._load(store, None)
         py = [p for p, lang in self.language.items() if lang == "python"]
@@ -194,6 +198,8 @@ class Graph:
             else:  # TypeScript's merged declarations: the one that defines most (a class over its namespace)
                 best = min(decls, key=lambda x: (_MERGE_RANK.get(x.kind, len(_MERGE_RANK)), x.chunk is None))
                 d = best if best.chunk is not None else replace(best, chunk=last_chunk.get((path, qual)))
+                if d.kind not in CONTAINERS and any(x.kind in CONTAINERS for x in decls):
+                    self.namespaced.add((path, qual))
             shown_with = d.kind == "enumerator" and "." in qual
             if shown_with:  # shown with its enum: the enum's chunk
                 d = replace(d, chunk=last_chunk.get((path, qual.rsplit(".", 1)[0])))
@@ -260,6 +266,7 @@ class Graph:
                     self.def_of_chunk.pop(d.chunk, None)
                 self.members.pop((p, d.qualname), None)
                 self.overloads.pop((p, d.qualname), None)
+                self.namespaced.discard((p, d.qualname))
             self.imports.pop(p, None)
         self._load(store, paths)
         for p in paths:
@@ -369,6 +376,16 @@ class Graph:
         return self.resolve_symbol(ref[1], ref[2], depth)
 
     # ---- all languages ------------------------------------------------------------------------------------
+    def qualifies(self, d: Def, attr: str) -> bool:
+        """Whether `d`, written before `.attr` (or `::attr`), only leads to a definition: `d` is a namespace or a
+        module, or `attr` is a declaration of a namespace merged with `d` (TypeScript's `Client.Options` where `class
+        Client` and `namespace Client` merge), not one of its class's methods or fields."""
+        if d.kind not in CONTAINERS and (d.path, d.qualname) not in self.namespaced:
+            return False
+        member = self.resolve_attr(("def", d), attr)
+        return member is not None and member[0] == "def" and (d.kind in CONTAINERS or member[1].kind not in
+                                                              _OWN_MEMBERS)
+
     def resolve_attr(self, target: Target, attr: str, depth: int = 0) -> Target | None:
         """`module.attr`, `Class.member` (its own, else inherited), or a name exported by a set of files; `attr`
         ELEMENT (`xs[i]`): the type of the elements a definition's declared type holds."""

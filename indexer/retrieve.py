@@ -490,6 +490,8 @@ class Retriever:
                         break
                     if implicit and t[0] == "def" and t[1].kind in TYPE_LIKE and not writes(t[1].name):
                         pass  # a variable's type the code never writes (`fds := m.Fields()`): its members are used
+                    elif not in_cursor and attr is not None and t[0] == "def" and g.qualifies(t[1], attr):
+                        pass  # what a selection uses of `ns.f`, `Client.Options`: the member, not the namespace
                     elif t[0] == "def":
                         n = args if attr is None else (arities[at] if at < len(arities) else None)
                         decls = g.overloads_of(t[1], n)

@@ -259,6 +259,19 @@ def test_c_macros_typedefs_and_definitions_behind_header_prototypes(tmp_path):
     assert "kv.Lock.Acquire" in [i.symbol for i in items[:3]]
 
 
+def test_a_cpp_selection_uses_what_a_namespace_holds_not_the_namespace(tmp_path):
+    r = _index(tmp_path / "kv", {
+        "include/kv/port.h": ("namespace kv {\nnamespace port {\nclass Mutex {\n public:\n  void Lock();\n};\n"
+                              "int Cores();\n}  // namespace port\n}  // namespace kv\n"),
+        "db/guard.cc": ("#include \"kv/port.h\"\n\nnamespace kv {\nint Guard() {\n  port::Mutex mu;\n"
+                        "  mu.Lock();\n  return port::Cores();\n}\n}  // namespace kv\n"),
+    }, tmp_path)
+    items = r.context(Query("db/guard.cc", 4, end_line=8), join=False)
+    used = {i.symbol for i in items if any(w.startswith("used=") for w in i.why)}
+    assert {"kv.port.Mutex", "kv.port.Cores"} <= used and not used & {"kv", "kv.port"}, [(i.symbol, i.why)
+                                                                                        for i in items]
+
+
 def test_cpp_typed_receivers(tmp_path):
     r = _index(tmp_path / "kv", C_HEADERS, tmp_path)
     # `Batch* b` and `Batch local`: their members rank first after `b->` and `local.` (cpp-types.scm)

@@ -339,6 +339,36 @@ def test_a_class_merged_with_a_namespace_declared_first_keeps_its_bases(tmp_path
         assert "hello" in {m.name for m in graph.module_members(("def", decls[0]))}, name
 
 
+def test_a_selection_uses_a_namespace_s_members_not_the_namespace(tmp_path: Path) -> None:
+    """`Client.Options` (a namespace merged with `class Client`) and `Cache.DiffResult` (a namespace) in a selection
+    use the members: the namespace and the class are not used for them, and the members take the slots. A method
+    reached through the class (`Client.create()`), or the class itself (`new Client()`), still uses the class."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "src/client.ts": "export class Client {\n  static create(): Client { return new Client(); }\n"
+                         "  send(): void {}\n}\n"
+                         "export namespace Client {\n  export interface Options { retries: number }\n"
+                         "  export type Result = string;\n}\n",
+        "src/cache.ts": "export namespace Cache {\n  export interface DiffResult { ok: boolean }\n}\n",
+        "src/use.ts": 'import { Client } from "./client";\nimport { Cache } from "./cache";\n\n'
+                      "export function run(o: Client.Options, d: Cache.DiffResult): Client.Result {\n"
+                      "  return `${o.retries}${d.ok}`;\n}\n\n"
+                      "export function make(): Client {\n  return Client.create();\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+
+    def used(items: list) -> set[str]:
+        return {i.symbol for i in items if any(w.startswith("used=") for w in i.why)}
+
+    run = r.context(Query("src/use.ts", 4, 0, end_line=6), join=False)
+    assert used(run) == {"Client.Options", "Client.Result", "Cache.DiffResult"}, [(i.symbol, i.why) for i in run]
+    make = r.context(Query("src/use.ts", 8, 0, end_line=10), join=False)
+    assert {"Client", "Client.create"} <= used(make), [(i.symbol, i.why) for i in make]
+
+
 def test_a_declared_result_type_leads_to_members(tmp_path: Path) -> None:
     """`const s = pool.open()` where `open(): Session`: `s.` ranks Session's members."""
     from ragls.indexer.retrieve import Query, Retriever
