@@ -52,7 +52,8 @@ class Grammar:
         and was halted: its error recovery can go exponential on garbage (a 6 KB TypeScript prefix of random tokens
         parsed for minutes), and a parse must never freeze a request or an index worker."""
         parser = parser or self.parser()
-        deadline = time.monotonic() + parse_seconds(len(data))
+        start = time.monotonic()
+        deadline = start + parse_seconds(len(data))
 
         def read(at: int, _point: tuple[int, int]) -> bytes:
             return data[at:at + _READ_CHUNK]
@@ -64,7 +65,11 @@ class Grammar:
             tree = parser.parse(read, old_tree, progress_callback=past) if old_tree is not None else \
                 parser.parse(read, progress_callback=past)
             # the same tree again over the bytes, reused whole (a few percent of the parse): a tree parsed from a
-            # callable reads each `node.text` through it, which made extraction 2.5x slower
+            # callable reads each `node.text` through it, which made extraction 2.5x slower. Not after a parse far
+            # slower than its size: error recovery at work (garbage, `->` a thousand times), which reuses nothing
+            # and would take as long again, past the limit, which a parse of bytes cannot be given
+            if time.monotonic() - start > REPARSE_SECONDS + len(data) / REPARSE_BYTES_PER_SECOND:
+                return tree
             return parser.parse(data, tree)
         except ValueError:  # halted
             parser.reset()
@@ -78,6 +83,8 @@ class Grammar:
 PARSE_FLOOR_SECONDS = 1.0
 PARSE_BYTES_PER_SECOND = 500_000
 _READ_CHUNK = 1 << 16
+# A parse slower than this (at a tenth of tree-sitter's usual speed) is not repeated over the bytes (Grammar.parse)
+REPARSE_SECONDS, REPARSE_BYTES_PER_SECOND = 0.02, 500_000
 
 
 def parse_seconds(size: int) -> float:

@@ -39,6 +39,38 @@ def test_a_parse_past_its_limit_is_halted(monkeypatch: pytest.MonkeyPatch) -> No
     assert g.parse(big) is not None  # the parser starts afresh after a halt
 
 
+class _Counting:
+    """A parser that counts its parses."""
+
+    def __init__(self, parser) -> None:  # noqa: ANN001
+        self.parser, self.parses = parser, 0
+
+    def parse(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        self.parses += 1
+        return self.parser.parse(*args, **kwargs)
+
+    def reset(self) -> None:
+        self.parser.reset()
+
+
+def test_a_slow_parse_is_not_repeated_over_the_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parse far slower than its size (error recovery: garbage) reuses nothing when repeated over the bytes for
+    faster reading of its nodes' text, and no limit can be given to that second parse: its tree is kept."""
+    g = grammar("go")
+    assert g is not None
+    source = b"package p\n\nfunc F() int { return 1 }\n"
+    fast = _Counting(g.parser())
+    tree = g.parse(source, parser=fast)
+    assert tree is not None and fast.parses == 2  # the usual parse: once from the reader, once over the bytes
+    monkeypatch.setattr(languages, "REPARSE_SECONDS", -1.0)  # every parse as slow as garbage
+    slow = _Counting(g.parser())
+    tree = g.parse(source, parser=slow)
+    assert tree is not None and slow.parses == 1
+    functions = [n for n in tree.root_node.children if n.type == "function_declaration"]
+    assert [f.child_by_field_name("name").text for f in functions] == [b"F"]  # its text read through the reader
+    assert [s.qualname for s in extract(g, "p.go", source).symbols] == ["F"]  # extraction reads it all the same
+
+
 def test_a_pathological_text_is_given_up_within_its_limit() -> None:
     """tree-sitter's error recovery on these 6 KB of random tokens runs for minutes; the request returns."""
     text = PATHOLOGICAL.read_text()
