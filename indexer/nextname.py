@@ -26,6 +26,9 @@ _COMMON = frozenset("""return self this cls if else elif for while def func func
 public private protected static final await async yield not and or in is None nil null true false True False
 err""".split())
 WINDOW = 160  # characters around each occurrence of a key's longest name in a chunk that are tokenized
+# of the query's own text, the occurrences nearest the cursor: a name on every line of a long file (`latex(` in its
+# tests) would have the whole 64,000 characters tokenized, 5 ms of a deep query, for counts the nearest ones give
+OWN_OCCURRENCES = 64
 
 
 def key_of(tokens: list[str], n: int) -> tuple[str, ...] | None:
@@ -41,10 +44,20 @@ def _joined(text: str) -> str:
     return " " + " ".join(TOKEN.findall(text)) + " "
 
 
-def _around(text: str, anchor: str) -> list[str]:
+def _around(text: str, anchor: str, last: int | None = None) -> list[str]:
     """The stretches of `text` within WINDOW characters of an occurrence of `anchor` (overlapping ones merged): a
-    key holding the anchor lies inside one, and only they are tokenized."""
-    out, at, find = [], text.find(anchor), text.find
+    key holding the anchor lies inside one, and only they are tokenized. With `last`, of the last `last`
+    occurrences only."""
+    first = 0
+    if last is not None:
+        at = len(text)
+        for _ in range(last):
+            if (found := text.rfind(anchor, 0, at)) < 0:
+                break
+            at = found
+        else:
+            first = at
+    out, at, find = [], text.find(anchor, first), text.find
     while at >= 0:
         lo, hi = max(0, at - WINDOW), at + len(anchor) + WINDOW
         while (at := find(anchor, at + 1)) >= 0 and at - WINDOW <= hi:
@@ -53,11 +66,12 @@ def _around(text: str, anchor: str) -> list[str]:
     return out
 
 
-def _stretches(cache: dict[tuple[str, str], list[str]], anchor: str, text: str) -> list[str]:
-    """`_around(text, anchor)`, each stretch `_joined`, once a query: the keys of one query often share an anchor
-    (the query's own 64,000 characters, tokenized around a frequent anchor, cost milliseconds each time)."""
-    if (got := cache.get((anchor, text))) is None:
-        got = cache[(anchor, text)] = [_joined(stretch) for stretch in _around(text, anchor)]
+def _stretches(cache: dict[tuple[str, str, int | None], list[str]], anchor: str, text: str,
+               last: int | None = None) -> list[str]:
+    """`_around(text, anchor, last)`, each stretch `_joined`, once a query: the keys of one query often share an
+    anchor (the query's own 64,000 characters, tokenized around a frequent anchor, cost milliseconds each time)."""
+    if (got := cache.get((anchor, text, last))) is None:
+        got = cache[(anchor, text, last)] = [_joined(stretch) for stretch in _around(text, anchor, last)]
     return got
 
 
@@ -100,7 +114,7 @@ class NextNames:
         # rarest name, so the chunks found and the stretches tokenized for one serve the next
         found: dict[str, list[str]] = {}
         near: dict[tuple[str, str], list[str]] = {}
-        stretches: dict[tuple[str, str], list[str]] = {}  # (anchor, a text) -> its stretches around it, joined
+        stretches: dict[tuple[str, str, int | None], list[str]] = {}  # (anchor, a text, last) -> its stretches, joined
         for n in KEY_TOKENS:
             key = key_of(tokens, n)
             if key is None:
@@ -112,8 +126,9 @@ class NextNames:
             if (phrase, anchor) not in near:
                 if phrase not in found:
                     found[phrase] = self._chunks(phrase, path) if words else []
-                near[(phrase, anchor)] = [joined for chunk in [own, *found[phrase]]
-                                          for joined in _stretches(stretches, anchor, chunk)]
+                near[(phrase, anchor)] = [*_stretches(stretches, anchor, own, OWN_OCCURRENCES),
+                                          *(joined for chunk in found[phrase]
+                                            for joined in _stretches(stretches, anchor, chunk))]
             counts: Counter[str] = Counter(name for joined in near[(phrase, anchor)]
                                            for name in _follows(joined, joined_key))
             if counts:

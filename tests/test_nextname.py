@@ -46,6 +46,19 @@ def test_names_that_followed_the_same_tokens(tmp_path: Path) -> None:
     assert names.names("z/level3.go", own) == {"s": 1}
 
 
+def test_of_the_query_s_own_text_the_uses_nearest_the_cursor_count(tmp_path: Path) -> None:
+    """A name used on every line of a long file: what followed it is counted at its OWN_OCCURRENCES uses nearest
+    the cursor, not all over the text before it (whose tokens would all be read, at every deep query)."""
+    from ragls.indexer.nextname import OWN_OCCURRENCES
+
+    root = write_tree(tmp_path / "repo", ENCODERS)
+    names = NextNames(index_of(root, tmp_path / "data").store, root)
+    far = ("\tx := lookup(old) // " + "." * 200 + "\n") * 200  # each farther than WINDOW from the next
+    near = "\tx := lookup(s)\n" * (OWN_OCCURRENCES - 1)
+    text = "package z\n\nfunc f() {\n" + far + near + "\tz := 1\n\tx := lookup("
+    assert names.names("z/level4.go", text) == {"s": OWN_OCCURRENCES - 1}
+
+
 def test_what_followed_elsewhere_ranks_first(tmp_path: Path) -> None:
     """At `hashLen(cv, ` nothing but the repository's habits says which of the package's constants comes next."""
     root = write_tree(tmp_path / "repo", ENCODERS)
