@@ -58,6 +58,9 @@ _MERGE_RANK = {"class": 0, "struct": 0, "function": 1, "method": 1, "enum": 1, "
 # Definitions that only hold others: a name through one (`ns::f`, `Cache.DiffResult`) uses the member, not them.
 CONTAINERS = frozenset({"namespace", "module"})
 _OWN_MEMBERS = frozenset({"method", "field"})  # what a class declares itself; a namespace merged with it, the rest
+# A value and a type of one name (TypeScript's `const User = z.object(...)` and `type User = z.infer<...>`): a use
+# may mean either, and the graph keeps one (_MERGE_RANK); the other is its twin (Graph.twins)
+_VALUES, _TYPES = frozenset({"function", "constant", "variable"}), frozenset({"type", "interface"})
 
 # A resolved target: ("def", Def) | ("mod", module key) | ("files", tuple of paths)
 DefTarget = tuple[Literal["def"], Def]
@@ -141,6 +144,7 @@ class Graph:
         self.def_of_chunk: dict[int, Def] = {}
         self.overloads: dict[tuple[str, str], list[Def]] = {}  # (path, qualname) -> its declarations, in order
         self.namespaced: set[tuple[str, str]] = set()  # (path, qualname): merged with a namespace of its name
+        self.twins: dict[tuple[str, str], list[Def]] = {}  # (path, qualname) -> a value's type, or a type's value
         self._aliases: set[str] = set()  # names _load gave definitions besides their qualified names
         self._load(store, None)
         py = [p for p, lang in self.language.items() if lang == "python"]
@@ -200,6 +204,11 @@ class Graph:
                 d = best if best.chunk is not None else replace(best, chunk=last_chunk.get((path, qual)))
                 if d.kind not in CONTAINERS and any(x.kind in CONTAINERS for x in decls):
                     self.namespaced.add((path, qual))
+                kinds = {x.kind for x in decls}
+                if kinds <= _VALUES | _TYPES and kinds & _VALUES and kinds & _TYPES:
+                    side = _VALUES if d.kind in _VALUES else _TYPES
+                    if twins := [x for x in decls if x.kind not in side and x.chunk is not None]:
+                        self.twins[(path, qual)] = twins
             shown_with = d.kind == "enumerator" and "." in qual
             if shown_with:  # shown with its enum: the enum's chunk
                 d = replace(d, chunk=last_chunk.get((path, qual.rsplit(".", 1)[0])))
@@ -267,6 +276,7 @@ class Graph:
                 self.members.pop((p, d.qualname), None)
                 self.overloads.pop((p, d.qualname), None)
                 self.namespaced.discard((p, d.qualname))
+                self.twins.pop((p, d.qualname), None)
             self.imports.pop(p, None)
         self._load(store, paths)
         for p in paths:

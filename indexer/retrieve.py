@@ -495,6 +495,8 @@ class Retriever:
                     elif t[0] == "def":
                         n = args if attr is None else (arities[at] if at < len(arities) else None)
                         decls = g.overloads_of(t[1], n)
+                        if twins := g.twins.get((t[1].path, t[1].qualname)):  # a value's type beside it: one item
+                            decls = [*decls, *(x for x in twins if _beside(x, t[1]))]
                         for d in decls:
                             if (impl := g.implementation(d)) is not d and d.chunk is not None:
                                 declared.add(d.chunk)  # a C header's function: its body is what is used
@@ -958,6 +960,11 @@ def _near(items: list[Item], path: str, start: int, end: int) -> Item | None:
 def _between(item: Item, start: int, end: int) -> tuple[int, int]:
     """The first and last line between `item` and the lines start..end (first > last when they touch or overlap)."""
     return (item.end_line + 1, start - 1) if start > item.end_line else (end + 1, item.start_line - 1)
+
+
+def _beside(a: Def, b: Def) -> bool:
+    """Whether two declarations are at most TWIN_GAP_LINES apart: one snippet may show both."""
+    return max(a.start_line, b.start_line) - min(a.end_line, b.end_line) <= TWIN_GAP_LINES
 
 
 def _extra_tokens(item: Item, start: int, end: int, tokens: int) -> int:

@@ -369,6 +369,31 @@ def test_a_selection_uses_a_namespace_s_members_not_the_namespace(tmp_path: Path
     assert {"Client", "Client.create"} <= used(make), [(i.symbol, i.why) for i in make]
 
 
+def test_a_value_and_a_type_of_one_name_side_by_side_are_one_item(tmp_path: Path) -> None:
+    """`function Money(...)` and `type Money = ReturnType<typeof Money>` beside it: a use of `Money` (a type here)
+    shows both, as one item; a value and a type of one name far apart stay the one the graph keeps."""
+    from ragls.indexer.retrieve import Query, Retriever
+
+    from .conftest import index_of, write_tree
+
+    notes = "".join(f"// note {i}\n" for i in range(24))  # more lines between than a gap joins (GAP_SCAN_LINES)
+    far = "".join(f"// note {i}\n" for i in range(80))
+    root = write_tree(tmp_path / "repo", {
+        "src/money.ts": "export function Money(amount: number) {\n  return { amount, currency: 'EUR' };\n}\n"
+                        f"{notes}export type Money = ReturnType<typeof Money>;\n\n"
+                        f"export function Ledger() {{\n  return [] as Money[];\n}}\n{far}"
+                        "export interface Ledger {\n  total(): number;\n}\n",
+        "src/use.ts": 'import { Money, Ledger } from "./money";\n\n'
+                      "export function add(a: Money, b: Money): Money {\n  Ledger();\n"
+                      "  return { amount: a.amount + b.amount, currency: a.currency };\n}\n",
+    })
+    r = Retriever(index_of(root, tmp_path / "data"))
+    items = r.context(Query("src/use.ts", 3, 0, end_line=6))
+    shown = [(i.symbol, i.start_line, i.end_line, i.joined) for i in items]
+    assert [(i.start_line, i.end_line) for i in items if i.symbol == "Money"] == [(1, 28)], shown  # function, type
+    assert not any(i.end_line >= 113 for i in items), shown  # not the interface far from the function kept
+
+
 def test_a_declared_result_type_leads_to_members(tmp_path: Path) -> None:
     """`const s = pool.open()` where `open(): Session`: `s.` ranks Session's members."""
     from ragls.indexer.retrieve import Query, Retriever
