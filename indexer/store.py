@@ -519,10 +519,10 @@ class Store(Flags):
         where, args = self._where_paths(paths)
         return self.db.execute(f"SELECT path, module, name, alias, line FROM imports{where}", args)
 
-    def indexed_among(self, paths: list[str]) -> set[str]:
-        """Those of `paths` the catalog holds and does not skip."""
-        return {p for p, in self.db.execute(
-            f"SELECT path FROM files WHERE skip_reason IS NULL AND path IN ({','.join('?' * len(paths))})", paths)}
+    def indexed_among(self, paths: list[str]) -> dict[str, str]:
+        """Those of `paths` the catalog holds and does not skip, with their languages."""
+        return dict(self._rows_in("SELECT path, language FROM files WHERE skip_reason IS NULL AND path IN ({marks})",
+                                  paths))
 
     def signature(self, path: str, qualname: str, start_line: int) -> str | None:
         """A definition's signature ('' when it has none); None when the catalog has no such definition."""

@@ -146,7 +146,74 @@ def test_single_file_updates_patch_the_graph_in_place(shop_index):
     assert "apply_discount" not in [i.symbol for i in items]
     (shop_index.root / "shop/extra.py").write_text("def helper():\n    pass\n")
     shop_index.update_file("shop/extra.py")
-    assert r.graph is not graph and "helper" in r.graph.by_name  # a new file: module names are rebuilt
+    assert r.graph is graph and "helper" in graph.by_name  # a new file: patched in too
+
+
+def _graph_state(g) -> dict:
+    """What a graph knows of the files, and what every file's names resolve to."""
+    resolved = {}
+    for p, lang in sorted(g.language.items()):
+        names = {n for q in g.defs for n in g.defs[q] if "." not in n} | {r.binds or r.name or "" for r in g.imports[p]}
+        resolved[p] = ({n: g.in_scope(p, n) for n in sorted(names) if n}, g.peers(p, lang), g._scope(p))
+    return {
+        "language": dict(g.language), "module_of": dict(g.module_of), "modules": dict(g.modules),
+        "defs": {p: dict(d) for p, d in g.defs.items() if d}, "imports": {p: r for p, r in g.imports.items() if r},
+        "by_name": {n: sorted((d.path, d.qualname) for d in ds) for n, ds in g.by_name.items() if ds},
+        "members": {k: v for k, v in g.members.items() if v}, "def_of_chunk": dict(g.def_of_chunk),
+        "holders": {n: files for n, files in g._holders().items() if files}, "resolved": resolved,
+    }
+
+
+def test_files_added_and_removed_are_patched_in_as_a_fresh_graph_reads_them(tmp_path):
+    """A new file, or one deleted, is patched into the graph (a full reload costs 0.6 s on a 750k-line repository,
+    and forgets every answer): the graph then knows what a graph built afresh does, in Python, TypeScript (a
+    barrel passing a new file's names on) and Go (a package's files seeing each other). A package's `__init__.py`
+    renames other files' modules: that one reloads."""
+    from ragls.indexer.graph import Graph
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "", "pkg/a.py": "class A:\n    def run(self):\n        pass\n",
+        "pkg/b.py": "from pkg.a import A\n\n\ndef use():\n    return A().run()\n",
+        "src/x.ts": "export function x(): number {\n  return 1;\n}\n", "src/index.ts": "export * from './x';\n",
+        "src/use.ts": "import { x, y } from './index';\n\nexport const z = () => x() + y();\n",
+        "go.mod": "module example.com/m\n\ngo 1.21\n", "p/a.go": "package p\n\nfunc A() int { return B() }\n",
+        "p/b.go": "package p\n\nfunc B() int { return 1 }\n",
+    })
+    index = index_of(root, tmp_path / "data")
+    r = Retriever(index)
+    graph = r.graph
+    before = _graph_state(graph)  # answers cached before the change, which must not outlive it
+    r.context(Query("src/use.ts", 3, 30))
+
+    def change(files: dict[str, str | None]) -> None:
+        for rel, text in files.items():
+            if text is None:
+                (root / rel).unlink()
+            else:
+                (root / rel).parent.mkdir(exist_ok=True)
+                (root / rel).write_text(text)
+            index.update_file(rel)
+
+    change({"pkg/c.py": "from pkg.a import A\n\n\ndef other():\n    return A()\n",
+            "src/y.ts": "export function y(): number {\n  return 2;\n}\n",
+            "src/index.ts": "export * from './x';\nexport * from './y';\n",
+            "p/c.go": "package p\n\nfunc C() int { return A() }\n"})
+    assert r.graph is graph
+    added = _graph_state(graph)
+    assert added != before and added == _graph_state(Graph(index.store, root.name, root))
+    assert graph.in_scope("src/use.ts", "y")[1].path == "src/y.ts"  # through the barrel, to the new file
+    assert "p/c.go" in graph.peers("p/a.go", "go")[1]
+
+    change({"pkg/b.py": None, "p/b.go": None, "src/x.ts": None})
+    assert r.graph is graph
+    removed = _graph_state(graph)
+    assert removed == _graph_state(Graph(index.store, root.name, root))
+    assert "pkg/b.py" not in graph.language and graph.in_scope("src/use.ts", "x")[0] == "files"
+
+    change({"pkg/sub/__init__.py": "", "pkg/sub/d.py": "X = 1\n"})  # a new package: reloaded
+    assert r.graph is not graph and r.graph.module_of["pkg/sub/d.py"][0] == "pkg.sub.d"
 
 
 def test_lexical_postings_follow_single_file_edits(shop_index, monkeypatch):
