@@ -260,15 +260,19 @@ UPDATES = """
 import json, sys, time
 from pathlib import Path
 from ragls.indexer.index import Index
+from ragls.indexer.retrieve import Retriever
 root, rels, edit = Path(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3].encode()
 index = Index.open(root)
 index.store.defer_checkpoints()  # as the language server's writer does
 if (warm := getattr(index.embedder, "warm", None)) is not None:
     warm()  # as the server warms its writer once the index is built
-times = []
+retriever = Retriever(index)
+retriever.warm()  # the graph a server holds; the next completion after an update reads it patched
+times, graph, created, deleted = [], [], [], []
 for n, rel in enumerate(rels):
     disk = (root / rel).read_bytes()
     index.update_file(rel, disk)  # opened in the editor first (didOpen: nothing changes)
+    retriever.graph
     if n % 2:  # a comment typed at the end of the middle line (inside a function or class, mostly)
         lines = disk.split(b"\\n")
         mid = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].strip() and not lines[i].endswith(b"\\\\"))
@@ -279,9 +283,29 @@ for n, rel in enumerate(rels):
     t = time.perf_counter()
     index.update_file(rel, data)
     times.append((time.perf_counter() - t) * 1000)
+    t = time.perf_counter()
+    retriever.graph
+    graph.append((time.perf_counter() - t) * 1000)
 for rel in rels:  # back to the disk's text
     index.update_file(rel, None)
-print(json.dumps({"first_ms": times[0], "ms": times[1:]}))
+for n, rel in enumerate(rels[:10]):  # a copy of a file saved as a new one beside it, then deleted
+    new = (rel.rsplit("/", 1)[0] + "/" if "/" in rel else "") + f"ragls_scale_new_{n}." + rel.rsplit(".", 1)[-1]
+    (root / new).write_bytes((root / rel).read_bytes())
+    try:
+        t = time.perf_counter()
+        index.update_file(new)
+        t_graph = time.perf_counter()
+        retriever.graph
+        created.append(((t_graph - t) * 1000, (time.perf_counter() - t_graph) * 1000))
+    finally:
+        (root / new).unlink()
+    t = time.perf_counter()
+    index.update_file(new)
+    t_graph = time.perf_counter()
+    retriever.graph
+    deleted.append(((t_graph - t) * 1000, (time.perf_counter() - t_graph) * 1000))
+print(json.dumps({"first_ms": times[0], "ms": times[1:], "graph_ms": graph[1:], "created_ms": created,
+                  "deleted_ms": deleted}))
 """
 
 
@@ -319,7 +343,10 @@ def measure_edit(a: argparse.Namespace, repo: Path, env: dict[str, str], out: di
     rels = [p.relative_to(repo).as_posix() for p in server]
     got = json.loads(run([sys.executable, "-c", UPDATES, str(repo), json.dumps(rels), EDIT.decode()], env).stdout)
     out.update(update_first_ms=got["first_ms"], update_p50_ms=pct(got["ms"], 0.5), update_p95_ms=pct(got["ms"], 0.95),
-               update_ms=[round(ms, 1) for ms in got["ms"]])
+               update_ms=[round(ms, 1) for ms in got["ms"]], graph_patch_p95_ms=pct(got["graph_ms"], 0.95))
+    for kind in ("created", "deleted"):  # (update_file, graph) per file
+        out[f"{kind}_update_p95_ms"] = pct([u for u, _ in got[f"{kind}_ms"]], 0.95)
+        out[f"{kind}_graph_p95_ms"] = pct([g for _, g in got[f"{kind}_ms"]], 0.95)
 
 
 def measure_queries(a: argparse.Namespace, repo: Path, env: dict[str, str], out: dict[str, Any],
@@ -419,6 +446,11 @@ ROWS: list[tuple[str, str, str, float | None]] = [  # key, label, unit, target (
     ("update_first_ms", "Index.update_file: first (loads model, store)", "ms", None),
     ("update_p50_ms", "Index.update_file (server path): p50", "ms", None),
     ("update_p95_ms", "Index.update_file (server path): p95", "ms", 100),
+    ("graph_patch_p95_ms", "the symbol graph after that update: p95", "ms", None),
+    ("created_update_p95_ms", "a new file (a copy): Index.update_file p95", "ms", None),
+    ("created_graph_p95_ms", "a new file: the symbol graph after it, p95", "ms", None),
+    ("deleted_update_p95_ms", "a file deleted: Index.update_file p95", "ms", None),
+    ("deleted_graph_p95_ms", "a file deleted: the symbol graph after it, p95", "ms", None),
     ("shallow_p50_ms", "context, shallow cursor: p50", "ms", None),
     ("shallow_p95_ms", "context, shallow cursor: p95", "ms", 30),
     ("deep_p50_ms", "context, deep cursor: p50", "ms", None),
