@@ -272,6 +272,23 @@ def test_a_cpp_selection_uses_what_a_namespace_holds_not_the_namespace(tmp_path)
                                                                                         for i in items]
 
 
+def test_a_c_typedef_and_a_define_of_one_name_are_one_item(tmp_path):
+    """`typedef struct Str Str;` and, a few lines below, `#define Str obj` (what the preprocessor makes of the name
+    where it is defined): a use of `Str` shows both declarations, one snippet."""
+    r = _index(tmp_path / "mod", {
+        "src/mod.h": ("#ifndef MOD_H\n#define MOD_H\ntypedef struct Str Str;\n"
+                      + "".join(f"/* note {i} */\n" for i in range(20)) + "#define Str obj\n#endif\n"),
+        "src/use.c": "#include \"mod.h\"\n\nint length(Str *s) {\n    return s == 0;\n}\n",
+    }, tmp_path)
+    assert r.graph.defs["src/mod.h"]["Str"].start_line == 3  # the typedef is the one kept
+    apart = r.context(Query("src/use.c", 3, end_line=5), join=False)  # each declaration a use of the name
+    assert [(i.end_line, any(w.startswith("used=") for w in i.why)) for i in apart if i.symbol == "Str"] == [
+        (3, True), (24, True)], [(i.symbol, i.start_line, i.why) for i in apart]  # (the #define's with its comments)
+    items = r.context(Query("src/use.c", 3, end_line=5))
+    assert [(i.start_line, i.end_line) for i in items if i.symbol == "Str"] == [(3, 24)], [
+        (i.symbol, i.start_line, i.end_line) for i in items]
+
+
 def test_cpp_typed_receivers(tmp_path):
     r = _index(tmp_path / "kv", C_HEADERS, tmp_path)
     # `Batch* b` and `Batch local`: their members rank first after `b->` and `local.` (cpp-types.scm)
