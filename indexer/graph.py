@@ -58,8 +58,9 @@ _MERGE_RANK = {"class": 0, "struct": 0, "function": 1, "method": 1, "enum": 1, "
 # Definitions that only hold others: a name through one (`ns::f`, `Cache.DiffResult`) uses the member, not them.
 CONTAINERS = frozenset({"namespace", "module"})
 _OWN_MEMBERS = frozenset({"method", "field"})  # what a class declares itself; a namespace merged with it, the rest
-# A value and a type of one name (TypeScript's `const User = z.object(...)` and `type User = z.infer<...>`): a use
-# may mean either, and the graph keeps one (_MERGE_RANK); the other is its twin (Graph.twins)
+# A value and a type of one name (TypeScript's `function Money(...)` and `type Money = ReturnType<typeof Money>`, C's
+# `typedef struct S S;` and `#define S obj`): a use may mean either, and the graph keeps one (_MERGE_RANK); the other
+# is its twin (Graph.twins), which a snippet beside it shows too
 _VALUES, _TYPES = frozenset({"function", "constant", "variable"}), frozenset({"type", "interface"})
 
 # A resolved target: ("def", Def) | ("mod", module key) | ("files", tuple of paths)
