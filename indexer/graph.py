@@ -148,12 +148,9 @@ class Graph:
         self.twins: dict[tuple[str, str], list[Def]] = {}  # (path, qualname) -> a value's type, or a type's value
         self._aliases: set[str] = set()  # names _load gave definitions besides their qualified names
         self._load(store, None)
-        py = [p for p, lang in self.language.items() if lang == "python"]
-        has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
-        self.module_of: dict[str, tuple[str, str]] = {p: python_module(p, has_init, root_name) for p in py}
+        self.module_of: dict[str, tuple[str, str]] = {}
         self.modules: dict[str, str] = {}
-        for p, (mod, _) in sorted(self.module_of.items(), key=lambda kv: (kv[0].endswith(".pyi"), kv[0])):
-            self.modules.setdefault(mod, p)
+        self._python_modules()
         self._paths: PathIndex | None = None
         self._tables: dict[str, tuple[dict[str, tuple], list[str]]] = {}
         self._catalog = store
@@ -256,15 +253,11 @@ class Graph:
                     break
                 parent = parent.rsplit(".", 1)[0]
 
-    def patch(self, store: Store, paths: list[str]) -> bool:
-        """Re-read changed files in place (an editor's edits), added and removed ones too. False when a Python
-        package gains or loses its `__init__`, which renames the modules of other files: that needs a full reload."""
+    def patch(self, store: Store, paths: list[str]) -> None:
+        """Re-read changed files in place (an editor's edits), added and deleted ones too."""
         present = store.indexed_among(paths)
         added = [p for p in paths if p in present and p not in self.language]
         removed = [p for p in paths if p not in present and p in self.language]
-        if any(posixpath.splitext(posixpath.basename(p))[0] == "__init__" and self.language.get(p, present.get(p))
-               == "python" for p in (*added, *removed)):
-            return False
         before = {p: self._shape(p) for p in paths}
         gone = set(paths)
         gone_chunks = {d.chunk for p in paths for d in self.defs.get(p, {}).values() if d.chunk is not None}
@@ -291,9 +284,8 @@ class Graph:
             # the same names, declared and imported, as the last patch left them (typing in a body): what the
             # caches say of other files holds; only what mentions these files' definitions goes
             self._forget(gone | {m for p in paths if (m := self.module_of.get(p, ("", ""))[0])}, gone_chunks)
-            return True
+            return
         self._clear_derived()
-        return True
 
     def _files_changed(self, added: dict[str, str], removed: list[str]) -> None:
         """Files added (path -> language) and removed, their definitions already out of the graph: what follows
@@ -301,20 +293,34 @@ class Graph:
         computed before goes with them (the caller clears the derived caches)."""
         for p in removed:
             del self.language[p]
-            if (mod := self.module_of.pop(p, None)) is not None and self.modules.get(mod[0]) == p:
-                del self.modules[mod[0]]  # another file of that module (a .pyi's .py) may stand for it
-                if others := [q for q, (m, _) in self.module_of.items() if m == mod[0]]:
-                    self.modules[mod[0]] = min(others, key=lambda q: (q.endswith(".pyi"), q))
         self.language.update(added)
-        has_init = {posixpath.dirname(p) for p in self.module_of if posixpath.basename(p) == "__init__.py"}
-        for p in sorted(added, key=lambda q: (q.endswith(".pyi"), q)):
-            if added[p] == "python":
-                mod = self.module_of[p] = python_module(p, has_init, self.root_name)
-                now = self.modules.get(mod[0])
-                if now is None or (p.endswith(".pyi"), p) < (now.endswith(".pyi"), now):
-                    self.modules[mod[0]] = p
+        if any(posixpath.basename(p) == "__init__.py" for p in (*added, *removed) if p.endswith(".py")):
+            self._python_modules()  # a folder became a package, or stopped being one: other files' modules too
+        else:
+            for p in removed:
+                if (mod := self.module_of.pop(p, None)) is not None and self.modules.get(mod[0]) == p:
+                    del self.modules[mod[0]]  # another file of that module (a .pyi's .py) may stand for it
+                    if others := [q for q, (m, _) in self.module_of.items() if m == mod[0]]:
+                        self.modules[mod[0]] = min(others, key=lambda q: (q.endswith(".pyi"), q))
+            has_init = {posixpath.dirname(p) for p in self.module_of if posixpath.basename(p) == "__init__.py"}
+            for p in sorted(added, key=lambda q: (q.endswith(".pyi"), q)):
+                if added[p] == "python":
+                    mod = self.module_of[p] = python_module(p, has_init, self.root_name)
+                    now = self.modules.get(mod[0])
+                    if now is None or (p.endswith(".pyi"), p) < (now.endswith(".pyi"), now):
+                        self.modules[mod[0]] = p
         self._paths = None  # rebuilt when next asked for (typeorm: 20 ms)
         self._peers.clear()
+
+    def _python_modules(self) -> None:
+        """Every Python file's module name (its package root: the shallowest folder with an `__init__.py`), and the
+        file that stands for each module (a `.py` before its `.pyi`)."""
+        py = [p for p, lang in self.language.items() if lang == "python"]
+        has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
+        self.module_of = {p: python_module(p, has_init, self.root_name) for p in py}
+        self.modules = {}
+        for p, (mod, _) in sorted(self.module_of.items(), key=lambda kv: (kv[0].endswith(".pyi"), kv[0])):
+            self.modules.setdefault(mod, p)
 
     def _shape(self, path: str) -> tuple:
         """What a file declares and imports, lines left out: equal before and after an edit that moved lines or

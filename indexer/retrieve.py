@@ -168,9 +168,7 @@ class Retriever:
             self._generation, self._seq = gen, seq
             heap.loaded()
         elif seq != self._seq:
-            paths = self.store.changed_since(self._seq)
-            if not self._graph.patch(self.store, paths):
-                self._graph = Graph(self.store, self.index.root.name, self.index.root)
+            self._graph.patch(self.store, self.store.changed_since(self._seq))
             self._seq = seq
         return self._graph
 

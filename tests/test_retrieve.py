@@ -167,8 +167,8 @@ def _graph_state(g) -> dict:
 def test_files_added_and_removed_are_patched_in_as_a_fresh_graph_reads_them(tmp_path):
     """A new file, or one deleted, is patched into the graph (a full reload costs 0.6 s on a 750k-line repository,
     and forgets every answer): the graph then knows what a graph built afresh does, in Python, TypeScript (a
-    barrel passing a new file's names on) and Go (a package's files seeing each other). A package's `__init__.py`
-    renames other files' modules: that one reloads."""
+    barrel passing a new file's names on) and Go (a package's files seeing each other), a Python package's
+    `__init__.py` too (it renames its files' modules)."""
     from ragls.indexer.graph import Graph
 
     from .conftest import index_of, write_tree
@@ -212,8 +212,12 @@ def test_files_added_and_removed_are_patched_in_as_a_fresh_graph_reads_them(tmp_
     assert removed == _graph_state(Graph(index.store, root.name, root))
     assert "pkg/b.py" not in graph.language and graph.in_scope("src/use.ts", "x")[0] == "files"
 
-    change({"pkg/sub/__init__.py": "", "pkg/sub/d.py": "X = 1\n"})  # a new package: reloaded
-    assert r.graph is not graph and r.graph.module_of["pkg/sub/d.py"][0] == "pkg.sub.d"
+    change({"pkg/sub/d.py": "X = 1\n", "pkg/sub/__init__.py": ""})  # a folder, then a package: d's module renamed
+    assert r.graph is graph and graph.module_of["pkg/sub/d.py"][0] == "pkg.sub.d"
+    assert _graph_state(graph) == _graph_state(Graph(index.store, root.name, root))
+    change({"pkg/__init__.py": None})  # no package any more: pkg/a.py is the module `a`, under the folder `pkg`
+    assert r.graph is graph and graph.module_of["pkg/a.py"][0] == "a" and "pkg.a" not in graph.modules
+    assert _graph_state(graph) == _graph_state(Graph(index.store, root.name, root))
 
 
 def test_lexical_postings_follow_single_file_edits(shop_index, monkeypatch):
