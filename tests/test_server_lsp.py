@@ -266,6 +266,33 @@ async def test_external_edits_reach_the_index_through_watched_files(lsp, api):
     assert "percent: float, cap: float)" in sent
 
 
+async def test_a_file_created_and_deleted_outside_the_editor_comes_and_goes_from_prompts(lsp, api):
+    """A new module (the watched files' Created) is patched into the graph: code importing it gets its definition;
+    once deleted (Deleted), the definition is gone from prompts."""
+    rounding = lsp.root / "shop/rounding.py"
+    rounding.write_text('def round_cents(amount: float) -> float:\n    """Round to whole cents."""\n'
+                        "    return round(amount, 2)\n")
+
+    def watched(kind: types.FileChangeType) -> None:
+        lsp.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+            uri=rounding.as_uri(), type=kind)]))
+
+    watched(types.FileChangeType.Created)
+    text = "from shop.rounding import round_cents\n" + typing_checkout(lsp.root)
+    uri = open_doc(lsp, lsp.root / "shop/checkout.py", text)
+    sent = await prompt_with(lsp, api, uri, 12, 10, "round_cents(1.0)", "def round_cents")
+    assert "Round to whole cents" in sent
+    rounding.unlink()
+    watched(types.FileChangeType.Deleted)
+    for _ in range(100):
+        api.replies.append("round_cents(1.0)")
+        await inline(lsp, uri, 12, 10)
+        if "def round_cents" not in prompts(api)[-1]:
+            break
+        await asyncio.sleep(0.1)
+    assert "def round_cents" not in prompts(api)[-1]
+
+
 async def test_typing_through_a_suggestion_needs_no_new_model_call(lsp, api):
     text = typing_checkout(lsp.root)
     uri = open_doc(lsp, lsp.root / "shop/checkout.py", text)
