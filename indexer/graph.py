@@ -69,6 +69,11 @@ FilesTarget = tuple[Literal["files"], tuple[str, ...]]
 Target = DefTarget | tuple[Literal["mod"], str] | FilesTarget
 
 
+def _module_rank(path: str) -> tuple[bool, str]:
+    """Which of the files of one module stands for it: a `.py` before its `.pyi`, then by path."""
+    return path.endswith(".pyi"), path
+
+
 def python_module(path: str, has_init: set[str], root_name: str = "") -> tuple[str, str]:
     """Dotted module name and package of a .py file: the package root is the shallowest ancestor folder with an
     __init__.py (so src/ layouts and scripts folders work); when the indexed folder is itself a package, its name
@@ -301,13 +306,13 @@ class Graph:
                 if (mod := self.module_of.pop(p, None)) is not None and self.modules.get(mod[0]) == p:
                     del self.modules[mod[0]]  # another file of that module (a .pyi's .py) may stand for it
                     if others := [q for q, (m, _) in self.module_of.items() if m == mod[0]]:
-                        self.modules[mod[0]] = min(others, key=lambda q: (q.endswith(".pyi"), q))
+                        self.modules[mod[0]] = min(others, key=_module_rank)
             has_init = {posixpath.dirname(p) for p in self.module_of if posixpath.basename(p) == "__init__.py"}
-            for p in sorted(added, key=lambda q: (q.endswith(".pyi"), q)):
+            for p in sorted(added, key=_module_rank):
                 if added[p] == "python":
                     mod = self.module_of[p] = python_module(p, has_init, self.root_name)
                     now = self.modules.get(mod[0])
-                    if now is None or (p.endswith(".pyi"), p) < (now.endswith(".pyi"), now):
+                    if now is None or _module_rank(p) < _module_rank(now):
                         self.modules[mod[0]] = p
         self._paths = None  # rebuilt when next asked for (typeorm: 20 ms)
         self._peers.clear()
@@ -319,8 +324,8 @@ class Graph:
         has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
         self.module_of = {p: python_module(p, has_init, self.root_name) for p in py}
         self.modules = {}
-        for p, (mod, _) in sorted(self.module_of.items(), key=lambda kv: (kv[0].endswith(".pyi"), kv[0])):
-            self.modules.setdefault(mod, p)
+        for p in sorted(self.module_of, key=_module_rank):
+            self.modules.setdefault(self.module_of[p][0], p)
 
     def _shape(self, path: str) -> tuple:
         """What a file declares and imports, lines left out: equal before and after an edit that moved lines or
