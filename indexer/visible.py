@@ -51,7 +51,9 @@ _TRIPLE = re.compile(r"\"\"\"|\'\'\'")
 _FUNC_START = re.compile(r"^\s*(?:async\s+)?(?:def|function|func|fn)\b|^\s*(?:public|private|protected|static)\b.*\(")
 # A string or a comment. A string's prefix (`rb"..."`, `f'...'`) is read back from the text before it, not matched:
 # a pattern that starts with an optional prefix is tried at every character (13x slower on 96,000 characters).
-_STRINGS = r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\''
+# A one-line string's body is a run of plain characters, then escapes each followed by such a run ("unrolled"): a
+# choice at every character cost half again as much on strings full of escapes (LaTeX: sympy's test_latex.py).
+_STRINGS = r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\''
 _STRING_OR_COMMENT = re.compile(_STRINGS + r"|#[^\n]*|//[^\n]*")
 # In a language of braces also a block comment (`/* */`, Javadoc, JSDoc): half the name chains of a C file's far lines
 # were its comments' words. Not after a `\` or a `/` (a regular expression's `/\/*$/`: no comment starts there),
@@ -69,11 +71,11 @@ def _is_word_char(c: str) -> bool:
 def _prefix(text: str, at: int, low: int) -> int:
     """How many characters before the quote at `at` (and from `low` on) are its string's prefix: one or two of
     `_PREFIX` that start a word."""
-    for k in (2, 1):
-        if (at - k >= low and all(c in _PREFIX for c in text[at - k:at])
-                and (at == k or not _is_word_char(text[at - k - 1]))):
-            return k
-    return 0
+    if at - 1 < low or text[at - 1] not in _PREFIX:
+        return 0
+    if at - 2 >= low and text[at - 2] in _PREFIX and (at == 2 or not _is_word_char(text[at - 3])):
+        return 2
+    return 1 if at == 1 or not _is_word_char(text[at - 2]) else 0
 
 
 def blanked(text: str, spans: list[tuple[int, int]] | None = None, offset: int = 0, language: str | None = None
