@@ -246,6 +246,7 @@ def cmd_context(args: argparse.Namespace) -> int:
         index = _open(args, repo)
         retriever = _answer(index, lambda: Retriever(index))
         _answer(index, retriever.warm)
+        _answer(index, retriever.prime)  # a batch asks many files: what their first queries would work out, now
         confined: dict[str, str | SystemExit] = {}  # a path's verdict, asked once (it may ask git)
 
         def allowed(path: str) -> str:

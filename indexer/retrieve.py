@@ -186,6 +186,17 @@ class Retriever:
         if self.index.embedder_name != STATIC_NAME:
             self._vector("warm", {})
 
+    def prime(self, seconds: float | None = None) -> bool:
+        """Work out now what first queries would (`Graph.prime`: every class's members), for at most about
+        `seconds` where given; True once all is done."""
+        return self.graph.prime(None if seconds is None else time.monotonic() + seconds)
+
+    @property
+    def primed(self) -> bool:
+        """Whether the graph, as last loaded or patched, is primed (False before there is one); asks nothing of
+        the index."""
+        return self._graph is not None and self._graph.primed
+
     def context(self, q: Query, k: int = 10, budget: int | None = None, source: str | None = None,
                 same_file: bool = False, join: bool = True) -> list[Item]:
         """The definitions a prompt for this cursor or selection needs, best first, within `budget` tokens. With

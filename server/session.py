@@ -34,6 +34,9 @@ NEXT_EDIT_COMMON = 0.05  # a name used in more of the files than this points now
 NEXT_EDIT_LINES = 150_000  # lines of scanned text kept for next-edit queries (about 110 MB with their windows)
 NEXT_EDIT_CHARS = 16_000_000  # ...and characters (code has about 40 a line: this bounds files of long lines)
 VECTORS_PAUSED = "the vector store is being refreshed by the indexer"
+# The retrieval thread primes the graph (Retriever.prime) in slices this long, between requests: one that arrives
+# meanwhile waits for at most one slice
+PRIME_SLICE_S = 0.01
 SMALL_REFRESH = 100  # files to read again or drop that a refresh in the server itself handles (else a child does)
 
 
@@ -51,6 +54,7 @@ class Session:
         self.refresh_in_process = refresh_in_process
         self._indexer: IndexerProcess | None = None
         self._closed = False
+        self._priming = False  # a slice of priming is queued on the retrieval thread
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="ragls-index")
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="ragls-retrieve")
         self._pending: dict[str, tuple[asyncio.TimerHandle, bytes | None]] = {}
@@ -166,6 +170,27 @@ class Session:
             self._read_index.heal(self._retriever.warm)
         except Exception as exc:  # noqa: BLE001 -- a damaged or missing index: the first request says why
             log.warning("retrieval could not be prepared: %s", exc)
+            return
+        self._prime_soon()
+
+    def _prime_soon(self) -> None:
+        """Queue a slice of priming on the retrieval thread unless one is queued, or the graph is primed."""
+        if not self._priming and not self._closed and not self._retriever.primed:
+            self._priming = True
+            try:
+                self._reader.submit(self._prime_slice)
+            except RuntimeError:  # closed meanwhile
+                self._priming = False
+
+    def _prime_slice(self) -> None:
+        """On the retrieval thread: prime the graph for PRIME_SLICE_S, and queue the next slice behind any request
+        that came meanwhile. A patch (an edit) starts priming over: the request that patched queues it again."""
+        self._priming = False
+        try:
+            if not self._read_index.heal(lambda: self._retriever.prime(PRIME_SLICE_S)):
+                self._prime_soon()
+        except Exception as exc:  # noqa: BLE001 -- priming only saves later requests time: never fatal (a
+            log.debug("retrieval could not be primed: %s", exc)  # damaged index: the request says why)
 
     def _refresh_in_child(self, progress: Callable[[int, int], None] | None) -> str:
         """On the writer thread: run the indexer process to its end. A local vector store is closed in this process
@@ -290,8 +315,11 @@ class Session:
     async def with_index(self, fn: Callable[[Index, Retriever], T]) -> T:
         """`fn(index, retriever)` on the retrieval thread, with its own connection. heal: a catalog found damaged is
         rebuilt (the writer's next update builds it again) and `fn` asked once more."""
-        return await self._on(self._reader, lambda: self._read_index.heal(lambda: fn(self._read_index,
-                                                                                    self._retriever)))
+        try:
+            return await self._on(self._reader, lambda: self._read_index.heal(lambda: fn(self._read_index,
+                                                                                        self._retriever)))
+        finally:
+            self._prime_soon()  # the request may have patched the graph
 
     async def search(self, text: str, k: int, budget: int) -> list[Item]:
         return await self.with_index(lambda _, retriever: retriever.search(text, k=k, budget=budget))

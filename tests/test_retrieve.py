@@ -901,6 +901,58 @@ def test_a_name_a_file_starts_to_define_resolves_after_the_edit(tmp_path):
     assert any(i.symbol == "Missing" for i in items)
 
 
+def _classes_state(g) -> dict:
+    """Every class's bases, members and member chunks, as the graph answers them."""
+    from ragls.indexer.graph import CLASS_LIKE
+
+    return {(d.path, d.qualname): (g.bases(d), sorted((m.path, m.qualname, m.start_line, m.chunk)
+                                                      for m in g.module_members(("def", d))),
+                                   g.member_chunks(("def", d)))
+            for defs in g.defs.values() for d in defs.values() if d.kind in CLASS_LIKE}
+
+
+def test_a_primed_graph_answers_as_a_fresh_one_through_every_kind_of_edit(tmp_path):
+    """`prime` works out every class's members ahead of queries, and a patch drops just the answers read from the
+    files it changed (found by the files they were read from, not by reading every answer): after a body edited,
+    a method added, a base changed and a file deleted, each class answers as in a graph built afresh."""
+    from ragls.indexer.graph import Graph
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "base.py": "class Base:\n    def run(self):\n        return 1\n\n\nclass Other:\n    def walk(self):\n"
+                   "        pass\n",
+        "mid.py": "from base import Base, Other\n\n\nclass Mid(Base):\n    def step(self):\n        pass\n",
+        "leaf.py": "from mid import Mid\n\n\nclass Leaf(Mid):\n    pass\n",
+        "gone.py": "from leaf import Leaf\n\n\nclass Twig(Leaf):\n    pass\n",
+    })
+    index = index_of(root, tmp_path / "data")
+    r = Retriever(index)
+    assert not r.primed
+    while not r.prime(0):  # a slice at a time, as the server primes between requests
+        pass
+    assert r.primed
+    graph = r.graph
+    leaf = graph.defs["leaf.py"]["Leaf"]
+    assert {m.name for m in graph.module_members(("def", leaf))} == {"run", "step"}
+
+    def edit(rel: str, text: str | None) -> None:
+        if text is None:
+            (root / rel).unlink()
+        else:
+            (root / rel).write_text(text)
+        index.update_file(rel)
+        assert r.graph is graph and not r.primed  # patched: primed again from the start
+        assert r.prime()
+        assert _classes_state(graph) == _classes_state(Graph(index.store, root.name, root))
+
+    edit("base.py", (root / "base.py").read_text().replace("return 1", "return 2"))  # the same names: new chunks
+    edit("base.py", (root / "base.py").read_text() + "\n    def stop(self):\n        pass\n")  # Other's method more
+    edit("mid.py", (root / "mid.py").read_text().replace("Mid(Base)", "Mid(Other)"))  # another base
+    assert {m.name for m in graph.module_members(("def", graph.defs["leaf.py"]["Leaf"]))} == {"walk", "stop", "step"}
+    edit("gone.py", None)
+
+
 def test_a_class_whose_base_changes_gives_its_heirs_the_new_bases_members(tmp_path):
     from ragls.indexer.index import Index
 

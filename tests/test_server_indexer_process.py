@@ -203,3 +203,41 @@ async def test_the_server_indexes_in_a_child_with_progress(shop_repo, api, tmp_p
         assert "def apply_discount" in prompts(api)[-1]
     finally:
         await lsp.shutdown_session()
+
+
+async def _until(ready, timeout_s: float = 30.0) -> None:
+    """Wait until `ready()` holds (polled), or fail."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout_s
+    while not ready():
+        assert loop.time() < end, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_the_retrieval_thread_primes_the_graph_in_slices_between_requests(tmp_path, monkeypatch):
+    """Once the index is ready the graph is primed (every class's members worked out before a query needs them),
+    a slice at a time, so that a request waits for at most one; a request that patched the graph (an edit) primes
+    it again."""
+    from ragls.indexer.graph import Graph
+    from ragls.server import session as session_module
+
+    files = {f"pkg/c{i}.py": f"class C{i}:\n    def run{i}(self):\n        return {i}\n" for i in range(40)}
+    files["pkg/use.py"] = "from pkg.c0 import C0\n\n\ndef go():\n    return C0().run0()\n"
+    root = write_tree(tmp_path / "repo", files)
+    monkeypatch.setattr(session_module, "PRIME_SLICE_S", 0.0)  # one class a slice
+    slices: list[bool] = []
+    real = Graph.prime
+    monkeypatch.setattr(Graph, "prime", lambda self, until=None: slices.append(real(self, until)) or slices[-1])
+    session = Session(root, Settings())
+    try:
+        await session.index_workspace()
+        await _until(lambda: session._retriever.primed)
+        assert len(slices) > 1 and slices[-1] and not any(slices[:-1])  # sliced, then done
+        source = (root / "pkg/use.py").read_text()
+        session.schedule_update("pkg/c0.py", "class C0:\n    def run0(self):\n        return 100\n", 0.0)
+        await session.flush()
+        items = await session.context(Query("pkg/use.py", 5, 22), source, 5, 1500)
+        assert "C0.run0" in {i.symbol for i in items}
+        await _until(lambda: session._retriever.primed)  # the request patched the graph: primed again
+    finally:
+        session.close()
