@@ -524,14 +524,28 @@ def _block_start(lines: list[str], tail: int) -> int:
     return at
 
 
+_REACH_BLOCK = 256  # lines `_reach` sums at a time
+
+
 def _reach(lines: list[str], order: range, chars: int) -> int:
-    """How many lines, taken in `order`, fit in `chars` characters (newlines included)."""
-    n = 0
-    for i in order:
-        chars -= len(lines[i]) + 1
-        if chars < 0:
-            break
-        n += 1
+    """How many lines, taken in `order` (a range of step 1 or -1), fit in `chars` characters (newlines included).
+    Summed a block of lines at a time, and line by line only in the block where they stop fitting: a deep query
+    reads thousands of lines' lengths this way (FAR_CHARS, BEFORE_CHARS), a tenth of the time of a loop."""
+    n, at, end, forward = 0, order.start, order.stop, order.step > 0
+    while at < end if forward else at > end:
+        nxt = min(at + _REACH_BLOCK, end) if forward else max(at - _REACH_BLOCK, end)
+        block = lines[at:nxt] if forward else lines[nxt + 1:at + 1]
+        cost = sum(map(len, block)) + len(block)
+        if cost > chars:  # they stop fitting in this block
+            for line in block if forward else reversed(block):
+                chars -= len(line) + 1
+                if chars < 0:
+                    break
+                n += 1
+            return n
+        chars -= cost
+        n += len(block)
+        at = nxt
     return n
 
 

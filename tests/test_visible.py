@@ -449,3 +449,28 @@ def test_a_python_head_ends_between_top_level_statements() -> None:
     assert v.gap is not None
     head = "\n".join(v.lines[:v.gap[0] - 1])
     assert head.count("{") == head.count("}") and [r.module for r in v.imports] == ["os"]
+
+
+def test_reach_counts_the_lines_that_fit_as_a_line_by_line_count_does():
+    """`_reach` sums blocks of lines at a time: the count is the one taking them one by one, in either order, for
+    budgets ending inside a block, on its edge and past the lines."""
+    from ragls.indexer.visible import _REACH_BLOCK, _reach
+
+    def one_by_one(lines: list[str], order: range, chars: int) -> int:
+        n = 0
+        for i in order:
+            chars -= len(lines[i]) + 1
+            if chars < 0:
+                break
+            n += 1
+        return n
+
+    rnd = random.Random(7)
+    for _ in range(300):
+        lines = ["x" * rnd.randint(0, 40) for _ in range(rnd.randint(0, 3 * _REACH_BLOCK))]
+        n = len(lines)
+        a, b = sorted((rnd.randint(0, n), rnd.randint(0, n)))
+        edge = sum(map(len, lines[:_REACH_BLOCK])) + min(n, _REACH_BLOCK)  # the first block exactly
+        for order in (range(n), range(n - 1, -1, -1), range(a, b), range(b - 1, a - 1, -1)):
+            for chars in (0, rnd.randint(0, 30 * n + 10), edge, edge - 1, 10**9):
+                assert _reach(lines, order, chars) == one_by_one(lines, order, chars)
