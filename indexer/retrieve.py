@@ -262,8 +262,11 @@ class Retriever:
             done = added[(feat, value)]
             if new := chunks - done:
                 done |= new
-                for chunk in new:
-                    add_chunk(chunk, feat, value)
+                for chunk in new:  # add_chunk's work inline: thousands of members a request
+                    if (c := cands.get(chunk)) is None:
+                        c = cands[chunk] = _Cand(chunk)
+                    if c.feats.get(feat, 0.0) < value:
+                        c.feats[feat] = value
 
         def add_all(defs: Iterable[Def], feat: str, value: float = 1.0) -> None:
             add_chunks({chunk for d in defs if (chunk := d.chunk) is not None}, feat, value)
@@ -582,8 +585,9 @@ class Retriever:
                   is not None and owner.kind in ("class", "struct", "interface", "trait", "impl")]
         if len(in_use) > CLASSES:  # those used last before the cursor
             in_use = heapq.nlargest(CLASSES, in_use, key=lambda u: u[0])
-        for _, owner in in_use:  # members of classes in use (self.method, obj.method of an imported class)
-            add_members(("def", owner), "class_member")
+        if in_use:  # members of classes in use (self.method, obj.method of an imported class), as one set: a
+            # family's classes share what they inherit (sympy: hundreds of members of Basic and Expr)
+            add_chunks(frozenset().union(*(g.member_chunks(("def", owner)) for _, owner in in_use)), "class_member")
         receiver: Target | None = None
         if v.receiver:
             receiver, rest = head(v.receiver, receiving=True)
@@ -748,7 +752,7 @@ class Retriever:
             now = 0.0
             for f, val in c.feats.items():
                 now += weight(f, 0.0) * val
-            best = max(now, now + kc * (1.0 - c.feats.get("kind_class", 0.0)))
+            best = max(now, now + kc * (1.0 - c.feats.get("kind_class", 0.0))) if kc else now
             best = best if best >= 0 else best / 2  # a negative score is halved up
             bounds.append((-(best + 1e-9 * (1.0 + abs(best))), cid))
         bounds.sort()  # best first, ties by id
