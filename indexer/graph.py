@@ -3,6 +3,7 @@ and per-language path rules for the others)."""
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import math
 import posixpath
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 MAX_DEPTH = 8
 CONFIG_MAX_BYTES = 1_000_000
 STAR_TABLES = 8  # star_names' answers kept: the files a user works in (each up to every top-level name)
+# Classes `Graph.prime` works out ahead of queries, at most: about 1 KB each (sympy's 2,205: 4 MB; sqlalchemy's
+# 8,910: 9 MB), so at most about 50 MB
+PRIME_MAX_CLASSES = 50_000
 MAX_BASE_DEPTH = 4  # classes up an inheritance chain whose members count
 C_HEADERS = (".h", ".hh", ".hpp", ".hxx", ".h++")  # C and C++ declarations (`implementation`)
 C_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".c++")  # ...and the files defining them
@@ -529,10 +533,12 @@ class Graph:
         `until`, where given. True once every class is done. A deep query in a test file that imports hundreds of
         classes met most of them for the first time: sympy's deep cursors, p95 35 -> 26-30 ms in one process, for
         0.25 s and 4 MB once (2,205 classes; typeorm's 2,710: 0.16 s; sqlalchemy's 8,910: 1.1 s, 9 MB). A patch
-        starts it over (the answers it kept are met again in no time)."""
+        starts it over (the answers it kept are met again in no time). At most PRIME_MAX_CLASSES classes: the
+        memory it takes is bounded whatever the repository's size (the others are worked out on first use)."""
         self._stale = ()
         if self._priming is None:
-            self._priming = iter([d for defs in self.defs.values() for d in defs.values() if d.kind in CLASS_LIKE])
+            classes = (d for defs in self.defs.values() for d in defs.values() if d.kind in CLASS_LIKE)
+            self._priming = iter(list(itertools.islice(classes, PRIME_MAX_CLASSES)))
         for d in self._priming:
             self.member_chunks(("def", d))
             if until is not None and time.monotonic() > until:

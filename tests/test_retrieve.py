@@ -953,6 +953,24 @@ def test_a_primed_graph_answers_as_a_fresh_one_through_every_kind_of_edit(tmp_pa
     edit("gone.py", None)
 
 
+def test_priming_works_out_at_most_its_cap_of_classes(tmp_path, monkeypatch):
+    """The memory priming takes is bounded: past PRIME_MAX_CLASSES classes the others are left to their first use
+    (and answer as they would have)."""
+    from ragls.indexer import graph as graph_module
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {f"c{i}.py": f"class C{i}:\n    def run(self):\n        pass\n"
+                                          for i in range(5)})
+    r = Retriever(index_of(root, tmp_path / "data"))
+    monkeypatch.setattr(graph_module, "PRIME_MAX_CLASSES", 2)
+    assert r.prime() and r.primed
+    g = r.graph
+    assert len(g._member_chunks) == 2
+    c4 = g.defs["c4.py"]["C4"]
+    assert g.member_chunks(("def", c4)) == {g.defs["c4.py"]["C4.run"].chunk}
+
+
 def test_a_class_whose_base_changes_gives_its_heirs_the_new_bases_members(tmp_path):
     from ragls.indexer.index import Index
 
