@@ -262,11 +262,8 @@ class Retriever:
             done = added[(feat, value)]
             if new := chunks - done:
                 done |= new
-                for chunk in new:  # add_chunk's work inline: thousands of members a request
-                    if (c := cands.get(chunk)) is None:
-                        c = cands[chunk] = _Cand(chunk)
-                    if c.feats.get(feat, 0.0) < value:
-                        c.feats[feat] = value
+                for chunk in new:
+                    add_chunk(chunk, feat, value)
 
         def add_all(defs: Iterable[Def], feat: str, value: float = 1.0) -> None:
             add_chunks({chunk for d in defs if (chunk := d.chunk) is not None}, feat, value)
