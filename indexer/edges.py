@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .flags import EDGES_PENDING, meta_in, set_meta_in
-from .graph import Graph, python_module
+from .graph import Graph, package_dirs, python_module
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ def _other_readers(store: Store, other: set[str], names: set[str]) -> set[str]:
 
 def _python_readers(store: Store, py: set[str], changes: list[Change], root_name: str) -> set[str]:
     """Python files whose imports or star imports reach a changed (module, name), to a fixed point."""
-    has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
+    has_init = package_dirs(py)
     module_of = {p: python_module(p, has_init, root_name) for p in py}
     by_module: dict[str, list[tuple[str | None, str, str | None]]] = defaultdict(list)  # -> (name, file, local)
     named: dict[str, list[tuple[str, str, str]]] = {}  # an imported name -> (absolute module, file, local name)

@@ -79,6 +79,11 @@ def _module_rank(path: str) -> tuple[bool, str]:
     return path.endswith(".pyi"), path
 
 
+def package_dirs(paths: Iterable[str]) -> set[str]:
+    """The folders of `paths` that hold an `__init__.py`: Python's packages, as `python_module` reads them."""
+    return {posixpath.dirname(p) for p in paths if posixpath.basename(p) == "__init__.py"}
+
+
 def python_module(path: str, has_init: set[str], root_name: str = "") -> tuple[str, str]:
     """Dotted module name and package of a .py file: the package root is the shallowest ancestor folder with an
     __init__.py (so src/ layouts and scripts folders work); when the indexed folder is itself a package, its name
@@ -344,7 +349,7 @@ class Graph:
                     del self.modules[mod[0]]  # another file of that module (a .pyi's .py) may stand for it
                     if others := [q for q, (m, _) in self.module_of.items() if m == mod[0]]:
                         self.modules[mod[0]] = min(others, key=_module_rank)
-            has_init = {posixpath.dirname(p) for p in self.module_of if posixpath.basename(p) == "__init__.py"}
+            has_init = package_dirs(self.module_of)
             for p in sorted(added, key=_module_rank):
                 if added[p] == "python":
                     mod = self.module_of[p] = python_module(p, has_init, self.root_name)
@@ -358,7 +363,7 @@ class Graph:
         """Every Python file's module name (its package root: the shallowest folder with an `__init__.py`), and the
         file that stands for each module (a `.py` before its `.pyi`)."""
         py = [p for p, lang in self.language.items() if lang == "python"]
-        has_init = {posixpath.dirname(p) for p in py if posixpath.basename(p) == "__init__.py"}
+        has_init = package_dirs(py)
         self.module_of = {p: python_module(p, has_init, self.root_name) for p in py}
         self.modules = {}
         for p in sorted(self.module_of, key=_module_rank):
