@@ -532,7 +532,8 @@ _REACH_BLOCK = 256  # lines `_reach` sums at a time
 def _reach(lines: list[str], order: range, chars: int) -> int:
     """How many lines, taken in `order` (a range of step 1 or -1), fit in `chars` characters (newlines included).
     Summed a block of lines at a time, and line by line only in the block where they stop fitting: a deep query
-    reads thousands of lines' lengths this way (FAR_CHARS, BEFORE_CHARS), a tenth of the time of a loop."""
+    reads thousands of lines' lengths this way (FAR_CHARS, BEFORE_CHARS): a third of the time of a loop (96,000
+    characters: 0.17 -> 0.06 ms)."""
     n, at, end, forward = 0, order.start, order.stop, order.step > 0
     while at < end if forward else at > end:
         nxt = min(at + _REACH_BLOCK, end) if forward else max(at - _REACH_BLOCK, end)
