@@ -592,6 +592,34 @@ def test_ranking_reads_rows_best_first_and_ranks_as_a_full_sort_would() -> None:
         assert got == reference(cands(), rows, weights, k, budget, exclude, expect), trial
 
 
+def test_a_definition_just_past_the_last_item_widens_the_item_beside_it() -> None:
+    """Of the candidates after the k-th item, the next k // JOIN_PAST (at least one) still widen an item they are
+    beside, taking no slot; one that would need a slot of its own uses that allowance up, and later ones are left
+    out. Without `join` none is read."""
+    from ragls.indexer.retrieve import JOIN_PAST, _Cand
+    from ragls.indexer.store import ChunkRow
+
+    k = JOIN_PAST  # one candidate past the k-th is read
+
+    def ranked(extra: list[tuple[str, int]], join: bool = True) -> list:
+        """k items in files of their own, then `extra` (path, first line) in rank order."""
+        rows = {i: ChunkRow(i, f"f{i}.py", 10, 12, 10, "function", f"s{i}", 20, 5) for i in range(k)}
+        for j, (path, start) in enumerate(extra, k):
+            rows[j] = ChunkRow(j, path, start, start + 2, start, "function", f"s{j}", 20, 5)
+        cands = {i: _Cand(i, {"a": 100.0 - i}) for i in rows}
+        retriever = Retriever.__new__(Retriever)
+        retriever._rows = lambda ids: {i: rows[i] for i in ids if i in rows}  # type: ignore[method-assign]
+        return retriever._finish(cands, {"a": 1.0}, k, 10_000, None, join=join)
+
+    items = ranked([("f0.py", 13)])  # right below the first item
+    assert [(i.symbol, i.start_line, i.end_line, i.joined, i.tokens) for i in items[:1]] == [("s0", 10, 15, [f"s{k}"], 40)]
+    assert len(items) == k
+    items = ranked([("other.py", 1), ("f0.py", 13)])  # the first one past needs a slot: the neighbour is not read
+    assert (items[0].end_line, items[0].joined) == (12, []) and len(items) == k
+    items = ranked([("f0.py", 13)], join=False)
+    assert (items[0].end_line, items[0].joined) == (12, []) and len(items) == k
+
+
 def test_super_means_the_base_class(tmp_path: Path) -> None:
     """`super().__init__(...)` and `super().save()` in a subclass are the base class's methods, declared in another
     file; in TypeScript `super(...)` is the base's constructor."""
