@@ -612,7 +612,8 @@ def test_a_definition_just_past_the_last_item_widens_the_item_beside_it() -> Non
         return retriever._finish(cands, {"a": 1.0}, k, 10_000, None, join=join)
 
     items = ranked([("f0.py", 13)])  # right below the first item
-    assert [(i.symbol, i.start_line, i.end_line, i.joined, i.tokens) for i in items[:1]] == [("s0", 10, 15, [f"s{k}"], 40)]
+    first = items[0]
+    assert (first.symbol, first.start_line, first.end_line, first.joined, first.tokens) == ("s0", 10, 15, [f"s{k}"], 40)
     assert len(items) == k
     items = ranked([("other.py", 1), ("f0.py", 13)])  # the first one past needs a slot: the neighbour is not read
     assert (items[0].end_line, items[0].joined) == (12, []) and len(items) == k
