@@ -1,5 +1,5 @@
 """Hybrid retrieval: the symbol graph, lexical BM25 and vector similarity fused into one ranking, fitted to a
-token budget."""
+token budget (assemble.py places the ranked definitions as items)."""
 from __future__ import annotations
 
 import heapq
@@ -11,10 +11,11 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import heap
+from .assemble import TWIN_GAP_LINES, Assembler, Cand, Item, cand
 from .embed import STATIC_NAME
 from .expect import NUMBER, Expect, builtin, expect, fit, parameter_types, type_key
 from .files import read_regular, read_text
@@ -34,8 +35,6 @@ log = logging.getLogger(__name__)
 WINDOW_LINES = 30  # lines before the cursor that count as "what is being written"
 VECTOR_LINES = 12
 FOCUS_LINES, FOCUS_BOOST = 3, 2  # lexical query terms near the cursor count this many times more
-_ROW_BLOCK = 64  # candidates whose rows are read at a time, best first
-FULL_VIEW_MAX_TOKENS = 120  # a chunk this small is shown whole; a larger one by its signature and docstring
 DEFAULT_BUDGET = {"cursor": 1500, "selection": 2000}
 MAX_SOURCE_BYTES = 4_000_000  # of a query's own file read from disk
 _KEYWORDS = frozenset("""self this cls super None True False null nil true false return if else elif for while in not
@@ -48,24 +47,6 @@ _EXPECT_CLASS = re.compile(r"(?:\braise\s+|\bexcept\s*\(?\s*|\bisinstance\([^,]*
 _EXPECT_DECORATOR = re.compile(r"^\s*@$")
 _SELF = frozenset({"self", "this", "cls"})
 _NAMED = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)(?:\.([A-Za-z_$][\w$]*))?")  # a name, and one after it
-# Definitions this close in one file are shown as one snippet (a block of constants, an interface's methods, two
-# functions a blank line apart): one item, no text twice, and the slots left to other files.
-NEAR_LINES, GAP_LINE_TOKENS = 2, 2
-# Farther apart, they are one snippet when the lines between cost no more than a snippet of its own would add: its
-# header (`# path:lines (symbol)` in a fence). Read for gaps of at most GAP_SCAN_LINES lines.
-GAP_SCAN_LINES = 16
-# Another declaration of a placed definition (TypeScript's overload signatures `f(a): X; f(b): Y; f(...) {}`,
-# Python's `@overload` stubs, a property's setter) is that item's, widened over the lines between when they are at
-# most TWIN_GAP_LINES (their tokens counted); farther apart (a class and a namespace merged with it) it is placed as
-# any candidate is. Not where a language picks one of its overloads by the arguments (an arity rule: Java's are
-# methods of their own, each with its body, and the call's count says which is used).
-TWIN_GAP_LINES = 48
-# Past the k-th item, the next k // JOIN_PAST candidates (at least one) may still widen an item they are beside (a
-# twin, a near neighbour, a cheap gap), never take a slot: `ResettableTimeout.start`, ranked just after the cut, is
-# shown by its neighbour `reset`'s item. Measured against none (k=10): recall@10 of the TypeScript completions 0.955
-# -> 0.960, Java's strict 0.900 -> 0.907, Go's 0.843 -> 0.850, for 1-6% more tokens (leveldb's selections: 12%); two
-# a query gave the recall of three, with fewer tokens (ten: the same recall, 7-9% more tokens on the Python sets).
-JOIN_PAST = 5
 NEXT_NAMES, NEXT_MAX_DEFS = 8, 3  # names that followed the same code elsewhere, and how many definitions one may have
 CLASSES = 64  # classes whose members are candidates: those used nearest the cursor, then imported ones not yet used
 # (a test file of sympy uses 859 classes: their members took 50-70 ms to gather on a first query)
@@ -114,38 +95,6 @@ class Query:
     @property
     def mode(self) -> str:
         return "selection" if self.end_line is not None else "cursor"
-
-
-@dataclass(slots=True)
-class Item:
-    """A retrieved definition: the lines to show (start_line..end_line), their token count, and why. Its lines may
-    show definitions next to it too (`joined`), ranked lower, as one snippet."""
-
-    path: str
-    symbol: str
-    kind: str
-    start_line: int
-    end_line: int
-    score: float
-    tokens: int
-    why: list[str] = field(default_factory=list)
-    joined: list[str] = field(default_factory=list)  # the definitions beside it that its lines show too
-
-    @property
-    def label(self) -> str:
-        """The definitions its lines show, by name, best first."""
-        return ", ".join(n for n in (self.symbol, *self.joined) if n)
-
-    def to_json(self) -> dict:
-        d = asdict(self)
-        d["score"] = round(self.score, 4)
-        return d
-
-
-@dataclass(slots=True)
-class _Cand:
-    chunk: int
-    feats: dict[str, float] = field(default_factory=dict)
 
 
 class Retriever:
@@ -228,13 +177,13 @@ class Retriever:
 
     def search(self, text: str, k: int = 10, budget: int | None = None) -> list[Item]:
         """Natural-language or identifier search over the whole index."""
-        cands: dict[int, _Cand] = {}
+        cands: dict[int, Cand] = {}
         g = self.graph
         for ident in set(re.findall(r"[A-Za-z_][\w]*", text)):
             defs = g.by_name.get(ident, [])
             for d in defs:
                 if d.chunk is not None:
-                    _cand(cands, d.chunk).feats["name"] = 2.0 / math.sqrt(len(defs))
+                    cand(cands, d.chunk).feats["name"] = 2.0 / math.sqrt(len(defs))
         terms = subtokens(text)
         self._lexical(terms, cands)
         self._vector(text, cands)
@@ -248,12 +197,12 @@ class Retriever:
         return self._finish(cands, weights, k, budget or 4000, exclude=None, rows=rows)
 
     # ---- candidates from the graph ------------------------------------------------------------------------
-    def _candidates(self, q: Query, v: Visible) -> dict[int, _Cand]:
+    def _candidates(self, q: Query, v: Visible) -> dict[int, Cand]:
         g = self.graph
-        cands: dict[int, _Cand] = {}
+        cands: dict[int, Cand] = {}
 
         def add_chunk(chunk: int, feat: str, value: float) -> None:
-            c = _cand(cands, chunk)
+            c = cand(cands, chunk)
             if c.feats.get(feat, 0.0) < value:
                 c.feats[feat] = value
 
@@ -538,7 +487,7 @@ class Retriever:
                         add(d, "loose", 1.0 / math.sqrt(len(defs)))
         for chunk, lines in typed_uses.items():  # a variable's type and its members: weaker evidence than an import
             if chunk not in used_defs:
-                c = _cand(cands, chunk)
+                c = cand(cands, chunk)
                 if in_sel and any(in_sel[0] <= ln <= in_sel[1] for ln in lines):
                     c.feats["used_typed"] = 1.0 + 0.1 * min(5, len(lines))
                 if any(ln >= window_start for ln in lines):
@@ -547,7 +496,7 @@ class Retriever:
                                for d in own.values())  # the selection is a definition: it starts with its signature
         sig_end = _signature_end(v.lines, in_sel) if in_sel and whole else 0
         for chunk, lines in used_defs.items():
-            c = _cand(cands, chunk)
+            c = cand(cands, chunk)
             if in_sel and any(in_sel[0] <= ln <= in_sel[1] for ln in lines):
                 body = [ln for ln in lines if sig_end < ln <= in_sel[1]]  # a signature's types say less than the body
                 c.feats["used"] = 1.0 + 0.1 * min(5, len(body)) if body else 0.2
@@ -578,7 +527,7 @@ class Retriever:
             if new := g.member_chunks(s) - star_done:
                 star_done |= new
                 for chunk in new:
-                    feats = _cand(cands, chunk).feats
+                    feats = cand(cands, chunk).feats
                     feats["star"] = 1.0
                     if bare:
                         feats["scope"] = 1.0
@@ -652,7 +601,7 @@ class Retriever:
                 for d in defs:
                     add(d, "next", share / len(defs))
 
-    def _name_matches(self, v: Visible, cands: dict[int, _Cand], window_start: int) -> None:
+    def _name_matches(self, v: Visible, cands: dict[int, Cand], window_start: int) -> None:
         """Identifiers near the cursor that name a definition elsewhere (the graph for files without resolvable
         imports), weighted by how specific the name is."""
         g = self.graph
@@ -666,7 +615,7 @@ class Retriever:
             w = 1.0 / math.sqrt(len(defs))
             for d in defs:
                 if d.chunk is not None and d.path != v.path:
-                    c = _cand(cands, d.chunk)
+                    c = cand(cands, d.chunk)
                     c.feats["name"] = max(c.feats.get("name", 0.0), w)
 
     # ---- similarity ---------------------------------------------------------------------------------------
@@ -675,7 +624,7 @@ class Retriever:
             return "\n".join(v.lines[v.selection[0] - 1:])
         return "\n".join(v.lines[-n:])
 
-    def _similarity(self, q: Query, v: Visible, cands: dict[int, _Cand]) -> None:
+    def _similarity(self, q: Query, v: Visible, cands: dict[int, Cand]) -> None:
         terms = subtokens(self._query_text(q, v, WINDOW_LINES))
         if not v.selection:  # the line being written and the enclosing signature say most about what comes next
             focus = v.lines[-FOCUS_LINES:]
@@ -688,7 +637,7 @@ class Retriever:
             # (bench/dev_eval.py: the same recall with and without them) and it serves search and ask
             self._vector(self._query_text(q, v, VECTOR_LINES), cands)
 
-    def _lexical(self, terms: list[str], cands: dict[int, _Cand]) -> None:
+    def _lexical(self, terms: list[str], cands: dict[int, Cand]) -> None:
         if not terms:
             return
         _ = self.graph  # reads the generation
@@ -700,9 +649,9 @@ class Retriever:
         if top <= 0:
             return
         for chunk, s in hits.items():
-            _cand(cands, chunk).feats["lex"] = s / top
+            cand(cands, chunk).feats["lex"] = s / top
 
-    def _vector(self, text: str, cands: dict[int, _Cand]) -> None:
+    def _vector(self, text: str, cands: dict[int, Cand]) -> None:
         if not text.strip():
             return
         try:
@@ -724,10 +673,10 @@ class Retriever:
         chunk_of = self.store.chunks_of_vectors(ids)
         for vid, sim in hits:
             if (chunk := chunk_of.get(vid)) is not None:
-                _cand(cands, chunk).feats["vec"] = max(0.0, sim)
+                cand(cands, chunk).feats["vec"] = max(0.0, sim)
 
     # ---- ranking and budget -------------------------------------------------------------------------------
-    def _rank(self, q: Query, v: Visible, cands: dict[int, _Cand], k: int, budget: int,
+    def _rank(self, q: Query, v: Visible, cands: dict[int, Cand], k: int, budget: int,
               same_file: bool, join: bool) -> list[Item]:
         weights = dict(W["receiver" if v.receiver_resolved else q.mode])
         expect_class = bool(_EXPECT_CLASS.search(v.line_prefix[-200:])) if q.mode == "cursor" else False
@@ -741,136 +690,13 @@ class Retriever:
         """Chunk rows by id."""
         return self.store.chunk_rows(ids)
 
-    def _finish(self, cands: dict[int, _Cand], weights: dict[str, float], k: int, budget: int,
+    def _finish(self, cands: dict[int, Cand], weights: dict[str, float], k: int, budget: int,
                 exclude: tuple[str, tuple[int, int] | None] | None, expect_class: bool = False,
                 rows: dict[int, ChunkRow] | None = None, join: bool = False) -> list[Item]:
-        """The best `k` candidates within `budget` tokens. Rows are read best first in blocks: a candidate's score
-        is bounded by its features' (its row only halves it or adds `kind_class`), and one is placed once no
-        unread candidate can reach its score, so that of thousands of candidates only the first few are read. With
-        `join`, the next k // JOIN_PAST candidates after the k-th item are read too, each only to widen an item."""
-        if not cands:
-            return []
-        kc = weights.get("kind_class", 0.0) if expect_class else 0.0
-        weight = weights.get
-        bounds = []
-        for cid, c in cands.items():  # a loop, not sum() over a generator: thousands of candidates
-            now = 0.0
-            for f, val in c.feats.items():
-                now += weight(f, 0.0) * val
-            best = max(now, now + kc * (1.0 - c.feats.get("kind_class", 0.0))) if kc else now
-            best = best if best >= 0 else best / 2  # a negative score is halved up
-            bounds.append((-(best + 1e-9 * (1.0 + abs(best))), cid))
-        bounds.sort()  # best first, ties by id
-        given = rows or {}
-        files: dict[str, list[str]] = {}
-        pending: list[tuple[float, int, tuple, _Cand]] = []  # a heap of scored candidates: (-score, id, row, cand)
-        out: list[Item] = []
-        used, read = 0, 0
-        past, beyond = 0, (max(1, k // JOIN_PAST) if join else 0)  # candidates after the k-th item, read to join
-        while (len(out) < k or past < beyond) and (pending or read < len(bounds)):
-            unread = -bounds[read][0] if read < len(bounds) else -math.inf
-            while pending and (len(out) < k or past < beyond) and -pending[0][0] > unread:
-                neg, cid, r, c = heapq.heappop(pending)
-                _, path, start, end, head_end, kind, symbol, tokens, head_tokens = r
-                if tokens > FULL_VIEW_MAX_TOKENS:
-                    end, tokens = head_end, head_tokens
-                if join and symbol and (twin := self._twin(out, path, start, end, symbol, tokens, files)) is not None:
-                    if used + twin[1] <= budget:  # never an item of its own beside it
-                        used += twin[1]
-                        _join(twin[0], start, end, symbol, twin[1])
-                    continue
-                if join and (near := _near(out, path, start, end)) is not None:  # one snippet with its neighbour
-                    extra = _extra_tokens(near, start, end, tokens)
-                    if used + extra <= budget:
-                        used += extra
-                        _join(near, start, end, symbol, extra)
-                    continue
-                if join and (cheap := self._cheap_gap(out, path, start, end, symbol, files)) is not None:
-                    beside, gap = cheap  # apart from it: this chunk's tokens and the lines between at their own
-                    extra = tokens + gap
-                    if used + extra <= budget:
-                        used += extra
-                        _join(beside, start, end, symbol, extra)
-                        continue
-                if len(out) >= k:  # past the k-th: it only widens an item beside it
-                    past += 1
-                    continue
-                if used + tokens > budget:
-                    continue
-                used += tokens
-                why = [f"{f}={val:.2f}" for f, val in sorted(c.feats.items()) if val]
-                out.append(Item(path, symbol, kind, start, end, -neg, tokens, why))
-            if read < len(bounds) and (len(out) < k or past < beyond):
-                block = [cid for _, cid in bounds[read:read + _ROW_BLOCK]]
-                read += len(block)
-                fetched = {cid: given[cid] for cid in block if cid in given} if rows is not None else \
-                    self._rows(block)
-                for cid in block:
-                    scored = self._score(cands[cid], fetched.get(cid), weights, exclude, expect_class)
-                    if scored is not None:
-                        heapq.heappush(pending, (-scored, cid, fetched[cid], cands[cid]))
-        return out
-
-    def _twin(self, items: list[Item], path: str, start: int, end: int, symbol: str, tokens: int,
-              files: dict[str, list[str]]) -> tuple[Item, int] | None:
-        """A placed item of `path` that shows `symbol` (another declaration of it) within TWIN_GAP_LINES lines of
-        start..end, and what widening it costs: this declaration's tokens and those of the lines between."""
-        for it in items:
-            if it.path != path or (it.symbol != symbol and symbol not in it.joined):
-                continue
-            lo, hi = _between(it, start, end)
-            if hi - lo + 1 > TWIN_GAP_LINES:
-                continue
-            lang = self.graph.language.get(path, "")  # asked once a twin is found: the graph reads the store
-            if lang not in LANGUAGE_NAMES or spec(lang).arity is not None:
-                return None
-            if lo > hi:  # overlapping or touching: the lines it does not show yet
-                return it, _extra_tokens(it, start, end, tokens)
-            lines = self._lines(path, files)
-            gap = count_tokens("\n".join(lines[lo - 1:hi])) if hi <= len(lines) else GAP_LINE_TOKENS * (hi - lo + 1)
-            return it, tokens + gap
-        return None
-
-    def _lines(self, path: str, files: dict[str, list[str]]) -> list[str]:
-        """The lines of `path` a prompt shows (the file's: an open buffer's differs by an edit at most), read once
-        a request."""
-        if path not in files:
-            text = read_text(self.index.root / path, MAX_SOURCE_BYTES)
-            files[path] = text.split("\n") if text is not None else []
-        return files[path]
-
-    def _cheap_gap(self, items: list[Item], path: str, start: int, end: int, symbol: str,
-                   files: dict[str, list[str]]) -> tuple[Item, int] | None:
-        """A placed item of `path` whose gap to start..end (at most GAP_SCAN_LINES lines) costs no more tokens than
-        the header of a snippet of its own, and that cost; None if there is none. `files`: lines read so far."""
-        gaps = [(it, lo, hi) for it in items if it.path == path
-                for lo, hi in [_between(it, start, end)] if lo <= hi < lo + GAP_SCAN_LINES]
-        if not gaps:  # most candidates: no token is counted nor file read
-            return None
-        lines = self._lines(path, files)
-        header = count_tokens(f"```\n# {path}:{start}-{end} ({symbol})\n```\n")
-        for it, lo, hi in gaps:
-            text = "\n".join(lines[lo - 1:hi]) if hi <= len(lines) else None
-            # (longer than 8 characters a token, a text is not counted: code has fewer)
-            if text is not None and len(text) <= 8 * header and (gap := count_tokens(text)) <= header:
-                return it, gap
-        return None
-
-    @staticmethod
-    def _score(c: _Cand, r: ChunkRow | None, weights: dict[str, float],
-               exclude: tuple[str, tuple[int, int] | None] | None, expect_class: bool) -> float | None:
-        """A candidate's score from its features and its row; None when it is gone or excluded."""
-        if r is None:
-            return None
-        if exclude is not None and r.path == exclude[0] and (
-                exclude[1] is None or (r.start_line <= exclude[1][1] and exclude[1][0] <= r.end_line)):
-            return None
-        if expect_class and r.kind in ("class", "struct", "interface", "enum", "type"):
-            c.feats["kind_class"] = 1.0  # a feature like the others (the item's `why` shows it)
-        score = sum(weights.get(f, 0.0) * val for f, val in c.feats.items())
-        if not r.symbol:  # module-level windows and text: context of last resort
-            score *= 0.5
-        return score
+        """`Assembler.items` over this index: its rows, its files' languages and text."""
+        assembler = Assembler(self._rows, lambda path: self.graph.language.get(path, ""),
+                              lambda path: read_text(self.index.root / path, MAX_SOURCE_BYTES))
+        return assembler.items(cands, weights, k, budget, exclude, expect_class, rows, join)
 
 
 class _Types:
@@ -964,46 +790,9 @@ class _Types:
         return t if t is not None and t[0] == "def" and t[1].kind in TYPE_LIKE else None
 
 
-def _cand(cands: dict[int, _Cand], chunk: int) -> _Cand:
-    """The candidate of `chunk`, added when new (`setdefault` would build one on every call)."""
-    if (c := cands.get(chunk)) is None:
-        c = cands[chunk] = _Cand(chunk)
-    return c
-
-
-def _near(items: list[Item], path: str, start: int, end: int) -> Item | None:
-    """The placed item of `path` whose lines overlap start..end or lie within NEAR_LINES of them, if any."""
-    for it in items:
-        if it.path == path and start - it.end_line - 1 <= NEAR_LINES and it.start_line - end - 1 <= NEAR_LINES:
-            return it
-    return None
-
-
-def _between(item: Item, start: int, end: int) -> tuple[int, int]:
-    """The first and last line between `item` and the lines start..end (first > last when they touch or overlap)."""
-    return (item.end_line + 1, start - 1) if start > item.end_line else (end + 1, item.start_line - 1)
-
-
 def _beside(a: Def, b: Def) -> bool:
     """Whether two declarations are at most TWIN_GAP_LINES apart: one snippet may show both."""
     return max(a.start_line, b.start_line) - min(a.end_line, b.end_line) <= TWIN_GAP_LINES
-
-
-def _extra_tokens(item: Item, start: int, end: int, tokens: int) -> int:
-    """What widening `item` to cover start..end (a definition of `tokens` tokens) adds: the definition's lines
-    the item does not show yet, and the lines between them."""
-    lines = end - start + 1
-    fresh = lines - max(0, min(end, item.end_line) - max(start, item.start_line) + 1)
-    gap = max(0, start - item.end_line - 1, item.start_line - end - 1)
-    return math.ceil(tokens * fresh / lines) + GAP_LINE_TOKENS * gap if fresh else 0
-
-
-def _join(item: Item, start: int, end: int, symbol: str, extra: int) -> None:
-    """Widen `item` to cover start..end, the definition `symbol` beside it."""
-    item.start_line, item.end_line = min(item.start_line, start), max(item.end_line, end)
-    item.tokens += extra
-    if symbol and symbol != item.symbol and symbol not in item.joined:
-        item.joined.append(symbol)
 
 
 def _out_of_line_class(g: Graph, own: dict[str, Def], line: int,

@@ -18,7 +18,8 @@ from ragls.indexer.files import Limits, discover, read_regular, read_text, refus
 from ragls.indexer.index import Index
 from ragls.indexer.languages import language_for
 from ragls.indexer.nextedit import Corpus, ScanCache
-from ragls.indexer.retrieve import Item, Query, Retriever
+from ragls.indexer.assemble import Item
+from ragls.indexer.retrieve import Query, Retriever
 
 from .indexer_process import IndexerProcess
 from .settings import Settings, index_options

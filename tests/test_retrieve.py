@@ -541,7 +541,7 @@ def test_ranking_reads_rows_best_first_and_ranks_as_a_full_sort_would() -> None:
     class expected, a tight budget, an excluded span) it returns what scoring and sorting every row returns."""
     import random
 
-    from ragls.indexer.retrieve import FULL_VIEW_MAX_TOKENS, Item, _Cand
+    from ragls.indexer.assemble import FULL_VIEW_MAX_TOKENS, Cand, Item
     from ragls.indexer.store import ChunkRow
 
     def reference(cands, rows, weights, k, budget, exclude, expect_class):
@@ -581,7 +581,7 @@ def test_ranking_reads_rows_best_first_and_ranks_as_a_full_sort_would() -> None:
         # trial's (B023 does not apply)
         def cands():
             r = random.Random(trial)  # noqa: B023
-            return {cid: _Cand(cid, {f: r.choice([0.5, 1.0, 0.25]) for f in r.sample(feats, r.randint(1, 3))})
+            return {cid: Cand(cid, {f: r.choice([0.5, 1.0, 0.25]) for f in r.sample(feats, r.randint(1, 3))})
                     for cid in rows if r.random() < 0.9}  # noqa: B023
         k, budget = rng.choice([3, 10]), rng.choice([150, 1500, 100_000])
         exclude = ("a.py", (10, 20)) if trial % 2 else None
@@ -596,7 +596,7 @@ def test_a_definition_just_past_the_last_item_widens_the_item_beside_it() -> Non
     """Of the candidates after the k-th item, the next k // JOIN_PAST (at least one) still widen an item they are
     beside, taking no slot; one that would need a slot of its own uses that allowance up, and later ones are left
     out. Without `join` none is read."""
-    from ragls.indexer.retrieve import JOIN_PAST, _Cand
+    from ragls.indexer.assemble import JOIN_PAST, Cand
     from ragls.indexer.store import ChunkRow
 
     k = JOIN_PAST  # one candidate past the k-th is read
@@ -606,7 +606,7 @@ def test_a_definition_just_past_the_last_item_widens_the_item_beside_it() -> Non
         rows = {i: ChunkRow(i, f"f{i}.py", 10, 12, 10, "function", f"s{i}", 20, 5) for i in range(k)}
         for j, (path, start) in enumerate(extra, k):
             rows[j] = ChunkRow(j, path, start, start + 2, start, "function", f"s{j}", 20, 5)
-        cands = {i: _Cand(i, {"a": 100.0 - i}) for i in rows}
+        cands = {i: Cand(i, {"a": 100.0 - i}) for i in rows}
         retriever = Retriever.__new__(Retriever)
         retriever._rows = lambda ids: {i: rows[i] for i in ids if i in rows}  # type: ignore[method-assign]
         return retriever._finish(cands, {"a": 1.0}, k, 10_000, None, join=join)
@@ -813,7 +813,7 @@ def test_definitions_a_cheap_gap_apart_are_one_snippet(tmp_path):
     """Two used constants with an unused one and its comment between them (more lines apart than NEAR_LINES): the
     lines between cost less than a snippet's header, so they are one item, its tokens counting those lines; a
     constant behind a function of a few lines stays an item of its own."""
-    from ragls.indexer.retrieve import NEAR_LINES
+    from ragls.indexer.assemble import NEAR_LINES
     from ragls.indexer.tokens import count
 
     from .conftest import index_of, write_tree

@@ -15,7 +15,8 @@ from pathlib import Path
 from ragls.indexer.files import NotRegular, read_regular
 from ragls.indexer.graph import Def, Graph
 from ragls.indexer.languages import language_for
-from ragls.indexer.retrieve import DEFAULT_BUDGET, MAX_SOURCE_BYTES, Item, Query
+from ragls.indexer.assemble import Item
+from ragls.indexer.retrieve import DEFAULT_BUDGET, MAX_SOURCE_BYTES, Query
 from ragls.indexer.secrets import Redactor
 
 from ..session import Session

@@ -13,7 +13,8 @@ from functools import cached_property
 
 from ragls.indexer.languages import language_for
 from ragls.indexer.tokens import count
-from ragls.indexer.retrieve import Item, Query
+from ragls.indexer.assemble import Item
+from ragls.indexer.retrieve import Query
 from ragls.prompts.render import Rendered, Value, load, render
 
 from ..acceptance import AcceptanceStore

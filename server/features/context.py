@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragls.indexer.retrieve import Item
+from ragls.indexer.assemble import Item
 
 from ..session import Session
 
