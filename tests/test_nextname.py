@@ -128,7 +128,8 @@ def test_what_came_next_earlier_in_a_large_file_is_found_in_the_lines_a_deep_cur
         tmp_path: Path) -> None:
     """Deep in a large file the query reads a head and a tail, but what came next is searched in the whole text
     before the cursor (BEFORE_CHARS): the same call written far above, in the unread lines, names the constant."""
-    from ragls.indexer.visible import BEFORE_CHARS, HEAD_CHARS, TAIL_CHARS, read
+    from ragls.indexer.visible import BEFORE_CHARS, read
+    from ragls.indexer.window import HEAD_CHARS, TAIL_CHARS
 
     far = "\tnext := hashLen(cv, tableBits, minMatch)\n"
     filler = "".join(f"\tv{i} := uint32({i})\n" for i in range((HEAD_CHARS + 2 * TAIL_CHARS) // 14))

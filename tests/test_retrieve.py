@@ -651,7 +651,7 @@ def test_super_means_the_base_class(tmp_path: Path) -> None:
 def test_imports_in_the_lines_a_deep_cursor_does_not_read_come_from_the_catalog(tmp_path: Path) -> None:
     """Deep in a large file, an import written between the head and the tail (a function's own import) still binds
     its name: the catalog has it, the query does not read it again."""
-    from ragls.indexer.visible import HEAD_CHARS
+    from ragls.indexer.window import HEAD_CHARS
 
     from .conftest import index_of, write_tree
 

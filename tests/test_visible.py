@@ -229,7 +229,8 @@ def test_the_lines_before_the_tail_count_the_names_they_use() -> None:
     """Between the head and the tail, the lines nearest the tail are read for their name chains only: each counts
     before the function around the cursor, or within it when that function starts there; strings and comments
     name nothing."""
-    from ragls.indexer.visible import FAR_CHARS, HEAD_CHARS, TAIL_CHARS
+    from ragls.indexer.visible import FAR_CHARS
+    from ragls.indexer.window import HEAD_CHARS, TAIL_CHARS
 
     filler = "".join(f"value_{i} = {i}\n" for i in range((HEAD_CHARS + TAIL_CHARS) // 10))
     early = "".join(f"early_{i} = far.helper({i})  # not_a_use\n" for i in range(50))
@@ -254,7 +255,7 @@ def test_the_names_of_the_lines_before_a_short_tail_never_count_as_near_the_curs
     lines right above it: their chains stand at the first line of their part, not the last, so that none reads as
     used within the lines nearest the cursor."""
     from ragls.indexer.retrieve import WINDOW_LINES
-    from ragls.indexer.visible import HEAD_CHARS, TAIL_CHARS
+    from ragls.indexer.window import HEAD_CHARS, TAIL_CHARS
 
     body = "".join(f"    v_{i} = helper.make({i})\n" for i in range((HEAD_CHARS + 2 * TAIL_CHARS) // 20))
     source = "import helper\n\n\ndef big():\n" + body + "\n\ndef work():\n    result = "
@@ -281,7 +282,7 @@ def test_a_file_of_few_long_lines_is_read_through_its_window():
     """The tail starts at a multiple of TAIL_QUANTUM lines (reused while the cursor moves), but not when that
     would read far more than TAIL_CHARS: a file of fewer lines than that, of 900 characters each, is not read
     whole."""
-    from ragls.indexer.visible import TAIL_CHARS, TAIL_QUANTUM
+    from ragls.indexer.window import TAIL_CHARS, TAIL_QUANTUM
 
     lines = [f"c_{i} = " + " + ".join(f"x{j}" for j in range(220)) for i in range(TAIL_QUANTUM - 10)]
     assert len(lines) < TAIL_QUANTUM and sum(map(len, lines)) > 4 * TAIL_CHARS
@@ -296,7 +297,8 @@ def test_typing_in_the_tail_reads_the_lines_before_it_once(monkeypatch):
     """Deep in a large file, a second query (a character typed at the cursor) finds the chains of the lines before
     the tail as the first read them, without reading them again."""
     from ragls.indexer import visible
-    from ragls.indexer.visible import HEAD_CHARS, TAIL_CHARS, Scans
+    from ragls.indexer.visible import Scans
+    from ragls.indexer.window import HEAD_CHARS, TAIL_CHARS
 
     filler = "".join(f"value_{i} = helper.make({i})\n" for i in range((HEAD_CHARS + 2 * TAIL_CHARS) // 20))
     source = "import helper\n" + filler + "def work():\n    result = helper."
@@ -439,7 +441,7 @@ def test_a_python_head_ends_between_top_level_statements() -> None:
     """A deep cursor's head (the file's first HEAD_CHARS characters) is cut between top-level statements: a
     statement its end would cut (`TABLE = (` and its items) is read whole or not at all, never left open for the
     parser to read the gap's blank lines as its continuation."""
-    from ragls.indexer.visible import HEAD_CHARS
+    from ragls.indexer.window import HEAD_CHARS
 
     items = "".join(f"    'name_{i}': {i},\n" for i in range(HEAD_CHARS // 20))
     filler = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(2000))
@@ -452,9 +454,9 @@ def test_a_python_head_ends_between_top_level_statements() -> None:
 
 
 def test_reach_counts_the_lines_that_fit_as_a_line_by_line_count_does():
-    """`_reach` sums blocks of lines at a time: the count is the one taking them one by one, in either order, for
+    """`reach` sums blocks of lines at a time: the count is the one taking them one by one, in either order, for
     budgets ending inside a block, on its edge and past the lines."""
-    from ragls.indexer.visible import _REACH_BLOCK, _reach
+    from ragls.indexer.window import REACH_BLOCK, reach
 
     def one_by_one(lines: list[str], order: range, chars: int) -> int:
         n = 0
@@ -467,10 +469,10 @@ def test_reach_counts_the_lines_that_fit_as_a_line_by_line_count_does():
 
     rnd = random.Random(7)
     for _ in range(300):
-        lines = ["x" * rnd.randint(0, 40) for _ in range(rnd.randint(0, 3 * _REACH_BLOCK))]
+        lines = ["x" * rnd.randint(0, 40) for _ in range(rnd.randint(0, 3 * REACH_BLOCK))]
         n = len(lines)
         a, b = sorted((rnd.randint(0, n), rnd.randint(0, n)))
-        edge = sum(map(len, lines[:_REACH_BLOCK])) + min(n, _REACH_BLOCK)  # the first block exactly
+        edge = sum(map(len, lines[:REACH_BLOCK])) + min(n, REACH_BLOCK)  # the first block exactly
         for order in (range(n), range(n - 1, -1, -1), range(a, b), range(b - 1, a - 1, -1)):
             for chars in (0, rnd.randint(0, 30 * n + 10), edge, edge - 1, 10**9):
-                assert _reach(lines, order, chars) == one_by_one(lines, order, chars)
+                assert reach(lines, order, chars) == one_by_one(lines, order, chars)
