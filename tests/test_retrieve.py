@@ -621,6 +621,37 @@ def test_a_definition_just_past_the_last_item_widens_the_item_beside_it() -> Non
     assert (items[0].end_line, items[0].joined) == (12, []) and len(items) == k
 
 
+def test_definitions_a_selection_uses_join_one_snippet_across_a_few_lines() -> None:
+    """Two definitions of one file that a selection uses in its body, a short function apart (more than a header's
+    tokens, less than USED_GAP_TOKENS), are one snippet: the slot left goes to another file's. A candidate not used
+    in the body keeps a snippet of its own, and so does one whose gap costs more."""
+    from ragls.indexer.assemble import USED_GAP_TOKENS, Assembler, Cand
+    from ragls.indexer.store import ChunkRow
+    from ragls.indexer.tokens import count
+
+    filler = ["def unrelated(values):", *[f"    total_{i} = sum(v * {i} for v in values)" for i in range(4)],
+              "    return total_0"]
+
+    def answer(used: float, filler_lines: list[str]) -> list:
+        text = "\n".join(["def first(a):", "    return a", "", *filler_lines, "", "def second(b):", "    return b"])
+        second = len(filler_lines) + 4
+        rows = {0: ChunkRow(0, "m.py", 1, 2, 1, "function", "first", 8, 8),
+                1: ChunkRow(1, "m.py", second, second + 1, second, "function", "second", 8, 8),
+                2: ChunkRow(2, "other.py", 1, 2, 1, "function", "other", 8, 8)}
+        cands = {0: Cand(0, {"used": 1.5}), 1: Cand(1, {"used": used}), 2: Cand(2, {"used": 0.1})}
+        assembler = Assembler(lambda ids: {i: rows[i] for i in ids}, lambda path: "python",
+                              lambda path: text if path == "m.py" else None)
+        return assembler.items(cands, {"used": 1.0}, 2, 10_000, None, join=True)
+
+    gap = "\n".join(["", *filler, ""])
+    assert 20 < count(gap) <= USED_GAP_TOKENS
+    items = answer(1.2, filler)
+    assert [(i.path, i.start_line, i.end_line, i.joined) for i in items] == [("m.py", 1, 11, ["second"]),
+                                                                          ("other.py", 1, 2, [])]
+    assert [(i.path, i.joined) for i in answer(0.2, filler)] == [("m.py", []), ("m.py", [])]  # its signature only
+    assert [(i.path, i.joined) for i in answer(1.2, filler * 3)] == [("m.py", []), ("m.py", [])]  # too far apart
+
+
 def test_super_means_the_base_class(tmp_path: Path) -> None:
     """`super().__init__(...)` and `super().save()` in a subclass are the base class's methods, declared in another
     file; in TypeScript `super(...)` is the base's constructor."""
@@ -812,14 +843,15 @@ def test_definitions_next_to_each_other_are_one_snippet(tmp_path):
 def test_definitions_a_cheap_gap_apart_are_one_snippet(tmp_path):
     """Two used constants with an unused one and its comment between them (more lines apart than NEAR_LINES): the
     lines between cost less than a snippet's header, so they are one item, its tokens counting those lines; a
-    constant behind a function of a few lines stays an item of its own."""
-    from ragls.indexer.assemble import NEAR_LINES
+    constant behind a function of more than USED_GAP_TOKENS stays an item of its own."""
+    from ragls.indexer.assemble import NEAR_LINES, USED_GAP_TOKENS
     from ragls.indexer.tokens import count
 
     from .conftest import index_of, write_tree
 
-    body = "".join(f"\tn += xs[{i}] * {i}\n" for i in range(6))
-    helper = "func helper(xs []int) (n int) {\n" + body + "\treturn n\n}\n\n"
+    body = "".join(f"\tn += xs[{i}] * {i}\n" for i in range(16))
+    helper = ("// ---- helpers: weighted sums of the values a caller passes, one term per position ----\n\n"
+              "func helper(xs []int) (n int) {\n" + body + "\treturn n\n}\n\n")
     source = ("package m\n\n// enable encoding debug printing\nconst debugEncoder = false\n\n"
               "// enable decoding debug printing\nconst debugDecoder = false\n\n"
               "// Enable extra assertions.\nconst debugAsserts = false\n\n" + helper + "const debugMatches = false\n")
@@ -830,12 +862,14 @@ def test_definitions_a_cheap_gap_apart_are_one_snippet(tmp_path):
                   "\t\treturn 1\n\t}\n\treturn 0\n}\n",
     })
     r = Retriever(index_of(root, tmp_path / "data"))
+    assert count(helper) > USED_GAP_TOKENS
     q = Query("use.go", 3, end_line=8)
-    items = r.context(q)
-    shown = {name: i for i in items for name in [i.symbol, *i.joined]}
-    assert {"debugEncoder", "debugAsserts", "debugMatches"} <= shown.keys(), [(i.symbol, i.joined) for i in items]
-    both = shown["debugEncoder"]
-    assert both is shown["debugAsserts"] and shown["debugMatches"] is not both
+    for query in (Query("use.go", 5, 2), q):  # at a cursor (no `used`: the header's rule alone), in a selection
+        items = r.context(query)
+        shown = {name: i for i in items for name in [i.symbol, *i.joined]}
+        assert {"debugEncoder", "debugAsserts", "debugMatches"} <= shown.keys(), [(i.symbol, i.joined) for i in items]
+        both = shown["debugEncoder"]
+        assert both is shown["debugAsserts"] and shown["debugMatches"] is not both
     apart = {i.symbol: i for i in r.context(q, join=False)}
     first, second = apart["debugEncoder"], apart["debugAsserts"]
     assert second.start_line - first.end_line - 1 > NEAR_LINES  # farther apart than the line rule joins
