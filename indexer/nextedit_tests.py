@@ -201,6 +201,47 @@ def _listed(found: str) -> list[str]:
     return [n for n in names if n and n != "*"]
 
 
+# A line opening an import whose names go on over the lines below (`from m import (`, `import {`, `export type {`),
+# and a line of such a list (names, `as` aliases, `type` markers, commas, a trailing comment).
+_OPENS_IMPORT = re.compile(r"^\s*(?:from\s+\S+\s+import\s*\(|(?:import|export)\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?\{)"
+                           r"[\w$,\s]*(?:#.*|//.*)?$")
+_NAME = r"(?:type\s+)?[\w$]+(?:\s+as\s+[\w$]+)?"  # commas between names: no run of words splits two ways
+_LISTED_LINE = re.compile(rf"^\s*(?:{_NAME}(?:\s*,\s*{_NAME})*\s*,?)?\s*(?:#.*|//.*)?$")
+STATEMENT_LINES = 80  # lines of an import statement read above and below an added line of it
+LISTED_CHARS = 300  # a line of an import's names is short: a longer one (minified code) is not read as one
+
+
+def _listed_line(line: str) -> bool:
+    return len(line) <= LISTED_CHARS and _LISTED_LINE.match(line) is not None
+
+
+def added_imports(added: list[tuple[int, str]], lines: list[str] | None) -> list[str]:
+    """The import statements that a file's added lines (1-based line in its current text `lines`, text) write, each
+    as one line: an import line as it is, and a line of the names of an import that spans lines (`from m import (`
+    ... `)`, `import {` ... `} from 'm'`) as its whole statement, joined (a formatter puts each name on a line of its
+    own, so adding one adds only its line)."""
+    out: list[str] = []
+    for number, text in added:
+        if imported_names(text):
+            out.append(text)
+            continue
+        at = number - 1
+        if lines is None or not 0 <= at < len(lines) or lines[at] != text or not _listed_line(text):
+            continue
+        first = next((i for i in range(at - 1, max(-1, at - STATEMENT_LINES), -1)
+                      if not _listed_line(lines[i])), None)
+        if first is None or not _OPENS_IMPORT.match(lines[first]):
+            continue
+        last = next((i for i in range(at + 1, min(len(lines), at + STATEMENT_LINES))
+                     if not _listed_line(lines[i])), None)
+        if last is None or not lines[last].lstrip().startswith((")", "}")):
+            continue
+        statement = " ".join(re.sub(r"\s*(?:#|//).*$", "", ln).strip() for ln in lines[first:last + 1])
+        if imported_names(statement) and statement not in out:
+            out.append(statement)
+    return out
+
+
 def missing_imports(added: list[tuple[str, str]], modules: Modules, lines_of: Callable[[str], list[str] | None],
                     names_of: Callable[[str], Container[str]]) -> dict[str, tuple[set[str], set[str]]]:
     """The repository files that lines the edits added (path, line) import a name from that they do not have yet

@@ -10,6 +10,7 @@ from ragls.indexer.nextedit_tests import (
     code_under_test,
     ends,
     linked_tests,
+    added_imports,
     missing_imports,
     places,
     scored_tests,
@@ -158,6 +159,28 @@ def test_an_edited_test_points_at_the_definitions_it_uses_in_the_code_it_tests()
     assert tested.get(("shop/http.py", 3), 0.0) == 0 and tested.get(("shop/other.py", 0), 0.0) == 0
     located = locate(corpus, "tests/test_http.py", 9, history, k=5)
     assert any(loc.path == "shop/http.py" and loc.start <= 8 <= loc.end for loc in located)
+
+
+def test_a_name_added_to_an_import_over_several_lines_points_where_it_is_to_be_written():
+    """A formatter writes a long import one name a line, so adding a name adds only its line (`\tSearchInit,`):
+    the whole statement is read from the file, and the module that lacks the name is where it goes. A line of names
+    that no import opens (an object literal) imports nothing."""
+    types_ts = "export type Input = string;\n\nexport interface Options {\n\tretry: number;\n}\n"
+    cases = [
+        ("src/core.ts", "import type {\n\tInput,\n\tOptions,\n\tSearchInit,\n} from './types.js';\n", "\tSearchInit,",
+         4, "src/types.ts", types_ts, {0, 2}),
+        ("pkg/core.py", "from .types import (\n    Input,\n    SearchInit,  # new\n)\n", "    SearchInit,  # new", 3,
+         "pkg/types.py", "Input = str\n\n\nclass Options:\n    retry = 0\n", {0}),
+        ("src/core.ts", "const options = {\n\tInput,\n\tSearchInit,\n};\n", "\tSearchInit,", 3, "src/types.ts",
+         types_ts, set()),
+    ]
+    for path, text, line, number, target, target_text, beside in cases:
+        files = {path: text, target: target_text}
+        history = parse(path, f"@@ -{number},0 +{number},1 @@\n+{line}\n")
+        found = candidates(Corpus(sorted(files), files.get), path, number, history)
+        marked = {key for key, row in zip(found.lines, found.features, strict=True) if row[FEATURES.index("missing")]}
+        assert marked == {(target, i) for i in beside}, (path, marked)
+    assert added_imports([(1, "x" * 5000 + " (")], ["x" * 5000 + " ("]) == []  # a long line is no list of names
 
 
 def test_an_added_import_of_a_name_its_module_lacks_points_where_it_is_to_be_written():
