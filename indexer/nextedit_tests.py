@@ -221,20 +221,22 @@ def added_imports(added: list[tuple[int, str]], lines: list[str] | None) -> list
     ... `)`, `import {` ... `} from 'm'`) as its whole statement, joined (a formatter puts each name on a line of its
     own, so adding one adds only its line)."""
     out: list[str] = []
+    read: list[tuple[int, int]] = []  # the runs of listed lines read so far: each is read once, whatever it holds
     for number, text in added:
         if imported_names(text):
             out.append(text)
             continue
         at = number - 1
-        if lines is None or not 0 <= at < len(lines) or lines[at] != text or not _listed_line(text):
+        if lines is None or not 0 <= at < len(lines) or lines[at] != text or not _listed_line(text) \
+                or any(lo < at < hi for lo, hi in read):
             continue
         first = next((i for i in range(at - 1, max(-1, at - STATEMENT_LINES), -1)
                       if not _listed_line(lines[i])), None)
-        if first is None or not _OPENS_IMPORT.match(lines[first]):
-            continue
         last = next((i for i in range(at + 1, min(len(lines), at + STATEMENT_LINES))
                      if not _listed_line(lines[i])), None)
-        if last is None or not lines[last].lstrip().startswith((")", "}")):
+        read.append((at - STATEMENT_LINES if first is None else first, at + STATEMENT_LINES if last is None else last))
+        if first is None or last is None or not _OPENS_IMPORT.match(lines[first]) \
+                or not lines[last].lstrip().startswith((")", "}")):
             continue
         statement = " ".join(re.sub(r"\s*(?:#|//).*$", "", ln).strip() for ln in lines[first:last + 1])
         if imported_names(statement) and statement not in out:

@@ -181,6 +181,9 @@ def test_a_name_added_to_an_import_over_several_lines_points_where_it_is_to_be_w
         marked = {key for key, row in zip(found.lines, found.features, strict=True) if row[FEATURES.index("missing")]}
         assert marked == {(target, i) for i in beside}, (path, marked)
     assert added_imports([(1, "x" * 5000 + " (")], ["x" * 5000 + " ("]) == []  # a long line is no list of names
+    names = [f"    name{i}," for i in range(60)]  # every line of one statement added: the statement, once
+    assert added_imports([(n, ln) for n, ln in enumerate(names, 2)], ["from .m import (", *names, ")"]) == [
+        "from .m import ( " + " ".join(ln.strip() for ln in names) + " )"]
 
 
 def test_an_added_import_of_a_name_its_module_lacks_points_where_it_is_to_be_written():
