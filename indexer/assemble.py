@@ -20,12 +20,15 @@ NEAR_LINES, GAP_LINE_TOKENS = 2, 2
 # Farther apart, they are one snippet when the lines between cost no more than a snippet of its own would add: its
 # header (`# path:lines (symbol)` in a fence). Read for gaps of at most GAP_SCAN_LINES lines.
 GAP_SCAN_LINES = 16
-# A definition a selection uses in its body (feature `used` >= 1) joins a placed item of its file across more: lines
-# between costing up to USED_GAP_TOKENS, read for gaps of up to USED_GAP_LINES lines. A function calling six helpers
-# of one module would give them six of the answer's slots; as two or three snippets they leave the slots to the other
-# definitions it uses. Against the header's cost alone (k=10, all@10 / tokens@10): TypeScript 0.897 -> 0.905 / +1%,
-# Java 0.938 -> 0.945 / +2%, Go 0.853 -> 0.886 / +5%, C 0.616 -> 0.618 / +6%, Python 1.000 / +1%; no gold definition
-# left the top ten on any set. 64 tokens gained less everywhere; 128 no more, with more tokens.
+# When the k items fill before the budget does (slots run out first), a definition a selection uses in its body
+# (feature `used` >= 1) joins a placed item of its file across more: lines between costing up to USED_GAP_TOKENS, read
+# for gaps of up to USED_GAP_LINES lines. A function calling six helpers of one module would give them six of the
+# answer's slots; as two or three snippets they leave the slots to the other definitions it uses. Against the
+# header's cost alone (k=10, all@10 / tokens@10): TypeScript 0.897 -> 0.905 / +1%, Java 0.938 -> 0.945 / +2%, Go 0.853
+# -> 0.886 / +5%, C 0.616 -> 0.618 / +6%, Python 1.000 / +1%; no gold definition left the top ten on any set. 64
+# tokens gained less everywhere; 128 no more, with more tokens. Where the budget binds first (k=50) the lines between
+# would only take tokens from other definitions (whole gold shown at 1,000 tokens: trpc 0.978 -> 0.971, compress 0.977
+# -> 0.971, chatbot-ui 0.955 -> 0.946), so there the answer is placed as before.
 USED_GAP_TOKENS, USED_GAP_LINES = 96, 32
 # Another declaration of a placed definition (TypeScript's overload signatures `f(a): X; f(b): Y; f(...) {}`,
 # Python's `@overload` stubs, a property's setter) is that item's, widened over the lines between when they are at
@@ -96,9 +99,30 @@ class Assembler:
         """The best `k` candidates within `budget` tokens. Rows are read best first in blocks: a candidate's score
         is bounded by its features' (its row only halves it or adds `kind_class`), and one is placed once no
         unread candidate can reach its score, so that of thousands of candidates only the first few are read. With
-        `join`, the next k // JOIN_PAST candidates after the k-th item are read too, each only to widen an item."""
+        `join`, the next k // JOIN_PAST candidates after the k-th item are read too, each only to widen an item; and
+        where the k items leave budget over and a candidate is one a selection uses, they are placed again with its
+        wider joins (USED_GAP_TOKENS), the rows read once."""
         if not cands:
             return []
+        held = dict(rows) if rows is not None else {}
+        fetch = self._rows
+
+        def rows_of(ids: list[int]) -> dict[int, ChunkRow]:  # each row read once for both placements
+            if missing := [i for i in ids if i not in held]:
+                held.update(fetch(missing))
+            return {i: held[i] for i in ids if i in held}
+
+        first, used_met = self._place(cands, weights, k, budget, exclude, expect_class, rows, join, False, rows_of)
+        if not (join and used_met) or len(first) < k or sum(it.tokens for it in first) >= budget:
+            return first
+        return self._place(cands, weights, k, budget, exclude, expect_class, rows, join, True, rows_of)[0]
+
+    def _place(self, cands: dict[int, Cand], weights: dict[str, float], k: int, budget: int,
+               exclude: tuple[str, tuple[int, int] | None] | None, expect_class: bool,
+               rows: dict[int, ChunkRow] | None, join: bool, wide: bool,
+               rows_of: Callable[[list[int]], dict[int, ChunkRow]]) -> tuple[list[Item], bool]:
+        """`items`, with the wider joins of what a selection uses (`wide`) or without, and whether a candidate met
+        is one a selection uses in its body; rows by `rows_of` unless `rows` has them all."""
         kc = weights.get("kind_class", 0.0) if expect_class else 0.0
         weight = weights.get
         bounds = []
@@ -115,11 +139,14 @@ class Assembler:
         pending: list[tuple[float, int, tuple, Cand]] = []  # a heap of scored candidates: (-score, id, row, cand)
         out: list[Item] = []
         used, read = 0, 0
+        used_met = False  # a candidate met that a selection uses in its body
         past, beyond = 0, (max(1, k // JOIN_PAST) if join else 0)  # candidates after the k-th item, read to join
         while (len(out) < k or past < beyond) and (pending or read < len(bounds)):
             unread = -bounds[read][0] if read < len(bounds) else -math.inf
             while pending and (len(out) < k or past < beyond) and -pending[0][0] > unread:
                 neg, cid, r, c = heapq.heappop(pending)
+                used_here = c.feats.get("used", 0.0) >= 1.0
+                used_met = used_met or used_here
                 _, path, start, end, head_end, kind, symbol, tokens, head_tokens = r
                 if tokens > FULL_VIEW_MAX_TOKENS:
                     end, tokens = head_end, head_tokens
@@ -134,8 +161,8 @@ class Assembler:
                         used += extra
                         _join(near, start, end, symbol, extra)
                     continue
-                used_here = c.feats.get("used", 0.0) >= 1.0
-                if join and (cheap := self._cheap_gap(out, path, start, end, symbol, files, used_here)) is not None:
+                if join and (cheap := self._cheap_gap(out, path, start, end, symbol, files, wide and used_here)
+                             ) is not None:
                     beside, gap = cheap  # apart from it: this chunk's tokens and the lines between at their own
                     extra = tokens + gap
                     if used + extra <= budget:
@@ -154,12 +181,12 @@ class Assembler:
                 block = [cid for _, cid in bounds[read:read + _ROW_BLOCK]]
                 read += len(block)
                 fetched = {cid: given[cid] for cid in block if cid in given} if rows is not None else \
-                    self._rows(block)
+                    rows_of(block)
                 for cid in block:
                     scored = score(cands[cid], fetched.get(cid), weights, exclude, expect_class)
                     if scored is not None:
                         heapq.heappush(pending, (-scored, cid, fetched[cid], cands[cid]))
-        return out
+        return out, used_met
 
     def _twin(self, items: list[Item], path: str, start: int, end: int, symbol: str, tokens: int,
               files: dict[str, list[str]]) -> tuple[Item, int] | None:

@@ -623,8 +623,9 @@ def test_a_definition_just_past_the_last_item_widens_the_item_beside_it() -> Non
 
 def test_definitions_a_selection_uses_join_one_snippet_across_a_few_lines() -> None:
     """Two definitions of one file that a selection uses in its body, a short function apart (more than a header's
-    tokens, less than USED_GAP_TOKENS), are one snippet: the slot left goes to another file's. A candidate not used
-    in the body keeps a snippet of its own, and so does one whose gap costs more."""
+    tokens, less than USED_GAP_TOKENS), are one snippet when the items run out before the budget: the slot left goes
+    to another file's. A candidate not used in the body keeps a snippet of its own, and so does one whose gap costs
+    more, or any where the items leave slots to spare."""
     from ragls.indexer.assemble import USED_GAP_TOKENS, Assembler, Cand
     from ragls.indexer.store import ChunkRow
     from ragls.indexer.tokens import count
@@ -632,7 +633,7 @@ def test_definitions_a_selection_uses_join_one_snippet_across_a_few_lines() -> N
     filler = ["def unrelated(values):", *[f"    total_{i} = sum(v * {i} for v in values)" for i in range(4)],
               "    return total_0"]
 
-    def answer(used: float, filler_lines: list[str]) -> list:
+    def answer(used: float, filler_lines: list[str], k: int = 2, budget: int = 10_000) -> list:
         text = "\n".join(["def first(a):", "    return a", "", *filler_lines, "", "def second(b):", "    return b"])
         second = len(filler_lines) + 4
         rows = {0: ChunkRow(0, "m.py", 1, 2, 1, "function", "first", 8, 8),
@@ -641,7 +642,7 @@ def test_definitions_a_selection_uses_join_one_snippet_across_a_few_lines() -> N
         cands = {0: Cand(0, {"used": 1.5}), 1: Cand(1, {"used": used}), 2: Cand(2, {"used": 0.1})}
         assembler = Assembler(lambda ids: {i: rows[i] for i in ids}, lambda path: "python",
                               lambda path: text if path == "m.py" else None)
-        return assembler.items(cands, {"used": 1.0}, 2, 10_000, None, join=True)
+        return assembler.items(cands, {"used": 1.0}, k, budget, None, join=True)
 
     gap = "\n".join(["", *filler, ""])
     assert 20 < count(gap) <= USED_GAP_TOKENS
@@ -650,6 +651,7 @@ def test_definitions_a_selection_uses_join_one_snippet_across_a_few_lines() -> N
                                                                           ("other.py", 1, 2, [])]
     assert [(i.path, i.joined) for i in answer(0.2, filler)] == [("m.py", []), ("m.py", [])]  # its signature only
     assert [(i.path, i.joined) for i in answer(1.2, filler * 3)] == [("m.py", []), ("m.py", [])]  # too far apart
+    assert [(i.path, i.joined) for i in answer(1.2, filler, k=5)] == [("m.py", []), ("m.py", []), ("other.py", [])]
 
 
 def test_super_means_the_base_class(tmp_path: Path) -> None:
