@@ -27,6 +27,16 @@ class Hunk:
     def added(self) -> list[str]:
         return [ln[1:] for ln in self.lines if ln.startswith("+")]
 
+    def added_at(self) -> list[tuple[int, str]]:
+        """The added lines with their numbers on the new side (1-based)."""
+        out, line = [], self.start
+        for ln in self.lines:
+            if ln.startswith("+"):
+                out.append((line, ln[1:]))
+            if not ln.startswith("-"):
+                line += 1
+        return out
+
     def changed_span(self) -> tuple[int, int]:
         """The new-side lines (first, last; 1-based) of what changed: the added lines, or for a pure deletion the
         line after the deleted text (first == last)."""

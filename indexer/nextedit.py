@@ -372,17 +372,6 @@ def _defines(s: _Scan, name: str) -> bool:
     return False
 
 
-def _added_lines(h: Hunk) -> list[tuple[int, str]]:
-    """A hunk's added lines with their numbers on its new side (1-based)."""
-    out, line = [], h.start
-    for ln in h.lines:
-        if ln.startswith("+"):
-            out.append((line, ln[1:]))
-        if not ln.startswith("-"):
-            line += 1
-    return out
-
-
 def _is_parameter(line: str, name: str) -> bool:
     m = _DEF.match(line) or _METHOD.match(line) or _TYPED.match(line)
     return m is not None and re.search(rf"[(,]\s*{re.escape(name)}\b", line) is not None
@@ -493,7 +482,7 @@ def candidates(corpus: Corpus, cursor_path: str, cursor_line: int, history: list
     # a name an added import line takes from a repository file that does not have it yet: where it is to be written,
     # beside the definitions of the names the line takes from there too (else at the file's end)
     to_write: dict[tuple[str, int], str] = {}
-    statements = [(h.path, st) for h in history for st in added_imports(_added_lines(h), lines_of(h.path))]
+    statements = [(h.path, st) for h in history for st in added_imports(h.added_at(), lines_of(h.path))]
     for p, (gone, beside) in missing_imports(statements, modules, lines_of,
                                              lambda p: s.where if (s := corpus.scan(p)) is not None else {}
                                              ).items():
