@@ -104,7 +104,7 @@ class Assembler:
         wider joins (USED_GAP_TOKENS), the rows read once."""
         if not cands:
             return []
-        held = dict(rows) if rows is not None else {}
+        held: dict[int, ChunkRow] = {}  # (`rows`, when given, are read from it directly)
         fetch = self._rows
 
         def rows_of(ids: list[int]) -> dict[int, ChunkRow]:  # each row read once for both placements
