@@ -38,6 +38,7 @@ from ragls.indexer.nextedit import (
     ScanCache,
     candidates,
     choice_rows,
+    room_below,
     locate,
     ranking,
     region,
@@ -82,7 +83,9 @@ def file_dataset(queries: list[Query], weights: dict[str, float]) -> list[tuple[
     out = []
     for corpus, q, history, c in queries:
         ranked = ranking(corpus, q["cursor"]["path"], q["cursor"]["line"], history, POOL, weights, c)
-        rows = choice_rows(ranked, q["cursor"]["path"], history)  # none where broken code leads: no file is chosen
+        room = room_below(corpus, q["cursor"]["path"], q["cursor"]["line"])
+        # none where broken code leads: no file is chosen
+        rows = choice_rows(ranked, q["cursor"]["path"], history, room)
         gold = {g["path"] for g in q["gold"]}
         y = np.array([ranked[n][0].path in gold for n, _ in rows], dtype=float)
         if len(rows) > 1 and y.any():

@@ -344,12 +344,12 @@ FEATURES = ("gone", "defined", "sibling", "similar", "history", "below", "below_
 # ky.train,trpc.train,apollo-client.train`: a listwise logistic regression on 1,558 queries mined from the next-edit
 # benchmark's repositories (other commits than the benchmark's) and from the TypeScript retrieval benchmark's trpc and
 # apollo-client (bench/nextedit_trainset.py), for the lines whose region holds the next edit. Each benchmark repository
-# measured by the fit on the other repositories' queries (macro): R@1 0.413, R@5 0.600, R@10 0.640, file@1 0.627 (the
-# lines alone: R@1 0.367, R@5 0.520). Each feature's weight in a candidate line's score; "broken" lines come first.
-WEIGHTS = {"gone": 0.618, "defined": 0.837, "sibling": 0.036, "similar": -0.247, "history": 0.843, "below": 3.476,
-           "below_near": -4.489, "above": -5.924, "here": 1.853, "definition": 0.424, "test": 0.285, "broken": 1.677,
-           "new_test": 1.363, "new_test_first": 1.198, "lexical": 3.246, "lexical_rank": -0.907, "unused": 1.998,
-           "fragment": 1.299, "test_end": 3.82, "test_end_affinity": 0.497, "tested": 1.826, "missing": 1.591}
+# measured by the fit on the other repositories' queries (macro): R@1 0.420, R@5 0.600, R@10 0.640, file@1 0.633 (the
+# lines alone: R@1 0.360, R@5 0.520). Each feature's weight in a candidate line's score; "broken" lines come first.
+WEIGHTS = {"gone": 0.611, "defined": 0.823, "sibling": 0.04, "similar": -0.223, "history": 0.832, "below": 3.461,
+           "below_near": -4.482, "above": -5.926, "here": 1.842, "definition": 0.428, "test": 0.3, "broken": 1.702,
+           "new_test": 1.352, "new_test_first": 1.181, "lexical": 3.249, "lexical_rank": -0.899, "unused": 2.017,
+           "fragment": 1.279, "test_end": 3.788, "test_end_affinity": 0.497, "tested": 1.824, "missing": 1.643}
 
 
 @dataclass(slots=True)
@@ -593,19 +593,27 @@ def locate(corpus: Corpus, cursor_path: str, cursor_line: int, history: list[Hun
     place of the file the file weights favour (indexer/nextedit_files.py), unless it is led by a use of a name that
     nothing defines any more."""
     ranked = ranking(corpus, cursor_path, cursor_line, history, max(k, POOL), weights, found)
-    if (lead := first_place(choice_rows(ranked, cursor_path, history), FEATURES, file_weights)) > 0:
+    rows = choice_rows(ranked, cursor_path, history, room_below(corpus, cursor_path, cursor_line))
+    if (lead := first_place(rows, FEATURES, file_weights)) > 0:
         ranked.insert(0, ranked.pop(lead))
     return [o for o, _ in ranked[:k]]
 
 
+def room_below(corpus: Corpus, path: str, line: int) -> int:
+    """The lines of code (lines with a name: not blank, not only brackets, comments or docstrings) below a 1-based
+    line of a file."""
+    s = corpus.scan(path)
+    return sum(1 for found in s.names[line:] if found) if s is not None else 0
+
+
 def choice_rows(ranked: list[tuple[Location, list[float]]], cursor_path: str,
-                history: list[Hunk]) -> list[tuple[int, list[float]]]:
+                history: list[Hunk], room: int) -> list[tuple[int, list[float]]]:
     """What the file choice weighs in a ranking (nextedit_files.file_rows); nothing where the ranking is led by a
     use of a name that nothing defines any more: that code stays first."""
     if not ranked or ranked[0][1][FEATURES.index("broken")]:
         return []
     return file_rows([o.path for o, _ in ranked], [o.score for o, _ in ranked], [f for _, f in ranked], cursor_path,
-                     {h.path for h in history})
+                     {h.path for h in history}, room)
 
 
 def locations_json(found: Iterable[Location]) -> list[dict]:

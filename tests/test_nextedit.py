@@ -188,7 +188,7 @@ def test_a_location_stands_for_the_ten_lines_around_its_line_within_the_file():
 
 def test_file_rows_describe_each_file_by_its_best_place_and_its_share_of_the_ranking():
     paths = ["a.py", "tests/test_a.py", "a.py", "b.py"]
-    rows = file_rows(paths, [2.0, 1.0, 0.5, -1.0], [[1.0], [2.0], [3.0], [4.0]], "a.py", {"a.py"})
+    rows = file_rows(paths, [2.0, 1.0, 0.5, -1.0], [[1.0], [2.0], [3.0], [4.0]], "a.py", {"a.py"}, 5)
     assert [n for n, _ in rows] == [0, 1, 3]  # each file's best place, in the ranking's order
     a, test, b = (x for _, x in rows)
     assert a[FILE_FEATURES.index("best")] == 0.0 and test[FILE_FEATURES.index("best")] == -1.0
@@ -258,3 +258,25 @@ def test_code_that_no_longer_resolves_stays_first_whatever_file_the_file_weights
                                        "+def discounted(amount, percent):\n     return amount * (1 - percent / 100)\n")
     found = locate(corpus_of(files), "shop/pricing.py", 1, history, k=10, file_weights={"cursor": 100.0})
     assert found[0].path == "shop/checkout.py" and "apply_discount" in found[0].why
+
+
+def test_an_edit_that_reached_the_end_of_its_file_goes_on_in_another_file():
+    """The file choice reads how much code is left below the cursor: with none, the change moves on (to the test
+    of the edited function); with a file's worth of code below, it stays in the cursor's file."""
+    helpers = "".join(f"\n\ndef helper_{i}(amount):\n    return apply_discount(amount, {i})\n" for i in range(6))
+    test = ("from shop.pricing import apply_discount\n\n\ndef test_discount():\n"
+            "    assert apply_discount(100, 10) == 90\n")
+    edit = ("-    return amount * (1 - percent / 100)\n"
+            "+    return round(amount * (1 - percent / 100), 2)\n")
+    at_end = {"shop/pricing.py": helpers.lstrip("\n") + "\n\n" + PRICING, "tests/test_pricing.py": test}
+    line = at_end["shop/pricing.py"].split("\n").index("def apply_discount(amount, percent):") + 2
+    history = parse("shop/pricing.py", f"@@ -{line - 1},2 +{line - 1},2 @@\n def apply_discount(amount, percent):\n"
+                    + edit)
+    assert locate(corpus_of(at_end), "shop/pricing.py", line, history)[0].path == "tests/test_pricing.py"
+    at_top = {"shop/pricing.py": PRICING + helpers, "tests/test_pricing.py": test}
+    history = parse("shop/pricing.py", "@@ -1,2 +1,2 @@\n def apply_discount(amount, percent):\n" + edit)
+    assert locate(corpus_of(at_top), "shop/pricing.py", 2, history)[0].path == "shop/pricing.py"
+    rows = file_rows(["a.py", "b.py"], [1.0, 0.5], [[0.0], [0.0]], "a.py", set(), 0)
+    assert [x[FILE_FEATURES.index("end")] for _, x in rows] == [1.0, 0.0]
+    rows = file_rows(["a.py", "b.py"], [1.0, 0.5], [[0.0], [0.0]], "a.py", set(), 40)
+    assert rows[0][1][FILE_FEATURES.index("room")] == math.log1p(40) and rows[0][1][FILE_FEATURES.index("end")] == 0
