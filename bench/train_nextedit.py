@@ -38,10 +38,10 @@ from ragls.indexer.nextedit import (
     ScanCache,
     candidates,
     choice_rows,
-    room_below,
     locate,
     ranking,
     region,
+    room_below,
 )
 from ragls.indexer.nextedit_cli import state_corpus
 from ragls.indexer.nextedit_files import FILE_WEIGHTS, POOL, names
