@@ -3,10 +3,10 @@
 The line ranker (indexer/nextedit.py) scores each line for itself; whether the change is done with the cursor's
 file is a question about files. A file is described by its places in the ranking (the best one's score against
 the best of all, its share of the ranking's probability mass, how early it comes, how many of the first ten it
-has), what it is to the change (the cursor's file, a test file of a change to code, a file the edits touched) and
-the signals of its best place. Their weights (FILE_WEIGHTS) are a listwise logistic regression over each query's
-files, fitted by bench/train_nextedit.py after the line weights: the file it favours gives the first place (its
-best), the rest keep their order.
+has), what it is to the change (the cursor's file, with how much code is left below the cursor; a test file of a
+change to code; a file the edits touched) and the signals of its best place. Their weights (FILE_WEIGHTS) are a
+listwise logistic regression over each query's files, fitted by bench/train_nextedit.py after the line weights: the
+file it favours gives the first place (its best), the rest keep their order.
 """
 from __future__ import annotations
 
