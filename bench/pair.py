@@ -7,11 +7,11 @@ On a shared machine a run of `bench/scale.py` can be twice as slow as the next (
 machine's phases. This loads the ragls this Python imports ("new") and the `indexer/` of another checkout ("base",
 for example a `git worktree` of an older commit) side by side, opens the same built index with both, and asks every
 query of each in alternating order, so that both meet the same phases. Each pass starts with empty per-file caches
-(the scans and what-came-next's file texts; the graph's answers are kept, as a long-lived process keeps them); the
-fastest of the passes counts for each query. It prints mean, p50 and p95 per side, and how many answers (the paths
-and lines of the items) were the same. The index is built by the new code (`ragls index REPO` first); the base
-must read the same catalog format. Queries are JSONL lines `{"path", "line", "col"}` (scale.py writes
-q_deep.jsonl and q_shallow.jsonl in its --work folder).
+(the scans, and what-came-next's file texts where a checkout keeps them; the graph's answers are kept, as a
+long-lived process keeps them); the fastest of the passes counts for each query. It prints mean, p50 and p95 per
+side, and how many answers (the paths and lines of the items) were the same. The index is built by the new code
+(`ragls index REPO` first); the base must read the same catalog format. Queries are JSONL lines
+`{"path", "line", "col"}` (scale.py writes q_deep.jsonl and q_shallow.jsonl in its --work folder).
 """
 from __future__ import annotations
 
@@ -55,8 +55,9 @@ def measure(sides: dict[str, ModuleType], repo: Path, queries: list[dict[str, An
             visible = importlib.import_module(retrieve.__name__.rsplit(".", 1)[0] + ".visible")
             r = retrievers[name]
             r._scans = visible.Scans()
-            r._next._texts.clear()
-            r._next._files.clear()
+            if (nxt := getattr(r, "_next", None)) is not None:  # what-came-next's caches, where it keeps any
+                for cache in ("_texts", "_files"):
+                    getattr(nxt, cache, {}).clear()
         for i, q in enumerate(queries):
             order = list(sides) if (i + n) % 2 == 0 else list(sides)[::-1]
             answers = []

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import logging
 import os
+import re
 import stat
 import time
 from collections.abc import Callable
@@ -38,6 +39,15 @@ def extractor_version() -> str:
     return h.hexdigest()[:16]
 
 
+TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d[\w.]*|\S")  # a name, a number, or any other character but a space
+
+
+def token_text(text: str) -> str:
+    """The text's tokens with one space around each: what the catalog keeps of a chunk for what came next
+    (nextname.py), where a run of tokens then occurs as a substring whatever the spacing, and no file is read."""
+    return " " + " ".join(TOKEN.findall(text)) + " "
+
+
 RACY_NS = 2_000_000_000  # mtimes this recent may be shared by a later write (coarse clocks, FAT's 2 s)
 
 
@@ -55,6 +65,8 @@ class Analysis:
     tokens: list[int] = field(default_factory=list)  # per chunk: whole chunk
     head_tokens: list[int] = field(default_factory=list)  # per chunk: collapsed view
     terms: list[str] = field(default_factory=list)  # per chunk: lexical terms
+    # per chunk: its token_text, or None for one the catalog held already (made by the writer if it stores it anew)
+    token_texts: list[str | None] = field(default_factory=list)
     text_hashes: list[str] = field(default_factory=list)
 
 
@@ -107,6 +119,7 @@ def analyze_bytes(path: str, data: bytes, limits: Limits, known: Known | None = 
              for j, i in enumerate(new)}
     rows = [found[i] if i in found else known[k] for i, k in enumerate(keys)]  # type: ignore[index]
     out.tokens, out.head_tokens, out.terms = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    out.token_texts = [token_text(texts[i]) if i in found else None for i in range(len(texts))]
     return out
 
 

@@ -6,28 +6,24 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from collections import Counter, OrderedDict
-from pathlib import Path
+from collections import Counter
 
-import numpy as np
-
-from .files import read_regular
+from .analyze import TOKEN, token_text
 from .store import Store, subtokens
 
 log = logging.getLogger(__name__)
 
-TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d[\w.]*|\S")
 _NAME = re.compile(r"[A-Za-z_$][\w$]*")
 KEY_TOKENS = (8, 6, 5, 4, 3, 2)  # the longest key with matches wins: the last 8 tokens before the cursor, else 6, ...
 MAX_CHUNKS = 24  # chunks read a query, of those the lexical index says hold the key's words in order
-MAX_FILE_BYTES = 1_000_000
 TAIL_CHARS = 64_000  # of the query's own text, searched for the key
 _COMMON = frozenset("""return self this cls if else elif for while def func function const let var new import from class
 public private protected static final await async yield not and or in is None nil null true false True False
 err""".split())
-WINDOW = 160  # characters around each occurrence of a key's longest name in a chunk that are tokenized
-# of the query's own text, the occurrences nearest the cursor: a name on every line of a long file (`latex(` in its
-# tests) would have the whole 64,000 characters tokenized, 5 ms of a deep query, for counts the nearest ones give
+WINDOW = 160  # characters around each occurrence of a key's longest name in the query's own text that are tokenized
+# (the catalog keeps other chunks' tokens whole: analyze.token_text); of that text, the occurrences nearest the cursor:
+# a name on every line of a long file (`latex(` in its tests) would have the whole 64,000 characters tokenized, 5 ms
+# of a deep query, for counts the nearest ones give
 OWN_OCCURRENCES = 64
 
 
@@ -37,11 +33,6 @@ def key_of(tokens: list[str], n: int) -> tuple[str, ...] | None:
     if len(key) < n or not any(len(t) > 2 and _NAME.fullmatch(t) for t in key):
         return None
     return key
-
-
-def _joined(text: str) -> str:
-    """The text's tokens with one space around each: a key then occurs as a substring, whatever the spacing."""
-    return " " + " ".join(TOKEN.findall(text)) + " "
 
 
 def _around(text: str, anchor: str, last: int | None = None) -> list[str]:
@@ -68,15 +59,15 @@ def _around(text: str, anchor: str, last: int | None = None) -> list[str]:
 
 def _stretches(cache: dict[tuple[str, str, int | None], list[str]], anchor: str, text: str,
                last: int | None = None) -> list[str]:
-    """`_around(text, anchor, last)`, each stretch `_joined`, once a query: the keys of one query often share an
+    """`_around(text, anchor, last)`, each stretch `token_text`, once a query: the keys of one query often share an
     anchor (the query's own 64,000 characters, tokenized around a frequent anchor, cost milliseconds each time)."""
     if (got := cache.get((anchor, text, last))) is None:
-        got = cache[(anchor, text, last)] = [_joined(stretch) for stretch in _around(text, anchor, last)]
+        got = cache[(anchor, text, last)] = [token_text(stretch) for stretch in _around(text, anchor, last)]
     return got
 
 
 def _follows(joined: str, key: str) -> list[str]:
-    """The names right after each occurrence of `key` (tokens joined as `_joined` does, with its spaces) in
+    """The names right after each occurrence of `key` (tokens joined as `token_text` does, with its spaces) in
     `joined`."""
     out, find, at = [], joined.find, joined.find(key)
     while at >= 0:
@@ -89,25 +80,16 @@ def _follows(joined: str, key: str) -> list[str]:
 
 
 class NextNames:
-    """Answers `names` for one index; keeps the text of the chunks it read (a re-indexed file's chunks get new ids,
-    so what it keeps never outlives the text it came from)."""
+    """Answers `names` for one index: the other chunks' tokens come from the catalog (no file is read, and an editor's
+    unsaved buffer, indexed by `update_file`, counts as it reads)."""
 
-    CACHED_CHUNKS, CACHED_FILES = 4096, 64
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
-    def __init__(self, store: Store, root: Path) -> None:
-        self.store, self.root = store, root
-        self._texts: OrderedDict[int, str] = OrderedDict()
-        self._files: OrderedDict[str, _Lines | None] = OrderedDict()  # files read, for the index version
-        self._version: object = None
-
-    def names(self, path: str, before: str, version: object = None) -> Counter[str]:
+    def names(self, path: str, before: str) -> Counter[str]:
         """The names that followed the last tokens of `before` (the text before the cursor of file `path`)
         elsewhere: in the chunks of other files whose words the lexical index finds in that order, and earlier in
-        `before` itself. Counted for the longest key (KEY_TOKENS) that occurs at all; empty when none does.
-        `version` names the index's state: files read for another are read again (their chunks' lines moved)."""
-        if version != self._version:
-            self._files.clear()
-            self._version = version
+        `before` itself. Counted for the longest key (KEY_TOKENS) that occurs at all; empty when none does."""
         tokens = TOKEN.findall(before[-2000:])
         own = before[-TAIL_CHARS:]  # the key at its very end has no name after it
         # the keys are suffixes of each other: often with the same words (they differ in punctuation) and the same
@@ -126,9 +108,7 @@ class NextNames:
             if (phrase, anchor) not in near:
                 if phrase not in found:
                     found[phrase] = self._chunks(phrase, path) if words else []
-                near[(phrase, anchor)] = [*_stretches(stretches, anchor, own, OWN_OCCURRENCES),
-                                          *(joined for chunk in found[phrase]
-                                            for joined in _stretches(stretches, anchor, chunk))]
+                near[(phrase, anchor)] = [*_stretches(stretches, anchor, own, OWN_OCCURRENCES), *found[phrase]]
             counts: Counter[str] = Counter(name for joined in near[(phrase, anchor)]
                                            for name in _follows(joined, joined_key))
             if counts:
@@ -136,54 +116,9 @@ class NextNames:
         return Counter()
 
     def _chunks(self, phrase: str, path: str) -> list[str]:
-        """The text of up to MAX_CHUNKS chunks of other files holding the phrase's words in order."""
+        """The token texts of up to MAX_CHUNKS chunks of other files holding the phrase's words in order."""
         try:
-            rows = self.store.phrase_chunks(phrase, path, MAX_CHUNKS)
+            return self.store.phrase_tokens(phrase, path, MAX_CHUNKS)
         except sqlite3.Error as exc:  # the lexical index unreadable: the query goes on without this evidence
             log.warning("searching the lexical index for what came next failed: %s", exc)
             return []
-        out = []
-        for cid, p, start, end in rows:
-            if (text := self._texts.get(cid)) is not None:
-                self._texts.move_to_end(cid)
-            else:
-                if (lines := self._lines(p)) is None:
-                    continue
-                text = self._texts[cid] = lines.text(start, end)
-                if len(self._texts) > self.CACHED_CHUNKS:
-                    self._texts.popitem(last=False)
-            out.append(text)
-        return out
-
-    def _lines(self, rel: str) -> _Lines | None:
-        if rel in self._files:
-            self._files.move_to_end(rel)
-            return self._files[rel]
-        try:
-            lines: _Lines | None = _Lines(read_regular(self.root / rel, MAX_FILE_BYTES)[0])
-        except OSError:  # gone, or not a regular file: its chunks are passed over
-            lines = None
-        self._files[rel] = lines
-        if len(self._files) > self.CACHED_FILES:
-            self._files.popitem(last=False)
-        return lines
-
-
-class _Lines:
-    """A file's bytes and where each of its lines starts: a chunk's lines are cut out and decoded alone. Splitting
-    the whole file into lines cost more than the rest of a query's search (a 300 KB C file: 8,000 strings, for the
-    40 lines of one chunk). Lines end at `\\n` only, as the catalog's line numbers do (tree-sitter's rows)."""
-
-    __slots__ = ("data", "starts")
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.starts = np.concatenate(([0], np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1))
-
-    def text(self, start: int, end: int) -> str:
-        """Lines `start` to `end` (1-based, inclusive; those past the file's end are not there)."""
-        n = len(self.starts)  # lines: the last one starts after the last newline
-        if start > n:
-            return ""
-        hi = int(self.starts[end]) - 1 if end < n else len(self.data)
-        return self.data[int(self.starts[max(start, 1) - 1]):hi].decode("utf-8", "replace")

@@ -109,7 +109,7 @@ class Retriever:
         self._lex: Lexical | None = None
         self._lex_generation: str | None = None
         self._scans = Scans()
-        self._next = NextNames(self.store, index.root)
+        self._next = NextNames(self.store)
 
     @property
     def graph(self) -> Graph:
@@ -584,7 +584,7 @@ class Retriever:
         """The definitions of the names that followed the same tokens elsewhere (nextname.py), by their share of
         what followed: after `x.` members of x's type (any member of that name when the type is unknown), else names
         in scope here (imported, the package's), else a name few definitions have."""
-        counts = self._next.names(q.path, v.before or v.text, (self._generation, self._seq))
+        counts = self._next.names(q.path, v.before or v.text)
         total = sum(counts.values())
         for name, n in counts.most_common(NEXT_NAMES):
             share = n / total

@@ -38,9 +38,9 @@ def test_names_that_followed_the_same_tokens(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "repo", ENCODERS)
     index = index_of(root, tmp_path / "data")
     text = ENCODERS["z/level3.go"]
-    names = NextNames(index.store, index.root)
+    names = NextNames(index.store)
     assert names.names("z/level3.go", text) == {"tableBits": 2}
-    assert names.names("z/level3.go", text) == {"tableBits": 2}  # again, from the chunks' tokens it keeps
+    assert names.names("z/level3.go", text) == {"tableBits": 2}  # again: the same tokens, from the catalog
     # the longest key that occurs wins; earlier text of the query's own file counts too
     own = text.replace("\tnext := hashLen(cv, ", "\tx := lookup(s)\n\ty := lookup(")
     assert names.names("z/level3.go", own) == {"s": 1}
@@ -52,7 +52,7 @@ def test_of_the_query_s_own_text_the_uses_nearest_the_cursor_count(tmp_path: Pat
     from ragls.indexer.nextname import OWN_OCCURRENCES
 
     root = write_tree(tmp_path / "repo", ENCODERS)
-    names = NextNames(index_of(root, tmp_path / "data").store, root)
+    names = NextNames(index_of(root, tmp_path / "data").store)
     far = ("\tx := lookup(old) // " + "." * 200 + "\n") * 200  # each farther than WINDOW from the next
     near = "\tx := lookup(s)\n" * (OWN_OCCURRENCES - 1)
     text = "package z\n\nfunc f() {\n" + far + near + "\tz := 1\n\tx := lookup("
@@ -86,12 +86,13 @@ def test_members_that_followed_the_same_receiver(tmp_path: Path) -> None:
 
 
 def test_a_key_matches_whole_names_with_any_space_between_tokens() -> None:
-    from ragls.indexer.nextname import _follows, _joined
+    from ragls.indexer.analyze import token_text
+    from ragls.indexer.nextname import _follows
 
     key = " hashLen ( cv , "
     text = "a := hashLen( cv,\n\ttableBits)\nb := rehashLen(cv, other)\nc := hashLen(cvx, no)\nd := hashLen(cv, 7)"
-    assert _follows(_joined(text), key) == ["tableBits"]
-    assert _follows(_joined("f(cv, x) g (cv,y)"), " ( cv , ") == ["x", "y"]
+    assert _follows(token_text(text), key) == ["tableBits"]
+    assert _follows(token_text("f(cv, x) g (cv,y)"), " ( cv , ") == ["x", "y"]
 
 
 def test_a_member_named_like_what_the_line_says_ranks_first(tmp_path: Path) -> None:
@@ -113,7 +114,7 @@ def test_an_unreadable_lexical_index_loses_only_this_evidence(tmp_path: Path) ->
     import sqlite3
 
     class Broken:
-        def phrase_chunks(self, *args: object) -> None:
+        def phrase_tokens(self, *args: object) -> None:
             raise sqlite3.DatabaseError("database disk image is malformed")
 
     root = write_tree(tmp_path / "repo", ENCODERS)
@@ -144,13 +145,53 @@ def test_what_came_next_earlier_in_a_large_file_is_found_in_the_lines_a_deep_cur
     assert any(i.symbol == "tableBits" and "next=1.00" in i.why for i in items)
 
 
-def test_a_chunk_is_read_by_the_catalog_s_line_numbers_whatever_the_line_ends(tmp_path: Path) -> None:
+def test_a_chunk_s_tokens_are_its_own_whatever_the_line_ends(tmp_path: Path) -> None:
     """A file's lines end at `\\n` only, as tree-sitter's rows do: a form feed (GNU C sources) or a `\\r\\n` before a
-    chunk moves no line, so the chunk's text is its own; what followed in it is found."""
+    chunk moves no line, so the tokens the catalog keeps for the chunk are its own; what followed in it is found."""
     files = dict(ENCODERS)
     files["z/level1.go"] = "package z\n\n// pages" + "\f and" * 8 + "\r\n" + \
         ENCODERS["z/level1.go"].split("\n", 2)[2]
     root = write_tree(tmp_path / "repo", files)
     index = index_of(root, tmp_path / "data")
-    counts = NextNames(index.store, root).names("z/level3.go", ENCODERS["z/level3.go"])
+    counts = NextNames(index.store).names("z/level3.go", ENCODERS["z/level3.go"])
     assert counts == {"tableBits": 2}
+
+
+def test_an_unsaved_buffer_counts_as_the_editor_has_it(tmp_path: Path) -> None:
+    """Another file's buffer, indexed by `update_file` and not saved: what followed there is what the buffer says
+    (the catalog keeps each chunk's tokens), not what the lines of the file on disk hold."""
+    root = write_tree(tmp_path / "repo", ENCODERS)
+    index = index_of(root, tmp_path / "data")
+    buffer = ENCODERS["z/level1.go"].replace("hashLen(cv, tableBits, minMatch)", "hashLen(cv, minMatch, tableBits)")
+    index.update_file("z/level1.go", buffer.encode())
+    counts = NextNames(index.store).names("z/level3.go", ENCODERS["z/level3.go"])
+    assert counts == {"tableBits": 1, "minMatch": 1}
+
+
+def test_a_catalog_without_chunk_tokens_gets_them_when_its_files_are_read_again(tmp_path: Path) -> None:
+    """A catalog made before chunks' tokens were kept (its analysis another version): its files are read again and
+    every chunk is written anew with its tokens, none kept without; a removed file leaves none behind."""
+    import sqlite3
+
+    from ragls.indexer.index import Index
+
+    root = write_tree(tmp_path / "repo", ENCODERS)
+    index_of(root, tmp_path / "data").close()
+    db = sqlite3.connect(next((tmp_path / "data").rglob("index.db")))
+    with db:
+        db.execute("DELETE FROM chunk_tokens")
+        db.execute("UPDATE meta SET value='0' WHERE key='extractor'")
+    db.close()
+    index = Index.open(root, data_dir=tmp_path / "data")
+    assert NextNames(index.store).names("z/level3.go", ENCODERS["z/level3.go"]) == {}
+    index.refresh(progress=False)
+
+    def count(table: str) -> int:
+        return int(index.store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    assert count("chunk_tokens") == count("chunks") > 0
+    assert NextNames(index.store).names("z/level3.go", ENCODERS["z/level3.go"]) == {"tableBits": 2}
+    (root / "z/level2.go").unlink()
+    index.refresh(progress=False)
+    assert count("chunk_tokens") == count("chunks")
+    assert NextNames(index.store).names("z/level3.go", ENCODERS["z/level3.go"]) == {"tableBits": 1}
