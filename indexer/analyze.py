@@ -6,7 +6,6 @@ import functools
 import hashlib
 import logging
 import os
-import re
 import stat
 import time
 from collections.abc import Callable
@@ -26,26 +25,20 @@ log = logging.getLogger(__name__)
 # made by another version of it is re-read (not re-embedded: vectors are cached by chunk text).
 _EXTRACTOR_FILES = ("analyze.py", "chunks.py", "files.py", "languages.py", "model.py", "symbols.py", "tokens.py",
                     "lang/*.py", "queries/*.scm")
+# What the catalog keeps of an analysis beyond those files' say: a new value re-reads every file too (2: each chunk's
+# text, which what came next reads instead of the files)
+CATALOG_FORMAT = 2
 
 
 @functools.cache
 def extractor_version() -> str:
     """A hash of the analysis code: what an index records, and re-reads its files when it differs."""
     here = Path(__file__).parent
-    h = hashlib.sha256()
+    h = hashlib.sha256(f"catalog {CATALOG_FORMAT}\0".encode())
     for pattern in _EXTRACTOR_FILES:
         for p in sorted(here.glob(pattern)):
             h.update(p.relative_to(here).as_posix().encode() + b"\0" + p.read_bytes())
     return h.hexdigest()[:16]
-
-
-TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d[\w.]*|\S")  # a name, a number, or any other character but a space
-
-
-def token_text(text: str) -> str:
-    """The text's tokens with one space around each: what the catalog keeps of a chunk for what came next
-    (nextname.py), where a run of tokens then occurs as a substring whatever the spacing, and no file is read."""
-    return " " + " ".join(TOKEN.findall(text)) + " "
 
 
 RACY_NS = 2_000_000_000  # mtimes this recent may be shared by a later write (coarse clocks, FAT's 2 s)
@@ -65,8 +58,6 @@ class Analysis:
     tokens: list[int] = field(default_factory=list)  # per chunk: whole chunk
     head_tokens: list[int] = field(default_factory=list)  # per chunk: collapsed view
     terms: list[str] = field(default_factory=list)  # per chunk: lexical terms
-    # per chunk: its token_text, or None for one the catalog held already (made by the writer if it stores it anew)
-    token_texts: list[str | None] = field(default_factory=list)
     text_hashes: list[str] = field(default_factory=list)
 
 
@@ -119,7 +110,6 @@ def analyze_bytes(path: str, data: bytes, limits: Limits, known: Known | None = 
              for j, i in enumerate(new)}
     rows = [found[i] if i in found else known[k] for i, k in enumerate(keys)]  # type: ignore[index]
     out.tokens, out.head_tokens, out.terms = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
-    out.token_texts = [token_text(texts[i]) if i in found else None for i in range(len(texts))]
     return out
 
 

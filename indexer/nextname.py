@@ -8,11 +8,11 @@ import re
 import sqlite3
 from collections import Counter
 
-from .analyze import TOKEN, token_text
 from .store import Store, subtokens
 
 log = logging.getLogger(__name__)
 
+TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d[\w.]*|\S")
 _NAME = re.compile(r"[A-Za-z_$][\w$]*")
 KEY_TOKENS = (8, 6, 5, 4, 3, 2)  # the longest key with matches wins: the last 8 tokens before the cursor, else 6, ...
 MAX_CHUNKS = 24  # chunks read a query, of those the lexical index says hold the key's words in order
@@ -20,10 +20,9 @@ TAIL_CHARS = 64_000  # of the query's own text, searched for the key
 _COMMON = frozenset("""return self this cls if else elif for while def func function const let var new import from class
 public private protected static final await async yield not and or in is None nil null true false True False
 err""".split())
-WINDOW = 160  # characters around each occurrence of a key's longest name in the query's own text that are tokenized
-# (the catalog keeps other chunks' tokens whole: analyze.token_text); of that text, the occurrences nearest the cursor:
-# a name on every line of a long file (`latex(` in its tests) would have the whole 64,000 characters tokenized, 5 ms
-# of a deep query, for counts the nearest ones give
+WINDOW = 160  # characters around each occurrence of a key's longest name in a chunk that are tokenized
+# of the query's own text, the occurrences nearest the cursor: a name on every line of a long file (`latex(` in its
+# tests) would have the whole 64,000 characters tokenized, 5 ms of a deep query, for counts the nearest ones give
 OWN_OCCURRENCES = 64
 
 
@@ -33,6 +32,11 @@ def key_of(tokens: list[str], n: int) -> tuple[str, ...] | None:
     if len(key) < n or not any(len(t) > 2 and _NAME.fullmatch(t) for t in key):
         return None
     return key
+
+
+def _joined(text: str) -> str:
+    """The text's tokens with one space around each: a key then occurs as a substring, whatever the spacing."""
+    return " " + " ".join(TOKEN.findall(text)) + " "
 
 
 def _around(text: str, anchor: str, last: int | None = None) -> list[str]:
@@ -59,15 +63,15 @@ def _around(text: str, anchor: str, last: int | None = None) -> list[str]:
 
 def _stretches(cache: dict[tuple[str, str, int | None], list[str]], anchor: str, text: str,
                last: int | None = None) -> list[str]:
-    """`_around(text, anchor, last)`, each stretch `token_text`, once a query: the keys of one query often share an
+    """`_around(text, anchor, last)`, each stretch `_joined`, once a query: the keys of one query often share an
     anchor (the query's own 64,000 characters, tokenized around a frequent anchor, cost milliseconds each time)."""
     if (got := cache.get((anchor, text, last))) is None:
-        got = cache[(anchor, text, last)] = [token_text(stretch) for stretch in _around(text, anchor, last)]
+        got = cache[(anchor, text, last)] = [_joined(stretch) for stretch in _around(text, anchor, last)]
     return got
 
 
 def _follows(joined: str, key: str) -> list[str]:
-    """The names right after each occurrence of `key` (tokens joined as `token_text` does, with its spaces) in
+    """The names right after each occurrence of `key` (tokens joined as `_joined` does, with its spaces) in
     `joined`."""
     out, find, at = [], joined.find, joined.find(key)
     while at >= 0:
@@ -80,7 +84,7 @@ def _follows(joined: str, key: str) -> list[str]:
 
 
 class NextNames:
-    """Answers `names` for one index: the other chunks' tokens come from the catalog (no file is read, and an editor's
+    """Answers `names` for one index: the other chunks' text comes from the catalog (no file is read, and an editor's
     unsaved buffer, indexed by `update_file`, counts as it reads)."""
 
     def __init__(self, store: Store) -> None:
@@ -108,7 +112,9 @@ class NextNames:
             if (phrase, anchor) not in near:
                 if phrase not in found:
                     found[phrase] = self._chunks(phrase, path) if words else []
-                near[(phrase, anchor)] = [*_stretches(stretches, anchor, own, OWN_OCCURRENCES), *found[phrase]]
+                near[(phrase, anchor)] = [*_stretches(stretches, anchor, own, OWN_OCCURRENCES),
+                                          *(joined for chunk in found[phrase]
+                                            for joined in _stretches(stretches, anchor, chunk))]
             counts: Counter[str] = Counter(name for joined in near[(phrase, anchor)]
                                            for name in _follows(joined, joined_key))
             if counts:
@@ -116,9 +122,9 @@ class NextNames:
         return Counter()
 
     def _chunks(self, phrase: str, path: str) -> list[str]:
-        """The token texts of up to MAX_CHUNKS chunks of other files holding the phrase's words in order."""
+        """The text of up to MAX_CHUNKS chunks of other files holding the phrase's words in order."""
         try:
-            return self.store.phrase_tokens(phrase, path, MAX_CHUNKS)
+            return self.store.phrase_texts(phrase, path, MAX_CHUNKS)
         except sqlite3.Error as exc:  # the lexical index unreadable: the query goes on without this evidence
             log.warning("searching the lexical index for what came next failed: %s", exc)
             return []

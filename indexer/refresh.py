@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .analyze import Analysis, analyze_bytes, content_hash, stable_mtime, token_text
+from .analyze import Analysis, analyze_bytes, content_hash, stable_mtime
 from .edges import Change, LazyGraph, affected, diff, read_pending, record_pending, snapshot
 from .files import NotRegular, discover, read_regular, skip_reason
 from .languages import grammar, language_for
@@ -201,7 +201,7 @@ class Refresher:
             summary.embedded += len(todo)
         added: dict[str, str] = {}
         fresh = set(todo)
-        fts: list[tuple[int, str, str]] = []  # (chunk id, its terms, its tokens), written at once
+        fts: list[tuple[int, str, str]] = []  # (chunk id, its terms, its text), written at once
         with store.transaction() as tx:
             store.unsettle(tx)
             kept = self._kept_chunks(tx, batch)
@@ -219,15 +219,15 @@ class Refresher:
                 store.insert_imports(tx, [(a.path, i.module, i.name, i.alias, i.line) for i in p.imports])
                 store.insert_refs(tx, [(a.path, n, c) for n, c in p.references.items()])
                 ids = vec_ids(a.path, a.text_hashes)
-                for c, tok, head, terms, text, h, vid in zip(p.chunks, a.tokens, a.head_tokens, a.terms,
-                                                             a.token_texts, a.text_hashes, ids, strict=True):
+                for c, tok, head, terms, h, vid in zip(p.chunks, a.tokens, a.head_tokens, a.terms, a.text_hashes,
+                                                       ids, strict=True):
                     if vid in kept:  # the same text (and terms) at this path: its row moves, its postings stay
                         store.move_chunk(tx, kept[vid], (c.start_line, c.end_line, c.head_end, c.kind, c.symbol,
                                                          tok, head))
                     else:
                         cid = store.insert_chunk(tx, (a.path, c.start_line, c.end_line, c.head_end, c.kind,
                                                       c.symbol, h, vid, tok, head))
-                        fts.append((cid, terms, text if text is not None else token_text(c.text)))
+                        fts.append((cid, terms, c.text))
                     if shared is not None:  # a shared store gets what it lacks, whoever stored the rest
                         if vid not in shared[0]:
                             added[vid] = h

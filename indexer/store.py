@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY AUTOINCREMENT, path TEX
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE INDEX IF NOT EXISTS chunks_vec ON chunks(vec_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms);
-CREATE TABLE IF NOT EXISTS chunk_tokens(id INTEGER PRIMARY KEY, tokens TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunk_text(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS edges(src TEXT, name TEXT, dst TEXT, dst_symbol TEXT, kind TEXT);
 CREATE INDEX IF NOT EXISTS edges_src ON edges(src);
 CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst, dst_symbol);
@@ -285,7 +285,7 @@ class Store(Flags):
             rows = [r for r in db.execute("SELECT id, vec_id FROM chunks WHERE path=?", (p,)) if r[0] not in keep]
             gone.extend(r[1] for r in rows)
             db.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(r[0],) for r in rows])
-            db.executemany("DELETE FROM chunk_tokens WHERE id=?", [(r[0],) for r in rows])
+            db.executemany("DELETE FROM chunk_text WHERE id=?", [(r[0],) for r in rows])
             if keep:
                 db.executemany("DELETE FROM chunks WHERE id=?", [(r[0],) for r in rows])
             for table in ("symbols", "imports", "refs", "files") if keep else ("chunks", "symbols", "imports", "refs",
@@ -382,9 +382,9 @@ class Store(Flags):
     # ---- writes in the caller's transaction ------------------------------------------------------------------
     def chunk_terms(self, tx: sqlite3.Connection, path: str) -> list[tuple[int, str, str]]:
         """(chunk id, vector id, terms) of a file's stored chunks, read in the transaction that rewrites it; only
-        those with their tokens (a catalog made before they were kept has none: such chunks are written anew)."""
+        those with their text (a catalog made before it was kept has none: such chunks are written anew)."""
         return tx.execute("SELECT c.id, c.vec_id, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.id "
-                          "JOIN chunk_tokens t ON t.id = c.id WHERE c.path=?", (path,)).fetchall()
+                          "JOIN chunk_text t ON t.id = c.id WHERE c.path=?", (path,)).fetchall()
 
     def cache_vectors(self, tx: sqlite3.Connection, rows: list[tuple[str, bytes]]) -> None:
         """Embedding cache rows (text hash, float32 bytes); a hash already cached keeps its row."""
@@ -421,9 +421,9 @@ class Store(Flags):
         return cast(int, cur.lastrowid)  # an INSERT's row id
 
     def insert_postings(self, tx: sqlite3.Connection, rows: list[tuple[int, str, str]]) -> None:
-        """Full-text rows and tokens of new chunks: (chunk id, its terms, its token text)."""
+        """Full-text rows and text of new chunks: (chunk id, its terms, its text)."""
         tx.executemany("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", [(r[0], r[1]) for r in rows])
-        tx.executemany("INSERT OR REPLACE INTO chunk_tokens(id, tokens) VALUES(?, ?)", [(r[0], r[2]) for r in rows])
+        tx.executemany("INSERT OR REPLACE INTO chunk_text(id, text) VALUES(?, ?)", [(r[0], r[2]) for r in rows])
 
     def touch_files(self, tx: sqlite3.Connection, rows: list[tuple[int, int, str]]) -> None:
         """New (size, mtime_ns) of files whose content did not change: (size, mtime_ns, path)."""
@@ -546,11 +546,11 @@ class Store(Flags):
         """(module, name, alias) of every import, each once."""
         return self.db.execute("SELECT DISTINCT module, name, alias FROM imports")
 
-    def phrase_tokens(self, phrase: str, not_path: str, limit: int) -> list[str]:
-        """The token texts (analyze.token_text) of up to `limit` chunks outside `not_path` whose terms match the
-        FTS5 query `phrase` (sqlite3.Error when the full-text index cannot answer)."""
+    def phrase_texts(self, phrase: str, not_path: str, limit: int) -> list[str]:
+        """The text of up to `limit` chunks outside `not_path` whose terms match the FTS5 query `phrase`
+        (sqlite3.Error when the full-text index cannot answer)."""
         return [r[0] for r in self.db.execute(
-            "SELECT t.tokens FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN chunk_tokens t ON t.id = c.id "
+            "SELECT t.text FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN chunk_text t ON t.id = c.id "
             "WHERE chunks_fts MATCH ? AND c.path != ? LIMIT ?", (phrase, not_path, limit))]
 
     # -- what the language server's review and next-edit read --------------------------------------------------

@@ -40,7 +40,7 @@ def test_names_that_followed_the_same_tokens(tmp_path: Path) -> None:
     text = ENCODERS["z/level3.go"]
     names = NextNames(index.store)
     assert names.names("z/level3.go", text) == {"tableBits": 2}
-    assert names.names("z/level3.go", text) == {"tableBits": 2}  # again: the same tokens, from the catalog
+    assert names.names("z/level3.go", text) == {"tableBits": 2}  # again: the same text, from the catalog
     # the longest key that occurs wins; earlier text of the query's own file counts too
     own = text.replace("\tnext := hashLen(cv, ", "\tx := lookup(s)\n\ty := lookup(")
     assert names.names("z/level3.go", own) == {"s": 1}
@@ -86,13 +86,12 @@ def test_members_that_followed_the_same_receiver(tmp_path: Path) -> None:
 
 
 def test_a_key_matches_whole_names_with_any_space_between_tokens() -> None:
-    from ragls.indexer.analyze import token_text
-    from ragls.indexer.nextname import _follows
+    from ragls.indexer.nextname import _follows, _joined
 
     key = " hashLen ( cv , "
     text = "a := hashLen( cv,\n\ttableBits)\nb := rehashLen(cv, other)\nc := hashLen(cvx, no)\nd := hashLen(cv, 7)"
-    assert _follows(token_text(text), key) == ["tableBits"]
-    assert _follows(token_text("f(cv, x) g (cv,y)"), " ( cv , ") == ["x", "y"]
+    assert _follows(_joined(text), key) == ["tableBits"]
+    assert _follows(_joined("f(cv, x) g (cv,y)"), " ( cv , ") == ["x", "y"]
 
 
 def test_a_member_named_like_what_the_line_says_ranks_first(tmp_path: Path) -> None:
@@ -114,7 +113,7 @@ def test_an_unreadable_lexical_index_loses_only_this_evidence(tmp_path: Path) ->
     import sqlite3
 
     class Broken:
-        def phrase_tokens(self, *args: object) -> None:
+        def phrase_texts(self, *args: object) -> None:
             raise sqlite3.DatabaseError("database disk image is malformed")
 
     root = write_tree(tmp_path / "repo", ENCODERS)
@@ -145,9 +144,9 @@ def test_what_came_next_earlier_in_a_large_file_is_found_in_the_lines_a_deep_cur
     assert any(i.symbol == "tableBits" and "next=1.00" in i.why for i in items)
 
 
-def test_a_chunk_s_tokens_are_its_own_whatever_the_line_ends(tmp_path: Path) -> None:
+def test_a_chunk_s_text_is_its_own_whatever_the_line_ends(tmp_path: Path) -> None:
     """A file's lines end at `\\n` only, as tree-sitter's rows do: a form feed (GNU C sources) or a `\\r\\n` before a
-    chunk moves no line, so the tokens the catalog keeps for the chunk are its own; what followed in it is found."""
+    chunk moves no line, so the text the catalog keeps for the chunk is its own; what followed in it is found."""
     files = dict(ENCODERS)
     files["z/level1.go"] = "package z\n\n// pages" + "\f and" * 8 + "\r\n" + \
         ENCODERS["z/level1.go"].split("\n", 2)[2]
@@ -159,7 +158,7 @@ def test_a_chunk_s_tokens_are_its_own_whatever_the_line_ends(tmp_path: Path) -> 
 
 def test_an_unsaved_buffer_counts_as_the_editor_has_it(tmp_path: Path) -> None:
     """Another file's buffer, indexed by `update_file` and not saved: what followed there is what the buffer says
-    (the catalog keeps each chunk's tokens), not what the lines of the file on disk hold."""
+    (the catalog keeps each chunk's text), not what the lines of the file on disk hold."""
     root = write_tree(tmp_path / "repo", ENCODERS)
     index = index_of(root, tmp_path / "data")
     buffer = ENCODERS["z/level1.go"].replace("hashLen(cv, tableBits, minMatch)", "hashLen(cv, minMatch, tableBits)")
@@ -168,9 +167,9 @@ def test_an_unsaved_buffer_counts_as_the_editor_has_it(tmp_path: Path) -> None:
     assert counts == {"tableBits": 1, "minMatch": 1}
 
 
-def test_a_catalog_without_chunk_tokens_gets_them_when_its_files_are_read_again(tmp_path: Path) -> None:
-    """A catalog made before chunks' tokens were kept (its analysis another version): its files are read again and
-    every chunk is written anew with its tokens, none kept without; a removed file leaves none behind."""
+def test_a_catalog_without_chunk_texts_gets_them_when_its_files_are_read_again(tmp_path: Path) -> None:
+    """A catalog made before chunks' text was kept (its analysis another version): its files are read again and
+    every chunk is written anew with its text, none kept without; a removed file leaves none behind."""
     import sqlite3
 
     from ragls.indexer.index import Index
@@ -179,7 +178,7 @@ def test_a_catalog_without_chunk_tokens_gets_them_when_its_files_are_read_again(
     index_of(root, tmp_path / "data").close()
     db = sqlite3.connect(next((tmp_path / "data").rglob("index.db")))
     with db:
-        db.execute("DELETE FROM chunk_tokens")
+        db.execute("DELETE FROM chunk_text")
         db.execute("UPDATE meta SET value='0' WHERE key='extractor'")
     db.close()
     index = Index.open(root, data_dir=tmp_path / "data")
@@ -189,9 +188,9 @@ def test_a_catalog_without_chunk_tokens_gets_them_when_its_files_are_read_again(
     def count(table: str) -> int:
         return int(index.store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
-    assert count("chunk_tokens") == count("chunks") > 0
+    assert count("chunk_text") == count("chunks") > 0
     assert NextNames(index.store).names("z/level3.go", ENCODERS["z/level3.go"]) == {"tableBits": 2}
     (root / "z/level2.go").unlink()
     index.refresh(progress=False)
-    assert count("chunk_tokens") == count("chunks")
+    assert count("chunk_text") == count("chunks")
     assert NextNames(index.store).names("z/level3.go", ENCODERS["z/level3.go"]) == {"tableBits": 1}
