@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 # made by another version of it is re-read (not re-embedded: vectors are cached by chunk text).
 _EXTRACTOR_FILES = ("analyze.py", "chunks.py", "files.py", "languages.py", "model.py", "symbols.py", "tokens.py",
                     "lang/*.py", "queries/*.scm")
-# What the catalog keeps of an analysis beyond those files' say: a new value re-reads every file too (2: each chunk's
-# text, which what came next reads instead of the files)
+# The catalog's own format: a new value re-reads every file, as a change of those files does (2: each chunk's text is
+# kept, which what came next reads instead of the files)
 CATALOG_FORMAT = 2
 
 
