@@ -44,24 +44,35 @@ class Lexical:
         self.store = store
         self.seq = store.change_seq()
         terms: dict[str, int] = {}
-        post_term, post_doc, post_tf = array("i"), array("i"), array("H")
-        rowids, lengths = array("q"), array("i")
-        for n, (rowid, text) in enumerate(store.postings()):
+        post_term, post_tf = array("i"), array("H")  # each chunk's terms, chunk after chunk (the forward index)
+        rowids, lengths, starts = array("q"), array("i"), array("q")
+        for rowid, text in store.postings():
             tokens = text.split()
             rowids.append(rowid)
             lengths.append(len(tokens))
+            starts.append(len(post_term))
             for t, tf in Counter(tokens).items():
                 post_term.append(terms.setdefault(t, len(terms)))
-                post_doc.append(n)
                 post_tf.append(min(tf, 65535))
-        order = np.argsort(np.frombuffer(post_term, dtype=np.int32), kind="stable")
-        self.post_doc = np.frombuffer(post_doc, dtype=np.int32)[order]
-        self.post_tf = np.frombuffer(post_tf, dtype=np.uint16)[order].astype(np.float32)
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(np.frombuffer(post_term, dtype=np.int32),
-                                                            minlength=len(terms)))))
-        self.span = {t: (int(bounds[i]), int(bounds[i + 1])) for t, i in terms.items()}
+        starts.append(len(post_term))
         self.rowids = np.frombuffer(rowids, dtype=np.int64)
         self.n_docs = max(1, len(self.rowids))
+        self.fwd_term = np.frombuffer(post_term, dtype=np.int32)
+        self.fwd_tf = np.frombuffer(post_tf, dtype=np.uint16)
+        self.fwd_start = np.frombuffer(starts, dtype=np.int64)
+        df = np.bincount(self.fwd_term, minlength=len(terms))
+        self.terms = {t: (i, int(df[i])) for t, i in terms.items()}  # term -> (its id, its document frequency)
+        # the inverted index holds only the terms rare enough to search by: a common term's postings, most of all
+        # postings, are read for the few chunks a query scores through the forward index instead
+        self.rare_df = max(3.0, COMMON_DF * self.n_docs)
+        doc = np.repeat(np.arange(len(self.rowids), dtype=np.int32), np.diff(self.fwd_start))
+        keep = np.flatnonzero(df[self.fwd_term] <= self.rare_df)
+        order = keep[np.argsort(self.fwd_term[keep], kind="stable")]
+        self.post_doc = doc[order]
+        self.post_tf = self.fwd_tf[order].astype(np.float32)
+        counts = np.bincount(self.fwd_term[order], minlength=len(terms))
+        bounds = np.concatenate(([0], np.cumsum(counts)))
+        self.span = {t: (int(bounds[i]), int(bounds[i + 1])) for t, i in terms.items() if counts[i]}
         length = np.frombuffer(lengths, dtype=np.int32).astype(np.float32)
         self.avgdl = max(1.0, float(length.mean()) if len(length) else 1.0)
         self.norm = K1 * (1 - B + B * length / self.avgdl)
@@ -87,8 +98,7 @@ class Lexical:
         return self._overlay
 
     def df(self, term: str) -> int:
-        start, end = self.span.get(term, (0, 0))
-        return end - start
+        return self.terms.get(term, (0, 0))[1]
 
     def scores(self, terms: list[str], candidates: list[int], top_n: int = 50) -> dict[int, float]:
         """BM25 of the chunks best matching the rarest of `terms` (top_n) and of every candidate chunk, all terms
@@ -100,7 +110,7 @@ class Lexical:
         df = {t: self.df(t) or 1 for t in qtf}  # a term new since the postings were read counts as rare
         weight = {t: math.log(1 + (self.n_docs - d + 0.5) / (d + 0.5)) * (1 + math.log(qtf[t])) * (K1 + 1)
                   for t, d in df.items()}
-        rare = sorted((t for t, d in df.items() if d <= max(3.0, COMMON_DF * self.n_docs)), key=df.__getitem__)
+        rare = sorted((t for t, d in df.items() if d <= self.rare_df), key=df.__getitem__)
         rare = rare[:SEARCH_TERMS]
 
         dense = np.zeros(len(self.rowids), dtype=np.float32)  # the rare terms' part of every chunk's score
@@ -132,25 +142,32 @@ class Lexical:
             known = self.rowids[at] == rows
             rows, ids = rows[known], at[known]
             total = dense[ids].astype(np.float64)
-            # each common term's postings looked up in a table of the rows wanted (a common term's postings are
-            # about as many as the rows: one pass over them, not a binary search of each row in them)
-            slot = np.full(len(self.rowids), -1, dtype=np.int64)
-            slot[ids] = np.arange(len(ids))
-            for t in qtf.keys() - set(rare):
-                start, end = self.span.get(t, (0, 0))
-                if end <= start:
-                    continue
-                docs = self.post_doc[start:end]
-                at = slot[docs]
-                hit = at >= 0
-                if hit.any():
-                    tf = self.post_tf[start:end][hit]
-                    total[at[hit]] += weight[t] * tf / (tf + self.norm[docs[hit]])
+            searched = set(rare)
+            if others := {self.terms[t][0]: weight[t] for t in qtf if t not in searched and t in self.terms}:
+                total += self._forward(ids, others)
             if overlay is not None and len(overlay.mask):
                 total[np.isin(ids, overlay.mask)] = 0.0
             scored = total > 0
             out.update(zip(rows[scored].tolist(), total[scored].tolist(), strict=True))
         return out
+
+    def _forward(self, docs: np.ndarray, weights: dict[int, float]) -> np.ndarray:
+        """Each of `docs`' (positions) part of its score from the terms `weights` holds (term id -> weight), read off
+        those chunks' own terms: a common term's postings are about as many as the chunks, a chunk's terms a few
+        dozen."""
+        starts, ends = self.fwd_start[docs], self.fwd_start[docs + 1]
+        sizes = ends - starts
+        at = np.arange(int(sizes.sum()), dtype=np.int64) + np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+        ids = np.fromiter(weights, dtype=np.int32, count=len(weights))
+        order = np.argsort(ids)
+        ids, w = ids[order], np.fromiter(weights.values(), dtype=np.float32, count=len(weights))[order]
+        terms = self.fwd_term[at]
+        found = np.minimum(np.searchsorted(ids, terms), len(ids) - 1)
+        hit = ids[found] == terms
+        of = np.repeat(np.arange(len(docs)), sizes)[hit]
+        tf = self.fwd_tf[at[hit]].astype(np.float32)
+        part = w[found[hit]] * tf / (tf + self.norm[docs[of]])
+        return np.bincount(of, weights=part, minlength=len(docs))
 
     def _overlay_scores(self, overlay: _Overlay, qtf: Counter[str], weight: dict[str, float]) -> dict[int, float]:
         out = {}

@@ -239,6 +239,31 @@ def test_lexical_postings_follow_single_file_edits(shop_index, monkeypatch):
     assert lex.stale(), "past REBUILD_AFTER changed files the postings are read again"
 
 
+def test_lexical_scores_are_bm25_over_every_term_rare_or_common(shop_index):
+    """Rare terms are scored from their postings and common ones from each chunk's own terms: together, the BM25
+    of every query term, as a direct computation over the catalog's terms gives it."""
+    import math
+    from collections import Counter
+
+    from ragls.indexer import lexical
+
+    lex = lexical.Lexical(shop_index.store)
+    docs = {rowid: Counter(text.split()) for rowid, text in shop_index.store.postings()}
+    df = Counter(t for tf in docs.values() for t in tf)
+    common = [t for t, d in df.items() if d > lex.rare_df]
+    rare = [t for t, d in df.items() if 1 < d <= lex.rare_df]
+    assert common and rare, "the fixture has terms of both kinds"
+    terms = [*common[:3], *rare[:3], common[0], "zzzunknown"]
+    got = lex.scores(terms, list(docs))
+    avgdl = sum(sum(tf.values()) for tf in docs.values()) / len(docs)
+    qtf = Counter(terms)
+    for rowid, tf in docs.items():
+        norm = lexical.K1 * (1 - lexical.B + lexical.B * sum(tf.values()) / avgdl)
+        want = sum(math.log(1 + (len(docs) - (d := df.get(t, 0) or 1) + 0.5) / (d + 0.5)) * (1 + math.log(qtf[t]))
+                   * (lexical.K1 + 1) * tf[t] / (tf[t] + norm) for t in qtf if t in tf)
+        assert math.isclose(got.get(rowid, 0.0), want, rel_tol=1e-5), rowid
+
+
 def test_incremental_reads_of_a_file_match_fresh_reads(shop_repo):
     """The scan cache re-reads a file only from where its text changed: the same imports and name chains as a
     fresh read, through typing, cursor moves and new imports; then strings opened and closed anywhere."""
