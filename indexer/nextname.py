@@ -63,10 +63,9 @@ def _around(text: str, anchor: str, last: int | None = None) -> list[str]:
 
 def _stretches(cache: dict[tuple[str, str, int | None], list[str]], anchor: str, text: str,
                last: int | None = None) -> list[str]:
-    """`_around(text, anchor, last)`, each stretch `_joined`, once a query: the keys of one query often share an
-    anchor (the query's own 64,000 characters, tokenized around a frequent anchor, cost milliseconds each time)."""
+    """`_around(text, anchor, last)`, once a query: the keys of one query often share an anchor."""
     if (got := cache.get((anchor, text, last))) is None:
-        got = cache[(anchor, text, last)] = [_joined(stretch) for stretch in _around(text, anchor, last)]
+        got = cache[(anchor, text, last)] = _around(text, anchor, last)
     return got
 
 
@@ -100,7 +99,8 @@ class NextNames:
         # rarest name, so the chunks found and the stretches tokenized for one serve the next
         found: dict[str, list[str]] = {}
         near: dict[tuple[str, str], list[str]] = {}
-        stretches: dict[tuple[str, str, int | None], list[str]] = {}  # (anchor, a text, last) -> its stretches, joined
+        stretches: dict[tuple[str, str, int | None], list[str]] = {}  # (anchor, a text, last) -> its stretches
+        joined: dict[str, str] = {}  # a stretch -> its tokens joined (`_joined`), tokenized once a query
         for n in KEY_TOKENS:
             key = key_of(tokens, n)
             if key is None:
@@ -113,10 +113,16 @@ class NextNames:
                 if phrase not in found:
                     found[phrase] = self._chunks(phrase, path) if words else []
                 near[(phrase, anchor)] = [*_stretches(stretches, anchor, own, OWN_OCCURRENCES),
-                                          *(joined for chunk in found[phrase]
-                                            for joined in _stretches(stretches, anchor, chunk))]
-            counts: Counter[str] = Counter(name for joined in near[(phrase, anchor)]
-                                           for name in _follows(joined, joined_key))
+                                          *(s for chunk in found[phrase] for s in _stretches(stretches, anchor, chunk))]
+            # a stretch holds the key only if it holds each of its tokens: one without them all (a third of them on
+            # Django's cursors: the key's words, not its punctuation) is never tokenized
+            parts = set(key)
+            counts: Counter[str] = Counter()
+            for stretch in near[(phrase, anchor)]:
+                if all(t in stretch for t in parts):
+                    if (j := joined.get(stretch)) is None:
+                        j = joined[stretch] = _joined(stretch)
+                    counts.update(_follows(j, joined_key))
             if counts:
                 return counts
         return Counter()
