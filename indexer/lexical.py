@@ -1,7 +1,8 @@
-"""BM25 over identifier sub-tokens: an in-memory inverted index of the catalog, kept exact across single-file edits.
+"""BM25 over identifier sub-tokens: an in-memory index of the catalog, kept exact across single-file edits.
 
 FTS5 holds the same terms on disk, but ranking its matches costs milliseconds a query (it scores every row of the
-OR-query); postings as NumPy arrays (a few MB for a Django-size index) score the same query in a fraction of that.
+OR-query); NumPy arrays (a few MB for a Django-size index) score the same query in a fraction of that: the postings
+of the rare terms, which find the best chunks, and each chunk's own terms, which score the common ones.
 Files changed since the postings were read (an editor's edits, logged in `changes`) are masked out of them and
 their current chunks scored from the catalog, so an edit is searchable at once.
 """
