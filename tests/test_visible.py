@@ -143,6 +143,12 @@ def test_declared_types_of_names():
     assert type_chain("const Slice&") == ["Slice"] and type_chain("const std::string&") == ["std", "string"]
     assert type_chain("struct command") == ["command"] and type_chain("const struct redisServer *") == ["redisServer"]
     assert type_chain("enum Kind") == ["Kind"] and type_chain("constant") == ["constant"]
+    # a name, or a dotted one, is read without the general reading's steps, and read the same
+    from ragls.indexer.lang.types import _written_type_chain
+
+    for name in ["Foo", "pkg.Foo", "$store.Item", "None", "null", "func", "funcs.Handler", "chan", "chan.T",
+                 "channel", "T", "a.b.c"]:
+        assert type_chain(name) == _written_type_chain(name), name
     src = "def f(cart: Cart, other: 'Widget' = None):\n    x = mod.Thing()\n    self.y = Gadget(1)\n    z = make()\n"
     v = read("a.py", src, 5, 0, None)
     assert v.types == {"cart": ["Cart"], "other": ["Widget"], "x": ["mod", "Thing"], "y": ["Gadget"], "z": ["make"]}

@@ -21,6 +21,8 @@ _TYPE_HEAD = re.compile(r"[A-Za-z_$][\w$]*(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)*")
 # keywords of elaborated types (`struct redisCommand *`, `enum Kind`, `class Foo`, `typename T::X`)
 _C_QUALIFIED = re.compile(r"^(?:(?:const|volatile|struct|union|enum|class|typename|mutable|restrict)\s+)+")
 _SEPARATOR = re.compile(r"\s*(?:\.|::)\s*")
+_PLAIN = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")  # a name, or names joined by dots
+_BRACKET = re.compile(r"[()\[\]<>{}]")
 _PY_CLASS = re.compile(r"\s*class\s+\w+\s*(?:\[[^\]]*\])?\s*\((.*)\)\s*:", re.S)
 _EXTENDS = re.compile(r"\b(?:extends|implements)\b(.*?)(?=\bimplements\b|\{|$)", re.S)
 _CPP_BASES = re.compile(r"^\s*(?:class|struct)\s+[\w:<>]+[^:{]*:(?!:)(.*?)(?:\{|$)", re.S)
@@ -51,6 +53,14 @@ def type_chain(text: str) -> list[str] | None:
     references stripped, `Optional[X]` / `X | None` / `Promise<X>` unwrapped, `ReturnType<typeof f>` read as f; None
     for what has no members of its own to rank (slices, arrays, functions, unions and intersections of several
     types)."""
+    if _PLAIN.fullmatch(text) and text not in _NULLISH and not text.startswith("func") \
+            and text != "chan" and not text.startswith("chan."):  # most are a name or a dotted one: what the
+        return text.split(".")  # reading below makes of those (Go's `func`, `chan` types aside), 3x as fast
+    return _written_type_chain(text)
+
+
+def _written_type_chain(text: str) -> list[str] | None:
+    """`type_chain` of any text."""
     t = _ANNOTATION.sub("", text).strip().strip("\"'`").strip()
     for _ in range(3):
         if (m := _WRAPPERS.match(t)) is not None:
@@ -70,6 +80,8 @@ def type_chain(text: str) -> list[str] | None:
 
 def top_level(text: str, sep: str = ",") -> list[str]:
     """`text` split at `sep` outside brackets (generic arguments keep their commas)."""
+    if _BRACKET.search(text) is None:  # none to step over: not a character at a time
+        return [p.strip() for p in text.split(sep) if p.strip()]
     out: list[str] = []
     cur: list[str] = []
     depth = 0
