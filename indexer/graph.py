@@ -188,6 +188,10 @@ class Graph:
         self.namespaced: set[tuple[str, str]] = set()  # (path, qualname): merged with a namespace of its name
         self.twins: dict[tuple[str, str], list[Def]] = {}  # (path, qualname) -> a value's type, or a type's value
         self._aliases: set[str] = set()  # names _load gave definitions besides their qualified names
+        # (path, qualname) of a class-like definition -> (line, signature) of each class-like declaration of it: its
+        # bases are read from them when first asked (a query per class cost a fresh retriever's first meetings with
+        # Django's classes a third of their time)
+        self._class_sigs: dict[tuple[str, str], list[tuple[int, str]]] = {}
         self._load(store, None)
         self.module_of: dict[str, tuple[str, str]] = {}
         self.modules: dict[str, str] = {}
@@ -237,10 +241,13 @@ class Graph:
             if end > start and self._grouped(p):
                 spans[p].append((start, end, i))
         groups: dict[tuple[str, str], list[Def]] = defaultdict(list)  # a name declared more than once in a file
+        sigs: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
         enumerators: list[tuple[str, str]] = []
-        for path, name, qual, kind, start, end, ty in store.definitions(paths):
+        for path, name, qual, kind, start, end, ty, sig in store.definitions(paths, CLASS_LIKE):
             groups[(path, qual)].append(Def(path, qual, name, kind, start, end, chunk_of.get((path, qual, start)),
                                             ty or ""))
+            if sig is not None:
+                sigs[(path, qual)].append((start, sig))
         for (path, qual), decls in groups.items():
             if len({x.kind for x in decls}) == 1:  # one kind (overloads, a getter and its setter): the first
                 d = replace(decls[0], chunk=last_chunk.get((path, qual)))  # with the last chunk, its implementation
@@ -262,6 +269,8 @@ class Graph:
                 d = replace(d, chunk=_covering(spans.get(path, []), d.start_line))
                 shown_with = True
             self.defs[path][qual] = d
+            if d.kind in CLASS_LIKE:
+                self._class_sigs[(path, qual)] = sigs[(path, qual)]
             same = [x for x in decls if x.kind == d.kind]  # Java's field and methods may share a name
             if len(same) > 1 and all(x.chunk is not None for x in same):
                 self.overloads[(path, qual)] = same  # each with a body of its own (Java, C++ overloads)
@@ -319,6 +328,7 @@ class Graph:
                     self.def_of_chunk.pop(d.chunk, None)
                 self.members.pop((p, d.qualname), None)
                 self.overloads.pop((p, d.qualname), None)
+                self._class_sigs.pop((p, d.qualname), None)
                 self.namespaced.discard((p, d.qualname))
                 self.twins.pop((p, d.qualname), None)
             self.imports.pop(p, None)
@@ -661,6 +671,10 @@ class Graph:
 
     def signature(self, d: Def) -> str | None:
         """A definition's signature as the catalog holds it; None when the catalog has no such definition."""
+        if (held := self._class_sigs.get((d.path, d.qualname))) is not None:
+            for line, sig in held:
+                if line == d.start_line:
+                    return sig
         return self._catalog.signature(d.path, d.qualname, d.start_line)
 
     def _fitting(self, decls: list[Def], args: int, rule: Arity) -> list[Def]:
@@ -686,7 +700,9 @@ class Graph:
         find = spec(lang).bases if lang in LANGUAGE_NAMES and d.kind in CLASS_LIKE else None
         # every declaration of the name: a TypeScript class merged with a namespace, interfaces that merge, a
         # class defined in two branches; `d`'s own first
-        sigs = self._catalog.signatures(d.path, d.qualname, d.start_line) if find is not None else []
+        # the signatures `_load` kept (`find` runs only on class-like definitions, all of which it keeps)
+        sigs = [sig for _, sig in sorted(self._class_sigs.get(key, ()), key=lambda x: (x[0] != d.start_line, x[0]))
+                ] if find is not None else []
         chains = [c for sig in sigs for c in find(sig or "")] if find is not None else []
         out: list[Def] = []
         for chain in chains:
@@ -946,6 +962,8 @@ class Graph:
 
     def in_scope(self, path: str, name: str) -> Target | None:
         """What `name` means at the top level of `path`: an import, the file's own definition, its package's."""
+        if path not in self._scopes and self.language.get(path) == "python":
+            return self._python_in_scope(path, name)
         bindings, stars = self._scope(path)
         if name in bindings:
             return bindings[name]
@@ -954,6 +972,18 @@ class Graph:
         peer = self.peers(path, self.language.get(path, ""))
         return next((t for s in [*stars, *([peer] if peer else [])] if (t := self.resolve_attr(s, name)) is not None),
                     None)
+
+    def _python_in_scope(self, path: str, name: str) -> Target | None:
+        """`in_scope` in a Python file whose scope is not worked out: of its imports, only the one of `name` is
+        resolved (a base class's file imports dozens of names: a fresh retriever's first meetings with classes
+        spent a third of their time resolving them all)."""
+        table, star_modules = self.python_table(path)
+        if (ref := table.get(name)) is not None and (t := self.resolve_binding(ref)) is not None:
+            return t
+        if (d := self.defs.get(path, {}).get(name)) is not None:
+            return ("def", d)
+        return next((t for m in star_modules if m in self.modules
+                     if (t := self.resolve_attr(("mod", m), name)) is not None), None)
 
     def warm(self) -> None:
         """Build now what the first query would: the paths' index (every import outside Python reads it) and, where

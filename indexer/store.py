@@ -509,14 +509,17 @@ class Store(Flags):
         return self.db.execute(f"SELECT id, path, symbol, start_line, end_line FROM chunks{where}"
                                f"{' AND' if where else ' WHERE'} symbol != '' ORDER BY id", args)
 
-    def definitions(self, paths: list[str] | None) -> Iterator[tuple[str, str, str, str, int, int, str | None]]:
-        """(path, name, qualname, kind, start_line, end_line, type) of the symbols of `paths` (None: every file), by
-        id; the type is None in a catalog of 0.x."""
+    def definitions(self, paths: list[str] | None, signed: Collection[str] = ()
+                    ) -> Iterator[tuple[str, str, str, str, int, int, str | None, str | None]]:
+        """(path, name, qualname, kind, start_line, end_line, type, signature) of the symbols of `paths` (None: every
+        file), by id; the type is None in a catalog of 0.x, the signature None but for the kinds `signed`."""
         where, args = self._where_paths(paths)
         db = self.db
         typed = "type" in {r[1] for r in db.execute("PRAGMA table_info(symbols)")}  # not in a 0.x catalog
-        return db.execute(f"SELECT path, name, qualname, kind, start_line, end_line, {'type' if typed else 'NULL'} "
-                          f"FROM symbols{where} ORDER BY id", args)
+        kinds = sorted(signed)
+        sig = f"CASE WHEN kind IN ({','.join('?' * len(kinds))}) THEN coalesce(signature, '') END" if kinds else "NULL"
+        return db.execute(f"SELECT path, name, qualname, kind, start_line, end_line, {'type' if typed else 'NULL'}, "
+                          f"{sig} FROM symbols{where} ORDER BY id", [*kinds, *args])
 
     def import_rows(self, paths: list[str] | None) -> Iterator[tuple[str, str, str, str | None, int]]:
         """(path, module, name, alias, line) of the imports of `paths` (None: every file)."""
@@ -533,11 +536,6 @@ class Store(Flags):
         row = self.db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? AND start_line=?",
                               (path, qualname, start_line)).fetchone()
         return (row[0] or "") if row is not None else None
-
-    def signatures(self, path: str, qualname: str, first_line: int) -> list[str | None]:
-        """The signatures of every declaration of a name in a file, the one at `first_line` first, then by line."""
-        return [sig for sig, in self.db.execute("SELECT signature FROM symbols WHERE path=? AND qualname=? ORDER BY "
-                                                "start_line != ?, start_line", (path, qualname, first_line))]
 
     def top_level_qualnames(self) -> set[str]:
         return {q for q, in self.db.execute("SELECT DISTINCT qualname FROM symbols WHERE instr(qualname, '.') = 0")}

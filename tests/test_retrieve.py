@@ -1043,6 +1043,33 @@ def test_a_primed_graph_answers_as_a_fresh_one_through_every_kind_of_edit(tmp_pa
     edit("gone.py", None)
 
 
+def test_a_python_name_in_scope_reads_as_the_file_s_whole_scope_does(tmp_path):
+    """A Python file's name is resolved alone where its scope was not worked out (a base class's file): the same
+    answer as through the whole scope, for a module, an aliased import, a star import, a missing module, a name of
+    the file's own and an unknown name."""
+    from ragls.indexer.graph import Graph
+
+    from .conftest import index_of, write_tree
+
+    root = write_tree(tmp_path / "repo", {
+        "pkg/__init__.py": "from .impl import *\n",
+        "pkg/impl.py": "class Impl:\n    pass\n",
+        "b.py": "class FromStar:\n    pass\n",
+        "a.py": "import pkg\nfrom pkg import Impl as I\nfrom b import *\nfrom missing import Gone\n\n\n"
+                "class Own(I):\n    pass\n",
+    })
+    index = index_of(root, tmp_path / "data")
+    alone, whole = Graph(index.store, root.name, root), Graph(index.store, root.name, root)
+    whole._scope("a.py")
+    names = ["pkg", "I", "FromStar", "Gone", "Own", "nothing"]
+    answers = [alone.in_scope("a.py", n) for n in names]
+    assert "a.py" not in alone._scopes  # nothing but the names asked was resolved
+    assert answers == [whole.in_scope("a.py", n) for n in names]
+    assert answers[1] == ("def", alone.defs["pkg/impl.py"]["Impl"]) and answers[2] is not None
+    assert answers[3] is None and answers[4] == ("def", alone.defs["a.py"]["Own"]) and answers[5] is None
+    assert alone.bases(alone.defs["a.py"]["Own"]) == [alone.defs["pkg/impl.py"]["Impl"]]
+
+
 def test_priming_works_out_at_most_its_cap_of_classes(tmp_path, monkeypatch):
     """The memory priming takes is bounded: past PRIME_MAX_CLASSES classes the others are left to their first use
     (and answer as they would have)."""
