@@ -568,11 +568,15 @@ class Graph:
         key = _target_key(target)
         if (found := self._member_chunks.get(key)) is None:  # a C header's functions: where they are defined
             members = self.module_members(target)
-            bodies = [self.implementation(d) if d.kind in _DEFINED_ELSEWHERE else d for d in members]
+            walked = self._members_paths[(key, 0)]  # the members' files among them: none a header, none elsewhere
+            headers = any(p.endswith(C_HEADERS) for p in walked)
+            bodies = [self.implementation(d) if d.kind in _DEFINED_ELSEWHERE else d for d in members] if headers \
+                else members
             found = self._member_chunks[key] = frozenset(c for d in bodies if (c := d.chunk) is not None)
-            self._chunks_by.add(key, self._members_paths[(key, 0)])
+            self._chunks_by.add(key, walked)
             self._chunks_by.add(key, _named(target))
-            self._chunks_by.add(key, {d.path for d in bodies})
+            if headers:
+                self._chunks_by.add(key, {d.path for d in bodies})
         return found
 
     def _module_members(self, target: Target, depth: int) -> list[Def]:
