@@ -46,6 +46,17 @@ def test_names_that_followed_the_same_tokens(tmp_path: Path) -> None:
     assert names.names("z/level3.go", own) == {"s": 1}
 
 
+def test_the_key_s_tokens_match_across_any_whitespace_and_only_in_order(tmp_path: Path) -> None:
+    """Tokens parted by any whitespace (a tab, a newline, a no-break space) follow each other as written together;
+    a stretch holding each token of the key, but not in its order, gives nothing."""
+    files = dict(ENCODERS)
+    files["z/level2.go"] = files["z/level2.go"].replace("hashLen(cv, tableBits", "hashLen(\tcv\u00a0,\n\t\tmaxOffset")
+    files["z/level1.go"] = files["z/level1.go"].replace("hashLen(cv, tableBits", "hashLen(tableBits, cv")
+    root = write_tree(tmp_path / "repo", files)
+    names = NextNames(index_of(root, tmp_path / "data").store)
+    assert names.names("z/level3.go", files["z/level3.go"]) == {"maxOffset": 1}
+
+
 def test_of_the_query_s_own_text_the_uses_nearest_the_cursor_count(tmp_path: Path) -> None:
     """A name used on every line of a long file: what followed it is counted at its OWN_OCCURRENCES uses nearest
     the cursor, not all over the text before it (whose tokens would all be read, at every deep query)."""
