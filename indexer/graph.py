@@ -568,8 +568,8 @@ class Graph:
         key = _target_key(target)
         if (found := self._member_chunks.get(key)) is None:  # a C header's functions: where they are defined
             members = self.module_members(target)
-            walked = self._members_paths[(key, 0)]  # the members' files among them: none a header, none elsewhere
-            headers = any(p.endswith(C_HEADERS) for p in walked)
+            walked = self._members_paths[(key, 0)]  # the members' files among them
+            headers = any(p.endswith(C_HEADERS) for p in walked)  # else each member is its own body
             bodies = [self.implementation(d) if d.kind in _DEFINED_ELSEWHERE else d for d in members] if headers \
                 else members
             found = self._member_chunks[key] = frozenset(c for d in bodies if (c := d.chunk) is not None)
@@ -707,7 +707,7 @@ class Graph:
         # the signatures `_load` kept (`find` runs only on class-like definitions, all of which it keeps)
         sigs = [sig for _, sig in sorted(self._class_sigs.get(key, ()), key=lambda x: (x[0] != d.start_line, x[0]))
                 ] if find is not None else []
-        chains = [c for sig in sigs for c in find(sig or "")] if find is not None else []
+        chains = [c for sig in sigs for c in find(sig)] if find is not None else []
         out: list[Def] = []
         for chain in chains:
             t = self.in_scope(d.path, chain[0])
